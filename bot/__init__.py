@@ -1,0 +1,1 @@
+"""Everything that talks to people and platforms: CLI, command core, renderers, wiring."""

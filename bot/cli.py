@@ -1,0 +1,326 @@
+"""The `papers` command line: the first front end of the command core.
+
+Every command builds settings once, opens the app, and either runs a job or hands a Request
+to the command core. PaperbotError is turned into one ``error: ...`` line and exit code 1 in
+one place (``_execute``); anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.app import App, open_app
+from bot.commands import CommandCore, Reply, Request, parse_date
+from bot.jobs import JobResult, run_backfill, run_daily
+from bot.settings import Settings, load_settings
+from scoring.errors import InputError, PaperbotError
+
+app = typer.Typer(
+    help="paperbot: the daily arXiv digest, scored against your team's criteria.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+criteria_app = typer.Typer(help="Show and edit the profile's criteria (every edit is versioned).")
+app.add_typer(criteria_app, name="criteria")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="digest profile")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="day, YYYY-MM-DD (default: latest)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+class _State:
+    config: Path | None = None
+
+
+_state = _State()
+
+
+@app.callback()
+def _root(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="papers.toml to read (default ./papers.toml)")
+    ] = None,
+) -> None:
+    _state.config = config
+
+
+def _settings() -> Settings:
+    settings = load_settings(_state.config)
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False)],
+    )
+    return settings
+
+
+def _execute(work: Callable[[App], Awaitable[T]]) -> T:
+    """Run ``work`` inside an open app; the one place errors become a person's message."""
+
+    async def main() -> T:
+        async with open_app(_settings()) as opened:
+            return await work(opened)
+
+    try:
+        return asyncio.run(main())
+    except PaperbotError as exc:
+        err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+class RichProgress:
+    """ProgressSink on a rich progress bar (stderr, so --json output stays clean)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def start(self, stage: str, total: int) -> Callable[[int], None]:
+        task = self.progress.add_task(stage, total=total)
+        return lambda n: self.progress.advance(task, n)
+
+
+@contextmanager
+def _progress() -> Iterator[RichProgress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    ) as progress:
+        yield RichProgress(progress)
+
+
+def _core(req: Request, as_json: bool = False) -> None:
+    reply = _execute(lambda opened: CommandCore(opened).handle(req))
+    _print_reply(reply, as_json)
+
+
+def _print_reply(reply: Reply, as_json: bool) -> None:
+    if not reply.ok:
+        err.print(f"error: {escape(reply.text)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    if as_json:
+        sys.stdout.write(json.dumps(reply.data, indent=2, ensure_ascii=False) + "\n")
+        return
+    if reply.papers and len(reply.papers) > 1:
+        table = Table(title=reply.text, show_lines=False)
+        for col, kw in [("#", {"justify": "right"}), ("id", {}), ("rel", {}), ("nov", {})]:
+            table.add_column(col, **kw)  # type: ignore[arg-type]
+        table.add_column("title", overflow="fold")
+        for p in reply.papers:
+            mark = " [bold green]Author match[/]" if p.author_match else ""
+            style = "" if p.selected else "dim"
+            table.add_row(
+                str(p.rank),
+                p.id,
+                str(p.relevance),
+                str(p.novelty),
+                escape(p.title) + mark,
+                style=style,
+            )
+        out.print(table)
+        return
+    out.print(escape(reply.text), highlight=False, soft_wrap=True)
+    for p in reply.papers:
+        out.print(f"\n{p.url}\n{escape(', '.join(p.authors))}\n\n{escape(p.abstract)}")
+
+
+def _summary(result: JobResult) -> None:
+    run = result.outcome.run
+    if run.status == "no_announcement":
+        out.print(f"{run.date}: no announcement today (empty feed); no digest written.")
+        return
+    table = Table(title=f"{run.profile} · {run.date} · {run.scorer}", show_header=False)
+    table.add_column(justify="left")
+    table.add_column(justify="right")
+    table.add_row("Total arXiv papers", str(run.total_arxiv))
+    table.add_row("Total scanned papers", str(run.total_scanned))
+    table.add_row("Total relevant papers", str(run.total_relevant))
+    table.add_row("Scores reused / new", f"{run.scores_reused} / {run.scores_new}")
+    for reason, n in sorted(run.skipped.items()):
+        table.add_row(f"Skipped: {reason}", str(n))
+    out.print(table)
+    if result.outcome.day:
+        for rp in result.outcome.day.selected[:5]:
+            scores = f"[{rp.score.relevance}/{rp.score.novelty}]"
+            out.print(f"  {rp.rank:>3}. {scores} {escape(rp.paper.title)}", highlight=False)
+    if result.digest_path:
+        state = "written" if result.written else "unchanged"
+        out.print(f"Digest {state}: {result.digest_path}")
+    elif result.outcome.day:
+        out.print("Dry run: nothing stored, no digest written.")
+
+
+@app.command()
+def run(
+    profile: ProfileOpt = "default",
+    date: DateOpt = None,
+    feed: Annotated[str | None, typer.Option(help="feed URL or file instead of arXiv")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="digest directory")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="store and write nothing")] = False,
+) -> None:
+    """Fetch today's batch, score, rank, store, and write the Markdown digest."""
+
+    async def work(opened: App) -> JobResult:
+        with _progress() as progress:
+            return await run_daily(
+                opened, profile, parse_date(date), feed, out_dir, dry_run, progress
+            )
+
+    _summary(_execute(work))
+
+
+@app.command()
+def backfill(
+    start: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    profile: ProfileOpt = "default",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="digest directory")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="store and write nothing")] = False,
+) -> None:
+    """Build remedial digests for past days through the arXiv export API."""
+
+    async def work(opened: App) -> list[JobResult]:
+        first, last = parse_date(start), parse_date(end)
+        if first is None or last is None:  # pragma: no cover - typer requires both
+            raise InputError("--from and --to are required")
+        with _progress() as progress:
+            return await run_backfill(opened, profile, first, last, out_dir, dry_run, progress)
+
+    for result in _execute(work):
+        _summary(result)
+
+
+@app.command()
+def top(
+    n: Annotated[str | None, typer.Argument(help="how many, 1-200 (default 10)")] = None,
+    date: DateOpt = None,
+    profile: ProfileOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """The best papers of a day, best first."""
+    options: dict[str, str | bool] = {"date": date} if date else {}
+    _core(Request(command="top", args=[n] if n else [], options=options, profile=profile), as_json)
+
+
+@app.command()
+def show(
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="arXiv id, e.g. 2505.21073")],
+    date: DateOpt = None,
+    profile: ProfileOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """A paper's scores, rank and the reason for them."""
+    options: dict[str, str | bool] = {"date": date} if date else {}
+    _core(Request(command="show", args=[paper_id], options=options, profile=profile), as_json)
+
+
+@app.command()
+def follow(
+    author: Annotated[list[str], typer.Argument(help="author name")],
+    profile: ProfileOpt = "default",
+) -> None:
+    """Always include this author's papers, marked Author match."""
+    _core(Request(command="follow", args=author, profile=profile))
+
+
+@app.command()
+def unfollow(
+    author: Annotated[list[str], typer.Argument(help="author name")],
+    profile: ProfileOpt = "default",
+) -> None:
+    """Stop following an author."""
+    _core(Request(command="unfollow", args=author, profile=profile))
+
+
+@app.command()
+def profiles(as_json: JsonOpt = False) -> None:
+    """List the configured digest profiles."""
+    _core(Request(command="profiles"), as_json)
+
+
+@app.command()
+def runs(
+    n: Annotated[str | None, typer.Argument(help="how many, default 10")] = None,
+    profile: ProfileOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent runs: counts, tokens, cost."""
+    _core(Request(command="runs", args=[n] if n else [], profile=profile), as_json)
+
+
+def _criteria(action: str, args: list[str], profile: str, **options: Any) -> None:
+    opts = {k: v for k, v in options.items() if v not in (None, False)}
+    _core(Request(command="criteria", args=[action, *args], options=opts, profile=profile))
+
+
+@criteria_app.command("show")
+def criteria_show(profile: ProfileOpt = "default") -> None:
+    """The current criteria."""
+    _criteria("show", [], profile)
+
+
+@criteria_app.command("add")
+def criteria_add(
+    text: Annotated[list[str], typer.Argument(help="'Title: what papers it matches'")],
+    criterion_id: Annotated[str | None, typer.Option("--id", help="short id")] = None,
+    against: Annotated[bool, typer.Option("--against", help="counts against papers")] = False,
+    profile: ProfileOpt = "default",
+) -> None:
+    """Add a criterion."""
+    _criteria("add", text, profile, id=criterion_id, against=against)
+
+
+@criteria_app.command("remove")
+def criteria_remove(criterion_id: str, profile: ProfileOpt = "default") -> None:
+    """Remove a criterion by id."""
+    _criteria("remove", [criterion_id], profile)
+
+
+@criteria_app.command("edit")
+def criteria_edit(
+    criterion_id: str,
+    text: Annotated[list[str], typer.Argument(help="new text")],
+    profile: ProfileOpt = "default",
+) -> None:
+    """Replace a criterion's text (and title, with 'Title: text')."""
+    _criteria("edit", [criterion_id, *text], profile)
+
+
+@criteria_app.command("history")
+def criteria_history(profile: ProfileOpt = "default") -> None:
+    """Every version of the criteria."""
+    _criteria("history", [], profile)
+
+
+@criteria_app.command("rollback")
+def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
+    """Make an earlier version current again (as a new version)."""
+    _criteria("rollback", [version], profile)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,384 @@
+"""The command core: one platform-neutral implementation of every /papers command.
+
+Front ends (the CLI now, Slack and Discord later) turn their input into a ``Request`` and
+render the ``Reply``. Bad input raises InputError here and becomes ``Reply(ok=False)``, with
+nothing changed; every front end shows it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bot.app import App
+from scoring import criteria as crit
+from scoring.arxiv_feed import split_id
+from scoring.errors import InputError, NotFound
+from scoring.models import Criterion, RankedPaper
+from scoring.ranking import normalize_name
+from scoring.store import CriteriaEdit
+
+MAX_AUTHOR = 100
+MAX_SEARCH = 200
+
+
+class Request(BaseModel):
+    command: str
+    args: list[str] = Field(default_factory=list)
+    options: dict[str, str | bool] = Field(default_factory=dict)
+    profile: str = "default"
+    user: str | None = None
+    max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
+
+
+class PaperView(BaseModel):
+    id: str
+    title: str
+    authors: list[str]
+    url: str
+    date: dt.date
+    rank: int
+    relevance: int
+    novelty: int
+    blend: float
+    selected: bool
+    criterion: str | None
+    comment: str
+    author_match: list[str] = Field(default_factory=list)
+    abstract: str = ""
+
+    @classmethod
+    def of(cls, rp: RankedPaper, date: dt.date, with_abstract: bool = False) -> PaperView:
+        return cls(
+            id=rp.paper.id,
+            title=rp.paper.title,
+            authors=rp.paper.authors,
+            url=rp.paper.url,
+            date=date,
+            rank=rp.rank,
+            relevance=rp.score.relevance,
+            novelty=rp.score.novelty,
+            blend=rp.blend,
+            selected=rp.selected,
+            criterion=rp.score.criterion,
+            comment=rp.score.comment,
+            author_match=rp.author_match,
+            abstract=rp.paper.abstract if with_abstract else "",
+        )
+
+
+class Reply(BaseModel):
+    ok: bool = True
+    text: str = ""
+    papers: list[PaperView] = Field(default_factory=list)
+    data: Any = None  # what ``--json`` prints
+    visibility: Literal["private", "channel"] = "private"
+
+
+USAGE = {
+    "top": "top [N] [--date YYYY-MM-DD]   best N papers of a day (default 10)",
+    "show": "show ID [--date YYYY-MM-DD]   a paper's scores and the reason for them",
+    "criteria": "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION",
+    "follow": "follow AUTHOR   always include this author's papers (Author match)",
+    "unfollow": "unfollow AUTHOR",
+    "profiles": "profiles   list digest profiles",
+    "runs": "runs [N]   recent runs with counts, tokens and cost",
+    "help": "help   this list",
+}
+
+
+def parse_text(text: str, **fields: Any) -> Request:
+    """Parse chat text such as ``top 10 --date 2025-05-28`` into a Request."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(f"cannot read the command: {exc}") from None
+    if not words:
+        return Request(command="help", **fields)
+    args: list[str] = []
+    options: dict[str, str | bool] = {}
+    i = 1
+    while i < len(words):
+        w = words[i]
+        if w.startswith("--") and len(w) > 2:
+            key = w[2:]
+            if "=" in key:
+                key, value = key.split("=", 1)
+                options[key] = value
+            elif i + 1 < len(words) and not words[i + 1].startswith("--"):
+                options[key] = words[i + 1]
+                i += 1
+            else:
+                options[key] = True
+        else:
+            args.append(w)
+        i += 1
+    return Request(command=words[0].lower(), args=args, options=options, **fields)
+
+
+def parse_count(raw: str | None, default: int, maximum: int, what: str = "N") -> int:
+    if raw is None:
+        return default
+    try:
+        n = int(raw)
+    except ValueError:
+        raise InputError(
+            f"{what} must be a whole number from 1 to {maximum} (got {raw!r})"
+        ) from None
+    if not 1 <= n <= maximum:
+        raise InputError(f"{what} must be from 1 to {maximum} (got {n})")
+    return n
+
+
+def parse_date(raw: str | bool | None) -> dt.date | None:
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise InputError(f"--date must be a date like 2025-05-28 (got {raw!r})") from None
+
+
+def _one_arg(req: Request, name: str) -> str:
+    if len(req.args) != 1 or not req.args[0].strip():
+        raise InputError(f"usage: {USAGE[req.command]}")
+    return req.args[0].strip()
+
+
+def _paper_id(raw: str) -> str:
+    try:
+        return split_id(raw)[0]
+    except ValueError:
+        raise InputError(f"{raw!r} is not an arXiv id like 2505.21073") from None
+
+
+Handler = Callable[["CommandCore", Request], Awaitable[Reply]]
+
+
+class CommandCore:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.store = app.store
+
+    async def handle(self, req: Request) -> Reply:
+        handler = _HANDLERS.get(req.command)
+        if handler is None:
+            return Reply(ok=False, text=f"unknown command {req.command!r}\n{_help_text()}")
+        try:
+            await self.app.ensure_profile(req.profile)
+            return await handler(self, req)
+        except InputError as exc:
+            return Reply(ok=False, text=str(exc))
+
+    # -- queries -----------------------------------------------------------------------------
+    async def _day_or_latest(self, profile: str, date: dt.date | None) -> dt.date:
+        if date is not None:
+            return date
+        latest = await self.store.latest_day(profile)
+        if latest is None:
+            raise NotFound(f"profile {profile!r} has no stored day yet; run `papers run` first")
+        return latest
+
+    async def top(self, req: Request) -> Reply:
+        if len(req.args) > 1:
+            raise InputError(f"usage: {USAGE['top']}")
+        n = parse_count(req.args[0] if req.args else None, 10, req.max_top)
+        date = await self._day_or_latest(req.profile, parse_date(req.options.get("date")))
+        day = await self.store.load_day(req.profile, date, limit=n)
+        if day is None:
+            raise NotFound(f"no stored day {date} for profile {req.profile!r}")
+        views = [PaperView.of(rp, date) for rp in day.papers]
+        header = (
+            f"Top {len(views)} of {day.run.total_scanned} scanned papers, {date}"
+            f" ({day.run.total_relevant} relevant, scored by {day.run.scorer})"
+        )
+        return Reply(text=header, papers=views, data=[v.model_dump(mode="json") for v in views])
+
+    async def show(self, req: Request) -> Reply:
+        pid = _paper_id(_one_arg(req, "ID"))
+        date = parse_date(req.options.get("date")) or await self.store.paper_days(req.profile, pid)
+        if date is None:
+            raise NotFound(f"paper {pid} is not in any stored day of profile {req.profile!r}")
+        day = await self.store.load_day(req.profile, date)
+        match = next((rp for rp in day.papers if rp.paper.id == pid), None) if day else None
+        if day is None or match is None:
+            raise NotFound(f"paper {pid} is not in the stored day {date}")
+        view = PaperView.of(match, date, with_abstract=True)
+        status = "in the digest" if view.selected else "below the cutoffs"
+        text = (
+            f"{view.title}\nRank {view.rank} of {len(day.papers)} on {date} ({status}); "
+            f"relevance {view.relevance}, novelty {view.novelty}; {view.comment}"
+        )
+        return Reply(text=text, papers=[view], data=view.model_dump(mode="json"))
+
+    async def profiles(self, req: Request) -> Reply:
+        rows: list[dict[str, Any]] = []
+        for name, config in sorted(self.app.settings.profiles.items()):
+            latest = (
+                await self.store.latest_day(name) if await self.store.has_profile(name) else None
+            )
+            rows.append(
+                {
+                    "name": name,
+                    "categories": config.categories,
+                    "relevance_cutoff": config.relevance_cutoff,
+                    "novelty_cutoff": config.novelty_cutoff,
+                    "latest_day": latest.isoformat() if latest else None,
+                }
+            )
+        text = "\n".join(
+            f"{r['name']}: {'+'.join(r['categories'])}, relevance >= {r['relevance_cutoff']}, "
+            f"novelty >= {r['novelty_cutoff']}, latest day {r['latest_day'] or 'none'}"
+            for r in rows
+        )
+        return Reply(text=text, data=rows)
+
+    async def runs(self, req: Request) -> Reply:
+        n = parse_count(req.args[0] if req.args else None, 10, 100)
+        runs = await self.store.runs(req.profile, n)
+        lines = []
+        for r in runs:
+            tokens = sum(u.prompt_tokens + u.completion_tokens for u in r.usage)
+            costs = [u.cost_usd for u in r.usage]
+            cost = "unknown" if None in costs else f"${sum(c or 0 for c in costs):.4f}"
+            lines.append(
+                f"{r.date} {r.status} (attempt {r.attempt}): {r.total_arxiv} in feed, "
+                f"{r.total_scanned} scanned, {r.total_relevant} relevant; {r.scorer}, "
+                f"{tokens} tokens, {cost}"
+            )
+        return Reply(
+            text="\n".join(lines) or "no runs yet",
+            data=[r.model_dump(mode="json") for r in runs],
+        )
+
+    async def help(self, req: Request) -> Reply:
+        return Reply(text=_help_text())
+
+    # -- criteria ----------------------------------------------------------------------------
+    async def criteria(self, req: Request) -> Reply:
+        if not req.args:
+            raise InputError(f"usage: {USAGE['criteria']}")
+        action, rest = req.args[0].lower(), req.args[1:]
+        if action == "show":
+            current = await self.store.current_criteria(req.profile)
+            return Reply(
+                text=f"Criteria version {current.version} ({current.hash}):\n"
+                + _criteria_lines(current.items),
+                data=current.model_dump(mode="json"),
+            )
+        if action == "history":
+            history = await self.store.criteria_history(req.profile)
+            lines = [
+                f"v{v.version} {v.created_at:%Y-%m-%d %H:%M} {v.action}"
+                f"{': ' + v.detail if v.detail else ''}{' by ' + v.author if v.author else ''}"
+                for v in history
+            ]
+            return Reply(text="\n".join(lines), data=[v.model_dump(mode="json") for v in history])
+        edit = await self._criteria_edit(req.profile, action, rest, req.options)
+        new = await self.store.update_criteria(req.profile, edit, req.user)
+        return Reply(
+            text=f"Criteria version {new.version}: {new.detail}\n" + _criteria_lines(new.items),
+            data=new.model_dump(mode="json"),
+            visibility="channel",
+        )
+
+    async def _criteria_edit(
+        self, profile: str, action: str, rest: list[str], options: dict[str, str | bool]
+    ) -> CriteriaEdit:
+        """Validate the arguments and return the edit the store applies atomically."""
+        if action == "add":
+            text = " ".join(rest).strip()
+            if not text:
+                raise InputError("usage: criteria add TEXT [--id ID] [--against]")
+            given = options.get("id")
+            cid = str(given) if isinstance(given, str) else None
+            against = bool(options.get("against"))
+
+            def add(items: list[Criterion]) -> tuple[list[Criterion], str, str]:
+                result, new = crit.add_criterion(items, text, cid, against)
+                return result, "add", f"added {new.id}"
+
+            return add
+        if action == "remove":
+            if len(rest) != 1:
+                raise InputError("usage: criteria remove ID")
+            gone = rest[0]
+            return lambda items: (crit.remove_criterion(items, gone), "remove", f"removed {gone}")
+        if action == "edit":
+            if len(rest) < 2 or not " ".join(rest[1:]).strip():
+                raise InputError("usage: criteria edit ID TEXT")
+            target_id, new_text = rest[0], " ".join(rest[1:])
+            return lambda items: (
+                crit.edit_criterion(items, target_id, new_text),
+                "edit",
+                f"edited {target_id}",
+            )
+        if action == "rollback":
+            if len(rest) != 1:
+                raise InputError("usage: criteria rollback VERSION")
+            version = parse_count(rest[0].lstrip("v"), 1, 10**6, "VERSION")
+            target = (await self.store.criteria_version(profile, version)).items
+
+            def rollback(items: list[Criterion]) -> tuple[list[Criterion], str, str]:
+                if items == target:
+                    raise InputError(f"the criteria already equal version {version}")
+                return list(target), "rollback", f"rolled back to version {version}"
+
+            return rollback
+        raise InputError(f"usage: {USAGE['criteria']}")
+
+    # -- followed authors --------------------------------------------------------------------
+    async def follow(self, req: Request) -> Reply:
+        author = _author(req)
+        if not await self.store.follow(req.profile, author):
+            raise InputError(f"{author} is followed already")
+        return Reply(
+            text=f"Following {author}: their papers always appear, marked Author match.",
+            visibility="channel",
+        )
+
+    async def unfollow(self, req: Request) -> Reply:
+        author = _author(req)
+        if not await self.store.unfollow(req.profile, author):
+            followed = ", ".join(await self.store.followed(req.profile)) or "nobody"
+            raise NotFound(f"{author} is not followed; followed: {followed}")
+        return Reply(text=f"No longer following {author}.", visibility="channel")
+
+
+def _author(req: Request) -> str:
+    name = " ".join(" ".join(req.args).split())
+    if not name:
+        raise InputError(f"usage: {USAGE[req.command]}")
+    if len(name) > MAX_AUTHOR:
+        raise InputError(f"an author name is at most {MAX_AUTHOR} characters")
+    if len(normalize_name(name).replace(" ", "")) < 2:
+        raise InputError(f"{name!r} does not look like a person's name")
+    return name
+
+
+def _criteria_lines(items: list[Criterion]) -> str:
+    return "\n".join(
+        f"- {c.id}: {c.title}{' (against)' if c.kind == 'exclude' else ''}: {c.text}" for c in items
+    )
+
+
+def _help_text() -> str:
+    return "Commands:\n" + "\n".join(f"  {line}" for line in USAGE.values())
+
+
+_HANDLERS: dict[str, Handler] = {
+    "top": CommandCore.top,
+    "show": CommandCore.show,
+    "score": CommandCore.show,
+    "why": CommandCore.show,
+    "profiles": CommandCore.profiles,
+    "runs": CommandCore.runs,
+    "help": CommandCore.help,
+    "criteria": CommandCore.criteria,
+    "follow": CommandCore.follow,
+    "unfollow": CommandCore.unfollow,
+}

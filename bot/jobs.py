@@ -1,0 +1,115 @@
+"""The daily job and the backfill: fetch, run the pipeline, write the Markdown digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.app import App
+from bot.digest import render_markdown
+from scoring.arxiv_client import feed_url
+from scoring.errors import InputError
+from scoring.models import RemedialInfo
+from scoring.pipeline import Batch, DayOutcome, ProgressSink, run_day
+
+log = logging.getLogger(__name__)
+ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv announces on US Eastern time
+MAX_BACKFILL_DAYS = 31
+
+
+@dataclass
+class JobResult:
+    outcome: DayOutcome
+    digest_path: Path | None
+    written: bool  # False when the file already had exactly this content
+
+
+def today_eastern() -> dt.date:
+    return dt.datetime.now(ARXIV_TZ).date()
+
+
+def digest_dir(app: App, out: Path | None, profile: str) -> Path:
+    return out if out is not None else app.settings.data_dir / "digests" / profile
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # atomic: a reader never sees half a digest
+    return True
+
+
+async def _finish(
+    app: App, profile: str, outcome: DayOutcome, out: Path | None, dry_run: bool
+) -> JobResult:
+    if outcome.day is None or dry_run:
+        return JobResult(outcome, None, False)
+    text = render_markdown(outcome.day, app.profile_config(profile).rules(profile))
+    path = digest_dir(app, out, profile) / f"{outcome.day.date.isoformat()}.md"
+    return JobResult(outcome, path, write_if_changed(path, text))
+
+
+async def run_daily(
+    app: App,
+    profile: str,
+    date: dt.date | None = None,
+    feed: str | None = None,
+    out: Path | None = None,
+    dry_run: bool = False,
+    progress: ProgressSink | None = None,
+) -> JobResult:
+    config = await app.ensure_profile(profile)
+    location = feed or feed_url(app.settings.feed_url, config.categories)
+    parsed = await app.arxiv.fetch_feed(location)
+    day = date or parsed.announced_on or today_eastern()
+    if date and parsed.announced_on and parsed.announced_on != date:
+        log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
+    batch = Batch(papers=parsed.papers, total=parsed.total, skipped=parsed.skipped)
+    outcome = await run_day(
+        app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run
+    )
+    return await _finish(app, profile, outcome, out, dry_run)
+
+
+async def run_backfill(
+    app: App,
+    profile: str,
+    start: dt.date,
+    end: dt.date,
+    out: Path | None = None,
+    dry_run: bool = False,
+    progress: ProgressSink | None = None,
+) -> list[JobResult]:
+    if end < start:
+        raise InputError(f"--to {end} is before --from {start}")
+    days = (end - start).days + 1
+    if days > MAX_BACKFILL_DAYS:
+        raise InputError(f"backfill at most {MAX_BACKFILL_DAYS} days at a time (asked {days})")
+    if end > today_eastern():
+        raise InputError(f"--to {end} is in the future")
+    config = await app.ensure_profile(profile)
+    generated = dt.datetime.now(dt.UTC)
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    results = []
+    for day in dates:
+        papers = await app.arxiv.fetch_submitted(
+            app.settings.export_api_url, config.categories, day
+        )
+        batch = Batch(
+            papers=papers,
+            total=len(papers),
+            remedial=RemedialInfo(
+                dates=dates, generated_at=generated, source="the arXiv export API"
+            ),
+        )
+        outcome = await run_day(
+            app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run
+        )
+        results.append(await _finish(app, profile, outcome, out, dry_run))
+    return results

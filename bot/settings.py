@@ -1,0 +1,168 @@
+"""Settings: environment variables and an optional ``papers.toml``, validated once at start.
+
+Precedence: environment, then the config file (``--config``, ``PAPERS_CONFIG`` or
+``./papers.toml``), then defaults. Secrets are ``SecretStr``: their repr is ``'**********'``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from scoring.errors import ConfigError
+from scoring.models import AnnounceType
+from scoring.pipeline import ProfileRules
+
+DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"
+DEFAULT_EXPORT_API = "https://export.arxiv.org/api/query"
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+def _default_types() -> list[AnnounceType]:
+    return ["new", "cross"]
+
+
+class ProfileConfig(BaseModel):
+    """One digest subscription: its categories, cutoffs and where it posts."""
+
+    model_config = {"extra": "forbid"}
+
+    categories: list[str] = Field(default_factory=lambda: ["cs.LG", "cs.AI"], min_length=1)
+    announce_types: list[AnnounceType] = Field(default_factory=_default_types, min_length=1)
+    relevance_cutoff: int = Field(default=7, ge=1, le=10)
+    novelty_cutoff: int = Field(default=5, ge=1, le=10)
+    follow: list[str] = Field(default_factory=list, description="followed authors at creation")
+    criteria_file: Path | None = None
+    slack_channel: str | None = None
+    discord_channel: str | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        for c in value:
+            if not c or " " in c or "+" in c or "." not in c:
+                raise ValueError(f"{c!r} is not an arXiv category like cs.LG")
+        return value
+
+    def rules(self, name: str) -> ProfileRules:
+        return ProfileRules(
+            name=name,
+            categories=tuple(self.categories),
+            announce_types=tuple(self.announce_types),
+            relevance_cutoff=self.relevance_cutoff,
+            novelty_cutoff=self.novelty_cutoff,
+        )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAPERS_", extra="forbid", populate_by_name=True)
+
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL", "redis_url"))
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("paperbot")),
+        validation_alias=_env("PAPERS_DATA_DIR", "data_dir"),
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("OPENAI_API_KEY", "openai_api_key")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=_env("OPENAI_BASE_URL", "openai_base_url")
+    )
+    model: str = Field("gpt-4o-mini", validation_alias=_env("PAPERS_MODEL", "model"))
+    feed_url: str = Field(DEFAULT_FEED, validation_alias=_env("PAPERS_FEED_URL", "feed_url"))
+    export_api_url: str = Field(
+        DEFAULT_EXPORT_API, validation_alias=_env("PAPERS_EXPORT_API_URL", "export_api_url")
+    )
+    arxiv_min_interval_s: float = Field(
+        3.0,
+        ge=0,
+        validation_alias=_env("PAPERS_ARXIV_MIN_INTERVAL_S", "arxiv_min_interval_s"),
+        description="spacing of arXiv requests; never below 3 s for arxiv.org hosts",
+    )
+    http_timeout_s: float = Field(
+        30.0, gt=0, validation_alias=_env("PAPERS_HTTP_TIMEOUT_S", "http_timeout_s")
+    )
+    log_level: str = Field("WARNING", validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
+    profiles: dict[str, ProfileConfig] = Field(default_factory=lambda: {"default": ProfileConfig()})
+
+    @field_validator("feed_url")
+    @classmethod
+    def _feed_url(cls, value: str) -> str:
+        if "{categories}" not in value:
+            raise ValueError("must contain {categories}, e.g. " + DEFAULT_FEED)
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("profiles")
+    @classmethod
+    def _profiles(cls, value: dict[str, ProfileConfig]) -> dict[str, ProfileConfig]:
+        value.setdefault("default", ProfileConfig())
+        for name in value:
+            if not name.replace("-", "").replace("_", "").isalnum():
+                raise ValueError(f"profile name {name!r} may use letters, digits, - and _")
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        if toml_file:
+            sources += (TomlConfigSettingsSource(settings_cls, toml_file=toml_file),)
+        return sources
+
+
+def _one_line(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(part) for part in err["loc"]) or "?"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid setting {key} in {source}: {err['msg']}{more}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate settings; any problem is one ConfigError line naming the key."""
+    path = config_file or Path(os.environ.get("PAPERS_CONFIG", "papers.toml"))
+    explicit = config_file is not None or "PAPERS_CONFIG" in os.environ
+    if explicit and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
+
+    source = f"environment or {path}" if path.is_file() else "environment"
+    try:
+        return FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, source)) from None
+    except (OSError, ValueError) as exc:  # unreadable or invalid TOML
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None

@@ -1,0 +1,126 @@
+"""Data models shared by ingest, scoring, ranking, the store and the renderers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+CriterionKind = Literal["include", "exclude"]
+
+
+class Paper(BaseModel):
+    id: str  # canonical: no version suffix
+    version: int = 1
+    title: str
+    authors: list[str]
+    abstract: str
+    categories: list[str]
+    primary: str
+    announce_type: AnnounceType = "new"
+    announced_on: dt.date
+    comment: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://arxiv.org/abs/{self.id}"
+
+
+class Criterion(BaseModel):
+    id: str
+    title: str
+    text: str
+    kind: CriterionKind = "include"
+
+
+class CriteriaVersion(BaseModel):
+    version: int
+    items: list[Criterion]
+    hash: str
+    action: str  # init, add, remove, edit, rollback
+    detail: str = ""
+    author: str | None = None
+    created_at: dt.datetime
+
+
+class Score(BaseModel):
+    paper_id: str
+    relevance: int = Field(ge=1, le=10)
+    novelty: int = Field(ge=1, le=10)
+    criterion: str | None = None  # id of the best-matching criterion
+    comment: str
+    model: str
+    criteria_hash: str
+    prompt_hash: str
+    scored_at: dt.datetime
+
+
+class Usage(BaseModel):
+    """Tokens and cost for one model within one run."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0  # None: unknown price
+
+
+class RankedPaper(BaseModel):
+    paper: Paper
+    score: Score
+    rank: int
+    blend: float
+    selected: bool  # passed the cutoffs or matched a followed author
+    author_match: list[str] = []
+
+
+class RemedialInfo(BaseModel):
+    """Why a digest is a catch-up and how it was made (shown as a banner)."""
+
+    dates: list[dt.date]
+    generated_at: dt.datetime
+    source: str
+
+
+RunStatus = Literal["ok", "no_announcement", "failed"]
+
+
+class RunRecord(BaseModel):
+    profile: str
+    date: dt.date
+    status: RunStatus
+    attempt: int = 1
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    scorer: str = ""
+    scorer_description: str = ""
+    total_arxiv: int = 0
+    total_scanned: int = 0
+    total_relevant: int = 0
+    skipped: dict[str, int] = {}  # reason -> count (announce type, already posted, ...)
+    scores_reused: int = 0
+    scores_new: int = 0
+    unscored: int = 0
+    usage: list[Usage] = []
+    timings_s: dict[str, float] = {}
+    criteria_version: int = 0
+    criteria_hash: str = ""
+    remedial: RemedialInfo | None = None
+    error: str | None = None
+
+
+class Day(BaseModel):
+    """One profile's stored, ranked day: everything a digest is rendered from."""
+
+    profile: str
+    date: dt.date
+    run: RunRecord
+    criteria: CriteriaVersion
+    papers: list[RankedPaper]  # every scanned paper, best first
+
+    @property
+    def selected(self) -> list[RankedPaper]:
+        return [p for p in self.papers if p.selected]

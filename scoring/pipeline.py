@@ -1,0 +1,156 @@
+"""The daily run as data: a batch of papers in, a stored, ranked day out (DESIGN.md section 3).
+
+Counts follow DESIGN.md: *Total arXiv papers* is every entry of the feed; *Total scanned* is
+what survives the announce-type and category filters and de-duplication against papers
+already in an earlier day of this profile; *Total relevant* is what passes the cutoffs or
+matches a followed author. Scores are looked up by (paper, criteria hash, model) before any
+scoring, so running a day again reuses them and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Usage
+from scoring.ranking import rank_day
+from scoring.scorer import Scorer
+from scoring.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ProgressSink(Protocol):
+    """Where long stages report progress (a rich progress bar in the CLI)."""
+
+    def start(self, stage: str, total: int) -> Callable[[int], None]: ...
+
+
+class _NoProgress:
+    def start(self, stage: str, total: int) -> Callable[[int], None]:
+        return lambda n: None
+
+
+@dataclass(frozen=True)
+class ProfileRules:
+    """What the pipeline needs to know about a profile."""
+
+    name: str
+    categories: Sequence[str]
+    announce_types: Sequence[AnnounceType]
+    relevance_cutoff: int
+    novelty_cutoff: int
+
+
+@dataclass
+class Batch:
+    """One day's papers as fetched, before any filtering."""
+
+    papers: list[Paper]
+    total: int  # entries in the source, unreadable ones included
+    skipped: dict[str, int] = field(default_factory=dict)
+    remedial: RemedialInfo | None = None
+
+
+@dataclass
+class DayOutcome:
+    run: RunRecord
+    day: Day | None  # None when there was no announcement
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def run_day(
+    store: Store,
+    rules: ProfileRules,
+    batch: Batch,
+    scorer: Scorer,
+    date: dt.date,
+    progress: ProgressSink | None = None,
+    dry_run: bool = False,
+) -> DayOutcome:
+    """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing."""
+    progress = progress or _NoProgress()
+    t0 = time.perf_counter()
+    previous = await store.get_run(rules.name, date)
+    run = RunRecord(
+        profile=rules.name,
+        date=date,
+        status="ok",
+        attempt=(previous.attempt + 1) if previous else 1,
+        started_at=_now(),
+        scorer=scorer.name,
+        scorer_description=scorer.description,
+        total_arxiv=batch.total,
+        skipped=dict(batch.skipped),
+        remedial=batch.remedial,
+    )
+    if batch.total == 0:
+        run.status, run.finished_at = "no_announcement", _now()
+        if not dry_run:
+            await store.save_run(run)
+        log.info("no announcement for %s on %s", rules.name, date)
+        return DayOutcome(run=run, day=None)
+
+    skipped: Counter[str] = Counter(run.skipped)
+    wanted_cats = set(rules.categories)
+    kept: list[Paper] = []
+    for p in batch.papers:
+        if p.announce_type not in rules.announce_types:
+            skipped[f"announce type {p.announce_type}"] += 1
+        elif not wanted_cats.intersection(p.categories):
+            skipped["outside the profile's categories"] += 1
+        else:
+            kept.append(p)
+    earlier = await store.seen_elsewhere(rules.name, [p.id for p in kept], date)
+    if earlier:
+        skipped["in an earlier day's digest"] += len(earlier)
+    scanned = [p for p in kept if p.id not in earlier]
+    run.skipped = dict(skipped)
+    run.total_scanned = len(scanned)
+
+    criteria = await store.current_criteria(rules.name)
+    run.criteria_version, run.criteria_hash = criteria.version, criteria.hash
+    t1 = time.perf_counter()
+    cached = await store.get_scores([p.id for p in scanned], criteria.hash, scorer.name)
+    cached = {k: s for k, s in cached.items() if s.prompt_hash == scorer.prompt_hash}
+    to_score = [p for p in scanned if p.id not in cached]
+    advance = progress.start("scoring", len(scanned))
+    advance(len(cached))
+    outcome = await scorer.score(to_score, criteria, on_progress=advance)
+    if not dry_run:  # kept even if ranking or storing fails later: never pay for them twice
+        await store.save_scores(outcome.scores)
+    scores = {**cached, **{s.paper_id: s for s in outcome.scores}}
+    run.scores_reused, run.scores_new = len(cached), len(outcome.scores)
+    run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
+    run.usage = outcome.usage or [Usage(model=scorer.name)]
+    t2 = time.perf_counter()
+
+    followed = await store.followed(rules.name)
+    ranked = rank_day(scanned, scores, followed, rules.relevance_cutoff, rules.novelty_cutoff)
+    run.total_relevant = sum(1 for r in ranked if r.selected)
+    run.timings_s = {
+        "filter_s": round(t1 - t0, 3),
+        "score_s": round(t2 - t1, 3),
+        "rank_s": round(time.perf_counter() - t2, 3),
+    }
+    run.finished_at = _now()
+    day = Day(profile=rules.name, date=date, run=run, criteria=criteria, papers=ranked)
+    if not dry_run:
+        await store.save_day(day)
+    log.info(
+        "%s %s: %d in feed, %d scanned, %d relevant",
+        rules.name,
+        date,
+        run.total_arxiv,
+        run.total_scanned,
+        run.total_relevant,
+    )
+    return DayOutcome(run=run, day=day)

@@ -1,0 +1,42 @@
+"""The scorer port: what the pipeline needs from any scorer (local, or an LLM in a later issue)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from scoring.models import CriteriaVersion, Paper, Score, Usage
+
+ProgressCallback = Callable[[int], None]  # called with the number of papers just scored
+
+
+@dataclass
+class ScoringOutcome:
+    scores: list[Score]
+    usage: list[Usage] = field(default_factory=list)
+    unscored: list[str] = field(default_factory=list)  # ids the scorer could not score
+
+
+class Scorer(Protocol):
+    @property
+    def name(self) -> str:
+        """Model name recorded with every score (part of the score's key)."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """What a reader of the digest is told about how papers were scored."""
+        ...
+
+    @property
+    def prompt_hash(self) -> str:
+        """Changes whenever the method or prompt changes, so old scores are not reused."""
+        ...
+
+    async def score(
+        self,
+        papers: Sequence[Paper],
+        criteria: CriteriaVersion,
+        on_progress: ProgressCallback | None = None,
+    ) -> ScoringOutcome: ...

@@ -1,0 +1,284 @@
+"""The Redis store: papers, scores, criteria versions, followed authors, ranked days, runs.
+
+Keys (all under ``paperbot:``):
+    profiles                       set of profile names
+    criteria:{profile}             list of CriteriaVersion JSON, oldest first (append-only)
+    authors:{profile}              hash normalized name -> name as the person typed it
+    paper:{id}                     Paper JSON (latest version seen)
+    score:{id}:{criteria}:{model}  Score JSON; reused whenever the same triple comes again
+    seen:{profile}                 hash paper id -> first date it was in that profile's day
+    day:{profile}:{date}           day metadata JSON (run record, criteria, per-paper rank info)
+    ranked:{profile}:{date}        sorted set paper id -> rank (1 = best) for the day
+    days:{profile}                 sorted set date -> ordinal, every stored day
+    run:{profile}:{date}           RunRecord JSON of the latest attempt for that day
+    runs:{profile}                 sorted set date -> ordinal, every day with a run record
+
+A day is written in one MULTI/EXEC, so a crash never leaves half a day behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from scoring.criteria import criteria_hash, validate_criteria
+from scoring.errors import NotFound
+from scoring.models import (
+    CriteriaVersion,
+    Criterion,
+    Day,
+    Paper,
+    RankedPaper,
+    RunRecord,
+    Score,
+)
+from scoring.ranking import normalize_name
+
+P = "paperbot:"
+CriteriaEdit = Callable[[list[Criterion]], tuple[list[Criterion], str, str]]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Store:
+    def __init__(self, redis: Redis) -> None:
+        # Any: redis-py types replies as bytes | str; decode_responses=True makes them str.
+        self.r: Any = redis
+
+    # -- profiles ----------------------------------------------------------------------------
+    async def ensure_profile(
+        self, name: str, default_criteria: list[Criterion], followed: Iterable[str] = ()
+    ) -> bool:
+        """Create the profile on first use; returns True when it was created now."""
+        validate_criteria(default_criteria)
+        first = CriteriaVersion(
+            version=1,
+            items=default_criteria,
+            hash=criteria_hash(default_criteria),
+            action="init",
+            detail="default criteria",
+            created_at=_now(),
+        )
+        key = f"{P}criteria:{name}"
+        while True:  # WATCH: two first uses at once still create exactly one version 1
+            async with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    exists = await pipe.llen(key)
+                    pipe.multi()
+                    pipe.sadd(f"{P}profiles", name)
+                    if not exists:
+                        pipe.rpush(key, first.model_dump_json())
+                        for author in followed:
+                            pipe.hsetnx(f"{P}authors:{name}", normalize_name(author), author)
+                    await pipe.execute()
+                    return not exists
+                except WatchError:
+                    continue
+
+    async def profiles(self) -> list[str]:
+        return sorted(await self.r.smembers(f"{P}profiles"))
+
+    async def has_profile(self, name: str) -> bool:
+        return bool(await self.r.sismember(f"{P}profiles", name))
+
+    # -- criteria ----------------------------------------------------------------------------
+    async def criteria_history(self, profile: str) -> list[CriteriaVersion]:
+        raw = await self.r.lrange(f"{P}criteria:{profile}", 0, -1)
+        return [CriteriaVersion.model_validate_json(x) for x in raw]
+
+    async def current_criteria(self, profile: str) -> CriteriaVersion:
+        raw = await self.r.lindex(f"{P}criteria:{profile}", -1)
+        if raw is None:
+            raise NotFound(f"profile {profile!r} has no criteria yet")
+        return CriteriaVersion.model_validate_json(raw)
+
+    async def criteria_version(self, profile: str, version: int) -> CriteriaVersion:
+        raw = await self.r.lindex(f"{P}criteria:{profile}", version - 1) if version > 0 else None
+        if raw is None:
+            n = await self.r.llen(f"{P}criteria:{profile}")
+            raise NotFound(f"no criteria version {version}; versions are 1 to {n}")
+        return CriteriaVersion.model_validate_json(raw)
+
+    async def update_criteria(
+        self, profile: str, edit: CriteriaEdit, author: str | None
+    ) -> CriteriaVersion:
+        """Apply ``edit`` to the current criteria and append the result as a new version.
+
+        ``edit`` returns (items, action, detail) or raises InputError, which leaves the store as
+        it was. Optimistic locking: a concurrent edit makes us re-read and re-apply.
+        """
+        key = f"{P}criteria:{profile}"
+        while True:
+            async with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.lindex(key, -1)
+                    if raw is None:
+                        raise NotFound(f"profile {profile!r} has no criteria yet")
+                    current = CriteriaVersion.model_validate_json(raw)
+                    items, action, detail = edit(current.items)
+                    new = CriteriaVersion(
+                        version=current.version + 1,
+                        items=items,
+                        hash=criteria_hash(items),
+                        action=action,
+                        detail=detail,
+                        author=author,
+                        created_at=_now(),
+                    )
+                    pipe.multi()
+                    pipe.rpush(key, new.model_dump_json())
+                    await pipe.execute()
+                    return new
+                except WatchError:
+                    continue
+
+    # -- followed authors --------------------------------------------------------------------
+    async def follow(self, profile: str, author: str) -> bool:
+        return bool(await self.r.hsetnx(f"{P}authors:{profile}", normalize_name(author), author))
+
+    async def unfollow(self, profile: str, author: str) -> bool:
+        return bool(await self.r.hdel(f"{P}authors:{profile}", normalize_name(author)))
+
+    async def followed(self, profile: str) -> list[str]:
+        return sorted((await self.r.hgetall(f"{P}authors:{profile}")).values())
+
+    # -- papers and scores -------------------------------------------------------------------
+    async def get_paper(self, paper_id: str) -> Paper | None:
+        raw = await self.r.get(f"{P}paper:{paper_id}")
+        return Paper.model_validate_json(raw) if raw else None
+
+    @staticmethod
+    def _score_key(paper_id: str, criteria: str, model: str) -> str:
+        return f"{P}score:{paper_id}:{criteria}:{model}"
+
+    async def get_scores(
+        self, paper_ids: Sequence[str], criteria: str, model: str
+    ) -> dict[str, Score]:
+        if not paper_ids:
+            return {}
+        raw = await self.r.mget([self._score_key(i, criteria, model) for i in paper_ids])
+        return {i: Score.model_validate_json(x) for i, x in zip(paper_ids, raw, strict=True) if x}
+
+    async def save_scores(self, scores: Iterable[Score]) -> None:
+        mapping = {
+            self._score_key(s.paper_id, s.criteria_hash, s.model): s.model_dump_json()
+            for s in scores
+        }
+        if mapping:
+            await self.r.mset(mapping)
+
+    # -- days --------------------------------------------------------------------------------
+    async def seen_elsewhere(
+        self, profile: str, paper_ids: Sequence[str], date: dt.date
+    ) -> set[str]:
+        """Ids already in one of this profile's days other than ``date``."""
+        if not paper_ids:
+            return set()
+        firsts = await self.r.hmget(f"{P}seen:{profile}", list(paper_ids))
+        day = date.isoformat()
+        return {i for i, d in zip(paper_ids, firsts, strict=True) if d and d != day}
+
+    async def save_day(self, day: Day) -> None:
+        name, date = day.profile, day.date.isoformat()
+        meta = {
+            "run": day.run.model_dump(mode="json"),
+            "criteria": day.criteria.model_dump(mode="json"),
+            "entries": {
+                rp.paper.id: {
+                    "blend": rp.blend,
+                    "selected": rp.selected,
+                    "authors": rp.author_match,
+                }
+                for rp in day.papers
+            },
+        }
+        async with self.r.pipeline(transaction=True) as pipe:
+            if day.papers:
+                pipe.mset(
+                    {f"{P}paper:{rp.paper.id}": rp.paper.model_dump_json() for rp in day.papers}
+                )
+                pipe.mset(
+                    {
+                        self._score_key(
+                            rp.paper.id, rp.score.criteria_hash, rp.score.model
+                        ): rp.score.model_dump_json()
+                        for rp in day.papers
+                    }
+                )
+            pipe.delete(f"{P}ranked:{name}:{date}")
+            if day.papers:
+                pipe.zadd(f"{P}ranked:{name}:{date}", {rp.paper.id: rp.rank for rp in day.papers})
+            for rp in day.papers:
+                pipe.hsetnx(f"{P}seen:{name}", rp.paper.id, date)
+            pipe.set(f"{P}day:{name}:{date}", json.dumps(meta))
+            pipe.zadd(f"{P}days:{name}", {date: day.date.toordinal()})
+            self._queue_run(pipe, day.run)
+            await pipe.execute()
+
+    async def load_day(self, profile: str, date: dt.date, limit: int | None = None) -> Day | None:
+        """The stored day, best first; ``limit`` loads only the top of it."""
+        raw = await self.r.get(f"{P}day:{profile}:{date.isoformat()}")
+        if raw is None:
+            return None
+        meta: dict[str, Any] = json.loads(raw)
+        run = RunRecord.model_validate(meta["run"])
+        criteria = CriteriaVersion.model_validate(meta["criteria"])
+        stop = -1 if limit is None else limit - 1
+        ids = await self.r.zrange(f"{P}ranked:{profile}:{date.isoformat()}", 0, stop)
+        papers_raw = await self.r.mget([f"{P}paper:{i}" for i in ids]) if ids else []
+        scores = await self.get_scores(ids, criteria.hash, run.scorer)
+        ranked = []
+        for rank, (pid, praw) in enumerate(zip(ids, papers_raw, strict=True), start=1):
+            entry = meta["entries"][pid]
+            ranked.append(
+                RankedPaper(
+                    paper=Paper.model_validate_json(praw),
+                    score=scores[pid],
+                    rank=rank,
+                    blend=entry["blend"],
+                    selected=entry["selected"],
+                    author_match=entry["authors"],
+                )
+            )
+        return Day(profile=profile, date=date, run=run, criteria=criteria, papers=ranked)
+
+    async def days(self, profile: str) -> list[dt.date]:
+        return [dt.date.fromisoformat(d) for d in await self.r.zrange(f"{P}days:{profile}", 0, -1)]
+
+    async def latest_day(self, profile: str) -> dt.date | None:
+        last = await self.r.zrange(f"{P}days:{profile}", -1, -1)
+        return dt.date.fromisoformat(last[0]) if last else None
+
+    async def paper_days(self, profile: str, paper_id: str) -> dt.date | None:
+        first = await self.r.hget(f"{P}seen:{profile}", paper_id)
+        return dt.date.fromisoformat(first) if first else None
+
+    # -- runs --------------------------------------------------------------------------------
+    @staticmethod
+    def _queue_run(pipe: Any, run: RunRecord) -> None:
+        date = run.date.isoformat()
+        pipe.set(f"{P}run:{run.profile}:{date}", run.model_dump_json())
+        pipe.zadd(f"{P}runs:{run.profile}", {date: run.date.toordinal()})
+
+    async def save_run(self, run: RunRecord) -> None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            self._queue_run(pipe, run)
+            await pipe.execute()
+
+    async def get_run(self, profile: str, date: dt.date) -> RunRecord | None:
+        raw = await self.r.get(f"{P}run:{profile}:{date.isoformat()}")
+        return RunRecord.model_validate_json(raw) if raw else None
+
+    async def runs(self, profile: str, limit: int = 20) -> list[RunRecord]:
+        dates = await self.r.zrange(f"{P}runs:{profile}", -limit, -1)
+        raws = await self.r.mget([f"{P}run:{profile}:{d}" for d in dates]) if dates else []
+        return [RunRecord.model_validate_json(x) for x in raws if x][::-1]
