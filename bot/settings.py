@@ -68,7 +68,9 @@ class ProfileConfig(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PAPERS_", extra="forbid", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERS_", extra="forbid", populate_by_name=True, env_ignore_empty=True
+    )
 
     redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL", "redis_url"))
     data_dir: Path = Field(
@@ -144,15 +146,21 @@ class Settings(BaseSettings):
 
 def _one_line(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
-    key = ".".join(str(part) for part in err["loc"]) or "?"
+    parts = [str(part) for part in err["loc"]] or ["?"]
+    for name, field in Settings.model_fields.items():  # name the key both ways people set it
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and parts[0] in alias.choices:
+            parts[0] = f"{name} ({alias.choices[0]})"
+    key = ".".join(parts)
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"invalid setting {key} in {source}: {err['msg']}{more}"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read and validate settings; any problem is one ConfigError line naming the key."""
-    path = config_file or Path(os.environ.get("PAPERS_CONFIG", "papers.toml"))
-    explicit = config_file is not None or "PAPERS_CONFIG" in os.environ
+    from_env = os.environ.get("PAPERS_CONFIG", "")
+    path = config_file or Path(from_env or "papers.toml")
+    explicit = config_file is not None or bool(from_env)
     if explicit and not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
 

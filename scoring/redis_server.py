@@ -106,13 +106,14 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for _ in range(200):
             if self._process.poll() is not None:
-                err = (self._process.stderr.read() if self._process.stderr else b"").decode()
+                err = self._process.communicate()[1].decode(errors="replace")
                 tail = (self.data_dir / "redis.log").read_text(errors="replace")[-400:]
                 raise StoreUnavailable(f"embedded redis-server exited: {err or tail}".strip())
             if self.socket.exists() and await self._ping():
                 return
             await asyncio.sleep(0.05)
         self._process.kill()
+        self._process.communicate()
         raise StoreUnavailable(f"embedded redis-server did not answer on {self.socket} in 10 s")
 
     async def stop(self) -> None:
@@ -135,6 +136,9 @@ class EmbeddedRedis:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.wait()
+        if self._process.stderr:
+            self._process.stderr.close()
         self._process = None
 
 

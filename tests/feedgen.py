@@ -56,7 +56,7 @@ def rss_feed(day: str, rows: list[dict] | None = None) -> bytes:
             f"<link>https://arxiv.org/abs/{r['id']}</link>"
             f"<description>arXiv:{r['id']}v1 Announce Type: {kind} \n"
             f"Abstract: {escape(r['abstract'])}</description>"
-            f"<guid isPermaLink=\"false\">oai:arXiv.org:{r['id']}v1</guid>"
+            f'<guid isPermaLink="false">oai:arXiv.org:{r["id"]}v1</guid>'
             f"{cats}"
             f"<pubDate>{format_datetime(stamp)}</pubDate>"
             f"<arxiv:announce_type>{kind}</arxiv:announce_type>"
@@ -75,9 +75,7 @@ def rss_feed(day: str, rows: list[dict] | None = None) -> bytes:
         "<description>cs.LG, cs.AI updates on the arXiv.org e-print archive.</description>"
         "<language>en-us</language>"
         f"<lastBuildDate>{format_datetime(stamp)}</lastBuildDate>"
-        f"<pubDate>{format_datetime(stamp)}</pubDate>"
-        + "".join(items)
-        + "</channel></rss>"
+        f"<pubDate>{format_datetime(stamp)}</pubDate>" + "".join(items) + "</channel></rss>"
     ).encode()
 
 
@@ -110,7 +108,5 @@ def export_atom(rows: list[dict], total: int | None = None) -> bytes:
         "<title>arXiv Query</title><id>http://arxiv.org/api/x</id>"
         "<updated>2025-05-28T00:00:00-04:00</updated>"
         f"<opensearch:totalResults>{n}</opensearch:totalResults>"
-        "<opensearch:startIndex>0</opensearch:startIndex>"
-        + "".join(entries)
-        + "</feed>"
+        "<opensearch:startIndex>0</opensearch:startIndex>" + "".join(entries) + "</feed>"
     ).encode()

@@ -1,0 +1,94 @@
+"""Shared fixtures: a real Redis, local fake HTTP servers, and a CLI runner wired to both.
+
+Redis: ``PAPERS_TEST_REDIS_URL`` when set (it is flushed!), otherwise paperbot's own embedded
+redis-server started once per session in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from redis.asyncio import Redis
+from typer.testing import CliRunner
+
+from scoring.redis_server import EmbeddedRedis
+from scoring.store import Store
+from tests.servers import RecordingServer
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("PAPERS_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    url = asyncio.run(server.start())
+    yield url
+    asyncio.run(server.stop())
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+async def aredis(redis_url: str, clean_redis: redis.Redis) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def store(aredis: Redis) -> Store:
+    return Store(aredis)
+
+
+@pytest.fixture
+def http_server() -> Iterator[RecordingServer]:
+    server = RecordingServer().start()
+    yield server
+    server.stop()
+
+
+def snapshot(client: redis.Redis) -> dict[bytes, bytes | None]:
+    """Every key with its serialized value: equal snapshots mean nothing changed."""
+    return {k: client.dump(k) for k in sorted(client.keys("*"))}
+
+
+class Cli:
+    """Runs `papers ...` in-process against the test Redis, with no config file."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):  # type: ignore[no-untyped-def]
+        from bot.cli import app
+
+        return self.runner.invoke(app, list(args), env=self.env, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
+    config = tmp_path / "papers.toml"
+    config.write_text("")  # never the developer's own ./papers.toml
+    return Cli(
+        {
+            "REDIS_URL": redis_url,
+            "PAPERS_DATA_DIR": str(tmp_path / "data"),
+            "PAPERS_CONFIG": str(config),
+            "PAPERS_ARXIV_MIN_INTERVAL_S": "0",
+            "OPENAI_API_KEY": "",
+            "OPENAI_BASE_URL": "",
+        }
+    )

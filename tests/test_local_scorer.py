@@ -1,0 +1,88 @@
+import datetime as dt
+
+from prompts import read_prompt
+from scoring.criteria import add_criterion, criteria_hash, parse_criteria_markdown
+from scoring.local_scorer import LocalScorer
+from scoring.models import CriteriaVersion, Criterion, Paper
+from tests.feedgen import feed_rows
+
+
+def _version(items: list[Criterion]) -> CriteriaVersion:
+    return CriteriaVersion(
+        version=1,
+        items=items,
+        hash=criteria_hash(items),
+        action="init",
+        created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    )
+
+
+DEFAULT = _version(parse_criteria_markdown(read_prompt("criteria.md")))
+
+
+def _papers(n: int = 120) -> list[Paper]:
+    return [
+        Paper(
+            id=r["id"],
+            title=r["title"],
+            authors=r["authors"],
+            abstract=r["abstract"],
+            categories=r["categories"],
+            primary=r["primary_category"],
+            announced_on=dt.date(2025, 5, 28),
+        )
+        for r in feed_rows("2025-05-28")[:n]
+    ]
+
+
+def test_scores_are_deterministic_and_in_range() -> None:
+    papers = _papers()
+    a = LocalScorer().score_sync(papers, DEFAULT)
+    b = LocalScorer().score_sync(papers, DEFAULT)
+    strip = [(s.paper_id, s.relevance, s.novelty, s.criterion, s.comment) for s in a]
+    assert strip == [(s.paper_id, s.relevance, s.novelty, s.criterion, s.comment) for s in b]
+    assert all(1 <= s.relevance <= 10 and 1 <= s.novelty <= 10 for s in a)
+    assert len({s.relevance for s in a}) >= 4  # the scale is used, not a constant
+    ids = {c.id for c in DEFAULT.items}
+    assert all(s.criterion in ids and s.criterion in s.comment for s in a)
+    assert all(s.criteria_hash == DEFAULT.hash and s.model == "local-tfidf-v1" for s in a)
+
+
+def test_topic_papers_match_their_criterion() -> None:
+    base = _papers(60)
+    quant = base[0].model_copy(
+        update={
+            "id": "9999.00001",
+            "title": "Post-training quantization and pruning for efficient LLM inference",
+            "abstract": "We compress models with quantization, pruning and low-rank "
+            "factorization, and shrink the KV cache, reducing memory and inference compute.",
+        }
+    )
+    scores = {s.paper_id: s for s in LocalScorer().score_sync([*base, quant], DEFAULT)}
+    assert scores[quant.id].criterion == "efficiency"
+    assert scores[quant.id].relevance >= 8
+    assert "quantization" in scores[quant.id].comment
+
+
+def test_against_criterion_lowers_relevance() -> None:
+    base = _papers(60)
+    rl = base[0].model_copy(
+        update={
+            "id": "9999.00002",
+            "title": "Transformer architecture for reinforcement learning agents",
+            "abstract": "A transformer architecture with attention for reinforcement learning "
+            "agents in online learning and federated learning settings.",
+        }
+    )
+    without = _version([c for c in DEFAULT.items if c.kind == "include"])
+    with_against = _version(
+        add_criterion(
+            without.items,
+            "RL: reinforcement learning, online learning, federated learning",
+            against=True,
+        )[0]
+    )
+    plain = {s.paper_id: s for s in LocalScorer().score_sync([*base, rl], without)}
+    penalised = {s.paper_id: s for s in LocalScorer().score_sync([*base, rl], with_against)}
+    assert penalised[rl.id].relevance < plain[rl.id].relevance
+    assert "against" in penalised[rl.id].comment

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.settings import load_settings
+from scoring.errors import ConfigError, StoreUnavailable
+from scoring.redis_server import open_redis, redact_url
+
+
+def test_secrets_never_show(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    settings = load_settings()
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-very-secret"
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("test").info("settings: %s %r", settings, settings)
+    assert "sk-very-secret" not in str(settings) + repr(settings) + caplog.text
+
+
+def test_config_file_and_env_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "papers.toml"
+    config.write_text('model = "from-file"\n[profiles.ml]\ncategories = ["cs.LG", "stat.ML"]\n')
+    assert load_settings(config).model == "from-file"
+    monkeypatch.setenv("PAPERS_MODEL", "from-env")
+    settings = load_settings(config)
+    assert settings.model == "from-env"
+    assert settings.profiles["ml"].categories == ["cs.LG", "stat.ML"]
+    assert "default" in settings.profiles
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[profiles.x]\ncategories = ["machine learning"]\n', "profiles.x.categories"),
+        ("[profiles.x]\nnovelty_cutoff = 0\n", "profiles.x.novelty_cutoff"),
+        ('feed_url = "https://example.org/feed"\n', "feed_url"),
+        ("unknown_key = 1\n", "unknown_key"),
+        ("this is not toml", "config file"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    config = tmp_path / "papers.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert key in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+async def test_embedded_redis_keeps_data_between_runs(tmp_path: Path) -> None:
+    async with open_redis(None, tmp_path) as r:
+        await r.set("paperbot:test", "kept")
+    assert (tmp_path / "appendonly.aof").exists() or (tmp_path / "appendonlydir").exists()
+    async with open_redis(None, tmp_path) as r:
+        assert await r.get("paperbot:test") == "kept"
+
+
+async def test_unreachable_redis_url(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match=r"redis://:\*\*\*@127.0.0.1:1/0"):
+        async with open_redis("redis://:pw@127.0.0.1:1/0", tmp_path):
+            pass
+    assert redact_url("redis://user:pw@host:6379/1") == "redis://user:***@host:6379/1"
