@@ -66,7 +66,10 @@ async def run_daily(
 ) -> JobResult:
     config = await app.ensure_profile(profile)
     location = feed or feed_url(app.settings.feed_url, config.categories)
+    fetched = progress.start("fetching feed", 1) if progress else None
     parsed = await app.arxiv.fetch_feed(location)
+    if fetched:
+        fetched(1)
     day = date or parsed.announced_on or today_eastern()
     if date and parsed.announced_on and parsed.announced_on != date:
         log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
@@ -97,6 +100,7 @@ async def run_backfill(
     generated = dt.datetime.now(dt.UTC)
     dates = [start + dt.timedelta(days=i) for i in range(days)]
     results = []
+    fetched = progress.start("fetching days", len(dates)) if progress else None
     for day in dates:
         papers = await app.arxiv.fetch_submitted(
             app.settings.export_api_url, config.categories, day
@@ -112,4 +116,6 @@ async def run_backfill(
             app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run
         )
         results.append(await _finish(app, profile, outcome, out, dry_run))
+        if fetched:
+            fetched(1)
     return results

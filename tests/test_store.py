@@ -90,3 +90,21 @@ async def test_dry_run_stores_nothing(store: Store, aredis) -> None:  # type: ig
     )
     assert outcome.day is not None and outcome.run.total_scanned > 0
     assert sorted(await aredis.keys("*")) == before
+
+
+async def test_progress_reports_every_scanned_paper(store: Store) -> None:
+    await store.ensure_profile("default", DEFAULTS)
+    seen: dict[str, list[int]] = {}
+
+    class Recorder:
+        def start(self, stage: str, total: int):  # type: ignore[no-untyped-def]
+            seen[stage] = [total, 0]
+            return lambda n: seen[stage].__setitem__(1, seen[stage][1] + n)
+
+    day = dt.date(2025, 5, 28)
+    outcome = await run_day(store, RULES, Batch(_papers(40), 40), LocalScorer(), day, Recorder())
+    scanned = outcome.run.total_scanned
+    assert seen["scoring"] == [scanned, scanned] and scanned > 0
+    # A re-run counts the reused scores as done, so the bar still reaches the end.
+    await run_day(store, RULES, Batch(_papers(40), 40), LocalScorer(), day, Recorder())
+    assert seen["scoring"] == [scanned, scanned]
