@@ -143,7 +143,7 @@ def parse_date(raw: str | bool | None) -> dt.date | None:
         raise InputError(f"--date must be a date like 2025-05-28 (got {raw!r})") from None
 
 
-def _one_arg(req: Request, name: str) -> str:
+def _one_arg(req: Request) -> str:
     if len(req.args) != 1 or not req.args[0].strip():
         raise InputError(f"usage: {USAGE[req.command]}")
     return req.args[0].strip()
@@ -199,8 +199,9 @@ class CommandCore:
         return Reply(text=header, papers=views, data=[v.model_dump(mode="json") for v in views])
 
     async def show(self, req: Request) -> Reply:
-        pid = _paper_id(_one_arg(req, "ID"))
-        date = parse_date(req.options.get("date")) or await self.store.paper_days(req.profile, pid)
+        pid = _paper_id(_one_arg(req))
+        date = parse_date(req.options.get("date"))
+        date = date or await self.store.first_day_of(req.profile, pid)
         if date is None:
             raise NotFound(f"paper {pid} is not in any stored day of profile {req.profile!r}")
         day = await self.store.load_day(req.profile, date)

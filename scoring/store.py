@@ -258,7 +258,7 @@ class Store:
         last = await self.r.zrange(f"{P}days:{profile}", -1, -1)
         return dt.date.fromisoformat(last[0]) if last else None
 
-    async def paper_days(self, profile: str, paper_id: str) -> dt.date | None:
+    async def first_day_of(self, profile: str, paper_id: str) -> dt.date | None:
         first = await self.r.hget(f"{P}seen:{profile}", paper_id)
         return dt.date.fromisoformat(first) if first else None
 
