@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import redis
 
 from tests.conftest import Cli, snapshot
-from tests.feedgen import DATA, empty_rss, feed_rows, rss_feed
+from tests.feedgen import DATA, announce_type, empty_rss, feed_rows, rss_feed
 from tests.servers import Answer, RecordingServer
 
 DAY = "2025-05-28"
@@ -31,7 +33,9 @@ def test_full_run_from_served_feed(
     digest = (tmp_path / "out" / f"{DAY}.md").read_text()
     total = len(feed_rows(DAY))
     assert f"| Total arXiv papers | {total} |" in digest
-    assert "| Total scanned papers |" in digest and "| Total relevant papers |" in digest
+    kinds = Counter(announce_type(r, dt.date.fromisoformat(DAY)) for r in feed_rows(DAY))
+    assert f"| Total scanned papers | {kinds['new'] + kinds['cross']} |" in digest
+    assert "| Total relevant papers |" in digest
     assert "| Model | Calls | Prompt tokens" in digest
     assert "local scorer" in digest  # says plainly that no LLM scored
     assert "## Table of contents" in digest
