@@ -13,7 +13,7 @@ from bot.digest import render_markdown
 from scoring.arxiv_client import feed_url
 from scoring.errors import InputError
 from scoring.models import RemedialInfo
-from scoring.pipeline import Batch, DayOutcome, ProgressSink, run_day
+from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
 
 log = logging.getLogger(__name__)
 ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv announces on US Eastern time
@@ -66,10 +66,10 @@ async def run_daily(
 ) -> JobResult:
     config = await app.ensure_profile(profile)
     location = feed or feed_url(app.settings.feed_url, config.categories)
-    fetched = progress.start("fetching feed", 1) if progress else None
+    progress = progress or NoProgress()
+    fetched = progress.start("fetching feed", 1)
     parsed = await app.arxiv.fetch_feed(location)
-    if fetched:
-        fetched(1)
+    fetched(1)
     day = date or parsed.announced_on or today_eastern()
     if date and parsed.announced_on and parsed.announced_on != date:
         log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
@@ -100,7 +100,8 @@ async def run_backfill(
     generated = dt.datetime.now(dt.UTC)
     dates = [start + dt.timedelta(days=i) for i in range(days)]
     results = []
-    fetched = progress.start("fetching days", len(dates)) if progress else None
+    progress = progress or NoProgress()
+    fetched = progress.start("fetching days", len(dates))
     for day in dates:
         papers = await app.arxiv.fetch_submitted(
             app.settings.export_api_url, config.categories, day
@@ -116,6 +117,5 @@ async def run_backfill(
             app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run
         )
         results.append(await _finish(app, profile, outcome, out, dry_run))
-        if fetched:
-            fetched(1)
+        fetched(1)
     return results

@@ -31,7 +31,7 @@ class ProgressSink(Protocol):
     def start(self, stage: str, total: int) -> Callable[[int], None]: ...
 
 
-class _NoProgress:
+class NoProgress:
     def start(self, stage: str, total: int) -> Callable[[int], None]:
         return lambda n: None
 
@@ -77,7 +77,7 @@ async def run_day(
     dry_run: bool = False,
 ) -> DayOutcome:
     """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing."""
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     t0 = time.perf_counter()
     previous = await store.get_run(rules.name, date)
     run = RunRecord(

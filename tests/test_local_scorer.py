@@ -35,6 +35,10 @@ def _papers(n: int = 120) -> list[Paper]:
     ]
 
 
+def _about(base: Paper, paper_id: str, title: str, abstract: str) -> Paper:
+    return base.model_copy(update={"id": paper_id, "title": title, "abstract": abstract})
+
+
 def test_scores_are_deterministic_and_in_range() -> None:
     papers = _papers()
     a = LocalScorer().score_sync(papers, DEFAULT)
@@ -50,13 +54,12 @@ def test_scores_are_deterministic_and_in_range() -> None:
 
 def test_topic_papers_match_their_criterion() -> None:
     base = _papers(60)
-    quant = base[0].model_copy(
-        update={
-            "id": "9999.00001",
-            "title": "Post-training quantization and pruning for efficient LLM inference",
-            "abstract": "We compress models with quantization, pruning and low-rank "
-            "factorization, and shrink the KV cache, reducing memory and inference compute.",
-        }
+    quant = _about(
+        base[0],
+        "9999.00001",
+        "Post-training quantization and pruning for efficient LLM inference",
+        "We compress models with quantization, pruning and low-rank factorization, "
+        "and shrink the KV cache, reducing memory and inference compute.",
     )
     scores = {s.paper_id: s for s in LocalScorer().score_sync([*base, quant], DEFAULT)}
     assert scores[quant.id].criterion == "efficiency"
@@ -66,13 +69,12 @@ def test_topic_papers_match_their_criterion() -> None:
 
 def test_against_criterion_lowers_relevance() -> None:
     base = _papers(60)
-    rl = base[0].model_copy(
-        update={
-            "id": "9999.00002",
-            "title": "Transformer architecture for reinforcement learning agents",
-            "abstract": "A transformer architecture with attention for reinforcement learning "
-            "agents in online learning and federated learning settings.",
-        }
+    rl = _about(
+        base[0],
+        "9999.00002",
+        "Transformer architecture for reinforcement learning agents",
+        "A transformer architecture with attention for reinforcement learning "
+        "agents in online learning and federated learning settings.",
     )
     without = _version([c for c in DEFAULT.items if c.kind == "include"])
     with_against = _version(
