@@ -17,7 +17,9 @@ from prompts import read_prompt
 from scoring.arxiv_client import ArxivClient
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import ConfigError, NotFound
+from scoring.llm_scorer import LLMScorer
 from scoring.local_scorer import LocalScorer
+from scoring.prefilters import PrefilterConfig
 from scoring.redis_server import open_redis
 from scoring.scorer import Scorer
 from scoring.store import Store
@@ -39,6 +41,10 @@ class App:
             known = ", ".join(sorted(self.settings.profiles))
             raise NotFound(f"unknown profile {name!r}; configured profiles: {known}") from None
 
+    def prefilters(self) -> PrefilterConfig | None:
+        """Pre-filters save LLM tokens; the local scorer spends none, so it gets none."""
+        return self.settings.prefilter_config() if isinstance(self.scorer, LLMScorer) else None
+
     async def ensure_profile(self, name: str) -> ProfileConfig:
         """The profile's config; its stored state is created from prompts/ on first use."""
         config = self.profile_config(name)
@@ -55,8 +61,9 @@ class App:
 
 
 def make_scorer(settings: Settings) -> Scorer:
+    """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so)."""
     if settings.llm_configured:
-        log.warning("an LLM is configured, but this version scores locally only")
+        return LLMScorer(settings.llm_config())
     return LocalScorer()
 
 
@@ -66,9 +73,14 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         open_redis(settings.redis_url, settings.data_dir) as redis,
         httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=True) as http,
     ):
-        yield App(
-            settings=settings,
-            store=Store(redis),
-            arxiv=ArxivClient(http, min_interval_s=settings.arxiv_min_interval_s),
-            scorer=make_scorer(settings),
-        )
+        scorer = make_scorer(settings)
+        try:
+            yield App(
+                settings=settings,
+                store=Store(redis),
+                arxiv=ArxivClient(http, min_interval_s=settings.arxiv_min_interval_s),
+                scorer=scorer,
+            )
+        finally:
+            if isinstance(scorer, LLMScorer):
+                await scorer.close()

@@ -162,7 +162,17 @@ def _summary(result: JobResult) -> None:
     table.add_row("Scores reused / new", f"{run.scores_reused} / {run.scores_new}")
     for reason, n in sorted(run.skipped.items()):
         table.add_row(f"Skipped: {reason}", str(n))
+    for name, n in sorted(run.filtered.items()):
+        table.add_row(f"Dropped by {name}", str(n))
+    if run.unscored:
+        table.add_row("Left unscored", str(run.unscored))
+    for u in run.usage:
+        cost = "unknown" if u.cost_usd is None else f"${u.cost_usd:.4f}"
+        tokens = f"{u.prompt_tokens:,} ({u.cached_tokens:,} cached) + {u.completion_tokens:,}"
+        table.add_row(f"{u.model}: {u.calls} calls, tokens", f"{tokens}, {cost}")
     out.print(table)
+    for note in run.notes:
+        out.print(f"  note: {escape(note)}", highlight=False)
     if result.outcome.day:
         for rp in result.outcome.day.selected[:5]:
             scores = f"[{rp.score.relevance}/{rp.score.novelty}]"

@@ -243,13 +243,19 @@ class CommandCore:
         runs = await self.store.runs(req.profile, n)
         lines = []
         for r in runs:
-            tokens = sum(u.prompt_tokens + u.completion_tokens for u in r.usage)
             costs = [u.cost_usd for u in r.usage]
             cost = "unknown" if None in costs else f"${sum(c or 0 for c in costs):.4f}"
+            spent = "; ".join(
+                f"{u.model}: {u.calls} calls, {u.prompt_tokens} prompt ({u.cached_tokens} cached)"
+                f" + {u.completion_tokens} completion tokens"
+                for u in r.usage
+            )
+            extra = "".join(f", {n} dropped by {name}" for name, n in sorted(r.filtered.items()))
+            extra += f", {r.unscored} unscored" if r.unscored else ""
             lines.append(
                 f"{r.date} {r.status} (attempt {r.attempt}): {r.total_arxiv} in feed, "
-                f"{r.total_scanned} scanned, {r.total_relevant} relevant; {r.scorer}, "
-                f"{tokens} tokens, {cost}"
+                f"{r.total_scanned} scanned, {r.total_relevant} relevant{extra}; "
+                f"{spent}; cost {cost}"
             )
         return Reply(
             text="\n".join(lines) or "no runs yet",

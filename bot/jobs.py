@@ -75,8 +75,9 @@ async def run_daily(
         log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
     batch = Batch(papers=parsed.papers, total=parsed.total, skipped=parsed.skipped)
     outcome = await run_day(
-        app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run
-    )
+        app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
+        prefilters=app.prefilters(), prices=app.settings.prices,
+    )  # fmt: skip
     return await _finish(app, profile, outcome, out, dry_run)
 
 
@@ -114,8 +115,9 @@ async def run_backfill(
             ),
         )
         outcome = await run_day(
-            app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run
-        )
+            app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
+            prefilters=app.prefilters(), prices=app.settings.prices,
+        )  # fmt: skip
         results.append(await _finish(app, profile, outcome, out, dry_run))
         fetched(1)
     return results

@@ -20,8 +20,11 @@ from pydantic_settings import (
 )
 
 from scoring.errors import ConfigError
+from scoring.llm_scorer import Budget, LLMConfig
 from scoring.models import AnnounceType
 from scoring.pipeline import ProfileRules
+from scoring.prefilters import PrefilterConfig
+from scoring.pricing import ModelPrice
 
 DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"
 DEFAULT_EXPORT_API = "https://export.arxiv.org/api/query"
@@ -97,6 +100,24 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(
         30.0, gt=0, validation_alias=_env("PAPERS_HTTP_TIMEOUT_S", "http_timeout_s")
     )
+    llm_batch_size: int = Field(25, ge=1, le=200, description="papers per LLM call")
+    llm_titles_batch_size: int = Field(100, ge=1, le=500)
+    llm_concurrency: int = Field(4, ge=1, le=64, description="LLM calls in flight at once")
+    llm_max_retries: int = Field(4, ge=0, le=10, description="per call: 429, 5xx, timeouts")
+    llm_timeout_s: float = Field(120.0, gt=0)
+    llm_missing_retries: int = Field(2, ge=0, le=5, description="re-asks for papers left out")
+    llm_temperature: float | None = Field(0.0, ge=0, le=2)
+    llm_json_schema: bool = Field(True, description="false for servers without JSON schema")
+    llm_output_tokens_per_paper: int = Field(80, ge=16, le=4000)
+    budget_usd: float | None = Field(None, gt=0, description="per-run cap on LLM spending")
+    budget_tokens: int | None = Field(None, gt=0, description="per-run cap on LLM tokens")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict, description="USD per 1M tokens; overrides the built-in table"
+    )
+    titles_prefilter: bool = Field(False, description="titles-only LLM pass before scoring")
+    learned_filter_keep: float = Field(0.4, gt=0, le=1, description="1 turns it off")
+    learned_filter_min_days: int = Field(3, ge=1)
+    learned_filter_max_days: int = Field(20, ge=1)
     log_level: str = Field("WARNING", validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
     profiles: dict[str, ProfileConfig] = Field(default_factory=lambda: {"default": ProfileConfig()})
 
@@ -123,6 +144,32 @@ class Settings(BaseSettings):
             if not name.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"profile name {name!r} may use letters, digits, - and _")
         return value
+
+    def llm_config(self) -> LLMConfig:
+        return LLMConfig(
+            model=self.model,
+            base_url=self.openai_base_url,
+            api_key=self.openai_api_key.get_secret_value() if self.openai_api_key else None,
+            batch_size=self.llm_batch_size,
+            titles_batch_size=self.llm_titles_batch_size,
+            concurrency=self.llm_concurrency,
+            max_retries=self.llm_max_retries,
+            timeout_s=self.llm_timeout_s,
+            missing_retries=self.llm_missing_retries,
+            temperature=self.llm_temperature,
+            json_schema=self.llm_json_schema,
+            output_tokens_per_paper=self.llm_output_tokens_per_paper,
+            prices=self.prices,
+            budget=Budget(max_tokens=self.budget_tokens, max_usd=self.budget_usd),
+        )
+
+    def prefilter_config(self) -> PrefilterConfig:
+        return PrefilterConfig(
+            learned_min_days=self.learned_filter_min_days,
+            learned_max_days=self.learned_filter_max_days,
+            learned_keep=self.learned_filter_keep,
+            titles=self.titles_prefilter,
+        )
 
     @property
     def llm_configured(self) -> bool:

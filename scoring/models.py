@@ -55,6 +55,7 @@ class Score(BaseModel):
     criteria_hash: str
     prompt_hash: str
     scored_at: dt.datetime
+    filtered_by: str | None = None  # set when a pre-filter skipped the paper instead
 
 
 class Usage(BaseModel):
@@ -101,6 +102,8 @@ class RunRecord(BaseModel):
     total_scanned: int = 0
     total_relevant: int = 0
     skipped: dict[str, int] = {}  # reason -> count (announce type, already posted, ...)
+    filtered: dict[str, int] = {}  # pre-filter -> papers it kept from the LLM
+    notes: list[str] = []  # what the scorer and pre-filters want the reader to know
     scores_reused: int = 0
     scores_new: int = 0
     unscored: int = 0

@@ -13,11 +13,13 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Usage
+from scoring.prefilters import FILTER_NAMES, PrefilterConfig, PrefilterResult, apply_prefilters
+from scoring.pricing import ModelPrice, merge_usage
 from scoring.ranking import rank_day
 from scoring.scorer import Scorer
 from scoring.store import Store
@@ -75,6 +77,8 @@ async def run_day(
     date: dt.date,
     progress: ProgressSink | None = None,
     dry_run: bool = False,
+    prefilters: PrefilterConfig | None = None,
+    prices: Mapping[str, ModelPrice] | None = None,
 ) -> DayOutcome:
     """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing."""
     progress = progress or NoProgress()
@@ -122,18 +126,32 @@ async def run_day(
     cached = await store.get_scores([p.id for p in scanned], criteria.hash, scorer.name)
     cached = {k: s for k, s in cached.items() if s.prompt_hash == scorer.prompt_hash}
     to_score = [p for p in scanned if p.id not in cached]
+    followed = await store.followed(rules.name)
+    filtered = PrefilterResult(kept=to_score)
+    if prefilters is not None and to_score:
+        filtered = await apply_prefilters(
+            store, rules.name, date, to_score, criteria, scorer, followed,
+            rules.relevance_cutoff, prefilters,
+        )  # fmt: skip
     advance = progress.start("scoring", len(scanned))
-    advance(len(cached))
-    outcome = await scorer.score(to_score, criteria, on_progress=advance)
+    advance(len(cached) + len(filtered.filtered))
+    outcome = await scorer.score(filtered.kept, criteria, on_progress=advance)
+    new_scores = filtered.filtered + outcome.scores
     if not dry_run:  # kept even if ranking or storing fails later: never pay for them twice
-        await store.save_scores(outcome.scores)
-    scores = {**cached, **{s.paper_id: s for s in outcome.scores}}
+        await store.save_scores(new_scores)
+    scores = {**cached, **{s.paper_id: s for s in new_scores}}
     run.scores_reused, run.scores_new = len(cached), len(outcome.scores)
+    # counted from the scores, so a re-run that reuses them reports (and renders) the same day
+    by_filter = Counter(s.filtered_by for s in scores.values() if s.filtered_by)
+    run.filtered = {FILTER_NAMES.get(k, k): n for k, n in sorted(by_filter.items())}
+    run.notes = outcome.notes
+    for note in filtered.notes:
+        log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
-    run.usage = outcome.usage or [Usage(model=scorer.name)]
+    spent = filtered.usage + outcome.usage
+    run.usage = merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
     t2 = time.perf_counter()
 
-    followed = await store.followed(rules.name)
     ranked = rank_day(scanned, scores, followed, rules.relevance_cutoff, rules.novelty_cutoff)
     run.total_relevant = sum(1 for r in ranked if r.selected)
     run.timings_s = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from scoring.models import CriteriaVersion, Paper, Score, Usage
 
@@ -16,6 +16,7 @@ class ScoringOutcome:
     scores: list[Score]
     usage: list[Usage] = field(default_factory=list)
     unscored: list[str] = field(default_factory=list)  # ids the scorer could not score
+    notes: list[str] = field(default_factory=list)  # why scoring stopped early, for the run record
 
 
 class Scorer(Protocol):
@@ -40,3 +41,12 @@ class Scorer(Protocol):
         criteria: CriteriaVersion,
         on_progress: ProgressCallback | None = None,
     ) -> ScoringOutcome: ...
+
+
+@runtime_checkable
+class TitleTriage(Protocol):
+    """A scorer that can also pre-filter on titles alone (the LLM scorer)."""
+
+    async def triage_titles(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[set[str], Usage]: ...

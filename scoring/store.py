@@ -12,6 +12,7 @@ Keys (all under ``paperbot:``):
     days:{profile}                 sorted set date -> ordinal, every stored day
     run:{profile}:{date}           RunRecord JSON of the latest attempt for that day
     runs:{profile}                 sorted set date -> ordinal, every day with a run record
+    labels:{profile}               hash paper id -> +1 / -1, people's reactions (training data)
 
 A day is written in one MULTI/EXEC, so a crash never leaves half a day behind.
 """
@@ -261,6 +262,23 @@ class Store:
     async def first_day_of(self, profile: str, paper_id: str) -> dt.date | None:
         first = await self.r.hget(f"{P}seen:{profile}", paper_id)
         return dt.date.fromisoformat(first) if first else None
+
+    # -- reaction labels -----------------------------------------------------------------------
+    async def set_reaction_label(self, profile: str, paper_id: str, label: int) -> None:
+        await self.r.hset(f"{P}labels:{profile}", paper_id, 1 if label > 0 else -1)
+
+    async def reaction_examples(self, profile: str) -> list[tuple[Paper, int]]:
+        """Papers people reacted to, with +1 (wanted) or -1 (not wanted)."""
+        labels = await self.r.hgetall(f"{P}labels:{profile}")
+        if not labels:
+            return []
+        ids = sorted(labels)
+        raw = await self.r.mget([f"{P}paper:{i}" for i in ids])
+        return [
+            (Paper.model_validate_json(r), int(labels[i]))
+            for i, r in zip(ids, raw, strict=True)
+            if r
+        ]
 
     # -- runs --------------------------------------------------------------------------------
     @staticmethod

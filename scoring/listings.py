@@ -1,0 +1,70 @@
+"""Daily listings and reference labels as JSON lines (the format of shared/data/arxiv/).
+
+A listing row: ``id``, ``title``, ``authors``, ``abstract``, ``categories`` (primary first),
+``primary_category``, ``comment``. The announce type is derived the way arXiv assigns it: an
+id from the announcement month (or the week before) is new when its primary category is
+among the feed's categories, else a cross-list; an older id is a replacement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scoring.errors import InputError
+from scoring.models import AnnounceType, Paper
+from scoring.pipeline import Batch
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            raise InputError(f"{path}:{n}: not a JSON object") from None
+    return rows
+
+
+def announce_type(row: dict[str, Any], day: dt.date, categories: Sequence[str]) -> AnnounceType:
+    fresh = row["id"].startswith(
+        (day.strftime("%y%m"), (day - dt.timedelta(days=7)).strftime("%y%m"))
+    )
+    primary_in = row["primary_category"] in categories
+    if fresh:
+        return "new" if primary_in else "cross"
+    return "replace" if primary_in else "replace-cross"
+
+
+def listing_batch(rows: list[dict[str, Any]], day: dt.date, categories: Sequence[str]) -> Batch:
+    """The feed of ``categories`` for that day, as the pipeline receives it."""
+    papers = []
+    for r in rows:
+        if not set(r.get("categories", ())) & set(categories):
+            continue
+        try:
+            papers.append(
+                Paper(
+                    id=r["id"],
+                    title=r["title"],
+                    authors=r["authors"],
+                    abstract=r["abstract"],
+                    categories=r["categories"],
+                    primary=r["primary_category"],
+                    announce_type=announce_type(r, day, categories),
+                    announced_on=day,
+                    comment=r.get("comment"),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"listing row {r.get('id', '?')}: {exc}") from None
+    return Batch(papers=papers, total=len(papers))

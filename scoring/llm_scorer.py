@@ -1,0 +1,341 @@
+"""LLM scorer: batches of papers to any OpenAI-compatible chat-completions server.
+
+Robustness, in the order a call meets it:
+- the openai SDK retries 408/409/429/5xx and timeouts with backoff, honouring Retry-After;
+- a 400 naming an optional parameter (temperature, response_format, max_completion_tokens)
+  drops that parameter for the rest of the run and repeats the call, so reasoning models and
+  servers without JSON-schema support work;
+- the answer is parsed leniently and validated strictly (``llm_output``); papers missing from
+  an answer (refusal, truncation, a forgetful model) are asked again in smaller batches, up to
+  ``missing_retries`` times, then reported as unscored;
+- a budget cap, repeated failures or a rejected key stop scoring cleanly: what was scored
+  is kept, the rest is reported, and the run completes.
+
+Papers whose text looks like instructions to the rater are scored alone, so whatever they
+make a model do cannot reach another paper's rating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import openai
+from openai import AsyncOpenAI
+
+from scoring.errors import ScoringError
+from scoring.llm_output import ParsedAnswer, parse_keep, parse_ratings
+from scoring.models import CriteriaVersion, Paper, Score, Usage
+from scoring.pricing import ModelPrice, cost_usd, price_for
+from scoring.prompting import (
+    Mode,
+    output_schema,
+    prompt_hash,
+    prompt_papers,
+    render_papers,
+    render_system,
+)
+from scoring.scorer import ProgressCallback, ScoringOutcome
+
+log = logging.getLogger(__name__)
+
+OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
+FAILURES_BEFORE_STOP = 3  # consecutive failed calls: the server is down, stop paying for waits
+_INSTRUCTION_LIKE = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above)\b"
+    r"|\b(rate|score|give|assign)\b.{0,30}\b(10|ten|highest|maximum|perfect)\b"
+    r"|\bsystem prompt\b|\byou are (an?|the) (ai|assistant|language model|llm|reviewer)\b",
+    re.I,
+)
+INJECTION_NOTE = "Paper text contains instructions to the rater (ignored). "
+
+
+def looks_like_instructions(p: Paper) -> bool:
+    return bool(_INSTRUCTION_LIKE.search(f"{p.title} {p.abstract}"))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Per-run cap; None means no cap on that measure."""
+
+    max_tokens: int | None = None
+    max_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None
+    batch_size: int = 25
+    titles_batch_size: int = 100
+    concurrency: int = 4
+    max_retries: int = 4  # per call, inside the SDK (429, 5xx, timeouts)
+    timeout_s: float = 120.0
+    missing_retries: int = 2
+    temperature: float | None = 0.0
+    json_schema: bool = True
+    output_tokens_per_paper: int = 80
+    prices: Mapping[str, ModelPrice] = field(default_factory=dict)
+    budget: Budget = Budget()
+
+
+@dataclass
+class _Meter:
+    """Tokens spent so far in one scoring pass, and whether to go on."""
+
+    usage: Usage
+    budget: Budget
+    prices: Mapping[str, ModelPrice]
+    stop_reason: str | None = None
+    failures_in_row: int = 0
+
+    def add(self, response_usage: object) -> None:
+        self.usage.calls += 1
+        if response_usage is None:
+            return
+        self.usage.prompt_tokens += getattr(response_usage, "prompt_tokens", 0) or 0
+        self.usage.completion_tokens += getattr(response_usage, "completion_tokens", 0) or 0
+        details = getattr(response_usage, "prompt_tokens_details", None)
+        self.usage.cached_tokens += getattr(details, "cached_tokens", 0) or 0
+        self.usage.cost_usd = cost_usd(self.usage, self.prices)
+
+    def allows(self, estimated_tokens: int) -> bool:
+        """False (and remembers why) when the next call would pass the budget."""
+        if self.stop_reason:
+            return False
+        spent = self.usage.prompt_tokens + self.usage.completion_tokens
+        b = self.budget
+        if b.max_tokens is not None and spent + estimated_tokens > b.max_tokens:
+            self.stop_reason = f"token budget of {b.max_tokens} reached ({spent} spent)"
+        elif b.max_usd is not None and self.usage.cost_usd is not None:
+            estimate = Usage(model=self.usage.model, prompt_tokens=estimated_tokens)
+            extra = cost_usd(estimate, self.prices) or 0.0
+            if self.usage.cost_usd + extra > b.max_usd:
+                self.stop_reason = (
+                    f"cost budget of ${b.max_usd:.2f} reached (${self.usage.cost_usd:.4f} spent)"
+                )
+        return self.stop_reason is None
+
+
+class LLMScorer:
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        self._client = AsyncOpenAI(
+            api_key=config.api_key or "unused",  # local servers ignore it; the SDK wants one
+            base_url=config.base_url,
+            max_retries=config.max_retries,
+            timeout=config.timeout_s,
+        )
+        self._dropped: set[str] = set()
+        if not config.json_schema:
+            self._dropped.add("response_format")
+        if config.temperature is None:
+            self._dropped.add("temperature")
+        self._warned_no_price = False
+        self._criterion_ids: set[str] = set()
+
+    @property
+    def name(self) -> str:
+        return self.config.model
+
+    @property
+    def description(self) -> str:
+        host = urlsplit(self.config.base_url).netloc if self.config.base_url else "OpenAI"
+        return f"LLM {self.config.model} via {host}"
+
+    @property
+    def prompt_hash(self) -> str:
+        return prompt_hash()
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    def _meter(self) -> _Meter:
+        cfg = self.config
+        if cfg.budget.max_usd is not None and price_for(cfg.model, cfg.prices) is None:
+            if not self._warned_no_price:
+                log.warning("no price known for %s: the dollar budget cannot apply", cfg.model)
+                self._warned_no_price = True
+        return _Meter(Usage(model=cfg.model), cfg.budget, cfg.prices)
+
+    # -- one call ------------------------------------------------------------------------------
+    async def _ask(self, system: str, user: str, mode: Mode, n_papers: int) -> tuple[str, object]:
+        """One chat completion: (text, usage). Raises openai errors the caller handles."""
+        cfg = self.config
+        while True:
+            kwargs: dict[str, object] = {
+                "model": cfg.model,
+                "messages": [
+                    {"role": "system", "content": system},
+                    {"role": "user", "content": user},
+                ],
+                "temperature": cfg.temperature,
+                "response_format": {"type": "json_schema", "json_schema": output_schema(mode)},
+                "max_completion_tokens": cfg.output_tokens_per_paper * n_papers + 200,
+            }
+            for name in self._dropped:
+                kwargs.pop(name, None)
+            try:
+                response = await self._client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
+            except openai.BadRequestError as exc:
+                rejected = self._rejected_param(exc, kwargs)
+                if rejected is None:
+                    raise
+                log.warning("%s rejects %s; sending without it", cfg.model, rejected)
+                self._dropped.add(rejected)
+                continue
+            choice = response.choices[0] if response.choices else None
+            message = choice.message if choice else None
+            if message is None or getattr(message, "refusal", None):
+                reason = getattr(message, "refusal", None) or "no message"
+                log.warning("model refused a batch of %d: %s", n_papers, reason)
+                return "", response.usage
+            if choice is not None and choice.finish_reason in ("length", "content_filter"):
+                log.warning(
+                    "answer cut short (%s); keeping its complete items", choice.finish_reason
+                )
+            return message.content or "", response.usage
+
+    @staticmethod
+    def _rejected_param(exc: openai.BadRequestError, sent: Mapping[str, object]) -> str | None:
+        text = str(exc).lower()
+        for name in OPTIONAL_PARAMS:
+            if name in sent and (
+                name in text or (name == "response_format" and "json_schema" in text)
+            ):
+                return name
+        return None
+
+    async def _call(
+        self,
+        meter: _Meter,
+        limit: asyncio.Semaphore,
+        system: str,
+        batch: Sequence[Paper],
+        mode: Mode,
+    ) -> ParsedAnswer | None:
+        """Ask about one batch; None when the call failed or the run must stop."""
+        pp = prompt_papers(batch)
+        user = render_papers(pp, mode)
+        async with limit:
+            estimate = (len(system) + len(user)) // 4 + self.config.output_tokens_per_paper * len(
+                batch
+            )
+            if not meter.allows(estimate):
+                return None
+            try:
+                text, usage = await self._ask(system, user, mode, len(batch))
+            except (
+                openai.AuthenticationError,
+                openai.PermissionDeniedError,
+                openai.NotFoundError,
+            ) as exc:
+                meter.stop_reason = f"the LLM server refused the request: {_reason(exc)}"
+                return None
+            except openai.OpenAIError as exc:
+                meter.usage.calls += 1
+                meter.failures_in_row += 1
+                log.warning("a batch of %d failed after retries: %s", len(batch), _reason(exc))
+                if meter.failures_in_row >= FAILURES_BEFORE_STOP:
+                    meter.stop_reason = (
+                        f"{meter.failures_in_row} calls in a row failed: {_reason(exc)}"
+                    )
+                return None
+            meter.failures_in_row = 0
+            meter.add(usage)
+        ids = {p.id for p in batch}
+        if mode == "titles":
+            return parse_keep(text, ids)
+        return parse_ratings(text, ids, self._criterion_ids)
+
+    # -- full scoring --------------------------------------------------------------------------
+    async def score(
+        self,
+        papers: Sequence[Paper],
+        criteria: CriteriaVersion,
+        on_progress: ProgressCallback | None = None,
+    ) -> ScoringOutcome:
+        meter = self._meter()
+        self._criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
+        system = render_system(criteria.items, "full")
+        limit = asyncio.Semaphore(self.config.concurrency)
+        now = dt.datetime.now(dt.UTC)
+        scores: dict[str, Score] = {}
+        suspicious = {p.id for p in papers if looks_like_instructions(p)}
+        pending = list(papers)
+        for attempt in range(self.config.missing_retries + 1):
+            if not pending or meter.stop_reason:
+                break
+            size = max(1, self.config.batch_size >> attempt)  # smaller batches on each retry
+            batches = _batches([p for p in pending if p.id not in suspicious], size)
+            batches += [[p] for p in pending if p.id in suspicious]
+
+            async def run(batch: list[Paper]) -> None:
+                answer = await self._call(meter, limit, system, batch, "full")
+                if answer is None:
+                    return
+                for pid, r in answer.ratings.items():
+                    note = INJECTION_NOTE if pid in suspicious else ""
+                    scores[pid] = Score(
+                        paper_id=pid,
+                        relevance=r.relevance,
+                        novelty=r.novelty,
+                        criterion=r.criterion,
+                        comment=note + r.comment,
+                        model=self.name,
+                        criteria_hash=criteria.hash,
+                        prompt_hash=self.prompt_hash,
+                        scored_at=now,
+                    )
+                if on_progress and answer.ratings:
+                    on_progress(len(answer.ratings))
+
+            await asyncio.gather(*(run(b) for b in batches))
+            pending = [p for p in pending if p.id not in scores]
+            if pending and not meter.stop_reason and attempt < self.config.missing_retries:
+                log.info("asking again about %d papers missing from answers", len(pending))
+        notes = []
+        if meter.stop_reason:
+            notes.append(f"scoring stopped: {meter.stop_reason}")
+        if pending:
+            notes.append(f"{len(pending)} papers left unscored")
+            if not scores and meter.stop_reason:
+                raise ScoringError(f"no paper could be scored: {meter.stop_reason}")
+        return ScoringOutcome(
+            scores=[scores[p.id] for p in papers if p.id in scores],
+            usage=[meter.usage],
+            unscored=[p.id for p in pending],
+            notes=notes,
+        )
+
+    # -- titles-only pre-filter ----------------------------------------------------------------
+    async def triage_titles(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[set[str], Usage]:
+        """Ids worth a full rating, judged on titles alone. Fails open: a failed call keeps all."""
+        meter = self._meter()
+        system = render_system(criteria.items, "titles")
+        limit = asyncio.Semaphore(self.config.concurrency)
+        kept: set[str] = set()
+
+        async def run(batch: list[Paper]) -> None:
+            answer = await self._call(meter, limit, system, batch, "titles")
+            kept.update(p.id for p in batch) if answer is None else kept.update(answer.keep)
+
+        await asyncio.gather(*(run(b) for b in _batches(papers, self.config.titles_batch_size)))
+        return kept, meter.usage
+
+
+def _batches(papers: Sequence[Paper], size: int) -> list[list[Paper]]:
+    return [list(papers[i : i + size]) for i in range(0, len(papers), size)]
+
+
+def _reason(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}{f' {status}' if status else ''}: {str(exc)[:200]}"
