@@ -72,6 +72,7 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
+    api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     stats: FakeStats = field(default_factory=FakeStats)
@@ -87,7 +88,8 @@ class FakeLLM:
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
-                status, body, headers = fake._handle(self.path, self.rfile.read(length))
+                auth = self.headers.get("authorization", "")
+                status, body, headers = fake._handle(self.path, self.rfile.read(length), auth)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 for k, v in {**headers, "content-type": "application/json"}.items():
@@ -128,9 +130,13 @@ class FakeLLM:
             self.faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
 
     # -- one request -------------------------------------------------------------------------
-    def _handle(self, path: str, raw: bytes) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if not path.rstrip("/").endswith("/chat/completions"):
+    def _handle(
+        self, path: str, raw: bytes, auth: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if path.rstrip("/") != "/v1/chat/completions":
             return 404, _error("not found", "invalid_request_error"), {}
+        if self.api_key is not None and auth != f"Bearer {self.api_key}":
+            return 401, _error("Incorrect API key provided", "invalid_request_error"), {}
         body = json.loads(raw)
         with self._lock:
             self.requests.append(body)

@@ -148,7 +148,9 @@ async def run_day(
     for note in filtered.notes:
         log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
-    spent = filtered.usage + outcome.usage
+    # a day's usage adds up over its attempts: a resumed run shows what the whole day cost
+    before = [u for u in (previous.usage if previous else []) if u.calls]
+    spent = before + [u for u in filtered.usage + outcome.usage if u.calls]
     run.usage = merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
     t2 = time.perf_counter()
 

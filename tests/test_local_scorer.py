@@ -1,38 +1,7 @@
-import datetime as dt
-
-from prompts import read_prompt
-from scoring.criteria import add_criterion, criteria_hash, parse_criteria_markdown
+from scoring.criteria import add_criterion
 from scoring.local_scorer import LocalScorer
-from scoring.models import CriteriaVersion, Criterion, Paper
-from tests.feedgen import feed_rows
-
-
-def _version(items: list[Criterion]) -> CriteriaVersion:
-    return CriteriaVersion(
-        version=1,
-        items=items,
-        hash=criteria_hash(items),
-        action="init",
-        created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-    )
-
-
-DEFAULT = _version(parse_criteria_markdown(read_prompt("criteria.md")))
-
-
-def _papers(n: int = 120) -> list[Paper]:
-    return [
-        Paper(
-            id=r["id"],
-            title=r["title"],
-            authors=r["authors"],
-            abstract=r["abstract"],
-            categories=r["categories"],
-            primary=r["primary_category"],
-            announced_on=dt.date(2025, 5, 28),
-        )
-        for r in feed_rows("2025-05-28")[:n]
-    ]
+from scoring.models import Paper
+from tests.papers import DEFAULT, criteria_version, listing_papers
 
 
 def _about(base: Paper, paper_id: str, title: str, abstract: str) -> Paper:
@@ -40,7 +9,7 @@ def _about(base: Paper, paper_id: str, title: str, abstract: str) -> Paper:
 
 
 def test_scores_are_deterministic_and_in_range() -> None:
-    papers = _papers()
+    papers = listing_papers()
     a = LocalScorer().score_sync(papers, DEFAULT)
     b = LocalScorer().score_sync(papers, DEFAULT)
     strip = [(s.paper_id, s.relevance, s.novelty, s.criterion, s.comment) for s in a]
@@ -53,7 +22,7 @@ def test_scores_are_deterministic_and_in_range() -> None:
 
 
 def test_topic_papers_match_their_criterion() -> None:
-    base = _papers(60)
+    base = listing_papers(60)
     quant = _about(
         base[0],
         "9999.00001",
@@ -68,7 +37,7 @@ def test_topic_papers_match_their_criterion() -> None:
 
 
 def test_against_criterion_lowers_relevance() -> None:
-    base = _papers(60)
+    base = listing_papers(60)
     rl = _about(
         base[0],
         "9999.00002",
@@ -76,8 +45,8 @@ def test_against_criterion_lowers_relevance() -> None:
         "A transformer architecture with attention for reinforcement learning "
         "agents in online learning and federated learning settings.",
     )
-    without = _version([c for c in DEFAULT.items if c.kind == "include"])
-    with_against = _version(
+    without = criteria_version([c for c in DEFAULT.items if c.kind == "include"])
+    with_against = criteria_version(
         add_criterion(
             without.items,
             "RL: reinforcement learning, online learning, federated learning",

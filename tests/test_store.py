@@ -9,7 +9,7 @@ from scoring.errors import NotFound
 from scoring.local_scorer import LocalScorer
 from scoring.pipeline import Batch, ProfileRules, run_day
 from scoring.store import Store
-from tests.test_local_scorer import _papers
+from tests.papers import listing_papers
 
 DEFAULTS = parse_criteria_markdown(read_prompt("criteria.md"))
 RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
@@ -60,7 +60,7 @@ async def test_follow_unfollow(store: Store) -> None:
 
 async def test_day_round_trip_and_dedupe_against_earlier_days(store: Store) -> None:
     await store.ensure_profile("default", DEFAULTS)
-    papers = _papers(80)
+    papers = listing_papers(80)
     day1 = dt.date(2025, 5, 27)
     first = await run_day(store, RULES, Batch(papers[:50], 50), LocalScorer(), day1)
     assert first.day is not None
@@ -86,7 +86,12 @@ async def test_dry_run_stores_nothing(store: Store, aredis) -> None:  # type: ig
     await store.ensure_profile("default", DEFAULTS)
     before = sorted(await aredis.keys("*"))
     outcome = await run_day(
-        store, RULES, Batch(_papers(30), 30), LocalScorer(), dt.date(2025, 5, 28), dry_run=True
+        store,
+        RULES,
+        Batch(listing_papers(30), 30),
+        LocalScorer(),
+        dt.date(2025, 5, 28),
+        dry_run=True,
     )
     assert outcome.day is not None and outcome.run.total_scanned > 0
     assert sorted(await aredis.keys("*")) == before
@@ -102,9 +107,11 @@ async def test_progress_reports_every_scanned_paper(store: Store) -> None:
             return lambda n: seen[stage].__setitem__(1, seen[stage][1] + n)
 
     day = dt.date(2025, 5, 28)
-    outcome = await run_day(store, RULES, Batch(_papers(40), 40), LocalScorer(), day, Recorder())
+    outcome = await run_day(
+        store, RULES, Batch(listing_papers(40), 40), LocalScorer(), day, Recorder()
+    )
     scanned = outcome.run.total_scanned
     assert seen["scoring"] == [scanned, scanned] and scanned > 0
     # A re-run counts the reused scores as done, so the bar still reaches the end.
-    await run_day(store, RULES, Batch(_papers(40), 40), LocalScorer(), day, Recorder())
+    await run_day(store, RULES, Batch(listing_papers(40), 40), LocalScorer(), day, Recorder())
     assert seen["scoring"] == [scanned, scanned]

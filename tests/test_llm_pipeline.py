@@ -1,0 +1,166 @@
+"""The daily run with an LLM: replayed reference judgements, budget, prices and pre-filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scoring.fake_llm import FakeLLM, judgements_from_labels
+from scoring.listings import listing_batch, read_jsonl
+from scoring.llm_scorer import LLMConfig, LLMScorer
+from scoring.pipeline import ProfileRules, run_day
+from scoring.prefilters import PrefilterConfig, training_examples
+from scoring.store import Store
+from tests.conftest import Cli
+from tests.feedgen import DATA, load_labels, rss_feed
+from tests.papers import DEFAULT
+from tests.servers import Answer, RecordingServer
+
+DAY = "2025-05-28"
+SELECTED = {r["id"] for r in load_labels(DAY) if "relevance" in r}
+RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+
+
+@pytest.fixture
+def replay() -> Iterator[FakeLLM]:
+    labels = load_labels(DAY) + load_labels("2025-06-03")
+    with FakeLLM(judgements=judgements_from_labels(labels)) as fake:
+        yield fake
+
+
+def with_llm(cli: Cli, fake: FakeLLM, **env: str) -> Cli:
+    return Cli(cli.env | {"OPENAI_BASE_URL": fake.base_url, "PAPERS_MODEL": "gpt-4o"} | env)
+
+
+@pytest.fixture
+def feed(http_server: RecordingServer) -> str:
+    return http_server.route("/rss", Answer(body=rss_feed(DAY)))
+
+
+def test_replay_run_end_to_end(cli: Cli, replay: FakeLLM, feed: str, tmp_path: Path) -> None:
+    llm = with_llm(cli, replay)
+    result = llm("run", "--feed", feed, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    digest = (tmp_path / f"{DAY}.md").read_text()
+    assert "scored by **gpt-4o**" in digest and "local scorer" not in digest
+    row = re.search(
+        r"^\| gpt-4o \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| \$([\d.]+) \|$", digest, re.M
+    )
+    assert row, digest[:1500]
+    calls, prompt, cached, completion = (int(g) for g in row.groups()[:4])
+    assert calls == replay.stats.calls and prompt == replay.stats.prompt_tokens
+    assert cached == replay.stats.cached_tokens and completion == replay.stats.completion_tokens
+    assert float(row.group(5)) > 0
+    toc = digest.split("## Table of contents")[1].split("---")[0]
+    assert all(f"abs/{pid}" in digest for pid in SELECTED)  # every reference selection
+    assert len(re.findall(r"^\d+\. ", toc, re.M)) == len(SELECTED)
+
+    runs = llm("runs")
+    assert f"gpt-4o: {calls} calls, {prompt} prompt ({cached} cached)" in runs.stdout
+    assert "cost $" in runs.stdout
+
+    again = llm("run", "--feed", feed, "--out", str(tmp_path))
+    assert again.exit_code == 0 and "Digest unchanged" in again.stdout
+    assert replay.stats.calls == calls  # every score reused: no second payment
+
+
+def test_budget_cap_ranks_what_was_scored_and_resumes(
+    cli: Cli, replay: FakeLLM, feed: str, tmp_path: Path
+) -> None:
+    capped = with_llm(cli, replay, PAPERS_BUDGET_TOKENS="40000", PAPERS_LLM_CONCURRENCY="1")
+    result = capped("run", "--feed", feed, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    digest = (tmp_path / f"{DAY}.md").read_text()
+    unscored = int(re.search(r"\| Papers left unscored \| (\d+) \|", digest).group(1))
+    assert 0 < unscored < 489
+    assert "token budget of 40000 reached" in digest
+    assert replay.stats.prompt_tokens + replay.stats.completion_tokens <= 40000
+    calls = replay.stats.calls
+
+    resumed = with_llm(cli, replay)("run", "--feed", feed, "--out", str(tmp_path))
+    assert resumed.exit_code == 0, resumed.output
+    asked = {line[4:] for r in replay.requests[calls:] for line in user_lines(r)}
+    assert len(asked) == unscored  # only the papers the capped run could not afford
+    assert "Papers left unscored" not in (tmp_path / f"{DAY}.md").read_text()
+
+
+def user_lines(request: dict) -> list[str]:
+    return [ln for ln in request["messages"][1]["content"].splitlines() if ln.startswith("### ")]
+
+
+def test_unknown_model_price_shows_unknown(
+    cli: Cli, replay: FakeLLM, feed: str, tmp_path: Path
+) -> None:
+    llm = with_llm(cli, replay, PAPERS_MODEL="llama3.1:8b")
+    assert llm("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    assert re.search(
+        r"^\| llama3\.1:8b \| \d+ .*\| unknown \|$", (tmp_path / f"{DAY}.md").read_text(), re.M
+    )
+    assert "cost unknown" in llm("runs").stdout
+
+
+# -- pre-filters ---------------------------------------------------------------------------------
+async def _history_and_day(store: Store, fake: FakeLLM, config: PrefilterConfig, **llm: object):
+    await store.ensure_profile("default", DEFAULT.items)
+    scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url, **llm))  # type: ignore[arg-type]
+    try:
+        first = dt.date(2025, 5, 28)
+        rows = read_jsonl(DATA / "listings" / "2025-05-28.jsonl")
+        await run_day(store, RULES, listing_batch(rows, first, RULES.categories), scorer, first)
+        fake.requests.clear()
+        second = dt.date(2025, 6, 3)
+        rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
+        batch = listing_batch(rows, second, RULES.categories)
+        return await run_day(store, RULES, batch, scorer, second, prefilters=config)
+    finally:
+        await scorer.close()
+
+
+async def test_learned_filter_keeps_a_fraction_and_followed_authors(
+    store: Store, replay: FakeLLM
+) -> None:
+    rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
+    author = rows[-1]["authors"][0]  # a paper the filter may well drop
+    await store.follow("default", author)
+    config = PrefilterConfig(learned_min_days=1, learned_keep=0.3)
+    outcome = await _history_and_day(store, replay, config)
+    run = outcome.run
+    protected = [rp for rp in outcome.day.papers if rp.author_match]
+    candidates = run.total_scanned - len(protected)
+    assert run.filtered == {"learned filter": candidates - math.ceil(0.3 * candidates)}
+    asked = {ln[4:] for r in replay.requests for ln in user_lines(r)}
+    assert len(asked) == run.total_scanned - run.filtered["learned filter"]
+    assert all(rp.paper.id in asked and rp.selected for rp in protected)
+    skipped = [rp for rp in outcome.day.papers if rp.score.filtered_by == "learned"]
+    assert len(skipped) == run.filtered["learned filter"]
+    assert all("learned pre-filter" in rp.score.comment and not rp.selected for rp in skipped)
+
+
+async def test_learned_filter_waits_for_enough_history(store: Store, replay: FakeLLM) -> None:
+    outcome = await _history_and_day(store, replay, PrefilterConfig(learned_min_days=2))
+    assert outcome.run.filtered == {}
+
+
+async def test_titles_pass_drops_papers_and_its_tokens_count(store: Store, replay: FakeLLM) -> None:
+    outcome = await _history_and_day(store, replay, PrefilterConfig(titles=True))
+    run = outcome.run
+    dropped = run.filtered["titles pass"]
+    assert 0 < dropped < run.total_scanned
+    titles_calls = [r for r in replay.requests if "titles only" in r["messages"][0]["content"]]
+    assert titles_calls and len(run.usage) == 1
+    assert run.usage[0].calls == len(replay.requests)  # titles and full calls in one row
+
+
+async def test_reactions_join_the_training_data(store: Store, replay: FakeLLM) -> None:
+    await _history_and_day(store, replay, PrefilterConfig(learned_min_days=1))
+    before, days = await training_examples(store, "default", dt.date(2025, 6, 4), 7, 20)
+    paper_id = next(iter(SELECTED))
+    await store.set_reaction_label("default", paper_id, -1)
+    after, _ = await training_examples(store, "default", dt.date(2025, 6, 4), 7, 20)
+    assert days == 2 and len(after) == len(before) + 1
+    assert not after[-1].positive and after[-1].weight > 1
