@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,6 +29,7 @@ from bot.commands import CommandCore, Reply, Request, parse_date
 from bot.jobs import JobResult, run_backfill, run_daily
 from bot.settings import Settings, load_settings
 from scoring.errors import InputError, PaperbotError
+from scoring.evaluation import EvalReport, LabelledDay, evaluate
 
 app = typer.Typer(
     help="paperbot: the daily arXiv digest, scored against your team's criteria.",
@@ -74,18 +76,23 @@ def _settings() -> Settings:
     return settings
 
 
+def _guarded(main: Callable[[], Awaitable[T]]) -> T:
+    """The one place errors become a person's message."""
+    try:
+        return asyncio.run(main())  # type: ignore[arg-type]
+    except PaperbotError as exc:
+        err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 def _execute(work: Callable[[App], Awaitable[T]]) -> T:
-    """Run ``work`` inside an open app; the one place errors become a person's message."""
+    """Run ``work`` inside an open app."""
 
     async def main() -> T:
         async with open_app(_settings()) as opened:
             return await work(opened)
 
-    try:
-        return asyncio.run(main())
-    except PaperbotError as exc:
-        err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+    return _guarded(main)
 
 
 class RichProgress:
@@ -330,6 +337,103 @@ def criteria_history(profile: ProfileOpt = "default") -> None:
 def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
     """Make an earlier version current again (as a new version)."""
     _criteria("rollback", [version], profile)
+
+
+@app.command("eval")
+def eval_(
+    date: Annotated[str, typer.Argument(help="labelled day to evaluate, YYYY-MM-DD")],
+    history: Annotated[
+        list[str] | None, typer.Option("--history", help="earlier labelled day (repeatable)")
+    ] = None,
+    data: Annotated[
+        Path, typer.Option(help="folder with listings/DATE.jsonl and labels/DATE.jsonl")
+    ] = Path("../shared/data/arxiv"),
+    titles: Annotated[
+        bool | None, typer.Option("--titles/--no-titles", help="titles-only pass")
+    ] = None,
+    keep: Annotated[float | None, typer.Option(help="learned filter's kept fraction")] = None,
+    price_at: Annotated[
+        list[str] | None, typer.Option("--price-at", help="model to price (repeatable)")
+    ] = None,
+    follow_: Annotated[list[str] | None, typer.Option("--follow", help="followed author")] = None,
+    latency: Annotated[float, typer.Option(help="replay server seconds per call")] = 0.0,
+    live: Annotated[
+        bool, typer.Option("--live", help="use the configured LLM (costs money)")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tokens, cost and recall of the scoring setup on a day with reference labels."""
+    settings = _settings()
+    target = parse_date(date)
+    if target is None:
+        raise typer.BadParameter("give the day to evaluate")
+    days = [parse_date(d) for d in history or []]
+    if live and not settings.llm_configured:
+        err.print("error: --live needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        raise typer.Exit(1)
+    prefilters = settings.prefilter_config()
+    prefilters = replace(
+        prefilters,
+        titles=prefilters.titles if titles is None else titles,
+        learned_keep=prefilters.learned_keep if keep is None else keep,
+        learned_min_days=max(1, len(days)) if days else prefilters.learned_min_days,
+    )
+
+    async def main() -> EvalReport:
+        with _progress() as progress:
+            return await evaluate(
+                LabelledDay.in_dir(data, target),
+                [LabelledDay.in_dir(data, d) for d in days if d],
+                llm=settings.llm_config(),
+                prefilters=prefilters,
+                follow=follow_ or [],
+                price_at=price_at or ["gpt-4o", "gpt-4o-mini"],
+                prices=settings.prices,
+                latency_s=latency,
+                live=live,
+                progress=progress,
+            )
+
+    report = _guarded(main)
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        return
+    _print_eval(report)
+
+
+def _print_eval(r: EvalReport) -> None:
+    table = Table(title=f"eval {r.date} · {r.model}", show_header=False)
+    table.add_column()
+    table.add_column(justify="right")
+    u = r.usage
+    rows = [
+        ("History days", ", ".join(map(str, r.history)) or "none"),
+        ("Papers scanned", str(r.scanned)),
+        *((f"Dropped by {k}", str(v)) for k, v in sorted(r.filtered.items())),
+        ("Papers rated by the LLM", str(r.sent_to_llm)),
+        ("LLM calls", str(u.calls)),
+        ("Prompt tokens (cached)", f"{u.prompt_tokens:,} ({u.cached_tokens:,})"),
+        ("Completion tokens", f"{u.completion_tokens:,}"),
+        *(
+            (f"Cost at {m} prices", "unknown" if c is None else f"${c:.4f}")
+            for m, c in r.costs.items()
+        ),
+        ("Recall of reference selections", f"{r.recalled}/{r.reference} = {r.recall:.3f}"),
+        ("Wall time", f"{r.wall_s:.1f} s at concurrency {r.concurrency}"),
+    ]
+    if r.prompt:
+        p = r.prompt
+        rows += [
+            ("Paper-text tokens sent", f"{p.paper_tokens:,}"),
+            ("Prompt / paper-text tokens", f"{p.prompt_per_paper_token:.3f}"),
+            ("Cacheable prefix / other tokens", f"{p.prefix_share_of_overhead:.3f}"),
+        ]
+    rows += [
+        (f"Learned filter recall, keeping {k:.0%}", f"{v:.3f}") for k, v in r.learned_recall.items()
+    ]
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def main() -> None:

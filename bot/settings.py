@@ -100,8 +100,8 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(
         30.0, gt=0, validation_alias=_env("PAPERS_HTTP_TIMEOUT_S", "http_timeout_s")
     )
-    llm_batch_size: int = Field(25, ge=1, le=200, description="papers per LLM call")
-    llm_titles_batch_size: int = Field(100, ge=1, le=500)
+    llm_batch_size: int = Field(30, ge=1, le=200, description="papers per LLM call")
+    llm_titles_batch_size: int = Field(200, ge=1, le=500)
     llm_concurrency: int = Field(4, ge=1, le=64, description="LLM calls in flight at once")
     llm_max_retries: int = Field(4, ge=0, le=10, description="per call: 429, 5xx, timeouts")
     llm_timeout_s: float = Field(120.0, gt=0)

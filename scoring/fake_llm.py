@@ -75,6 +75,7 @@ class FakeLLM:
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    answered: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # + usage
     stats: FakeStats = field(default_factory=FakeStats)
 
     def __post_init__(self) -> None:
@@ -163,6 +164,8 @@ class FakeLLM:
         user = next((m["content"] for m in messages if m["role"] == "user"), "")
         content, finish, refusal = self._answer(system, user, fault, structured=bool(schema))
         usage = self._usage(messages, schema, content or refusal or "")
+        with self._lock:
+            self.answered.append((body, usage))
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
         return (
             200,
@@ -230,13 +233,23 @@ class FakeLLM:
     def _judge(self, pid: str) -> Judgement:
         return self.judgements.get(pid) or _low(pid)
 
-    def _usage(self, messages: list[dict[str, Any]], schema: Any, answer: str) -> dict[str, Any]:
+    def prompt_tokens(self, body: dict[str, Any], upto_user: bool = False) -> list[int]:
+        """The request as the server counts it; ``upto_user``: only what precedes the papers."""
         tokens: list[int] = []
-        if schema:  # providers put the schema before the messages
-            tokens += self._enc.encode(json.dumps(schema))
-        for m in messages:
-            tokens += self._enc.encode(f"<|{m['role']}|>") + self._enc.encode(m["content"] or "")
-        tokens += self._enc.encode("<|assistant|>")
+        if body.get("response_format"):  # providers put the schema before the messages
+            tokens += self._enc.encode(json.dumps(body["response_format"]))
+        for m in body.get("messages", []):
+            tokens += self._enc.encode(f"<|{m['role']}|>")
+            if upto_user and m["role"] == "user":
+                return tokens
+            tokens += self._enc.encode(m["content"] or "")
+        return tokens + self._enc.encode("<|assistant|>")
+
+    def count(self, text: str) -> int:
+        return len(self._enc.encode(text))
+
+    def _usage(self, messages: list[dict[str, Any]], schema: Any, answer: str) -> dict[str, Any]:
+        tokens = self.prompt_tokens({"messages": messages, "response_format": schema})
         with self._lock:
             shared = max((_common(tokens, p) for p in self._prefixes), default=0)
             self._prefixes.append(tokens)

@@ -46,10 +46,10 @@ log = logging.getLogger(__name__)
 
 OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
 FAILURES_BEFORE_STOP = 3  # consecutive failed calls: the server is down, stop paying for waits
-_INSTRUCTION_LIKE = re.compile(
+_INSTRUCTION_LIKE = re.compile(  # orders aimed at the rater; a false positive costs one call
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above)\b"
-    r"|\b(rate|score|give|assign)\b.{0,30}\b(10|ten|highest|maximum|perfect)\b"
-    r"|\bsystem prompt\b|\byou are (an?|the) (ai|assistant|language model|llm|reviewer)\b",
+    r"|\b(rate|score|give|assign|grade)\s+(this|the|our|my)?\s*(paper|abstract|submission|it)\b"
+    r"|\bother papers?\b.{0,30}\b(1|one|lowest|minimum|low)\b",
     re.I,
 )
 INJECTION_NOTE = "Paper text contains instructions to the rater (ignored). "
@@ -72,8 +72,8 @@ class LLMConfig:
     model: str
     base_url: str | None = None
     api_key: str | None = None
-    batch_size: int = 25
-    titles_batch_size: int = 100
+    batch_size: int = 30
+    titles_batch_size: int = 200
     concurrency: int = 4
     max_retries: int = 4  # per call, inside the SDK (429, 5xx, timeouts)
     timeout_s: float = 120.0

@@ -61,7 +61,7 @@ class LearnedFilter:
             Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
         ]
         self.vectorizer = TfidfVectorizer(
-            stop_words="english", sublinear_tf=True, ngram_range=(1, 2)
+            stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=2
         )
         x = self.vectorizer.fit_transform([r.text for r in rows])
         self.model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -164,3 +165,29 @@ async def test_reactions_join_the_training_data(store: Store, replay: FakeLLM) -
     after, _ = await training_examples(store, "default", dt.date(2025, 6, 4), 7, 20)
     assert days == 2 and len(after) == len(before) + 1
     assert not after[-1].positive and after[-1].weight > 1
+
+
+# -- papers eval ---------------------------------------------------------------------------------
+def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
+    result = cli("eval", "2025-05-28", "--history", "2025-06-03", "--data", str(DATA), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["scanned"] == 489 and report["reference"] == len(SELECTED)
+    assert report["filtered"]["learned filter"] == 489 - math.ceil(0.4 * 489)
+    assert report["sent_to_llm"] == math.ceil(0.4 * 489)
+    # replay: whatever reaches the LLM with a reference judgement is selected
+    assert report["recall"] == round(report["recalled"] / report["reference"], 4)
+    assert report["recall"] == report["learned_recall"]["40%"]
+    assert set(report["learned_recall"]) == {"20%", "30%", "40%", "50%"}
+    usage, prompt = report["usage"], report["prompt"]
+    assert usage["calls"] == math.ceil(report["sent_to_llm"] / 30)
+    assert prompt["prompt_tokens"] == usage["prompt_tokens"]
+    assert prompt["paper_tokens"] < usage["prompt_tokens"] < 1.3 * prompt["paper_tokens"]
+    assert 0 < prompt["prefix_share_of_overhead"] <= 1
+    assert report["costs"]["gpt-4o"] > report["costs"]["gpt-4o-mini"] > 0
+
+
+def test_eval_of_an_unlabelled_day_is_one_clear_line(cli: Cli) -> None:
+    result = cli("eval", "2025-01-02", "--data", str(DATA))
+    assert result.exit_code == 1
+    assert "no listings file for 2025-01-02" in result.stderr

@@ -41,6 +41,9 @@ def test_config_file_and_env_precedence(tmp_path: Path, monkeypatch: pytest.Monk
         ('feed_url = "https://example.org/feed"\n', "feed_url"),
         ("unknown_key = 1\n", "unknown_key"),
         ("this is not toml", "config file"),
+        ("budget_usd = -1\n", "budget_usd"),
+        ("llm_concurrency = 0\n", "llm_concurrency"),
+        ('[prices."m"]\ninput = 1\n', "prices.m.output"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, toml: str, key: str) -> None:
@@ -49,6 +52,22 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, toml: str, key: s
     with pytest.raises(ConfigError) as info:
         load_settings(config)
     assert key in str(info.value) and "\n" not in str(info.value)
+
+
+def test_llm_settings_reach_the_scorer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "papers.toml"
+    config.write_text(
+        "budget_usd = 0.5\ntitles_prefilter = true\n"
+        '[prices."llama3.1:8b"]\ninput = 0.1\noutput = 0.2\n'
+    )
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("PAPERS_LLM_BATCH_SIZE", "12")
+    settings = load_settings(config)
+    llm = settings.llm_config()
+    assert llm.base_url == "http://127.0.0.1:9/v1" and llm.api_key is None
+    assert llm.batch_size == 12 and llm.budget.max_usd == 0.5
+    assert llm.prices["llama3.1:8b"].output == 0.2
+    assert settings.prefilter_config().titles is True
 
 
 def test_missing_explicit_config_file(tmp_path: Path) -> None:

@@ -1,0 +1,231 @@
+"""Measuring a scoring setup on a labelled day: tokens, cost, recall (``papers eval``, bench/).
+
+A throwaway embedded Redis holds the evaluation's own profile, so nothing touches real data.
+Earlier days (``history``) are scored first, as the learned filter would have seen them; the
+target day then runs through the real pipeline with the pre-filters on. By default the LLM is
+the local replay server answering with the reference judgements, so the figures are exact and
+free; ``live`` uses the configured LLM instead (and costs money).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from prompts import read_prompt
+from scoring.criteria import parse_criteria_markdown
+from scoring.errors import InputError
+from scoring.fake_llm import FakeLLM, judgements_from_labels
+from scoring.listings import listing_batch, read_jsonl
+from scoring.llm_scorer import LLMConfig, LLMScorer
+from scoring.models import Usage
+from scoring.pipeline import NoProgress, ProfileRules, ProgressSink, run_day
+from scoring.prefilters import LearnedFilter, PrefilterConfig, most_likely, training_examples
+from scoring.pricing import ModelPrice, cost_usd
+from scoring.redis_server import open_redis
+from scoring.store import Store
+
+PROFILE = "eval"
+FRACTIONS = (0.2, 0.3, 0.4, 0.5)
+
+
+@dataclass(frozen=True)
+class LabelledDay:
+    date: dt.date
+    listing: Path
+    labels: Path
+
+    @classmethod
+    def in_dir(cls, data: Path, date: dt.date) -> LabelledDay:
+        day = cls(date, data / "listings" / f"{date}.jsonl", data / "labels" / f"{date}.jsonl")
+        for path in (day.listing, day.labels):
+            if not path.is_file():
+                raise InputError(f"no {path.parent.name} file for {date}: {path} does not exist")
+        return day
+
+    def reference(self) -> set[str]:
+        return {r["id"] for r in read_jsonl(self.labels) if "relevance" in r}
+
+
+@dataclass
+class PromptFigures:
+    """From the replay server's records: how much of each prompt is paper text or prefix."""
+
+    paper_tokens: int = 0
+    prefix_tokens: int = 0  # before the papers, identical across calls: cacheable
+    prompt_tokens: int = 0
+
+    @property
+    def prompt_per_paper_token(self) -> float:
+        return self.prompt_tokens / self.paper_tokens if self.paper_tokens else 0.0
+
+    @property
+    def prefix_share_of_overhead(self) -> float:
+        overhead = self.prompt_tokens - self.paper_tokens
+        return self.prefix_tokens / overhead if overhead else 1.0
+
+
+@dataclass
+class EvalReport:
+    date: dt.date
+    model: str
+    scanned: int
+    sent_to_llm: int
+    filtered: dict[str, int]
+    usage: Usage
+    costs: dict[str, float | None]
+    reference: int
+    recalled: int
+    wall_s: float
+    concurrency: int
+    prompt: PromptFigures | None = None
+    calls_by_phase: dict[str, int] = field(default_factory=dict)  # titles pass, full rating
+    learned_recall: dict[float, float] = field(default_factory=dict)
+    history: list[dt.date] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.recalled / self.reference if self.reference else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            k: v for k, v in self.__dict__.items() if k not in ("usage", "prompt", "history")
+        }
+        out |= {
+            "date": str(self.date),
+            "history": [str(d) for d in self.history],
+            "recall": round(self.recall, 4),
+            "usage": self.usage.model_dump(),
+            "learned_recall": {f"{k:.0%}": round(v, 4) for k, v in self.learned_recall.items()},
+        }
+        if self.prompt:
+            out["prompt"] = self.prompt.__dict__ | {
+                "prompt_per_paper_token": round(self.prompt.prompt_per_paper_token, 4),
+                "prefix_share_of_overhead": round(self.prompt.prefix_share_of_overhead, 4),
+            }
+        return out
+
+
+@contextlib.asynccontextmanager
+async def _scratch_store() -> AsyncIterator[Store]:
+    with tempfile.TemporaryDirectory(prefix="paperbot-eval-") as tmp:
+        async with open_redis(None, Path(tmp)) as redis:
+            yield Store(redis)
+
+
+def _prompt_figures(
+    fake: FakeLLM, answered: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+) -> PromptFigures:
+    figures = PromptFigures()
+    for body, usage in answered:
+        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        blocks = [b for b in user.split("### ") if b.strip()]
+        figures.paper_tokens += sum(fake.count(b.rstrip("\n")) for b in blocks)
+        figures.prefix_tokens += len(fake.prompt_tokens(body, upto_user=True))
+        figures.prompt_tokens += usage["prompt_tokens"]
+    return figures
+
+
+async def evaluate(
+    target: LabelledDay,
+    history: Sequence[LabelledDay] = (),
+    llm: LLMConfig | None = None,
+    prefilters: PrefilterConfig | None = None,
+    rules: ProfileRules | None = None,
+    follow: Sequence[str] = (),
+    price_at: Sequence[str] = ("gpt-4o", "gpt-4o-mini"),
+    prices: dict[str, ModelPrice] | None = None,
+    latency_s: float = 0.0,
+    live: bool = False,
+    progress: ProgressSink | None = None,
+) -> EvalReport:
+    """Run ``target`` through the pipeline after ``history``; report tokens, cost and recall."""
+    rules = rules or ProfileRules(PROFILE, ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+    llm = llm or LLMConfig(model="gpt-4o")
+    progress = progress or NoProgress()
+    prefilters = prefilters or PrefilterConfig()
+    labels = [r for day in (*history, target) for r in read_jsonl(day.labels)]
+    with contextlib.ExitStack() as stack:
+        fake = None
+        if not live:
+            fake = stack.enter_context(
+                FakeLLM(judgements=judgements_from_labels(labels), latency_s=latency_s)
+            )
+            llm = replace(llm, base_url=fake.base_url, api_key=None)
+        scorer = LLMScorer(llm)
+        try:
+            async with _scratch_store() as store:
+                criteria = parse_criteria_markdown(read_prompt("criteria.md"))
+                await store.ensure_profile(rules.name, criteria, follow)
+                for n, day in enumerate(history):
+                    # stored as the days just before the target: training looks only backwards
+                    as_of = target.date - dt.timedelta(days=len(history) - n)
+                    batch = listing_batch(read_jsonl(day.listing), day.date, rules.categories)
+                    await run_day(store, rules, batch, scorer, as_of, progress)
+                seen = len(fake.answered) if fake else 0
+                batch = listing_batch(read_jsonl(target.listing), target.date, rules.categories)
+                started = time.perf_counter()
+                outcome = await run_day(
+                    store, rules, batch, scorer, target.date, progress, prefilters=prefilters,
+                    prices=prices,
+                )  # fmt: skip
+                wall = time.perf_counter() - started
+                learned = await _learned_recall(store, rules, target, outcome.day)
+        finally:
+            await scorer.close()
+    run = outcome.run
+    usage = next((u for u in run.usage if u.model == llm.model), Usage(model=llm.model))
+    reference = target.reference()
+    selected = {rp.paper.id for rp in outcome.day.selected} if outcome.day else set()
+    return EvalReport(
+        date=target.date,
+        model=llm.model,
+        scanned=run.total_scanned,
+        sent_to_llm=run.scores_new,
+        filtered=run.filtered,
+        usage=usage,
+        costs={m: cost_usd(usage, prices, model=m) for m in price_at},
+        reference=len(reference),
+        recalled=len(reference & selected),
+        wall_s=wall,
+        concurrency=llm.concurrency,
+        prompt=_prompt_figures(fake, fake.answered[seen:]) if fake else None,
+        calls_by_phase=_phases(fake.answered[seen:]) if fake else {},
+        learned_recall=learned,
+        history=[d.date for d in history],
+    )
+
+
+def _phases(answered: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, int]:
+    phases: dict[str, int] = {}
+    for body, _ in answered:
+        phase = "titles" if "titles only" in body["messages"][0]["content"] else "full"
+        phases[phase] = phases.get(phase, 0) + 1
+    return phases
+
+
+async def _learned_recall(
+    store: Store, rules: ProfileRules, target: LabelledDay, day: Any
+) -> dict[float, float]:
+    """Recall of the reference selections if the learned filter kept each fraction."""
+    examples, days = await training_examples(
+        store, rules.name, target.date, rules.relevance_cutoff, 20
+    )
+    positives = sum(e.positive for e in examples)
+    if not days or not positives or day is None:
+        return {}
+    criteria = await store.current_criteria(rules.name)
+    papers = [rp.paper for rp in day.papers]
+    probs = LearnedFilter(examples, criteria.items).probabilities(papers)
+    reference = target.reference() & {p.id for p in papers}
+    out = {}
+    for fraction in FRACTIONS:
+        kept = {papers[i].id for i in most_likely(probs, fraction)}
+        out[fraction] = len(reference & kept) / len(reference) if reference else 1.0
+    return out
