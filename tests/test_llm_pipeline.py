@@ -191,3 +191,20 @@ def test_eval_of_an_unlabelled_day_is_one_clear_line(cli: Cli) -> None:
     result = cli("eval", "2025-01-02", "--data", str(DATA))
     assert result.exit_code == 1
     assert "no listings file for 2025-01-02" in result.stderr
+
+
+def test_llm_down_is_one_clear_error_and_the_day_resumes(
+    cli: Cli, replay: FakeLLM, feed: str, tmp_path: Path
+) -> None:
+    replay.script(*["500"] * 10)
+    llm = with_llm(cli, replay, PAPERS_LLM_MAX_RETRIES="0", PAPERS_LLM_CONCURRENCY="1")
+    failed = llm("run", "--feed", feed, "--out", str(tmp_path))
+    assert failed.exit_code == 1
+    assert failed.stderr.count("\n") == 1 and "3 calls in a row failed" in failed.stderr
+    assert replay.stats.calls == 0 and not (tmp_path / f"{DAY}.md").exists()
+    assert len(replay.requests) == 3  # stopped instead of failing every batch
+
+    replay.faults.clear()
+    again = llm("run", "--feed", feed, "--out", str(tmp_path))
+    assert again.exit_code == 0, again.output
+    assert "Papers left unscored" not in (tmp_path / f"{DAY}.md").read_text()

@@ -277,3 +277,16 @@ def scorer_usage(model: str, prompt: int, cached: int, completion: int) -> list:
             completion_tokens=completion,
         )
     ]
+
+
+async def test_dollar_budget_stops_cleanly(fake: FakeLLM) -> None:
+    one_call = await scorer(fake, model="gpt-4o", batch_size=4).score(PAPERS[:4], DEFAULT)
+    per_call = one_call.usage[0].cost_usd
+    assert per_call and per_call > 0
+    capped = scorer(
+        fake, model="gpt-4o", batch_size=4, concurrency=1, budget=Budget(max_usd=per_call * 1.5)
+    )
+    outcome = await capped.score(PAPERS, DEFAULT)
+    assert len(outcome.scores) == 4 and len(outcome.unscored) == 8
+    assert outcome.usage[0].cost_usd <= per_call * 1.5
+    assert any("cost budget of $" in n for n in outcome.notes)
