@@ -87,11 +87,18 @@ class LLMConfig:
 
 @dataclass
 class _Meter:
-    """Tokens spent so far in one scoring pass, and whether to go on."""
+    """Tokens spent in one run so far, and whether the next call may go.
+
+    Calls in flight hold a reservation of their estimated tokens, so concurrent calls cannot
+    all start under the cap and together pass it. ``before`` is what an earlier pass of the
+    same run (the titles pass) spent: the budget covers the whole run.
+    """
 
     usage: Usage
     budget: Budget
     prices: Mapping[str, ModelPrice]
+    before: Usage | None = None
+    reserved: Usage | None = None
     stop_reason: str | None = None
     failures_in_row: int = 0
 
@@ -105,22 +112,50 @@ class _Meter:
         self.usage.cached_tokens += getattr(details, "cached_tokens", 0) or 0
         self.usage.cost_usd = cost_usd(self.usage, self.prices)
 
-    def allows(self, estimated_tokens: int) -> bool:
-        """False (and remembers why) when the next call would pass the budget."""
+    def _total(self, *extra: Usage) -> Usage:
+        parts = [self.usage, *(u for u in (self.before, self.reserved) if u), *extra]
+        total = Usage(
+            model=self.usage.model,
+            prompt_tokens=sum(u.prompt_tokens for u in parts),
+            completion_tokens=sum(u.completion_tokens for u in parts),
+        )
+        total.cost_usd = cost_usd(total, self.prices)
+        return total
+
+    def reserve(self, prompt: int, completion: int) -> Usage | None:
+        """A reservation for the next call, or None (remembering why) if it would pass the cap."""
         if self.stop_reason:
-            return False
-        spent = self.usage.prompt_tokens + self.usage.completion_tokens
+            return None
+        spent = self._total()
+        call = Usage(model=self.usage.model, prompt_tokens=prompt, completion_tokens=completion)
+        after = self._total(call)
         b = self.budget
-        if b.max_tokens is not None and spent + estimated_tokens > b.max_tokens:
-            self.stop_reason = f"token budget of {b.max_tokens} reached ({spent} spent)"
-        elif b.max_usd is not None and self.usage.cost_usd is not None:
-            estimate = Usage(model=self.usage.model, prompt_tokens=estimated_tokens)
-            extra = cost_usd(estimate, self.prices) or 0.0
-            if self.usage.cost_usd + extra > b.max_usd:
-                self.stop_reason = (
-                    f"cost budget of ${b.max_usd:.2f} reached (${self.usage.cost_usd:.4f} spent)"
-                )
-        return self.stop_reason is None
+        if (
+            b.max_tokens is not None
+            and after.prompt_tokens + after.completion_tokens > b.max_tokens
+        ):
+            tokens = spent.prompt_tokens + spent.completion_tokens
+            self.stop_reason = f"token budget of {b.max_tokens} reached ({tokens} spent)"
+        elif b.max_usd is not None and after.cost_usd is not None and after.cost_usd > b.max_usd:
+            self.stop_reason = (
+                f"cost budget of ${b.max_usd:.2f} reached (${spent.cost_usd or 0:.4f} spent)"
+            )
+        if self.stop_reason:
+            return None
+        self.reserved = self._sum(self.reserved, call, +1)
+        return call
+
+    def release(self, call: Usage) -> None:
+        self.reserved = self._sum(self.reserved, call, -1)
+
+    @staticmethod
+    def _sum(a: Usage | None, b: Usage, sign: int) -> Usage:
+        a = a or Usage(model=b.model)
+        return Usage(
+            model=b.model,
+            prompt_tokens=a.prompt_tokens + sign * b.prompt_tokens,
+            completion_tokens=a.completion_tokens + sign * b.completion_tokens,
+        )
 
 
 class LLMScorer:
@@ -139,6 +174,7 @@ class LLMScorer:
             self._dropped.add("temperature")
         self._warned_no_price = False
         self._criterion_ids: set[str] = set()
+        self._titles_spent: Usage | None = None  # set by triage_titles, used by the next score
 
     @property
     def name(self) -> str:
@@ -156,13 +192,13 @@ class LLMScorer:
     async def close(self) -> None:
         await self._client.close()
 
-    def _meter(self) -> _Meter:
+    def _meter(self, before: Usage | None = None) -> _Meter:
         cfg = self.config
         if cfg.budget.max_usd is not None and price_for(cfg.model, cfg.prices) is None:
             if not self._warned_no_price:
                 log.warning("no price known for %s: the dollar budget cannot apply", cfg.model)
                 self._warned_no_price = True
-        return _Meter(Usage(model=cfg.model), cfg.budget, cfg.prices)
+        return _Meter(Usage(model=cfg.model), cfg.budget, cfg.prices, before=before)
 
     # -- one call ------------------------------------------------------------------------------
     async def _ask(self, system: str, user: str, mode: Mode, n_papers: int) -> tuple[str, object]:
@@ -224,10 +260,9 @@ class LLMScorer:
         pp = prompt_papers(batch)
         user = render_papers(pp, mode)
         async with limit:
-            estimate = (len(system) + len(user)) // 4 + self.config.output_tokens_per_paper * len(
-                batch
-            )
-            if not meter.allows(estimate):
+            completion = self.config.output_tokens_per_paper * len(batch)
+            reservation = meter.reserve((len(system) + len(user)) // 4, completion)
+            if reservation is None:
                 return None
             try:
                 text, usage = await self._ask(system, user, mode, len(batch))
@@ -247,6 +282,8 @@ class LLMScorer:
                         f"{meter.failures_in_row} calls in a row failed: {_reason(exc)}"
                     )
                 return None
+            finally:
+                meter.release(reservation)
             meter.failures_in_row = 0
             meter.add(usage)
         ids = {p.id for p in batch}
@@ -261,7 +298,8 @@ class LLMScorer:
         criteria: CriteriaVersion,
         on_progress: ProgressCallback | None = None,
     ) -> ScoringOutcome:
-        meter = self._meter()
+        meter = self._meter(before=self._titles_spent)  # the titles pass of this run counts
+        self._titles_spent = None
         self._criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
         system = render_system(criteria.items, "full")
         limit = asyncio.Semaphore(self.config.concurrency)
@@ -329,6 +367,7 @@ class LLMScorer:
             kept.update(p.id for p in batch) if answer is None else kept.update(answer.keep)
 
         await asyncio.gather(*(run(b) for b in _batches(papers, self.config.titles_batch_size)))
+        self._titles_spent = meter.usage
         return kept, meter.usage
 
 

@@ -153,15 +153,19 @@ async def test_model_that_rejects_temperature() -> None:
         assert all("temperature" not in r for r in fake.requests[1:])
 
 
-async def test_token_budget_stops_cleanly(fake: FakeLLM) -> None:
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_token_budget_stops_cleanly(fake: FakeLLM, concurrency: int) -> None:
     one_call = await scorer(fake, batch_size=4).score(PAPERS[:4], DEFAULT)
     spent = one_call.usage[0].prompt_tokens + one_call.usage[0].completion_tokens
     fake.requests.clear()
-    capped = scorer(fake, batch_size=4, concurrency=1, budget=Budget(max_tokens=int(spent * 2.5)))
+    cap = int(spent * 2.5)
+    capped = scorer(fake, batch_size=4, concurrency=concurrency, budget=Budget(max_tokens=cap))
     outcome = await capped.score(PAPERS, DEFAULT)
-    assert len(outcome.scores) == 8 and len(outcome.unscored) == 4
+    used = outcome.usage[0].prompt_tokens + outcome.usage[0].completion_tokens
+    assert used <= cap  # calls in flight reserve their share: concurrency cannot overshoot
+    assert len(outcome.scores) in (4, 8) and len(outcome.unscored) == 12 - len(outcome.scores)
+    assert len(fake.requests) == len(outcome.scores) // 4  # a call over the cap is never sent
     assert any("token budget" in n for n in outcome.notes)
-    assert len(fake.requests) == 2  # the call that would pass the cap was never sent
 
 
 async def test_dollar_budget_with_unknown_price_is_ignored_not_fatal(fake: FakeLLM) -> None:
@@ -290,3 +294,12 @@ async def test_dollar_budget_stops_cleanly(fake: FakeLLM) -> None:
     assert len(outcome.scores) == 4 and len(outcome.unscored) == 8
     assert outcome.usage[0].cost_usd <= per_call * 1.5
     assert any("cost budget of $" in n for n in outcome.notes)
+
+
+async def test_titles_pass_spends_from_the_same_budget(fake: FakeLLM) -> None:
+    _, titles = await scorer(fake).triage_titles(PAPERS, DEFAULT)
+    cap = titles.prompt_tokens + titles.completion_tokens + 10
+    capped = scorer(fake, budget=Budget(max_tokens=cap))
+    await capped.triage_titles(PAPERS, DEFAULT)
+    with pytest.raises(ScoringError, match="token budget"):
+        await capped.score(PAPERS, DEFAULT)
