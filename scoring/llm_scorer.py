@@ -100,6 +100,7 @@ class _Meter:
     before: Usage | None = None
     reserved: Usage | None = None
     stop_reason: str | None = None
+    over_budget: bool = False  # a budget stop is a normal end: the day is ranked and posted
     failures_in_row: int = 0
 
     def add(self, response_usage: object) -> None:
@@ -141,6 +142,7 @@ class _Meter:
                 f"cost budget of ${b.max_usd:.2f} reached (${spent.cost_usd or 0:.4f} spent)"
             )
         if self.stop_reason:
+            self.over_budget = True
             return None
         self.reserved = self._sum(self.reserved, call, +1)
         return call
@@ -343,7 +345,7 @@ class LLMScorer:
             notes.append(f"scoring stopped: {meter.stop_reason}")
         if pending:
             notes.append(f"{len(pending)} papers left unscored")
-            if not scores and meter.stop_reason:
+            if not scores and meter.stop_reason and not meter.over_budget:
                 raise ScoringError(f"no paper could be scored: {meter.stop_reason}")
         return ScoringOutcome(
             scores=[scores[p.id] for p in papers if p.id in scores],
