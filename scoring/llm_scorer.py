@@ -45,6 +45,7 @@ from scoring.scorer import ProgressCallback, ScoringOutcome
 log = logging.getLogger(__name__)
 
 OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
+EXPECTED_OUTPUT_PER_PAPER = {"full": 40, "titles": 10}  # tokens, for budget reservations
 FAILURES_BEFORE_STOP = 3  # consecutive failed calls: the server is down, stop paying for waits
 _INSTRUCTION_LIKE = re.compile(  # orders aimed at the rater; a false positive costs one call
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above)\b"
@@ -127,20 +128,16 @@ class _Meter:
         """A reservation for the next call, or None (remembering why) if it would pass the cap."""
         if self.stop_reason:
             return None
-        spent = self._total()
         call = Usage(model=self.usage.model, prompt_tokens=prompt, completion_tokens=completion)
-        after = self._total(call)
+        after = self._total(call)  # spent, in flight, and this call
         b = self.budget
         if (
             b.max_tokens is not None
             and after.prompt_tokens + after.completion_tokens > b.max_tokens
         ):
-            tokens = spent.prompt_tokens + spent.completion_tokens
-            self.stop_reason = f"token budget of {b.max_tokens} reached ({tokens} spent)"
+            self.stop_reason = f"the next call would pass the token budget of {b.max_tokens}"
         elif b.max_usd is not None and after.cost_usd is not None and after.cost_usd > b.max_usd:
-            self.stop_reason = (
-                f"cost budget of ${b.max_usd:.2f} reached (${spent.cost_usd or 0:.4f} spent)"
-            )
+            self.stop_reason = f"the next call would pass the cost budget of ${b.max_usd:.2f}"
         if self.stop_reason:
             self.over_budget = True
             return None
@@ -262,7 +259,8 @@ class LLMScorer:
         pp = prompt_papers(batch)
         user = render_papers(pp, mode)
         async with limit:
-            completion = self.config.output_tokens_per_paper * len(batch)
+            # typical answer sizes (the cap sent to the server is higher): ~4 characters a token
+            completion = EXPECTED_OUTPUT_PER_PAPER[mode] * len(batch)
             reservation = meter.reserve((len(system) + len(user)) // 4, completion)
             if reservation is None:
                 return None
@@ -340,13 +338,15 @@ class LLMScorer:
             pending = [p for p in pending if p.id not in scores]
             if pending and not meter.stop_reason and attempt < self.config.missing_retries:
                 log.info("asking again about %d papers missing from answers", len(pending))
-        notes = []
+        notes = []  # the digest counts unscored papers itself; these say why
         if meter.stop_reason:
             notes.append(f"scoring stopped: {meter.stop_reason}")
-        if pending:
-            notes.append(f"{len(pending)} papers left unscored")
-            if not scores and meter.stop_reason and not meter.over_budget:
+            if not scores and pending and not meter.over_budget:
                 raise ScoringError(f"no paper could be scored: {meter.stop_reason}")
+        elif pending:
+            retries = self.config.missing_retries
+            notes.append(f"{len(pending)} papers missing from every answer after {retries} re-asks")
+            log.warning("%s", notes[-1])
         return ScoringOutcome(
             scores=[scores[p.id] for p in papers if p.id in scores],
             usage=[meter.usage],

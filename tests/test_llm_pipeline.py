@@ -79,7 +79,7 @@ def test_budget_cap_ranks_what_was_scored_and_resumes(
     digest = (tmp_path / f"{DAY}.md").read_text()
     unscored = int(re.search(r"\| Papers left unscored \| (\d+) \|", digest).group(1))
     assert 0 < unscored < 489
-    assert "token budget of 40000 reached" in digest
+    assert "the next call would pass the token budget of 40000" in digest
     assert replay.stats.prompt_tokens + replay.stats.completion_tokens <= 40000
     calls = replay.stats.calls
 

@@ -117,7 +117,7 @@ async def test_missing_ids_are_retried_then_reported(fake: FakeLLM) -> None:
     fake.script(*[Fault("missing", 1)] * 3)  # never answers about the first paper
     outcome = await scorer(fake, batch_size=12, missing_retries=2).score(PAPERS, DEFAULT)
     assert outcome.unscored == [PAPERS[0].id] and len(fake.requests) == 3
-    assert "1 papers left unscored" in outcome.notes
+    assert outcome.notes == ["1 papers missing from every answer after 2 re-asks"]
 
 
 async def test_extra_and_invented_ids_are_ignored(fake: FakeLLM) -> None:
