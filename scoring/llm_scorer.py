@@ -103,6 +103,7 @@ class _Meter:
     stop_reason: str | None = None
     over_budget: bool = False  # a budget stop is a normal end: the day is ranked and posted
     failures_in_row: int = 0
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def add(self, response_usage: object) -> None:
         self.usage.calls += 1
@@ -124,28 +125,41 @@ class _Meter:
         total.cost_usd = cost_usd(total, self.prices)
         return total
 
-    def reserve(self, prompt: int, completion: int) -> Usage | None:
-        """A reservation for the next call, or None (remembering why) if it would pass the cap."""
-        if self.stop_reason:
-            return None
-        call = Usage(model=self.usage.model, prompt_tokens=prompt, completion_tokens=completion)
-        after = self._total(call)  # spent, in flight, and this call
+    def _over(self, total: Usage) -> str | None:
         b = self.budget
         if (
             b.max_tokens is not None
-            and after.prompt_tokens + after.completion_tokens > b.max_tokens
+            and total.prompt_tokens + total.completion_tokens > b.max_tokens
         ):
-            self.stop_reason = f"the next call would pass the token budget of {b.max_tokens}"
-        elif b.max_usd is not None and after.cost_usd is not None and after.cost_usd > b.max_usd:
-            self.stop_reason = f"the next call would pass the cost budget of ${b.max_usd:.2f}"
-        if self.stop_reason:
-            self.over_budget = True
-            return None
-        self.reserved = self._sum(self.reserved, call, +1)
-        return call
+            return f"the next call would pass the token budget of {b.max_tokens}"
+        if b.max_usd is not None and total.cost_usd is not None and total.cost_usd > b.max_usd:
+            return f"the next call would pass the cost budget of ${b.max_usd:.2f}"
+        return None
 
-    def release(self, call: Usage) -> None:
-        self.reserved = self._sum(self.reserved, call, -1)
+    async def reserve(self, prompt: int, completion: int) -> Usage | None:
+        """A reservation for the next call, or None (remembering why) if it would pass the cap.
+
+        When only the calls in flight stand in the way, wait for them: they may cost less
+        than reserved, and the budget should be used, not merely guarded.
+        """
+        call = Usage(model=self.usage.model, prompt_tokens=prompt, completion_tokens=completion)
+        async with self._changed:
+            while not self.stop_reason:
+                if self._over(self._total(call)) is None:
+                    self.reserved = self._sum(self.reserved, call, +1)
+                    return call
+                in_flight = self.reserved is not None and self.reserved.prompt_tokens > 0
+                if not in_flight:
+                    self.stop_reason = self._over(self._total(call))
+                    self.over_budget = True
+                    break
+                await self._changed.wait()
+            return None
+
+    async def release(self, call: Usage) -> None:
+        async with self._changed:
+            self.reserved = self._sum(self.reserved, call, -1)
+            self._changed.notify_all()
 
     @staticmethod
     def _sum(a: Usage | None, b: Usage, sign: int) -> Usage:
@@ -261,7 +275,7 @@ class LLMScorer:
         async with limit:
             # typical answer sizes (the cap sent to the server is higher): ~4 characters a token
             completion = EXPECTED_OUTPUT_PER_PAPER[mode] * len(batch)
-            reservation = meter.reserve((len(system) + len(user)) // 4, completion)
+            reservation = await meter.reserve((len(system) + len(user)) // 4, completion)
             if reservation is None:
                 return None
             try:
@@ -283,7 +297,7 @@ class LLMScorer:
                     )
                 return None
             finally:
-                meter.release(reservation)
+                await meter.release(reservation)
             meter.failures_in_row = 0
             meter.add(usage)
         ids = {p.id for p in batch}
