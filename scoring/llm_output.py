@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ValidationError, field_validator
+
 log = logging.getLogger(__name__)
 
 _FENCE = re.compile(r"```(?:json|jsonl)?\s*\n?(.*?)```", re.S)
@@ -61,20 +63,47 @@ def _items(values: Iterable[Any]) -> list[Any]:
     return out
 
 
-def _clamp(value: Any) -> int | None:
+def _clamp(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("a score must be a number")
     try:
         number = round(float(value))
     except (TypeError, ValueError, OverflowError):
-        return None
+        raise ValueError(f"a score must be a number, not {value!r}") from None
     return min(10, max(1, number))
 
 
-@dataclass(frozen=True)
-class Rating:
+class Rating(BaseModel):
+    """One validated item of an answer to the full prompt."""
+
+    model_config = {"extra": "ignore", "frozen": True}
+
+    id: str
     relevance: int
     novelty: int
-    criterion: str | None
-    comment: str
+    criterion: str | None = None
+    comment: str = ""
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        return str(value).strip()
+
+    @field_validator("relevance", "novelty", mode="before")
+    @classmethod
+    def _score(cls, value: Any) -> int:
+        return _clamp(value)
+
+    @field_validator("criterion", mode="before")
+    @classmethod
+    def _criterion(cls, value: Any) -> str | None:
+        return str(value).strip() or None if value is not None else None
+
+    @field_validator("comment", mode="before")
+    @classmethod
+    def _comment(cls, value: Any) -> str:
+        text = " ".join(str(value or "").split())[:MAX_COMMENT_CHARS]
+        return text or "(no comment given)"
 
 
 @dataclass
@@ -91,27 +120,18 @@ def parse_ratings(
     """Validated ratings for the batch's papers found in an answer to the full prompt."""
     answer = ParsedAnswer()
     for item in _items(json_values(text)):
-        if not isinstance(item, dict):
+        try:
+            rating = Rating.model_validate(item)
+        except ValidationError as exc:
             answer.invalid += 1
+            log.warning("ignored an unusable rating %.120r: %s", item, exc.errors()[0]["msg"])
             continue
-        pid = str(item.get("id", "")).strip()
-        if pid not in batch_ids:
-            answer.foreign_ids.append(pid)
-            continue
-        if pid in answer.ratings:
-            continue
-        relevance, novelty = _clamp(item.get("relevance")), _clamp(item.get("novelty"))
-        if relevance is None or novelty is None:
-            answer.invalid += 1
-            continue
-        criterion = item.get("criterion")
-        comment = " ".join(str(item.get("comment") or "").split())[:MAX_COMMENT_CHARS]
-        answer.ratings[pid] = Rating(
-            relevance=relevance,
-            novelty=novelty,
-            criterion=criterion if criterion in criterion_ids else None,
-            comment=comment or "(no comment given)",
-        )
+        if rating.id not in batch_ids:
+            answer.foreign_ids.append(rating.id)
+        elif rating.id not in answer.ratings:  # a duplicate keeps the first
+            if rating.criterion not in criterion_ids:
+                rating = rating.model_copy(update={"criterion": None})
+            answer.ratings[rating.id] = rating
     if answer.foreign_ids:
         log.warning("ignored ratings for ids outside the batch: %s", answer.foreign_ids[:5])
     return answer
