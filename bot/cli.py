@@ -26,8 +26,9 @@ from rich.table import Table
 
 from bot.app import App, open_app
 from bot.commands import CommandCore, Reply, Request, parse_date
-from bot.jobs import JobResult, run_backfill, run_daily
+from bot.jobs import JobResult, publish_slack, run_backfill, run_daily
 from bot.settings import Settings, load_settings
+from bot.slack_post import PostResult
 from scoring.errors import InputError, PaperbotError
 from scoring.evaluation import EvalReport, LabelledDay, evaluate
 
@@ -197,17 +198,37 @@ def run(
     date: DateOpt = None,
     feed: Annotated[str | None, typer.Option(help="feed URL or file instead of arXiv")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="digest directory")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="store and write nothing")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="store, write and post nothing")
+    ] = False,
+    post: Annotated[list[str] | None, typer.Option("--post", help="post the digest: slack")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="channel for this run (default: the profile's)")
+    ] = None,
 ) -> None:
-    """Fetch today's batch, score, rank, store, and write the Markdown digest."""
+    """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
+    platforms = post or []
+    unknown = sorted(set(platforms) - {"slack"})
+    if unknown:
+        raise typer.BadParameter(f"cannot post to {', '.join(unknown)}; known: slack")
 
-    async def work(opened: App) -> JobResult:
+    async def work(opened: App) -> tuple[JobResult, PostResult | None]:
         with _progress() as progress:
-            return await run_daily(
+            result = await run_daily(
                 opened, profile, parse_date(date), feed, out_dir, dry_run, progress
             )
+        _summary(result)
+        posted = None
+        if "slack" in platforms:
+            posted = await publish_slack(opened, profile, result, channel, dry_run)
+        return result, posted
 
-    _summary(_execute(work))
+    _, posted = _execute(work)
+    if posted is not None:
+        out.print(
+            f"Slack: {posted.posted} messages posted to {posted.channel} "
+            f"(thread {posted.parent_ts}; {posted.already} replies were already there)"
+        )
 
 
 @app.command()

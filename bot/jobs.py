@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.digest import render_markdown
+from bot.ledger import Ledger
+from bot.slack_post import PostResult, PublishError, SlackPublisher, slack_client
 from scoring.arxiv_client import feed_url
-from scoring.errors import InputError
+from scoring.errors import ConfigError, InputError
 from scoring.models import RemedialInfo
 from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
 
@@ -121,3 +123,36 @@ async def run_backfill(
         results.append(await _finish(app, profile, outcome, out, dry_run))
         fetched(1)
     return results
+
+
+async def publish_slack(
+    app: App, profile: str, result: JobResult, channel: str | None, dry_run: bool = False
+) -> PostResult | None:
+    """Post the job's day to Slack as a thread; resumes a thread an earlier run began."""
+    settings = app.settings
+    config = app.profile_config(profile)
+    target = channel or config.slack_channel
+    if not target:
+        raise InputError(
+            f"no Slack channel for profile {profile}: set slack_channel in "
+            f"[profiles.{profile}] or pass --channel"
+        )
+    if settings.slack_bot_token is None:
+        raise ConfigError("posting to Slack needs SLACK_BOT_TOKEN")
+    day = result.outcome.day
+    rules = config.rules(profile)
+    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    publisher = SlackPublisher(client, Ledger(app.store.r, "slack"), settings.slack_min_interval_s)
+    if dry_run:
+        log.info("dry run: would post %s to %s", "a thread" if day else "nothing", target)
+        return None
+    try:
+        if day is None:
+            if not settings.post_no_announcement:
+                return None
+            return await publisher.post_no_announcement(profile, result.outcome.run.date, target)
+        return await publisher.post_day(day, rules, target)
+    except PublishError as exc:
+        log.error("%s", exc)
+        await app.store.set_run_error(profile, result.outcome.run.date, str(exc))
+        raise

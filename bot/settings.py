@@ -118,6 +118,27 @@ class Settings(BaseSettings):
     learned_filter_keep: float = Field(0.4, gt=0, le=1, description="1 turns it off")
     learned_filter_min_days: int = Field(3, ge=1)
     learned_filter_max_days: int = Field(20, ge=1)
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", validation_alias=_env("SLACK_API_URL", "slack_api_url")
+    )
+    slack_min_interval_s: float = Field(
+        1.0, ge=0, description="spacing of posts to one channel (Slack: ~1 message/s)"
+    )
+    slack_admins: list[str] = Field(
+        default_factory=list, description="user ids allowed to edit criteria and start runs"
+    )
+    post_no_announcement: bool = Field(
+        False, description="post a short note on days arXiv announces nothing"
+    )
     log_level: str = Field("WARNING", validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
     profiles: dict[str, ProfileConfig] = Field(default_factory=lambda: {"default": ProfileConfig()})
 

@@ -292,6 +292,13 @@ class Store:
             self._queue_run(pipe, run)
             await pipe.execute()
 
+    async def set_run_error(self, profile: str, date: dt.date, error: str) -> None:
+        """Note a failure after the day was stored (a refused post) on its run record."""
+        run = await self.get_run(profile, date)
+        if run is not None:
+            run.error = error
+            await self.save_run(run)
+
     async def get_run(self, profile: str, date: dt.date) -> RunRecord | None:
         raw = await self.r.get(f"{P}run:{profile}:{date.isoformat()}")
         return RunRecord.model_validate_json(raw) if raw else None

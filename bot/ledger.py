@@ -1,0 +1,68 @@
+"""The post ledger: what was posted where, so a re-run resumes instead of posting twice.
+
+Keys (under ``paperbot:``), one set per platform (``slack``, later ``discord``):
+    post:{platform}:{profile}:{date}   hash  "parent" -> {"channel", "ts"} JSON;
+                                             "paper:{id}" -> ts of that paper's reply
+    msg:{platform}:{channel}:{ts}      JSON {"profile", "date", "paper"}: which paper a reply is
+                                       about, for reactions
+
+Each post is recorded the moment the platform confirms it, so a run killed after k replies
+knows exactly which k exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from scoring.store import P
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    profile: str
+    date: dt.date
+    paper: str | None  # None for the parent message
+
+
+class Ledger:
+    def __init__(self, redis: Any, platform: str) -> None:
+        self.r = redis
+        self.platform = platform
+
+    def _key(self, profile: str, date: dt.date) -> str:
+        return f"{P}post:{self.platform}:{profile}:{date.isoformat()}"
+
+    def _msg_key(self, channel: str, ts: str) -> str:
+        return f"{P}msg:{self.platform}:{channel}:{ts}"
+
+    async def parent(self, profile: str, date: dt.date) -> tuple[str, str] | None:
+        raw = await self.r.hget(self._key(profile, date), "parent")
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return data["channel"], data["ts"]
+
+    async def replies(self, profile: str, date: dt.date) -> dict[str, str]:
+        raw = await self.r.hgetall(self._key(profile, date))
+        return {k.removeprefix("paper:"): v for k, v in raw.items() if k.startswith("paper:")}
+
+    async def record(
+        self, profile: str, date: dt.date, channel: str, ts: str, paper: str | None
+    ) -> None:
+        field = f"paper:{paper}" if paper else "parent"
+        value = ts if paper else json.dumps({"channel": channel, "ts": ts})
+        index = json.dumps({"profile": profile, "date": date.isoformat(), "paper": paper})
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(profile, date), field, value)
+            pipe.set(self._msg_key(channel, ts), index)
+            await pipe.execute()
+
+    async def message(self, channel: str, ts: str) -> PostedMessage | None:
+        raw = await self.r.get(self._msg_key(channel, ts))
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return PostedMessage(data["profile"], dt.date.fromisoformat(data["date"]), data["paper"])

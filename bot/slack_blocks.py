@@ -1,0 +1,128 @@
+"""Block Kit for the daily thread: pure functions from a stored day to Slack messages.
+
+Slack's limits, enforced here rather than hoped for: 50 blocks a message, 3,000 characters
+a section text, 150 a header, and about 13k characters of blocks a message (abstracts are cut
+long before that, with a link to the rest). Paper text is escaped (&, <, >) so an abstract
+cannot open a link or mention a channel.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scoring.models import Day, RankedPaper
+from scoring.pipeline import ProfileRules
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_MESSAGE_BLOCK_CHARS = 13_000
+ABSTRACT_CHARS = 1200
+MAX_AUTHORS = 6
+TOP_IN_PARENT = 5
+REACTIONS_HELP = (
+    "React to a paper's reply in the thread: :+1: :heart: :fire: :star: for more like it, "
+    ":-1: :see_no_evil: for less, :bookmark: to save it (`/papers saved`)."
+)
+
+Blocks = list[dict[str, Any]]
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int, tail: str = "…") -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(tail)].rsplit(" ", 1)[0] + tail
+
+
+def authors(names: list[str], limit: int = MAX_AUTHORS) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (" et al." if len(names) > limit else "")
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, MAX_SECTION)}]}
+
+
+def _cost(day: Day) -> str:
+    costs = [u.cost_usd for u in day.run.usage]
+    total = "unknown" if None in costs else f"${sum(c or 0 for c in costs):.4f}"
+    return f"scored by *{escape(day.run.scorer)}* · cost {total}"
+
+
+def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
+    run = day.run
+    counts = (
+        f"*{run.total_arxiv}* in arXiv · *{run.total_scanned}* scanned · "
+        f"*{run.total_relevant}* relevant"
+    )
+    title = f"arXiv papers for {day.date.isoformat()} · {day.profile}"
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER)}},
+    ]
+    if run.remedial:
+        blocks.append(_context(":warning: Catch-up digest: papers selected by submission date."))
+    blocks.append(_section(f"{counts}\n{_cost(day)}"))
+    selected = day.selected
+    if not selected:
+        text = (
+            f"No paper passed the cutoffs today (relevance >= {rules.relevance_cutoff}, "
+            f"novelty >= {rules.novelty_cutoff}); {run.total_scanned} papers were scanned."
+        )
+        blocks.append(_section(text))
+        return text, blocks
+    top = "\n".join(
+        f"{i}. <{rp.paper.url}|{escape(cut(rp.paper.title, 200))}> "
+        f"({rp.score.relevance}/{rp.score.novelty})"
+        for i, rp in enumerate(selected[:TOP_IN_PARENT], start=1)
+    )
+    blocks.append(_section(f"*Top {min(TOP_IN_PARENT, len(selected))}*\n{top}"))
+    notes = []
+    if run.scorer.startswith("local-"):
+        notes.append("Scored by the local TF-IDF scorer: no LLM is configured.")
+    if run.unscored:
+        notes.append(f"{run.unscored} papers were left unscored.")
+    notes.append(REACTIONS_HELP)
+    blocks.append(_context(" ".join(notes)))
+    text = f"arXiv {day.date}: {run.total_relevant} relevant of {run.total_scanned} scanned"
+    return text, blocks
+
+
+def reply_blocks(rp: RankedPaper) -> tuple[str, Blocks]:
+    p, s = rp.paper, rp.score
+    head = f"*<{p.url}|{escape(cut(p.title, 250))}>*\n{escape(authors(p.authors))}"
+    scores = f"*Relevance* {s.relevance} · *Novelty* {s.novelty}"
+    if s.criterion:
+        scores += f" · `{escape(s.criterion)}`"
+    if rp.author_match:
+        scores += f" · :star2: *Author match:* {escape(', '.join(rp.author_match))}"
+    abstract = escape(cut(p.abstract, ABSTRACT_CHARS))
+    if len(p.abstract) > ABSTRACT_CHARS:
+        abstract += f" <{p.url}|read more>"
+    blocks: Blocks = [
+        _section(f"{head}\n{scores}"),
+        _section(f"_{escape(s.comment)}_"),
+        _section(abstract),
+        _context(f"#{rp.rank} · arXiv:{p.id} · {', '.join(p.categories[:4])}"),
+    ]
+    return f"{p.title} ({s.relevance}/{s.novelty})", blocks
+
+
+def within_limits(blocks: Blocks) -> bool:
+    """Slack would accept these blocks (used by tests and as a guard before posting)."""
+    if len(blocks) > MAX_BLOCKS or len(json.dumps(blocks)) > MAX_MESSAGE_BLOCK_CHARS:
+        return False
+    for b in blocks:
+        text = b.get("text", {}).get("text", "")
+        limit = MAX_HEADER if b["type"] == "header" else MAX_SECTION
+        if len(text) > limit:
+            return False
+    return True
