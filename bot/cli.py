@@ -27,6 +27,7 @@ from rich.table import Table
 from bot.app import App, open_app
 from bot.commands import CommandCore, Reply, Request, parse_date
 from bot.jobs import JobResult, publish_slack, run_backfill, run_daily
+from bot.serve import serve as serve_bot
 from bot.settings import Settings, load_settings
 from bot.slack_post import PostResult
 from scoring.errors import InputError, PaperbotError
@@ -358,6 +359,20 @@ def criteria_history(profile: ProfileOpt = "default") -> None:
 def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
     """Make an earlier version current again (as a new version)."""
     _criteria("rollback", [version], profile)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP mode: port")] = 3000,
+    http: Annotated[bool, typer.Option("--http", help="HTTP mode even with an app token")] = False,
+) -> None:
+    """Run the bot: /papers commands and reactions (Socket Mode, or HTTP with --http)."""
+
+    async def work(opened: App) -> None:
+        await serve_bot(opened, host, port, http)
+
+    _execute(work)
 
 
 @app.command("eval")

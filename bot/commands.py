@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.app import App
+from bot.feedback import Feedback
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import InputError, NotFound
@@ -24,6 +25,7 @@ from scoring.store import CriteriaEdit
 
 MAX_AUTHOR = 100
 MAX_SEARCH = 200
+SEARCH_DAYS = 14
 
 
 class Request(BaseModel):
@@ -87,6 +89,9 @@ USAGE = {
     "unfollow": "unfollow AUTHOR",
     "profiles": "profiles   list digest profiles",
     "runs": "runs [N]   recent runs with counts, tokens and cost",
+    "search": "search TEXT   papers of the last 14 stored days whose title or abstract has TEXT",
+    "prefs": "prefs   your reactions so far (they tune the ranking)",
+    "saved": "saved   papers you bookmarked with a reaction",
     "help": "help   this list",
 }
 
@@ -338,6 +343,46 @@ class CommandCore:
             return rollback
         raise InputError(f"usage: {USAGE['criteria']}")
 
+    # -- search and feedback -----------------------------------------------------------------
+    async def search(self, req: Request) -> Reply:
+        text = " ".join(" ".join(req.args).split())
+        if not text:
+            raise InputError(f"usage: {USAGE['search']}")
+        if len(text) > MAX_SEARCH:
+            raise InputError(f"search text is at most {MAX_SEARCH} characters")
+        words = text.lower().split()
+        found: list[PaperView] = []
+        for date in reversed((await self.store.days(req.profile))[-SEARCH_DAYS:]):
+            day = await self.store.load_day(req.profile, date)
+            for rp in day.papers if day else []:
+                hay = f"{rp.paper.title} {rp.paper.abstract}".lower()
+                if all(w in hay for w in words):
+                    found.append(PaperView.of(rp, date))
+        found.sort(key=lambda v: (-v.blend, v.id))
+        found = found[: req.max_top]
+        header = f"{len(found)} papers matching {text!r}" if found else f"nothing matches {text!r}"
+        return Reply(text=header, papers=found, data=[v.model_dump(mode="json") for v in found])
+
+    async def prefs(self, req: Request) -> Reply:
+        prefs = await Feedback(self.store).prefs(req.profile, req.user)
+        text = (
+            f"Your reactions: {prefs.positive} positive, {prefs.negative} negative, "
+            f"{prefs.saved} saved. They train the pre-filter and tune tomorrow's ranking."
+        )
+        return Reply(text=text, data=prefs.__dict__)
+
+    async def saved(self, req: Request) -> Reply:
+        if not req.user:
+            raise InputError("saved lists are per person: ask from Slack or Discord")
+        ids = await Feedback(self.store).saved(req.profile, req.user)
+        views = []
+        for pid in ids[: req.max_top]:
+            paper = await self.store.get_paper(pid)
+            if paper:
+                views.append(f"{paper.title} {paper.url}")
+        text = "\n".join(views) if views else "Nothing saved yet: react with :bookmark: to save."
+        return Reply(text=text, data=ids)
+
     # -- followed authors --------------------------------------------------------------------
     async def follow(self, req: Request) -> Reply:
         author = _author(req)
@@ -388,4 +433,7 @@ _HANDLERS: dict[str, Handler] = {
     "criteria": CommandCore.criteria,
     "follow": CommandCore.follow,
     "unfollow": CommandCore.unfollow,
+    "search": CommandCore.search,
+    "prefs": CommandCore.prefs,
+    "saved": CommandCore.saved,
 }

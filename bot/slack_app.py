@@ -1,0 +1,143 @@
+"""The Slack front end: a thin slack-bolt ``AsyncApp`` over the command core and feedback.
+
+``/papers TEXT`` is acknowledged at once (Slack wants an answer within 3 s), then handed to
+the command core; queries answer ephemerally through the response URL, and changes (criteria,
+follows) are also announced in the channel. Changing criteria and starting runs is limited to
+``slack_admins``. Reactions on a paper's reply in a digest thread become feedback; reactions
+elsewhere are ignored.
+
+Socket Mode (``SLACK_APP_TOKEN``) is the default transport; without an app token, HTTP mode
+serves ``/slack/events`` and bolt verifies signatures and rejects requests older than 5 min.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import App
+from bot.commands import CommandCore, Reply, Request, parse_text
+from bot.feedback import Feedback
+from bot.ledger import Ledger
+from bot.slack_blocks import escape
+from bot.slack_post import slack_client
+from scoring.errors import ConfigError, InputError
+
+log = logging.getLogger(__name__)
+
+MAX_COMMAND_CHARS = 2000
+SLACK_MAX_TOP = 50
+ADMIN_ONLY = {"criteria": {"add", "remove", "edit", "rollback"}, "run": None}
+
+
+def needs_admin(req: Request) -> bool:
+    if req.command not in ADMIN_ONLY:
+        return False
+    actions = ADMIN_ONLY[req.command]
+    return actions is None or bool(req.args and req.args[0] in actions)
+
+
+def profile_for_channel(app: App, channel: str | None) -> str:
+    for name, config in app.settings.profiles.items():
+        if channel and config.slack_channel == channel:
+            return name
+    return "default"
+
+
+def render_reply(reply: Reply) -> str:
+    """Slack mrkdwn for a reply: the text, then one line per paper."""
+    lines = [escape(reply.text)]
+    for p in reply.papers:
+        lines.append(
+            f"{p.rank}. <{p.url}|{escape(p.title)}> ({p.relevance}/{p.novelty})"
+            + (" :star2:" if p.author_match else "")
+        )
+    text = "\n".join(lines)
+    return text if len(text) <= 3900 else text[:3890] + "\n…"
+
+
+def build_slack_app(app: App) -> AsyncApp:
+    settings = app.settings
+    if settings.slack_bot_token is None:
+        raise ConfigError("the Slack app needs SLACK_BOT_TOKEN")
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise ConfigError(
+            "the Slack app needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET"
+        )
+    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        request_verification_enabled=settings.slack_signing_secret is not None,
+    )
+    core = CommandCore(app)
+    feedback = Feedback(app.store)
+    ledger = Ledger(app.store.r, "slack")
+    admins = set(settings.slack_admins)
+
+    @bolt.command("/papers")
+    async def papers(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()
+        user, channel = command.get("user_id"), command.get("channel_id")
+        text = command.get("text") or ""
+        try:
+            if len(text) > MAX_COMMAND_CHARS:
+                raise InputError(f"a command is at most {MAX_COMMAND_CHARS} characters")
+            req = parse_text(
+                text, profile=profile_for_channel(app, channel), user=user, max_top=SLACK_MAX_TOP
+            )
+        except InputError as exc:
+            await respond(response_type="ephemeral", text=f":warning: {escape(str(exc))}")
+            return
+        if needs_admin(req) and user not in admins:
+            who = "an admin" if admins else "an admin (none are configured: set slack_admins)"
+            await respond(
+                response_type="ephemeral",
+                text=f":no_entry: `{req.command} {' '.join(req.args[:1])}` is for {who}.",
+            )
+            return
+        if req.command == "run":
+            await respond(response_type="ephemeral", text="Runs start from `papers run` for now.")
+            return
+        reply = await core.handle(req)
+        if not reply.ok:
+            await respond(response_type="ephemeral", text=f":warning: {escape(reply.text)}")
+            return
+        await respond(response_type="ephemeral", text=render_reply(reply))
+        if reply.visibility == "channel" and channel:
+            await client.chat_postMessage(
+                channel=channel, text=f"<@{user}> {escape(reply.text)}"[:3900]
+            )
+
+    async def on_reaction(event: dict[str, Any], added: bool) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        posted = await ledger.message(item.get("channel", ""), item.get("ts", ""))
+        if posted is None or posted.paper is None:
+            return  # not a paper's reply in one of our threads
+        effect = await feedback.react(
+            posted.profile, event.get("user", ""), posted.paper, event.get("reaction", ""), added
+        )
+        log.info("reaction %s on %s by %s: %s", event.get("reaction"), posted.paper,
+                 event.get("user"), effect)  # fmt: skip
+
+    @bolt.event("reaction_added")
+    async def reaction_added(event: dict[str, Any]) -> None:
+        await on_reaction(event, added=True)
+
+    @bolt.event("reaction_removed")
+    async def reaction_removed(event: dict[str, Any]) -> None:
+        await on_reaction(event, added=False)
+
+    @bolt.event("app_mention")
+    async def mention(event: dict[str, Any], say: Any) -> None:
+        await say(text="Try `/papers help`.", thread_ts=event.get("ts"))
+
+    return bolt

@@ -1,0 +1,281 @@
+"""The Slack app in HTTP mode: signed requests into bolt's server, answers to a fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+import redis
+from aiohttp.test_utils import TestServer
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import App, open_app
+from bot.ledger import Ledger
+from bot.settings import load_settings
+from bot.slack_app import build_slack_app
+from bot.slack_post import SlackPublisher, slack_client
+from tests.fake_slack import FakeSlack
+from tests.test_slack_post import RULES, replayed_day
+
+SECRET = "test-signing-secret"
+
+
+class SlackHttp:
+    """Sends slash commands and events to the app the way Slack does: signed, over HTTP."""
+
+    def __init__(self, url: str, slack: FakeSlack) -> None:
+        self.url = url
+        self.slack = slack
+        self.session = aiohttp.ClientSession()
+        self.signer = SignatureVerifier(SECRET)
+        self.n = 0
+
+    async def send(
+        self, body: str, content_type: str, age_s: float = 0, signature: str | None = None
+    ) -> int:
+        stamp = str(int(time.time() - age_s))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature
+            or self.signer.generate_signature(timestamp=stamp, body=body),
+        }
+        async with self.session.post(self.url, data=body.encode(), headers=headers) as answer:
+            return answer.status
+
+    async def command(self, text: str, user: str = "U1", channel: str = "C1", **kw: Any) -> str:
+        self.n += 1
+        hook = f"hook{self.n}"
+        form = {
+            "command": "/papers",
+            "text": text,
+            "user_id": user,
+            "channel_id": channel,
+            "team_id": "T1",
+            "response_url": self.slack.url.replace("/api/", f"/respond/{hook}"),
+            "trigger_id": "1.2.3",
+        }
+        status = await self.send(urlencode(form), "application/x-www-form-urlencoded", **kw)
+        assert status == 200, status
+        return hook
+
+    async def event(self, event: dict[str, Any], event_id: str) -> int:
+        body = {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
+        return await self.send(json.dumps(body), "application/json")
+
+
+async def answer(slack: FakeSlack, method: str, timeout: float = 5.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := slack.posts(method):
+            return found[-1]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no {method} call reached the fake Slack")
+
+
+async def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := await check():
+            return result
+        await asyncio.sleep(0.02)
+    return await check()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def running(
+    redis_url: str,
+    clean_redis: redis.Redis,
+    tmp_path: Path,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[App, SlackHttp]]:
+    config = tmp_path / "papers.toml"
+    config.write_text('slack_admins = ["UADMIN"]\n[profiles.default]\nslack_channel = "C1"\n')
+    monkeypatch.setenv("PAPERS_CONFIG", str(config))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        slack_bot_token="xoxb-test",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack.url,
+    )
+    async with open_app(settings) as app:
+        bolt = build_slack_app(app)
+        server = TestServer(bolt.server(path="/slack/events").web_app, host="127.0.0.1")
+        await server.start_server()
+        http = SlackHttp(str(server.make_url("/slack/events")), slack)
+        try:
+            yield app, http
+        finally:
+            await http.session.close()
+            await server.close()
+
+
+async def test_top_answers_ephemerally(running: tuple[App, SlackHttp], slack: FakeSlack) -> None:
+    app, http = running
+    day = await replayed_day(app.store)
+    hook = await http.command("top 10")
+    reply = await answer(slack, hook)
+    assert reply["response_type"] == "ephemeral"
+    lines = reply["text"].splitlines()
+    assert lines[0].startswith("Top 10 of 489 scanned papers")
+    assert len(lines) == 11 and day.papers[0].paper.url in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("top 500", "N must be from 1 to 50"),
+        ("top ten", "N must be a whole number"),
+        ("show not-an-id", "is not an arXiv id"),
+        ("follow", "usage: follow AUTHOR"),
+        ("search", "usage: search TEXT"),
+        ('criteria add "unclosed', "cannot read the command"),
+        ("frobnicate", "unknown command"),
+    ],
+)
+async def test_bad_arguments_get_a_usage_line_and_change_nothing(
+    running: tuple[App, SlackHttp],
+    slack: FakeSlack,
+    clean_redis: redis.Redis,
+    text: str,
+    expected: str,
+) -> None:
+    app, http = running
+    await app.ensure_profile("default")
+    before = {k: clean_redis.dump(k) for k in sorted(clean_redis.keys("*"))}
+    reply = await answer(slack, await http.command(text))
+    assert expected in reply["text"] and reply["response_type"] == "ephemeral"
+    assert {k: clean_redis.dump(k) for k in sorted(clean_redis.keys("*"))} == before
+    assert not slack.posts("chat.postMessage")
+
+
+async def test_criteria_changes_are_for_admins_and_announced(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    await app.ensure_profile("default")
+    refused = await answer(slack, await http.command("criteria add 'Graphs: graph neural nets'"))
+    assert "is for an admin" in refused["text"]
+    assert (await app.store.current_criteria("default")).version == 1
+
+    await answer(
+        slack, await http.command("criteria add 'Graphs: graph neural nets'", user="UADMIN")
+    )
+    assert (await app.store.current_criteria("default")).version == 2
+    announced = await answer(slack, "chat.postMessage")
+    assert announced["channel"] == "C1" and "<@UADMIN>" in announced["text"]
+
+    shown = await answer(slack, await http.command("criteria show"))  # reading is for everyone
+    assert "graph neural nets" in shown["text"]
+
+
+async def test_requests_with_bad_or_old_signatures_are_rejected(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    _, http = running
+    form = urlencode({"command": "/papers", "text": "help", "user_id": "U1"})
+    kind = "application/x-www-form-urlencoded"
+    assert await http.send(form, kind, signature="v0=deadbeef") == 401
+    assert await http.send(form, kind, age_s=6 * 60) == 401  # replayed after 5 minutes
+    await asyncio.sleep(0.2)
+    assert not [c for c in slack.calls if c.method.startswith("hook")]
+
+
+async def test_reactions_become_feedback_once(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    day = await replayed_day(app.store)
+    publisher = SlackPublisher(
+        slack_client("xoxb-test", slack.url), Ledger(app.store.r, "slack"), 0
+    )
+    await publisher.post_day(day, RULES, "C1")
+    assert len([p for p in slack.posts() if p.get("thread_ts")]) == 42
+    paper = day.selected[0].paper.id
+    first_ts = (await Ledger(app.store.r, "slack").replies("default", day.date))[paper]
+    item = {"type": "message", "channel": "C1", "ts": first_ts}
+    like = {"type": "reaction_added", "user": "U7", "reaction": "+1", "item": item}
+
+    async def prefs() -> str:
+        return (await answer(slack, await http.command("prefs", user="U7")))["text"]
+
+    assert await http.event(like, "Ev1") == 200
+    assert await http.event(like, "Ev1") == 200  # Slack redelivers: counts once
+    assert "1 positive, 0 negative" in await until(lambda: _when(prefs(), "1 positive"))
+    labels = await app.store.reaction_examples("default")
+    assert [(p.id, label) for p, label in labels] == [(paper, 1)]
+
+    await http.event({**like, "type": "reaction_removed"}, "Ev2")
+    assert "0 positive" in await until(lambda: _when(prefs(), "0 positive"))
+    assert await app.store.reaction_examples("default") == []
+
+    parent_ts = (await Ledger(app.store.r, "slack").parent("default", day.date))[1]
+    elsewhere = {"type": "message", "channel": "C1", "ts": parent_ts}
+    await http.event({**like, "item": elsewhere}, "Ev3")  # the parent is not a paper
+    await http.event({**like, "item": {**item, "ts": "1.2"}}, "Ev4")  # not our message
+    await http.event({**like, "reaction": "bookmark"}, "Ev5")
+    saved = await until(lambda: _when(_text(slack, http, "saved", "U7"), "arxiv.org"))
+    assert day.selected[0].paper.url in saved
+    assert "0 positive, 0 negative, 1 saved" in await prefs()
+
+
+async def _text(slack: FakeSlack, http: SlackHttp, command: str, user: str) -> str:
+    return (await answer(slack, await http.command(command, user=user)))["text"]
+
+
+async def _when(text: Any, needle: str) -> str | None:
+    value = await text
+    return value if needle in value else None
+
+
+def test_manifest_declares_what_the_app_uses() -> None:
+    import yaml
+
+    manifest = yaml.safe_load(
+        (Path(__file__).parents[1] / "bot" / "slack_manifest.yaml").read_text()
+    )
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"chat:write", "commands", "reactions:read", "app_mentions:read"} <= scopes
+    (command,) = manifest["features"]["slash_commands"]
+    assert command["command"] == "/papers" and "top [N]" in command["usage_hint"]
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert events == {"reaction_added", "reaction_removed", "app_mention"}
+    assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+async def test_serve_in_http_mode_answers_signed_commands(
+    running: tuple[App, SlackHttp], slack: FakeSlack, unused_tcp_port: int
+) -> None:
+    from bot.serve import serve
+
+    app, _ = running
+    ready = asyncio.Event()
+    task = asyncio.create_task(serve(app, "127.0.0.1", unused_tcp_port, http=True, ready=ready))
+    await asyncio.wait_for(ready.wait(), 10)
+    http = SlackHttp(f"http://127.0.0.1:{unused_tcp_port}/slack/events", slack)
+    try:
+        reply = await answer(slack, await http.command("help"))
+        assert "Commands:" in reply["text"] and "search TEXT" in reply["text"]
+    finally:
+        await http.session.close()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
