@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     )
     slack_admins: list[str] = Field(
         default_factory=list, description="user ids allowed to edit criteria and start runs"
+    )
+    reactions: dict[str, Literal["positive", "negative", "save"]] | None = Field(
+        None, description="emoji name -> effect; unset: thumbs/heart/fire/star, thumbs down, ..."
     )
     post_no_announcement: bool = Field(
         False, description="post a short note on days arXiv announces nothing"

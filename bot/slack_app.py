@@ -20,10 +20,11 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import App
 from bot.commands import CommandCore, Reply, Request, parse_text
 from bot.feedback import Feedback
+from bot.jobs import publish_slack, run_daily
 from bot.ledger import Ledger
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
-from scoring.errors import ConfigError, InputError
+from scoring.errors import ConfigError, InputError, PaperbotError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,22 @@ def render_reply(reply: Reply) -> str:
     return text if len(text) <= 3900 else text[:3890] + "\n…"
 
 
+async def _run_and_post(app: App, profile: str, respond: Any) -> None:
+    """``/papers run`` (admins): the daily job, posted to the profile's channel."""
+    try:
+        result = await run_daily(app, profile)
+        posted = await publish_slack(app, profile, result, None)
+    except PaperbotError as exc:
+        await respond(response_type="ephemeral", text=f":warning: run failed: {escape(str(exc))}")
+        return
+    run = result.outcome.run
+    where = f"; {posted.posted} messages posted to <#{posted.channel}>" if posted else ""
+    await respond(
+        response_type="ephemeral",
+        text=f"Run done: {run.total_scanned} scanned, {run.total_relevant} relevant{where}.",
+    )
+
+
 def build_slack_app(app: App) -> AsyncApp:
     settings = app.settings
     if settings.slack_bot_token is None:
@@ -77,7 +94,7 @@ def build_slack_app(app: App) -> AsyncApp:
         request_verification_enabled=settings.slack_signing_secret is not None,
     )
     core = CommandCore(app)
-    feedback = Feedback(app.store)
+    feedback = Feedback(app.store, settings.reactions)
     ledger = Ledger(app.store.r, "slack")
     admins = set(settings.slack_admins)
 
@@ -103,7 +120,10 @@ def build_slack_app(app: App) -> AsyncApp:
             )
             return
         if req.command == "run":
-            await respond(response_type="ephemeral", text="Runs start from `papers run` for now.")
+            await respond(
+                response_type="ephemeral", text=f"Starting today's run for {req.profile}."
+            )
+            await _run_and_post(app, req.profile, respond)
             return
         reply = await core.handle(req)
         if not reply.ok:

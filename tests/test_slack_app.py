@@ -17,11 +17,15 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import App, open_app
+from bot.feedback import Feedback
 from bot.ledger import Ledger
 from bot.settings import load_settings
 from bot.slack_app import build_slack_app
 from bot.slack_post import SlackPublisher, slack_client
+from scoring.store import Store
 from tests.fake_slack import FakeSlack
+from tests.feedgen import rss_feed
+from tests.servers import Answer, RecordingServer
 from tests.test_slack_post import RULES, replayed_day
 
 SECRET = "test-signing-secret"
@@ -103,7 +107,9 @@ async def running(
     tmp_path: Path,
     slack: FakeSlack,
     monkeypatch: pytest.MonkeyPatch,
+    http_server: RecordingServer,
 ) -> AsyncIterator[tuple[App, SlackHttp]]:
+    http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
     config = tmp_path / "papers.toml"
     config.write_text('slack_admins = ["UADMIN"]\n[profiles.default]\nslack_channel = "C1"\n')
     monkeypatch.setenv("PAPERS_CONFIG", str(config))
@@ -115,6 +121,9 @@ async def running(
         slack_bot_token="xoxb-test",
         slack_signing_secret=SECRET,
         slack_api_url=slack.url,
+        feed_url=http_server.url + "/rss/{categories}",
+        arxiv_min_interval_s=0,
+        slack_min_interval_s=0,
     )
     async with open_app(settings) as app:
         bolt = build_slack_app(app)
@@ -279,3 +288,29 @@ async def test_serve_in_http_mode_answers_signed_commands(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_run_is_for_admins_and_posts_the_thread(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    refused = await answer(slack, await http.command("run"))
+    assert "is for an admin" in refused["text"] and not slack.posts()
+    hook = await http.command("run", user="UADMIN")
+    done = await until(lambda: _when(_last(slack, hook), "Run done"), timeout=30)
+    day = await app.store.load_day("default", await app.store.latest_day("default"))
+    assert day is not None and f"{len(day.selected) + 1} messages posted to <#C1>" in done
+    assert len(slack.posts()) == len(day.selected) + 1
+
+
+async def _last(slack: FakeSlack, method: str) -> str:
+    calls = slack.posts(method)
+    return calls[-1]["text"] if calls else ""
+
+
+async def test_reaction_mapping_is_configurable(store: Store) -> None:
+    feedback = Feedback(store, {"rocket": "positive"})
+    assert await feedback.react("default", "U1", "2505.00001", "rocket", True) == "positive"
+    assert await feedback.react("default", "U1", "2505.00001", "+1", True) is None  # unmapped now
+    prefs = await feedback.prefs("default", "U1")
+    assert (prefs.positive, prefs.negative) == (1, 0)
