@@ -84,6 +84,8 @@ class Reply(BaseModel):
 USAGE = {
     "top": "top [N] [--date YYYY-MM-DD]   best N papers of a day (default 10)",
     "show": "show ID [--date YYYY-MM-DD]   a paper's scores and the reason for them",
+    "score": "score ID   a paper's stored score, or scored now when no day holds it",
+    "why": "why ID   the reason for a paper's score",
     "criteria": "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION",
     "follow": "follow AUTHOR   always include this author's papers (Author match)",
     "unfollow": "unfollow AUTHOR",
@@ -207,6 +209,8 @@ class CommandCore:
         pid = _paper_id(_one_arg(req))
         date = parse_date(req.options.get("date"))
         date = date or await self.store.first_day_of(req.profile, pid)
+        if date is None and req.command == "score":
+            return await self._score_now(req.profile, pid)
         if date is None:
             raise NotFound(f"paper {pid} is not in any stored day of profile {req.profile!r}")
         day = await self.store.load_day(req.profile, date)
@@ -220,6 +224,32 @@ class CommandCore:
             f"relevance {view.relevance}, novelty {view.novelty}; {view.comment}"
         )
         return Reply(text=text, papers=[view], data=view.model_dump(mode="json"))
+
+    async def _score_now(self, profile: str, pid: str) -> Reply:
+        """``score ID`` for a paper no stored day holds: fetch it and score it once."""
+        scorer = self.app.scorer
+        criteria = await self.store.current_criteria(profile)
+        score = (await self.store.get_scores([pid], criteria.hash, scorer.name)).get(pid)
+        paper = await self.store.get_paper(pid)
+        if score is None or paper is None or score.prompt_hash != scorer.prompt_hash:
+            config = self.app.profile_config(profile)
+            paper = await self.app.arxiv.fetch_by_id(
+                self.app.settings.export_api_url, pid, config.categories
+            )
+            if paper is None:
+                raise NotFound(f"arXiv has no paper {pid}")
+            outcome = await scorer.score([paper], criteria)
+            if not outcome.scores:
+                raise NotFound(f"{pid} could not be scored now: {'; '.join(outcome.notes)}")
+            score = outcome.scores[0]
+            await self.store.save_paper(paper)
+            await self.store.save_scores([score])
+        text = (
+            f"{paper.title}\nNot in any stored day; scored now by {score.model}: "
+            f"relevance {score.relevance}, novelty {score.novelty}; {score.comment}"
+        )
+        data = {"id": pid, "title": paper.title, "url": paper.url} | score.model_dump(mode="json")
+        return Reply(text=text, data=data)
 
     async def profiles(self, req: Request) -> Reply:
         rows: list[dict[str, Any]] = []

@@ -172,6 +172,14 @@ class ArxivClient:
             if not page or start >= total:
                 return papers
 
+    async def fetch_by_id(
+        self, export_url: str, paper_id: str, categories: list[str]
+    ) -> Paper | None:
+        """One paper by id from the export API (for scoring a paper no day holds)."""
+        data = await self.get(export_url, params={"id_list": paper_id, "max_results": 1})
+        papers, _ = parse_export(data, categories, dt.datetime.now(dt.UTC).date())
+        return next((p for p in papers if p.id == paper_id), None)
+
 
 def parse_export(data: bytes, categories: list[str], day: dt.date) -> tuple[list[Paper], int]:
     """Parse one page of the export API's Atom; returns (papers, total results)."""

@@ -153,6 +153,9 @@ class Store:
         return sorted((await self.r.hgetall(f"{P}authors:{profile}")).values())
 
     # -- papers and scores -------------------------------------------------------------------
+    async def save_paper(self, paper: Paper) -> None:
+        await self.r.set(f"{P}paper:{paper.id}", paper.model_dump_json())
+
     async def get_paper(self, paper_id: str) -> Paper | None:
         raw = await self.r.get(f"{P}paper:{paper_id}")
         return Paper.model_validate_json(raw) if raw else None

@@ -24,7 +24,7 @@ from bot.slack_app import build_slack_app
 from bot.slack_post import SlackPublisher, slack_client
 from scoring.store import Store
 from tests.fake_slack import FakeSlack
-from tests.feedgen import rss_feed
+from tests.feedgen import export_atom, feed_rows, rss_feed
 from tests.servers import Answer, RecordingServer
 from tests.test_slack_post import RULES, replayed_day
 
@@ -110,6 +110,7 @@ async def running(
     http_server: RecordingServer,
 ) -> AsyncIterator[tuple[App, SlackHttp]]:
     http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
+    http_server.route("/api/query", Answer(body=export_atom(feed_rows("2025-06-03")[:1])))
     config = tmp_path / "papers.toml"
     config.write_text('slack_admins = ["UADMIN"]\n[profiles.default]\nslack_channel = "C1"\n')
     monkeypatch.setenv("PAPERS_CONFIG", str(config))
@@ -122,6 +123,7 @@ async def running(
         slack_signing_secret=SECRET,
         slack_api_url=slack.url,
         feed_url=http_server.url + "/rss/{categories}",
+        export_api_url=http_server.url + "/api/query",
         arxiv_min_interval_s=0,
         slack_min_interval_s=0,
     )
@@ -155,6 +157,8 @@ async def test_top_answers_ephemerally(running: tuple[App, SlackHttp], slack: Fa
         ("top ten", "N must be a whole number"),
         ("show not-an-id", "is not an arXiv id"),
         ("follow", "usage: follow AUTHOR"),
+        ("score", "usage: score ID"),
+        ("why 1 2", "usage: why ID"),
         ("search", "usage: search TEXT"),
         ('criteria add "unclosed', "cannot read the command"),
         ("frobnicate", "unknown command"),
@@ -314,3 +318,19 @@ async def test_reaction_mapping_is_configurable(store: Store) -> None:
     assert await feedback.react("default", "U1", "2505.00001", "+1", True) is None  # unmapped now
     prefs = await feedback.prefs("default", "U1")
     assert (prefs.positive, prefs.negative) == (1, 0)
+
+
+async def test_score_of_an_unknown_paper_scores_it_now(
+    running: tuple[App, SlackHttp], slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    _, http = running
+    row = feed_rows("2025-06-03")[0]
+    first = await answer(slack, await http.command(f"score {row['id']}"))
+    assert "scored now by local-tfidf-v1" in first["text"] and row["title"][:30] in first["text"]
+    asked = [r for r in http_server.requests if r.path == "/api/query"]
+    assert len(asked) == 1 and asked[0].query["id_list"] == [row["id"]]
+    again = await answer(slack, await http.command(f"score {row['id']}v2"))
+    assert again["text"] == first["text"]  # stored: not fetched or scored twice
+    assert len([r for r in http_server.requests if r.path == "/api/query"]) == 1
+    missing = await answer(slack, await http.command("score 2501.00001"))
+    assert "arXiv has no paper 2501.00001" in missing["text"]
