@@ -205,3 +205,25 @@ def test_refused_post_lands_in_the_run_record(
     assert result.exit_code == 1 and "not_in_channel" in result.stderr
     runs = runner("runs", "--json")
     assert "not_in_channel" in runs.stdout
+
+
+def test_day_without_announcement_posts_nothing_unless_asked(
+    cli: Cli, slack: FakeSlack, http_server: RecordingServer, tmp_path: Path
+) -> None:
+    from tests.feedgen import empty_rss
+
+    empty = http_server.route("/empty", Answer(body=empty_rss("2025-05-31")))
+    runner = slack_cli(cli, slack)
+    quiet = runner(
+        "run", "--feed", empty, "--out", str(tmp_path), "--post", "slack", "--channel", "C1"
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert slack.posts() == []
+    told = Cli(runner.env | {"PAPERS_POST_NO_ANNOUNCEMENT": "true"})
+    for _ in range(2):  # and only once
+        result = told(
+            "run", "--feed", empty, "--out", str(tmp_path), "--post", "slack", "--channel", "C1"
+        )
+        assert result.exit_code == 0, result.output
+    (only,) = slack.posts()
+    assert "No arXiv announcement" in only["text"]
