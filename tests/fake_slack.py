@@ -29,6 +29,7 @@ class SlackCall:
 class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     faults: deque[tuple[str, Any]] = field(default_factory=deque)
+    socket_url: str = ""  # what apps.connections.open hands out (Socket Mode tests)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -92,6 +93,8 @@ class FakeSlack:
             self.calls.append(SlackCall(method, body, headers))
             self._ts += 1
             ts = f"{self._ts}.000100"
+        if method == "apps.connections.open":
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if method == "auth.test":
             return 200, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}, {}
         return (

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 import redis
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import App, open_app
@@ -334,3 +335,65 @@ async def test_score_of_an_unknown_paper_scores_it_now(
     assert len([r for r in http_server.requests if r.path == "/api/query"]) == 1
     missing = await answer(slack, await http.command("score 2501.00001"))
     assert "arXiv has no paper 2501.00001" in missing["text"]
+
+
+async def test_socket_mode_serves_commands(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    """Socket Mode: the app opens a websocket from apps.connections.open and acks envelopes."""
+    from aiohttp import WSMsgType, web
+
+    from bot.serve import serve
+
+    app, _ = running
+    acked: list[str] = []
+    connected = asyncio.Event()
+
+    async def link(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        connected.set()
+        await ws.send_json(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "command": "/papers",
+                    "text": "help",
+                    "user_id": "U1",
+                    "channel_id": "C1",
+                    "team_id": "T1",
+                    "response_url": slack.url.replace("/api/", "/respond/socket"),
+                },
+            }
+        )
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                acked.append(json.loads(msg.data).get("envelope_id"))
+        return ws
+
+    web_app = web.Application()
+    web_app.router.add_get("/link", link)
+    server = TestServer(web_app, host="127.0.0.1")
+    await server.start_server()
+    slack.socket_url = str(server.make_url("/link")).replace("http://", "ws://")
+    app.settings.slack_app_token = SecretStr("xapp-test")
+    task = asyncio.create_task(serve(app, "127.0.0.1", 0, http=False))
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        reply = await answer(slack, "socket")
+        assert "Commands:" in reply["text"] and reply["response_type"] == "ephemeral"
+        assert await until(lambda: _truthy("env-1" in acked))
+        (opened,) = [c for c in slack.calls if c.method == "apps.connections.open"]
+        assert opened.headers["Authorization"] == "Bearer xapp-test"  # the app-level token
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await server.close()
+
+
+async def _truthy(value: bool) -> bool:
+    return value
