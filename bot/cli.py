@@ -296,6 +296,18 @@ def unfollow(
 
 
 @app.command()
+def feedback(
+    paper_id: str,
+    verdict: Annotated[str, typer.Argument(help="up, down or clear")],
+    user: Annotated[str | None, typer.Option(help="whose feedback (default: cli)")] = None,
+    profile: ProfileOpt = "default",
+) -> None:
+    """Record what a reaction would: more (up) or less (down) like this paper."""
+    options: dict[str, str | bool] = {"user": user} if user else {}
+    _core(Request(command="feedback", args=[paper_id, verdict], options=options, profile=profile))
+
+
+@app.command()
 def profiles(as_json: JsonOpt = False) -> None:
     """List the configured digest profiles."""
     _core(Request(command="profiles"), as_json)

@@ -19,8 +19,8 @@ from bot.feedback import Feedback
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import InputError, NotFound
-from scoring.models import Criterion, RankedPaper
-from scoring.ranking import normalize_name
+from scoring.models import Criterion, FeedbackEvent, RankedPaper
+from scoring.ranking import blend, normalize_name
 from scoring.store import CriteriaEdit
 
 MAX_AUTHOR = 100
@@ -47,6 +47,7 @@ class PaperView(BaseModel):
     relevance: int
     novelty: int
     blend: float
+    preference: float  # what people's reactions added to (or took from) the blend
     selected: bool
     criterion: str | None
     comment: str
@@ -65,6 +66,7 @@ class PaperView(BaseModel):
             relevance=rp.score.relevance,
             novelty=rp.score.novelty,
             blend=rp.blend,
+            preference=round(rp.blend - blend(rp.score), 4),
             selected=rp.selected,
             criterion=rp.score.criterion,
             comment=rp.score.comment,
@@ -94,6 +96,7 @@ USAGE = {
     "search": "search TEXT   papers of the last 14 stored days whose title or abstract has TEXT",
     "prefs": "prefs   your reactions so far (they tune the ranking)",
     "saved": "saved   papers you bookmarked with a reaction",
+    "feedback": "feedback ID up|down|clear [--user NAME]   what a reaction does, by command",
     "help": "help   this list",
 }
 
@@ -413,6 +416,24 @@ class CommandCore:
         text = "\n".join(views) if views else "Nothing saved yet: react with :bookmark: to save."
         return Reply(text=text, data=ids)
 
+    async def feedback(self, req: Request) -> Reply:
+        if len(req.args) != 2 or req.args[1] not in ("up", "down", "clear"):
+            raise InputError(f"usage: {USAGE['feedback']}")
+        pid = _paper_id(req.args[0])
+        user = str(req.options.get("user") or req.user or "cli").strip()
+        if not user or len(user) > MAX_AUTHOR or "|" in user:
+            raise InputError("--user must be a name of at most 100 characters, without '|'")
+        if await self.store.get_paper(pid) is None:
+            raise NotFound(f"paper {pid} is not in any stored day")
+        await self.store.remove_feedback(req.profile, user, pid, "cli")
+        if req.args[1] != "clear":
+            sign = 1 if req.args[1] == "up" else -1
+            at = dt.datetime.now(dt.UTC)
+            event = FeedbackEvent(user=user, paper_id=pid, source="cli", sign=sign, at=at)
+            await self.store.add_feedback(req.profile, event)
+        verb = {"up": "more like", "down": "less like", "clear": "no opinion on"}[req.args[1]]
+        return Reply(text=f"Noted for {user}: {verb} {pid}. It counts from the next ranking.")
+
     # -- followed authors --------------------------------------------------------------------
     async def follow(self, req: Request) -> Reply:
         author = _author(req)
@@ -466,4 +487,5 @@ _HANDLERS: dict[str, Handler] = {
     "search": CommandCore.search,
     "prefs": CommandCore.prefs,
     "saved": CommandCore.saved,
+    "feedback": CommandCore.feedback,
 }

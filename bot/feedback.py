@@ -1,7 +1,7 @@
 """Reactions as feedback: who reacted how to which paper, stored so a redelivery counts once.
 
 Keys (under ``paperbot:``):
-    feedback:{profile}        hash "{user}|{paper}|{reaction}" -> +1 / -1 (set = idempotent)
+    feedback:{profile}        (in the Store) "{user}|{paper}|{reaction}" -> sign and time
     saved:{profile}:{user}    sorted set paper id -> time saved (bookmarks)
 
 A paper's net feedback becomes its reaction label for the learned pre-filter
@@ -10,12 +10,19 @@ A paper's net feedback becomes its reaction label for the learned pre-filter
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from scoring.models import FeedbackEvent
 from scoring.store import P, Store
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
 
 Effect = Literal["positive", "negative", "save"]
 DEFAULT_REACTIONS: dict[str, Effect] = {
@@ -56,31 +63,22 @@ class Feedback:
             key = f"{P}saved:{profile}:{user}"
             await (self.r.zadd(key, {paper: time.time()}) if added else self.r.zrem(key, paper))
             return effect
-        field = f"{user}|{paper}|{reaction}"
-        key = f"{P}feedback:{profile}"
         if added:
-            await self.r.hset(key, field, 1 if effect == "positive" else -1)
+            sign = 1 if effect == "positive" else -1
+            event = FeedbackEvent(user=user, paper_id=paper, source=reaction, sign=sign, at=_now())
+            await self.store.add_feedback(profile, event)
         else:
-            await self.r.hdel(key, field)
-        await self._relabel(profile, paper)
+            await self.store.remove_feedback(profile, user, paper, reaction)
         return effect
 
-    async def _relabel(self, profile: str, paper: str) -> None:
-        entries = await self.r.hgetall(f"{P}feedback:{profile}")
-        net = sum(int(v) for k, v in entries.items() if k.split("|")[1] == paper)
-        if net:
-            await self.store.set_reaction_label(profile, paper, net)
-        else:
-            await self.r.hdel(f"{P}labels:{profile}", paper)
-
     async def prefs(self, profile: str, user: str | None = None) -> Prefs:
-        entries = await self.r.hgetall(f"{P}feedback:{profile}")
-        mine = {k: int(v) for k, v in entries.items() if user is None or k.startswith(f"{user}|")}
+        events = await self.store.feedback_events(profile)
+        mine = [e for e in events if user is None or e.user == user]
         saved = await self.r.zcard(f"{P}saved:{profile}:{user}") if user else 0
-        liked = sorted({k.split("|")[1] for k, v in mine.items() if v > 0})
+        liked = sorted({e.paper_id for e in mine if e.sign > 0})
         return Prefs(
-            positive=sum(1 for v in mine.values() if v > 0),
-            negative=sum(1 for v in mine.values() if v < 0),
+            positive=sum(1 for e in mine if e.sign > 0),
+            negative=sum(1 for e in mine if e.sign < 0),
             saved=saved,
             liked_papers=liked,
         )

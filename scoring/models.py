@@ -69,6 +69,16 @@ class Usage(BaseModel):
     cost_usd: float | None = 0.0  # None: unknown price
 
 
+class FeedbackEvent(BaseModel):
+    """One person's reaction to one paper (an emoji, or "cli" for ``papers feedback``)."""
+
+    user: str
+    paper_id: str
+    source: str
+    sign: int  # +1 wanted, -1 not wanted
+    at: dt.datetime
+
+
 class RankedPaper(BaseModel):
     paper: Paper
     score: Score

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Usage
+from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
+from scoring.preferences import build_model
 from scoring.prefilters import FILTER_NAMES, PrefilterConfig, PrefilterResult, apply_prefilters
 from scoring.pricing import ModelPrice, merge_usage
 from scoring.ranking import rank_day
@@ -67,6 +68,24 @@ class DayOutcome:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def _preferences(
+    store: Store,
+    profile: str,
+    papers: list[Paper],
+    scores: dict[str, Score],
+    criteria_hash: str,
+    model: str,
+) -> dict[str, float]:
+    """The profile's learned preference for each paper (empty until people react)."""
+    events = await store.feedback_events(profile)
+    if not events:
+        return {}
+    reacted = sorted({e.paper_id for e in events})
+    reacted_scores = await store.get_scores(reacted, criteria_hash, model)
+    learned = build_model(events, await store.get_papers(reacted), reacted_scores, _now())
+    return learned.preferences(papers, scores)
 
 
 async def run_day(
@@ -154,7 +173,10 @@ async def run_day(
     run.usage = merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
     t2 = time.perf_counter()
 
-    ranked = rank_day(scanned, scores, followed, rules.relevance_cutoff, rules.novelty_cutoff)
+    preferences = await _preferences(store, rules.name, scanned, scores, criteria.hash, scorer.name)
+    ranked = rank_day(
+        scanned, scores, followed, rules.relevance_cutoff, rules.novelty_cutoff, preferences
+    )
     run.total_relevant = sum(1 for r in ranked if r.selected)
     run.timings_s = {
         "filter_s": round(t1 - t0, 3),

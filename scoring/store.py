@@ -13,6 +13,7 @@ Keys (all under ``paperbot:``):
     run:{profile}:{date}           RunRecord JSON of the latest attempt for that day
     runs:{profile}                 sorted set date -> ordinal, every day with a run record
     labels:{profile}               hash paper id -> +1 / -1, people's reactions (training data)
+    feedback:{profile}             hash "{user}|{paper}|{source}" -> "{sign}|{unix time}"
 
 A day is written in one MULTI/EXEC, so a crash never leaves half a day behind.
 """
@@ -33,6 +34,7 @@ from scoring.models import (
     CriteriaVersion,
     Criterion,
     Day,
+    FeedbackEvent,
     Paper,
     RankedPaper,
     RunRecord,
@@ -265,6 +267,54 @@ class Store:
     async def first_day_of(self, profile: str, paper_id: str) -> dt.date | None:
         first = await self.r.hget(f"{P}seen:{profile}", paper_id)
         return dt.date.fromisoformat(first) if first else None
+
+    # -- feedback ------------------------------------------------------------------------------
+    async def add_feedback(self, profile: str, event: FeedbackEvent) -> bool:
+        """Record a reaction once: a redelivered event keeps the first time and counts once."""
+        field = f"{event.user}|{event.paper_id}|{event.source}"
+        value = f"{1 if event.sign > 0 else -1}|{event.at.timestamp():.0f}"
+        added = bool(await self.r.hsetnx(f"{P}feedback:{profile}", field, value))
+        await self._relabel(profile, event.paper_id)
+        return added
+
+    async def remove_feedback(
+        self, profile: str, user: str, paper_id: str, source: str | None = None
+    ) -> int:
+        """Undo one reaction (``source``) or all of a person's on that paper."""
+        key = f"{P}feedback:{profile}"
+        fields = [
+            f
+            for f in await self.r.hkeys(key)
+            if f.startswith(f"{user}|{paper_id}|") and (source is None or f.endswith(f"|{source}"))
+        ]
+        removed = await self.r.hdel(key, *fields) if fields else 0
+        await self._relabel(profile, paper_id)
+        return int(removed)
+
+    async def feedback_events(self, profile: str) -> list[FeedbackEvent]:
+        raw = await self.r.hgetall(f"{P}feedback:{profile}")
+        events = []
+        for field, value in sorted(raw.items()):
+            user, paper_id, source = field.split("|", 2)
+            sign, stamp = value.split("|")
+            at = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+            events.append(
+                FeedbackEvent(user=user, paper_id=paper_id, source=source, sign=int(sign), at=at)
+            )  # noqa: E501
+        return events
+
+    async def _relabel(self, profile: str, paper_id: str) -> None:
+        """A paper's net feedback is its reaction label for the learned pre-filter."""
+        events = [e for e in await self.feedback_events(profile) if e.paper_id == paper_id]
+        net = sum(e.sign for e in events)
+        if net:
+            await self.set_reaction_label(profile, paper_id, net)
+        else:
+            await self.r.hdel(f"{P}labels:{profile}", paper_id)
+
+    async def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]:
+        raws = await self.r.mget([f"{P}paper:{i}" for i in ids]) if ids else []
+        return {i: Paper.model_validate_json(r) for i, r in zip(ids, raws, strict=True) if r}
 
     # -- reaction labels -----------------------------------------------------------------------
     async def set_reaction_label(self, profile: str, paper_id: str, label: int) -> None:
