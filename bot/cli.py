@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -78,10 +78,10 @@ def _settings() -> Settings:
     return settings
 
 
-def _guarded(main: Callable[[], Awaitable[T]]) -> T:
+def _guarded(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """The one place errors become a person's message."""
     try:
-        return asyncio.run(main())  # type: ignore[arg-type]
+        return asyncio.run(main())
     except PaperbotError as exc:
         err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

@@ -408,11 +408,8 @@ class CommandCore:
         if not req.user:
             raise InputError("saved lists are per person: ask from Slack or Discord")
         ids = await Feedback(self.store).saved(req.profile, req.user)
-        views = []
-        for pid in ids[: req.max_top]:
-            paper = await self.store.get_paper(pid)
-            if paper:
-                views.append(f"{paper.title} {paper.url}")
+        papers = await self.store.get_papers(ids[: req.max_top])
+        views = [f"{papers[i].title} {papers[i].url}" for i in ids if i in papers]
         text = "\n".join(views) if views else "Nothing saved yet: react with :bookmark: to save."
         return Reply(text=text, data=ids)
 

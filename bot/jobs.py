@@ -140,18 +140,17 @@ async def publish_slack(
     if settings.slack_bot_token is None:
         raise ConfigError("posting to Slack needs SLACK_BOT_TOKEN")
     day = result.outcome.day
-    rules = config.rules(profile)
-    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    publisher = SlackPublisher(client, Ledger(app.store.r, "slack"), settings.slack_min_interval_s)
     if dry_run:
         log.info("dry run: would post %s to %s", "a thread" if day else "nothing", target)
         return None
+    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    publisher = SlackPublisher(client, Ledger(app.store.r, "slack"), settings.slack_min_interval_s)
     try:
         if day is None:
             if not settings.post_no_announcement:
                 return None
             return await publisher.post_no_announcement(profile, result.outcome.run.date, target)
-        return await publisher.post_day(day, rules, target)
+        return await publisher.post_day(day, config.rules(profile), target)
     except PublishError as exc:
         log.error("%s", exc)
         await app.store.set_run_error(profile, result.outcome.run.date, str(exc))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -28,20 +29,22 @@ async def serve(
         handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
         await handler.connect_async()
         log.warning("Slack: connected in Socket Mode")
-        if ready:
-            ready.set()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await handler.close_async()
+        await _until_cancelled(ready, handler.close_async)
+        return
     runner = web.AppRunner(bolt.server(path=EVENTS_PATH, port=port).web_app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    await web.TCPSite(runner, host, port).start()
     log.warning("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)
+    await _until_cancelled(ready, runner.cleanup)
+
+
+async def _until_cancelled(
+    ready: asyncio.Event | None, cleanup: Callable[[], Awaitable[None]]
+) -> None:
+    """Say we are up, then serve until the task is cancelled (SIGTERM, Ctrl-C), then clean up."""
     if ready:
         ready.set()
     try:
         await asyncio.Event().wait()
     finally:
-        await runner.cleanup()
+        await cleanup()

@@ -24,10 +24,11 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import tiktoken
+
+from scoring.json_http import JsonServer
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
 _CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
@@ -82,43 +83,21 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._enc = _encoding()
         self._prefixes: deque[list[int]] = deque(maxlen=64)
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("content-length") or 0)
-                auth = self.headers.get("authorization", "")
-                status, body, headers = fake._handle(self.path, self.rfile.read(length), auth)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in {**headers, "content-type": "application/json"}.items():
-                    self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._server = JsonServer(
+            lambda path, raw, headers: self._handle(path, raw, headers.get("authorization", ""))
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        port = self._httpd.server_address[1]
-        return f"http://127.0.0.1:{port}/v1"
+        return f"{self._server.origin}/v1"
 
     def start(self) -> FakeLLM:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()
 
     def __enter__(self) -> FakeLLM:
         return self.start()

@@ -45,26 +45,28 @@ def announce_type(row: dict[str, Any], day: dt.date, categories: Sequence[str]) 
     return "replace" if primary_in else "replace-cross"
 
 
+def paper_from_row(row: dict[str, Any], day: dt.date, announce: AnnounceType) -> Paper:
+    try:
+        return Paper(
+            id=row["id"],
+            title=row["title"],
+            authors=row["authors"],
+            abstract=row["abstract"],
+            categories=row["categories"],
+            primary=row["primary_category"],
+            announce_type=announce,
+            announced_on=day,
+            comment=row.get("comment"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"listing row {row.get('id', '?')}: {exc}") from None
+
+
 def listing_batch(rows: list[dict[str, Any]], day: dt.date, categories: Sequence[str]) -> Batch:
     """The feed of ``categories`` for that day, as the pipeline receives it."""
-    papers = []
-    for r in rows:
-        if not set(r.get("categories", ())) & set(categories):
-            continue
-        try:
-            papers.append(
-                Paper(
-                    id=r["id"],
-                    title=r["title"],
-                    authors=r["authors"],
-                    abstract=r["abstract"],
-                    categories=r["categories"],
-                    primary=r["primary_category"],
-                    announce_type=announce_type(r, day, categories),
-                    announced_on=day,
-                    comment=r.get("comment"),
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"listing row {r.get('id', '?')}: {exc}") from None
+    papers = [
+        paper_from_row(r, day, announce_type(r, day, categories))
+        for r in rows
+        if set(r.get("categories", ())) & set(categories)
+    ]
     return Batch(papers=papers, total=len(papers))

@@ -21,7 +21,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -186,7 +186,6 @@ class LLMScorer:
         if config.temperature is None:
             self._dropped.add("temperature")
         self._warned_no_price = False
-        self._criterion_ids: set[str] = set()
         self._titles_spent: Usage | None = None  # set by triage_titles, used by the next score
 
     @property
@@ -268,6 +267,7 @@ class LLMScorer:
         system: str,
         batch: Sequence[Paper],
         mode: Mode,
+        criterion_ids: Collection[str] = (),
     ) -> ParsedAnswer | None:
         """Ask about one batch; None when the call failed or the run must stop."""
         pp = prompt_papers(batch)
@@ -303,7 +303,7 @@ class LLMScorer:
         ids = {p.id for p in batch}
         if mode == "titles":
             return parse_keep(text, ids)
-        return parse_ratings(text, ids, self._criterion_ids)
+        return parse_ratings(text, ids, criterion_ids)
 
     # -- full scoring --------------------------------------------------------------------------
     async def score(
@@ -314,7 +314,7 @@ class LLMScorer:
     ) -> ScoringOutcome:
         meter = self._meter(before=self._titles_spent)  # the titles pass of this run counts
         self._titles_spent = None
-        self._criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
+        criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
         system = render_system(criteria.items, "full")
         limit = asyncio.Semaphore(self.config.concurrency)
         now = dt.datetime.now(dt.UTC)
@@ -329,7 +329,7 @@ class LLMScorer:
             batches += [[p] for p in pending if p.id in suspicious]
 
             async def run(batch: list[Paper]) -> None:
-                answer = await self._call(meter, limit, system, batch, "full")
+                answer = await self._call(meter, limit, system, batch, "full", criterion_ids)
                 if answer is None:
                     return
                 for pid, r in answer.ratings.items():

@@ -41,7 +41,8 @@ _DOWN = re.compile(
 )
 
 
-def _paper_text(p: Paper) -> str:
+def weighted_text(p: Paper) -> str:
+    """Title counted twice, then the abstract: the text a paper's words are weighed from."""
     return f"{p.title}. {p.title}. {p.abstract}"
 
 
@@ -75,7 +76,7 @@ class LocalScorer:
         exclude = [c for c in criteria.items if c.kind == "exclude"]
         crit_texts = [f"{c.title}. {c.text}" for c in (*include, *exclude)]
         vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
-        matrix = vectorizer.fit_transform(crit_texts + [_paper_text(p) for p in papers])
+        matrix = vectorizer.fit_transform(crit_texts + [weighted_text(p) for p in papers])
         crit_m, paper_m = matrix[: len(crit_texts)], matrix[len(crit_texts) :]
         sim = cosine_similarity(paper_m, crit_m)
         inc_sim = sim[:, : len(include)]

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from scoring.local_scorer import weighted_text
 from scoring.models import CriteriaVersion, Criterion, Paper, Score, Usage
 from scoring.ranking import author_matches
 from scoring.scorer import Scorer, TitleTriage
@@ -49,10 +50,6 @@ class Example:
     weight: float = 1.0
 
 
-def paper_text(p: Paper) -> str:
-    return f"{p.title}. {p.title}. {p.abstract}"
-
-
 class LearnedFilter:
     """Estimated chance that a paper passes the relevance cutoff, from its words."""
 
@@ -68,7 +65,7 @@ class LearnedFilter:
         self.model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
 
     def probabilities(self, papers: Sequence[Paper]) -> np.ndarray:
-        x = self.vectorizer.transform([paper_text(p) for p in papers])
+        x = self.vectorizer.transform([weighted_text(p) for p in papers])
         return np.asarray(self.model.predict_proba(x)[:, 1])
 
 
@@ -94,7 +91,7 @@ async def training_examples(
             break
         day = await store.load_day(profile, date)
         rows = [
-            Example(paper_text(rp.paper), rp.score.relevance >= cutoff)
+            Example(weighted_text(rp.paper), rp.score.relevance >= cutoff)
             for rp in (day.papers if day else [])
             if rp.score.filtered_by is None and not rp.score.model.startswith("local-")
         ]
@@ -102,7 +99,7 @@ async def training_examples(
             days += 1
             examples += rows
     for paper, label in await store.reaction_examples(profile):
-        examples.append(Example(paper_text(paper), label > 0, REACTION_WEIGHT))
+        examples.append(Example(weighted_text(paper), label > 0, REACTION_WEIGHT))
     return examples, days
 
 

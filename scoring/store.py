@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -48,6 +49,15 @@ CriteriaEdit = Callable[[list[Criterion]], tuple[list[Criterion], str, str]]
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _feedback_field(e: FeedbackEvent) -> str:
+    return f"{e.user}|{e.paper_id}|{e.source}"
+
+
+def _glob(text: str) -> str:
+    """Literal text inside a Redis MATCH pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
 class Store:
@@ -271,7 +281,7 @@ class Store:
     # -- feedback ------------------------------------------------------------------------------
     async def add_feedback(self, profile: str, event: FeedbackEvent) -> bool:
         """Record a reaction once: a redelivered event keeps the first time and counts once."""
-        field = f"{event.user}|{event.paper_id}|{event.source}"
+        field = _feedback_field(event)
         value = f"{1 if event.sign > 0 else -1}|{event.at.timestamp():.0f}"
         added = bool(await self.r.hsetnx(f"{P}feedback:{profile}", field, value))
         await self._relabel(profile, event.paper_id)
@@ -281,18 +291,18 @@ class Store:
         self, profile: str, user: str, paper_id: str, source: str | None = None
     ) -> int:
         """Undo one reaction (``source``) or all of a person's on that paper."""
-        key = f"{P}feedback:{profile}"
-        fields = [
-            f
-            for f in await self.r.hkeys(key)
-            if f.startswith(f"{user}|{paper_id}|") and (source is None or f.endswith(f"|{source}"))
-        ]
-        removed = await self.r.hdel(key, *fields) if fields else 0
+        pattern = f"{_glob(user)}|{_glob(paper_id)}|{_glob(source) if source else '*'}"
+        fields = [_feedback_field(e) for e in await self._feedback(profile, pattern)]
+        removed = await self.r.hdel(f"{P}feedback:{profile}", *fields) if fields else 0
         await self._relabel(profile, paper_id)
         return int(removed)
 
     async def feedback_events(self, profile: str) -> list[FeedbackEvent]:
-        raw = await self.r.hgetall(f"{P}feedback:{profile}")
+        return await self._feedback(profile)
+
+    async def _feedback(self, profile: str, match: str = "*") -> list[FeedbackEvent]:
+        key = f"{P}feedback:{profile}"
+        raw = {f: v async for f, v in self.r.hscan_iter(key, match=match)}
         events = []
         for field, value in sorted(raw.items()):
             user, paper_id, source = field.split("|", 2)
@@ -300,13 +310,12 @@ class Store:
             at = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
             events.append(
                 FeedbackEvent(user=user, paper_id=paper_id, source=source, sign=int(sign), at=at)
-            )  # noqa: E501
+            )
         return events
 
     async def _relabel(self, profile: str, paper_id: str) -> None:
         """A paper's net feedback is its reaction label for the learned pre-filter."""
-        events = [e for e in await self.feedback_events(profile) if e.paper_id == paper_id]
-        net = sum(e.sign for e in events)
+        net = sum(e.sign for e in await self._feedback(profile, f"*|{_glob(paper_id)}|*"))
         if net:
             await self.set_reaction_label(profile, paper_id, net)
         else:
@@ -323,15 +332,8 @@ class Store:
     async def reaction_examples(self, profile: str) -> list[tuple[Paper, int]]:
         """Papers people reacted to, with +1 (wanted) or -1 (not wanted)."""
         labels = await self.r.hgetall(f"{P}labels:{profile}")
-        if not labels:
-            return []
-        ids = sorted(labels)
-        raw = await self.r.mget([f"{P}paper:{i}" for i in ids])
-        return [
-            (Paper.model_validate_json(r), int(labels[i]))
-            for i, r in zip(ids, raw, strict=True)
-            if r
-        ]
+        papers = await self.get_papers(sorted(labels))
+        return [(papers[i], int(labels[i])) for i in sorted(papers)]
 
     # -- runs --------------------------------------------------------------------------------
     @staticmethod

@@ -11,10 +11,12 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from scoring.json_http import JsonAnswer, JsonServer
 
 
 @dataclass
@@ -34,36 +36,14 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._ts = 1_748_400_000
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                status, answer, headers = fake._answer(self.path, raw, dict(self.headers))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                for k, v in {**headers, "content-type": "application/json"}.items():
-                    self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._server = JsonServer(self._answer).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/api/"
+        return f"{self._server.origin}/api/"
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.stop()
 
     def script(self, *faults: tuple[str, Any]) -> None:
         with self._lock:
@@ -73,11 +53,10 @@ class FakeSlack:
         with self._lock:
             return [c.body for c in self.calls if c.method == method]
 
-    def _answer(
-        self, path: str, raw: bytes, headers: dict[str, str]
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _answer(self, path: str, raw: bytes, received: Mapping[str, str]) -> JsonAnswer:
         method = path.rsplit("/", 1)[-1]
-        if "json" in headers.get("Content-Type", headers.get("content-type", "")):
+        headers = dict(received)
+        if "json" in received.get("content-type", ""):
             body = json.loads(raw or b"{}")
         else:
             body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}

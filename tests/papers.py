@@ -6,6 +6,7 @@ import datetime as dt
 
 from prompts import read_prompt
 from scoring.criteria import criteria_hash, parse_criteria_markdown
+from scoring.listings import paper_from_row
 from scoring.models import CriteriaVersion, Criterion, Paper
 from tests.feedgen import feed_rows
 
@@ -24,15 +25,5 @@ DEFAULT = criteria_version(parse_criteria_markdown(read_prompt("criteria.md")))
 
 
 def listing_papers(n: int = 120, start: int = 0) -> list[Paper]:
-    return [
-        Paper(
-            id=r["id"],
-            title=r["title"],
-            authors=r["authors"],
-            abstract=r["abstract"],
-            categories=r["categories"],
-            primary=r["primary_category"],
-            announced_on=dt.date(2025, 5, 28),
-        )
-        for r in feed_rows("2025-05-28")[start : start + n]
-    ]
+    day = dt.date(2025, 5, 28)
+    return [paper_from_row(r, day, "new") for r in feed_rows("2025-05-28")[start : start + n]]
