@@ -23,13 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run as a script: import the packages from the repository root
 
 from prompts import read_prompt  # noqa: E402
-from scoring import preferences  # noqa: E402
 from scoring.criteria import criteria_hash, parse_criteria_markdown  # noqa: E402
 from scoring.fake_llm import _low, judgements_from_labels  # noqa: E402
 from scoring.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.local_scorer import LocalScorer  # noqa: E402
 from scoring.models import CriteriaVersion, FeedbackEvent, Paper, Score  # noqa: E402
-from scoring.preferences import build_model  # noqa: E402
+from scoring.preferences import DEFAULT_BOUND, build_model  # noqa: E402
 from scoring.ranking import rank_day  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "arxiv"
@@ -84,9 +83,9 @@ def load() -> tuple[list[list[Paper]], dict[str, Score], set[str]]:
 
 
 def main() -> None:
-    if len(sys.argv) > 1:  # what-if: python bench/preferences.py 1.0 (the bound, blend points)
-        preferences.MAX_PREFERENCE = float(sys.argv[1])
-    print(f"preference bound: {preferences.MAX_PREFERENCE} blend points")  # noqa: T201
+    # what-if: python bench/preferences.py 0.5 (the bound, in blend points)
+    bound = float(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_BOUND
+    print(f"preference bound: {bound} blend points")  # noqa: T201
     days, scores, reference = load()
     by_id = {p.id: p for day in days for p in day}
     start = dt.datetime(2025, 6, 10, tzinfo=dt.UTC)
@@ -107,7 +106,9 @@ def main() -> None:
         for n, day in enumerate(days):
             now = start + dt.timedelta(days=n)
             prefs = (
-                build_model(events, by_id, scores, now).preferences(day, scores) if events else {}
+                build_model(events, by_id, scores, now, bound).preferences(day, scores)
+                if events
+                else {}
             )
             ranked_on = rank_day(day, scores, [], 7, 5, prefs)
             ranked_off = rank_day(day, scores, [], 7, 5)

@@ -50,6 +50,7 @@ T = TypeVar("T")
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="digest profile")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="day, YYYY-MM-DD (default: latest)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+UserOpt = Annotated[str | None, typer.Option("--user", help="whose reactions (default: cli)")]
 
 
 class _State:
@@ -257,12 +258,17 @@ def backfill(
 def top(
     n: Annotated[str | None, typer.Argument(help="how many, 1-200 (default 10)")] = None,
     date: DateOpt = None,
+    mine: Annotated[bool, typer.Option("--mine", help="ranked for --user's reactions")] = False,
+    user: UserOpt = None,
     profile: ProfileOpt = "default",
     as_json: JsonOpt = False,
 ) -> None:
     """The best papers of a day, best first."""
     options: dict[str, str | bool] = {"date": date} if date else {}
-    _core(Request(command="top", args=[n] if n else [], options=options, profile=profile), as_json)
+    if mine:
+        options["mine"] = True
+    req = Request(command="top", args=[n] if n else [], options=options, profile=profile, user=user)
+    _core(req, as_json)
 
 
 @app.command()
@@ -275,6 +281,30 @@ def show(
     """A paper's scores, rank and the reason for them."""
     options: dict[str, str | bool] = {"date": date} if date else {}
     _core(Request(command="show", args=[paper_id], options=options, profile=profile), as_json)
+
+
+@app.command()
+def why(
+    paper_id: Annotated[str, typer.Argument(metavar="ID", help="arXiv id, e.g. 2505.21073")],
+    date: DateOpt = None,
+    profile: ProfileOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """How a paper's scores and people's reactions made its rank."""
+    options: dict[str, str | bool] = {"date": date} if date else {}
+    _core(Request(command="why", args=[paper_id], options=options, profile=profile), as_json)
+
+
+@app.command()
+def prefs(
+    action: Annotated[str | None, typer.Argument(help="reset: forget every reaction")] = None,
+    user: UserOpt = None,
+    profile: ProfileOpt = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """What reactions taught the ranking, in words."""
+    req = Request(command="prefs", args=[action] if action else [], profile=profile, user=user)
+    _core(req, as_json)
 
 
 @app.command()
@@ -299,7 +329,7 @@ def unfollow(
 def feedback(
     paper_id: str,
     verdict: Annotated[str, typer.Argument(help="up, down or clear")],
-    user: Annotated[str | None, typer.Option(help="whose feedback (default: cli)")] = None,
+    user: UserOpt = None,
     profile: ProfileOpt = "default",
 ) -> None:
     """Record what a reaction would: more (up) or less (down) like this paper."""
@@ -365,6 +395,18 @@ def criteria_edit(
 def criteria_history(profile: ProfileOpt = "default") -> None:
     """Every version of the criteria."""
     _criteria("history", [], profile)
+
+
+@criteria_app.command("suggest")
+def criteria_suggest(profile: ProfileOpt = "default") -> None:
+    """Propose an edit from people's reactions (shown as a diff; nothing changes)."""
+    _criteria("suggest", [], profile)
+
+
+@criteria_app.command("accept")
+def criteria_accept(profile: ProfileOpt = "default") -> None:
+    """Apply the pending suggestion as a new criteria version."""
+    _criteria("accept", [], profile)
 
 
 @criteria_app.command("rollback")

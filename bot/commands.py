@@ -19,13 +19,22 @@ from bot.feedback import Feedback
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import InputError, NotFound
-from scoring.models import Criterion, FeedbackEvent, RankedPaper
-from scoring.ranking import blend, normalize_name
+from scoring.learning import preference_model
+from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
+from scoring.preferences import combine
+from scoring.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT, blend, normalize_name
 from scoring.store import CriteriaEdit
+from scoring.suggest import Suggestion, suggest
 
 MAX_AUTHOR = 100
 MAX_SEARCH = 200
 SEARCH_DAYS = 14
+# commands (and their first argument, where only some actions are guarded) for admins only
+ADMIN_ONLY: dict[str, set[str] | None] = {
+    "criteria": {"add", "remove", "edit", "rollback", "accept"},
+    "run": None,
+    "prefs": {"reset"},
+}
 
 
 class Request(BaseModel):
@@ -35,6 +44,13 @@ class Request(BaseModel):
     profile: str = "default"
     user: str | None = None
     max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
+
+
+def needs_admin(req: Request) -> bool:
+    if req.command not in ADMIN_ONLY:
+        return False
+    actions = ADMIN_ONLY[req.command]
+    return actions is None or bool(req.args and req.args[0].lower() in actions)
 
 
 class PaperView(BaseModel):
@@ -84,17 +100,18 @@ class Reply(BaseModel):
 
 
 USAGE = {
-    "top": "top [N] [--date YYYY-MM-DD]   best N papers of a day (default 10)",
+    "top": "top [N] [--date YYYY-MM-DD] [--mine]   best N papers of a day (--mine: for you)",
     "show": "show ID [--date YYYY-MM-DD]   a paper's scores and the reason for them",
     "score": "score ID   a paper's stored score, or scored now when no day holds it",
-    "why": "why ID   the reason for a paper's score",
-    "criteria": "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION",
+    "why": "why ID   the reason for a paper's score and how reactions moved its rank",
+    "criteria": "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION"
+    "|suggest|accept",
     "follow": "follow AUTHOR   always include this author's papers (Author match)",
     "unfollow": "unfollow AUTHOR",
     "profiles": "profiles   list digest profiles",
     "runs": "runs [N]   recent runs with counts, tokens and cost",
     "search": "search TEXT   papers of the last 14 stored days whose title or abstract has TEXT",
-    "prefs": "prefs   your reactions so far (they tune the ranking)",
+    "prefs": "prefs [reset]   what reactions taught the ranking (reset: admins forget them all)",
     "saved": "saved   papers you bookmarked with a reaction",
     "feedback": "feedback ID up|down|clear [--user NAME]   what a reaction does, by command",
     "help": "help   this list",
@@ -197,16 +214,44 @@ class CommandCore:
         if len(req.args) > 1:
             raise InputError(f"usage: {USAGE['top']}")
         n = parse_count(req.args[0] if req.args else None, 10, req.max_top)
+        mine = bool(req.options.get("mine"))
+        if mine and not req.user:
+            raise InputError("--mine ranks for the person asking: give --user NAME")
         date = await self._day_or_latest(req.profile, parse_date(req.options.get("date")))
-        day = await self.store.load_day(req.profile, date, limit=n)
+        day = await self.store.load_day(req.profile, date, limit=None if mine else n)
         if day is None:
             raise NotFound(f"no stored day {date} for profile {req.profile!r}")
-        views = [PaperView.of(rp, date) for rp in day.papers]
+        ranked, note = day.papers, ""
+        if mine:
+            ranked, note = await self._personal(req.profile, str(req.user), day)
+        views = [PaperView.of(rp, date) for rp in ranked[:n]]
         header = (
             f"Top {len(views)} of {day.run.total_scanned} scanned papers, {date}"
-            f" ({day.run.total_relevant} relevant, scored by {day.run.scorer})"
+            f" ({day.run.total_relevant} relevant, scored by {day.run.scorer}){note}"
         )
         return Reply(text=header, papers=views, data=[v.model_dump(mode="json") for v in views])
+
+    async def _personal(self, profile: str, user: str, day: Day) -> tuple[list[RankedPaper], str]:
+        """The day re-ranked for one person: their own reactions on top of the channel's."""
+        model = await preference_model(
+            self.store, profile, day.criteria.hash, day.run.scorer,
+            self.app.settings.preference_bound, user=user,
+        )  # fmt: skip
+        if model.empty:
+            return day.papers, "; you have not reacted yet, so this is the channel's ranking"
+        papers = [rp.paper for rp in day.papers]
+        scores = {rp.paper.id: rp.score for rp in day.papers}
+        channel = {rp.paper.id: rp.blend - blend(rp.score) for rp in day.papers}
+        prefs = combine(channel, model.preferences(papers, scores), model.bound)
+        rows = sorted(
+            (
+                rp.model_copy(update={"blend": blend(rp.score, prefs[rp.paper.id])})
+                for rp in day.papers
+            ),
+            key=lambda rp: (-rp.blend, rp.paper.id),
+        )
+        ranked = [rp.model_copy(update={"rank": i}) for i, rp in enumerate(rows, start=1)]
+        return ranked, f"; ranked for {user} from their {model.reactions} reactions"
 
     async def show(self, req: Request) -> Reply:
         pid = _paper_id(_one_arg(req))
@@ -226,7 +271,41 @@ class CommandCore:
             f"{view.title}\nRank {view.rank} of {len(day.papers)} on {date} ({status}); "
             f"relevance {view.relevance}, novelty {view.novelty}; {view.comment}"
         )
-        return Reply(text=text, papers=[view], data=view.model_dump(mode="json"))
+        data = view.model_dump(mode="json")
+        if req.command == "why":
+            lines, parts = await self._why(req.profile, day, match)
+            text += "\n" + lines
+            data["preference_now"] = parts
+        return Reply(text=text, papers=[view], data=data)
+
+    async def _why(self, profile: str, day: Day, rp: RankedPaper) -> tuple[str, dict[str, float]]:
+        """How scores and reactions made the rank, and what reactions say about it now."""
+        s = rp.score
+        base = blend(s)
+        pref = round(rp.blend - base, 4)
+        lines = [
+            f"Rank from {RELEVANCE_WEIGHT} x relevance {s.relevance} + {NOVELTY_WEIGHT} x "
+            f"novelty {s.novelty} = {base:.2f}"
+            + (f", reactions {pref:+.2f} -> {rp.blend:.2f}" if pref else ", no reactions applied")
+        ]
+        model = await preference_model(
+            self.store, profile, day.criteria.hash, day.run.scorer,
+            self.app.settings.preference_bound,
+        )  # fmt: skip
+        parts = model.parts([rp.paper], {rp.paper.id: s}).get(rp.paper.id)
+        if parts is None:
+            lines.append(
+                "No reactions yet: they would move it by at most "
+                f"{model.bound:.1f} blend points either way."
+            )
+            return "\n".join(lines), {}
+        about = f"criterion {s.criterion}" if s.criterion else "no matched criterion"
+        lines.append(
+            f"Reactions now ({model.reactions} from {model.people} people): {about} "
+            f"{parts.criterion:+.2f}, wording like reacted papers {parts.text:+.2f}; "
+            "this counts from the next run"
+        )
+        return "\n".join(lines), {"criterion": parts.criterion, "text": parts.text}
 
     async def _score_now(self, profile: str, pid: str) -> Reply:
         """``score ID`` for a paper no stored day holds: fetch it and score it once."""
@@ -323,8 +402,50 @@ class CommandCore:
                 for v in history
             ]
             return Reply(text="\n".join(lines), data=[v.model_dump(mode="json") for v in history])
+        if action == "suggest" and not rest:
+            return await self._suggest(req.profile)
+        if action == "accept" and not rest:
+            return await self._accept(req.profile, req.user)
         edit = await self._criteria_edit(req.profile, action, rest, req.options)
         new = await self.store.update_criteria(req.profile, edit, req.user)
+        return Reply(
+            text=f"Criteria version {new.version}: {new.detail}\n" + _criteria_lines(new.items),
+            data=new.model_dump(mode="json"),
+            visibility="channel",
+        )
+
+    async def _suggest(self, profile: str) -> Reply:
+        found, how = await suggest(
+            self.store, profile, self.app.scorer, self.app.settings.suggest_min_reactions
+        )
+        if found is None:
+            return Reply(text=f"No edit to suggest ({how}): the criteria already say it.")
+        await self.store.save_suggestion(profile, found.model_dump_json())
+        current = await self.store.current_criteria(profile)
+        text = (
+            f"Suggested edit to criteria v{current.version} ({how}): {found.reason}\n"
+            f"```\n{found.diff(current.items)}\n```\n"
+            "An admin applies it with `criteria accept`; nothing changes until then."
+        )
+        return Reply(text=text, data=found.model_dump(mode="json"), visibility="channel")
+
+    async def _accept(self, profile: str, user: str | None) -> Reply:
+        raw = await self.store.suggestion(profile)
+        if raw is None:
+            raise NotFound("no pending suggestion: run `criteria suggest` first")
+        found = Suggestion.model_validate_json(raw)
+        base = await self.store.criteria_version(profile, found.base_version)
+
+        def apply(items: list[Criterion]) -> tuple[list[Criterion], str, str]:
+            if items != base.items:  # checked inside the store's optimistic lock
+                raise InputError(
+                    f"the criteria changed since the suggestion (made for v{base.version}); "
+                    "run `criteria suggest` again"
+                )
+            return list(found.items), "suggest", f"accepted suggestion: {found.reason}"
+
+        new = await self.store.update_criteria(profile, apply, user)
+        await self.store.drop_suggestion(profile)
         return Reply(
             text=f"Criteria version {new.version}: {new.detail}\n" + _criteria_lines(new.items),
             data=new.model_dump(mode="json"),
@@ -397,12 +518,46 @@ class CommandCore:
         return Reply(text=header, papers=found, data=[v.model_dump(mode="json") for v in found])
 
     async def prefs(self, req: Request) -> Reply:
-        prefs = await Feedback(self.store).prefs(req.profile, req.user)
-        text = (
-            f"Your reactions: {prefs.positive} positive, {prefs.negative} negative, "
-            f"{prefs.saved} saved. They train the pre-filter and tune tomorrow's ranking."
-        )
-        return Reply(text=text, data=prefs.__dict__)
+        if req.args and req.args[0].lower() == "reset" and len(req.args) == 1:
+            n = await self.store.reset_feedback(req.profile)
+            return Reply(
+                text=f"Forgot {n} reactions for {req.profile}: the ranking is the scores' alone.",
+                visibility="channel",
+            )
+        if req.args:
+            raise InputError(f"usage: {USAGE['prefs']}")
+        criteria = await self.store.current_criteria(req.profile)
+        model = await preference_model(
+            self.store, req.profile, criteria.hash, self.app.scorer.name,
+            self.app.settings.preference_bound,
+        )  # fmt: skip
+        state = model.state()
+        mine = await Feedback(self.store).prefs(req.profile, req.user)
+        titles = {c.id: c.title for c in criteria.items}
+        weights = sorted(model.criterion_weights.items(), key=lambda kv: -kv[1])
+
+        def named(rows: list[tuple[str, float]]) -> str:
+            return ", ".join(f"{titles.get(c, c)} ({w:+.2f})" for c, w in rows) or "none"
+
+        lines = [
+            f"What reactions taught the ranking of {req.profile}: {model.reactions} reactions "
+            f"from {model.people} {'person' if model.people == 1 else 'people'}.",
+            f"Criteria up: {named([r for r in weights if r[1] > 0])}",
+            f"Criteria down: {named([r for r in reversed(weights) if r[1] < 0])}",
+            f"Words that count for: {', '.join(state['terms_for']) or 'none yet'}",
+            f"Words that count against: {', '.join(state['terms_against']) or 'none yet'}",
+            f"Reactions move a paper by at most {model.bound:.1f} blend points "
+            f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
+            "near-ties and never change which papers pass the cutoffs.",
+        ]
+        if req.user:
+            lines.append(
+                f"Yours: {mine.positive} positive, {mine.negative} negative, {mine.saved} saved."
+            )
+        if model.empty:
+            hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
+            lines = [lines[0], hint, *lines[5:]]
+        return Reply(text="\n".join(lines), data=state | {"yours": mine.__dict__})
 
     async def saved(self, req: Request) -> Reply:
         if not req.user:

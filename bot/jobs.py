@@ -79,6 +79,7 @@ async def run_daily(
     outcome = await run_day(
         app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
         prefilters=app.prefilters(), prices=app.settings.prices,
+        preference_bound=app.settings.preference_bound,
     )  # fmt: skip
     return await _finish(app, profile, outcome, out, dry_run)
 
@@ -119,6 +120,7 @@ async def run_backfill(
         outcome = await run_day(
             app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
             prefilters=app.prefilters(), prices=app.settings.prices,
+            preference_bound=app.settings.preference_bound,
         )  # fmt: skip
         results.append(await _finish(app, profile, outcome, out, dry_run))
         fetched(1)

@@ -23,6 +23,7 @@ from scoring.errors import ConfigError
 from scoring.llm_scorer import Budget, LLMConfig
 from scoring.models import AnnounceType
 from scoring.pipeline import ProfileRules
+from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import PrefilterConfig
 from scoring.pricing import ModelPrice
 
@@ -118,6 +119,10 @@ class Settings(BaseSettings):
     learned_filter_keep: float = Field(0.4, gt=0, le=1, description="1 turns it off")
     learned_filter_min_days: int = Field(3, ge=1)
     learned_filter_max_days: int = Field(20, ge=1)
+    preference_bound: float = Field(
+        DEFAULT_BOUND, ge=0, le=2, description="most blend points reactions add or take (0: off)"
+    )
+    suggest_min_reactions: int = Field(10, ge=1, description="reactions before criteria suggest")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
     )

@@ -18,7 +18,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import App
-from bot.commands import CommandCore, Reply, Request, parse_text
+from bot.commands import CommandCore, Reply, needs_admin, parse_text
 from bot.feedback import Feedback
 from bot.jobs import publish_slack, run_daily
 from bot.ledger import Ledger
@@ -30,14 +30,6 @@ log = logging.getLogger(__name__)
 
 MAX_COMMAND_CHARS = 2000
 SLACK_MAX_TOP = 50
-ADMIN_ONLY = {"criteria": {"add", "remove", "edit", "rollback"}, "run": None}
-
-
-def needs_admin(req: Request) -> bool:
-    if req.command not in ADMIN_ONLY:
-        return False
-    actions = ADMIN_ONLY[req.command]
-    return actions is None or bool(req.args and req.args[0] in actions)
 
 
 def profile_for_channel(app: App, channel: str | None) -> str:

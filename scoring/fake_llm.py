@@ -28,9 +28,11 @@ from typing import Any
 
 import tiktoken
 
+from prompts import read_prompt
 from scoring.json_http import JsonServer
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
+SUGGEST_ROLE = read_prompt("suggest.md")[:60]  # how the criteria-suggestion request begins
 _CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
 _SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
 _OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
@@ -167,6 +169,8 @@ class FakeLLM:
             return None, "stop", "I can't help with that."
         if kind == "nonjson":
             return "Sure! These papers look interesting overall.", "stop", None
+        if system.startswith(SUGGEST_ROLE):
+            return _suggest(user), "stop", None
         papers = _PAPER.findall(user)
         ids = [pid for pid, _ in papers]
         criteria = _CRITERION.findall(system) or [None]
@@ -244,6 +248,17 @@ class FakeLLM:
             "total_tokens": len(tokens) + completion,
             "prompt_tokens_details": {"cached_tokens": cached},
         }
+
+
+def _suggest(user: str) -> str:
+    """A criteria suggestion: the first criterion also names the first liked title's topic."""
+    criteria = user.split("Current criteria:", 1)[1].split("Liked papers:", 1)[0].strip()
+    liked = user.split("Liked papers:", 1)[1].split("\n", 2)[1].removeprefix("- ")
+    heading, rest = criteria.split("\n", 1)
+    first, *others = rest.split("\n\n", 1)
+    revised = f"{heading}\n{first} Also papers like: {liked}."
+    revised += "\n\n" + others[0] if others else ""
+    return json.dumps({"criteria": revised, "reason": f"people liked {liked!r}"})
 
 
 def _obey(items: list[dict[str, Any]], papers: list[tuple[str, str]]) -> None:

@@ -213,8 +213,13 @@ class LLMScorer:
         return _Meter(Usage(model=cfg.model), cfg.budget, cfg.prices, before=before)
 
     # -- one call ------------------------------------------------------------------------------
-    async def _ask(self, system: str, user: str, mode: Mode, n_papers: int) -> tuple[str, object]:
-        """One chat completion: (text, usage). Raises openai errors the caller handles."""
+    async def ask_json(
+        self, system: str, user: str, schema: Mapping[str, object], max_tokens: int, what: str
+    ) -> tuple[str, object]:
+        """One chat completion with structured output: (text, usage).
+
+        Drops parameters the server rejects; raises openai errors the caller handles.
+        """
         cfg = self.config
         while True:
             kwargs: dict[str, object] = {
@@ -224,8 +229,8 @@ class LLMScorer:
                     {"role": "user", "content": user},
                 ],
                 "temperature": cfg.temperature,
-                "response_format": {"type": "json_schema", "json_schema": output_schema(mode)},
-                "max_completion_tokens": cfg.output_tokens_per_paper * n_papers + 200,
+                "response_format": {"type": "json_schema", "json_schema": schema},
+                "max_completion_tokens": max_tokens,
             }
             for name in self._dropped:
                 kwargs.pop(name, None)
@@ -242,7 +247,7 @@ class LLMScorer:
             message = choice.message if choice else None
             if message is None or getattr(message, "refusal", None):
                 reason = getattr(message, "refusal", None) or "no message"
-                log.warning("model refused a batch of %d: %s", n_papers, reason)
+                log.warning("model refused %s: %s", what, reason)
                 return "", response.usage
             if choice is not None and choice.finish_reason in ("length", "content_filter"):
                 log.warning(
@@ -279,7 +284,13 @@ class LLMScorer:
             if reservation is None:
                 return None
             try:
-                text, usage = await self._ask(system, user, mode, len(batch))
+                text, usage = await self.ask_json(
+                    system,
+                    user,
+                    output_schema(mode),
+                    self.config.output_tokens_per_paper * len(batch) + 200,
+                    f"a batch of {len(batch)}",
+                )
             except (
                 openai.AuthenticationError,
                 openai.PermissionDeniedError,

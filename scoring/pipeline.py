@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
-from scoring.preferences import build_model
+from scoring.learning import preference_model
+from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Usage
+from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import FILTER_NAMES, PrefilterConfig, PrefilterResult, apply_prefilters
 from scoring.pricing import ModelPrice, merge_usage
 from scoring.ranking import rank_day
@@ -70,24 +71,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _preferences(
-    store: Store,
-    profile: str,
-    papers: list[Paper],
-    scores: dict[str, Score],
-    criteria_hash: str,
-    model: str,
-) -> dict[str, float]:
-    """The profile's learned preference for each paper (empty until people react)."""
-    events = await store.feedback_events(profile)
-    if not events:
-        return {}
-    reacted = sorted({e.paper_id for e in events})
-    reacted_scores = await store.get_scores(reacted, criteria_hash, model)
-    learned = build_model(events, await store.get_papers(reacted), reacted_scores, _now())
-    return learned.preferences(papers, scores)
-
-
 async def run_day(
     store: Store,
     rules: ProfileRules,
@@ -98,6 +81,7 @@ async def run_day(
     dry_run: bool = False,
     prefilters: PrefilterConfig | None = None,
     prices: Mapping[str, ModelPrice] | None = None,
+    preference_bound: float = DEFAULT_BOUND,
 ) -> DayOutcome:
     """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing."""
     progress = progress or NoProgress()
@@ -173,7 +157,10 @@ async def run_day(
     run.usage = merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
     t2 = time.perf_counter()
 
-    preferences = await _preferences(store, rules.name, scanned, scores, criteria.hash, scorer.name)
+    learned = await preference_model(
+        store, rules.name, criteria.hash, scorer.name, preference_bound
+    )  # fmt: skip
+    preferences = learned.preferences(scanned, scores)
     ranked = rank_day(
         scanned, scores, followed, rules.relevance_cutoff, rules.novelty_cutoff, preferences
     )

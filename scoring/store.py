@@ -14,6 +14,8 @@ Keys (all under ``paperbot:``):
     runs:{profile}                 sorted set date -> ordinal, every day with a run record
     labels:{profile}               hash paper id -> +1 / -1, people's reactions (training data)
     feedback:{profile}             hash "{user}|{paper}|{source}" -> "{sign}|{unix time}"
+    prefmodel:{profile}            JSON of what the preference model learned (rebuilt from feedback)
+    suggestion:{profile}           JSON of the pending criteria suggestion (an admin accepts it)
 
 A day is written in one MULTI/EXEC, so a crash never leaves half a day behind.
 """
@@ -320,6 +322,30 @@ class Store:
             await self.set_reaction_label(profile, paper_id, net)
         else:
             await self.r.hdel(f"{P}labels:{profile}", paper_id)
+
+    async def reset_feedback(self, profile: str) -> int:
+        """Forget every reaction of a profile (``prefs reset``); bookmarks stay."""
+        n = await self.r.hlen(f"{P}feedback:{profile}")
+        await self.r.delete(
+            f"{P}feedback:{profile}", f"{P}labels:{profile}", f"{P}prefmodel:{profile}"
+        )
+        return int(n)
+
+    async def save_preference_state(self, profile: str, state: dict[str, Any]) -> None:
+        await self.r.set(f"{P}prefmodel:{profile}", json.dumps(state, sort_keys=True))
+
+    async def preference_state(self, profile: str) -> dict[str, Any] | None:
+        raw = await self.r.get(f"{P}prefmodel:{profile}")
+        return json.loads(raw) if raw else None
+
+    async def save_suggestion(self, profile: str, suggestion_json: str) -> None:
+        await self.r.set(f"{P}suggestion:{profile}", suggestion_json)
+
+    async def suggestion(self, profile: str) -> str | None:
+        return await self.r.get(f"{P}suggestion:{profile}")
+
+    async def drop_suggestion(self, profile: str) -> None:
+        await self.r.delete(f"{P}suggestion:{profile}")
 
     async def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]:
         raws = await self.r.mget([f"{P}paper:{i}" for i in ids]) if ids else []

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from scoring.fake_llm import FakeLLM
 from scoring.models import FeedbackEvent, Score
-from scoring.preferences import MAX_PREFERENCE, build_model
+from scoring.preferences import DEFAULT_BOUND, build_model
 from scoring.ranking import rank_day
 from scoring.store import Store
 from tests.conftest import Cli, snapshot
@@ -46,14 +47,15 @@ def test_rebuild_is_deterministic_and_bounded() -> None:
         event(p.id, 1, f"u{i}") for i, p in enumerate(PAPERS) if SCORES[p.id].criterion == "theory"
     ]
     prefs = build_model(many * 5, by_id, SCORES, NOW).preferences(PAPERS, SCORES)
-    assert all(abs(v) <= MAX_PREFERENCE for v in prefs.values())
-    assert max(prefs.values()) >= 0.4 * MAX_PREFERENCE  # a consistent taste moves papers
+    assert all(abs(v) <= DEFAULT_BOUND for v in prefs.values())
+    assert max(prefs.values()) >= 0.4 * DEFAULT_BOUND  # a consistent taste moves papers
 
 
 def test_preferences_never_bury_a_clearly_better_paper() -> None:
     top, low = PAPERS[0], PAPERS[1]
-    scores = {top.id: score(top.id, 10, 8, "llm"), low.id: score(low.id, 8, 8, "theory")}
-    prefs = {top.id: -MAX_PREFERENCE, low.id: MAX_PREFERENCE}  # the worst case the bound allows
+    # three relevance points (2.1 blend points) are more than the widest swing (2 x bound)
+    scores = {top.id: score(top.id, 10, 8, "llm"), low.id: score(low.id, 7, 8, "theory")}
+    prefs = {top.id: -DEFAULT_BOUND, low.id: DEFAULT_BOUND}  # the worst case the bound allows
     ranked = rank_day([top, low], scores, [], 7, 5, prefs)
     assert [r.paper.id for r in ranked] == [top.id, low.id]
 
@@ -93,7 +95,7 @@ def test_feedback_reorders_tomorrows_ranking(cli: Cli, feed: str, tmp_path: Path
     after = {r["id"]: r for r in json.loads(cli("top", "200", "--json").stdout)}
     assert after[liked["id"]]["preference"] > 0 > after[disliked["id"]]["preference"]
     assert after[liked["id"]]["rank"] < liked["rank"]
-    assert all(abs(r["preference"]) <= MAX_PREFERENCE for r in after.values())
+    assert all(abs(r["preference"]) <= DEFAULT_BOUND for r in after.values())
     selected_before = {r["id"] for r in before if r["selected"]}
     assert {i for i, r in after.items() if r["selected"]} == selected_before  # cutoffs unchanged
 
@@ -115,3 +117,121 @@ def test_bad_feedback_is_one_line_and_changes_nothing(
     result = cli("feedback", *args)
     assert result.exit_code == 1 and message in result.stderr
     assert snapshot(clean_redis) == before
+
+
+# -- per person, explained, reset, suggestions -------------------------------------------------
+def _react(cli: Cli, ranked: list[dict], user: str, up: list[int], down: list[int]) -> None:
+    for i in up:
+        assert cli("feedback", ranked[i]["id"], "up", "--user", user).exit_code == 0
+    for i in down:
+        assert cli("feedback", ranked[i]["id"], "down", "--user", user).exit_code == 0
+
+
+def test_mine_ranks_for_the_person_asking(cli: Cli, feed: str, tmp_path: Path) -> None:
+    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    channel = json.loads(cli("top", "200", "--json").stdout)
+    _react(cli, channel, "ann", up=[30, 31, 32], down=[0, 1, 2])
+    ann = json.loads(cli("top", "200", "--mine", "--user", "ann", "--json").stdout)
+    bob = json.loads(cli("top", "200", "--mine", "--user", "bob", "--json").stdout)
+    channel_now = json.loads(cli("top", "200", "--json").stdout)
+    assert channel_now == channel  # the stored ranking changes at the next run, not now
+    assert [r["id"] for r in bob] == [r["id"] for r in channel]  # no reactions: channel order
+    assert [r["id"] for r in ann] != [r["id"] for r in channel]
+    by_id = {r["id"]: r for r in ann}
+    assert by_id[channel[30]["id"]]["rank"] < channel[30]["rank"]
+    assert by_id[channel[0]["id"]]["preference"] < 0
+    assert all(abs(r["preference"]) <= DEFAULT_BOUND for r in ann)
+    text = cli("top", "5", "--mine", "--user", "bob").stdout
+    assert "channel's ranking" in " ".join(text.split())
+    result = cli("top", "5", "--mine")
+    assert result.exit_code == 1 and "--mine ranks for the person asking" in result.stderr
+
+
+def test_prefs_and_why_explain_in_words_and_reset_forgets(
+    cli: Cli, feed: str, tmp_path: Path, clean_redis
+) -> None:
+    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    ranked = json.loads(cli("top", "200", "--json").stdout)
+    assert "No reactions yet" in cli("why", ranked[5]["id"]).stdout
+    for user in ("ann", "bob"):
+        _react(cli, ranked, user, up=[40, 41, 42, 43], down=[0, 1, 2, 3])
+    state = json.loads(cli("prefs", "--user", "ann", "--json").stdout)
+    assert state["reactions"] == 16 and state["people"] == 2
+    assert state["terms_for"] and state["terms_against"]
+    assert state["yours"]["positive"] == 4 and state["yours"]["negative"] == 4
+    words = " ".join(cli("prefs", "--user", "ann").stdout.split())
+    assert "16 reactions from 2 people" in words and "Words that count for:" in words
+    assert state["terms_for"][0] in words
+    stored = json.loads(clean_redis.get("paperbot:prefmodel:default"))
+    assert stored == {k: v for k, v in state.items() if k != "yours"}  # saved as rebuilt
+
+    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    why = json.loads(cli("why", ranked[40]["id"], "--json").stdout)
+    assert why["preference"] > 0 and why["preference_now"]["text"] > 0
+    words = " ".join(cli("why", ranked[40]["id"]).stdout.split())
+    assert "0.7 x relevance" in words and "reactions +" in words
+    assert "from 2 people" in words
+
+    reset = cli("prefs", "reset")
+    assert reset.exit_code == 0 and "Forgot 16 reactions" in reset.stdout
+    assert json.loads(cli("prefs", "--json").stdout)["reactions"] == 0
+    assert clean_redis.hlen("paperbot:labels:default") == 0
+    bad = cli("prefs", "sideways")
+    assert bad.exit_code == 1 and "usage: prefs [reset]" in bad.stderr
+
+
+def test_criteria_suggestion_from_terms_is_a_diff_until_accepted(
+    cli: Cli, feed: str, tmp_path: Path, clean_redis
+) -> None:
+    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    ranked = json.loads(cli("top", "200", "--json").stdout)
+    early = cli("criteria", "suggest")
+    assert early.exit_code == 1 and "at least 10 reactions; there are 0" in early.stderr
+    assert cli("criteria", "accept").exit_code == 1  # nothing pending
+    _react(cli, ranked, "ann", up=[40, 41, 42, 43, 44, 45], down=[0, 1, 2, 3, 4, 5])
+    before = cli("criteria", "show", "--profile", "default").stdout
+    shown = cli("criteria", "suggest")
+    assert shown.exit_code == 0, shown.stderr
+    assert "--- criteria v1" in shown.stdout and "+++ suggested" in shown.stdout
+    assert "(against)" in shown.stdout  # rejected topics become a criterion against
+    assert cli("criteria", "show").stdout == before  # never applied by itself
+    accepted = cli("criteria", "accept")
+    assert accepted.exit_code == 0 and "Criteria version 2: accepted suggestion" in accepted.stdout
+    assert "not-wanted" in cli("criteria", "show").stdout
+    again = cli("criteria", "accept")
+    assert again.exit_code == 1 and "no pending suggestion" in again.stderr
+
+
+def test_a_stale_suggestion_is_refused(cli: Cli, feed: str, tmp_path: Path) -> None:
+    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    ranked = json.loads(cli("top", "200", "--json").stdout)
+    _react(cli, ranked, "ann", up=[40, 41, 42, 43, 44, 45], down=[0, 1, 2, 3, 4, 5])
+    assert cli("criteria", "suggest").exit_code == 0
+    assert cli("criteria", "add", "Robotics: robot learning").exit_code == 0
+    stale = cli("criteria", "accept")
+    assert stale.exit_code == 1 and "changed since the suggestion" in stale.stderr
+    history = cli("criteria", "history").stdout
+    assert "v2" in history and "v3" not in history and "accepted" not in history
+
+
+def test_criteria_suggestion_with_the_llm_and_its_fallback(
+    cli: Cli, feed: str, tmp_path: Path
+) -> None:
+    with FakeLLM() as fake:
+        llm = Cli(cli.env | {"OPENAI_BASE_URL": fake.base_url})
+        assert llm("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+        ranked = json.loads(llm("top", "200", "--json").stdout)
+        _react(llm, ranked, "ann", up=[40, 41, 42, 43, 44, 45], down=[0, 1, 2, 3, 4, 5])
+        shown = llm("criteria", "suggest")
+        assert shown.exit_code == 0, shown.stderr
+        asked = fake.requests[-1]
+        assert asked["response_format"]["json_schema"]["name"] == "criteria_suggestion"
+        liked_title = sorted(ranked[40:46], key=lambda r: r["id"])[0]["title"]
+        assert liked_title in asked["messages"][1]["content"]
+        assert "suggested by" in shown.stdout and "+" in shown.stdout
+        assert "Also papers like" in " ".join(shown.stdout.split())
+        fake.script("nonjson")
+        fallback = llm("criteria", "suggest")
+        assert fallback.exit_code == 0 and "from term evidence" in fallback.stdout
+        assert llm("criteria", "accept").exit_code == 0
+        assert "not-wanted" in llm("criteria", "show").stdout

@@ -199,6 +199,11 @@ async def test_criteria_changes_are_for_admins_and_announced(
 
     shown = await answer(slack, await http.command("criteria show"))  # reading is for everyone
     assert "graph neural nets" in shown["text"]
+    for guarded in ("prefs reset", "criteria accept"):
+        refused = await answer(slack, await http.command(guarded))
+        assert "is for an admin" in refused["text"], guarded
+    prefs = await answer(slack, await http.command("prefs"))  # reading is for everyone
+    assert "What reactions taught the ranking" in prefs["text"]
 
 
 async def test_requests_with_bad_or_old_signatures_are_rejected(

@@ -1,0 +1,36 @@
+"""The profile's preference model, built from its stored feedback (the store side of preferences).
+
+Rebuilt from the feedback whenever it is needed (same feedback and time, same model); what it
+learned is saved under ``prefmodel:{profile}`` for ``prefs`` and for anyone reading Redis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scoring.preferences import DEFAULT_BOUND, PreferenceModel, build_model
+from scoring.store import Store
+
+
+async def preference_model(
+    store: Store,
+    profile: str,
+    criteria_hash: str,
+    scorer_name: str,
+    bound: float = DEFAULT_BOUND,
+    user: str | None = None,
+    now: dt.datetime | None = None,
+) -> PreferenceModel:
+    """The channel's model, or one person's (``user``) from their reactions alone."""
+    events = await store.feedback_events(profile)
+    if user is not None:
+        events = [e for e in events if e.user == user]
+    if not events:
+        return PreferenceModel(bound=bound)
+    reacted = sorted({e.paper_id for e in events})
+    scores = await store.get_scores(reacted, criteria_hash, scorer_name)
+    papers = await store.get_papers(reacted)
+    model = build_model(events, papers, scores, now or dt.datetime.now(dt.UTC), bound)
+    if user is None:
+        await store.save_preference_state(profile, model.state())
+    return model
