@@ -29,7 +29,7 @@ from bot.commands import CommandCore, Reply, Request, parse_date
 from bot.jobs import JobResult, publish_slack, run_backfill, run_daily
 from bot.serve import serve as serve_bot
 from bot.settings import Settings, load_settings
-from bot.slack_post import PostResult
+from bot.thread_post import PostResult
 from scoring.errors import InputError, PaperbotError
 from scoring.evaluation import EvalReport, LabelledDay, evaluate
 

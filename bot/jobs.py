@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.digest import render_markdown
 from bot.ledger import Ledger
-from bot.slack_post import PostResult, PublishError, SlackPublisher, slack_client
+from bot.slack_post import SlackPublisher, slack_client
+from bot.thread_post import PostResult, PublishError
 from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, InputError
 from scoring.models import RemedialInfo

@@ -2,6 +2,7 @@
 
 Keys (under ``paperbot:``), one set per platform (``slack``, later ``discord``):
     post:{platform}:{profile}:{date}   hash  "parent" -> {"channel", "ts"} JSON;
+                                             "thread" -> where the replies go;
                                              "paper:{id}" -> ts of that paper's reply
     msg:{platform}:{channel}:{ts}      JSON {"profile", "date", "paper"}: which paper a reply is
                                        about, for reactions
@@ -44,6 +45,13 @@ class Ledger:
             return None
         data = json.loads(raw)
         return data["channel"], data["ts"]
+
+    async def thread(self, profile: str, date: dt.date) -> str | None:
+        value = await self.r.hget(self._key(profile, date), "thread")
+        return str(value) if value else None
+
+    async def record_thread(self, profile: str, date: dt.date, thread: str) -> None:
+        await self.r.hset(self._key(profile, date), "thread", thread)
 
     async def replies(self, profile: str, date: dt.date) -> dict[str, str]:
         raw = await self.r.hgetall(self._key(profile, date))

@@ -1,7 +1,8 @@
 """A small JSON-over-HTTP server on 127.0.0.1 (port 0) for the local fakes of outside services.
 
 The fake OpenAI server (``scoring/fake_llm.py``) and the tests' fake Slack Web API share it:
-each supplies one function from (path, body, headers) to (status, JSON body, headers).
+each supplies one function from (path, body, headers) to (status, JSON body, headers). A REST
+fake (Discord) passes ``any_method=True`` and gets the HTTP method first.
 """
 
 from __future__ import annotations
@@ -14,23 +15,30 @@ from typing import Any
 
 JsonAnswer = tuple[int, dict[str, Any], dict[str, str]]
 Answerer = Callable[[str, bytes, Mapping[str, str]], JsonAnswer]
+MethodAnswerer = Callable[[str, str, bytes, Mapping[str, str]], JsonAnswer]
 
 
 class JsonServer:
-    def __init__(self, answer: Answerer) -> None:
+    def __init__(self, answer: Answerer | MethodAnswerer, any_method: bool = False) -> None:
+        def respond(handler: BaseHTTPRequestHandler) -> None:
+            raw = handler.rfile.read(int(handler.headers.get("content-length") or 0))
+            if any_method:
+                reply = answer(handler.command, handler.path, raw, handler.headers)  # type: ignore[call-arg,arg-type]
+            else:
+                reply = answer(handler.path, raw, handler.headers)  # type: ignore[call-arg,arg-type]
+            status, body, headers = reply
+            data = json.dumps(body).encode()
+            handler.send_response(status)
+            for k, v in {**headers, "content-type": "application/json"}.items():
+                handler.send_header(k, v)
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                status, body, headers = answer(self.path, raw, self.headers)  # type: ignore[arg-type]
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                for k, v in {**headers, "content-type": "application/json"}.items():
-                    self.send_header(k, v)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+            do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = respond  # noqa: N815
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass

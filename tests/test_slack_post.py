@@ -12,7 +12,8 @@ import redis
 
 from bot.ledger import Ledger
 from bot.slack_blocks import MAX_BLOCKS, within_limits
-from bot.slack_post import PublishError, SlackPublisher, slack_client
+from bot.slack_post import SlackPublisher, slack_client
+from bot.thread_post import PublishError
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer

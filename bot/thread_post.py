@@ -1,0 +1,110 @@
+"""Posting a stored day as one thread, on any platform: the never-twice, never-lost part.
+
+A platform supplies a ``ThreadPoster`` (how to post a parent, open its thread, post a paper);
+this module owns the order and the ledger (bot/ledger.py): the ledger is read before and
+written after every post, so a run that died after k replies posts exactly the missing ones
+into the same thread, and a finished day posts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.ledger import Ledger
+from scoring.errors import PaperbotError
+from scoring.models import Day, RankedPaper
+from scoring.pipeline import ProfileRules
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(PaperbotError):
+    """A platform refused a post; the message carries its reason."""
+
+
+@dataclass
+class PostResult:
+    channel: str
+    parent_ts: str | None  # the parent message's id (Slack: its ts)
+    posted: int  # messages posted by this run
+    already: int  # replies found in the ledger from an earlier run
+
+
+class ThreadPoster(Protocol):
+    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str:
+        """Post the day's parent message; its id."""
+        ...
+
+    async def thread(self, day: Day, channel: str, parent_id: str) -> str:
+        """Where the replies go (Slack: the parent's ts; Discord: a new thread's id)."""
+        ...
+
+    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]:
+        """Post one paper; (the channel it is in, its id), as reactions will name it."""
+        ...
+
+    async def notice(self, channel: str, text: str) -> str:
+        """A plain top-level message; its id."""
+        ...
+
+
+class Pacer:
+    """Spaces posts to one channel: platforms throttle bursts (Slack ~1 message/s)."""
+
+    def __init__(self, min_interval_s: float) -> None:
+        self.min_interval_s = min_interval_s
+        self._last = 0.0
+
+    async def wait(self) -> None:
+        pause = self._last + self.min_interval_s - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    def done(self) -> None:
+        self._last = time.monotonic()
+
+
+async def post_day(
+    poster: ThreadPoster, ledger: Ledger, day: Day, rules: ProfileRules, channel: str
+) -> PostResult:
+    parent = await ledger.parent(day.profile, day.date)
+    posted = 0
+    if parent is None:
+        parent_id = await poster.parent(day, rules, channel)
+        await ledger.record(day.profile, day.date, channel, parent_id, None)
+        parent, posted = (channel, parent_id), 1
+    elif parent[0] != channel:
+        log.warning("%s %s was posted to %s; resuming there", day.profile, day.date, parent[0])
+    channel, parent_id = parent
+    done = await ledger.replies(day.profile, day.date)
+    missing = [rp for rp in day.selected if rp.paper.id not in done]
+    if missing:
+        thread = await ledger.thread(day.profile, day.date)
+        if thread is None:
+            thread = await poster.thread(day, channel, parent_id)
+            await ledger.record_thread(day.profile, day.date, thread)
+        for rp in missing:
+            where, message_id = await poster.reply(thread, channel, rp)
+            await ledger.record(day.profile, day.date, where, message_id, rp.paper.id)
+            posted += 1
+    return PostResult(channel, parent_id, posted, len(day.selected) - len(missing))
+
+
+async def post_notice(
+    poster: ThreadPoster, ledger: Ledger, profile: str, date: dt.date, channel: str, text: str
+) -> PostResult:
+    """A one-message day (no announcement), posted once."""
+    if (parent := await ledger.parent(profile, date)) is not None:
+        return PostResult(parent[0], parent[1], 0, 0)
+    message_id = await poster.notice(channel, text)
+    await ledger.record(profile, date, channel, message_id, None)
+    return PostResult(channel, message_id, 1, 0)
+
+
+def no_announcement_text(date: dt.date) -> str:
+    return f"No arXiv announcement for {date.isoformat()}: nothing to read today."
