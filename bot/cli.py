@@ -26,7 +26,7 @@ from rich.table import Table
 
 from bot.app import App, open_app
 from bot.commands import CommandCore, Reply, Request, parse_date
-from bot.jobs import JobResult, publish_slack, run_backfill, run_daily
+from bot.jobs import PLATFORMS, JobResult, publish, run_backfill, run_daily
 from bot.serve import serve as serve_bot
 from bot.settings import Settings, load_settings
 from bot.thread_post import PostResult
@@ -203,34 +203,36 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="store, write and post nothing")
     ] = False,
-    post: Annotated[list[str] | None, typer.Option("--post", help="post the digest: slack")] = None,
+    post: Annotated[
+        list[str] | None, typer.Option("--post", help="post the digest: slack, discord")
+    ] = None,
     channel: Annotated[
         str | None, typer.Option(help="channel for this run (default: the profile's)")
     ] = None,
 ) -> None:
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
-    platforms = post or []
-    unknown = sorted(set(platforms) - {"slack"})
+    platforms = list(dict.fromkeys(post or []))
+    unknown = sorted(set(platforms) - set(PLATFORMS))
     if unknown:
-        raise typer.BadParameter(f"cannot post to {', '.join(unknown)}; known: slack")
+        raise typer.BadParameter(f"cannot post to {', '.join(unknown)}; known: slack, discord")
 
-    async def work(opened: App) -> tuple[JobResult, PostResult | None]:
+    async def work(opened: App) -> list[tuple[str, PostResult | None]]:
         with _progress() as progress:
             result = await run_daily(
                 opened, profile, parse_date(date), feed, out_dir, dry_run, progress
             )
         _summary(result)
-        posted = None
-        if "slack" in platforms:
-            posted = await publish_slack(opened, profile, result, channel, dry_run)
-        return result, posted
+        return [
+            (platform, await publish(opened, platform, profile, result, channel, dry_run))
+            for platform in platforms
+        ]
 
-    _, posted = _execute(work)
-    if posted is not None:
-        out.print(
-            f"Slack: {posted.posted} messages posted to {posted.channel} "
-            f"(thread {posted.parent_ts}; {posted.already} replies were already there)"
-        )
+    for platform, posted in _execute(work):
+        if posted is not None:
+            out.print(
+                f"{platform.title()}: {posted.posted} messages posted to {posted.channel} "
+                f"(thread {posted.parent_ts}; {posted.already} replies were already there)"
+            )
 
 
 @app.command()

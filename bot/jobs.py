@@ -1,22 +1,26 @@
-"""The daily job and the backfill: fetch, run the pipeline, write the Markdown digest."""
+"""The daily job and the backfill: fetch, run the pipeline, write the Markdown digest, post."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.digest import render_markdown
+from bot.discord_post import DiscordPublisher, discord_http
 from bot.ledger import Ledger
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError
 from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, InputError
-from scoring.models import RemedialInfo
-from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
+from scoring.models import Day, RemedialInfo
+from scoring.pipeline import Batch, DayOutcome, NoProgress, ProfileRules, ProgressSink, run_day
 
 log = logging.getLogger(__name__)
 ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv announces on US Eastern time
@@ -128,32 +132,70 @@ async def run_backfill(
     return results
 
 
-async def publish_slack(
-    app: App, profile: str, result: JobResult, channel: str | None, dry_run: bool = False
-) -> PostResult | None:
-    """Post the job's day to Slack as a thread; resumes a thread an earlier run began."""
+PLATFORMS = ("slack", "discord")
+
+
+class Publisher(Protocol):
+    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult: ...
+
+    async def post_no_announcement(
+        self, profile: str, date: dt.date, channel: str
+    ) -> PostResult: ...
+
+
+@contextlib.asynccontextmanager
+async def open_publisher(app: App, platform: str) -> AsyncIterator[Publisher]:
     settings = app.settings
+    ledger = Ledger(app.store.r, platform)
+    if platform == "slack":
+        if settings.slack_bot_token is None:
+            raise ConfigError("posting to Slack needs SLACK_BOT_TOKEN")
+        token = settings.slack_bot_token.get_secret_value()
+        client = slack_client(token, settings.slack_api_url)
+        yield SlackPublisher(client, ledger, settings.slack_min_interval_s)
+        return
+    if settings.discord_bot_token is None:
+        raise ConfigError("posting to Discord needs DISCORD_BOT_TOKEN")
+    token = settings.discord_bot_token.get_secret_value()
+    async with discord_http(token, settings.discord_api_url) as http:
+        yield DiscordPublisher(http, ledger, settings.discord_min_interval_s)
+
+
+def channel_for(app: App, platform: str, profile: str, channel: str | None) -> str:
     config = app.profile_config(profile)
-    target = channel or config.slack_channel
+    target = channel or getattr(config, f"{platform}_channel")
     if not target:
         raise InputError(
-            f"no Slack channel for profile {profile}: set slack_channel in "
+            f"no {platform.title()} channel for profile {profile}: set {platform}_channel in "
             f"[profiles.{profile}] or pass --channel"
         )
-    if settings.slack_bot_token is None:
-        raise ConfigError("posting to Slack needs SLACK_BOT_TOKEN")
+    return str(target)
+
+
+async def publish(
+    app: App,
+    platform: str,
+    profile: str,
+    result: JobResult,
+    channel: str | None,
+    dry_run: bool = False,
+) -> PostResult | None:
+    """Post the job's day as a thread; resumes a thread an earlier run began."""
+    target = channel_for(app, platform, profile, channel)
     day = result.outcome.day
     if dry_run:
-        log.info("dry run: would post %s to %s", "a thread" if day else "nothing", target)
+        log.info("dry run: would post %s to %s %s", "a thread" if day else "nothing",
+                 platform, target)  # fmt: skip
         return None
-    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    publisher = SlackPublisher(client, Ledger(app.store.r, "slack"), settings.slack_min_interval_s)
+    if day is None and not app.settings.post_no_announcement:
+        return None
     try:
-        if day is None:
-            if not settings.post_no_announcement:
-                return None
-            return await publisher.post_no_announcement(profile, result.outcome.run.date, target)
-        return await publisher.post_day(day, config.rules(profile), target)
+        async with open_publisher(app, platform) as publisher:
+            if day is None:
+                return await publisher.post_no_announcement(
+                    profile, result.outcome.run.date, target
+                )
+            return await publisher.post_day(day, app.profile_config(profile).rules(profile), target)
     except PublishError as exc:
         log.error("%s", exc)
         await app.store.set_run_error(profile, result.outcome.run.date, str(exc))

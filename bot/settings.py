@@ -141,6 +141,21 @@ class Settings(BaseSettings):
     slack_admins: list[str] = Field(
         default_factory=list, description="user ids allowed to edit criteria and start runs"
     )
+    discord_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("DISCORD_BOT_TOKEN", "discord_bot_token")
+    )
+    discord_api_url: str = Field(
+        "https://discord.com/api/v10", validation_alias=_env("DISCORD_API_URL", "discord_api_url")
+    )
+    discord_min_interval_s: float = Field(
+        0.5, ge=0, description="spacing of posts to one channel (Discord: 5 messages per 5 s)"
+    )
+    discord_admins: list[str] = Field(
+        default_factory=list, description="Discord user ids allowed to edit criteria and run"
+    )
+    discord_admin_roles: list[str] = Field(
+        default_factory=list, description="Discord role ids whose members are admins"
+    )
     reactions: dict[str, Literal["positive", "negative", "save"]] | None = Field(
         None, description="emoji name -> effect; unset: thumbs/heart/fire/star, thumbs down, ..."
     )

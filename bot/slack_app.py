@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import App
 from bot.commands import CommandCore, Reply, needs_admin, parse_text
 from bot.feedback import Feedback
-from bot.jobs import publish_slack, run_daily
+from bot.jobs import publish, run_daily
 from bot.ledger import Ledger
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
@@ -55,7 +55,7 @@ async def _run_and_post(app: App, profile: str, respond: Any) -> None:
     """``/papers run`` (admins): the daily job, posted to the profile's channel."""
     try:
         result = await run_daily(app, profile)
-        posted = await publish_slack(app, profile, result, None)
+        posted = await publish(app, "slack", profile, result, None)
     except PaperbotError as exc:
         await respond(response_type="ephemeral", text=f":warning: run failed: {escape(str(exc))}")
         return

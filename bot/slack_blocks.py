@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.text import TOP_IN_PARENT, authors, cut, day_notes, nothing_selected, summary, total_cost
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
 
@@ -19,8 +20,6 @@ MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_MESSAGE_BLOCK_CHARS = 13_000
 ABSTRACT_CHARS = 1200
-MAX_AUTHORS = 6
-TOP_IN_PARENT = 5
 REACTIONS_HELP = (
     "React to a paper's reply in the thread: :+1: :heart: :fire: :star: for more like it, "
     ":-1: :see_no_evil: for less, :bookmark: to save it (`/papers saved`)."
@@ -33,17 +32,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def cut(text: str, limit: int, tail: str = "…") -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - len(tail)].rsplit(" ", 1)[0] + tail
-
-
-def authors(names: list[str], limit: int = MAX_AUTHORS) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (" et al." if len(names) > limit else "")
-
-
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION)}}
 
@@ -53,9 +41,7 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def _cost(day: Day) -> str:
-    costs = [u.cost_usd for u in day.run.usage]
-    total = "unknown" if None in costs else f"${sum(c or 0 for c in costs):.4f}"
-    return f"scored by *{escape(day.run.scorer)}* · cost {total}"
+    return f"scored by *{escape(day.run.scorer)}* · cost {total_cost(day)}"
 
 
 def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
@@ -73,10 +59,7 @@ def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
     blocks.append(_section(f"{counts}\n{_cost(day)}"))
     selected = day.selected
     if not selected:
-        text = (
-            f"No paper passed the cutoffs today (relevance >= {rules.relevance_cutoff}, "
-            f"novelty >= {rules.novelty_cutoff}); {run.total_scanned} papers were scanned."
-        )
+        text = nothing_selected(day, rules)
         blocks.append(_section(text))
         return text, blocks
     top = "\n".join(
@@ -85,15 +68,8 @@ def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
         for i, rp in enumerate(selected[:TOP_IN_PARENT], start=1)
     )
     blocks.append(_section(f"*Top {min(TOP_IN_PARENT, len(selected))}*\n{top}"))
-    notes = []
-    if run.scorer.startswith("local-"):
-        notes.append("Scored by the local TF-IDF scorer: no LLM is configured.")
-    if run.unscored:
-        notes.append(f"{run.unscored} papers were left unscored.")
-    notes.append(REACTIONS_HELP)
-    blocks.append(_context(" ".join(notes)))
-    text = f"arXiv {day.date}: {run.total_relevant} relevant of {run.total_scanned} scanned"
-    return text, blocks
+    blocks.append(_context(" ".join([*day_notes(day), REACTIONS_HELP])))
+    return summary(day), blocks
 
 
 def reply_blocks(rp: RankedPaper) -> tuple[str, Blocks]:

@@ -1,0 +1,121 @@
+"""Posting a stored day to Discord: a parent message with an embed, a thread started from it,
+one message per paper in the thread.
+
+The flow and the ledger are shared with Slack (bot/thread_post.py). Requests go through
+discord.py's own HTTP client, which waits out 429s (``retry_after``) per route bucket; the
+pacer keeps a day's burst under Discord's per-channel limit (about 5 messages per 5 s). Any
+other refusal stops the run with Discord's status, code and message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import discord
+from discord.http import HTTPClient, Route, handle_message_parameters
+from discord.utils import MISSING
+
+from bot.discord_embeds import paper_message, parent_message, thread_name, within_limits
+from bot.ledger import Ledger
+from bot.thread_post import (
+    Pacer,
+    PostResult,
+    PublishError,
+    no_announcement_text,
+    post_day,
+    post_notice,
+)
+from scoring.errors import ConfigError
+from scoring.models import Day, RankedPaper
+from scoring.pipeline import ProfileRules
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day; Discord allows 60, 1440, 4320, 10080
+
+
+def use_api(base_url: str) -> None:
+    """Point discord.py at this REST base (a local fake in tests): one per process."""
+    Route.BASE = base_url.rstrip("/")
+
+
+def refusal(exc: discord.HTTPException) -> str:
+    return f"{exc.status} {exc.text or exc.response.reason} (code {exc.code})"
+
+
+@contextlib.asynccontextmanager
+async def discord_http(token: str, base_url: str) -> AsyncIterator[HTTPClient]:
+    """A logged-in discord.py HTTP client (REST only, no gateway), closed afterwards."""
+    use_api(base_url)
+    http = HTTPClient(asyncio.get_running_loop())
+    try:
+        try:
+            await http.static_login(token)
+        except discord.LoginFailure:
+            raise ConfigError("Discord refused DISCORD_BOT_TOKEN (401)") from None
+        yield http
+    finally:
+        await http.close()
+
+
+class DiscordPublisher:
+    """Discord's side of a thread: parent embed, a thread from it, a message per paper."""
+
+    def __init__(self, http: HTTPClient, ledger: Ledger, min_interval_s: float = 0.5) -> None:
+        self.http = http
+        self.ledger = ledger
+        self.pacer = Pacer(min_interval_s)
+
+    async def _send(self, channel: str, content: str, embed: discord.Embed | None) -> str:
+        if embed is not None and not within_limits(content, embed):
+            raise PublishError(f"refusing to post an embed over Discord's limits: {content[:80]}")
+        params = handle_message_parameters(
+            content=content,
+            embed=embed if embed is not None else MISSING,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        await self.pacer.wait()
+        try:
+            data = await self.http.send_message(channel, params=params)
+        except discord.HTTPException as exc:
+            raise PublishError(f"Discord refused a post in {channel}: {refusal(exc)}") from None
+        finally:
+            self.pacer.done()
+        return str(data["id"])
+
+    # -- ThreadPoster --------------------------------------------------------------------------
+    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str:
+        return await self._send(channel, *parent_message(day, rules))
+
+    async def thread(self, day: Day, channel: str, parent_id: str) -> str:
+        try:
+            data = await self.http.start_thread_with_message(
+                channel, parent_id, name=thread_name(day),
+                auto_archive_duration=ARCHIVE_AFTER_MINUTES,
+            )  # fmt: skip
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:  # made by a run that died before recording it
+                return parent_id  # a thread started from a message has the message's id
+            raise PublishError(f"Discord refused a thread in {channel}: {refusal(exc)}") from None
+        return str(data["id"])
+
+    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]:
+        return thread, await self._send(thread, *paper_message(rp))
+
+    async def notice(self, channel: str, text: str) -> str:
+        return await self._send(channel, text, None)
+
+    # -- whole days ----------------------------------------------------------------------------
+    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
+        return await post_day(self, self.ledger, day, rules, channel)
+
+    async def post_no_announcement(self, profile: str, date: dt.date, channel: str) -> PostResult:
+        text = no_announcement_text(date)
+        return await post_notice(self, self.ledger, profile, date, channel, text)
