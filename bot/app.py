@@ -41,6 +41,14 @@ class App:
             known = ", ".join(sorted(self.settings.profiles))
             raise NotFound(f"unknown profile {name!r}; configured profiles: {known}") from None
 
+    def profile_for_channel(self, platform: str, *channels: str | None) -> str:
+        """The profile posting to this channel (or a thread's parent), else ``default``."""
+        for name, config in self.settings.profiles.items():
+            target = getattr(config, f"{platform}_channel")
+            if target and target in channels:
+                return name
+        return "default"
+
     def prefilters(self) -> PrefilterConfig | None:
         """Pre-filters save LLM tokens; the local scorer spends none, so it gets none."""
         return self.settings.prefilter_config() if isinstance(self.scorer, LLMScorer) else None

@@ -26,8 +26,9 @@ from rich.table import Table
 
 from bot.app import App, open_app
 from bot.commands import CommandCore, Reply, Request, parse_date
+from bot.discord_bot import sync_commands
 from bot.jobs import PLATFORMS, JobResult, publish, run_backfill, run_daily
-from bot.serve import serve as serve_bot
+from bot.serve import serve_all
 from bot.settings import Settings, load_settings
 from bot.thread_post import PostResult
 from scoring.errors import InputError, PaperbotError
@@ -42,6 +43,8 @@ app = typer.Typer(
 )
 criteria_app = typer.Typer(help="Show and edit the profile's criteria (every edit is versioned).")
 app.add_typer(criteria_app, name="criteria")
+discord_app = typer.Typer(help="Discord set-up.")
+app.add_typer(discord_app, name="discord")
 
 out = Console()
 err = Console(stderr=True)
@@ -423,12 +426,30 @@ def serve(
     port: Annotated[int, typer.Option(help="HTTP mode: port")] = 3000,
     http: Annotated[bool, typer.Option("--http", help="HTTP mode even with an app token")] = False,
 ) -> None:
-    """Run the bot: /papers commands and reactions (Socket Mode, or HTTP with --http)."""
+    """Run the bot: /papers commands and reactions on Slack (Socket Mode, or HTTP with --http)
+    and Discord, whichever have tokens."""
 
     async def work(opened: App) -> None:
-        await serve_bot(opened, host, port, http)
+        await serve_all(opened, host, port, http)
 
     _execute(work)
+
+
+@discord_app.command("sync")
+def discord_sync(
+    guild: Annotated[
+        int | None, typer.Option(help="one server's id: instant; default: global (up to 1 h)")
+    ] = None,
+) -> None:
+    """Register the /papers slash commands with Discord (run after install or an upgrade)."""
+
+    async def work(opened: App) -> int:
+        return len(await sync_commands(opened, guild))
+
+    n = _execute(work)
+    out.print(
+        f"Discord: {n} command group synced {'to guild ' + str(guild) if guild else 'globally'}"
+    )
 
 
 @app.command("eval")

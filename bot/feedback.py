@@ -11,13 +11,17 @@ A paper's net feedback becomes its reaction label for the learned pre-filter
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.ledger import Ledger
 from scoring.models import FeedbackEvent
 from scoring.store import P, Store
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> dt.datetime:
@@ -69,6 +73,18 @@ class Feedback:
             await self.store.add_feedback(profile, event)
         else:
             await self.store.remove_feedback(profile, user, paper, reaction)
+        return effect
+
+    async def react_to_message(
+        self, ledger: Ledger, channel: str, message: str, user: str, reaction: str, added: bool
+    ) -> Effect | None:
+        """A reaction on a posted message: feedback when the message is a paper's reply."""
+        posted = await ledger.message(channel, message)
+        if posted is None or posted.paper is None:
+            return None  # not a paper's reply in one of our threads
+        effect = await self.react(posted.profile, user, posted.paper, reaction, added)
+        log.info("reaction %s on %s by %s (%s): %s", reaction, posted.paper, user,
+                 ledger.platform, effect)  # fmt: skip
         return effect
 
     async def prefs(self, profile: str, user: str | None = None) -> Prefs:

@@ -32,13 +32,6 @@ MAX_COMMAND_CHARS = 2000
 SLACK_MAX_TOP = 50
 
 
-def profile_for_channel(app: App, channel: str | None) -> str:
-    for name, config in app.settings.profiles.items():
-        if channel and config.slack_channel == channel:
-            return name
-    return "default"
-
-
 def render_reply(reply: Reply) -> str:
     """Slack mrkdwn for a reply: the text, then one line per paper."""
     lines = [escape(reply.text)]
@@ -99,7 +92,10 @@ def build_slack_app(app: App) -> AsyncApp:
             if len(text) > MAX_COMMAND_CHARS:
                 raise InputError(f"a command is at most {MAX_COMMAND_CHARS} characters")
             req = parse_text(
-                text, profile=profile_for_channel(app, channel), user=user, max_top=SLACK_MAX_TOP
+                text,
+                profile=app.profile_for_channel("slack", channel),
+                user=user,
+                max_top=SLACK_MAX_TOP,
             )
         except InputError as exc:
             await respond(response_type="ephemeral", text=f":warning: {escape(str(exc))}")
@@ -131,14 +127,10 @@ def build_slack_app(app: App) -> AsyncApp:
         item = event.get("item") or {}
         if item.get("type") != "message":
             return
-        posted = await ledger.message(item.get("channel", ""), item.get("ts", ""))
-        if posted is None or posted.paper is None:
-            return  # not a paper's reply in one of our threads
-        effect = await feedback.react(
-            posted.profile, event.get("user", ""), posted.paper, event.get("reaction", ""), added
-        )
-        log.info("reaction %s on %s by %s: %s", event.get("reaction"), posted.paper,
-                 event.get("user"), effect)  # fmt: skip
+        await feedback.react_to_message(
+            ledger, item.get("channel", ""), item.get("ts", ""), event.get("user", ""),
+            event.get("reaction", ""), added,
+        )  # fmt: skip
 
     @bolt.event("reaction_added")
     async def reaction_added(event: dict[str, Any]) -> None:

@@ -1,0 +1,259 @@
+"""The Discord bot: ``/papers ...`` slash commands and reactions, through the shared command core.
+
+Every subcommand becomes the same ``Request`` the CLI and Slack build, so behaviour and errors
+are the core's. Each interaction is deferred at once (Discord wants an answer within 3 s) and
+answered with a private follow-up; changes everyone should see (criteria edits, follows) are
+also announced in the channel. Admin-only commands check ``discord_admins`` (user ids) and
+``discord_admin_roles`` (role ids). Intents: guilds and guild reactions only, none privileged.
+The command tree is synced on request (``papers discord sync``), never on start.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from bot.app import App
+from bot.commands import CommandCore, Reply, Request, needs_admin
+from bot.discord_post import use_api
+from bot.feedback import Feedback
+from bot.jobs import publish, run_daily
+from bot.ledger import Ledger
+from bot.text import cut
+from scoring.errors import ConfigError, PaperbotError
+
+log = logging.getLogger(__name__)
+
+DISCORD_MAX_TOP = 25  # 25 lines of titles stay within a message's 2,000 characters
+MAX_CONTENT = 2000
+MAX_MESSAGES = 5  # a reply longer than this many messages is cut (criteria at 30 items fit)
+NO_MENTIONS = discord.AllowedMentions.none()
+# Discord sends the emoji itself; the reaction settings use Slack-style names for both
+EMOJI_NAMES = {
+    "👍": "+1", "❤️": "heart", "❤": "heart", "🔥": "fire", "⭐": "star",
+    "👎": "-1", "🙈": "see_no_evil", "🔖": "bookmark",
+}  # fmt: skip
+_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")  # skin tones, variation selector
+
+
+def reaction_name(emoji: discord.PartialEmoji) -> str:
+    if emoji.is_custom_emoji():
+        return emoji.name or ""
+    bare = _MODIFIERS.sub("", emoji.name or "")
+    return EMOJI_NAMES.get(bare, EMOJI_NAMES.get(emoji.name or "", bare))
+
+
+def render_reply(reply: Reply) -> list[str]:
+    """Discord markdown for a reply: the text, then one line per paper (links unfurl not),
+    in messages of at most 2,000 characters, split between lines."""
+    lines = discord.utils.escape_markdown(reply.text).splitlines()
+    for p in reply.papers:
+        title = discord.utils.escape_markdown(cut(p.title, 150))
+        star = " ⭐" if p.author_match else ""
+        lines.append(f"{p.rank}. [{title}](<{p.url}>) ({p.relevance}/{p.novelty}){star}")
+    messages: list[str] = []
+    for line in lines:
+        line = cut(line, MAX_CONTENT)
+        if messages and len(messages[-1]) + 1 + len(line) <= MAX_CONTENT:
+            messages[-1] += "\n" + line
+        else:
+            messages.append(line)
+    return messages[:MAX_MESSAGES] or [""]
+
+
+class PapersBot(discord.Client):
+    def __init__(self, app: App) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels and threads, for interactions in them
+        intents.guild_reactions = True  # on_raw_reaction_add / _remove
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
+        use_api(app.settings.discord_api_url)
+        self.app = app
+        self.core = CommandCore(app)
+        self.ledger = Ledger(app.store.r, "discord")
+        self.feedback = Feedback(app.store, app.settings.reactions)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(papers_group(self))
+
+    # -- commands ------------------------------------------------------------------------------
+    def is_admin(self, interaction: discord.Interaction) -> bool:
+        settings = self.app.settings
+        if str(interaction.user.id) in settings.discord_admins:
+            return True
+        # Member._roles holds the role ids of the payload; Member.roles needs a guild cache
+        roles = {str(r) for r in getattr(interaction.user, "_roles", [])}
+        return bool(roles & set(settings.discord_admin_roles))
+
+    async def answer(
+        self,
+        interaction: discord.Interaction,
+        command: str,
+        args: list[str] | None = None,
+        options: dict[str, str | bool] | None = None,
+    ) -> None:
+        channel = interaction.channel
+        profile = self.app.profile_for_channel(
+            "discord", str(interaction.channel_id), str(getattr(channel, "parent_id", None))
+        )
+        req = Request(
+            command=command,
+            args=args or [],
+            options=options or {},
+            profile=profile,
+            user=str(interaction.user.id),
+            max_top=DISCORD_MAX_TOP,
+        )
+        if needs_admin(req) and not self.is_admin(interaction):
+            who = (
+                "an admin"
+                if self.app.settings.discord_admins or self.app.settings.discord_admin_roles
+                else "an admin (none are configured: set discord_admins or discord_admin_roles)"
+            )
+            what = " ".join([command, *req.args[:1]])
+            await interaction.response.send_message(f"⛔ `{what}` is for {who}.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if command == "run":
+            await interaction.followup.send(await self._run(profile), ephemeral=True)
+            return
+        reply = await self.core.handle(req)
+        if not reply.ok:
+            warning = f"⚠️ {discord.utils.escape_markdown(reply.text)}"
+            await interaction.followup.send(cut(warning, MAX_CONTENT), ephemeral=True)
+            return
+        for message in render_reply(reply):
+            await interaction.followup.send(message, ephemeral=True)
+        if reply.visibility == "channel":
+            announce = f"<@{interaction.user.id}> {discord.utils.escape_markdown(reply.text)}"
+            await interaction.followup.send(cut(announce, MAX_CONTENT), ephemeral=False)
+
+    async def _run(self, profile: str) -> str:
+        try:
+            result = await run_daily(self.app, profile)
+            posted = await publish(self.app, "discord", profile, result, None)
+        except PaperbotError as exc:
+            return f"⚠️ run failed: {discord.utils.escape_markdown(str(exc))}"
+        run = result.outcome.run
+        where = f"; {posted.posted} messages posted to <#{posted.channel}>" if posted else ""
+        return f"Run done: {run.total_scanned} scanned, {run.total_relevant} relevant{where}."
+
+    # -- reactions -----------------------------------------------------------------------------
+    async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
+        await self._reaction(event, added=True)
+
+    async def on_raw_reaction_remove(self, event: discord.RawReactionActionEvent) -> None:
+        await self._reaction(event, added=False)
+
+    async def _reaction(self, event: discord.RawReactionActionEvent, added: bool) -> None:
+        if self.user is not None and event.user_id == self.user.id:
+            return  # the bot's own reactions are not feedback
+        await self.feedback.react_to_message(
+            self.ledger, str(event.channel_id), str(event.message_id), str(event.user_id),
+            reaction_name(event.emoji), added,
+        )  # fmt: skip
+
+
+CriteriaAction = Literal[
+    "show", "history", "add", "remove", "edit", "rollback", "suggest", "accept"
+]
+
+
+def papers_group(bot: PapersBot) -> app_commands.Group:
+    """``/papers`` with the same subcommands as Slack, typed where Discord can type them."""
+    group = app_commands.Group(name="papers", description="Today's arXiv papers, ranked for us")
+
+    @group.command(description="The best papers of a day")
+    @app_commands.describe(
+        n="how many (1-25)",
+        date="YYYY-MM-DD (default: latest)",
+        mine="ranked with your own reactions on top of the channel's",
+    )
+    async def top(
+        interaction: discord.Interaction,
+        n: app_commands.Range[int, 1, DISCORD_MAX_TOP] = 10,
+        date: str | None = None,
+        mine: bool = False,
+    ) -> None:
+        options: dict[str, str | bool] = {"date": date} if date else {}
+        if mine:
+            options["mine"] = True
+        await bot.answer(interaction, "top", [str(n)], options)
+
+    @group.command(description="A paper's stored score, or scored now")
+    @app_commands.describe(paper="arXiv id, e.g. 2505.21073")
+    async def score(interaction: discord.Interaction, paper: str) -> None:
+        await bot.answer(interaction, "score", [paper])
+
+    @group.command(description="Why a paper got its score and rank")
+    @app_commands.describe(paper="arXiv id, e.g. 2505.21073")
+    async def why(interaction: discord.Interaction, paper: str) -> None:
+        await bot.answer(interaction, "why", [paper])
+
+    @group.command(description="Papers of the last 14 days whose title or abstract has the text")
+    async def search(interaction: discord.Interaction, text: str) -> None:
+        await bot.answer(interaction, "search", text.split())
+
+    @group.command(description="Show or change the criteria (changes: admins)")
+    @app_commands.describe(
+        action="what to do", target="criterion id or version", text="'Title: what it matches'"
+    )
+    async def criteria(
+        interaction: discord.Interaction,
+        action: CriteriaAction,
+        target: str | None = None,
+        text: str | None = None,
+        against: bool = False,
+    ) -> None:
+        options: dict[str, str | bool] = {"against": True} if against else {}
+        if action == "add" and target:  # for add, the target is the new criterion's id
+            options["id"], target = target, None
+        args = [action, *([target] if target else []), *([text] if text else [])]
+        await bot.answer(interaction, "criteria", args, options)
+
+    @group.command(description="Always include this author's papers")
+    async def follow(interaction: discord.Interaction, author: str) -> None:
+        await bot.answer(interaction, "follow", author.split())
+
+    @group.command(description="Stop following an author")
+    async def unfollow(interaction: discord.Interaction, author: str) -> None:
+        await bot.answer(interaction, "unfollow", author.split())
+
+    @group.command(description="What reactions taught the ranking (reset: admins)")
+    async def prefs(
+        interaction: discord.Interaction, action: Literal["show", "reset"] = "show"
+    ) -> None:
+        await bot.answer(interaction, "prefs", [] if action == "show" else [action])
+
+    @group.command(description="Papers you saved with 🔖")
+    async def saved(interaction: discord.Interaction) -> None:
+        await bot.answer(interaction, "saved")
+
+    @group.command(description="Run today's digest now and post it (admins)")
+    async def run(interaction: discord.Interaction) -> None:
+        await bot.answer(interaction, "run")
+
+    @group.command(description="What paperbot can do")
+    async def help(interaction: discord.Interaction) -> None:  # noqa: A001
+        await bot.answer(interaction, "help")
+
+    return group
+
+
+async def sync_commands(app: App, guild: int | None) -> list[Any]:
+    """Register ``/papers`` with Discord: in one guild (instant) or globally (up to an hour)."""
+    settings = app.settings
+    if settings.discord_bot_token is None:
+        raise ConfigError("syncing commands needs DISCORD_BOT_TOKEN")
+    bot = PapersBot(app)
+    try:
+        await bot.login(settings.discord_bot_token.get_secret_value())
+        target = discord.Object(id=guild) if guild else None
+        if target is not None:
+            bot.tree.copy_global_to(guild=target)
+        return await bot.tree.sync(guild=target)
+    finally:
+        await bot.close()
