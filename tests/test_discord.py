@@ -319,3 +319,21 @@ def test_sync_from_the_cli(cli: Cli, fake: FakeDiscord) -> None:
     assert [c.path for c in fake.calls if c.method == "PUT"] == [
         f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
     ]
+
+
+async def test_quiet_days_post_one_message_and_no_thread(store: Store, fake: FakeDiscord) -> None:
+    day = await replayed_day(store)
+    quiet = day.model_copy(
+        update={"papers": [rp.model_copy(update={"selected": False}) for rp in day.papers]}
+    )
+    result = await post(store, fake, quiet)
+    [parent] = fake.messages_in(CHANNEL)
+    assert result.posted == 1 and not fake.sent(r"/threads$")
+    assert "No paper passed the cutoffs" in parent["embeds"][0]["description"]
+    async with discord_http("bot-token", fake.url) as http:
+        publisher = DiscordPublisher(http, Ledger(store.r, "discord"), 0)
+        later = DAY + dt.timedelta(days=3)
+        await publisher.post_no_announcement("default", later, CHANNEL)
+        again = await publisher.post_no_announcement("default", later, CHANNEL)
+    assert again.posted == 0 and len(fake.messages_in(CHANNEL)) == 2
+    assert "No arXiv announcement" in fake.messages_in(CHANNEL)[1]["content"]
