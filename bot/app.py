@@ -44,7 +44,7 @@ class App:
     def profile_for_channel(self, platform: str, *channels: str | None) -> str:
         """The profile posting to this channel (or a thread's parent), else ``default``."""
         for name, config in self.settings.profiles.items():
-            target = getattr(config, f"{platform}_channel")
+            target = config.channel(platform)
             if target and target in channels:
                 return name
         return "default"

@@ -276,6 +276,13 @@ def top(
     _core(req, as_json)
 
 
+def _paper_command(
+    command: str, paper_id: str, date: str | None, profile: str, as_json: bool
+) -> None:
+    options: dict[str, str | bool] = {"date": date} if date else {}
+    _core(Request(command=command, args=[paper_id], options=options, profile=profile), as_json)
+
+
 @app.command()
 def show(
     paper_id: Annotated[str, typer.Argument(metavar="ID", help="arXiv id, e.g. 2505.21073")],
@@ -284,8 +291,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """A paper's scores, rank and the reason for them."""
-    options: dict[str, str | bool] = {"date": date} if date else {}
-    _core(Request(command="show", args=[paper_id], options=options, profile=profile), as_json)
+    _paper_command("show", paper_id, date, profile, as_json)
 
 
 @app.command()
@@ -296,8 +302,7 @@ def why(
     as_json: JsonOpt = False,
 ) -> None:
     """How a paper's scores and people's reactions made its rank."""
-    options: dict[str, str | bool] = {"date": date} if date else {}
-    _core(Request(command="why", args=[paper_id], options=options, profile=profile), as_json)
+    _paper_command("why", paper_id, date, profile, as_json)
 
 
 @app.command()

@@ -36,7 +36,6 @@ from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://discord.com/api/v10"
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day; Discord allows 60, 1440, 4320, 10080
 

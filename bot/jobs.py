@@ -163,7 +163,7 @@ async def open_publisher(app: App, platform: str) -> AsyncIterator[Publisher]:
 
 def channel_for(app: App, platform: str, profile: str, channel: str | None) -> str:
     config = app.profile_config(profile)
-    target = channel or getattr(config, f"{platform}_channel")
+    target = channel or config.channel(platform)
     if not target:
         raise InputError(
             f"no {platform.title()} channel for profile {profile}: set {platform}_channel in "

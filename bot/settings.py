@@ -61,6 +61,10 @@ class ProfileConfig(BaseModel):
                 raise ValueError(f"{c!r} is not an arXiv category like cs.LG")
         return value
 
+    def channel(self, platform: str) -> str | None:
+        """Where this profile posts on ``platform`` (slack or discord)."""
+        return {"slack": self.slack_channel, "discord": self.discord_channel}[platform]
+
     def rules(self, name: str) -> ProfileRules:
         return ProfileRules(
             name=name,

@@ -86,7 +86,9 @@ class FakeLLM:
         self._enc = _encoding()
         self._prefixes: deque[list[int]] = deque(maxlen=64)
         self._server = JsonServer(
-            lambda path, raw, headers: self._handle(path, raw, headers.get("authorization", ""))
+            lambda _verb, path, raw, headers: self._handle(
+                path, raw, headers.get("authorization", "")
+            )
         )
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """A small JSON-over-HTTP server on 127.0.0.1 (port 0) for the local fakes of outside services.
 
 The fake OpenAI server (``scoring/fake_llm.py``) and the tests' fake Slack Web API share it:
-each supplies one function from (path, body, headers) to (status, JSON body, headers). A REST
-fake (Discord) passes ``any_method=True`` and gets the HTTP method first.
+each supplies one function from (HTTP method, path, body, headers) to (status, JSON body,
+headers). RPC-style fakes (OpenAI, Slack) ignore the method; a REST fake (Discord) routes on it.
 """
 
 from __future__ import annotations
@@ -14,19 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 JsonAnswer = tuple[int, dict[str, Any], dict[str, str]]
-Answerer = Callable[[str, bytes, Mapping[str, str]], JsonAnswer]
-MethodAnswerer = Callable[[str, str, bytes, Mapping[str, str]], JsonAnswer]
+Answerer = Callable[[str, str, bytes, Mapping[str, str]], JsonAnswer]
 
 
 class JsonServer:
-    def __init__(self, answer: Answerer | MethodAnswerer, any_method: bool = False) -> None:
+    def __init__(self, answer: Answerer) -> None:
         def respond(handler: BaseHTTPRequestHandler) -> None:
             raw = handler.rfile.read(int(handler.headers.get("content-length") or 0))
-            if any_method:
-                reply = answer(handler.command, handler.path, raw, handler.headers)  # type: ignore[call-arg,arg-type]
-            else:
-                reply = answer(handler.path, raw, handler.headers)  # type: ignore[call-arg,arg-type]
-            status, body, headers = reply
+            # HTTPMessage reads headers case-insensitively, as the fakes expect of a Mapping
+            status, body, headers = answer(handler.command, handler.path, raw, handler.headers)  # type: ignore[arg-type]
             data = json.dumps(body).encode()
             handler.send_response(status)
             for k, v in {**headers, "content-type": "application/json"}.items():

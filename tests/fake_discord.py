@@ -45,7 +45,7 @@ class FakeDiscord:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1_300_000_000_000_000_000)
-        self._server = JsonServer(self._answer, any_method=True).start()
+        self._server = JsonServer(self._answer).start()
 
     @property
     def url(self) -> str:

@@ -53,7 +53,7 @@ class FakeSlack:
         with self._lock:
             return [c.body for c in self.calls if c.method == method]
 
-    def _answer(self, path: str, raw: bytes, received: Mapping[str, str]) -> JsonAnswer:
+    def _answer(self, _verb: str, path: str, raw: bytes, received: Mapping[str, str]) -> JsonAnswer:
         method = path.rsplit("/", 1)[-1]
         headers = dict(received)
         if "json" in received.get("content-type", ""):

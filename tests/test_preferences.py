@@ -120,6 +120,15 @@ def test_bad_feedback_is_one_line_and_changes_nothing(
 
 
 # -- per person, explained, reset, suggestions -------------------------------------------------
+ENOUGH_TO_SUGGEST = {"up": [40, 41, 42, 43, 44, 45], "down": [0, 1, 2, 3, 4, 5]}  # 12 reactions
+
+
+def _run_and_rank(cli: Cli, feed: str, tmp_path: Path) -> list[dict]:
+    """Run the day and return its whole ranking, best first."""
+    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
+    return json.loads(cli("top", "200", "--json").stdout)
+
+
 def _react(cli: Cli, ranked: list[dict], user: str, up: list[int], down: list[int]) -> None:
     for i in up:
         assert cli("feedback", ranked[i]["id"], "up", "--user", user).exit_code == 0
@@ -128,8 +137,7 @@ def _react(cli: Cli, ranked: list[dict], user: str, up: list[int], down: list[in
 
 
 def test_mine_ranks_for_the_person_asking(cli: Cli, feed: str, tmp_path: Path) -> None:
-    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
-    channel = json.loads(cli("top", "200", "--json").stdout)
+    channel = _run_and_rank(cli, feed, tmp_path)
     _react(cli, channel, "ann", up=[30, 31, 32], down=[0, 1, 2])
     ann = json.loads(cli("top", "200", "--mine", "--user", "ann", "--json").stdout)
     bob = json.loads(cli("top", "200", "--mine", "--user", "bob", "--json").stdout)
@@ -150,8 +158,7 @@ def test_mine_ranks_for_the_person_asking(cli: Cli, feed: str, tmp_path: Path) -
 def test_prefs_and_why_explain_in_words_and_reset_forgets(
     cli: Cli, feed: str, tmp_path: Path, clean_redis
 ) -> None:
-    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
-    ranked = json.loads(cli("top", "200", "--json").stdout)
+    ranked = _run_and_rank(cli, feed, tmp_path)
     assert "No reactions yet" in cli("why", ranked[5]["id"]).stdout
     for user in ("ann", "bob"):
         _react(cli, ranked, user, up=[40, 41, 42, 43], down=[0, 1, 2, 3])
@@ -183,12 +190,11 @@ def test_prefs_and_why_explain_in_words_and_reset_forgets(
 def test_criteria_suggestion_from_terms_is_a_diff_until_accepted(
     cli: Cli, feed: str, tmp_path: Path, clean_redis
 ) -> None:
-    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
-    ranked = json.loads(cli("top", "200", "--json").stdout)
+    ranked = _run_and_rank(cli, feed, tmp_path)
     early = cli("criteria", "suggest")
     assert early.exit_code == 1 and "at least 10 reactions; there are 0" in early.stderr
     assert cli("criteria", "accept").exit_code == 1  # nothing pending
-    _react(cli, ranked, "ann", up=[40, 41, 42, 43, 44, 45], down=[0, 1, 2, 3, 4, 5])
+    _react(cli, ranked, "ann", **ENOUGH_TO_SUGGEST)
     before = cli("criteria", "show", "--profile", "default").stdout
     shown = cli("criteria", "suggest")
     assert shown.exit_code == 0, shown.stderr
@@ -203,9 +209,8 @@ def test_criteria_suggestion_from_terms_is_a_diff_until_accepted(
 
 
 def test_a_stale_suggestion_is_refused(cli: Cli, feed: str, tmp_path: Path) -> None:
-    assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
-    ranked = json.loads(cli("top", "200", "--json").stdout)
-    _react(cli, ranked, "ann", up=[40, 41, 42, 43, 44, 45], down=[0, 1, 2, 3, 4, 5])
+    ranked = _run_and_rank(cli, feed, tmp_path)
+    _react(cli, ranked, "ann", **ENOUGH_TO_SUGGEST)
     assert cli("criteria", "suggest").exit_code == 0
     assert cli("criteria", "add", "Robotics: robot learning").exit_code == 0
     stale = cli("criteria", "accept")
@@ -219,9 +224,8 @@ def test_criteria_suggestion_with_the_llm_and_its_fallback(
 ) -> None:
     with FakeLLM() as fake:
         llm = Cli(cli.env | {"OPENAI_BASE_URL": fake.base_url})
-        assert llm("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
-        ranked = json.loads(llm("top", "200", "--json").stdout)
-        _react(llm, ranked, "ann", up=[40, 41, 42, 43, 44, 45], down=[0, 1, 2, 3, 4, 5])
+        ranked = _run_and_rank(llm, feed, tmp_path)
+        _react(llm, ranked, "ann", **ENOUGH_TO_SUGGEST)
         shown = llm("criteria", "suggest")
         assert shown.exit_code == 0, shown.stderr
         asked = fake.requests[-1]
