@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -33,6 +34,7 @@ class App:
     store: Store
     arxiv: ArxivClient
     scorer: Scorer
+    service: Any = None  # the DailyService, while ``papers serve`` runs one
 
     def profile_config(self, name: str) -> ProfileConfig:
         try:

@@ -8,8 +8,8 @@ one place (``_execute``); anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -19,15 +19,17 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.app import App, open_app
+from bot.archive import ArchiveReport, build_archive, serve_archive
 from bot.commands import CommandCore, Reply, Request, parse_date
 from bot.discord_bot import sync_commands
-from bot.jobs import PLATFORMS, JobResult, publish, run_backfill, run_daily
+from bot.jobs import ARXIV_TZ, PLATFORMS, JobResult, publish_all, run_backfill, run_daily
+from bot.logs import configure_logging
+from bot.scheduler import ShiftedClock
 from bot.serve import serve_all
 from bot.settings import Settings, load_settings
 from bot.thread_post import PostResult
@@ -45,6 +47,8 @@ criteria_app = typer.Typer(help="Show and edit the profile's criteria (every edi
 app.add_typer(criteria_app, name="criteria")
 discord_app = typer.Typer(help="Discord set-up.")
 app.add_typer(discord_app, name="discord")
+archive_app = typer.Typer(help="The static HTML archive of every stored day.")
+app.add_typer(archive_app, name="archive")
 
 out = Console()
 err = Console(stderr=True)
@@ -74,11 +78,7 @@ def _root(
 
 def _settings() -> Settings:
     settings = load_settings(_state.config)
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False)],
-    )
+    configure_logging(settings, err)
     return settings
 
 
@@ -225,10 +225,7 @@ def run(
                 opened, profile, parse_date(date), feed, out_dir, dry_run, progress
             )
         _summary(result)
-        return [
-            (platform, await publish(opened, platform, profile, result, channel, dry_run))
-            for platform in platforms
-        ]
+        return await publish_all(opened, profile, result, platforms, channel, dry_run)
 
     for platform, posted in _execute(work):
         if posted is not None:
@@ -354,6 +351,12 @@ def profiles(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """The scheduler, each profile's last run and next run, and this month's cost."""
+    _core(Request(command="status"), as_json)
+
+
+@app.command()
 def runs(
     n: Annotated[str | None, typer.Argument(help="how many, default 10")] = None,
     profile: ProfileOpt = "default",
@@ -427,17 +430,82 @@ def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP mode: port")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Slack HTTP mode: port")] = 3000,
     http: Annotated[bool, typer.Option("--http", help="HTTP mode even with an app token")] = False,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="run the daily job on schedule")
+    ] = True,
+    chat: Annotated[
+        bool, typer.Option("--chat/--no-chat", help="serve Slack and Discord commands")
+    ] = True,
+    now: Annotated[
+        str | None,
+        typer.Option(hidden=True, help="start the clock at this ISO time (tests, demos)"),
+    ] = None,
 ) -> None:
-    """Run the bot: /papers commands and reactions on Slack (Socket Mode, or HTTP with --http)
-    and Discord, whichever have tokens."""
+    """Run the service: the daily job on its schedule (catching up missed days), /papers
+    commands and reactions on Slack (Socket Mode, or HTTP with --http) and Discord, whichever
+    have tokens. SIGTERM or Ctrl-C stops it after the message being posted."""
+    clock = None
+    if now is not None:
+        try:
+            start = dt.datetime.fromisoformat(now)
+        except ValueError:
+            raise typer.BadParameter(f"--now {now!r} is not an ISO date-time") from None
+        clock = ShiftedClock(start if start.tzinfo else start.replace(tzinfo=ARXIV_TZ))
 
     async def work(opened: App) -> None:
-        await serve_all(opened, host, port, http)
+        await serve_all(opened, host, port, http, scheduler=scheduler, chat=chat, clock=clock)
 
     _execute(work)
+
+
+def _archive_dir(settings: Settings, profile: str, folder: Path | None) -> Path:
+    return folder if folder is not None else settings.data_dir / "archive" / profile
+
+
+@archive_app.command("build")
+def archive_build(
+    profile: ProfileOpt = "default",
+    folder: Annotated[Path | None, typer.Option("--out", help="folder to write")] = None,
+) -> None:
+    """Write the HTML archive: an index, a page per month and per stored day."""
+
+    async def work(opened: App) -> ArchiveReport:
+        with _progress() as progress:
+            target = _archive_dir(opened.settings, profile, folder)
+            return await build_archive(opened, profile, target, progress)
+
+    report = _execute(work)
+    out.print(
+        f"Archive: {report.days} days in {report.months} months, {report.pages} files "
+        f"({report.written} changed) in {report.out}\nOpen {report.out / 'index.html'} "
+        "or run `papers archive serve`."
+    )
+
+
+@archive_app.command("serve")
+def archive_serve(
+    profile: ProfileOpt = "default",
+    folder: Annotated[Path | None, typer.Option("--dir", help="built archive folder")] = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+) -> None:
+    """Serve the built archive for local viewing (any static file server will do)."""
+    target = _archive_dir(_settings(), profile, folder)
+    try:
+        server = serve_archive(target, host, port)
+    except (PaperbotError, OSError) as exc:
+        err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    out.print(f"Serving {target} on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @discord_app.command("sync")

@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 
 from bot.app import App
 from bot.feedback import Feedback
+from bot.metrics import timed_command
+from bot.status import service_status
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import InputError, NotFound
@@ -44,6 +46,7 @@ class Request(BaseModel):
     profile: str = "default"
     user: str | None = None
     max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
+    platform: str = "cli"  # who asked (slack, discord, cli): for the latency metric
 
 
 def needs_admin(req: Request) -> bool:
@@ -114,6 +117,7 @@ USAGE = {
     "prefs": "prefs [reset]   what reactions taught the ranking (reset: admins forget them all)",
     "saved": "saved   papers you bookmarked with a reaction",
     "feedback": "feedback ID up|down|clear [--user NAME]   what a reaction does, by command",
+    "status": "status   the scheduler, each profile's last and next run, this month's cost",
     "help": "help   this list",
 }
 
@@ -195,11 +199,12 @@ class CommandCore:
         handler = _HANDLERS.get(req.command)
         if handler is None:
             return Reply(ok=False, text=f"unknown command {req.command!r}\n{_help_text()}")
-        try:
-            await self.app.ensure_profile(req.profile)
-            return await handler(self, req)
-        except InputError as exc:
-            return Reply(ok=False, text=str(exc))
+        with timed_command(req.command, req.platform):
+            try:
+                await self.app.ensure_profile(req.profile)
+                return await handler(self, req)
+            except InputError as exc:
+                return Reply(ok=False, text=str(exc))
 
     # -- queries -----------------------------------------------------------------------------
     async def _day_or_latest(self, profile: str, date: dt.date | None) -> dt.date:
@@ -378,6 +383,12 @@ class CommandCore:
             text="\n".join(lines) or "no runs yet",
             data=[r.model_dump(mode="json") for r in runs],
         )
+
+    async def status(self, req: Request) -> Reply:
+        service = self.app.service
+        now = service.clock.now() if service else dt.datetime.now(dt.UTC)
+        text, data = await service_status(self.app, now)
+        return Reply(text=text, data=data)
 
     async def help(self, req: Request) -> Reply:
         return Reply(text=_help_text())
@@ -633,6 +644,7 @@ _HANDLERS: dict[str, Handler] = {
     "profiles": CommandCore.profiles,
     "runs": CommandCore.runs,
     "help": CommandCore.help,
+    "status": CommandCore.status,
     "criteria": CommandCore.criteria,
     "follow": CommandCore.follow,
     "unfollow": CommandCore.unfollow,

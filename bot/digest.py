@@ -24,11 +24,11 @@ def short_authors(authors: list[str], limit: int = MAX_AUTHORS_IN_TOC) -> str:
     return escape_md(shown + (" et al." if len(authors) > limit else ""))
 
 
-def _cost(value: float | None) -> str:
+def cost_text(value: float | None) -> str:
     return "unknown" if value is None else f"${value:.4f}"
 
 
-def _anchor(rp: RankedPaper) -> str:
+def paper_anchor(rp: RankedPaper) -> str:
     return "paper-" + rp.paper.id.replace("/", "-").replace(".", "-")
 
 
@@ -40,7 +40,7 @@ def _environment() -> Environment:
         autoescape=False,  # Markdown output: paper text goes through the md filter instead
     )
     env.filters["md"] = escape_md
-    env.globals.update(cost=_cost, anchor=_anchor, authors=short_authors)
+    env.globals.update(cost=cost_text, anchor=paper_anchor, authors=short_authors)
     return env
 
 

@@ -106,6 +106,7 @@ class PapersBot(discord.Client):
             profile=profile,
             user=str(interaction.user.id),
             max_top=DISCORD_MAX_TOP,
+            platform="discord",
         )
         if needs_admin(req) and not self.is_admin(interaction):
             who = (
@@ -235,6 +236,10 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
     @group.command(description="Run today's digest now and post it (admins)")
     async def run(interaction: discord.Interaction) -> None:
         await bot.answer(interaction, "run")
+
+    @group.command(description="The scheduler, last and next runs, this month's cost")
+    async def status(interaction: discord.Interaction) -> None:
+        await bot.answer(interaction, "status")
 
     @group.command(description="What paperbot can do")
     async def help(interaction: discord.Interaction) -> None:  # noqa: A001

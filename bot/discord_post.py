@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Literal
@@ -24,11 +23,8 @@ from bot.discord_embeds import paper_message, parent_message, thread_name, withi
 from bot.ledger import Ledger
 from bot.thread_post import (
     Pacer,
-    PostResult,
     PublishError,
-    no_announcement_text,
-    post_day,
-    post_notice,
+    ThreadPublisher,
 )
 from scoring.errors import ConfigError
 from scoring.models import Day, RankedPaper
@@ -64,7 +60,7 @@ async def discord_http(token: str, base_url: str) -> AsyncIterator[HTTPClient]:
         await http.close()
 
 
-class DiscordPublisher:
+class DiscordPublisher(ThreadPublisher):
     """Discord's side of a thread: parent embed, a thread from it, a message per paper."""
 
     def __init__(self, http: HTTPClient, ledger: Ledger, min_interval_s: float = 0.5) -> None:
@@ -110,11 +106,3 @@ class DiscordPublisher:
 
     async def notice(self, channel: str, text: str) -> str:
         return await self._send(channel, text, None)
-
-    # -- whole days ----------------------------------------------------------------------------
-    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
-        return await post_day(self, self.ledger, day, rules, channel)
-
-    async def post_no_announcement(self, profile: str, date: dt.date, channel: str) -> PostResult:
-        text = no_announcement_text(date)
-        return await post_notice(self, self.ledger, profile, date, channel, text)

@@ -8,19 +8,19 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.digest import render_markdown
 from bot.discord_post import DiscordPublisher, discord_http
 from bot.ledger import Ledger
+from bot.metrics import POST_FAILURES
 from bot.slack_post import SlackPublisher, slack_client
-from bot.thread_post import PostResult, PublishError
+from bot.thread_post import PostResult, PublishError, ThreadPublisher
 from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, InputError
-from scoring.models import Day, RemedialInfo
-from scoring.pipeline import Batch, DayOutcome, NoProgress, ProfileRules, ProgressSink, run_day
+from scoring.models import RemedialInfo
+from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
 
 log = logging.getLogger(__name__)
 ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv announces on US Eastern time
@@ -105,9 +105,23 @@ async def run_backfill(
         raise InputError(f"backfill at most {MAX_BACKFILL_DAYS} days at a time (asked {days})")
     if end > today_eastern():
         raise InputError(f"--to {end} is in the future")
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    return await run_remedial(app, profile, dates, out, dry_run, progress)
+
+
+async def run_remedial(
+    app: App,
+    profile: str,
+    dates: list[dt.date],
+    out: Path | None = None,
+    dry_run: bool = False,
+    progress: ProgressSink | None = None,
+    banner_dates: list[dt.date] | None = None,
+) -> list[JobResult]:
+    """Past days through the export API, each marked remedial (backfill and catch-up); the
+    banner names ``banner_dates`` (default: ``dates``), the whole gap being filled."""
     config = await app.ensure_profile(profile)
     generated = dt.datetime.now(dt.UTC)
-    dates = [start + dt.timedelta(days=i) for i in range(days)]
     results = []
     progress = progress or NoProgress()
     fetched = progress.start("fetching days", len(dates))
@@ -119,7 +133,9 @@ async def run_backfill(
             papers=papers,
             total=len(papers),
             remedial=RemedialInfo(
-                dates=dates, generated_at=generated, source="the arXiv export API"
+                dates=banner_dates or dates,
+                generated_at=generated,
+                source="the arXiv export API",
             ),
         )
         outcome = await run_day(
@@ -132,19 +148,22 @@ async def run_backfill(
     return results
 
 
+async def stored_result(app: App, profile: str, date: dt.date) -> JobResult | None:
+    """A day an earlier run stored, to post again (resume) without scoring it again."""
+    run = await app.store.get_run(profile, date)
+    if run is None or run.status == "failed":
+        return None
+    day = await app.store.load_day(profile, date) if run.status == "ok" else None
+    if run.status == "ok" and day is None:
+        return None
+    return JobResult(DayOutcome(run=run, day=day), None, False)
+
+
 PLATFORMS = ("slack", "discord")
 
 
-class Publisher(Protocol):
-    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult: ...
-
-    async def post_no_announcement(
-        self, profile: str, date: dt.date, channel: str
-    ) -> PostResult: ...
-
-
 @contextlib.asynccontextmanager
-async def open_publisher(app: App, platform: str) -> AsyncIterator[Publisher]:
+async def open_publisher(app: App, platform: str) -> AsyncIterator[ThreadPublisher]:
     settings = app.settings
     ledger = Ledger(app.store.r, platform)
     if platform == "slack":
@@ -189,14 +208,57 @@ async def publish(
         return None
     if day is None and not app.settings.post_no_announcement:
         return None
+    run = result.outcome.run
+    # until the thread is complete the day is unfinished: a run stopped mid-post is resumed
+    await app.store.set_run_error(profile, run.date, f"posting to {platform} did not finish")
     try:
         async with open_publisher(app, platform) as publisher:
             if day is None:
-                return await publisher.post_no_announcement(
-                    profile, result.outcome.run.date, target
-                )
+                return await publisher.post_no_announcement(profile, run.date, target)
             return await publisher.post_day(day, app.profile_config(profile).rules(profile), target)
     except PublishError as exc:
         log.error("%s", exc)
-        await app.store.set_run_error(profile, result.outcome.run.date, str(exc))
+        POST_FAILURES.labels(platform).inc()
+        await app.store.set_run_error(profile, run.date, str(exc))
         raise
+
+
+async def publish_all(
+    app: App,
+    profile: str,
+    result: JobResult,
+    platforms: list[str],
+    channel: str | None = None,
+    dry_run: bool = False,
+) -> list[tuple[str, PostResult | None]]:
+    """Post the day everywhere asked; one platform's refusal does not stop the others. The
+    run record's error is cleared only when every platform finished; else the first refusal
+    is raised once all were tried."""
+    done: list[tuple[str, PostResult | None]] = []
+    refused: list[PublishError] = []
+    for platform in platforms:
+        try:
+            done.append((platform, await publish(app, platform, profile, result, channel, dry_run)))
+        except PublishError as exc:
+            refused.append(exc)
+    if refused:
+        raise refused[0]
+    if platforms and not dry_run:
+        await app.store.set_run_error(profile, result.outcome.run.date, None)
+    return done
+
+
+def platforms_for(app: App, profile: str) -> list[str]:
+    """Where the scheduled job posts this profile: platforms with a token and a channel."""
+    config = app.profile_config(profile)
+    tokens = {"slack": app.settings.slack_bot_token, "discord": app.settings.discord_bot_token}
+    return [p for p in PLATFORMS if tokens[p] is not None and config.channel(p)]
+
+
+async def announce_delay(
+    app: App, platform: str, profile: str, date: dt.date, reason: str
+) -> PostResult:
+    """Tell the channel, once, that the day's digest is late and why."""
+    target = channel_for(app, platform, profile, None)
+    async with open_publisher(app, platform) as publisher:
+        return await publisher.post_delayed(profile, date, target, reason)

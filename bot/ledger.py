@@ -3,7 +3,8 @@
 Keys (under ``paperbot:``), one set per platform (``slack``, later ``discord``):
     post:{platform}:{profile}:{date}   hash  "parent" -> {"channel", "ts"} JSON;
                                              "thread" -> where the replies go;
-                                             "paper:{id}" -> ts of that paper's reply
+                                             "paper:{id}" -> ts of that paper's reply;
+                                             "notice:delayed" -> {"channel", "ts"} JSON
     msg:{platform}:{channel}:{ts}      JSON {"profile", "date", "paper"}: which paper a reply is
                                        about, for reactions
 
@@ -67,6 +68,20 @@ class Ledger:
             pipe.hset(self._key(profile, date), field, value)
             pipe.set(self._msg_key(channel, ts), index)
             await pipe.execute()
+
+    async def notice(self, profile: str, date: dt.date, kind: str) -> tuple[str, str] | None:
+        """Where a one-off notice about the day (``delayed``) was posted, if it was."""
+        raw = await self.r.hget(self._key(profile, date), f"notice:{kind}")
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return data["channel"], data["ts"]
+
+    async def record_notice(
+        self, profile: str, date: dt.date, kind: str, channel: str, ts: str
+    ) -> None:
+        value = json.dumps({"channel": channel, "ts": ts})
+        await self.r.hset(self._key(profile, date), f"notice:{kind}", value)
 
     async def message(self, channel: str, ts: str) -> PostedMessage | None:
         raw = await self.r.get(self._msg_key(channel, ts))

@@ -1,4 +1,5 @@
-"""``papers serve``: the long-running bot, Slack and Discord (whichever are configured).
+"""``papers serve``: the long-running service: the daily scheduler, Slack and Discord
+(whichever are configured), and optionally the health and metrics endpoint.
 
 Slack: Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed); otherwise HTTP mode
 on ``/slack/events``, where bolt verifies every request's signature and age. Discord: the
@@ -9,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import App
 from bot.discord_bot import PapersBot
+from bot.metrics import metrics_view
+from bot.scheduler import Clock, DailyService
 from bot.slack_app import build_slack_app
 from scoring.errors import ConfigError
 
@@ -23,17 +28,82 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-async def serve_all(app: App, host: str, port: int, http: bool) -> None:
-    """Every configured front end in one process, until cancelled (SIGTERM, Ctrl-C)."""
+async def serve_all(
+    app: App,
+    host: str,
+    port: int,
+    http: bool,
+    scheduler: bool = True,
+    chat: bool = True,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """The scheduler and every configured chat front end in one process, until SIGTERM or
+    SIGINT (or ``stop``): then runs in flight stop after the message they are posting, and
+    the front ends disconnect."""
     settings = app.settings
-    tasks = []
-    if settings.slack_bot_token is not None:
-        tasks.append(serve(app, host, port, http))
-    if settings.discord_bot_token is not None:
-        tasks.append(serve_discord(app))
-    if not tasks:
+    fronts: list[Coroutine[Any, Any, None]] = []
+    if chat and settings.slack_bot_token is not None:
+        fronts.append(serve(app, host, port, http))
+    if chat and settings.discord_bot_token is not None:
+        fronts.append(serve_discord(app))
+    if settings.health_port is not None:
+        fronts.append(serve_health(app, host, settings.health_port))
+    if not fronts and not scheduler:
         raise ConfigError("nothing to serve: set SLACK_BOT_TOKEN and/or DISCORD_BOT_TOKEN")
-    await asyncio.gather(*tasks)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    service = DailyService(app, clock) if scheduler else None
+    app.service = service
+    tasks = [asyncio.create_task(front) for front in fronts]
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        if service:
+            service.start()
+        done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+        log.warning("stopping: %s", "signal" if stopped in done else "a front end ended")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        stopped.cancel()
+        if service:
+            await service.stop()
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for outcome in results:  # a front end that died is the reason we stopped: say why
+        if isinstance(outcome, Exception):
+            raise outcome
+    log.warning("stopped")
+
+
+async def serve_health(app: App, host: str, port: int) -> None:
+    """``/healthz`` (Redis reachable, scheduler running) and ``/metrics`` (Prometheus)."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            redis_ok = bool(await app.store.r.ping())
+        except Exception:  # any failure to reach Redis is "unhealthy", with the reason
+            log.exception("health check: Redis unreachable")
+            redis_ok = False
+        service = app.service
+        body = {
+            "status": "ok" if redis_ok else "unhealthy",
+            "redis": redis_ok,
+            "scheduler": bool(service and service.scheduler.running),
+        }
+        return web.json_response(body, status=200 if redis_ok else 503)
+
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics_view)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.warning("health: http://%s:%d/healthz and /metrics", host, port)
+    await _until_cancelled(None, runner.cleanup)
 
 
 async def serve_discord(app: App) -> None:

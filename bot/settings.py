@@ -6,11 +6,14 @@ Precedence: environment, then the config file (``--config``, ``PAPERS_CONFIG`` o
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -29,6 +32,25 @@ from scoring.pricing import ModelPrice
 
 DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"
 DEFAULT_EXPORT_API = "https://export.arxiv.org/api/query"
+# arXiv's feeds refresh around midnight US Eastern on announcement days (Monday-Friday)
+DEFAULT_SCHEDULE = "30 0 * * mon-fri"
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+def cron_trigger(schedule: str, timezone: str) -> CronTrigger:
+    """A crontab line (5 fields) in an explicit timezone; ValueError says what is wrong."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {timezone!r} (use an IANA name like Europe/Berlin)"
+        ) from None
+    try:
+        return CronTrigger.from_crontab(schedule, timezone=timezone)
+    except ValueError as exc:
+        raise ValueError(
+            f"{schedule!r} is not a crontab line like '30 0 * * mon-fri': {exc}"
+        ) from None
 
 
 def _env(*names: str) -> AliasChoices:
@@ -52,6 +74,10 @@ class ProfileConfig(BaseModel):
     criteria_file: Path | None = None
     slack_channel: str | None = None
     discord_channel: str | None = None
+    schedule: str | None = Field(
+        default=None, description="crontab line; unset: the global schedule"
+    )
+    timezone: str | None = Field(default=None, description="the schedule's timezone; unset: global")
 
     @field_validator("categories")
     @classmethod
@@ -64,6 +90,12 @@ class ProfileConfig(BaseModel):
     def channel(self, platform: str) -> str | None:
         """Where this profile posts on ``platform`` (slack or discord)."""
         return {"slack": self.slack_channel, "discord": self.discord_channel}[platform]
+
+    def trigger(self, settings: Settings) -> CronTrigger:
+        """When this profile's daily job runs."""
+        return cron_trigger(
+            self.schedule or settings.schedule, self.timezone or settings.schedule_timezone
+        )
 
     def rules(self, name: str) -> ProfileRules:
         return ProfileRules(
@@ -167,6 +199,24 @@ class Settings(BaseSettings):
         False, description="post a short note on days arXiv announces nothing"
     )
     log_level: str = Field("WARNING", validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
+    log_format: Literal["text", "json"] = Field("text", description="json: one object a line")
+    schedule: str = Field(DEFAULT_SCHEDULE, description="crontab line of the daily job")
+    schedule_timezone: str = Field(DEFAULT_TIMEZONE, description="the schedule's IANA timezone")
+    misfire_grace_s: int = Field(
+        6 * 3600, ge=1, description="a run missed by less than this (asleep, busy) still runs"
+    )
+    catch_up_days: int = Field(
+        5, ge=0, le=31, description="missed announcement days caught up at most (0: none)"
+    )
+    arxiv_holidays: list[dt.date] = Field(
+        default_factory=list, description="weekdays arXiv announces nothing (not failures)"
+    )
+    lock_ttl_s: int = Field(
+        600, ge=10, description="a day's lock lapses this long after its holder stops renewing"
+    )
+    health_port: int | None = Field(
+        None, ge=1, le=65535, description="serve /healthz and /metrics on this port"
+    )
     profiles: dict[str, ProfileConfig] = Field(default_factory=lambda: {"default": ProfileConfig()})
 
     @field_validator("feed_url")
@@ -174,6 +224,18 @@ class Settings(BaseSettings):
     def _feed_url(cls, value: str) -> str:
         if "{categories}" not in value:
             raise ValueError("must contain {categories}, e.g. " + DEFAULT_FEED)
+        return value
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        cron_trigger(DEFAULT_SCHEDULE, value)
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        cron_trigger(value, "UTC")
         return value
 
     @field_validator("log_level")
@@ -191,6 +253,11 @@ class Settings(BaseSettings):
         for name in value:
             if not name.replace("-", "").replace("_", "").isalnum():
                 raise ValueError(f"profile name {name!r} may use letters, digits, - and _")
+            config = value[name]
+            try:
+                cron_trigger(config.schedule or DEFAULT_SCHEDULE, config.timezone or "UTC")
+            except ValueError as exc:
+                raise ValueError(f"profile {name}: {exc}") from None
         return value
 
     def llm_config(self) -> LLMConfig:

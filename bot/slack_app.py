@@ -96,6 +96,7 @@ def build_slack_app(app: App) -> AsyncApp:
                 profile=app.profile_for_channel("slack", channel),
                 user=user,
                 max_top=SLACK_MAX_TOP,
+                platform="slack",
             )
         except InputError as exc:
             await respond(response_type="ephemeral", text=f":warning: {escape(str(exc))}")

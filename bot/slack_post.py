@@ -8,7 +8,6 @@ the run with Slack's reason: there is no silent fallback to a top-level message.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -22,11 +21,8 @@ from bot.ledger import Ledger
 from bot.slack_blocks import Blocks, parent_blocks, reply_blocks, within_limits
 from bot.thread_post import (
     Pacer,
-    PostResult,
     PublishError,
-    no_announcement_text,
-    post_day,
-    post_notice,
+    ThreadPublisher,
 )
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
@@ -45,7 +41,7 @@ def slack_client(token: str, base_url: str, max_retries: int = 3) -> AsyncWebCli
     return client
 
 
-class SlackPublisher:
+class SlackPublisher(ThreadPublisher):
     """Slack's side of a thread: the parent message, replies under its ts."""
 
     def __init__(self, client: AsyncWebClient, ledger: Ledger, min_interval_s: float = 1.0):
@@ -89,11 +85,3 @@ class SlackPublisher:
     async def notice(self, channel: str, text: str) -> str:
         blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
         return await self._post(channel, text, blocks, None)
-
-    # -- whole days ----------------------------------------------------------------------------
-    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
-        return await post_day(self, self.ledger, day, rules, channel)
-
-    async def post_no_announcement(self, profile: str, date: dt.date, channel: str) -> PostResult:
-        text = no_announcement_text(date)
-        return await post_notice(self, self.ledger, profile, date, channel, text)

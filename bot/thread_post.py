@@ -8,12 +8,14 @@ into the same thread, and a finished day posts nothing.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.ledger import Ledger
 from scoring.errors import PaperbotError
@@ -21,6 +23,7 @@ from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class PublishError(PaperbotError):
@@ -69,14 +72,33 @@ class Pacer:
         self._last = time.monotonic()
 
 
+async def settled(step: Awaitable[T]) -> T:
+    """Finish a started post and its ledger entry even if the run is cancelled meanwhile.
+
+    On SIGTERM the service cancels a posting run; a message is then either not sent, or sent
+    and recorded, never sent and forgotten (which would post it twice after a restart).
+    """
+    task = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
 async def post_day(
     poster: ThreadPoster, ledger: Ledger, day: Day, rules: ProfileRules, channel: str
 ) -> PostResult:
     parent = await ledger.parent(day.profile, day.date)
     posted = 0
     if parent is None:
-        parent_id = await poster.parent(day, rules, channel)
-        await ledger.record(day.profile, day.date, channel, parent_id, None)
+
+        async def post_parent() -> str:
+            parent_id = await poster.parent(day, rules, channel)
+            await ledger.record(day.profile, day.date, channel, parent_id, None)
+            return parent_id
+
+        parent_id = await settled(post_parent())
         parent, posted = (channel, parent_id), 1
     elif parent[0] != channel:
         log.warning("%s %s was posted to %s; resuming there", day.profile, day.date, parent[0])
@@ -86,11 +108,20 @@ async def post_day(
     if missing:
         thread = await ledger.thread(day.profile, day.date)
         if thread is None:
-            thread = await poster.thread(day, channel, parent_id)
-            await ledger.record_thread(day.profile, day.date, thread)
-        for rp in missing:
+
+            async def open_thread() -> str:
+                opened = await poster.thread(day, channel, parent_id)
+                await ledger.record_thread(day.profile, day.date, opened)
+                return opened
+
+            thread = await settled(open_thread())
+
+        async def post_reply(thread: str, rp: RankedPaper) -> None:
             where, message_id = await poster.reply(thread, channel, rp)
             await ledger.record(day.profile, day.date, where, message_id, rp.paper.id)
+
+        for rp in missing:
+            await settled(post_reply(thread, rp))
             posted += 1
     return PostResult(channel, parent_id, posted, len(day.selected) - len(missing))
 
@@ -101,9 +132,65 @@ async def post_notice(
     """A one-message day (no announcement), posted once."""
     if (parent := await ledger.parent(profile, date)) is not None:
         return PostResult(parent[0], parent[1], 0, 0)
-    message_id = await poster.notice(channel, text)
-    await ledger.record(profile, date, channel, message_id, None)
-    return PostResult(channel, message_id, 1, 0)
+
+    async def post() -> str:
+        message_id = await poster.notice(channel, text)
+        await ledger.record(profile, date, channel, message_id, None)
+        return message_id
+
+    return PostResult(channel, await settled(post()), 1, 0)
+
+
+async def post_delay_notice(
+    poster: ThreadPoster, ledger: Ledger, profile: str, date: dt.date, channel: str, reason: str
+) -> PostResult:
+    """Say once that a day's digest is late; the day's own thread is still posted later."""
+    if (earlier := await ledger.notice(profile, date, "delayed")) is not None:
+        return PostResult(earlier[0], earlier[1], 0, 0)
+
+    async def post() -> str:
+        message_id = await poster.notice(channel, delayed_text(date, reason))
+        await ledger.record_notice(profile, date, "delayed", channel, message_id)
+        return message_id
+
+    return PostResult(channel, await settled(post()), 1, 0)
+
+
+class ThreadPublisher(abc.ABC):
+    """A platform's publisher: subclasses post single messages; whole days come from here."""
+
+    ledger: Ledger
+
+    @abc.abstractmethod
+    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str: ...
+
+    @abc.abstractmethod
+    async def thread(self, day: Day, channel: str, parent_id: str) -> str: ...
+
+    @abc.abstractmethod
+    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]: ...
+
+    @abc.abstractmethod
+    async def notice(self, channel: str, text: str) -> str: ...
+
+    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
+        return await post_day(self, self.ledger, day, rules, channel)
+
+    async def post_no_announcement(self, profile: str, date: dt.date, channel: str) -> PostResult:
+        text = no_announcement_text(date)
+        return await post_notice(self, self.ledger, profile, date, channel, text)
+
+    async def post_delayed(
+        self, profile: str, date: dt.date, channel: str, reason: str
+    ) -> PostResult:
+        return await post_delay_notice(self, self.ledger, profile, date, channel, reason)
+
+
+def delayed_text(date: dt.date, reason: str) -> str:
+    return (
+        f"The digest for {date.isoformat()} is delayed: scoring failed ({reason}). "
+        "It will be retried at the next scheduled run."
+    )
 
 
 def no_announcement_text(date: dt.date) -> str:

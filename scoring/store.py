@@ -373,8 +373,9 @@ class Store:
             self._queue_run(pipe, run)
             await pipe.execute()
 
-    async def set_run_error(self, profile: str, date: dt.date, error: str) -> None:
-        """Note a failure after the day was stored (a refused post) on its run record."""
+    async def set_run_error(self, profile: str, date: dt.date, error: str | None) -> None:
+        """Note a failure after the day was stored (a refused post) on its run record, or
+        clear it (None) once a later attempt succeeded."""
         run = await self.get_run(profile, date)
         if run is not None:
             run.error = error

@@ -32,6 +32,7 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     faults: deque[tuple[str, Any]] = field(default_factory=deque)
     socket_url: str = ""  # what apps.connections.open hands out (Socket Mode tests)
+    latency_s: float = 0.0  # each post is recorded on arrival, answered this much later
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -72,6 +73,8 @@ class FakeSlack:
             self.calls.append(SlackCall(method, body, headers))
             self._ts += 1
             ts = f"{self._ts}.000100"
+        if self.latency_s:
+            time.sleep(self.latency_s)
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}, {}
         if method == "auth.test":

@@ -1,0 +1,147 @@
+"""The static archive site: every stored day as HTML, browsable from a phone or a desktop.
+
+``papers archive build`` writes into one folder, servable by any static file server:
+``index.html`` (the latest day's top papers and every month), ``YYYY-MM.html`` (a month: each
+day and its top papers) and ``YYYY-MM-DD.html`` (a day: everything the Markdown digest has,
+with previous/next-day links). Relative links only, so the folder works anywhere (a bucket,
+GitHub Pages, ``file://``). Pages are rewritten only when their content changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from bot.app import App
+from bot.digest import cost_text, paper_anchor
+from bot.jobs import write_if_changed
+from bot.status import run_cost
+from scoring.errors import InputError
+from scoring.models import Day, RankedPaper
+from scoring.pipeline import NoProgress, ProgressSink
+
+TOP_ON_OVERVIEWS = 5
+STYLE = "style.css"
+
+
+@dataclass
+class Month:
+    key: str  # YYYY-MM
+    label: str  # May 2025
+    days: list[Day] = field(default_factory=list)
+    prev: str | None = None
+    next: str | None = None
+
+    @property
+    def scanned(self) -> int:
+        return sum(d.run.total_scanned for d in self.days)
+
+    @property
+    def selected(self) -> int:
+        return sum(d.run.total_relevant for d in self.days)
+
+    @property
+    def cost(self) -> str:
+        costs = [run_cost(d.run) for d in self.days]
+        return "unknown" if None in costs else cost_text(sum(c or 0.0 for c in costs))
+
+
+@dataclass
+class ArchiveReport:
+    out: Path
+    days: int
+    months: int
+    written: int  # pages whose content changed
+    pages: int
+
+
+def _pdf(rp: RankedPaper) -> str:
+    return rp.paper.url.replace("/abs/", "/pdf/")
+
+
+@functools.cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["j2"]),  # paper text is untrusted: always escaped
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(cost=cost_text, anchor=paper_anchor, pdf=_pdf, top=TOP_ON_OVERVIEWS)
+    return env
+
+
+def _months(days: list[Day]) -> list[Month]:
+    months: dict[str, Month] = {}
+    for day in days:
+        key = f"{day.date:%Y-%m}"
+        months.setdefault(key, Month(key, f"{day.date:%B %Y}")).days.append(day)
+    ordered = list(months.values())
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        before.next, after.prev = after.key, before.key
+    return ordered
+
+
+async def build_archive(
+    app: App, profile: str, out: Path, progress: ProgressSink | None = None
+) -> ArchiveReport:
+    await app.ensure_profile(profile)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder")
+    rules = app.profile_config(profile).rules(profile)
+    dates = sorted(await app.store.days(profile))
+    progress = progress or NoProgress()
+    loaded = progress.start("loading days", len(dates))
+    days: list[Day] = []
+    for date in dates:
+        day = await app.store.load_day(profile, date)
+        if day is not None:
+            days.append(day)
+        loaded(1)
+    env = _environment()
+    common = {
+        "profile": profile,
+        "generated": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
+    }
+    pages: dict[str, str] = {}
+    for i, day in enumerate(days):
+        pages[f"{day.date.isoformat()}.html"] = env.get_template("archive/day.html.j2").render(
+            **common,
+            day=day,
+            run=day.run,
+            rules=rules,
+            selected=day.selected,
+            total_cost=cost_text(run_cost(day.run)),
+            prev=days[i - 1].date if i > 0 else None,
+            next=days[i + 1].date if i + 1 < len(days) else None,
+        )
+    months = _months(days)
+    for month in months:
+        pages[f"{month.key}.html"] = env.get_template("archive/month.html.j2").render(
+            **common, month=month
+        )
+    pages["index.html"] = env.get_template("archive/index.html.j2").render(
+        **common, latest=days[-1] if days else None, months=list(reversed(months))
+    )
+    style = (Path(__file__).parent / "templates" / "archive" / STYLE).read_text(encoding="utf-8")
+    pages[STYLE] = style
+    written = 0
+    wrote = progress.start("writing pages", len(pages))
+    for name, text in pages.items():
+        written += write_if_changed(out / name, text)
+        wrote(1)
+    return ArchiveReport(out, len(days), len(months), written, len(pages))
+
+
+def serve_archive(folder: Path, host: str, port: int) -> http.server.ThreadingHTTPServer:
+    """A static file server for the built folder (``papers archive serve``); caller runs it."""
+    if not (folder / "index.html").is_file():
+        raise InputError(f"no archive in {folder}: run `papers archive build` first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    return http.server.ThreadingHTTPServer((host, port), handler)

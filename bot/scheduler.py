@@ -1,0 +1,288 @@
+"""The scheduled daily job of ``papers serve``: a cron per profile, catch-up, one replica a day.
+
+Each profile's job fires on its crontab line (default 00:30 US Eastern, Monday to Friday, just
+after arXiv's feeds refresh). A run works through every announcement day the profile is owed,
+oldest first: days missed while the service was down (at most ``catch_up_days``) through the
+backfill path, each with the remedial banner, then today's from the feed. Each day runs under
+a Redis lock, so replicas sharing one Redis never run or post the same day twice, and the post
+ledger lets a day a stopped run left half-posted finish where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import socket
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.announcements import announcement_days, is_announcement_day, last_fire
+from bot.app import App
+from bot.day_lock import day_lock
+from bot.jobs import (
+    ARXIV_TZ,
+    JobResult,
+    announce_delay,
+    platforms_for,
+    publish_all,
+    run_daily,
+    run_remedial,
+    stored_result,
+)
+from bot.logs import run_context
+from bot.metrics import POST_FAILURES, RUNS, record_run
+from bot.status import SERVICE_KEY
+from bot.thread_post import PublishError
+from scoring.errors import ScoringError
+from scoring.models import RunRecord
+
+log = logging.getLogger(__name__)
+HEARTBEAT_S = 30
+DONE = ("ok", "no_announcement")
+Action = Literal["ran", "resumed", "locked", "delayed", "failed"]
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class SystemClock:
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+class ShiftedClock:
+    """Starts at ``start`` and then runs at real speed (``papers serve --now``: tests, demos)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.offset = start - dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+
+@dataclass
+class DayReport:
+    profile: str
+    date: dt.date
+    action: Action
+    remedial: bool = False
+    posted: dict[str, int] = field(default_factory=dict)
+    detail: str = ""
+
+
+def is_done(run: RunRecord | None) -> bool:
+    """Stored and posted everywhere: nothing left to do for the day."""
+    return run is not None and run.status in DONE and run.error is None
+
+
+@dataclass
+class Owed:
+    remedial: list[dt.date]  # missed days, through the export API
+    live: dt.date | None  # today's announcement, from the feed, once its time has come
+
+    @property
+    def days(self) -> list[dt.date]:
+        return self.remedial + ([self.live] if self.live else [])
+
+
+class DailyService:
+    def __init__(self, app: App, clock: Clock | None = None) -> None:
+        self.app = app
+        self.clock = clock or SystemClock()
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self.stopping = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.history: list[list[DayReport]] = []  # what each catch-up did, newest last
+        self._id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, catch_up: bool = True) -> None:
+        settings = self.app.settings
+        for name, config in settings.profiles.items():
+            self.scheduler.add_job(
+                self._scheduled, config.trigger(settings), args=[name], id=f"daily:{name}",
+                name=f"daily digest {name}", misfire_grace_time=settings.misfire_grace_s,
+                coalesce=True, max_instances=1, replace_existing=True,
+            )  # fmt: skip
+        self.scheduler.add_job(
+            self._heartbeat, "interval", seconds=HEARTBEAT_S, id="heartbeat",
+            next_run_time=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+        self.scheduler.start()
+        for name in settings.profiles:
+            log.warning("scheduler: %s next runs at %s", name, self.next_run(name))
+            if catch_up:  # at start: whatever was missed while we were down
+                self.spawn(self.catch_up(name))
+
+    async def stop(self) -> None:
+        """Stop scheduling; cancel runs in flight (a post in progress finishes its message)."""
+        self.stopping = True
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.app.store.r.delete(self._heartbeat_key)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def idle(self) -> None:
+        """Wait until no run is in flight (tests and ``--once``)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def next_run(self, profile: str) -> dt.datetime | None:
+        job = self.scheduler.get_job(f"daily:{profile}")
+        return job.next_run_time if job else None
+
+    async def _scheduled(self, profile: str) -> None:
+        # awaited, so APScheduler's max_instances=1 and coalescing see the run as in progress
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.spawn(self.catch_up(profile))
+
+    @property
+    def _heartbeat_key(self) -> str:
+        return f"{SERVICE_KEY}{self._id}"
+
+    async def _heartbeat(self) -> None:
+        """Announce this scheduler replica (``papers status`` lists the live ones)."""
+        beat = {
+            "id": self._id,
+            "seen": dt.datetime.now(dt.UTC).isoformat(),
+            "next": {
+                name: (when.isoformat() if (when := self.next_run(name)) else None)
+                for name in self.app.settings.profiles
+            },
+        }
+        await self.app.store.r.set(self._heartbeat_key, json.dumps(beat), ex=3 * HEARTBEAT_S)
+
+    # -- the work ----------------------------------------------------------------------------
+    async def owed(self, profile: str) -> Owed:
+        """The announcement days this profile has not finished, oldest first."""
+        settings = self.app.settings
+        holidays = set(settings.arxiv_holidays)
+        now = self.clock.now()
+        today = now.astimezone(ARXIV_TZ).date()
+        fired = last_fire(self.app.profile_config(profile).trigger(settings), now)
+        due = fired is not None and fired.astimezone(ARXIV_TZ).date() == today
+        live = today if due and is_announcement_day(today, holidays) else None
+        runs = await self.app.store.runs(profile, limit=100)
+        done = {r.date for r in runs if is_done(r)}
+        recorded = {r.date for r in runs}
+        live = None if live in done else live
+        if not recorded:  # a fresh install owes nothing from before it existed
+            return Owed([], live)
+        anchor = max(done) if done else min(recorded) - dt.timedelta(days=1)
+        through = today - dt.timedelta(days=1)
+        # the last catch_up_days announcement days before today; older gaps are given up
+        start = through - dt.timedelta(days=7 * settings.catch_up_days // 5 + 7)
+        window = announcement_days(start, through, holidays)[-settings.catch_up_days :]
+        window = window if settings.catch_up_days else []
+        given_up = announcement_days(anchor, window[0] if window else today, holidays)
+        if window and given_up[:-1]:
+            log.warning(
+                "%s: %d missed days older than catch_up_days=%d are not caught up (%s to %s)",
+                profile, len(given_up) - 1, settings.catch_up_days, given_up[0], given_up[-2],
+            )  # fmt: skip
+        # days after the last finished one, and earlier unfinished ones (LLM down, post refused)
+        missed = [d for d in window if d not in done and (d > anchor or d in recorded)]
+        return Owed(missed, live)
+
+    async def catch_up(self, profile: str) -> list[DayReport]:
+        """Run every day the profile is owed: missed days (remedial), then today's."""
+        owed = await self.owed(profile)
+        reports = []
+        for date in owed.days:
+            if self.stopping:
+                break
+            remedial = date != owed.live
+            with run_context(profile, date) as run_id:
+                try:
+                    gap = owed.remedial if remedial else []
+                    reports.append(await self.run_day(profile, date, gap, run_id))
+                except Exception as exc:  # one bad day (arXiv down, a bug) must not stop us
+                    log.exception("%s %s failed; the next run retries it", profile, date)
+                    RUNS.labels(profile, "failed").inc()
+                    reports.append(DayReport(profile, date, "failed", remedial, detail=str(exc)))
+        self.history.append(reports)
+        done = ", ".join(f"{r.date} {r.action}" for r in reports) or "nothing owed"
+        log.warning("%s: caught up: %s", profile, done)
+        return reports
+
+    async def run_day(
+        self, profile: str, date: dt.date, gap: list[dt.date], run_id: str = "-"
+    ) -> DayReport:
+        """Score, store and post one day, unless another replica holds it. ``gap``: the missed
+        days being caught up (remedial banner), empty for today's announcement."""
+        app = self.app
+        async with day_lock(app.store.r, profile, date, app.settings.lock_ttl_s) as held:
+            if not held:
+                log.info("%s %s: another replica holds the day; skipping", profile, date)
+                return DayReport(profile, date, "locked", bool(gap))
+            before = await app.store.get_run(profile, date)  # re-read under the lock
+            result = await stored_result(app, profile, date)
+            action: Action = "resumed"
+            if result is None:
+                log.warning("%s %s: run %s starts", profile, date, run_id)
+                try:
+                    result = await self._score(profile, date, gap)
+                except ScoringError as exc:
+                    await self._delayed(profile, date, before, str(exc))
+                    return DayReport(profile, date, "delayed", bool(gap), detail=str(exc))
+                record_run(result.outcome.run, before.usage if before else [])
+                action = "ran"
+            if is_done(before):
+                return DayReport(profile, date, "resumed", bool(gap))
+            posted = await self._publish(profile, result)
+            return DayReport(profile, date, action, bool(gap), posted)
+
+    async def _score(self, profile: str, date: dt.date, gap: list[dt.date]) -> JobResult:
+        if gap:
+            return (await run_remedial(self.app, profile, [date], banner_dates=gap))[0]
+        return await run_daily(self.app, profile, date)
+
+    async def _publish(self, profile: str, result: JobResult) -> dict[str, int]:
+        try:
+            done = await publish_all(self.app, profile, result, platforms_for(self.app, profile))
+        except PublishError:  # logged, counted and written to the run record: retried later
+            return {}
+        return {platform: posted.posted if posted else 0 for platform, posted in done}
+
+    async def _delayed(
+        self, profile: str, date: dt.date, before: RunRecord | None, reason: str
+    ) -> None:
+        """The LLM failed the whole run: say so once per channel; the next run retries."""
+        log.error("%s %s: scoring failed (%s); digest delayed", profile, date, reason)
+        RUNS.labels(profile, "failed").inc()
+        if before is None or before.status == "failed":
+            now = dt.datetime.now(dt.UTC)
+            await self.app.store.save_run(
+                RunRecord(
+                    profile=profile,
+                    date=date,
+                    status="failed",
+                    attempt=before.attempt + 1 if before else 1,
+                    started_at=now,
+                    finished_at=now,
+                    scorer=self.app.scorer.name,
+                    error=reason,
+                )  # fmt: skip
+            )
+        for platform in platforms_for(self.app, profile):
+            try:
+                await announce_delay(self.app, platform, profile, date, reason)
+            except PublishError as exc:
+                log.error("%s", exc)
+                POST_FAILURES.labels(platform).inc()

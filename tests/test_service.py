@@ -1,0 +1,316 @@
+"""The scheduled service in-process: two schedulers on one Redis, catch-up, a failed LLM.
+
+The clock is the test's: each service reads "now" from a FakeClock, and the tests fire
+APScheduler's jobs by moving their next run time to the present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import App, open_app
+from bot.commands import CommandCore, Request
+from bot.scheduler import DailyService
+from bot.settings import load_settings
+from scoring.fake_llm import FakeLLM, judgements_from_labels
+from scoring.llm_scorer import LLMScorer
+from scoring.models import RunRecord, Usage
+from tests.fake_slack import FakeSlack
+from tests.feedgen import export_atom, feed_rows, load_labels, rss_feed
+from tests.servers import Answer, RecordingServer
+
+ET = ZoneInfo("America/New_York")
+PAPER_LINK = re.compile(r"arxiv\.org/abs/(\d{4}\.\d{4,5})")
+
+
+class FakeClock:
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+
+def at(day: str, hour: int = 0, minute: int = 45) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour, minute), ET)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "papers.toml"
+    config.write_text("")
+    monkeypatch.setenv("PAPERS_CONFIG", str(config))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_APP_TOKEN", "DISCORD_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@contextlib.asynccontextmanager
+async def opened(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, arxiv: RecordingServer, **overrides: Any
+) -> AsyncIterator[App]:
+    settings = load_settings(
+        redis_url=redis_url,
+        data_dir=tmp_path,
+        slack_bot_token="xoxb-test",
+        slack_api_url=slack.url,
+        slack_min_interval_s=0,
+        feed_url=arxiv.url + "/rss/{categories}",
+        export_api_url=arxiv.url + "/api/query",
+        arxiv_min_interval_s=0,
+        profiles={"default": {"slack_channel": "C1"}},
+        **overrides,
+    )
+    async with open_app(settings) as app:
+        yield app
+
+
+def parents(slack: FakeSlack) -> list[dict[str, Any]]:
+    return [p for p in slack.posts() if not p.get("thread_ts")]
+
+
+def replied_papers(slack: FakeSlack) -> list[str]:
+    found = []
+    for post in slack.posts():
+        if post.get("thread_ts"):
+            found += PAPER_LINK.findall(json.dumps(post))[:1]
+    return found
+
+
+def serve_day(arxiv: RecordingServer, day: str) -> None:
+    arxiv.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed(day)))
+
+
+async def fire(*services: DailyService) -> None:
+    """Make APScheduler run every service's daily job now; wait for all of them to finish."""
+    rounds = [len(s.history) for s in services]
+    for s in services:
+        s.scheduler.modify_job("daily:default", next_run_time=dt.datetime.now(dt.UTC))
+    async with asyncio.timeout(60):
+        while any(len(s.history) == n for s, n in zip(services, rounds, strict=True)):
+            await asyncio.sleep(0.05)
+        for s in services:
+            await s.idle()
+
+
+async def seed_run(app: App, day: str, status: str = "ok", error: str | None = None) -> None:
+    now = dt.datetime.now(dt.UTC)
+    await app.store.save_run(
+        RunRecord(
+            profile="default",
+            date=dt.date.fromisoformat(day),
+            status=status,  # type: ignore[arg-type]
+            started_at=now,
+            error=error,
+        )  # fmt: skip
+    )
+
+
+@pytest.mark.usefixtures("env", "clean_redis")
+async def test_two_schedulers_on_one_redis_post_each_day_once(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    clock = FakeClock(at("2025-05-28"))
+    async with (
+        opened(redis_url, tmp_path / "a", slack, http_server, catch_up_days=0) as one,
+        opened(redis_url, tmp_path / "b", slack, http_server, catch_up_days=0) as two,
+    ):
+        services = [DailyService(one, clock), DailyService(two, clock)]
+        for service in services:
+            service.start(catch_up=False)
+        try:
+            for day in ("2025-05-28", "2025-06-03"):
+                serve_day(http_server, day)
+                clock.at = at(day)
+                await fire(*services)
+                await fire(*services)  # and again later the same day: nothing more
+        finally:
+            for service in services:
+                await service.stop()
+        actions = [(r.date.isoformat(), r.action) for s in services for h in s.history for r in h]
+
+    assert sorted(a for a in actions if a[1] == "ran") == [
+        ("2025-05-28", "ran"),
+        ("2025-06-03", "ran"),
+    ]
+    titles = [p["text"] for p in parents(slack)]
+    assert len(titles) == 2 and "2025-05-28" in titles[0] and "2025-06-03" in titles[1]
+    papers = replied_papers(slack)
+    assert papers and len(papers) == len(set(papers))  # each paper once, on one day only
+
+
+@pytest.mark.usefixtures("env", "clean_redis")
+async def test_three_missed_days_are_caught_up_with_remedial_banners(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    rows = feed_rows("2025-06-03")
+    http_server.route(
+        "/api/query",
+        *(Answer(body=export_atom(rows[i * 150 : (i + 1) * 150])) for i in range(3)),
+    )
+    serve_day(http_server, "2025-05-28")
+    # Last digest: Thursday 22 May. Now: Wednesday 28 May, after the 00:30 run time.
+    async with opened(redis_url, tmp_path, slack, http_server) as app:
+        await seed_run(app, "2025-05-22")
+        service = DailyService(app, FakeClock(at("2025-05-28")))
+        owed = await service.owed("default")
+        reports = await service.catch_up("default")
+        again = await service.catch_up("default")
+        runs = {r.date.isoformat(): r for r in await app.store.runs("default")}
+
+    missed = ["2025-05-23", "2025-05-26", "2025-05-27"]  # the weekend is not an announcement
+    assert [d.isoformat() for d in owed.remedial] == missed
+    assert owed.live == dt.date(2025, 5, 28)
+    assert [(r.date.isoformat(), r.action, r.remedial) for r in reports] == [
+        *((d, "ran", True) for d in missed),
+        ("2025-05-28", "ran", False),
+    ]
+    assert again == []  # nothing owed any more
+    queries = [r.query["search_query"][0] for r in http_server.requests if r.path == "/api/query"]
+    assert [re.findall(r"\[(\d{8})", q) for q in queries] == [
+        ["20250523"],
+        ["20250526"],
+        ["20250527"],
+    ]
+    texts = [json.dumps(p) for p in parents(slack)]
+    assert len(texts) == 4
+    for text, day in zip(texts, [*missed, "2025-05-28"], strict=True):
+        assert day in text
+    assert all("Catch-up digest" in t for t in texts[:3]) and "Catch-up" not in texts[3]
+    assert all(runs[d].remedial is not None for d in missed) and runs["2025-05-28"].remedial is None
+    assert runs["2025-05-23"].remedial.dates == [dt.date.fromisoformat(d) for d in missed]
+    papers = replied_papers(slack)
+    assert len(papers) == len(set(papers))
+
+
+@pytest.mark.usefixtures("env", "clean_redis")
+async def test_owed_days_follow_the_calendar_and_the_limit(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    async with opened(
+        redis_url, tmp_path, slack, http_server, catch_up_days=2,
+        arxiv_holidays=[dt.date(2025, 5, 26)],
+    ) as app:  # fmt: skip
+        clock = FakeClock(at("2025-05-28", 0, 10))  # before today's 00:30 run time
+        service = DailyService(app, clock)
+        fresh = await service.owed("default")
+        await seed_run(app, "2025-05-20")
+        await seed_run(app, "2025-05-21", status="failed", error="LLM down")
+        before_time = await service.owed("default")
+        clock.at = at("2025-05-28", 9)
+        after_time = await service.owed("default")
+        clock.at = at("2025-05-31", 9)  # a Saturday: no announcement today
+        saturday = await service.owed("default")
+
+    assert fresh.days == []  # a fresh install owes nothing, and it is not yet time today
+    # missed since the 20th: 21 (failed), 22, 23, 27 (26 is a holiday); the limit keeps 2
+    assert before_time.remedial == [dt.date(2025, 5, 23), dt.date(2025, 5, 27)]
+    assert before_time.live is None
+    assert after_time.live == dt.date(2025, 5, 28)
+    assert saturday.live is None and saturday.remedial == [
+        dt.date(2025, 5, 29),
+        dt.date(2025, 5, 30),
+    ]
+
+
+@pytest.mark.usefixtures("env", "clean_redis")
+async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    serve_day(http_server, "2025-05-28")
+    judgements = judgements_from_labels(load_labels("2025-05-28"))
+    with FakeLLM(api_key="sk-right", judgements=judgements) as llm:
+        async with opened(
+            redis_url, tmp_path, slack, http_server,
+            openai_base_url=llm.base_url, openai_api_key="sk-revoked",
+        ) as app:  # fmt: skip
+            service = DailyService(app, FakeClock(at("2025-05-28")))
+            first = await service.catch_up("default")
+            second = await service.catch_up("default")  # still failing: no second notice
+            failed = await app.store.get_run("default", dt.date(2025, 5, 28))
+            await app.scorer.close()  # type: ignore[attr-defined]
+            app.scorer = LLMScorer(replace(app.settings.llm_config(), api_key="sk-right"))
+            third = await service.catch_up("default")
+            done = await app.store.get_run("default", dt.date(2025, 5, 28))
+            await app.scorer.close()  # type: ignore[attr-defined]
+
+    assert [r.action for r in first] == ["delayed"] and [r.action for r in second] == ["delayed"]
+    assert failed is not None and failed.status == "failed" and "401" in (failed.error or "")
+    assert [r.action for r in third] == ["ran"]
+    assert done is not None and done.status == "ok" and done.error is None
+    posts = parents(slack)
+    assert "delayed" in posts[0]["text"] and "sk-" not in json.dumps(posts)
+    assert len([p for p in posts if "delayed" in p["text"]]) == 1
+    assert "2025-05-28" in json.dumps(posts[1]) and len(replied_papers(slack)) == 42
+
+
+@pytest.mark.usefixtures("env", "clean_redis")
+async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    this_month, last_month = now.date().replace(day=1), now.date().replace(day=1) - dt.timedelta(1)
+    async with opened(redis_url, tmp_path, slack, http_server) as app:
+        for day, cost, status in [(last_month, 5.0, "ok"), (this_month, 0.25, "ok")]:
+            await app.store.save_run(
+                RunRecord(
+                    profile="default",
+                    date=day,
+                    status=status,
+                    started_at=now,
+                    scorer="llm",
+                    total_arxiv=500,
+                    total_scanned=480,
+                    total_relevant=21,
+                    usage=[
+                        Usage(
+                            model="gpt-4o-mini",
+                            calls=3,
+                            prompt_tokens=9000,
+                            completion_tokens=1000,
+                            cost_usd=cost,
+                        )
+                    ],
+                )  # fmt: skip
+            )
+        latest = this_month + dt.timedelta(days=1)
+        await seed_run(app, latest.isoformat(), status="failed", error="scoring failed (401)")
+        idle = await CommandCore(app).handle(Request(command="status"))
+        service = DailyService(app, FakeClock(now))
+        service.start(catch_up=False)
+        try:
+            async with asyncio.timeout(10):
+                while not await app.store.r.keys("paperbot:service:*"):
+                    await asyncio.sleep(0.05)
+            running = await CommandCore(app).handle(Request(command="status"))
+        finally:
+            await service.stop()
+        gone = await app.store.r.keys("paperbot:service:*")
+
+    assert "Scheduler: not running" in idle.text and "Scheduler: 1 running" in running.text
+    text = running.text
+    assert f"last run: {latest} failed (attempt 1)" in text
+    assert "failures: scoring failed (401)" in text
+    assert f"{now:%Y-%m}: 2 runs, 1 with failures, cost so far $0.2500" in text
+    profile = running.data["profiles"][0]
+    next_run = dt.datetime.fromisoformat(profile["next_run"])
+    assert next_run > now and next_run.astimezone(ET).time() == dt.time(0, 30)
+    assert next_run.astimezone(ET).weekday() < 5
+    assert profile["month_cost_usd"] == 0.25 and gone == []
