@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from scoring.redis_server import EmbeddedRedis
 from scoring.store import Store
+from tests.fake_slack import FakeSlack
 from tests.servers import RecordingServer
 
 
@@ -92,3 +93,21 @@ def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
             "OPENAI_BASE_URL": "",
         }
     )
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on 127.0.0.1 (tests/fake_slack.py)."""
+    fake = FakeSlack()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer config file, no LLM, no chat tokens from the environment."""
+    config = tmp_path / "papers.toml"
+    config.write_text("")
+    monkeypatch.setenv("PAPERS_CONFIG", str(config))
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_APP_TOKEN", "DISCORD_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,22 +44,6 @@ class FakeClock:
 
 def at(day: str, hour: int = 0, minute: int = 45) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour, minute), ET)
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    config = tmp_path / "papers.toml"
-    config.write_text("")
-    monkeypatch.setenv("PAPERS_CONFIG", str(config))
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SLACK_APP_TOKEN", "DISCORD_BOT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @contextlib.asynccontextmanager
@@ -123,7 +107,7 @@ async def seed_run(app: App, day: str, status: str = "ok", error: str | None = N
     )
 
 
-@pytest.mark.usefixtures("env", "clean_redis")
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
 async def test_two_schedulers_on_one_redis_post_each_day_once(
     redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
 ) -> None:
@@ -156,7 +140,7 @@ async def test_two_schedulers_on_one_redis_post_each_day_once(
     assert papers and len(papers) == len(set(papers))  # each paper once, on one day only
 
 
-@pytest.mark.usefixtures("env", "clean_redis")
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
 async def test_three_missed_days_are_caught_up_with_remedial_banners(
     redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
 ) -> None:
@@ -200,7 +184,7 @@ async def test_three_missed_days_are_caught_up_with_remedial_banners(
     assert len(papers) == len(set(papers))
 
 
-@pytest.mark.usefixtures("env", "clean_redis")
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
 async def test_owed_days_follow_the_calendar_and_the_limit(
     redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
 ) -> None:
@@ -230,7 +214,7 @@ async def test_owed_days_follow_the_calendar_and_the_limit(
     ]
 
 
-@pytest.mark.usefixtures("env", "clean_redis")
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
 async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
     redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
 ) -> None:
@@ -261,7 +245,7 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
     assert "2025-05-28" in json.dumps(posts[1]) and len(replied_papers(slack)) == 42
 
 
-@pytest.mark.usefixtures("env", "clean_redis")
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
 async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
     redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
 ) -> None:

@@ -1,0 +1,163 @@
+"""Deployment files, read statically (no Docker engine here), and the health endpoint live.
+
+The Dockerfile's HEALTHCHECK command is run for real against ``papers serve``'s /healthz, so
+the static file and the running service cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shlex
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import typer.main
+import yaml
+from pydantic import AliasChoices
+
+from bot.cli import app as cli_app
+from bot.metrics import REGISTRY
+from bot.serve import serve_all
+from bot.settings import Settings
+from tests.fake_slack import FakeSlack
+from tests.feedgen import rss_feed
+from tests.servers import Answer, RecordingServer
+from tests.test_service import FakeClock, at, opened
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    text = (ROOT / "docker" / "Dockerfile").read_text().replace("\\\n", " ")
+    pairs = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            word, _, rest = line.strip().partition(" ")
+            pairs.append((word.upper(), rest.strip()))
+    return pairs
+
+
+def instruction(name: str) -> list[str]:
+    return [args for word, args in dockerfile() if word == name]
+
+
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
+
+
+def cli_options(command: str) -> set[str]:
+    click = typer.main.get_command(cli_app)
+    params = click.commands[command].params  # type: ignore[attr-defined]
+    return {opt for p in params for opt in p.opts + p.secondary_opts}
+
+
+def test_dockerfile_is_slim_pinned_non_root_and_checks_health() -> None:
+    (base,) = instruction("FROM")
+    assert re.fullmatch(r"python:3\.\d+\.\d+-slim-\w+", base), base  # a pinned slim image
+    words = [w for w, _ in dockerfile()]
+    assert words.index("USER") > words.index("RUN")  # installs as root, runs as the user
+    (user,) = instruction("USER")
+    assert user not in ("root", "0")
+    assert any("useradd" in r and user in r for r in instruction("RUN"))
+    for args in instruction("COPY"):
+        for source in shlex.split(args)[:-1]:
+            assert (ROOT / source).exists(), f"COPY {source}: no such path"
+    (env,) = instruction("ENV")
+    assert "PAPERS_HEALTH_PORT=8080" in env and "PAPERS_DATA_DIR=/data" in env
+    assert "8080" in instruction("EXPOSE")[0].split()
+    assert json.loads(instruction("ENTRYPOINT")[0]) == ["papers"]
+    command = json.loads(instruction("CMD")[0])
+    assert command[0] == "serve" and set(command[1::2]) <= cli_options("serve")
+    (health,) = instruction("HEALTHCHECK")
+    assert "--interval=" in health and "/healthz" in health
+    assert instruction("STOPSIGNAL") == ["SIGTERM"]
+
+
+def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
+    spec = compose()
+    services = spec["services"]
+    assert set(services) == {"redis", "paperbot"}
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:7")
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    volume, mount = redis["volumes"][0].split(":")
+    assert mount == "/data" and volume in spec["volumes"]
+    assert redis["healthcheck"]["test"][-1] == "ping"
+
+    bot = services["paperbot"]
+    here = ROOT / "docker"
+    assert (here / bot["build"]["context"] / bot["build"]["dockerfile"]).is_file()
+    assert bot["env_file"] == ["../.env"] and (here / ".." / ".env.example").is_file()
+    assert bot["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert bot["command"][0] == "serve" and set(bot["command"][1::2]) <= cli_options("serve")
+    data, mount = bot["volumes"][0].split(":")
+    assert mount == "/data" and data in spec["volumes"]
+    ports = [p.rsplit(":", 1)[-1] for p in bot["ports"]]
+    assert bot["environment"]["PAPERS_HEALTH_PORT"] in ports
+    assert bot["stop_grace_period"]
+
+
+def test_env_example_lists_every_setting() -> None:
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^# ([A-Z_]+)=", text, re.M))
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        env = alias.choices[0] if isinstance(alias, AliasChoices) else f"PAPERS_{name.upper()}"
+        assert env in listed, f"{env} is missing from .env.example"
+    assert not any(re.search(r"^[A-Z_]+=\S", line) for line in text.splitlines())  # no values set
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
+async def test_healthz_and_metrics_while_serving(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
+    port = free_port()
+    scanned = REGISTRY.get_sample_value("paperbot_papers_scanned_total", {"profile": "default"})
+    stop = asyncio.Event()
+    async with opened(redis_url, tmp_path, slack, http_server, health_port=port) as app:
+        serving = asyncio.create_task(
+            serve_all(app, "127.0.0.1", 0, False, chat=False, clock=FakeClock(at("2025-05-28")),
+                      stop=stop)
+        )  # fmt: skip
+        async with asyncio.timeout(60):
+            while app.service is None or not app.service.history:
+                await asyncio.sleep(0.05)
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"http://127.0.0.1:{port}/healthz")
+            metrics = await client.get(f"http://127.0.0.1:{port}/metrics")
+        # the Dockerfile's own HEALTHCHECK command, against the live endpoint
+        probe = json.loads(instruction("HEALTHCHECK")[0].split("CMD", 1)[1])
+        checked = await asyncio.to_thread(
+            subprocess.run, [sys.executable, *probe[1:]], env={"PAPERS_HEALTH_PORT": str(port)},
+            capture_output=True, timeout=30,
+        )  # fmt: skip
+        stop.set()
+        await asyncio.wait_for(serving, 30)
+        day = await app.store.get_run("default", at("2025-05-28").date())
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "redis": True, "scheduler": True}
+    assert checked.returncode == 0, checked.stderr
+    assert metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    assert day is not None
+    after = float(re.search(r'paperbot_papers_scanned_total\{profile="default"\} (\S+)', text)[1])
+    assert after - (scanned or 0) == day.total_scanned
+    assert 'paperbot_runs_total{profile="default",status="ok"}' in text
+    assert "paperbot_command_seconds_bucket" in text or "paperbot_command_seconds" in text
