@@ -439,6 +439,10 @@ def serve(
     chat: Annotated[
         bool, typer.Option("--chat/--no-chat", help="serve Slack and Discord commands")
     ] = True,
+    discord_gateway: Annotated[
+        bool,
+        typer.Option("--discord/--no-discord", help="connect to Discord's gateway (one replica)"),
+    ] = True,
     now: Annotated[
         str | None,
         typer.Option(hidden=True, help="start the clock at this ISO time (tests, demos)"),
@@ -456,7 +460,10 @@ def serve(
         clock = ShiftedClock(start if start.tzinfo else start.replace(tzinfo=ARXIV_TZ))
 
     async def work(opened: App) -> None:
-        await serve_all(opened, host, port, http, scheduler=scheduler, chat=chat, clock=clock)
+        await serve_all(
+            opened, host, port, http, scheduler=scheduler, chat=chat, clock=clock,
+            discord=discord_gateway,
+        )  # fmt: skip
 
     _execute(work)
 

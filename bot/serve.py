@@ -36,6 +36,7 @@ async def serve_all(
     scheduler: bool = True,
     chat: bool = True,
     clock: Clock | None = None,
+    discord: bool = True,
     stop: asyncio.Event | None = None,
 ) -> None:
     """The scheduler and every configured chat front end in one process, until SIGTERM or
@@ -45,7 +46,7 @@ async def serve_all(
     fronts: list[Coroutine[Any, Any, None]] = []
     if chat and settings.slack_bot_token is not None:
         fronts.append(serve(app, host, port, http))
-    if chat and settings.discord_bot_token is not None:
+    if chat and discord and settings.discord_bot_token is not None:
         fronts.append(serve_discord(app))
     if settings.health_port is not None:
         fronts.append(serve_health(app, host, settings.health_port))

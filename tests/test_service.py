@@ -26,6 +26,7 @@ from bot.settings import load_settings
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.llm_scorer import LLMScorer
 from scoring.models import RunRecord, Usage
+from tests.conftest import Cli
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, load_labels, rss_feed
 from tests.servers import Answer, RecordingServer
@@ -119,6 +120,11 @@ async def test_two_schedulers_on_one_redis_post_each_day_once(
         services = [DailyService(one, clock), DailyService(two, clock)]
         for service in services:
             service.start(catch_up=False)
+        job = services[0].scheduler.get_job("daily:default")
+        assert job.coalesce and job.misfire_grace_time == 6 * 3600 and job.max_instances == 1
+        assert str(job.trigger.timezone) == "America/New_York"
+        fire = job.next_run_time.astimezone(ET)
+        assert (fire.hour, fire.minute) == (0, 30) and fire.weekday() < 5
         try:
             for day in ("2025-05-28", "2025-06-03"):
                 serve_day(http_server, day)
@@ -298,3 +304,12 @@ async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
     assert next_run > now and next_run.astimezone(ET).time() == dt.time(0, 30)
     assert next_run.astimezone(ET).weekday() < 5
     assert profile["month_cost_usd"] == 0.25 and gone == []
+
+
+def test_status_from_the_cli(cli: Cli) -> None:
+    result = cli("status")
+    assert result.exit_code == 0, result.output
+    assert "Scheduler: not running" in result.output
+    assert "last run: none yet" in result.output and "next run: " in result.output
+    data = json.loads(cli("status", "--json").output)
+    assert data["schedulers"] == [] and data["profiles"][0]["profile"] == "default"
