@@ -157,6 +157,10 @@ class DailyService:
         return f"{SERVICE_KEY}{self._id}"
 
     async def _heartbeat(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # tracked, so stop() ends it cleanly
+            await self.spawn(self._beat())
+
+    async def _beat(self) -> None:
         """Announce this scheduler replica (``papers status`` lists the live ones)."""
         beat = {
             "id": self._id,

@@ -123,8 +123,8 @@ async def test_two_schedulers_on_one_redis_post_each_day_once(
         job = services[0].scheduler.get_job("daily:default")
         assert job.coalesce and job.misfire_grace_time == 6 * 3600 and job.max_instances == 1
         assert str(job.trigger.timezone) == "America/New_York"
-        fire = job.next_run_time.astimezone(ET)
-        assert (fire.hour, fire.minute) == (0, 30) and fire.weekday() < 5
+        first = job.next_run_time.astimezone(ET)
+        assert (first.hour, first.minute) == (0, 30) and first.weekday() < 5
         try:
             for day in ("2025-05-28", "2025-06-03"):
                 serve_day(http_server, day)
