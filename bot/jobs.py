@@ -18,7 +18,7 @@ from bot.metrics import POST_FAILURES
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
 from scoring.arxiv_client import feed_url
-from scoring.errors import ConfigError, InputError
+from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo
 from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
 
@@ -70,7 +70,10 @@ async def run_daily(
     out: Path | None = None,
     dry_run: bool = False,
     progress: ProgressSink | None = None,
+    strict_date: bool = False,
 ) -> JobResult:
+    """``strict_date``: a feed that still shows an earlier day than ``date`` raises
+    FeedNotReady (the scheduler retries later) instead of being stored under ``date``."""
     config = await app.ensure_profile(profile)
     location = feed or feed_url(app.settings.feed_url, config.categories)
     progress = progress or NoProgress()
@@ -78,6 +81,8 @@ async def run_daily(
     parsed = await app.arxiv.fetch_feed(location)
     fetched(1)
     day = date or parsed.announced_on or today_eastern()
+    if strict_date and date and parsed.announced_on and parsed.announced_on < date:
+        raise FeedNotReady(f"the feed still shows {parsed.announced_on}, not {date}")
     if date and parsed.announced_on and parsed.announced_on != date:
         log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
     batch = Batch(papers=parsed.papers, total=parsed.total, skipped=parsed.skipped)

@@ -40,13 +40,15 @@ from bot.logs import run_context
 from bot.metrics import POST_FAILURES, RUNS, record_run
 from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
-from scoring.errors import ScoringError
+from scoring.errors import FeedNotReady, ScoringError
 from scoring.models import RunRecord
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
 DONE = ("ok", "no_announcement")
-Action = Literal["ran", "resumed", "locked", "delayed", "failed"]
+Action = Literal["ran", "resumed", "locked", "waiting", "delayed", "failed"]
+RETRY_S = 900  # a feed not yet refreshed, or a day another replica holds: look again then
+MAX_RETRIES = 12  # per profile and day: three hours of looking
 
 
 class Clock(Protocol):
@@ -101,6 +103,7 @@ class DailyService:
         self.stopping = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self.history: list[list[DayReport]] = []  # what each catch-up did, newest last
+        self.retries: dict[tuple[str, dt.date], int] = {}
         self._id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -221,9 +224,29 @@ class DailyService:
                     RUNS.labels(profile, "failed").inc()
                     reports.append(DayReport(profile, date, "failed", remedial, detail=str(exc)))
         self.history.append(reports)
+        self._retry_if_needed(profile, reports)
         done = ", ".join(f"{r.date} {r.action}" for r in reports) or "nothing owed"
         log.warning("%s: caught up: %s", profile, done)
         return reports
+
+    def _retry_if_needed(self, profile: str, reports: list[DayReport]) -> None:
+        """Look again in RETRY_S when a day could not be done yet for a passing reason."""
+        pending = [r for r in reports if r.action in ("waiting", "locked")]
+        if not pending or self.stopping or not self.scheduler.running:
+            return
+        key = (profile, pending[0].date)
+        self.retries[key] = self.retries.get(key, 0) + 1
+        if self.retries[key] > MAX_RETRIES:
+            log.error("%s %s: still %s after %d tries; the next scheduled run tries again",
+                      profile, key[1], pending[0].action, MAX_RETRIES)  # fmt: skip
+            return
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=RETRY_S)
+        self.scheduler.add_job(
+            self._scheduled, "date", run_date=when, args=[profile], id=f"retry:{profile}",
+            replace_existing=True, misfire_grace_time=self.app.settings.misfire_grace_s,
+        )  # fmt: skip
+        log.warning("%s %s: %s; looking again at %s", profile, key[1], pending[0].detail
+                    or pending[0].action, when.isoformat(timespec="seconds"))  # fmt: skip
 
     async def run_day(
         self, profile: str, date: dt.date, gap: list[dt.date], run_id: str = "-"
@@ -245,6 +268,8 @@ class DailyService:
                 except ScoringError as exc:
                     await self._delayed(profile, date, before, str(exc))
                     return DayReport(profile, date, "delayed", bool(gap), detail=str(exc))
+                except FeedNotReady as exc:
+                    return DayReport(profile, date, "waiting", bool(gap), detail=str(exc))
                 record_run(result.outcome.run, before.usage if before else [])
                 action = "ran"
             if is_done(before):
@@ -255,7 +280,7 @@ class DailyService:
     async def _score(self, profile: str, date: dt.date, gap: list[dt.date]) -> JobResult:
         if gap:
             return (await run_remedial(self.app, profile, [date], banner_dates=gap))[0]
-        return await run_daily(self.app, profile, date)
+        return await run_daily(self.app, profile, date, strict_date=True)
 
     async def _publish(self, profile: str, result: JobResult) -> dict[str, int]:
         try:

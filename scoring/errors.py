@@ -7,7 +7,8 @@ PaperbotError                 anything paperbot reports to a person as one clear
 ├── StoreUnavailable          Redis cannot be reached or started
 ├── FeedError                 the arXiv feed or export API
 │   ├── FeedUnavailable       the request failed after retries
-│   └── FeedMalformed         the answer is not a feed we can trust; nothing is stored
+│   ├── FeedMalformed         the answer is not a feed we can trust; nothing is stored
+│   └── FeedNotReady          the feed still shows an earlier day (arXiv has not refreshed)
 └── ScoringError              a scorer could not produce scores
 
 Front ends catch PaperbotError in one place and print ``str(error)``; anything else is a bug
@@ -44,6 +45,10 @@ class FeedUnavailable(FeedError):
 
 
 class FeedMalformed(FeedError):
+    pass
+
+
+class FeedNotReady(FeedError):
     pass
 
 

@@ -313,3 +313,31 @@ def test_status_from_the_cli(cli: Cli) -> None:
     assert "last run: none yet" in result.output and "next run: " in result.output
     data = json.loads(cli("status", "--json").output)
     assert data["schedulers"] == [] and data["profiles"][0]["profile"] == "default"
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
+async def test_a_feed_not_yet_refreshed_is_retried_not_stored_under_today(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    serve_day(http_server, "2025-05-28")  # at 00:45 on 3 June arXiv still shows 28 May
+    async with opened(redis_url, tmp_path, slack, http_server) as app:
+        service = DailyService(app, FakeClock(at("2025-06-03")))
+        service.start(catch_up=False)
+        try:
+            early = await service.catch_up("default")
+            retry = service.scheduler.get_job("retry:default")
+            stored = await app.store.get_run("default", dt.date(2025, 6, 3))
+            serve_day(http_server, "2025-06-03")  # refreshed
+            later = await service.catch_up("default")
+        finally:
+            await service.stop()
+
+    assert [(r.action, r.detail) for r in early] == [
+        ("waiting", "the feed still shows 2025-05-28, not 2025-06-03")
+    ]
+    assert stored is None  # nothing was stored under 3 June from 28 May's feed
+    assert retry is not None
+    wait = retry.next_run_time - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(minutes=14) < wait <= dt.timedelta(minutes=15)
+    assert [r.action for r in later] == ["ran"]
+    assert len(parents(slack)) == 1 and "2025-06-03" in json.dumps(parents(slack)[0])
