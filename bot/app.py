@@ -9,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -25,6 +25,9 @@ from scoring.redis_server import open_redis
 from scoring.scorer import Scorer
 from scoring.store import Store
 
+if TYPE_CHECKING:  # the scheduler imports the app, not the other way round
+    from bot.scheduler import DailyService
+
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +37,7 @@ class App:
     store: Store
     arxiv: ArxivClient
     scorer: Scorer
-    service: Any = None  # the DailyService, while ``papers serve`` runs one
+    service: DailyService | None = None  # while ``papers serve`` runs the scheduler
 
     def profile_config(self, name: str) -> ProfileConfig:
         try:

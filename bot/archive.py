@@ -18,9 +18,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.app import App
-from bot.digest import cost_text, paper_anchor
+from bot.digest import paper_anchor
 from bot.jobs import write_if_changed
-from bot.status import run_cost
+from bot.text import cost_text, run_cost, summed_cost, total_cost
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import NoProgress, ProgressSink
@@ -47,8 +47,7 @@ class Month:
 
     @property
     def cost(self) -> str:
-        costs = [run_cost(d.run) for d in self.days]
-        return "unknown" if None in costs else cost_text(sum(c or 0.0 for c in costs))
+        return cost_text(summed_cost(run_cost(d.run) for d in self.days))
 
 
 @dataclass
@@ -117,7 +116,7 @@ async def build_archive(
             run=day.run,
             rules=rules,
             selected=day.selected,
-            total_cost=cost_text(run_cost(day.run)),
+            total_cost=total_cost(day),
             prev=days[i - 1].date if i > 0 else None,
             next=days[i + 1].date if i + 1 < len(days) else None,
         )

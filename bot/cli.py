@@ -32,6 +32,7 @@ from bot.logs import configure_logging
 from bot.scheduler import ShiftedClock
 from bot.serve import serve_all
 from bot.settings import Settings, load_settings
+from bot.text import cost_text
 from bot.thread_post import PostResult
 from scoring.errors import InputError, PaperbotError
 from scoring.evaluation import EvalReport, LabelledDay, evaluate
@@ -180,7 +181,7 @@ def _summary(result: JobResult) -> None:
     if run.unscored:
         table.add_row("Left unscored", str(run.unscored))
     for u in run.usage:
-        cost = "unknown" if u.cost_usd is None else f"${u.cost_usd:.4f}"
+        cost = cost_text(u.cost_usd)
         tokens = f"{u.prompt_tokens:,} ({u.cached_tokens:,} cached) + {u.completion_tokens:,}"
         table.add_row(f"{u.model}: {u.calls} calls, tokens", f"{tokens}, {cost}")
     out.print(table)
@@ -607,10 +608,7 @@ def _print_eval(r: EvalReport) -> None:
         ("LLM calls", str(u.calls)),
         ("Prompt tokens (cached)", f"{u.prompt_tokens:,} ({u.cached_tokens:,})"),
         ("Completion tokens", f"{u.completion_tokens:,}"),
-        *(
-            (f"Cost at {m} prices", "unknown" if c is None else f"${c:.4f}")
-            for m, c in r.costs.items()
-        ),
+        *((f"Cost at {m} prices", cost_text(c)) for m, c in r.costs.items()),
         ("Recall of reference selections", f"{r.recalled}/{r.reference} = {r.recall:.3f}"),
         ("Wall time", f"{r.wall_s:.1f} s at concurrency {r.concurrency}"),
     ]

@@ -18,6 +18,7 @@ from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
 from bot.status import service_status
+from bot.text import cost_text, run_cost
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import InputError, NotFound
@@ -365,8 +366,7 @@ class CommandCore:
         runs = await self.store.runs(req.profile, n)
         lines = []
         for r in runs:
-            costs = [u.cost_usd for u in r.usage]
-            cost = "unknown" if None in costs else f"${sum(c or 0 for c in costs):.4f}"
+            cost = cost_text(run_cost(r))
             spent = "; ".join(
                 f"{u.model}: {u.calls} calls, {u.prompt_tokens} prompt ({u.cached_tokens} cached)"
                 f" + {u.completion_tokens} completion tokens"

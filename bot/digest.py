@@ -6,6 +6,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.text import cost_text
 from scoring.criteria import criteria_markdown
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
@@ -22,10 +23,6 @@ def escape_md(text: str) -> str:
 def short_authors(authors: list[str], limit: int = MAX_AUTHORS_IN_TOC) -> str:
     shown = ", ".join(authors[:limit])
     return escape_md(shown + (" et al." if len(authors) > limit else ""))
-
-
-def cost_text(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
 
 
 def paper_anchor(rp: RankedPaper) -> str:

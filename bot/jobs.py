@@ -19,7 +19,7 @@ from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
 from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, FeedNotReady, InputError
-from scoring.models import RemedialInfo
+from scoring.models import RemedialInfo, RunRecord
 from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
 
 log = logging.getLogger(__name__)
@@ -153,12 +153,11 @@ async def run_remedial(
     return results
 
 
-async def stored_result(app: App, profile: str, date: dt.date) -> JobResult | None:
-    """A day an earlier run stored, to post again (resume) without scoring it again."""
-    run = await app.store.get_run(profile, date)
+async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
+    """The day an earlier run stored, to post again (resume) without scoring it again."""
     if run is None or run.status == "failed":
         return None
-    day = await app.store.load_day(profile, date) if run.status == "ok" else None
+    day = await app.store.load_day(run.profile, run.date) if run.status == "ok" else None
     if run.status == "ok" and day is None:
         return None
     return JobResult(DayOutcome(run=run, day=day), None, False)

@@ -41,11 +41,7 @@ class Ledger:
         return f"{P}msg:{self.platform}:{channel}:{ts}"
 
     async def parent(self, profile: str, date: dt.date) -> tuple[str, str] | None:
-        raw = await self.r.hget(self._key(profile, date), "parent")
-        if not raw:
-            return None
-        data = json.loads(raw)
-        return data["channel"], data["ts"]
+        return await self.notice(profile, date, "parent")
 
     async def thread(self, profile: str, date: dt.date) -> str | None:
         value = await self.r.hget(self._key(profile, date), "thread")
@@ -69,9 +65,13 @@ class Ledger:
             pipe.set(self._msg_key(channel, ts), index)
             await pipe.execute()
 
+    @staticmethod
+    def _slot(kind: str) -> str:
+        return "parent" if kind == "parent" else f"notice:{kind}"
+
     async def notice(self, profile: str, date: dt.date, kind: str) -> tuple[str, str] | None:
-        """Where a one-off notice about the day (``delayed``) was posted, if it was."""
-        raw = await self.r.hget(self._key(profile, date), f"notice:{kind}")
+        """Where the day's top-level message of this kind (``parent``, ``delayed``) went."""
+        raw = await self.r.hget(self._key(profile, date), self._slot(kind))
         if not raw:
             return None
         data = json.loads(raw)
@@ -80,8 +80,11 @@ class Ledger:
     async def record_notice(
         self, profile: str, date: dt.date, kind: str, channel: str, ts: str
     ) -> None:
+        if kind == "parent":
+            await self.record(profile, date, channel, ts, None)
+            return
         value = json.dumps({"channel": channel, "ts": ts})
-        await self.r.hset(self._key(profile, date), f"notice:{kind}", value)
+        await self.r.hset(self._key(profile, date), self._slot(kind), value)
 
     async def message(self, channel: str, ts: str) -> PostedMessage | None:
         raw = await self.r.get(self._msg_key(channel, ts))

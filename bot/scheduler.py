@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -45,6 +45,7 @@ from scoring.models import RunRecord
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
+ONE_DAY = dt.timedelta(days=1)
 DONE = ("ok", "no_announcement")
 Action = Literal["ran", "resumed", "locked", "waiting", "delayed", "failed"]
 RETRY_S = 900  # a feed not yet refreshed, or a day another replica holds: look again then
@@ -111,12 +112,13 @@ class DailyService:
         settings = self.app.settings
         for name, config in settings.profiles.items():
             self.scheduler.add_job(
-                self._scheduled, config.trigger(settings), args=[name], id=f"daily:{name}",
+                self._tracked, config.trigger(settings), args=[self.catch_up, name],
+                id=f"daily:{name}",
                 name=f"daily digest {name}", misfire_grace_time=settings.misfire_grace_s,
                 coalesce=True, max_instances=1, replace_existing=True,
             )  # fmt: skip
         self.scheduler.add_job(
-            self._heartbeat, "interval", seconds=HEARTBEAT_S, id="heartbeat",
+            self._tracked, "interval", args=[self._beat], seconds=HEARTBEAT_S, id="heartbeat",
             next_run_time=dt.datetime.now(dt.UTC),
         )  # fmt: skip
         self.scheduler.start()
@@ -150,18 +152,15 @@ class DailyService:
         job = self.scheduler.get_job(f"daily:{profile}")
         return job.next_run_time if job else None
 
-    async def _scheduled(self, profile: str) -> None:
-        # awaited, so APScheduler's max_instances=1 and coalescing see the run as in progress
+    async def _tracked(self, work: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+        """What APScheduler runs: the work as a tracked task, so stop() cancels it cleanly,
+        awaited, so max_instances=1 and coalescing see a run as in progress."""
         with contextlib.suppress(asyncio.CancelledError):
-            await self.spawn(self.catch_up(profile))
+            await self.spawn(work(*args))
 
     @property
     def _heartbeat_key(self) -> str:
         return f"{SERVICE_KEY}{self._id}"
-
-    async def _heartbeat(self) -> None:
-        with contextlib.suppress(asyncio.CancelledError):  # tracked, so stop() ends it cleanly
-            await self.spawn(self._beat())
 
     async def _beat(self) -> None:
         """Announce this scheduler replica (``papers status`` lists the live ones)."""
@@ -191,17 +190,17 @@ class DailyService:
         live = None if live in done else live
         if not recorded:  # a fresh install owes nothing from before it existed
             return Owed([], live)
-        anchor = max(done) if done else min(recorded) - dt.timedelta(days=1)
-        through = today - dt.timedelta(days=1)
+        anchor = max(done) if done else min(recorded) - ONE_DAY
+        through = today - ONE_DAY
         # the last catch_up_days announcement days before today; older gaps are given up
-        start = through - dt.timedelta(days=7 * settings.catch_up_days // 5 + 7)
-        window = announcement_days(start, through, holidays)[-settings.catch_up_days :]
-        window = window if settings.catch_up_days else []
-        given_up = announcement_days(anchor, window[0] if window else today, holidays)
-        if window and given_up[:-1]:
+        window: list[dt.date] = []
+        if settings.catch_up_days:
+            start = through - dt.timedelta(days=7 * settings.catch_up_days // 5 + 7)
+            window = announcement_days(start, through, holidays)[-settings.catch_up_days :]
+        if window and (given_up := announcement_days(anchor, window[0] - ONE_DAY, holidays)):
             log.warning(
                 "%s: %d missed days older than catch_up_days=%d are not caught up (%s to %s)",
-                profile, len(given_up) - 1, settings.catch_up_days, given_up[0], given_up[-2],
+                profile, len(given_up), settings.catch_up_days, given_up[0], given_up[-1],
             )  # fmt: skip
         # days after the last finished one, and earlier unfinished ones (LLM down, post refused)
         missed = [d for d in window if d not in done and (d > anchor or d in recorded)]
@@ -242,7 +241,8 @@ class DailyService:
             return
         when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=RETRY_S)
         self.scheduler.add_job(
-            self._scheduled, "date", run_date=when, args=[profile], id=f"retry:{profile}",
+            self._tracked, "date", run_date=when, args=[self.catch_up, profile],
+            id=f"retry:{profile}",
             replace_existing=True, misfire_grace_time=self.app.settings.misfire_grace_s,
         )  # fmt: skip
         log.warning("%s %s: %s; looking again at %s", profile, key[1], pending[0].detail
@@ -259,7 +259,9 @@ class DailyService:
                 log.info("%s %s: another replica holds the day; skipping", profile, date)
                 return DayReport(profile, date, "locked", bool(gap))
             before = await app.store.get_run(profile, date)  # re-read under the lock
-            result = await stored_result(app, profile, date)
+            if is_done(before):  # another replica finished it meanwhile
+                return DayReport(profile, date, "resumed", bool(gap))
+            result = await stored_result(app, before)
             action: Action = "resumed"
             if result is None:
                 log.warning("%s %s: run %s starts", profile, date, run_id)
@@ -272,8 +274,6 @@ class DailyService:
                     return DayReport(profile, date, "waiting", bool(gap), detail=str(exc))
                 record_run(result.outcome.run, before.usage if before else [])
                 action = "ran"
-            if is_done(before):
-                return DayReport(profile, date, "resumed", bool(gap))
             posted = await self._publish(profile, result)
             return DayReport(profile, date, action, bool(gap), posted)
 

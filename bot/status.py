@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App
+from bot.text import cost_text, run_cost, summed_cost
 from scoring.models import RunRecord
 from scoring.store import P
 
@@ -18,7 +19,7 @@ SERVICE_KEY = f"{P}service:"  # + replica id: a heartbeat each running scheduler
 @dataclass
 class ProfileStatus:
     profile: str
-    last_run: dict[str, Any] | None
+    last_run: RunRecord | None
     next_run: str | None
     schedule: str
     month: str
@@ -27,22 +28,14 @@ class ProfileStatus:
     month_cost_usd: float | None  # None: a model's price is unknown
 
 
-def run_cost(run: RunRecord) -> float | None:
-    costs = [u.cost_usd for u in run.usage]
-    return None if None in costs else sum(c or 0.0 for c in costs)
-
-
 def _tokens(run: RunRecord) -> int:
     return sum(u.prompt_tokens + u.completion_tokens for u in run.usage)
 
 
 async def live_schedulers(app: App) -> list[dict[str, Any]]:
-    found = []
-    async for key in app.store.r.scan_iter(match=f"{SERVICE_KEY}*"):
-        raw = await app.store.r.get(key)
-        if raw:
-            found.append(json.loads(raw))
-    return sorted(found, key=lambda beat: beat["id"])
+    keys = [key async for key in app.store.r.scan_iter(match=f"{SERVICE_KEY}*")]
+    beats = [json.loads(raw) for raw in await app.store.r.mget(keys) if raw] if keys else []
+    return sorted(beats, key=lambda beat: beat["id"])
 
 
 async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus:
@@ -51,32 +44,31 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
     runs = await app.store.runs(name, 100)
     last = runs[0] if runs else None
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
-    costs = [run_cost(r) for r in month]
+    month_cost = summed_cost(run_cost(r) for r in month)
     fire = config.trigger(settings).get_next_fire_time(None, now)
     return ProfileStatus(
         profile=name,
-        last_run=last.model_dump(mode="json") if last else None,
+        last_run=last,
         next_run=fire.isoformat() if fire else None,
         schedule=f"{config.schedule or settings.schedule} "
         f"({config.timezone or settings.schedule_timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
         month_failed=sum(1 for r in month if r.status == "failed" or r.error),
-        month_cost_usd=None if None in costs else round(sum(c or 0.0 for c in costs), 6),
+        month_cost_usd=None if month_cost is None else round(month_cost, 6),
     )
 
 
-def _last_run_line(run: dict[str, Any] | None) -> str:
-    if run is None:
+def _last_run_line(record: RunRecord | None) -> str:
+    if record is None:
         return "last run: none yet"
-    record = RunRecord.model_validate(run)
     cost = run_cost(record)
     parts = [
         f"last run: {record.date} {record.status} (attempt {record.attempt})",
         f"{record.total_arxiv} in feed, {record.total_scanned} scanned, "
         f"{record.total_relevant} selected",
         f"{_tokens(record):,} tokens",
-        "cost unknown" if cost is None else f"${cost:.4f}",
+        "cost unknown" if cost is None else cost_text(cost),
         f"scored by {record.scorer or 'nobody'}",
     ]
     if record.remedial:
@@ -96,13 +88,18 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
     lines = [head]
     profiles = [await profile_status(app, name, now) for name in app.settings.profiles]
     for s in profiles:
-        cost = "unknown" if s.month_cost_usd is None else f"${s.month_cost_usd:.4f}"
         failed = f", {s.month_failed} with failures" if s.month_failed else ""
         lines += [
             f"{s.profile}:",
             f"  {_last_run_line(s.last_run)}",
             f"  next run: {s.next_run or 'never'} · schedule {s.schedule}",
-            f"  {s.month}: {s.month_runs} runs{failed}, cost so far {cost}",
+            f"  {s.month}: {s.month_runs} runs{failed}, cost so far {cost_text(s.month_cost_usd)}",
         ]
-    data = {"schedulers": beats, "profiles": [asdict(s) for s in profiles]}
+    data = {
+        "schedulers": beats,
+        "profiles": [
+            {**vars(s), "last_run": s.last_run.model_dump(mode="json") if s.last_run else None}
+            for s in profiles
+        ],
+    }
     return "\n".join(lines), data

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from scoring.models import Day
+from collections.abc import Iterable
+
+from scoring.models import Day, RunRecord
 from scoring.pipeline import ProfileRules
 
 MAX_AUTHORS = 6
@@ -20,9 +22,22 @@ def authors(names: list[str], limit: int = MAX_AUTHORS) -> str:
     return shown + (" et al." if len(names) > limit else "")
 
 
+def summed_cost(costs: Iterable[float | None]) -> float | None:
+    """The sum in USD; None (unknown) when any part's price is unknown."""
+    values = list(costs)
+    return None if None in values else sum(c or 0.0 for c in values)
+
+
+def run_cost(run: RunRecord) -> float | None:
+    return summed_cost(u.cost_usd for u in run.usage)
+
+
+def cost_text(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.4f}"
+
+
 def total_cost(day: Day) -> str:
-    costs = [u.cost_usd for u in day.run.usage]
-    return "unknown" if None in costs else f"${sum(c or 0 for c in costs):.4f}"
+    return cost_text(run_cost(day.run))
 
 
 def nothing_selected(day: Day, rules: ProfileRules) -> str:

@@ -1,6 +1,6 @@
 """Posting a stored day as one thread, on any platform: the never-twice, never-lost part.
 
-A platform supplies a ``ThreadPoster`` (how to post a parent, open its thread, post a paper);
+A platform supplies a ``ThreadPublisher`` (how to post a parent, open its thread, post a paper);
 this module owns the order and the ledger (bot/ledger.py): the ledger is read before and
 written after every post, so a run that died after k replies posts exactly the missing ones
 into the same thread, and a finished day posts nothing.
@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from bot.ledger import Ledger
 from scoring.errors import PaperbotError
@@ -38,22 +38,40 @@ class PostResult:
     already: int  # replies found in the ledger from an earlier run
 
 
-class ThreadPoster(Protocol):
+class ThreadPublisher(abc.ABC):
+    """A platform's publisher: subclasses post single messages (and keep the ledger);
+    the functions below post whole days through them, in order, recording every post."""
+
+    ledger: Ledger
+
+    @abc.abstractmethod
     async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str:
         """Post the day's parent message; its id."""
-        ...
 
+    @abc.abstractmethod
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
         """Where the replies go (Slack: the parent's ts; Discord: a new thread's id)."""
-        ...
 
+    @abc.abstractmethod
     async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]:
         """Post one paper; (the channel it is in, its id), as reactions will name it."""
-        ...
 
+    @abc.abstractmethod
     async def notice(self, channel: str, text: str) -> str:
         """A plain top-level message; its id."""
-        ...
+
+    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
+        return await post_day(self, day, rules, channel)
+
+    async def post_no_announcement(self, profile: str, date: dt.date, channel: str) -> PostResult:
+        # the notice takes the day's parent slot: the day has nothing else to post
+        return await post_once(self, profile, date, channel, no_announcement_text(date), "parent")
+
+    async def post_delayed(
+        self, profile: str, date: dt.date, channel: str, reason: str
+    ) -> PostResult:
+        # its own slot: the day's real parent and thread still come later
+        return await post_once(self, profile, date, channel, delayed_text(date, reason), "delayed")
 
 
 class Pacer:
@@ -87,8 +105,9 @@ async def settled(step: Awaitable[T]) -> T:
 
 
 async def post_day(
-    poster: ThreadPoster, ledger: Ledger, day: Day, rules: ProfileRules, channel: str
+    poster: ThreadPublisher, day: Day, rules: ProfileRules, channel: str
 ) -> PostResult:
+    ledger = poster.ledger
     parent = await ledger.parent(day.profile, day.date)
     posted = 0
     if parent is None:
@@ -126,64 +145,19 @@ async def post_day(
     return PostResult(channel, parent_id, posted, len(day.selected) - len(missing))
 
 
-async def post_notice(
-    poster: ThreadPoster, ledger: Ledger, profile: str, date: dt.date, channel: str, text: str
+async def post_once(
+    poster: ThreadPublisher, profile: str, date: dt.date, channel: str, text: str, kind: str
 ) -> PostResult:
-    """A one-message day (no announcement), posted once."""
-    if (parent := await ledger.parent(profile, date)) is not None:
-        return PostResult(parent[0], parent[1], 0, 0)
-
-    async def post() -> str:
-        message_id = await poster.notice(channel, text)
-        await ledger.record(profile, date, channel, message_id, None)
-        return message_id
-
-    return PostResult(channel, await settled(post()), 1, 0)
-
-
-async def post_delay_notice(
-    poster: ThreadPoster, ledger: Ledger, profile: str, date: dt.date, channel: str, reason: str
-) -> PostResult:
-    """Say once that a day's digest is late; the day's own thread is still posted later."""
-    if (earlier := await ledger.notice(profile, date, "delayed")) is not None:
+    """A one-message notice about a day, posted once per ledger slot ``kind``."""
+    if (earlier := await poster.ledger.notice(profile, date, kind)) is not None:
         return PostResult(earlier[0], earlier[1], 0, 0)
 
     async def post() -> str:
-        message_id = await poster.notice(channel, delayed_text(date, reason))
-        await ledger.record_notice(profile, date, "delayed", channel, message_id)
+        message_id = await poster.notice(channel, text)
+        await poster.ledger.record_notice(profile, date, kind, channel, message_id)
         return message_id
 
     return PostResult(channel, await settled(post()), 1, 0)
-
-
-class ThreadPublisher(abc.ABC):
-    """A platform's publisher: subclasses post single messages; whole days come from here."""
-
-    ledger: Ledger
-
-    @abc.abstractmethod
-    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str: ...
-
-    @abc.abstractmethod
-    async def thread(self, day: Day, channel: str, parent_id: str) -> str: ...
-
-    @abc.abstractmethod
-    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]: ...
-
-    @abc.abstractmethod
-    async def notice(self, channel: str, text: str) -> str: ...
-
-    async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
-        return await post_day(self, self.ledger, day, rules, channel)
-
-    async def post_no_announcement(self, profile: str, date: dt.date, channel: str) -> PostResult:
-        text = no_announcement_text(date)
-        return await post_notice(self, self.ledger, profile, date, channel, text)
-
-    async def post_delayed(
-        self, profile: str, date: dt.date, channel: str, reason: str
-    ) -> PostResult:
-        return await post_delay_notice(self, self.ledger, profile, date, channel, reason)
 
 
 def delayed_text(date: dt.date, reason: str) -> str:
