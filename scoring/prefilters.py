@@ -25,6 +25,7 @@ from scoring.models import CriteriaVersion, Criterion, Paper, Score, Usage
 from scoring.ranking import author_matches
 from scoring.scorer import Scorer, TitleTriage
 from scoring.store import Store
+from scoring.words import stemmed_terms
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,7 @@ class LearnedFilter:
         rows = list(examples) + [
             Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
         ]
-        self.vectorizer = TfidfVectorizer(
-            stop_words="english", sublinear_tf=True, ngram_range=(1, 2), min_df=2
-        )
+        self.vectorizer = TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
         x = self.vectorizer.fit_transform([r.text for r in rows])
         self.model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
         self.model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])

@@ -15,11 +15,12 @@ from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.pipeline import ProfileRules, run_day
-from scoring.prefilters import PrefilterConfig, training_examples
+from scoring.prefilters import Example, LearnedFilter, PrefilterConfig, training_examples
 from scoring.store import Store
+from scoring.words import stemmed_terms
 from tests.conftest import Cli
 from tests.feedgen import DATA, load_labels, rss_feed
-from tests.papers import DEFAULT
+from tests.papers import DEFAULT, listing_papers
 from tests.servers import Answer, RecordingServer
 
 DAY = "2025-05-28"
@@ -140,6 +141,24 @@ async def test_learned_filter_keeps_a_fraction_and_followed_authors(
     skipped = [rp for rp in outcome.day.papers if rp.score.filtered_by == "learned"]
     assert len(skipped) == run.filtered["learned filter"]
     assert all("learned pre-filter" in rp.score.comment and not rp.selected for rp in skipped)
+
+
+def test_learned_filter_counts_forms_of_a_word_as_one() -> None:
+    # Trained on "interpretability", it must recognise "interpretable" / "concepts" in a new
+    # paper; unstemmed, those words are unknown and the paper ranks like an unrelated one.
+    assert stemmed_terms("Interpretable interpretation of the concepts") == [
+        "interpret", "interpret", "concept", "interpret interpret", "interpret concept"
+    ]  # fmt: skip
+    liked = "Interpretability of concept representations in transformer language models"
+    other = "Segmentation of medical images with convolutional networks for clinical use"
+    examples = [Example(f"{liked} {n}", True) for n in range(6)]
+    examples += [Example(f"{other} {n}", False) for n in range(30)]
+    model = LearnedFilter(examples, [])
+    paper = listing_papers(1)[0]
+    new = paper.model_copy(update={"title": "Interpretable concepts", "abstract": "Concepts."})
+    unrelated = paper.model_copy(update={"title": "Rainfall quantiles", "abstract": "Rain."})
+    p_new, p_unrelated = model.probabilities([new, unrelated])
+    assert p_new > p_unrelated + 0.1
 
 
 async def test_learned_filter_waits_for_enough_history(store: Store, replay: FakeLLM) -> None:

@@ -1,0 +1,29 @@
+"""Words as the learned filter counts them: stemmed, stop words out, plus adjacent pairs.
+
+Stemming makes "interpretation", "interpretable" and "interpretability" one term. With a few
+dozen relevant papers a day to learn from, an unstemmed model never links a new paper's
+wording to a training paper that used another form of the same word (measured with
+``papers eval``: recall at 40 % kept on 2025-06-03 rose from 0.927 to 0.982).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+def stemmed_terms(text: str) -> list[str]:
+    """Stemmed words of ``text`` (lowercased, English stop words dropped) and word pairs."""
+    words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
