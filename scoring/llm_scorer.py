@@ -343,9 +343,10 @@ class LLMScorer:
                 answer = await self._call(meter, limit, system, batch, "full", criterion_ids)
                 if answer is None:
                     return
+                arrived = []
                 for pid, r in answer.ratings.items():
                     note = INJECTION_NOTE if pid in suspicious else ""
-                    scores[pid] = Score(
+                    scores[pid] = score = Score(
                         paper_id=pid,
                         relevance=r.relevance,
                         novelty=r.novelty,
@@ -356,8 +357,9 @@ class LLMScorer:
                         prompt_hash=self.prompt_hash,
                         scored_at=now,
                     )
-                if on_progress and answer.ratings:
-                    on_progress(len(answer.ratings))
+                    arrived.append(score)
+                if on_progress and arrived:
+                    on_progress(arrived)
 
             await asyncio.gather(*(run(b) for b in batches))
             pending = [p for p in pending if p.id not in scores]

@@ -9,6 +9,7 @@ scoring, so running a day again reuses them and stores nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from scoring.learning import preference_model
-from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Usage
+from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import FILTER_NAMES, PrefilterConfig, PrefilterResult, apply_prefilters
 from scoring.pricing import ModelPrice, merge_usage
@@ -69,6 +70,14 @@ class DayOutcome:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def _keep_partial(store: Store, scores: list[Score], what: str) -> None:
+    try:  # shielded: a second cancel must not lose them either
+        await asyncio.shield(store.save_scores(scores))
+        log.info("%s: kept %d scores of a run cut short", what, len(scores))
+    except Exception:  # the original failure matters more than this one
+        log.exception("%s: could not keep the scores of a run cut short", what)
 
 
 async def run_day(
@@ -138,7 +147,18 @@ async def run_day(
         )  # fmt: skip
     advance = progress.start("scoring", len(scanned))
     advance(len(cached) + len(filtered.filtered))
-    outcome = await scorer.score(filtered.kept, criteria, on_progress=advance)
+    arrived: list[Score] = []
+
+    def scored(batch: Sequence[Score]) -> None:
+        arrived.extend(batch)
+        advance(len(batch))
+
+    try:
+        outcome = await scorer.score(filtered.kept, criteria, on_progress=scored)
+    except BaseException:  # a stop signal or a failure mid-scoring: keep the answers paid for
+        if not dry_run and arrived:
+            await _keep_partial(store, filtered.filtered + arrived, f"{rules.name} {date}")
+        raise
     new_scores = filtered.filtered + outcome.scores
     if not dry_run:  # kept even if ranking or storing fails later: never pay for them twice
         await store.save_scores(new_scores)

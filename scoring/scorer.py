@@ -8,7 +8,8 @@ from typing import Protocol, runtime_checkable
 
 from scoring.models import CriteriaVersion, Paper, Score, Usage
 
-ProgressCallback = Callable[[int], None]  # called with the number of papers just scored
+# called with each group of scores as it arrives, so a run cut short keeps what it paid for
+ProgressCallback = Callable[[Sequence[Score]], None]
 
 
 @dataclass

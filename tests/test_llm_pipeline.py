@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import math
@@ -14,7 +15,7 @@ import pytest
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.pipeline import ProfileRules, run_day
+from scoring.pipeline import Batch, ProfileRules, run_day
 from scoring.prefilters import Example, LearnedFilter, PrefilterConfig, training_examples
 from scoring.store import Store
 from scoring.words import stemmed_terms
@@ -104,6 +105,43 @@ def test_unknown_model_price_shows_unknown(
         r"^\| llama3\.1:8b \| \d+ .*\| unknown \|$", (tmp_path / f"{DAY}.md").read_text(), re.M
     )
     assert "cost unknown" in llm("runs").stdout
+
+
+async def test_a_run_cut_short_keeps_the_scores_it_paid_for(store: Store, replay: FakeLLM) -> None:
+    """A stop signal mid-scoring: the answers already in are stored, and the resumed run
+    asks the LLM only about the rest."""
+    await store.ensure_profile("default", DEFAULT.items)
+    day = dt.date(2025, 5, 28)
+    whole = listing_batch(read_jsonl(DATA / "listings" / f"{DAY}.jsonl"), day, RULES.categories)
+    papers = [p for p in whole.papers if p.announce_type in RULES.announce_types][:60]
+    batch = Batch(papers=papers, total=len(papers))
+    replay.latency_s = 0.2
+    config = LLMConfig(model="gpt-4o", base_url=replay.base_url, batch_size=10, concurrency=1)
+    scorer = LLMScorer(config)
+    try:
+        task = asyncio.create_task(run_day(store, RULES, batch, scorer, day))
+        while len(replay.answered) < 3:  # one call at a time: two answers are surely in
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        first_asks = {ln[4:] for r in replay.requests for ln in user_lines(r)}
+        criteria = await store.current_criteria("default")
+        ids = [p.id for p in papers]
+        kept = await store.get_scores(ids, criteria.hash, scorer.name)
+        assert 20 <= len(kept) < len(ids) and set(kept) <= first_asks
+        assert await store.get_run("default", day) is None  # the day itself is not finished
+
+        replay.requests.clear()
+        replay.latency_s = 0.0
+        outcome = await run_day(store, RULES, batch, scorer, day)
+    finally:
+        await scorer.close()
+    asked = {ln[4:] for r in replay.requests for ln in user_lines(r)}
+    assert not asked & set(kept)
+    assert outcome.run.scores_reused == len(kept)
+    assert asked | set(kept) == {rp.paper.id for rp in outcome.day.papers}
+    assert outcome.run.unscored == 0
 
 
 # -- pre-filters ---------------------------------------------------------------------------------
