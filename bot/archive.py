@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from bot.app import App
 from bot.digest import paper_anchor
 from bot.jobs import write_if_changed
+from bot.settings import Settings
 from bot.text import cost_text, run_cost, summed_cost, total_cost
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
@@ -136,6 +137,11 @@ async def build_archive(
         written += write_if_changed(out / name, text)
         wrote(1)
     return ArchiveReport(out, len(days), len(months), written, len(pages))
+
+
+def archive_dir(settings: Settings, profile: str) -> Path:
+    """Where ``papers archive build`` and the service write a profile's archive by default."""
+    return settings.data_dir / "archive" / profile
 
 
 def serve_archive(folder: Path, host: str, port: int) -> http.server.ThreadingHTTPServer:

@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.app import App, open_app
-from bot.archive import ArchiveReport, build_archive, serve_archive
+from bot.archive import ArchiveReport, archive_dir, build_archive, serve_archive
 from bot.commands import CommandCore, Reply, Request, parse_date
 from bot.discord_bot import sync_commands
 from bot.jobs import ARXIV_TZ, PLATFORMS, JobResult, publish_all, run_backfill, run_daily
@@ -470,7 +470,7 @@ def serve(
 
 
 def _archive_dir(settings: Settings, profile: str, folder: Path | None) -> Path:
-    return folder if folder is not None else settings.data_dir / "archive" / profile
+    return folder if folder is not None else archive_dir(settings, profile)
 
 
 @archive_app.command("build")

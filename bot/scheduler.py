@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.announcements import announcement_days, is_announcement_day, last_fire
 from bot.app import App
+from bot.archive import archive_dir, build_archive
 from bot.day_lock import day_lock
 from bot.jobs import (
     ARXIV_TZ,
@@ -223,10 +224,22 @@ class DailyService:
                     RUNS.labels(profile, "failed").inc()
                     reports.append(DayReport(profile, date, "failed", remedial, detail=str(exc)))
         self.history.append(reports)
+        if any(r.action == "ran" for r in reports) and self.app.settings.archive_after_runs:
+            await self._rebuild_archive(profile)
         self._retry_if_needed(profile, reports)
         done = ", ".join(f"{r.date} {r.action}" for r in reports) or "nothing owed"
         log.warning("%s: caught up: %s", profile, done)
         return reports
+
+    async def _rebuild_archive(self, profile: str) -> None:
+        """Keep the archive pages current; a failure here must not look like a failed run."""
+        try:
+            report = await build_archive(self.app, profile, archive_dir(self.app.settings, profile))
+            log.info("%s: archive rebuilt, %d files changed in %s", profile, report.written,
+                     report.out)  # fmt: skip
+        except Exception:
+            log.exception("%s: rebuilding the archive failed; `papers archive build` retries it",
+                          profile)  # fmt: skip
 
     def _retry_if_needed(self, profile: str, reports: list[DayReport]) -> None:
         """Look again in RETRY_S when a day could not be done yet for a passing reason."""

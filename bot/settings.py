@@ -214,6 +214,9 @@ class Settings(BaseSettings):
     lock_ttl_s: int = Field(
         600, ge=10, description="a day's lock lapses this long after its holder stops renewing"
     )
+    archive_after_runs: bool = Field(
+        True, description="rebuild the HTML archive (PAPERS_DATA_DIR/archive) after each served run"
+    )
     health_port: int | None = Field(
         None, ge=1, le=65535, description="serve /healthz and /metrics on this port"
     )

@@ -115,7 +115,14 @@ async def test_two_schedulers_on_one_redis_post_each_day_once(
     clock = FakeClock(at("2025-05-28"))
     async with (
         opened(redis_url, tmp_path / "a", slack, http_server, catch_up_days=0) as one,
-        opened(redis_url, tmp_path / "b", slack, http_server, catch_up_days=0) as two,
+        opened(
+            redis_url,
+            tmp_path / "b",
+            slack,
+            http_server,
+            catch_up_days=0,
+            archive_after_runs=False,
+        ) as two,  # fmt: skip
     ):
         services = [DailyService(one, clock), DailyService(two, clock)]
         for service in services:
@@ -144,6 +151,7 @@ async def test_two_schedulers_on_one_redis_post_each_day_once(
     assert len(titles) == 2 and "2025-05-28" in titles[0] and "2025-06-03" in titles[1]
     papers = replied_papers(slack)
     assert papers and len(papers) == len(set(papers))  # each paper once, on one day only
+    assert not (tmp_path / "b" / "archive").exists()  # archive_after_runs off
 
 
 @pytest.mark.usefixtures("isolated_env", "clean_redis")
@@ -188,6 +196,10 @@ async def test_three_missed_days_are_caught_up_with_remedial_banners(
     assert runs["2025-05-23"].remedial.dates == [dt.date.fromisoformat(d) for d in missed]
     papers = replied_papers(slack)
     assert len(papers) == len(set(papers))
+    # the service keeps the HTML archive current: a page per day it ran, linked from the index
+    archive = tmp_path / "archive" / "default"
+    assert {f"{d}.html" for d in [*missed, "2025-05-28"]} <= {f.name for f in archive.iterdir()}
+    assert 'href="2025-05-28.html"' in (archive / "index.html").read_text()
 
 
 @pytest.mark.usefixtures("isolated_env", "clean_redis")
@@ -234,6 +246,7 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
             service = DailyService(app, FakeClock(at("2025-05-28")))
             first = await service.catch_up("default")
             second = await service.catch_up("default")  # still failing: no second notice
+            archived_while_failing = (tmp_path / "archive").exists()
             failed = await app.store.get_run("default", dt.date(2025, 5, 28))
             await app.scorer.close()  # type: ignore[attr-defined]
             app.scorer = LLMScorer(replace(app.settings.llm_config(), api_key="sk-right"))
@@ -244,6 +257,8 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
     assert [r.action for r in first] == ["delayed"] and [r.action for r in second] == ["delayed"]
     assert failed is not None and failed.status == "failed" and "401" in (failed.error or "")
     assert [r.action for r in third] == ["ran"]
+    assert not archived_while_failing
+    assert (tmp_path / "archive" / "default" / "2025-05-28.html").is_file()
     assert done is not None and done.status == "ok" and done.error is None
     posts = parents(slack)
     assert "delayed" in posts[0]["text"] and "sk-" not in json.dumps(posts)
