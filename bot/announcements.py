@@ -1,15 +1,22 @@
 """arXiv's announcement calendar: which days have a listing, which the service still owes.
 
 arXiv announces Monday to Friday (US Eastern), except on its holidays. Weekends and holidays
-are "no announcement", never failures, and are never caught up.
+are "no announcement", never failures, and are never caught up. A listing holds the papers
+submitted before the 14:00 Eastern deadline of the weekday before it and after the deadline
+that closed the previous listing (arxiv.org/help/availability); catch-up days are fetched by
+that window, so consecutive days neither overlap nor leave a gap, weekends included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+
+ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv announces on US Eastern time
+SUBMISSION_DEADLINE = dt.time(14, 0)  # Eastern, each weekday
 
 
 def is_announcement_day(day: dt.date, holidays: Collection[dt.date] = ()) -> bool:
@@ -22,6 +29,29 @@ def announcement_days(
     """Announcement days in (after, through], oldest first."""
     days = (after + dt.timedelta(days=i) for i in range(1, (through - after).days + 1))
     return [d for d in days if is_announcement_day(d, holidays)]
+
+
+def previous_announcement_day(day: dt.date, holidays: Collection[dt.date] = ()) -> dt.date:
+    before = day - dt.timedelta(days=1)
+    while not is_announcement_day(before, holidays):
+        before -= dt.timedelta(days=1)
+    return before
+
+
+def _deadline_before(day: dt.date) -> dt.datetime:
+    """The 14:00 Eastern deadline on the weekday before ``day``, in UTC."""
+    before = day - dt.timedelta(days=1)
+    while before.weekday() >= 5:
+        before -= dt.timedelta(days=1)
+    return dt.datetime.combine(before, SUBMISSION_DEADLINE, ARXIV_TZ).astimezone(dt.UTC)
+
+
+def submission_window(
+    day: dt.date, holidays: Collection[dt.date] = ()
+) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC of the submissions in ``day``'s listing. Each window starts where
+    the previous announcement day's ends, so skipped holidays fold into the next listing."""
+    return _deadline_before(previous_announcement_day(day, holidays)), _deadline_before(day)
 
 
 def last_fire(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None:

@@ -23,11 +23,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.announcements import ARXIV_TZ
 from bot.app import App, open_app
 from bot.archive import ArchiveReport, archive_dir, build_archive, serve_archive
 from bot.commands import CommandCore, Reply, Request, parse_date
 from bot.discord_bot import sync_commands
-from bot.jobs import ARXIV_TZ, PLATFORMS, JobResult, publish_all, run_backfill, run_daily
+from bot.jobs import PLATFORMS, JobResult, publish_all, run_backfill, run_daily
 from bot.logs import configure_logging
 from bot.scheduler import ShiftedClock
 from bot.serve import serve_all

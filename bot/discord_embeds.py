@@ -11,7 +11,16 @@ from __future__ import annotations
 import discord
 from discord.utils import escape_markdown
 
-from bot.text import TOP_IN_PARENT, authors, cut, day_notes, nothing_selected, summary, total_cost
+from bot.text import (
+    CATCH_UP,
+    TOP_IN_PARENT,
+    authors,
+    cut,
+    day_notes,
+    nothing_selected,
+    summary,
+    total_cost,
+)
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
 
@@ -48,7 +57,7 @@ def parent_message(day: Day, rules: ProfileRules) -> tuple[str, discord.Embed]:
         f"scored by **{escape_markdown(run.scorer)}** · cost {total_cost(day)}",
     ]
     if run.remedial:
-        lines.insert(0, "⚠️ Catch-up digest: papers selected by submission date.")
+        lines.insert(0, f"⚠️ {CATCH_UP}")
     selected = day.selected
     if selected:
         lines.append(f"\n**Top {min(TOP_IN_PARENT, len(selected))}**")

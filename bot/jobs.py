@@ -8,8 +8,8 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from bot.announcements import ARXIV_TZ, announcement_days, submission_window
 from bot.app import App
 from bot.digest import render_markdown
 from bot.discord_post import DiscordPublisher, discord_http
@@ -23,7 +23,6 @@ from scoring.models import RemedialInfo, RunRecord
 from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
 
 log = logging.getLogger(__name__)
-ARXIV_TZ = ZoneInfo("America/New_York")  # arXiv announces on US Eastern time
 MAX_BACKFILL_DAYS = 31
 
 
@@ -110,7 +109,13 @@ async def run_backfill(
         raise InputError(f"backfill at most {MAX_BACKFILL_DAYS} days at a time (asked {days})")
     if end > today_eastern():
         raise InputError(f"--to {end} is in the future")
-    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    holidays = app.settings.arxiv_holidays
+    dates = announcement_days(start - dt.timedelta(days=1), end, holidays)
+    if not dates:
+        raise InputError(
+            f"no announcement day from {start} to {end}: arXiv lists nothing on weekends "
+            "and arxiv_holidays"
+        )
     return await run_remedial(app, profile, dates, out, dry_run, progress)
 
 
@@ -131,8 +136,9 @@ async def run_remedial(
     progress = progress or NoProgress()
     fetched = progress.start("fetching days", len(dates))
     for day in dates:
+        start, end = submission_window(day, app.settings.arxiv_holidays)
         papers = await app.arxiv.fetch_submitted(
-            app.settings.export_api_url, config.categories, day
+            app.settings.export_api_url, config.categories, start, end, day
         )
         batch = Batch(
             papers=papers,

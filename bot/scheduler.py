@@ -23,12 +23,11 @@ from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.announcements import announcement_days, is_announcement_day, last_fire
+from bot.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
 from bot.app import App
 from bot.archive import archive_dir, build_archive
 from bot.day_lock import day_lock
 from bot.jobs import (
-    ARXIV_TZ,
     JobResult,
     announce_delay,
     platforms_for,

@@ -11,7 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.text import TOP_IN_PARENT, authors, cut, day_notes, nothing_selected, summary, total_cost
+from bot.text import (
+    CATCH_UP,
+    TOP_IN_PARENT,
+    authors,
+    cut,
+    day_notes,
+    nothing_selected,
+    summary,
+    total_cost,
+)
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
 
@@ -55,7 +64,7 @@ def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
         {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER)}},
     ]
     if run.remedial:
-        blocks.append(_context(":warning: Catch-up digest: papers selected by submission date."))
+        blocks.append(_context(f":warning: {CATCH_UP}"))
     blocks.append(_section(f"{counts}\n{_cost(day)}"))
     selected = day.selected
     if not selected:

@@ -9,6 +9,7 @@ from scoring.pipeline import ProfileRules
 
 MAX_AUTHORS = 6
 TOP_IN_PARENT = 5
+CATCH_UP = "Catch-up digest: papers selected by submission time, not the announcement itself."
 
 
 def cut(text: str, limit: int, tail: str = "…") -> str:

@@ -143,16 +143,23 @@ class ArxivClient:
         return parse_feed(data)
 
     async def fetch_submitted(
-        self, export_url: str, categories: list[str], day: dt.date
+        self,
+        export_url: str,
+        categories: list[str],
+        since: dt.datetime,
+        until: dt.datetime,
+        announced_on: dt.date,
     ) -> list[Paper]:
-        """Papers submitted on ``day`` (UTC) in any of the categories, via the export API.
+        """Papers in any of the categories submitted in [since, until), via the export API.
 
-        The export API cannot reproduce a past announcement exactly: it selects by submission
-        date, and a paper submitted on a Friday is announced on Monday. Remedial digests say so.
+        The export API cannot reproduce a past announcement exactly (it knows first
+        submissions, not replacements or late cross-lists); remedial digests say so.
         """
         cats = " OR ".join(f"cat:{c}" for c in categories)
-        stamp = day.strftime("%Y%m%d")
-        query = f"({cats}) AND submittedDate:[{stamp}0000 TO {stamp}2359]"
+        # the API takes GMT minutes and includes both ends
+        first = since.astimezone(dt.UTC)
+        last = until.astimezone(dt.UTC) - dt.timedelta(minutes=1)
+        query = f"({cats}) AND submittedDate:[{first:%Y%m%d%H%M} TO {last:%Y%m%d%H%M}]"
         papers: list[Paper] = []
         start = 0
         while True:
@@ -166,7 +173,7 @@ class ArxivClient:
                     "sortOrder": "ascending",
                 },
             )
-            page, total = parse_export(data, categories, day)
+            page, total = parse_export(data, categories, announced_on)
             papers.extend(page)
             start += EXPORT_PAGE
             if not page or start >= total:

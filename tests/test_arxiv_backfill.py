@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.announcements import ARXIV_TZ, announcement_days, submission_window
 from scoring.arxiv_client import ArxivClient, Pacer
 from tests.conftest import Cli
 from tests.feedgen import export_atom, feed_rows
@@ -24,9 +25,11 @@ def test_backfill_writes_remedial_digests(
     assert result.exit_code == 0, result.output
 
     queries = [r.query["search_query"][0] for r in http_server.requests]
+    # Monday's listing: Thursday 14:00 to Friday 14:00 Eastern (EDT, UTC-4); Tuesday's: from
+    # Friday 14:00 over the weekend to Monday 14:00. GMT minutes, both ends included.
     assert queries == [
-        "(cat:cs.LG OR cat:cs.AI) AND submittedDate:[202505260000 TO 202505262359]",
-        "(cat:cs.LG OR cat:cs.AI) AND submittedDate:[202505270000 TO 202505272359]",
+        "(cat:cs.LG OR cat:cs.AI) AND submittedDate:[202505221800 TO 202505231759]",
+        "(cat:cs.LG OR cat:cs.AI) AND submittedDate:[202505231800 TO 202505261759]",
     ]
     assert all(r.query["max_results"] == ["2000"] for r in http_server.requests)
     first = (tmp_path / "2025-05-26.md").read_text()
@@ -95,3 +98,26 @@ def test_backfill_date_validation(cli: Cli) -> None:
     assert result.exit_code == 1 and "in the future" in result.stderr
     result = cli("backfill", "--from", "2025-01-01", "--to", "2025-03-01")
     assert result.exit_code == 1 and "at most 31 days" in result.stderr
+    result = cli("backfill", "--from", "2025-05-24", "--to", "2025-05-25")  # a weekend
+    assert result.exit_code == 1 and "no announcement day from 2025-05-24" in result.stderr
+
+
+def test_submission_windows_tile_the_calendar() -> None:
+    """Consecutive announcement days' windows meet exactly, over weekends, holidays and DST,
+    so catching up several days neither loses nor repeats a submission."""
+    holidays = [dt.date(2025, 12, 25), dt.date(2025, 12, 26)]
+    days = announcement_days(dt.date(2024, 12, 31), dt.date(2025, 12, 31), holidays)
+    windows = [submission_window(d, holidays) for d in days]
+    for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
+        assert end == start
+    for start, end in windows:
+        local = end.astimezone(ARXIV_TZ)
+        assert local.time() == dt.time(14, 0) and local.weekday() < 5 and start < end
+    spring = submission_window(dt.date(2025, 3, 10))  # Monday after DST began (9 March)
+    assert spring == (
+        dt.datetime(2025, 3, 6, 19, 0, tzinfo=dt.UTC),  # Thursday 14:00 EST
+        dt.datetime(2025, 3, 7, 19, 0, tzinfo=dt.UTC),  # Friday 14:00 EST
+    )
+    after_holidays = submission_window(dt.date(2025, 12, 29), holidays)  # Monday
+    assert after_holidays[0] == dt.datetime(2025, 12, 23, 19, 0, tzinfo=dt.UTC)  # Tue 14:00
+    assert after_holidays[1] == dt.datetime(2025, 12, 26, 19, 0, tzinfo=dt.UTC)  # Fri 14:00

@@ -182,10 +182,12 @@ async def test_three_missed_days_are_caught_up_with_remedial_banners(
     ]
     assert again == []  # nothing owed any more
     queries = [r.query["search_query"][0] for r in http_server.requests if r.path == "/api/query"]
-    assert [re.findall(r"\[(\d{8})", q) for q in queries] == [
-        ["20250523"],
-        ["20250526"],
-        ["20250527"],
+    # each missed listing's submission window, meeting the next (the feed of the 28th starts
+    # at Monday 14:00 Eastern, where the last one ends)
+    assert [re.findall(r"\[(\d{12}) TO (\d{12})\]", q)[0] for q in queries] == [
+        ("202505211800", "202505221759"),
+        ("202505221800", "202505231759"),
+        ("202505231800", "202505261759"),
     ]
     texts = [json.dumps(p) for p in parents(slack)]
     assert len(texts) == 4
