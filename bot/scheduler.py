@@ -280,7 +280,7 @@ class DailyService:
                 try:
                     result = await self._score(profile, date, gap)
                 except ScoringError as exc:
-                    await self._delayed(profile, date, before, str(exc))
+                    await self._delayed(profile, date, str(exc))
                     return DayReport(profile, date, "delayed", bool(gap), detail=str(exc))
                 except FeedNotReady as exc:
                     return DayReport(profile, date, "waiting", bool(gap), detail=str(exc))
@@ -301,26 +301,11 @@ class DailyService:
             return {}
         return {platform: posted.posted if posted else 0 for platform, posted in done}
 
-    async def _delayed(
-        self, profile: str, date: dt.date, before: RunRecord | None, reason: str
-    ) -> None:
-        """The LLM failed the whole run: say so once per channel; the next run retries."""
+    async def _delayed(self, profile: str, date: dt.date, reason: str) -> None:
+        """The LLM failed the whole run (the pipeline stored the failed run record): say so
+        once per channel; the next run retries."""
         log.error("%s %s: scoring failed (%s); digest delayed", profile, date, reason)
         RUNS.labels(profile, "failed").inc()
-        if before is None or before.status == "failed":
-            now = dt.datetime.now(dt.UTC)
-            await self.app.store.save_run(
-                RunRecord(
-                    profile=profile,
-                    date=date,
-                    status="failed",
-                    attempt=before.attempt + 1 if before else 1,
-                    started_at=now,
-                    finished_at=now,
-                    scorer=self.app.scorer.name,
-                    error=reason,
-                )  # fmt: skip
-            )
         for platform in platforms_for(self.app, profile):
             try:
                 await announce_delay(self.app, platform, profile, date, reason)

@@ -359,7 +359,7 @@ class LLMScorer:
                     )
                     arrived.append(score)
                 if on_progress and arrived:
-                    on_progress(arrived)
+                    on_progress(arrived, [meter.usage.model_copy()])
 
             await asyncio.gather(*(run(b) for b in batches))
             pending = [p for p in pending if p.id not in scores]

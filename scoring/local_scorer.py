@@ -66,7 +66,7 @@ class LocalScorer:
     ) -> ScoringOutcome:
         scores = await asyncio.to_thread(self.score_sync, list(papers), criteria)
         if on_progress:
-            on_progress(scores)
+            on_progress(scores, [])
         return ScoringOutcome(scores=scores)
 
     def score_sync(self, papers: list[Paper], criteria: CriteriaVersion) -> list[Score]:

@@ -72,12 +72,25 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def _keep_partial(store: Store, scores: list[Score], what: str) -> None:
+async def _record_cut_short(
+    store: Store, run: RunRecord, scores: list[Score], exc: BaseException
+) -> None:
+    """Scoring stopped part-way: keep the answers paid for, and a ``failed`` run record with
+    what the attempt spent, so the day is retried and its cost still adds up."""
+    run.status, run.finished_at = "failed", _now()
+    reason = "the run was stopped" if isinstance(exc, asyncio.CancelledError) else str(exc)
+    run.error = f"scoring did not finish: {reason or type(exc).__name__}"
+
+    async def save() -> None:
+        if scores:
+            await store.save_scores(scores)
+        await store.save_run(run)
+
     try:  # shielded: a second cancel must not lose them either
-        await asyncio.shield(store.save_scores(scores))
-        log.info("%s: kept %d scores of a run cut short", what, len(scores))
+        await asyncio.shield(save())
+        log.warning("%s %s: %s; kept %d scores", run.profile, run.date, run.error, len(scores))
     except Exception:  # the original failure matters more than this one
-        log.exception("%s: could not keep the scores of a run cut short", what)
+        log.exception("%s %s: could not record the cut-short run", run.profile, run.date)
 
 
 async def run_day(
@@ -148,16 +161,24 @@ async def run_day(
     advance = progress.start("scoring", len(scanned))
     advance(len(cached) + len(filtered.filtered))
     arrived: list[Score] = []
+    spending: list[Usage] = []  # the scorer's running total for this call
+    # a day's usage adds up over its attempts: a resumed run shows what the whole day cost
+    before = [u for u in (previous.usage if previous else []) if u.calls]
 
-    def scored(batch: Sequence[Score]) -> None:
+    def scored(batch: Sequence[Score], spent: Sequence[Usage]) -> None:
         arrived.extend(batch)
+        spending[:] = spent
         advance(len(batch))
 
     try:
         outcome = await scorer.score(filtered.kept, criteria, on_progress=scored)
-    except BaseException:  # a stop signal or a failure mid-scoring: keep the answers paid for
-        if not dry_run and arrived:
-            await _keep_partial(store, filtered.filtered + arrived, f"{rules.name} {date}")
+    except BaseException as exc:  # a stop signal or a failure mid-scoring
+        if not dry_run:
+            run.scores_reused, run.scores_new = len(cached), len(arrived)
+            run.unscored = len(scanned) - len(cached) - len(filtered.filtered) - len(arrived)
+            spent = before + [u for u in filtered.usage + spending if u.calls]
+            run.usage = merge_usage(spent, prices) if spent else []
+            await _record_cut_short(store, run, filtered.filtered + arrived, exc)
         raise
     new_scores = filtered.filtered + outcome.scores
     if not dry_run:  # kept even if ranking or storing fails later: never pay for them twice
@@ -171,8 +192,6 @@ async def run_day(
     for note in filtered.notes:
         log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
-    # a day's usage adds up over its attempts: a resumed run shows what the whole day cost
-    before = [u for u in (previous.usage if previous else []) if u.calls]
     spent = before + [u for u in filtered.usage + outcome.usage if u.calls]
     run.usage = merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
     t2 = time.perf_counter()

@@ -8,8 +8,9 @@ from typing import Protocol, runtime_checkable
 
 from scoring.models import CriteriaVersion, Paper, Score, Usage
 
-# called with each group of scores as it arrives, so a run cut short keeps what it paid for
-ProgressCallback = Callable[[Sequence[Score]], None]
+# called with each group of scores as it arrives and what the call has spent so far (nothing
+# for a scorer without cost), so a run cut short keeps both the answers and their price
+ProgressCallback = Callable[[Sequence[Score], Sequence[Usage]], None]
 
 
 @dataclass

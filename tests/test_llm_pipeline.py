@@ -130,7 +130,12 @@ async def test_a_run_cut_short_keeps_the_scores_it_paid_for(store: Store, replay
         ids = [p.id for p in papers]
         kept = await store.get_scores(ids, criteria.hash, scorer.name)
         assert 20 <= len(kept) < len(ids) and set(kept) <= first_asks
-        assert await store.get_run("default", day) is None  # the day itself is not finished
+        cut = await store.get_run("default", day)  # failed, so the day is owed again
+        assert cut is not None and cut.status == "failed" and cut.scores_new == len(kept)
+        assert cut.error == "scoring did not finish: the run was stopped"
+        first_calls = len(replay.answered)
+        assert len(kept) // 10 <= cut.usage[0].calls <= first_calls  # the answers it got
+        assert cut.usage[0].prompt_tokens > 0 and cut.usage[0].cost_usd > 0
 
         replay.requests.clear()
         replay.latency_s = 0.0
@@ -142,6 +147,8 @@ async def test_a_run_cut_short_keeps_the_scores_it_paid_for(store: Store, replay
     assert outcome.run.scores_reused == len(kept)
     assert asked | set(kept) == {rp.paper.id for rp in outcome.day.papers}
     assert outcome.run.unscored == 0
+    # the day's cost adds up over both attempts
+    assert outcome.run.usage[0].calls == cut.usage[0].calls + len(replay.requests)
 
 
 # -- pre-filters ---------------------------------------------------------------------------------
