@@ -162,8 +162,11 @@ async def run_day(
     advance(len(cached) + len(filtered.filtered))
     arrived: list[Score] = []
     spending: list[Usage] = []  # the scorer's running total for this call
-    # a day's usage adds up over its attempts: a resumed run shows what the whole day cost
-    before = [u for u in (previous.usage if previous else []) if u.calls]
+
+    def day_usage(this_attempt: list[Usage]) -> list[Usage]:
+        # a day's usage adds up over its attempts: a resumed run shows what the whole day cost
+        spent = [u for u in (previous.usage if previous else []) + this_attempt if u.calls]
+        return merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
 
     def scored(batch: Sequence[Score], spent: Sequence[Usage]) -> None:
         arrived.extend(batch)
@@ -176,8 +179,7 @@ async def run_day(
         if not dry_run:
             run.scores_reused, run.scores_new = len(cached), len(arrived)
             run.unscored = len(scanned) - len(cached) - len(filtered.filtered) - len(arrived)
-            spent = before + [u for u in filtered.usage + spending if u.calls]
-            run.usage = merge_usage(spent, prices) if spent else []
+            run.usage = day_usage(filtered.usage + spending)
             await _record_cut_short(store, run, filtered.filtered + arrived, exc)
         raise
     new_scores = filtered.filtered + outcome.scores
@@ -192,8 +194,7 @@ async def run_day(
     for note in filtered.notes:
         log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
-    spent = before + [u for u in filtered.usage + outcome.usage if u.calls]
-    run.usage = merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
+    run.usage = day_usage(filtered.usage + outcome.usage)
     t2 = time.perf_counter()
 
     learned = await preference_model(
