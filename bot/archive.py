@@ -9,6 +9,7 @@ GitHub Pages, ``file://``). Pages are rewritten only when their content changed.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import http.server
@@ -24,7 +25,7 @@ from bot.settings import Settings
 from bot.text import cost_text, run_cost, summed_cost, total_cost
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import NoProgress, ProgressSink
+from scoring.pipeline import NoProgress, ProfileRules, ProgressSink
 
 TOP_ON_OVERVIEWS = 5
 STYLE = "style.css"
@@ -104,6 +105,14 @@ async def build_archive(
         if day is not None:
             days.append(day)
         loaded(1)
+    # rendering and writing hundreds of pages is blocking work: off the event loop, so a
+    # service's chat commands are not held up while it rebuilds
+    return await asyncio.to_thread(_write_pages, profile, rules, days, out, progress)
+
+
+def _write_pages(
+    profile: str, rules: ProfileRules, days: list[Day], out: Path, progress: ProgressSink
+) -> ArchiveReport:
     env = _environment()
     common = {
         "profile": profile,
