@@ -114,10 +114,7 @@ def _write_pages(
     profile: str, rules: ProfileRules, days: list[Day], out: Path, progress: ProgressSink
 ) -> ArchiveReport:
     env = _environment()
-    common = {
-        "profile": profile,
-        "generated": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
-    }
+    common = {"profile": profile}  # no build time here: a page changes only when its day does
     pages: dict[str, str] = {}
     for i, day in enumerate(days):
         pages[f"{day.date.isoformat()}.html"] = env.get_template("archive/day.html.j2").render(
@@ -136,7 +133,10 @@ def _write_pages(
             **common, month=month
         )
     pages["index.html"] = env.get_template("archive/index.html.j2").render(
-        **common, latest=days[-1] if days else None, months=list(reversed(months))
+        **common,
+        generated=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
+        latest=days[-1] if days else None,
+        months=list(reversed(months)),
     )
     style = (Path(__file__).parent / "templates" / "archive" / STYLE).read_text(encoding="utf-8")
     pages[STYLE] = style

@@ -34,17 +34,20 @@ def site(cli: Cli, http_server: RecordingServer, tmp_path: Path) -> Path:
     )
     done = cli("backfill", "--from", "2025-05-27", "--to", "2025-05-27")
     assert done.exit_code == 0, done.output
+    out = tmp_path / "site"
     for day in ("2025-05-28", "2025-06-03"):
         feed = tmp_path / f"{day}.xml"
         feed.write_bytes(rss_feed(day))
         done = cli("run", "--feed", str(feed))
         assert done.exit_code == 0, done.output
-    out = tmp_path / "site"
-    built = cli("archive", "build", "--out", str(out))
-    assert built.exit_code == 0, built.output
-    assert "3 days in 2 months, 7 files (7 changed)" in built.output
+        built = cli("archive", "build", "--out", str(out))
+        assert built.exit_code == 0, built.output
+    # after a new day: its page, the previous day's (next link), both months and the index
+    assert "3 days in 2 months, 7 files (5 changed)" in built.output
     again = cli("archive", "build", "--out", str(out))
     assert "(0 changed)" in again.output  # nothing rewritten when nothing changed
+    assert "Generated 20" in (out / "index.html").read_text()
+    assert "Generated 20" not in (out / "2025-05-27.html").read_text()  # no build time
     return out
 
 
