@@ -24,8 +24,15 @@ from scoring.arxiv_feed import split_id
 from scoring.errors import InputError, NotFound
 from scoring.learning import preference_model
 from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
-from scoring.preferences import combine
-from scoring.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT, blend, normalize_name
+from scoring.preferences import PreferenceModel, combine
+from scoring.ranking import (
+    NOVELTY_WEIGHT,
+    RELEVANCE_WEIGHT,
+    blend,
+    normalize_name,
+    preference_of,
+    rerank,
+)
 from scoring.store import CriteriaEdit
 from scoring.suggest import Suggestion, suggest
 
@@ -86,7 +93,7 @@ class PaperView(BaseModel):
             relevance=rp.score.relevance,
             novelty=rp.score.novelty,
             blend=rp.blend,
-            preference=round(rp.blend - blend(rp.score), 4),
+            preference=preference_of(rp),
             selected=rp.selected,
             criterion=rp.score.criterion,
             comment=rp.score.comment,
@@ -239,25 +246,22 @@ class CommandCore:
 
     async def _personal(self, profile: str, user: str, day: Day) -> tuple[list[RankedPaper], str]:
         """The day re-ranked for one person: their own reactions on top of the channel's."""
-        model = await preference_model(
-            self.store, profile, day.criteria.hash, day.run.scorer,
-            self.app.settings.preference_bound, user=user,
-        )  # fmt: skip
+        model = await self._preferences(profile, day.criteria.hash, day.run.scorer, user)
         if model.empty:
             return day.papers, "; you have not reacted yet, so this is the channel's ranking"
         papers = [rp.paper for rp in day.papers]
         scores = {rp.paper.id: rp.score for rp in day.papers}
-        channel = {rp.paper.id: rp.blend - blend(rp.score) for rp in day.papers}
+        channel = {rp.paper.id: preference_of(rp) for rp in day.papers}
         prefs = combine(channel, model.preferences(papers, scores), model.bound)
-        rows = sorted(
-            (
-                rp.model_copy(update={"blend": blend(rp.score, prefs[rp.paper.id])})
-                for rp in day.papers
-            ),
-            key=lambda rp: (-rp.blend, rp.paper.id),
-        )
-        ranked = [rp.model_copy(update={"rank": i}) for i, rp in enumerate(rows, start=1)]
+        ranked = rerank(day.papers, prefs)
         return ranked, f"; ranked for {user} from their {model.reactions} reactions"
+
+    async def _preferences(
+        self, profile: str, criteria_hash: str, scorer: str, user: str | None = None
+    ) -> PreferenceModel:
+        """The profile's preference model (or one person's), at the configured bound."""
+        bound = self.app.settings.preference_bound
+        return await preference_model(self.store, profile, criteria_hash, scorer, bound, user)
 
     async def show(self, req: Request) -> Reply:
         pid = _paper_id(_one_arg(req))
@@ -288,16 +292,13 @@ class CommandCore:
         """How scores and reactions made the rank, and what reactions say about it now."""
         s = rp.score
         base = blend(s)
-        pref = round(rp.blend - base, 4)
+        pref = preference_of(rp)
         lines = [
             f"Rank from {RELEVANCE_WEIGHT} x relevance {s.relevance} + {NOVELTY_WEIGHT} x "
             f"novelty {s.novelty} = {base:.2f}"
             + (f", reactions {pref:+.2f} -> {rp.blend:.2f}" if pref else ", no reactions applied")
         ]
-        model = await preference_model(
-            self.store, profile, day.criteria.hash, day.run.scorer,
-            self.app.settings.preference_bound,
-        )  # fmt: skip
+        model = await self._preferences(profile, day.criteria.hash, day.run.scorer)
         parts = model.parts([rp.paper], {rp.paper.id: s}).get(rp.paper.id)
         if parts is None:
             lines.append(
@@ -538,10 +539,7 @@ class CommandCore:
         if req.args:
             raise InputError(f"usage: {USAGE['prefs']}")
         criteria = await self.store.current_criteria(req.profile)
-        model = await preference_model(
-            self.store, req.profile, criteria.hash, self.app.scorer.name,
-            self.app.settings.preference_bound,
-        )  # fmt: skip
+        model = await self._preferences(req.profile, criteria.hash, self.app.scorer.name)
         state = model.state()
         mine = await Feedback(self.store).prefs(req.profile, req.user)
         titles = {c.id: c.title for c in criteria.items}

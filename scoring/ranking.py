@@ -26,6 +26,25 @@ def blend(score: Score, preference: float = 0.0) -> float:
     )
 
 
+def preference_of(rp: RankedPaper) -> float:
+    """What reactions added to (or took from) a ranked paper's blend."""
+    return round(rp.blend - blend(rp.score), 4)
+
+
+def _in_order(rows: Iterable[RankedPaper]) -> list[RankedPaper]:
+    """Best blend first, ties by paper id, numbered from 1."""
+    ordered = sorted(rows, key=lambda rp: (-rp.blend, rp.paper.id))
+    return [rp.model_copy(update={"rank": i}) for i, rp in enumerate(ordered, start=1)]
+
+
+def rerank(ranked: Iterable[RankedPaper], preferences: Mapping[str, float]) -> list[RankedPaper]:
+    """A ranked day ordered again with other preferences; selection does not change."""
+    return _in_order(
+        rp.model_copy(update={"blend": blend(rp.score, preferences.get(rp.paper.id, 0.0))})
+        for rp in ranked
+    )
+
+
 def normalize_name(name: str) -> str:
     """Lowercase, accents and punctuation removed: 'Kaiming  Hé' -> 'kaiming he'."""
     folded = unicodedata.normalize("NFKD", name)
@@ -73,9 +92,14 @@ def rank_day(
             continue
         matched = author_matches(p, followed)
         passes = s.relevance >= relevance_cutoff and s.novelty >= novelty_cutoff
-        rows.append((blend(s, prefs.get(p.id, 0.0)), p, s, matched, passes or bool(matched)))
-    rows.sort(key=lambda r: (-r[0], r[1].id))
-    return [
-        RankedPaper(paper=p, score=s, rank=i, blend=b, selected=sel, author_match=m)
-        for i, (b, p, s, m, sel) in enumerate(rows, start=1)
-    ]
+        rows.append(
+            RankedPaper(
+                paper=p,
+                score=s,
+                rank=0,
+                blend=blend(s, prefs.get(p.id, 0.0)),
+                selected=passes or bool(matched),
+                author_match=matched,
+            )  # fmt: skip
+        )
+    return _in_order(rows)
