@@ -21,7 +21,7 @@ from bot.app import App
 from bot.commands import CommandCore, Reply, Request, needs_admin
 from bot.discord_post import use_api
 from bot.feedback import Feedback
-from bot.jobs import publish, run_daily
+from bot.jobs import run_from_chat
 from bot.ledger import Ledger
 from bot.text import cut
 from scoring.errors import ConfigError, PaperbotError
@@ -134,13 +134,9 @@ class PapersBot(discord.Client):
 
     async def _run(self, profile: str) -> str:
         try:
-            result = await run_daily(self.app, profile)
-            posted = await publish(self.app, "discord", profile, result, None)
+            return await run_from_chat(self.app, "discord", profile)
         except PaperbotError as exc:
             return f"⚠️ run failed: {discord.utils.escape_markdown(str(exc))}"
-        run = result.outcome.run
-        where = f"; {posted.posted} messages posted to <#{posted.channel}>" if posted else ""
-        return f"Run done: {run.total_scanned} scanned, {run.total_relevant} relevant{where}."
 
     # -- reactions -----------------------------------------------------------------------------
     async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:

@@ -265,6 +265,23 @@ def platforms_for(app: App, profile: str) -> list[str]:
     return [p for p in PLATFORMS if tokens[p] is not None and config.channel(p)]
 
 
+async def run_from_chat(app: App, platform: str, profile: str) -> str:
+    """``run`` from Slack or Discord (admins): the daily job, posted wherever the profile
+    posts, the asking platform first; a one-line summary. Posting goes through
+    ``publish_all`` so the run record is finished only when every platform is."""
+    result = await run_daily(app, profile)
+    platforms = list(dict.fromkeys([platform, *platforms_for(app, profile)]))
+    done = await publish_all(app, profile, result, platforms)
+    run = result.outcome.run
+    where = "".join(
+        f"; {posted.posted} messages posted to <#{posted.channel}>"
+        + ("" if name == platform else f" on {name}")
+        for name, posted in done
+        if posted
+    )
+    return f"Run done: {run.total_scanned} scanned, {run.total_relevant} relevant{where}."
+
+
 async def announce_delay(
     app: App, platform: str, profile: str, date: dt.date, reason: str
 ) -> PostResult:

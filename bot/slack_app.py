@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.app import App
 from bot.commands import CommandCore, Reply, needs_admin, parse_text
 from bot.feedback import Feedback
-from bot.jobs import publish, run_daily
+from bot.jobs import run_from_chat
 from bot.ledger import Ledger
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
@@ -47,17 +47,10 @@ def render_reply(reply: Reply) -> str:
 async def _run_and_post(app: App, profile: str, respond: Any) -> None:
     """``/papers run`` (admins): the daily job, posted to the profile's channel."""
     try:
-        result = await run_daily(app, profile)
-        posted = await publish(app, "slack", profile, result, None)
+        text = await run_from_chat(app, "slack", profile)
     except PaperbotError as exc:
-        await respond(response_type="ephemeral", text=f":warning: run failed: {escape(str(exc))}")
-        return
-    run = result.outcome.run
-    where = f"; {posted.posted} messages posted to <#{posted.channel}>" if posted else ""
-    await respond(
-        response_type="ephemeral",
-        text=f"Run done: {run.total_scanned} scanned, {run.total_relevant} relevant{where}.",
-    )
+        text = f":warning: run failed: {escape(str(exc))}"
+    await respond(response_type="ephemeral", text=text)
 
 
 def build_slack_app(app: App) -> AsyncApp:
