@@ -31,7 +31,7 @@ from scoring.models import CriteriaVersion, FeedbackEvent, Paper, Score  # noqa:
 from scoring.preferences import DEFAULT_BOUND, build_model  # noqa: E402
 from scoring.ranking import rank_day  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "arxiv"
+DATA = ROOT / "tests" / "data" / "arxiv"
 DAYS = ("2025-05-28", "2025-06-03")
 PSEUDO_DAYS = 6
 TASTES = {

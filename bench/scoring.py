@@ -25,7 +25,7 @@ sys.path[0] = str(ROOT)  # this file is bench/scoring.py: keep it from shadowing
 from bot.settings import load_settings  # noqa: E402
 from scoring.evaluation import EvalReport, LabelledDay, evaluate  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "arxiv"
+DATA = ROOT / "tests" / "data" / "arxiv"
 
 
 def _line(label: str, report: EvalReport, latency: float) -> str:

@@ -9,6 +9,7 @@ among the feed's categories, else a cross-list; an older id is a replacement.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,11 +20,21 @@ from scoring.models import AnnounceType, Paper
 from scoring.pipeline import Batch
 
 
+def jsonl_file(path: Path) -> Path:
+    """``path``, or its gzip-compressed twin ``path.gz`` when only that exists."""
+    packed = path.with_name(path.name + ".gz")
+    return packed if not path.exists() and packed.exists() else path
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    path = jsonl_file(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        lines = raw.decode("utf-8").splitlines()
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
     rows = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
