@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import httpx
@@ -27,6 +27,7 @@ from scoring.store import Store
 
 if TYPE_CHECKING:  # the scheduler imports the app, not the other way round
     from bot.scheduler import DailyService
+    from bot.supervise import Component
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ class App:
     arxiv: ArxivClient
     scorer: Scorer
     service: DailyService | None = None  # while ``papers serve`` runs the scheduler
+    # while ``papers serve`` runs: each front end's state (bot/supervise.py)
+    components: dict[str, Component] = field(default_factory=dict)
 
     def profile_config(self, name: str) -> ProfileConfig:
         try:

@@ -22,7 +22,14 @@ from bot.app import App
 from bot.digest import paper_anchor
 from bot.jobs import write_if_changed
 from bot.settings import Settings
-from bot.text import cost_text, run_cost, summed_cost, total_cost
+from bot.text import (
+    cost_text,
+    incomplete_banner,
+    nothing_selected,
+    run_cost,
+    summed_cost,
+    total_cost,
+)
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import NoProgress, ProfileRules, ProgressSink
@@ -74,7 +81,14 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(cost=cost_text, anchor=paper_anchor, pdf=_pdf, top=TOP_ON_OVERVIEWS)
+    env.globals.update(
+        nothing_selected=nothing_selected,
+        incomplete_banner=incomplete_banner,
+        cost=cost_text,
+        anchor=paper_anchor,
+        pdf=_pdf,
+        top=TOP_ON_OVERVIEWS,
+    )
     return env
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -35,8 +36,8 @@ from bot.serve import serve_all
 from bot.settings import Settings, load_settings
 from bot.text import cost_text
 from bot.thread_post import PostResult
-from scoring.errors import InputError, PaperbotError
-from scoring.evaluation import EvalReport, LabelledDay, evaluate
+from scoring.errors import InputError, PaperbotError, explained
+from scoring.evaluation import LABELLED_DATA, EvalReport, LabelledDay, evaluate
 
 app = typer.Typer(
     help="paperbot: the daily arXiv digest, scored against your team's criteria.",
@@ -84,12 +85,47 @@ def _settings() -> Settings:
     return settings
 
 
-def _guarded(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """The one place errors become a person's message."""
+class Stopped(Exception):
+    """SIGTERM or Ctrl-C: the work was cancelled and settled (a post in flight recorded)."""
+
+
+async def _stoppable(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main``; SIGTERM or SIGINT cancels it as ``papers serve`` does, so the message
+    being posted finishes and is recorded, and scores already paid for are stored."""
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    signals: list[str] = []
+
+    def stop(sig: signal.Signals) -> None:
+        signals.append(sig.name)
+        task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop, sig)
     try:
-        return asyncio.run(main())
-    except PaperbotError as exc:
-        err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return await task
+    except asyncio.CancelledError:
+        if signals:
+            raise Stopped(signals[0]) from None
+        raise
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def _guarded(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """The one place errors become a person's message: one ``error:`` line, exit non-zero."""
+    try:
+        return asyncio.run(_stoppable(main()))
+    except Stopped as exc:
+        err.print(f"error: stopped by {exc}; what was done is stored, run the same command "
+                  "again to resume", highlight=False, soft_wrap=True)  # fmt: skip
+        raise typer.Exit(130 if str(exc) == "SIGINT" else 143) from None
+    except Exception as exc:
+        known = explained(exc)
+        if known is None:
+            raise
+        err.print(f"error: {escape(str(known))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -180,7 +216,8 @@ def _summary(result: JobResult) -> None:
     for name, n in sorted(run.filtered.items()):
         table.add_row(f"Dropped by {name}", str(n))
     if run.unscored:
-        table.add_row("Left unscored", str(run.unscored))
+        why = "budget cap" if run.budget_stopped else (run.unscored_reason or "")
+        table.add_row("Left unscored", f"{run.unscored} ({escape(why)})")
     for u in run.usage:
         cost = cost_text(u.cost_usd)
         tokens = f"{u.prompt_tokens:,} ({u.cached_tokens:,} cached) + {u.completion_tokens:,}"
@@ -214,6 +251,10 @@ def run(
     channel: Annotated[
         str | None, typer.Option(help="channel for this run (default: the profile's)")
     ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option("--partial", help="post a day the LLM left incomplete now (with a banner)"),
+    ] = False,
 ) -> None:
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
     platforms = list(dict.fromkeys(post or []))
@@ -221,20 +262,36 @@ def run(
     if unknown:
         raise typer.BadParameter(f"cannot post to {', '.join(unknown)}; known: slack, discord")
 
-    async def work(opened: App) -> list[tuple[str, PostResult | None]]:
+    async def work(opened: App) -> tuple[JobResult, list[tuple[str, PostResult | None]]]:
         with _progress() as progress:
             result = await run_daily(
                 opened, profile, parse_date(date), feed, out_dir, dry_run, progress
             )
         _summary(result)
-        return await publish_all(opened, profile, result, platforms, channel, dry_run)
+        if result.outcome.run.status == "incomplete" and not partial:
+            return result, []  # a partial day is posted only when asked: the rest may follow
+        return result, await publish_all(opened, profile, result, platforms, channel, dry_run)
 
-    for platform, posted in _execute(work):
+    result, done = _execute(work)
+    for platform, posted in done:
         if posted is not None:
             out.print(
                 f"{platform.title()}: {posted.posted} messages posted to {posted.channel} "
                 f"(thread {posted.parent_ts}; {posted.already} replies were already there)"
             )
+    run_ = result.outcome.run
+    if run_.status == "incomplete":
+        what = (
+            "posted what was scored" if done else
+            "nothing posted" + (" (--partial posts what was scored)" if platforms else "")
+        )  # fmt: skip
+        err.print(
+            f"error: {run_.unscored} of {run_.total_scanned} papers could not be scored "
+            f"({escape(run_.unscored_reason or '')}); the day is stored as incomplete, "
+            f"{what}: run again to score the rest",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -542,7 +599,7 @@ def eval_(
     ] = None,
     data: Annotated[
         Path, typer.Option(help="folder with listings/DATE.jsonl and labels/DATE.jsonl")
-    ] = Path("../shared/data/arxiv"),
+    ] = LABELLED_DATA,
     titles: Annotated[
         bool | None, typer.Option("--titles/--no-titles", help="titles-only pass")
     ] = None,

@@ -6,7 +6,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.text import cost_text
+from bot.text import cost_text, incomplete_banner, nothing_selected
 from scoring.criteria import criteria_markdown
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
@@ -37,7 +37,13 @@ def _environment() -> Environment:
         autoescape=False,  # Markdown output: paper text goes through the md filter instead
     )
     env.filters["md"] = escape_md
-    env.globals.update(cost=cost_text, anchor=paper_anchor, authors=short_authors)
+    env.globals.update(
+        nothing_selected=nothing_selected,
+        incomplete_banner=incomplete_banner,
+        cost=cost_text,
+        anchor=paper_anchor,
+        authors=short_authors,
+    )
     return env
 
 

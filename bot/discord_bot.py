@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 import discord
@@ -66,7 +67,7 @@ def render_reply(reply: Reply) -> list[str]:
 
 
 class PapersBot(discord.Client):
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, on_ready: Callable[[], None] | None = None) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channels and threads, for interactions in them
         intents.guild_reactions = True  # on_raw_reaction_add / _remove
@@ -78,6 +79,12 @@ class PapersBot(discord.Client):
         self.feedback = Feedback(app.store, app.settings.reactions)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_group(self))
+        self.when_ready = on_ready
+
+    async def on_ready(self) -> None:
+        """The gateway session is up (discord.py calls this again after a reconnect)."""
+        if self.when_ready:
+            self.when_ready()
 
     # -- commands ------------------------------------------------------------------------------
     def is_admin(self, interaction: discord.Interaction) -> bool:

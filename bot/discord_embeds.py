@@ -12,9 +12,9 @@ import discord
 from discord.utils import escape_markdown
 
 from bot.text import (
-    CATCH_UP,
     TOP_IN_PARENT,
     authors,
+    banners,
     cut,
     day_notes,
     nothing_selected,
@@ -56,8 +56,7 @@ def parent_message(day: Day, rules: ProfileRules) -> tuple[str, discord.Embed]:
         f"**{run.total_relevant}** relevant",
         f"scored by **{escape_markdown(run.scorer)}** · cost {total_cost(day)}",
     ]
-    if run.remedial:
-        lines.insert(0, f"⚠️ {CATCH_UP}")
+    lines[:0] = [f"⚠️ {text}" for text in banners(day)]
     selected = day.selected
     if selected:
         lines.append(f"\n**Top {min(TOP_IN_PARENT, len(selected))}**")

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Any, Literal
 
 import discord
 from discord.http import HTTPClient, Route, handle_message_parameters
@@ -22,9 +22,13 @@ from discord.utils import MISSING
 from bot.discord_embeds import paper_message, parent_message, thread_name, within_limits
 from bot.ledger import Ledger
 from bot.thread_post import (
+    NOTICE_OPENINGS,
+    UNREACHABLE,
     Pacer,
+    PostTag,
     PublishError,
     ThreadPublisher,
+    no_announcement_text,
 )
 from scoring.errors import ConfigError
 from scoring.models import Day, RankedPaper
@@ -34,11 +38,17 @@ log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day; Discord allows 60, 1440, 4320, 10080
+DISCORD_EPOCH_MS = 1_420_070_400_000  # snowflakes count milliseconds from 2015-01-01
+MAX_PAGES = 20  # of 100 messages, when looking for a stopped run's posts
 
 
 def use_api(base_url: str) -> None:
     """Point discord.py at this REST base (a local fake in tests): one per process."""
     Route.BASE = base_url.rstrip("/")
+
+
+def unreachable(exc: BaseException) -> PublishError:
+    return PublishError(f"cannot reach Discord: {exc or type(exc).__name__}")
 
 
 def refusal(exc: discord.HTTPException) -> str:
@@ -55,6 +65,8 @@ async def discord_http(token: str, base_url: str) -> AsyncIterator[HTTPClient]:
             await http.static_login(token)
         except discord.LoginFailure:
             raise ConfigError("Discord refused DISCORD_BOT_TOKEN (401)") from None
+        except UNREACHABLE as exc:
+            raise unreachable(exc) from None
         yield http
     finally:
         await http.close()
@@ -68,26 +80,31 @@ class DiscordPublisher(ThreadPublisher):
         self.ledger = ledger
         self.pacer = Pacer(min_interval_s)
 
-    async def _send(self, channel: str, content: str, embed: discord.Embed | None) -> str:
+    async def _send(
+        self, channel: str, content: str, embed: discord.Embed | None, tag: PostTag
+    ) -> str:
         if embed is not None and not within_limits(content, embed):
             raise PublishError(f"refusing to post an embed over Discord's limits: {content[:80]}")
         params = handle_message_parameters(
             content=content,
             embed=embed if embed is not None else MISSING,
             allowed_mentions=discord.AllowedMentions.none(),
+            nonce=tag.nonce,  # with enforce_nonce: a repeat within minutes returns the first
         )
         await self.pacer.wait()
         try:
             data = await self.http.send_message(channel, params=params)
         except discord.HTTPException as exc:
             raise PublishError(f"Discord refused a post in {channel}: {refusal(exc)}") from None
+        except UNREACHABLE as exc:
+            raise unreachable(exc) from None
         finally:
             self.pacer.done()
         return str(data["id"])
 
-    # -- ThreadPoster --------------------------------------------------------------------------
-    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str:
-        return await self._send(channel, *parent_message(day, rules))
+    # -- ThreadPublisher -----------------------------------------------------------------------
+    async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
+        return await self._send(channel, *parent_message(day, rules), tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
         try:
@@ -99,10 +116,61 @@ class DiscordPublisher(ThreadPublisher):
             if exc.code == THREAD_EXISTS:  # made by a run that died before recording it
                 return parent_id  # a thread started from a message has the message's id
             raise PublishError(f"Discord refused a thread in {channel}: {refusal(exc)}") from None
+        except UNREACHABLE as exc:
+            raise unreachable(exc) from None
         return str(data["id"])
 
-    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]:
-        return thread, await self._send(thread, *paper_message(rp))
+    async def reply(
+        self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
+    ) -> tuple[str, str]:
+        return thread, await self._send(thread, *paper_message(rp), tag)
 
-    async def notice(self, channel: str, text: str) -> str:
-        return await self._send(channel, text, None)
+    async def notice(
+        self, channel: str, thread: str | None, text: str, tag: PostTag
+    ) -> tuple[str, str]:
+        where = thread or channel
+        return where, await self._send(where, text, None, tag)
+
+    async def find(
+        self, channel: str, thread: str | None, since: float, tags: list[PostTag]
+    ) -> dict[str, tuple[str, str]]:
+        """Our messages in the thread, or in the channel since ``since``: by nonce where the
+        history returns it, else by what each post carries (the paper's link, the parent's
+        title, a notice's opening words)."""
+        where = thread or channel
+        after = max(0, int(since * 1000) - DISCORD_EPOCH_MS) << 22
+        found: dict[str, tuple[str, str]] = {}
+        try:
+            for _ in range(MAX_PAGES):
+                page = await self.http.logs_from(where, 100, after=after)
+                for message in page:
+                    for tag in tags:
+                        if tag.slot not in found and _is_post(message, tag):
+                            found[tag.slot] = (where, str(message["id"]))
+                if len(page) < 100 or len(found) == len(tags):
+                    break
+                after = max(int(m["id"]) for m in page)
+        except discord.HTTPException as exc:
+            raise PublishError(f"Discord refused to list {where}: {refusal(exc)}") from None
+        except UNREACHABLE as exc:
+            raise unreachable(exc) from None
+        return found
+
+
+def _is_post(message: Any, tag: PostTag) -> bool:
+    if not (message.get("author") or {}).get("bot"):
+        return False
+    if message.get("nonce") is not None:
+        return str(message["nonce"]) == tag.nonce
+    content = str(message.get("content") or "")
+    urls = [e.get("url", "") for e in message.get("embeds") or []]
+    titles = [e.get("title", "") for e in message.get("embeds") or []]
+    day = tag.date.isoformat()
+    if tag.slot == "parent":
+        title = f"arXiv papers for {day} · {tag.profile}"
+        return any(t.startswith(title) for t in titles) or content.startswith(
+            no_announcement_text(tag.date)
+        )
+    if tag.slot.startswith("paper:"):
+        return any(u.endswith(f"/abs/{tag.slot.removeprefix('paper:')}") for u in urls)
+    return content.startswith(NOTICE_OPENINGS.get(tag.slot, "\0").format(day=day))

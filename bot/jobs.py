@@ -21,6 +21,7 @@ from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo, RunRecord
 from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
+from scoring.spool import ScoreSpool
 
 log = logging.getLogger(__name__)
 MAX_BACKFILL_DAYS = 31
@@ -35,6 +36,10 @@ class JobResult:
 
 def today_eastern() -> dt.date:
     return dt.datetime.now(ARXIV_TZ).date()
+
+
+def spool(app: App) -> ScoreSpool:
+    return ScoreSpool(app.settings.data_dir / "spool")
 
 
 def digest_dir(app: App, out: Path | None, profile: str) -> Path:
@@ -88,7 +93,7 @@ async def run_daily(
     outcome = await run_day(
         app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
         prefilters=app.prefilters(), prices=app.settings.prices,
-        preference_bound=app.settings.preference_bound,
+        preference_bound=app.settings.preference_bound, spool=spool(app),
     )  # fmt: skip
     return await _finish(app, profile, outcome, out, dry_run)
 
@@ -152,7 +157,7 @@ async def run_remedial(
         outcome = await run_day(
             app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
             prefilters=app.prefilters(), prices=app.settings.prices,
-            preference_bound=app.settings.preference_bound,
+            preference_bound=app.settings.preference_bound, spool=spool(app),
         )  # fmt: skip
         results.append(await _finish(app, profile, outcome, out, dry_run))
         fetched(1)
@@ -160,8 +165,9 @@ async def run_remedial(
 
 
 async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
-    """The day an earlier run stored, to post again (resume) without scoring it again."""
-    if run is None or run.status == "failed":
+    """The day an earlier run stored, to post again (resume) without scoring it again; None
+    when it must be scored (again): never run, failed, or left incomplete by the LLM."""
+    if run is None or run.status in ("failed", "incomplete"):
         return None
     day = await app.store.load_day(run.profile, run.date) if run.status == "ok" else None
     if run.status == "ok" and day is None:

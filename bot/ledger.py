@@ -4,12 +4,15 @@ Keys (under ``paperbot:``), one set per platform (``slack``, later ``discord``):
     post:{platform}:{profile}:{date}   hash  "parent" -> {"channel", "ts"} JSON;
                                              "thread" -> where the replies go;
                                              "paper:{id}" -> ts of that paper's reply;
-                                             "notice:delayed" -> {"channel", "ts"} JSON
+                                             "notice:{kind}" -> {"channel", "ts"} JSON;
+                                             "intent:{slot}" -> {"channel", "thread", "at"}
+                                             JSON, written before each post
     msg:{platform}:{channel}:{ts}      JSON {"profile", "date", "paper"}: which paper a reply is
                                        about, for reactions
 
 Each post is recorded the moment the platform confirms it, so a run killed after k replies
-knows exactly which k exist.
+knows exactly which k exist. A kill between the platform accepting a message and that record
+leaves an intent without a record: the next run asks the platform (bot/thread_post.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from scoring.store import P
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A post about to be sent: where it goes, and when (where to look for it later)."""
+
+    slot: str  # "parent", "paper:{id}", "notice:{kind}"
+    channel: str
+    thread: str | None  # the thread it goes into; None for a top-level message
+    at: float  # unix time
 
 
 @dataclass(frozen=True)
@@ -92,3 +105,28 @@ class Ledger:
             return None
         data = json.loads(raw)
         return PostedMessage(data["profile"], dt.date.fromisoformat(data["date"]), data["paper"])
+
+    # -- intents: the crash window between a post and its record -------------------------------
+    async def intend(self, profile: str, date: dt.date, intent: Intent) -> None:
+        value = json.dumps({"channel": intent.channel, "thread": intent.thread, "at": intent.at})
+        await self.r.hset(self._key(profile, date), f"intent:{intent.slot}", value)
+
+    async def unconfirmed(self, profile: str, date: dt.date) -> list[Intent]:
+        """Posts that were about to be sent and never recorded: sent or not, only the
+        platform knows."""
+        raw = await self.r.hgetall(self._key(profile, date))
+        found = []
+        for key, value in raw.items():
+            slot = key.removeprefix("intent:")
+            if key.startswith("intent:") and slot not in raw:
+                data = json.loads(value)
+                found.append(Intent(slot, data["channel"], data["thread"], data["at"]))
+        return found
+
+    async def confirm(self, profile: str, date: dt.date, slot: str, where: str, ts: str) -> None:
+        """Record a post of ``slot`` found on the platform."""
+        if slot == "parent" or slot.startswith("paper:"):
+            paper = None if slot == "parent" else slot.removeprefix("paper:")
+            await self.record(profile, date, where, ts, paper)
+            return
+        await self.record_notice(profile, date, slot.removeprefix("notice:"), where, ts)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
 from bot.app import App
@@ -47,9 +48,14 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
 ONE_DAY = dt.timedelta(days=1)
 DONE = ("ok", "no_announcement")
-Action = Literal["ran", "resumed", "locked", "waiting", "delayed", "failed"]
+Action = Literal[
+    "ran", "resumed", "locked", "waiting", "delayed", "incomplete", "partial", "failed"
+]
 RETRY_S = 900  # a feed not yet refreshed, or a day another replica holds: look again then
 MAX_RETRIES = 12  # per profile and day: three hours of looking
+LOOK_AGAIN: tuple[Action, ...] = ("waiting", "locked")  # nothing wrong yet: every RETRY_S
+SCORE_AGAIN: tuple[Action, ...] = ("delayed", "incomplete", "partial")  # the LLM: with backoff
+MAX_SCORE_RETRY_S = 3600
 
 
 class Clock(Protocol):
@@ -79,6 +85,13 @@ class DayReport:
     remedial: bool = False
     posted: dict[str, int] = field(default_factory=dict)
     detail: str = ""
+
+
+def scheduled_at(trigger: CronTrigger, date: dt.date) -> dt.datetime:
+    """When the profile's job fires on ``date`` (its day's start when it does not)."""
+    start = dt.datetime.combine(date, dt.time(0), trigger.timezone)
+    fire = trigger.get_next_fire_time(None, start)
+    return fire if fire is not None and fire.date() == date else start
 
 
 def is_done(run: RunRecord | None) -> bool:
@@ -171,6 +184,7 @@ class DailyService:
                 name: (when.isoformat() if (when := self.next_run(name)) else None)
                 for name in self.app.settings.profiles
             },
+            "components": {name: c.as_dict() for name, c in self.app.components.items()},
         }
         await self.app.store.r.set(self._heartbeat_key, json.dumps(beat), ex=3 * HEARTBEAT_S)
 
@@ -240,25 +254,47 @@ class DailyService:
             log.exception("%s: rebuilding the archive failed; `papers archive build` retries it",
                           profile)  # fmt: skip
 
+    def post_deadline(self, profile: str, date: dt.date) -> dt.datetime:
+        """From then on an incomplete day is posted with what was scored (the rest follows),
+        and a day the LLM failed entirely gets the delayed notice."""
+        settings = self.app.settings
+        fire = scheduled_at(self.app.profile_config(profile).trigger(settings), date)
+        return fire + dt.timedelta(seconds=settings.partial_post_after_s)
+
+    def _past_deadline(self, profile: str, date: dt.date) -> bool:
+        return self.clock.now() >= self.post_deadline(profile, date)
+
     def _retry_if_needed(self, profile: str, reports: list[DayReport]) -> None:
-        """Look again in RETRY_S when a day could not be done yet for a passing reason."""
-        pending = [r for r in reports if r.action in ("waiting", "locked")]
+        """Look again when a day could not be finished yet: in RETRY_S for a passing reason
+        (feed not refreshed, another replica), with backoff when the LLM left it unscored."""
+        pending = [r for r in reports if r.action in LOOK_AGAIN + SCORE_AGAIN]
         if not pending or self.stopping or not self.scheduler.running:
             return
-        key = (profile, pending[0].date)
-        self.retries[key] = self.retries.get(key, 0) + 1
-        if self.retries[key] > MAX_RETRIES:
+        first = pending[0]
+        key = (profile, first.date)
+        tries = self.retries[key] = self.retries.get(key, 0) + 1
+        settings = self.app.settings
+        limit, delay = MAX_RETRIES, float(RETRY_S)
+        if first.action in SCORE_AGAIN:
+            limit = settings.score_retry_attempts
+            delay = min(settings.score_retry_s * 2.0 ** (tries - 1), MAX_SCORE_RETRY_S)
+            until_deadline = (
+                self.post_deadline(profile, first.date) - self.clock.now()
+            ).total_seconds()
+            if 0 < until_deadline < delay:  # be there when the partial day is due
+                delay = until_deadline
+        if tries > limit:
             log.error("%s %s: still %s after %d tries; the next scheduled run tries again",
-                      profile, key[1], pending[0].action, MAX_RETRIES)  # fmt: skip
+                      profile, key[1], first.action, limit)  # fmt: skip
             return
-        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=RETRY_S)
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
         self.scheduler.add_job(
             self._tracked, "date", run_date=when, args=[self.catch_up, profile],
             id=f"retry:{profile}",
             replace_existing=True, misfire_grace_time=self.app.settings.misfire_grace_s,
         )  # fmt: skip
-        log.warning("%s %s: %s; looking again at %s", profile, key[1], pending[0].detail
-                    or pending[0].action, when.isoformat(timespec="seconds"))  # fmt: skip
+        log.warning("%s %s: %s; looking again at %s", profile, key[1], first.detail
+                    or first.action, when.isoformat(timespec="seconds"))  # fmt: skip
 
     async def run_day(
         self, profile: str, date: dt.date, gap: list[dt.date], run_id: str = "-"
@@ -286,6 +322,13 @@ class DailyService:
                     return DayReport(profile, date, "waiting", bool(gap), detail=str(exc))
                 record_run(result.outcome.run, before.usage if before else [])
                 action = "ran"
+            run = result.outcome.run
+            if run.status == "incomplete":
+                detail = f"{run.unscored} papers unscored: {run.unscored_reason}"
+                if not self._past_deadline(profile, date):  # retried first; posted if it stays
+                    return DayReport(profile, date, "incomplete", bool(gap), detail=detail)
+                action = "partial"  # what was scored, with a banner; the rest follows
+                log.warning("%s %s: posting the incomplete day (%s)", profile, date, detail)
             posted = await self._publish(profile, result)
             return DayReport(profile, date, action, bool(gap), posted)
 
@@ -302,10 +345,12 @@ class DailyService:
         return {platform: posted.posted if posted else 0 for platform, posted in done}
 
     async def _delayed(self, profile: str, date: dt.date, reason: str) -> None:
-        """The LLM failed the whole run (the pipeline stored the failed run record): say so
-        once per channel; the next run retries."""
+        """The LLM failed the whole run (the pipeline stored the failed run record): retried
+        quietly until the posting deadline, then said once per channel."""
         log.error("%s %s: scoring failed (%s); digest delayed", profile, date, reason)
         RUNS.labels(profile, "failed").inc()
+        if not self._past_deadline(profile, date):
+            return
         for platform in platforms_for(self.app, profile):
             try:
                 await announce_delay(self.app, platform, profile, date, reason)

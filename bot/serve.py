@@ -11,17 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
+import discord
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import App
 from bot.discord_bot import PapersBot
+from bot.discord_post import unreachable
 from bot.metrics import metrics_view
 from bot.scheduler import Clock, DailyService
 from bot.slack_app import build_slack_app
+from bot.supervise import Component, Runner, supervise
+from bot.thread_post import UNREACHABLE
 from scoring.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -43,13 +46,14 @@ async def serve_all(
     SIGINT (or ``stop``): then runs in flight stop after the message they are posting, and
     the front ends disconnect."""
     settings = app.settings
-    fronts: list[Coroutine[Any, Any, None]] = []
+    fronts: dict[str, Runner] = {}
     if chat and settings.slack_bot_token is not None:
-        fronts.append(serve(app, host, port, http))
+        fronts["slack"] = lambda ready: serve(app, host, port, http, ready)
     if chat and discord and settings.discord_bot_token is not None:
-        fronts.append(serve_discord(app))
+        fronts["discord"] = lambda ready: serve_discord(app, ready)
     if settings.health_port is not None:
-        fronts.append(serve_health(app, host, settings.health_port))
+        health_port = settings.health_port
+        fronts["health"] = lambda ready: serve_health(app, host, health_port, ready)
     if not fronts and not scheduler:
         raise ConfigError("nothing to serve: set SLACK_BOT_TOKEN and/or DISCORD_BOT_TOKEN")
     stop = stop or asyncio.Event()
@@ -58,13 +62,18 @@ async def serve_all(
         loop.add_signal_handler(sig, stop.set)
     service = DailyService(app, clock) if scheduler else None
     app.service = service
-    tasks = [asyncio.create_task(front) for front in fronts]
+    app.components = {name: Component(name) for name in fronts}
+    # each front end fails alone: retried with backoff while the others keep running
+    tasks = [
+        asyncio.create_task(supervise(app.components[name], front))
+        for name, front in fronts.items()
+    ]
     stopped = asyncio.create_task(stop.wait())
     try:
         if service:
             service.start()
         done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
-        log.warning("stopping: %s", "signal" if stopped in done else "a front end ended")
+        log.warning("stopping: %s", "signal" if stopped in done else "a supervisor ended")
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -74,26 +83,33 @@ async def serve_all(
         for task in tasks:
             task.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
-    for outcome in results:  # a front end that died is the reason we stopped: say why
+    for outcome in results:  # a supervisor never ends by itself: that is a bug, say so
         if isinstance(outcome, Exception):
             raise outcome
     log.warning("stopped")
 
 
-async def serve_health(app: App, host: str, port: int) -> None:
-    """``/healthz`` (Redis reachable, scheduler running) and ``/metrics`` (Prometheus)."""
+async def serve_health(
+    app: App, host: str, port: int, ready: Callable[[], None] | None = None
+) -> None:
+    """``/healthz`` (Redis reachable, scheduler running, each front end's state) and
+    ``/metrics`` (Prometheus). 503 only without Redis: a platform that is down degrades the
+    service, it does not make it worth restarting."""
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
             redis_ok = bool(await app.store.r.ping())
-        except Exception:  # any failure to reach Redis is "unhealthy", with the reason
-            log.exception("health check: Redis unreachable")
+        except Exception as exc:  # any failure to reach Redis is "unhealthy", with the reason
+            log.error("health check: Redis unreachable: %s", exc)
             redis_ok = False
         service = app.service
+        components = {name: c.as_dict() for name, c in app.components.items()}
+        degraded = any(c["state"] != "ok" for c in components.values())
         body = {
-            "status": "ok" if redis_ok else "unhealthy",
+            "status": "unhealthy" if not redis_ok else "degraded" if degraded else "ok",
             "redis": redis_ok,
             "scheduler": bool(service and service.scheduler.running),
+            "components": components,
         }
         return web.json_response(body, status=200 if redis_ok else 503)
 
@@ -104,22 +120,26 @@ async def serve_health(app: App, host: str, port: int) -> None:
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.warning("health: http://%s:%d/healthz and /metrics", host, port)
-    await _until_cancelled(None, runner.cleanup)
+    await _until_cancelled(ready, runner.cleanup)
 
 
-async def serve_discord(app: App) -> None:
+async def serve_discord(app: App, ready: Callable[[], None] | None = None) -> None:
     token = app.settings.discord_bot_token
     assert token is not None
-    bot = PapersBot(app)
-    log.warning("Discord: connecting to the gateway")
+    bot = PapersBot(app, on_ready=ready)  # a fresh client each try: a closed one cannot start
+    log.info("Discord: connecting to the gateway")
     try:
         await bot.start(token.get_secret_value())
+    except discord.LoginFailure:
+        raise ConfigError("Discord refused DISCORD_BOT_TOKEN (401)") from None
+    except UNREACHABLE as exc:
+        raise unreachable(exc) from None
     finally:
         await bot.close()
 
 
 async def serve(
-    app: App, host: str, port: int, http: bool, ready: asyncio.Event | None = None
+    app: App, host: str, port: int, http: bool, ready: Callable[[], None] | None = None
 ) -> None:
     bolt = build_slack_app(app)
     token = app.settings.slack_app_token
@@ -137,11 +157,11 @@ async def serve(
 
 
 async def _until_cancelled(
-    ready: asyncio.Event | None, cleanup: Callable[[], Awaitable[None]]
+    ready: Callable[[], None] | None, cleanup: Callable[[], Awaitable[None]]
 ) -> None:
     """Say we are up, then serve until the task is cancelled (SIGTERM, Ctrl-C), then clean up."""
     if ready:
-        ready.set()
+        ready()
     try:
         await asyncio.Event().wait()
     finally:

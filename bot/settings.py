@@ -214,6 +214,17 @@ class Settings(BaseSettings):
     lock_ttl_s: int = Field(
         600, ge=10, description="a day's lock lapses this long after its holder stops renewing"
     )
+    partial_post_after_s: int = Field(
+        3 * 3600, ge=0,
+        description="an incomplete day is posted with what was scored this long after its "
+        "scheduled time (nothing scored: the delayed notice); the rest follows in its thread",
+    )  # fmt: skip
+    score_retry_s: int = Field(
+        600, ge=1, description="first retry of a day the LLM left incomplete; doubles, to 1 h"
+    )
+    score_retry_attempts: int = Field(
+        8, ge=0, description="retries of an incomplete day before the next scheduled run"
+    )
     archive_after_runs: bool = Field(
         True, description="rebuild the HTML archive (PAPERS_DATA_DIR/archive) after each served run"
     )

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from bot.text import (
-    CATCH_UP,
     TOP_IN_PARENT,
     authors,
+    banners,
     cut,
     day_notes,
     nothing_selected,
@@ -63,8 +63,7 @@ def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER)}},
     ]
-    if run.remedial:
-        blocks.append(_context(f":warning: {CATCH_UP}"))
+    blocks += [_context(f":warning: {text}") for text in banners(day)]
     blocks.append(_section(f"{counts}\n{_cost(day)}"))
     selected = day.selected
     if not selected:

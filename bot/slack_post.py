@@ -8,6 +8,7 @@ the run with Slack's reason: there is no silent fallback to a top-level message.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -19,15 +20,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ledger import Ledger
 from bot.slack_blocks import Blocks, parent_blocks, reply_blocks, within_limits
-from bot.thread_post import (
-    Pacer,
-    PublishError,
-    ThreadPublisher,
-)
+from bot.thread_post import UNREACHABLE, Pacer, PostTag, PublishError, ThreadPublisher
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
+EVENT_TYPE = "paperbot_post"  # message metadata: which post of which day a message is
+MAX_PAGES = 20  # of 200 messages, when looking for a stopped run's posts
 
 
 def slack_client(token: str, base_url: str, max_retries: int = 3) -> AsyncWebClient:
@@ -49,7 +48,9 @@ class SlackPublisher(ThreadPublisher):
         self.ledger = ledger
         self.pacer = Pacer(min_interval_s)
 
-    async def _post(self, channel: str, text: str, blocks: Blocks, thread_ts: str | None) -> str:
+    async def _post(
+        self, channel: str, text: str, blocks: Blocks, thread_ts: str | None, tag: PostTag
+    ) -> str:
         if not within_limits(blocks):  # a bug in rendering, not Slack's problem to find
             raise PublishError(f"refusing to post blocks over Slack's limits: {text[:80]}")
         await self.pacer.wait()
@@ -61,27 +62,79 @@ class SlackPublisher(ThreadPublisher):
                 thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={"event_type": EVENT_TYPE, "event_payload": _payload(tag)},
             )
         except SlackApiError as exc:
-            reason = exc.response.get("error", "unknown error") if exc.response else str(exc)
             where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
-            raise PublishError(f"Slack refused a post {where} in {channel}: {reason}") from None
+            raise PublishError(
+                f"Slack refused a post {where} in {channel}: {_reason(exc)}"
+            ) from None
+        except UNREACHABLE as exc:
+            raise PublishError(f"cannot reach Slack: {exc or type(exc).__name__}") from None
         finally:
             self.pacer.done()
         return str(answer["ts"])
 
-    # -- ThreadPoster --------------------------------------------------------------------------
-    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str:
+    # -- ThreadPublisher -----------------------------------------------------------------------
+    async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
         text, blocks = parent_blocks(day, rules)
-        return await self._post(channel, text, blocks, None)
+        return await self._post(channel, text, blocks, None, tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
         return parent_id  # a Slack thread is the parent's ts
 
-    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]:
+    async def reply(
+        self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
+    ) -> tuple[str, str]:
         text, blocks = reply_blocks(rp)
-        return channel, await self._post(channel, text, blocks, thread)
+        return channel, await self._post(channel, text, blocks, thread, tag)
 
-    async def notice(self, channel: str, text: str) -> str:
+    async def notice(
+        self, channel: str, thread: str | None, text: str, tag: PostTag
+    ) -> tuple[str, str]:
         blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-        return await self._post(channel, text, blocks, None)
+        return channel, await self._post(channel, text, blocks, thread, tag)
+
+    async def find(
+        self, channel: str, thread: str | None, since: float, tags: list[PostTag]
+    ) -> dict[str, tuple[str, str]]:
+        """Our messages by their metadata: the thread's replies, or the channel's history
+        since ``since`` (needs the channels:history scope)."""
+        wanted = {json.dumps(_payload(t), sort_keys=True): t.slot for t in tags}
+        found: dict[str, tuple[str, str]] = {}
+        cursor = None
+        try:
+            for _ in range(MAX_PAGES):
+                if thread:
+                    page = await self.client.conversations_replies(
+                        channel=channel, ts=thread, cursor=cursor,
+                        include_all_metadata=True, limit=200,
+                    )  # fmt: skip
+                else:
+                    page = await self.client.conversations_history(
+                        channel=channel, oldest=f"{since:.6f}", cursor=cursor,
+                        include_all_metadata=True, limit=200,
+                    )  # fmt: skip
+                for message in page.get("messages") or []:
+                    meta = message.get("metadata") or {}
+                    if meta.get("event_type") != EVENT_TYPE:
+                        continue
+                    key = json.dumps(meta.get("event_payload") or {}, sort_keys=True)
+                    if key in wanted:
+                        found.setdefault(wanted[key], (channel, str(message["ts"])))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor or len(found) == len(wanted):
+                    break
+        except SlackApiError as exc:
+            raise PublishError(f"Slack refused to list {channel}: {_reason(exc)}") from None
+        except UNREACHABLE as exc:
+            raise PublishError(f"cannot reach Slack: {exc or type(exc).__name__}") from None
+        return found
+
+
+def _payload(tag: PostTag) -> dict[str, str]:
+    return {"profile": tag.profile, "date": tag.date.isoformat(), "slot": tag.slot}
+
+
+def _reason(exc: SlackApiError) -> str:
+    return str(exc.response.get("error", "unknown error")) if exc.response else str(exc)

@@ -86,6 +86,10 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
     else:
         head = "Scheduler: not running (no `papers serve` heartbeat in the last 90 s)"
     lines = [head]
+    for beat in beats:  # front ends of each replica that are not up, with the reason
+        for name, part in (beat.get("components") or {}).items():
+            if part.get("state") != "ok":
+                lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
     profiles = [await profile_status(app, name, now) for name in app.settings.profiles]
     for s in profiles:
         failed = f", {s.month_failed} with failures" if s.month_failed else ""

@@ -42,10 +42,28 @@ def total_cost(day: Day) -> str:
 
 
 def nothing_selected(day: Day, rules: ProfileRules) -> str:
+    run = day.run
+    cutoffs = f"(relevance >= {rules.relevance_cutoff}, novelty >= {rules.novelty_cutoff})"
+    if run.status == "incomplete":  # never claim "nothing passed" about unrated papers
+        scored = run.total_scanned - run.unscored
+        return f"No paper passed the cutoffs {cutoffs} among the {scored} scored so far."
+    return f"No paper passed the cutoffs today {cutoffs}; {run.total_scanned} papers were scanned."
+
+
+def incomplete_banner(run: RunRecord) -> str | None:
+    """The warning a partly scored day carries wherever it is shown."""
+    if run.status != "incomplete":
+        return None
     return (
-        f"No paper passed the cutoffs today (relevance >= {rules.relevance_cutoff}, "
-        f"novelty >= {rules.novelty_cutoff}); {day.run.total_scanned} papers were scanned."
+        f"{run.unscored} of {run.total_scanned} papers could not be scored: "
+        f"{run.unscored_reason}; they will follow once scored."
     )
+
+
+def banners(day: Day) -> list[str]:
+    """What must be read before the day's papers: a catch-up, papers still unscored."""
+    found = [CATCH_UP] if day.run.remedial else []
+    return found + [b for b in [incomplete_banner(day.run)] if b]
 
 
 def day_notes(day: Day) -> list[str]:
@@ -53,8 +71,8 @@ def day_notes(day: Day) -> list[str]:
     notes = []
     if day.run.scorer.startswith("local-"):
         notes.append("Scored by the local TF-IDF scorer: no LLM is configured.")
-    if day.run.unscored:
-        notes.append(f"{day.run.unscored} papers were left unscored.")
+    if day.run.unscored and day.run.status != "incomplete":
+        notes.append(f"{day.run.unscored} papers were left unscored by the budget cap.")
     return notes
 
 

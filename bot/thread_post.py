@@ -1,9 +1,11 @@
 """Posting a stored day as one thread, on any platform: the never-twice, never-lost part.
 
-A platform supplies a ``ThreadPublisher`` (how to post a parent, open its thread, post a paper);
-this module owns the order and the ledger (bot/ledger.py): the ledger is read before and
-written after every post, so a run that died after k replies posts exactly the missing ones
-into the same thread, and a finished day posts nothing.
+A platform supplies a ``ThreadPublisher`` (how to post a parent, open its thread, post a paper,
+find its own posts again); this module owns the order and the ledger (bot/ledger.py): an
+intent is written before and a record after every post, so a run that died after k replies
+posts exactly the missing ones into the same thread, and a finished day posts nothing. A kill
+between the platform accepting a message and its record leaves an intent alone: the next run
+asks the platform (every message carries its tag) before posting anything it does not know.
 """
 
 from __future__ import annotations
@@ -11,23 +13,33 @@ from __future__ import annotations
 import abc
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
-from bot.ledger import Ledger
+import aiohttp
+
+from bot.ledger import Intent, Ledger
 from scoring.errors import PaperbotError
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+RECONCILE_MARGIN_S = 120  # clocks differ: look a little before the intent's time
 
 
 class PublishError(PaperbotError):
-    """A platform refused a post; the message carries its reason."""
+    """A platform refused a post or could not be reached; the message carries its reason."""
+
+
+# what a platform client raises when the platform cannot be reached (after its own retries);
+# a post that failed so may still have arrived: its intent stays for the next run to check
+UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 @dataclass
@@ -38,14 +50,32 @@ class PostResult:
     already: int  # replies found in the ledger from an earlier run
 
 
+@dataclass(frozen=True)
+class PostTag:
+    """Which post a message is, carried in the message itself (Slack: message metadata;
+    Discord: the nonce and the embed footer), so a run can find on the platform what a
+    killed run posted but never recorded."""
+
+    profile: str
+    date: dt.date
+    slot: str  # the ledger's: "parent", "paper:{id}", "notice:{kind}"
+
+    @property
+    def nonce(self) -> str:
+        """Discord's nonce (at most 25 characters), the same for every try of this post."""
+        key = f"{self.profile}|{self.date.isoformat()}|{self.slot}"
+        return hashlib.sha256(key.encode()).hexdigest()[:25]
+
+
 class ThreadPublisher(abc.ABC):
-    """A platform's publisher: subclasses post single messages (and keep the ledger);
-    the functions below post whole days through them, in order, recording every post."""
+    """A platform's publisher: subclasses post single messages, each carrying its tag, and
+    find them again; the functions below post whole days through them, in order, recording
+    every post."""
 
     ledger: Ledger
 
     @abc.abstractmethod
-    async def parent(self, day: Day, rules: ProfileRules, channel: str) -> str:
+    async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
         """Post the day's parent message; its id."""
 
     @abc.abstractmethod
@@ -53,12 +83,24 @@ class ThreadPublisher(abc.ABC):
         """Where the replies go (Slack: the parent's ts; Discord: a new thread's id)."""
 
     @abc.abstractmethod
-    async def reply(self, thread: str, channel: str, rp: RankedPaper) -> tuple[str, str]:
+    async def reply(
+        self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
+    ) -> tuple[str, str]:
         """Post one paper; (the channel it is in, its id), as reactions will name it."""
 
     @abc.abstractmethod
-    async def notice(self, channel: str, text: str) -> str:
-        """A plain top-level message; its id."""
+    async def notice(
+        self, channel: str, thread: str | None, text: str, tag: PostTag
+    ) -> tuple[str, str]:
+        """A plain message, top-level or in ``thread``; (the channel it is in, its id)."""
+
+    @abc.abstractmethod
+    async def find(
+        self, channel: str, thread: str | None, since: float, tags: list[PostTag]
+    ) -> dict[str, tuple[str, str]]:
+        """Which of these posts the platform holds (slot -> (channel, id)): messages in
+        ``thread``, or top-level ones in ``channel`` newer than ``since`` (unix time).
+        Raises PublishError when the platform cannot be read."""
 
     async def post_day(self, day: Day, rules: ProfileRules, channel: str) -> PostResult:
         return await post_day(self, day, rules, channel)
@@ -104,43 +146,99 @@ async def settled(step: Awaitable[T]) -> T:
         raise
 
 
+async def sent_once(
+    poster: ThreadPublisher,
+    tag: PostTag,
+    channel: str,
+    thread: str | None,
+    post: Callable[[], Awaitable[tuple[str, str]]],
+) -> tuple[str, str]:
+    """Intent, post, record as one step: a cancel lets it finish (``settled``); a kill
+    anywhere in it leaves the intent, which tells the next run where to look (``reconcile``).
+    """
+    ledger = poster.ledger
+
+    async def step() -> tuple[str, str]:
+        await ledger.intend(tag.profile, tag.date, Intent(tag.slot, channel, thread, time.time()))
+        where, message_id = await post()
+        await ledger.confirm(tag.profile, tag.date, tag.slot, where, message_id)
+        return where, message_id
+
+    return await settled(step())
+
+
+async def reconcile(poster: ThreadPublisher, profile: str, date: dt.date) -> int:
+    """Record what a killed run posted but never recorded, asking the platform about every
+    intent without a record; the posts it does not hold are posted again. The number found."""
+    stale = await poster.ledger.unconfirmed(profile, date)
+    places: dict[tuple[str, str | None], list[Intent]] = {}
+    for intent in stale:
+        places.setdefault((intent.channel, intent.thread), []).append(intent)
+    found = 0
+    for (channel, thread), intents in places.items():
+        tags = [PostTag(profile, date, i.slot) for i in intents]
+        since = min(i.at for i in intents) - RECONCILE_MARGIN_S
+        try:
+            held = await poster.find(channel, thread, since, tags)
+        except PublishError as exc:  # posting without knowing risks one repeat, not a lost day
+            log.error("%s %s: cannot check for posts of a stopped run: %s", profile, date, exc)
+            continue
+        for slot, (where, message_id) in held.items():
+            await poster.ledger.confirm(profile, date, slot, where, message_id)
+        found += len(held)
+    if stale:
+        log.warning("%s %s: %d of %d unrecorded posts of a stopped run were on the platform",
+                    profile, date, found, len(stale))  # fmt: skip
+    return found
+
+
 async def post_day(
     poster: ThreadPublisher, day: Day, rules: ProfileRules, channel: str
 ) -> PostResult:
     ledger = poster.ledger
-    parent = await ledger.parent(day.profile, day.date)
+    profile, date = day.profile, day.date
+    await reconcile(poster, profile, date)
+    parent = await ledger.parent(profile, date)
     posted = 0
     if parent is None:
+        tag = PostTag(profile, date, "parent")
 
-        async def post_parent() -> str:
-            parent_id = await poster.parent(day, rules, channel)
-            await ledger.record(day.profile, day.date, channel, parent_id, None)
-            return parent_id
+        async def post_parent() -> tuple[str, str]:
+            return channel, await poster.parent(day, rules, channel, tag)
 
-        parent_id = await settled(post_parent())
-        parent, posted = (channel, parent_id), 1
+        parent = await sent_once(poster, tag, channel, None, post_parent)
+        posted = 1
+        if day.run.status == "incomplete":  # the rest follows, with a note, once scored
+            await ledger.record_notice(profile, date, "partial", *parent)
     elif parent[0] != channel:
-        log.warning("%s %s was posted to %s; resuming there", day.profile, day.date, parent[0])
+        log.warning("%s %s was posted to %s; resuming there", profile, date, parent[0])
     channel, parent_id = parent
-    done = await ledger.replies(day.profile, day.date)
+    done = await ledger.replies(profile, date)
     missing = [rp for rp in day.selected if rp.paper.id not in done]
-    if missing:
-        thread = await ledger.thread(day.profile, day.date)
+    follow_up = (
+        day.run.status == "ok"
+        and await ledger.notice(profile, date, "partial") is not None
+        and await ledger.notice(profile, date, "followup") is None
+    )
+    if missing or follow_up:
+        thread = await ledger.thread(profile, date)
         if thread is None:
 
             async def open_thread() -> str:
                 opened = await poster.thread(day, channel, parent_id)
-                await ledger.record_thread(day.profile, day.date, opened)
+                await ledger.record_thread(profile, date, opened)
                 return opened
 
             thread = await settled(open_thread())
-
-        async def post_reply(thread: str, rp: RankedPaper) -> None:
-            where, message_id = await poster.reply(thread, channel, rp)
-            await ledger.record(day.profile, day.date, where, message_id, rp.paper.id)
-
+        if follow_up:
+            tag = PostTag(profile, date, "notice:followup")
+            notice = partial(poster.notice, channel, thread, followup_text(day, len(missing)), tag)
+            await sent_once(poster, tag, channel, thread, notice)
+            posted += 1
         for rp in missing:
-            await settled(post_reply(thread, rp))
+            tag = PostTag(profile, date, f"paper:{rp.paper.id}")
+            reply = partial(poster.reply, thread, channel, rp, tag)
+            await sent_once(poster, tag, channel, thread, reply)
             posted += 1
     return PostResult(channel, parent_id, posted, len(day.selected) - len(missing))
 
@@ -149,22 +247,31 @@ async def post_once(
     poster: ThreadPublisher, profile: str, date: dt.date, channel: str, text: str, kind: str
 ) -> PostResult:
     """A one-message notice about a day, posted once per ledger slot ``kind``."""
+    await reconcile(poster, profile, date)
     if (earlier := await poster.ledger.notice(profile, date, kind)) is not None:
         return PostResult(earlier[0], earlier[1], 0, 0)
+    tag = PostTag(profile, date, "parent" if kind == "parent" else f"notice:{kind}")
+    notice = partial(poster.notice, channel, None, text, tag)
+    where, message_id = await sent_once(poster, tag, channel, None, notice)
+    return PostResult(where, message_id, 1, 0)
 
-    async def post() -> str:
-        message_id = await poster.notice(channel, text)
-        await poster.ledger.record_notice(profile, date, kind, channel, message_id)
-        return message_id
 
-    return PostResult(channel, await settled(post()), 1, 0)
+# how each notice begins: platforms whose history lacks our tag recognise notices by it
+NOTICE_OPENINGS = {
+    "notice:delayed": "The digest for {day} is delayed",
+    "notice:followup": "Follow-up for {day}",
+}
+
+
+def followup_text(day: Day, more: int) -> str:
+    opening = NOTICE_OPENINGS["notice:followup"].format(day=day.date.isoformat())
+    tail = ", below." if more else "."
+    return f"{opening}: every paper is scored now; {more} more passed the cutoffs{tail}"
 
 
 def delayed_text(date: dt.date, reason: str) -> str:
-    return (
-        f"The digest for {date.isoformat()} is delayed: scoring failed ({reason}). "
-        "It will be retried at the next scheduled run."
-    )
+    opening = NOTICE_OPENINGS["notice:delayed"].format(day=date.isoformat())
+    return f"{opening}: scoring failed ({reason}). It will be retried at the next scheduled run."
 
 
 def no_announcement_text(date: dt.date) -> str:

@@ -11,9 +11,17 @@ PaperbotError                 anything paperbot reports to a person as one clear
 │   └── FeedNotReady          the feed still shows an earlier day (arXiv has not refreshed)
 └── ScoringError              a scorer could not produce scores
 
-Front ends catch PaperbotError in one place and print ``str(error)``; anything else is a bug
-and keeps its traceback.
+Front ends catch PaperbotError in one place and print ``str(error)``; ``explained`` also
+names the outside failures that are no bug of ours (Redis gone mid-run, a host unreachable,
+a file not writable); anything else is a bug and keeps its traceback.
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis.exceptions
 
 
 class PaperbotError(Exception):
@@ -53,4 +61,25 @@ class FeedNotReady(FeedError):
 
 
 class ScoringError(PaperbotError):
-    pass
+    """``reason``: why, without the message's framing; ``usage``: what the failed attempt
+    spent (``scoring.models.Usage``), to be recorded."""
+
+    def __init__(self, message: str, usage: Sequence[Any] = (), reason: str = "") -> None:
+        super().__init__(message)
+        self.usage = list(usage)
+        self.reason = reason or message
+
+
+def explained(exc: BaseException) -> PaperbotError | None:
+    """``exc`` as an error to report in one line, or None when it is a bug (keep the
+    traceback)."""
+    if isinstance(exc, PaperbotError):
+        return exc
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return StoreUnavailable(f"lost the connection to Redis ({exc}); run again once it is back")
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return PaperbotError(f"{exc.strerror or exc}{where}")
+    if isinstance(exc, TimeoutError):
+        return PaperbotError("an outside service did not answer in time")
+    return None

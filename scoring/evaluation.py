@@ -22,7 +22,7 @@ from prompts import read_prompt
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import InputError
 from scoring.fake_llm import FakeLLM, judgements_from_labels
-from scoring.listings import listing_batch, read_jsonl
+from scoring.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.models import Usage
 from scoring.pipeline import NoProgress, ProfileRules, ProgressSink, run_day
@@ -35,6 +35,12 @@ PROFILE = "eval"
 FRACTIONS = (0.2, 0.3, 0.4, 0.5)
 
 
+# The labelled days: the repository's compressed copy of shared/data/arxiv (present in a
+# checkout or an editable install), else the shared folder beside the working directory.
+_BUNDLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "arxiv"
+LABELLED_DATA = _BUNDLED if _BUNDLED.is_dir() else Path("../shared/data/arxiv")
+
+
 @dataclass(frozen=True)
 class LabelledDay:
     date: dt.date
@@ -45,7 +51,7 @@ class LabelledDay:
     def in_dir(cls, data: Path, date: dt.date) -> LabelledDay:
         day = cls(date, data / "listings" / f"{date}.jsonl", data / "labels" / f"{date}.jsonl")
         for path in (day.listing, day.labels):
-            if not path.is_file():
+            if not jsonl_file(path).is_file():
                 raise InputError(f"no {path.parent.name} file for {date}: {path} does not exist")
         return day
 

@@ -6,7 +6,8 @@ Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client tal
   1,024 tokens up.
 - *Replay*: papers with a reference judgement get its relevance and novelty; the rest get
   low scores derived from their id (relevance 1-6), so a run spends tokens like a real one.
-- Scripted faults, one per request in order: ``Fault("429", retry_after)``, ``"500"``,
+- Scripted faults, one per request in order (then ``always``, for every request, if set):
+  ``Fault("429", retry_after)``, ``"500"``,
   ``"slow"`` (seconds), ``"nonjson"``, ``"missing"`` (n ids left out), ``"extra"``
   (an invented id and a duplicate), ``"refusal"``, ``"length"``, ``"fenced"``, ``"jsonlines"``.
 - Server quirks: ``json_schema=False`` rejects ``response_format`` like a bare llama.cpp;
@@ -77,6 +78,7 @@ class FakeLLM:
     obey_injections: bool = False
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
+    always: str | None = None  # a fault kind for every request once the scripted ones ran out
     requests: list[dict[str, Any]] = field(default_factory=list)
     answered: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # + usage
     stats: FakeStats = field(default_factory=FakeStats)
@@ -125,6 +127,8 @@ class FakeLLM:
         with self._lock:
             self.requests.append(body)
             fault = self.faults.popleft() if self.faults else None
+            if fault is None and self.always:
+                fault = Fault(self.always)
         if fault and fault.kind == "429":
             return (
                 429,

@@ -112,14 +112,21 @@ class ParsedAnswer:
     keep: set[str] = field(default_factory=set)  # titles pass: ids the model kept
     foreign_ids: list[str] = field(default_factory=list)  # not in the batch: ignored
     invalid: int = 0  # items without usable scores
+    readable: bool = True  # False: no JSON at all (prose, a refusal, an empty answer)
+
+    @property
+    def garbage(self) -> bool:
+        """Nothing usable and something wrong (not merely papers left out)."""
+        return not self.ratings and (not self.readable or bool(self.invalid or self.foreign_ids))
 
 
 def parse_ratings(
     text: str, batch_ids: Collection[str], criterion_ids: Collection[str]
 ) -> ParsedAnswer:
     """Validated ratings for the batch's papers found in an answer to the full prompt."""
-    answer = ParsedAnswer()
-    for item in _items(json_values(text)):
+    values = json_values(text)
+    answer = ParsedAnswer(readable=bool(values))
+    for item in _items(values):
         try:
             rating = Rating.model_validate(item)
         except ValidationError as exc:

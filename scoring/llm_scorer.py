@@ -102,6 +102,7 @@ class _Meter:
     reserved: Usage | None = None
     stop_reason: str | None = None
     over_budget: bool = False  # a budget stop is a normal end: the day is ranked and posted
+    unusable: int = 0  # answers that held no usable rating (not JSON, refusals, all ids wrong)
     failures_in_row: int = 0
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -343,6 +344,8 @@ class LLMScorer:
                 answer = await self._call(meter, limit, system, batch, "full", criterion_ids)
                 if answer is None:
                     return
+                if answer.garbage:
+                    meter.unusable += 1
                 arrived = []
                 for pid, r in answer.ratings.items():
                     note = INJECTION_NOTE if pid in suspicious else ""
@@ -361,7 +364,14 @@ class LLMScorer:
                 if on_progress and arrived:
                     on_progress(arrived, [meter.usage.model_copy()])
 
+            before, unusable_before = len(scores), meter.unusable
             await asyncio.gather(*(run(b) for b in batches))
+            unusable = meter.unusable - unusable_before
+            if len(scores) == before and unusable and not meter.stop_reason:
+                if attempt or unusable >= FAILURES_BEFORE_STOP:
+                    # rounds of answers without one usable rating: asking again in smaller
+                    # batches pays for more of the same (a broken model or proxy)
+                    meter.stop_reason = f"{meter.unusable} answers held no usable rating"
             pending = [p for p in pending if p.id not in scores]
             if pending and not meter.stop_reason and attempt < self.config.missing_retries:
                 log.info("asking again about %d papers missing from answers", len(pending))
@@ -369,7 +379,11 @@ class LLMScorer:
         if meter.stop_reason:
             notes.append(f"scoring stopped: {meter.stop_reason}")
             if not scores and pending and not meter.over_budget:
-                raise ScoringError(f"no paper could be scored: {meter.stop_reason}")
+                raise ScoringError(
+                    f"no paper could be scored: {meter.stop_reason}",
+                    usage=[meter.usage],
+                    reason=meter.stop_reason,
+                )
         elif pending:
             retries = self.config.missing_retries
             notes.append(f"{len(pending)} papers missing from every answer after {retries} re-asks")
@@ -379,6 +393,7 @@ class LLMScorer:
             usage=[meter.usage],
             unscored=[p.id for p in pending],
             notes=notes,
+            budget_stopped=meter.over_budget,
         )
 
     # -- titles-only pre-filter ----------------------------------------------------------------

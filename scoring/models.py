@@ -96,7 +96,10 @@ class RemedialInfo(BaseModel):
     source: str
 
 
-RunStatus = Literal["ok", "no_announcement", "failed"]
+# ok: every scanned paper was rated, deliberately filtered or left out by the budget cap;
+# incomplete: some were sent to the scorer and not rated (the day is owed until they are);
+# failed: nothing could be scored, or the run stopped part-way.
+RunStatus = Literal["ok", "no_announcement", "incomplete", "failed"]
 
 
 class RunRecord(BaseModel):
@@ -117,6 +120,9 @@ class RunRecord(BaseModel):
     scores_reused: int = 0
     scores_new: int = 0
     unscored: int = 0
+    unscored_reason: str | None = None  # why papers sent to the scorer came back unrated
+    budget_stopped: bool = False  # the unscored papers were left out by the budget cap
+    first_started_at: dt.datetime | None = None  # the day's first attempt: posting deadlines
     usage: list[Usage] = []
     timings_s: dict[str, float] = {}
     criteria_version: int = 0

@@ -18,13 +18,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from scoring.errors import ScoringError
 from scoring.learning import preference_model
 from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import FILTER_NAMES, PrefilterConfig, PrefilterResult, apply_prefilters
 from scoring.pricing import ModelPrice, merge_usage
 from scoring.ranking import rank_day
-from scoring.scorer import Scorer
+from scoring.scorer import Scorer, ScoringOutcome
+from scoring.spool import ScoreSpool
 from scoring.store import Store
 
 log = logging.getLogger(__name__)
@@ -74,9 +76,10 @@ def _now() -> dt.datetime:
 
 async def _record_cut_short(
     store: Store, run: RunRecord, scores: list[Score], exc: BaseException
-) -> None:
+) -> bool:
     """Scoring stopped part-way: keep the answers paid for, and a ``failed`` run record with
-    what the attempt spent, so the day is retried and its cost still adds up."""
+    what the attempt spent, so the day is retried and its cost still adds up. False when
+    Redis could not take them (they stay spooled)."""
     run.status, run.finished_at = "failed", _now()
     reason = "the run was stopped" if isinstance(exc, asyncio.CancelledError) else str(exc)
     run.error = f"scoring did not finish: {reason or type(exc).__name__}"
@@ -89,8 +92,11 @@ async def _record_cut_short(
     try:  # shielded: a second cancel must not lose them either
         await asyncio.shield(save())
         log.warning("%s %s: %s; kept %d scores", run.profile, run.date, run.error, len(scores))
-    except Exception:  # the original failure matters more than this one
-        log.exception("%s %s: could not record the cut-short run", run.profile, run.date)
+        return True
+    except Exception as failure:  # the original failure matters more than this one
+        log.error("%s %s: could not record the cut-short run (%s); its %d scores stay spooled",
+                  run.profile, run.date, failure, len(scores))  # fmt: skip
+        return False
 
 
 async def run_day(
@@ -104,17 +110,25 @@ async def run_day(
     prefilters: PrefilterConfig | None = None,
     prices: Mapping[str, ModelPrice] | None = None,
     preference_bound: float = DEFAULT_BOUND,
+    spool: ScoreSpool | None = None,
 ) -> DayOutcome:
-    """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing."""
+    """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing.
+    ``spool``: where answers wait until Redis has them (scoring/spool.py)."""
     progress = progress or NoProgress()
     t0 = time.perf_counter()
     previous = await store.get_run(rules.name, date)
+    if spool is not None and not dry_run and (spooled := spool.pending(rules.name, date)):
+        await store.save_scores(spooled)  # answers a run lost with Redis: before any new call
+        spool.clear(rules.name, date)
+        log.warning("%s %s: stored %d spooled scores of an earlier run", rules.name, date,
+                    len(spooled))  # fmt: skip
     run = RunRecord(
         profile=rules.name,
         date=date,
         status="ok",
         attempt=(previous.attempt + 1) if previous else 1,
-        started_at=_now(),
+        started_at=(now := _now()),
+        first_started_at=(previous.first_started_at or previous.started_at) if previous else now,
         scorer=scorer.name,
         scorer_description=scorer.description,
         total_arxiv=batch.total,
@@ -169,22 +183,41 @@ async def run_day(
         return merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
 
     def scored(batch: Sequence[Score], spent: Sequence[Usage]) -> None:
+        if spool is not None and not dry_run:
+            spool.append(rules.name, date, batch)
         arrived.extend(batch)
         spending[:] = spent
         advance(len(batch))
 
+    rated_before = any(not s.filtered_by for s in cached.values())  # by an earlier attempt
     try:
-        outcome = await scorer.score(filtered.kept, criteria, on_progress=scored)
+        try:
+            outcome = await scorer.score(filtered.kept, criteria, on_progress=scored)
+        except ScoringError as exc:
+            if not rated_before:
+                raise
+            # part of the day was rated before: it stays incomplete, it does not become failed
+            unrated = [p.id for p in filtered.kept]
+            outcome = ScoringOutcome([], exc.usage, unscored=unrated, notes=[exc.reason])
+        if filtered.kept and not outcome.scores and not outcome.budget_stopped and not rated_before:
+            # nothing sent came back rated: a failed day, never an empty digest
+            why = "; ".join(outcome.notes) or "the scorer rated none of them"
+            raise ScoringError(f"no paper could be scored: {why}", outcome.usage, why)
     except BaseException as exc:  # a stop signal or a failure mid-scoring
+        if isinstance(exc, ScoringError) and exc.usage:  # paid for, though nothing came of it
+            spending[:] = exc.usage
         if not dry_run:
             run.scores_reused, run.scores_new = len(cached), len(arrived)
             run.unscored = len(scanned) - len(cached) - len(filtered.filtered) - len(arrived)
             run.usage = day_usage(filtered.usage + spending)
-            await _record_cut_short(store, run, filtered.filtered + arrived, exc)
+            if await _record_cut_short(store, run, filtered.filtered + arrived, exc) and spool:
+                spool.clear(rules.name, date)
         raise
     new_scores = filtered.filtered + outcome.scores
     if not dry_run:  # kept even if ranking or storing fails later: never pay for them twice
         await store.save_scores(new_scores)
+        if spool is not None:
+            spool.clear(rules.name, date)
     scores = {**cached, **{s.paper_id: s for s in new_scores}}
     run.scores_reused, run.scores_new = len(cached), len(outcome.scores)
     # counted from the scores, so a re-run that reuses them reports (and renders) the same day
@@ -194,6 +227,11 @@ async def run_day(
     for note in filtered.notes:
         log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
+    run.budget_stopped = outcome.budget_stopped
+    if run.unscored and not outcome.budget_stopped:
+        # sent and not rated: the day is owed until they are (the budget cap is a choice)
+        run.status = "incomplete"
+        run.unscored_reason = "; ".join(outcome.notes) or "the scorer did not rate them"
     run.usage = day_usage(filtered.usage + outcome.usage)
     t2 = time.perf_counter()
 
@@ -214,6 +252,9 @@ async def run_day(
     day = Day(profile=rules.name, date=date, run=run, criteria=criteria, papers=ranked)
     if not dry_run:
         await store.save_day(day)
+    if run.status == "incomplete":
+        log.warning("%s %s: %d of %d papers unscored: %s", rules.name, date, run.unscored,
+                    run.total_scanned, run.unscored_reason)  # fmt: skip
     log.info(
         "%s %s: %d in feed, %d scanned, %d relevant",
         rules.name,

@@ -19,6 +19,7 @@ class ScoringOutcome:
     usage: list[Usage] = field(default_factory=list)
     unscored: list[str] = field(default_factory=list)  # ids the scorer could not score
     notes: list[str] = field(default_factory=list)  # why scoring stopped early, for the run record
+    budget_stopped: bool = False  # unscored papers were left out by the budget cap, by choice
 
 
 class Scorer(Protocol):

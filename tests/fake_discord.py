@@ -2,20 +2,25 @@
 
 discord.py talks to it through ``Route.BASE`` (the ``DISCORD_API_URL`` setting). It answers
 what the bot uses: login, messages, threads from messages, interaction callbacks and
-follow-ups, command sync. Faults are scripted per call in order: ``("429", retry_after)``,
-``("403", code)`` (Missing Permissions), ``("500", 0)``.
+follow-ups, command sync. A message create is stored on arrival (then answered ``latency_s``
+later); its id is a snowflake of the real clock; a repeated ``nonce`` with ``enforce_nonce``
+returns the message first created with it, as Discord does for a few minutes; message
+history (``GET /channels/{id}/messages`` with ``after``/``before``/``limit``) lists them
+without the nonce, which Discord only echoes on create. Faults are scripted per call in
+order: ``("429", retry_after)``, ``("403", code)`` (Missing Permissions), ``("500", 0)``.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 from scoring.json_http import JsonAnswer, JsonServer
 
@@ -41,11 +46,19 @@ class FakeDiscord:
     calls: list[DiscordCall] = field(default_factory=list)
     faults: deque[tuple[str, Any]] = field(default_factory=deque)
     threads: dict[str, str] = field(default_factory=dict)  # thread id -> parent channel
+    latency_s: float = 0.0  # messages are stored on arrival, answered this much later
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # oldest first
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._ids = itertools.count(1_300_000_000_000_000_000)
+        self._last_id = 0
+        self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
         self._server = JsonServer(self._answer).start()
+
+    def _next_id(self) -> str:
+        now = (int(time.time() * 1000) - 1_420_070_400_000) << 22
+        self._last_id = max(now, self._last_id + 1)
+        return str(self._last_id)
 
     @property
     def url(self) -> str:
@@ -53,6 +66,14 @@ class FakeDiscord:
 
     def stop(self) -> None:
         self._server.stop()
+
+    def reset(self) -> None:
+        """Forget every call and message (a fresh server, the same address)."""
+        with self._lock:
+            self.calls.clear()
+            self.threads.clear()
+            self.history.clear()
+            self._nonces.clear()
 
     def script(self, *faults: tuple[str, Any]) -> None:
         with self._lock:
@@ -67,15 +88,40 @@ class FakeDiscord:
 
     def _message(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": str(next(self._ids)), "channel_id": channel, "type": 0,
+            "id": self._next_id(), "channel_id": channel, "type": 0,
             "content": body.get("content", ""), "embeds": body.get("embeds", []),
             "attachments": [], "timestamp": "2025-05-28T12:00:00+00:00",
             "edited_timestamp": None, "author": BOT_USER, "mentions": [], "mention_roles": [],
             "pinned": False, "tts": False, "flags": body.get("flags", 0),
         }  # fmt: skip
 
+    def _create(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        nonce = body.get("nonce")
+        with self._lock:
+            if nonce and body.get("enforce_nonce") and (channel, nonce) in self._nonces:
+                return self._nonces[(channel, nonce)]
+            message = self._message(channel, body)
+            self.history.setdefault(channel, []).append(message)
+            if nonce:
+                self._nonces[(channel, nonce)] = {**message, "nonce": nonce}
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        return {**message, "nonce": nonce} if nonce else message
+
+    def _logs(self, channel: str, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        after = int(query.get("after", ["0"])[0])
+        before = int(query.get("before", [str(1 << 63)])[0])
+        limit = int(query.get("limit", ["50"])[0])
+        with self._lock:
+            held = [m for m in self.history.get(channel, []) if after < int(m["id"]) < before]
+        # newest first, as Discord lists them; with ``after`` the oldest ones after it
+        held = held[:limit] if "after" in query else held[-limit:]
+        return list(reversed(held))
+
     def _answer(self, method: str, path: str, raw: bytes, headers: Mapping[str, str]) -> JsonAnswer:
-        path = path.split("?", 1)[0].removeprefix("/api/v10")
+        path, _, raw_query = path.partition("?")
+        path = path.removeprefix("/api/v10")
+        query = parse_qs(raw_query)
         body = json.loads(raw) if raw and "json" in headers.get("content-type", "") else {}
         with self._lock:
             fault = self.faults.popleft() if self.faults and method != "GET" else None
@@ -112,8 +158,10 @@ class FakeDiscord:
                                     "archive_timestamp": "2025-05-28T12:00:00+00:00",
                                     "locked": False},
             }, {}  # fmt: skip
+        if (m := re.fullmatch(r"/channels/(\d+)/messages", path)) and method == "GET":
+            return 200, self._logs(m.group(1), query), {}  # type: ignore[return-value]
         if m := re.fullmatch(r"/channels/(\d+)/messages", path):
-            return 200, self._message(m.group(1), body), {}
+            return 200, self._create(m.group(1), body), {}
         if m := re.fullmatch(r"/interactions/(\d+)/[^/]+/callback", path):
             return 200, {"interaction": {"id": m.group(1), "type": 2},
                          "resource": {"type": body.get("type", 5)}}, {}  # fmt: skip
@@ -121,7 +169,7 @@ class FakeDiscord:
             return 200, self._message("0", body), {}
         if re.fullmatch(r"/applications/\d+(/guilds/\d+)?/commands", path) and method == "PUT":
             return 200, [
-                {**c, "id": str(next(self._ids)), "application_id": APP_ID, "version": "1"}
+                {**c, "id": self._next_id(), "application_id": APP_ID, "version": "1"}
                 for c in body
             ], {}  # fmt: skip
         return 404, {"code": 10003, "message": f"Unknown route {method} {path}"}, {}

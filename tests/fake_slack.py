@@ -1,7 +1,10 @@
 """A local fake of the Slack Web API (real HTTP on 127.0.0.1) that records every call.
 
-The real slack_sdk client talks to it through ``base_url``. ``chat.postMessage`` answers
-with increasing timestamps; faults are scripted per call in order: ``("429", seconds)``,
+The real slack_sdk client talks to it through ``base_url``. ``chat.postMessage`` stores the
+message on arrival (then answers, ``latency_s`` later) with increasing timestamps from the
+real clock, keeping its ``metadata``; ``conversations.history`` (``oldest``) and
+``conversations.replies`` (``ts``) list them as Slack does, metadata only with
+``include_all_metadata``. Faults are scripted per call in order: ``("429", seconds)``,
 ``("error", "channel_not_found")`` (an ``ok: false`` answer), ``("500", 0)``.
 """
 
@@ -36,7 +39,8 @@ class FakeSlack:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._ts = 1_748_400_000
+        self._last_ts = 0.0
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self._server = JsonServer(self._answer).start()
 
     @property
@@ -46,6 +50,12 @@ class FakeSlack:
     def stop(self) -> None:
         self._server.stop()
 
+    def reset(self) -> None:
+        """Forget every call and message (a fresh workspace, the same address)."""
+        with self._lock:
+            self.calls.clear()
+            self.messages.clear()
+
     def script(self, *faults: tuple[str, Any]) -> None:
         with self._lock:
             self.faults.extend(faults)
@@ -54,13 +64,43 @@ class FakeSlack:
         with self._lock:
             return [c.body for c in self.calls if c.method == method]
 
+    def stored(self, channel: str = "C1") -> list[dict[str, Any]]:
+        """What the channel holds: every accepted post, answered or not."""
+        with self._lock:
+            return list(self.messages.get(channel, []))
+
+    def _next_ts(self) -> str:
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
+
+    def _listing(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            held = list(self.messages.get(body.get("channel", ""), []))
+        if method == "conversations.replies":
+            root = body.get("ts")
+            held = [m for m in held if m["ts"] == root or m.get("thread_ts") == root]
+        else:  # history: top-level messages, newest first
+            oldest = float(body.get("oldest") or 0)
+            held = [m for m in reversed(held) if not m.get("thread_ts") and float(m["ts"]) > oldest]
+        start = int(body.get("cursor") or 0)
+        limit = int(body.get("limit") or 100)
+        page = held[start : start + limit]
+        with_meta = str(body.get("include_all_metadata")).lower() in ("1", "true")
+        shown = [{k: v for k, v in m.items() if with_meta or k != "metadata"} for m in page]
+        more = start + limit < len(held)
+        return {
+            "ok": True, "messages": shown, "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }  # fmt: skip
+
     def _answer(self, _verb: str, path: str, raw: bytes, received: Mapping[str, str]) -> JsonAnswer:
+        path, _, query = path.partition("?")
         method = path.rsplit("/", 1)[-1]
         headers = dict(received)
         if "json" in received.get("content-type", ""):
             body = json.loads(raw or b"{}")
         else:
-            body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            body = {k: v[0] for k, v in parse_qs(raw.decode() or query).items()}
         with self._lock:
             fault = self.faults.popleft() if self.faults else None
             if fault and fault[0] == "429":
@@ -71,8 +111,19 @@ class FakeSlack:
             if fault and fault[0] == "error":
                 return 200, {"ok": False, "error": fault[1]}, {}
             self.calls.append(SlackCall(method, body, headers))
-            self._ts += 1
-            ts = f"{self._ts}.000100"
+            ts = self._next_ts()
+            if method == "chat.postMessage":  # accepted: it is in the channel from now on
+                meta = body.get("metadata")
+                message = {
+                    "type": "message", "ts": ts, "text": body.get("text", ""),
+                    "bot_id": "BBOT", "user": "UBOT",
+                    **({"thread_ts": body["thread_ts"]} if body.get("thread_ts") else {}),
+                    **({"metadata": json.loads(meta) if isinstance(meta, str) else meta}
+                       if meta else {}),
+                }  # fmt: skip
+                self.messages.setdefault(body.get("channel", "C1"), []).append(message)
+        if method in ("conversations.history", "conversations.replies"):
+            return 200, self._listing(method, body), {}
         if self.latency_s:
             time.sleep(self.latency_s)
         if method == "apps.connections.open":

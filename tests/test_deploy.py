@@ -152,7 +152,9 @@ async def test_healthz_and_metrics_while_serving(
         day = await app.store.get_run("default", at("2025-05-28").date())
 
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "redis": True, "scheduler": True}
+    body = health.json()
+    assert (body["status"], body["redis"], body["scheduler"]) == ("ok", True, True)
+    assert body["components"]["health"]["state"] == "ok"
     assert checked.returncode == 0, checked.stderr
     assert metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
@@ -161,3 +163,47 @@ async def test_healthz_and_metrics_while_serving(
     assert after - (scanned or 0) == day.total_scanned
     assert 'paperbot_runs_total{profile="default",status="ok"}' in text
     assert "paperbot_command_seconds_bucket" in text or "paperbot_command_seconds" in text
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
+async def test_discord_unreachable_degrades_the_service_and_stops_nothing_else(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
+    health_port, slack_port, dead = free_port(), free_port(), free_port()
+    stop = asyncio.Event()
+    async with opened(
+        redis_url, tmp_path, slack, http_server, health_port=health_port,
+        discord_bot_token="bot-token", discord_api_url=f"http://127.0.0.1:{dead}/api/v10",
+        slack_signing_secret="secret",
+    ) as app:  # fmt: skip
+        serving = asyncio.create_task(
+            serve_all(app, "127.0.0.1", slack_port, True, clock=FakeClock(at("2025-05-28")),
+                      stop=stop)
+        )  # fmt: skip
+        async with asyncio.timeout(60):
+            while app.service is None or not app.service.history:  # the scheduler ran the day
+                await asyncio.sleep(0.05)
+            while app.components["discord"].state != "down":
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(2.5)  # a few retries of Discord: the service must stay up
+        alive = not serving.done()
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"http://127.0.0.1:{health_port}/healthz")
+            unsigned = await client.post(
+                f"http://127.0.0.1:{slack_port}/slack/events", content=b"x"
+            )
+        stop.set()
+        await asyncio.wait_for(serving, 30)
+        day = await app.store.get_run("default", at("2025-05-28").date())
+
+    assert alive
+    body = health.json()
+    assert health.status_code == 200 and body["status"] == "degraded"
+    parts = body["components"]
+    assert (
+        parts["discord"]["state"] == "down" and "cannot reach Discord" in parts["discord"]["reason"]
+    )
+    assert parts["slack"]["state"] == "ok" and parts["health"]["state"] == "ok"
+    assert unsigned.status_code == 401  # Slack's endpoint still answers (and checks signatures)
+    assert day is not None and day.status == "ok"

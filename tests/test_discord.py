@@ -107,8 +107,7 @@ async def test_killed_at_any_point_resumes_into_the_same_thread(
     for k in [-1, 0, *range(1, len(wanted), 4)]:
         for key in clean_redis.scan_iter("paperbot:post:*"):
             clean_redis.delete(key)
-        fake.calls.clear()
-        fake.threads.clear()
+        fake.reset()
         fake.script(*[("ok", None)] * (k + 1), ("403", 50013))
         with pytest.raises(PublishError, match="403 Missing Permissions.*code 50013"):
             await post(store, fake, day)

@@ -242,7 +242,7 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
     judgements = judgements_from_labels(load_labels("2025-05-28"))
     with FakeLLM(api_key="sk-right", judgements=judgements) as llm:
         async with opened(
-            redis_url, tmp_path, slack, http_server,
+            redis_url, tmp_path, slack, http_server, partial_post_after_s=0,
             openai_base_url=llm.base_url, openai_api_key="sk-revoked",
         ) as app:  # fmt: skip
             service = DailyService(app, FakeClock(at("2025-05-28")))
@@ -358,3 +358,55 @@ async def test_a_feed_not_yet_refreshed_is_retried_not_stored_under_today(
     assert dt.timedelta(minutes=14) < wait <= dt.timedelta(minutes=15)
     assert [r.action for r in later] == ["ran"]
     assert len(parents(slack)) == 1 and "2025-06-03" in json.dumps(parents(slack)[0])
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
+async def test_an_incomplete_day_is_retried_posted_at_the_deadline_and_completed_in_thread(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    serve_day(http_server, "2025-05-28")
+    judgements = judgements_from_labels(load_labels("2025-05-28"))
+    with FakeLLM(judgements=judgements) as llm:
+        llm.script(*["ok"] * 8)
+        llm.always = "500"  # the server dies after 8 answers
+        async with opened(
+            redis_url, tmp_path, slack, http_server, openai_base_url=llm.base_url,
+            llm_concurrency=1, llm_max_retries=0, partial_post_after_s=3 * 3600,
+        ) as app:  # fmt: skip
+            clock = FakeClock(at("2025-05-28"))  # 00:45, the deadline is 03:30
+            service = DailyService(app, clock)
+            service.start(catch_up=False)
+            try:
+                early = await service.catch_up("default")
+                retry = service.scheduler.get_job("retry:default")
+                posts_before_deadline = len(slack.posts())
+                clock.at = at("2025-05-28", 3, 40)
+                late = await service.catch_up("default")
+                partial_run = await app.store.get_run("default", dt.date(2025, 5, 28))
+                llm.always = None  # back
+                done = await service.catch_up("default")
+                final = await app.store.get_run("default", dt.date(2025, 5, 28))
+            finally:
+                await service.stop()
+                await app.scorer.close()  # type: ignore[attr-defined]
+
+    assert [r.action for r in early] == ["incomplete"] and posts_before_deadline == 0
+    assert retry is not None  # looked at again within the day, before the deadline
+    wait = retry.next_run_time - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(minutes=9) < wait <= dt.timedelta(minutes=10)
+    assert [r.action for r in late] == ["partial"]
+    assert partial_run is not None and partial_run.status == "incomplete"
+    assert partial_run.error is None  # posted, but still owed: incomplete is not done
+    assert [r.action for r in done] == ["ran"] and final is not None and final.status == "ok"
+
+    top = parents(slack)
+    assert len(top) == 1
+    banner = json.dumps(top[0])
+    assert "papers could not be scored" in banner and "they will follow" in banner
+    assert "No paper passed" not in banner
+    thread = [p for p in slack.posts() if p.get("thread_ts")]
+    follow_up = [i for i, p in enumerate(thread) if p["text"].startswith("Follow-up for")]
+    assert len(follow_up) == 1
+    papers = replied_papers(slack)
+    assert sorted(papers) == sorted(set(papers)) and len(papers) == 42  # each once, none lost
+    assert len(PAPER_LINK.findall(json.dumps(thread[: follow_up[0]]))) < 42 * 2  # some came later

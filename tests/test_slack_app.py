@@ -272,7 +272,13 @@ def test_manifest_declares_what_the_app_uses() -> None:
         (Path(__file__).parents[1] / "bot" / "slack_manifest.yaml").read_text()
     )
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"chat:write", "commands", "reactions:read", "app_mentions:read"} <= scopes
+    assert {
+        "chat:write",
+        "commands",
+        "reactions:read",
+        "app_mentions:read",
+        "channels:history",
+    } <= scopes
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/papers" and "top [N]" in command["usage_hint"]
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
@@ -287,7 +293,7 @@ async def test_serve_in_http_mode_answers_signed_commands(
 
     app, _ = running
     ready = asyncio.Event()
-    task = asyncio.create_task(serve(app, "127.0.0.1", unused_tcp_port, http=True, ready=ready))
+    task = asyncio.create_task(serve(app, "127.0.0.1", unused_tcp_port, http=True, ready=ready.set))
     await asyncio.wait_for(ready.wait(), 10)
     http = SlackHttp(f"http://127.0.0.1:{unused_tcp_port}/slack/events", slack)
     try:

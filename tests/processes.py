@@ -1,0 +1,76 @@
+"""Real ``papers`` processes for the crash tests and bench/faults.py: start one, wait until an
+outside fake has seen enough, then kill or stop it at that instant."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PAPERS = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def base_env(redis_url: str, data: Path, config_text: str, **extra: str) -> dict[str, str]:
+    """The environment of a process that sees nothing of the developer's own settings."""
+    data.mkdir(parents=True, exist_ok=True)
+    config = data / "papers.toml"
+    config.write_text(config_text)
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PAPERS_", "OPENAI_", "SLACK_", "DISCORD_"))
+    }
+    return {
+        **keep,
+        "REDIS_URL": redis_url,
+        "PAPERS_CONFIG": str(config),
+        "PAPERS_DATA_DIR": str(data),
+        "PAPERS_ARXIV_MIN_INTERVAL_S": "0",
+        "PAPERS_SLACK_MIN_INTERVAL_S": "0",
+        "PAPERS_DISCORD_MIN_INTERVAL_S": "0",
+        **extra,
+    }
+
+
+@dataclass
+class Finished:
+    code: int
+    stdout: str
+    stderr: str
+    signalled: bool  # the condition was met and the signal sent
+
+
+def run_until(
+    args: Sequence[str],
+    env: dict[str, str],
+    until: Callable[[], bool] | None = None,
+    sig: signal.Signals = signal.SIGKILL,
+    timeout: float = 120,
+) -> Finished:
+    """Run ``papers ARGS``; the moment ``until()`` holds, send ``sig``. Without ``until``,
+    run to the end."""
+    proc = subprocess.Popen(
+        [*PAPERS, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + timeout
+    signalled = False
+    try:
+        while until is not None and proc.poll() is None:
+            if until():
+                proc.send_signal(sig)
+                signalled = True
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out: papers {' '.join(args)}")
+            time.sleep(0.005)
+        out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return Finished(proc.returncode, out, err, signalled)
