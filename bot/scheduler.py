@@ -41,7 +41,7 @@ from bot.logs import run_context
 from bot.metrics import POST_FAILURES, RUNS, record_run
 from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
-from scoring.errors import FeedNotReady, ScoringError
+from scoring.errors import FeedNotReady, ScoringError, explained
 from scoring.models import RunRecord
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,11 @@ class DailyService:
                     gap = owed.remedial if remedial else []
                     reports.append(await self.run_day(profile, date, gap, run_id))
                 except Exception as exc:  # one bad day (arXiv down, a bug) must not stop us
-                    log.exception("%s %s failed; the next run retries it", profile, date)
+                    if (known := explained(exc)) is not None:  # one record, no traceback
+                        log.error("%s %s failed: %s; the next run retries it", profile, date,
+                                  known)  # fmt: skip
+                    else:
+                        log.exception("%s %s failed; the next run retries it", profile, date)
                     RUNS.labels(profile, "failed").inc()
                     reports.append(DayReport(profile, date, "failed", remedial, detail=str(exc)))
         self.history.append(reports)
