@@ -12,7 +12,8 @@ Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client tal
   (an invented id and a duplicate), ``"refusal"``, ``"length"``, ``"fenced"``, ``"jsonlines"``.
 - Server quirks: ``json_schema=False`` rejects ``response_format`` like a bare llama.cpp;
   ``reject_temperature=True`` rejects ``temperature`` like a reasoning model;
-  ``obey_injections=True`` plays a naive model that follows orders found in paper text.
+  ``obey_injections=True`` plays a naive model that follows orders found in paper text;
+  ``obey={payload: effect}`` one that obeys any sentence of those payloads that reaches it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import tiktoken
 
 from prompts import read_prompt
+from scoring.injection import normalise
 from scoring.json_http import JsonServer
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
@@ -76,6 +78,8 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
+    # payload -> "self10" | "others1": a model that obeys any of these texts that reaches it
+    obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
     always: str | None = None  # a fault kind for every request once the scripted ones ran out
@@ -202,6 +206,8 @@ class FakeLLM:
             )
         if self.obey_injections:
             _obey(items, papers)
+        if self.obey:
+            _obey_payloads(items, papers, self.obey)
         if kind == "missing":
             items = items[int((fault.value if fault else 0) or 1) :]
         if kind == "extra" and items:
@@ -277,6 +283,28 @@ def _obey(items: list[dict[str, Any]], papers: list[tuple[str, str]]) -> None:
         if _OTHERS_ONE.search(text):
             for it in items:
                 if it["id"] != pid:
+                    it["relevance"] = it["novelty"] = 1
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", normalise(text).lower()).split())
+
+
+def _obey_payloads(
+    items: list[dict[str, Any]], papers: list[tuple[str, str]], payloads: Mapping[str, str]
+) -> None:
+    """A model that does what any sentence of a payload says, whenever that sentence (in any
+    disguise that normalises to it) reaches it in a paper's text."""
+    for pid, text in papers:
+        seen = _words(text)
+        for payload, effect in payloads.items():
+            parts = [_words(x) for x in re.split(r"(?<=[.!?。])\s*", payload)]
+            if not any(len(part) >= 10 and part in seen for part in parts):
+                continue
+            for it in items:
+                if effect == "self10" and it["id"] == pid:
+                    it["relevance"] = it["novelty"] = 10
+                if effect == "others1" and it["id"] != pid:
                     it["relevance"] = it["novelty"] = 1
 
 

@@ -11,8 +11,8 @@ Robustness, in the order a call meets it:
 - a budget cap, repeated failures or a rejected key stop scoring cleanly: what was scored
   is kept, the rest is reported, and the run completes.
 
-Papers whose text looks like instructions to the rater are scored alone, so whatever they
-make a model do cannot reach another paper's rating.
+Papers whose text addresses the rater (scoring/injection.py) are scored alone, on their text
+without those sentences: whatever they say cannot raise their own rating or reach another's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -29,6 +28,8 @@ import openai
 from openai import AsyncOpenAI
 
 from scoring.errors import ScoringError
+from scoring.injection import NOTE as INJECTION_NOTE
+from scoring.injection import screen
 from scoring.llm_output import ParsedAnswer, parse_keep, parse_ratings
 from scoring.models import CriteriaVersion, Paper, Score, Usage
 from scoring.pricing import ModelPrice, cost_usd, price_for
@@ -47,17 +48,14 @@ log = logging.getLogger(__name__)
 OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
 EXPECTED_OUTPUT_PER_PAPER = {"full": 40, "titles": 10}  # tokens, for budget reservations
 FAILURES_BEFORE_STOP = 3  # consecutive failed calls: the server is down, stop paying for waits
-_INSTRUCTION_LIKE = re.compile(  # orders aimed at the rater; a false positive costs one call
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompt|above)\b"
-    r"|\b(rate|score|give|assign|grade)\s+(this|the|our|my)?\s*(paper|abstract|submission|it)\b"
-    r"|\bother papers?\b.{0,30}\b(1|one|lowest|minimum|low)\b",
-    re.I,
-)
-INJECTION_NOTE = "Paper text contains instructions to the rater (ignored). "
 
 
-def looks_like_instructions(p: Paper) -> bool:
-    return bool(_INSTRUCTION_LIKE.search(f"{p.title} {p.abstract}"))
+def sanitised(p: Paper) -> Paper | None:
+    """The paper with its sentences addressed to the rater removed; None when it has none."""
+    title, abstract = screen(p.title), screen(p.abstract)
+    if not (title.flagged or abstract.flagged):
+        return None
+    return p.model_copy(update={"title": title.text, "abstract": abstract.text})
 
 
 @dataclass(frozen=True)
@@ -331,8 +329,10 @@ class LLMScorer:
         limit = asyncio.Semaphore(self.config.concurrency)
         now = dt.datetime.now(dt.UTC)
         scores: dict[str, Score] = {}
-        suspicious = {p.id for p in papers if looks_like_instructions(p)}
-        pending = list(papers)
+        # a paper that addresses the rater is scored alone, on its text without those words
+        clean = {p.id: s for p in papers if (s := sanitised(p)) is not None}
+        suspicious = set(clean)
+        pending = [clean.get(p.id, p) for p in papers]
         for attempt in range(self.config.missing_retries + 1):
             if not pending or meter.stop_reason:
                 break
@@ -348,7 +348,7 @@ class LLMScorer:
                     meter.unusable += 1
                 arrived = []
                 for pid, r in answer.ratings.items():
-                    note = INJECTION_NOTE if pid in suspicious else ""
+                    note = INJECTION_NOTE if pid in suspicious else ""  # shown everywhere
                     scores[pid] = score = Score(
                         paper_id=pid,
                         relevance=r.relevance,
@@ -410,7 +410,8 @@ class LLMScorer:
             answer = await self._call(meter, limit, system, batch, "titles")
             kept.update(p.id for p in batch) if answer is None else kept.update(answer.keep)
 
-        await asyncio.gather(*(run(b) for b in _batches(papers, self.config.titles_batch_size)))
+        shown = [sanitised(p) or p for p in papers]
+        await asyncio.gather(*(run(b) for b in _batches(shown, self.config.titles_batch_size)))
         self._titles_spent = meter.usage
         return kept, meter.usage
 

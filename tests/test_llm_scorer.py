@@ -233,7 +233,7 @@ async def test_injected_abstract_cannot_reach_other_papers() -> None:
     assert len(alone) == 1 and "9999.00001" not in {i for r in fake.requests for i in user_ids(r)}
     assert "\n### 9999" not in alone[0]["messages"][1]["content"]
     flagged = next(s for s in outcome.scores if s.paper_id == "2505.66666")
-    assert flagged.comment.startswith("Paper text contains instructions")
+    assert flagged.comment.startswith("Contains text addressed to the rater; scored without it")
 
 
 # -- parsing and pricing ------------------------------------------------------------------------
