@@ -8,7 +8,9 @@ nothing changed; every front end shows it the same way.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shlex
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -21,7 +23,8 @@ from bot.status import service_status
 from bot.text import cost_text, run_cost
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
-from scoring.errors import InputError, NotFound
+from scoring.errors import FeedError, InputError, NotFound, ScoringError, explained
+from scoring.injection import strip_invisible
 from scoring.learning import preference_model
 from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
 from scoring.preferences import PreferenceModel, combine
@@ -35,6 +38,8 @@ from scoring.ranking import (
 )
 from scoring.store import CriteriaEdit
 from scoring.suggest import Suggestion, suggest
+
+log = logging.getLogger(__name__)
 
 MAX_AUTHOR = 100
 MAX_SEARCH = 200
@@ -192,7 +197,7 @@ def _paper_id(raw: str) -> str:
     try:
         return split_id(raw)[0]
     except ValueError:
-        raise InputError(f"{raw!r} is not an arXiv id like 2505.21073") from None
+        raise InputError(f"{_shown(raw)} is not an arXiv id like 2505.21073") from None
 
 
 Handler = Callable[["CommandCore", Request], Awaitable[Reply]]
@@ -204,15 +209,21 @@ class CommandCore:
         self.store = app.store
 
     async def handle(self, req: Request) -> Reply:
+        """Every command's answer; nothing escapes: a failure we can name is a clean error
+        reply, anything else an ``internal error`` with an id that finds its traceback."""
         handler = _HANDLERS.get(req.command)
         if handler is None:
-            return Reply(ok=False, text=f"unknown command {req.command!r}\n{_help_text()}")
+            return Reply(ok=False, text=f"unknown command {_shown(req.command)}\n{_help_text()}")
         with timed_command(req.command, req.platform):
             try:
+                if req.platform != "cli" and "user" in req.options:
+                    raise InputError(
+                        "--user is for the command line: in chat you always act as yourself"
+                    )
                 await self.app.ensure_profile(req.profile)
                 return await handler(self, req)
-            except InputError as exc:
-                return Reply(ok=False, text=str(exc))
+            except Exception as exc:
+                return _failure(req, exc)
 
     # -- queries -----------------------------------------------------------------------------
     async def _day_or_latest(self, profile: str, date: dt.date | None) -> dt.date:
@@ -581,7 +592,7 @@ class CommandCore:
         if len(req.args) != 2 or req.args[1] not in ("up", "down", "clear"):
             raise InputError(f"usage: {USAGE['feedback']}")
         pid = _paper_id(req.args[0])
-        user = str(req.options.get("user") or req.user or "cli").strip()
+        user = str(req.options.get("user") or req.user or "cli").strip()  # --user: CLI only
         if not user or len(user) > MAX_AUTHOR or "|" in user:
             raise InputError("--user must be a name of at most 100 characters, without '|'")
         if await self.store.get_paper(pid) is None:
@@ -613,8 +624,34 @@ class CommandCore:
         return Reply(text=f"No longer following {author}.", visibility="channel")
 
 
+def person(platform: str, user_id: str) -> str:
+    """Whose reactions, bookmarks and ``--mine`` these are: the platform's own user id, kept
+    apart per platform (a name typed on the command line is only ever the CLI's)."""
+    return user_id if platform == "cli" else f"{platform}:{user_id}"
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """Untrusted text echoed in an error: bounded, invisible characters removed."""
+    text = strip_invisible(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _failure(req: Request, exc: Exception) -> Reply:
+    if isinstance(exc, FeedError):  # arXiv down: say so, and what to do
+        return Reply(ok=False, text=f"arXiv cannot be reached right now ({exc}); try again later")
+    if isinstance(exc, ScoringError):
+        return Reply(ok=False, text=f"the LLM cannot score right now ({exc}); try again later")
+    known = explained(exc)
+    if known is not None:
+        return Reply(ok=False, text=str(known))
+    incident = uuid.uuid4().hex[:8]
+    log.error("internal error %s in %s from %s", incident, req.command, req.platform,
+              exc_info=exc)  # fmt: skip
+    return Reply(ok=False, text=f"internal error (id {incident}); the operator's log has it")
+
+
 def _author(req: Request) -> str:
-    name = " ".join(" ".join(req.args).split())
+    name = " ".join(strip_invisible(" ".join(req.args)).split())
     if not name:
         raise InputError(f"usage: {USAGE[req.command]}")
     if len(name) > MAX_AUTHOR:

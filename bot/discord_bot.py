@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 
 from bot.app import App
-from bot.commands import CommandCore, Reply, Request, needs_admin
+from bot.commands import CommandCore, Reply, Request, needs_admin, person
 from bot.discord_post import use_api
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
@@ -111,7 +111,7 @@ class PapersBot(discord.Client):
             args=args or [],
             options=options or {},
             profile=profile,
-            user=str(interaction.user.id),
+            user=person("discord", str(interaction.user.id)),
             max_top=DISCORD_MAX_TOP,
             platform="discord",
         )
@@ -156,7 +156,8 @@ class PapersBot(discord.Client):
         if self.user is not None and event.user_id == self.user.id:
             return  # the bot's own reactions are not feedback
         await self.feedback.react_to_message(
-            self.ledger, str(event.channel_id), str(event.message_id), str(event.user_id),
+            self.ledger, str(event.channel_id), str(event.message_id),
+            person("discord", str(event.user_id)),
             reaction_name(event.emoji), added,
         )  # fmt: skip
 

@@ -23,6 +23,7 @@ from bot.discord_post import unreachable
 from bot.metrics import metrics_view
 from bot.scheduler import Clock, DailyService
 from bot.slack_app import build_slack_app
+from bot.slack_edge import slack_web_app
 from bot.supervise import Component, Runner, supervise
 from bot.thread_post import UNREACHABLE
 from scoring.errors import ConfigError
@@ -149,7 +150,11 @@ async def serve(
         log.warning("Slack: connected in Socket Mode")
         await _until_cancelled(ready, handler.close_async)
         return
-    runner = web.AppRunner(bolt.server(path=EVENTS_PATH, port=port).web_app)
+    secret = app.settings.slack_signing_secret
+    if secret is None:
+        raise ConfigError("Slack's HTTP mode needs SLACK_SIGNING_SECRET")
+    web_app = slack_web_app(bolt, app.store.r, secret.get_secret_value(), EVENTS_PATH)
+    runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.warning("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)

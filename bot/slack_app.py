@@ -18,7 +18,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import App
-from bot.commands import CommandCore, Reply, needs_admin, parse_text
+from bot.commands import CommandCore, Reply, needs_admin, parse_text, person
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
@@ -87,7 +87,7 @@ def build_slack_app(app: App) -> AsyncApp:
             req = parse_text(
                 text,
                 profile=app.profile_for_channel("slack", channel),
-                user=user,
+                user=person("slack", user or ""),
                 max_top=SLACK_MAX_TOP,
                 platform="slack",
             )
@@ -122,7 +122,8 @@ def build_slack_app(app: App) -> AsyncApp:
         if item.get("type") != "message":
             return
         await feedback.react_to_message(
-            ledger, item.get("channel", ""), item.get("ts", ""), event.get("user", ""),
+            ledger, item.get("channel", ""), item.get("ts", ""),
+            person("slack", event.get("user", "")),
             event.get("reaction", ""), added,
         )  # fmt: skip
 

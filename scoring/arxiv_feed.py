@@ -23,8 +23,12 @@ from scoring.models import AnnounceType, Paper
 log = logging.getLogger(__name__)
 
 ANNOUNCE_TYPES: tuple[AnnounceType, ...] = ("new", "cross", "replace", "replace-cross")
+# anchored: the whole string is one id (new style 2505.21073, old style hep-th/9901001 or
+# math.GT/0309136, optional version), optionally behind the prefixes arXiv writes it with
 _ID_RE = re.compile(
-    r"(?:arXiv:|abs/|oai:arXiv\.org:)?(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?"
+    r"(?:arxiv:|(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/|abs/|oai:arxiv\.org:)?"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>[1-9]\d{0,3}))?",
+    re.IGNORECASE,
 )
 _SUMMARY_RE = re.compile(
     r"^\s*arXiv:(?P<id>\S+?)(?:v(?P<v>\d+))?\s+Announce Type:\s*(?P<type>[\w-]+)\s*"
@@ -50,7 +54,7 @@ class ParsedFeed:
 
 def split_id(raw: str) -> tuple[str, int]:
     """``'oai:arXiv.org:2505.21073v2'`` -> ``('2505.21073', 2)``: canonical ids have no version."""
-    m = _ID_RE.search(raw)
+    m = _ID_RE.fullmatch(raw.strip())
     if not m:
         raise ValueError(f"not an arXiv id: {raw!r}")
     return m.group("id"), int(m.group("v") or 1)

@@ -282,12 +282,16 @@ async def test_reactions_become_feedback_and_change_prefs(
     await react(BOT_ID, "👍")  # the bot's own reaction is ignored
     await react(MEMBER, "🎉")  # means nothing
     events = await store.feedback_events("default")
-    assert sorted((e.user, e.sign) for e in events) == [(ADMIN, -1), (MEMBER, 1)]
+    # people are the platform's user ids, kept apart per platform
+    assert sorted((e.user, e.sign) for e in events) == [
+        (f"discord:{ADMIN}", -1),
+        (f"discord:{MEMBER}", 1),
+    ]
     assert {e.paper_id for e in events} == {paper}
     mine = said(await invoke(bot, fake, "prefs"))
     assert "2 reactions from 2 people" in mine and "Yours: 1 positive, 0 negative" in mine
     await react(MEMBER, "👍", added=False)
-    assert [e.user for e in await store.feedback_events("default")] == [ADMIN]
+    assert [e.user for e in await store.feedback_events("default")] == [f"discord:{ADMIN}"]
     await react(MEMBER, "👍", msg="42")  # not one of our messages
     assert len(await store.feedback_events("default")) == 1
 

@@ -59,6 +59,10 @@ def test_ids_and_authors() -> None:
     assert split_id("oai:arXiv.org:2505.21073v3") == ("2505.21073", 3)
     assert split_id("https://arxiv.org/abs/2505.21073") == ("2505.21073", 1)
     assert split_id("hep-th/9901001v2") == ("hep-th/9901001", 2)
+    assert split_id("math.GT/0309136") == ("math.GT/0309136", 1)
+    for bad in ("2505.1234567", "2505.21073x", "x2505.21073", "2505.21073v", "2505.21073 2505.1"):
+        with pytest.raises(ValueError):
+            split_id(bad)
     with pytest.raises(ValueError):
         split_id("not-an-id")
     assert split_authors("A. One, B. Two and C. Three") == ["A. One", "B. Two", "C. Three"]

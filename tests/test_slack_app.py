@@ -22,6 +22,7 @@ from bot.feedback import Feedback
 from bot.ledger import Ledger
 from bot.settings import load_settings
 from bot.slack_app import build_slack_app
+from bot.slack_edge import signature_of, slack_web_app
 from bot.slack_post import SlackPublisher, slack_client
 from scoring.store import Store
 from tests.fake_slack import FakeSlack
@@ -94,6 +95,12 @@ async def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
     return await check()
 
 
+def state(client: redis.Redis) -> dict[bytes, bytes | None]:
+    """Every key but the HTTP edge's note of requests already handled."""
+    keys = sorted(k for k in client.keys("*") if not k.startswith(b"paperbot:slack:"))
+    return {k: client.dump(k) for k in keys}
+
+
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     fake = FakeSlack()
@@ -130,7 +137,8 @@ async def running(
     )
     async with open_app(settings) as app:
         bolt = build_slack_app(app)
-        server = TestServer(bolt.server(path="/slack/events").web_app, host="127.0.0.1")
+        web_app = slack_web_app(bolt, app.store.r, SECRET, "/slack/events")
+        server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()
         http = SlackHttp(str(server.make_url("/slack/events")), slack)
         try:
@@ -174,10 +182,10 @@ async def test_bad_arguments_get_a_usage_line_and_change_nothing(
 ) -> None:
     app, http = running
     await app.ensure_profile("default")
-    before = {k: clean_redis.dump(k) for k in sorted(clean_redis.keys("*"))}
+    before = state(clean_redis)
     reply = await answer(slack, await http.command(text))
     assert expected in reply["text"] and reply["response_type"] == "ephemeral"
-    assert {k: clean_redis.dump(k) for k in sorted(clean_redis.keys("*"))} == before
+    assert state(clean_redis) == before
     assert not slack.posts("chat.postMessage")
 
 
@@ -410,3 +418,81 @@ async def test_socket_mode_serves_commands(
 
 async def _truthy(value: bool) -> bool:
     return value
+
+
+# -- the HTTP edge: bad headers, malformed bodies, replays, Slack's retries --------------------
+async def post_raw(
+    http: SlackHttp, body: bytes, stamp: str, content_type: str, signature: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> int:  # fmt: skip
+    if signature is None:
+        signature = signature_of(SECRET, stamp, body)
+    sent = {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature, **(headers or {})}  # fmt: skip
+    async with http.session.post(http.url, data=body, headers=sent) as reply:
+        return reply.status
+
+
+async def test_bad_timestamps_and_malformed_bodies_never_answer_500(
+    running: tuple[App, SlackHttp],
+) -> None:
+    _, http = running
+    form = "application/x-www-form-urlencoded"
+    now = str(int(time.time()))
+    for stamp in ("abc", "1796018219.5", "", "-5", "１２３", "9" * 40, str(int(time.time()) - 900)):
+        status = await post_raw(http, b"command=/papers&text=help", stamp, form, signature="v0=00")
+        assert status == 401, stamp
+    bodies = [
+        (b"%%%", form), (b"command=%ZZ", form), (b"payload=not-json", form), (b"", form),
+        (b"{", "application/json"), (b"[]", "application/json"), (b"null", "application/json"),
+        (b'{"type": "event_callback", "event": 7}', "application/json"),
+        (b'{"type": "url_verification"}', "application/json"), (b"\xff\xfe", form),
+    ]  # fmt: skip
+    for body, kind in bodies:
+        status = await post_raw(http, body, now, kind)
+        assert status < 500, body
+
+
+async def test_a_replayed_command_and_a_retried_event_are_acted_on_once(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    _, http = running
+    form = {"command": "/papers", "text": "help", "user_id": "U1", "channel_id": "C1",
+            "team_id": "T1", "response_url": slack.url.replace("/api/", "/respond/replayed"),
+            "trigger_id": "1.2.3"}  # fmt: skip
+    body, stamp = urlencode(form).encode(), str(int(time.time()))
+    statuses = [
+        await post_raw(http, body, stamp, "application/x-www-form-urlencoded") for _ in range(3)
+    ]
+    mention = {"type": "app_mention", "user": "U1", "text": "<@UBOT> hi", "ts": "1.1",
+               "channel": "C1"}  # fmt: skip
+    first = await http.event(mention, "Ev1")
+    retried = json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "Ev1",
+                          "event": mention}).encode()  # fmt: skip
+    again = await post_raw(
+        http,
+        retried,
+        str(int(time.time()) + 1),
+        "application/json",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"},
+    )
+    await answer(slack, await http.command("help"))  # a later command, answered: the rest is in
+    await http.event({**mention, "ts": "1.2"}, "Ev2")
+    await until(lambda: asyncio.sleep(0, len(slack.posts("chat.postMessage")) >= 2))
+
+    assert statuses == [200, 200, 200] and first == again == 200
+    assert len(slack.posts("replayed")) == 1
+    assert len(slack.posts("chat.postMessage")) == 2  # Ev1 once, Ev2 once
+
+
+async def test_chat_cannot_act_for_another_person(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    day = await replayed_day(app.store)
+    pid = day.selected[0].paper.id
+    reply = await answer(slack, await http.command(f"feedback {pid} up --user UADMIN"))
+    assert "--user is for the command line" in reply["text"]
+    assert await app.store.feedback_events("default") == []
+    await answer(slack, await http.command(f"feedback {pid} up", user="U5"))
+    assert [e.user for e in await app.store.feedback_events("default")] == ["slack:U5"]
