@@ -24,7 +24,7 @@ from bot.text import cost_text, run_cost
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import FeedError, InputError, NotFound, ScoringError, explained
-from scoring.injection import strip_invisible
+from scoring.injection import strip_invisible, tidy_paper
 from scoring.learning import preference_model
 from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
 from scoring.preferences import PreferenceModel, combine
@@ -338,6 +338,7 @@ class CommandCore:
             )
             if paper is None:
                 raise NotFound(f"arXiv has no paper {pid}")
+            paper = tidy_paper(paper)[0]
             outcome = await scorer.score([paper], criteria)
             if not outcome.scores:
                 raise NotFound(f"{pid} could not be scored now: {'; '.join(outcome.notes)}")
@@ -480,7 +481,7 @@ class CommandCore:
     ) -> CriteriaEdit:
         """Validate the arguments and return the edit the store applies atomically."""
         if action == "add":
-            text = " ".join(rest).strip()
+            text = strip_invisible(" ".join(rest)).strip()
             if not text:
                 raise InputError("usage: criteria add TEXT [--id ID] [--against]")
             given = options.get("id")
@@ -500,7 +501,7 @@ class CommandCore:
         if action == "edit":
             if len(rest) < 2 or not " ".join(rest[1:]).strip():
                 raise InputError("usage: criteria edit ID TEXT")
-            target_id, new_text = rest[0], " ".join(rest[1:])
+            target_id, new_text = rest[0], strip_invisible(" ".join(rest[1:]))
             return lambda items: (
                 crit.edit_criterion(items, target_id, new_text),
                 "edit",

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from scoring.models import Paper
+
 REMOVED = "[text addressed to the rater removed]"
 NOTE = "Contains text addressed to the rater; scored without it. "
 
@@ -39,6 +41,31 @@ _LOOKALIKES = str.maketrans(
 def strip_invisible(text: str) -> str:
     """Without zero-width, bidi-override and control characters (newlines and tabs kept)."""
     return _CONTROL.sub("", _INVISIBLE.sub("", text))
+
+
+MAX_TITLE_CHARS = 500
+MAX_ABSTRACT_CHARS = 5000
+MAX_AUTHORS = 200
+MAX_NAME_CHARS = 200
+
+
+def tidy_paper(p: Paper) -> tuple[Paper, bool]:
+    """The paper as stored and shown: invisible and control characters removed, every field
+    bounded (a 600 KB abstract is an attack on the prompt, the store and every reader). True
+    when the abstract had to be cut."""
+    abstract = strip_invisible(p.abstract)
+    cut = len(abstract) > MAX_ABSTRACT_CHARS
+    if cut:
+        abstract = abstract[:MAX_ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …"
+    tidy = {
+        "title": strip_invisible(p.title)[:MAX_TITLE_CHARS],
+        "abstract": abstract,
+        "authors": [strip_invisible(a)[:MAX_NAME_CHARS] for a in p.authors[:MAX_AUTHORS]],
+        "comment": strip_invisible(p.comment)[:MAX_TITLE_CHARS] if p.comment else p.comment,
+    }
+    if all(getattr(p, k) == v for k, v in tidy.items()):
+        return p, False
+    return p.model_copy(update=tidy), cut
 
 
 def normalise(text: str) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from scoring.errors import ScoringError
+from scoring.injection import MAX_ABSTRACT_CHARS, tidy_paper
 from scoring.learning import preference_model
 from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
@@ -152,6 +153,10 @@ async def run_day(
             skipped["outside the profile's categories"] += 1
         else:
             kept.append(p)
+    tidied = [tidy_paper(p) for p in kept]  # untrusted text: no invisible characters, bounded
+    kept = [p for p, _ in tidied]
+    if cut := sum(1 for _, was_cut in tidied if was_cut):
+        run.notes.append(f"{cut} abstracts over {MAX_ABSTRACT_CHARS:,} characters were cut")
     earlier = await store.seen_elsewhere(rules.name, [p.id for p in kept], date)
     if earlier:
         skipped["in an earlier day's digest"] += len(earlier)
@@ -223,7 +228,7 @@ async def run_day(
     # counted from the scores, so a re-run that reuses them reports (and renders) the same day
     by_filter = Counter(s.filtered_by for s in scores.values() if s.filtered_by)
     run.filtered = {FILTER_NAMES.get(k, k): n for k, n in sorted(by_filter.items())}
-    run.notes = outcome.notes
+    run.notes += outcome.notes
     for note in filtered.notes:
         log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])

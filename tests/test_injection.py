@@ -13,9 +13,19 @@ from collections.abc import Iterator
 import pytest
 
 from scoring.fake_llm import FakeLLM, judgements_from_labels
-from scoring.injection import NOTE, REMOVED, normalise, screen, strip_invisible
+from scoring.injection import (
+    MAX_ABSTRACT_CHARS,
+    NOTE,
+    REMOVED,
+    normalise,
+    screen,
+    strip_invisible,
+)
 from scoring.llm_scorer import LLMConfig, LLMScorer
+from scoring.local_scorer import LocalScorer
 from scoring.models import Paper
+from scoring.pipeline import Batch, ProfileRules, run_day
+from scoring.store import Store
 from tests.feedgen import load_labels
 from tests.injection_corpus import ATTACKS, BENIGN, STUDIES
 from tests.papers import DEFAULT, listing_papers
@@ -82,3 +92,20 @@ async def test_an_obedient_model_gives_attacked_papers_their_own_score_and_moves
              if line.startswith("### ")] for r in obedient.requests]  # fmt: skip
     assert all(ids == [pid] for ids in sent for pid in ids if pid in hosts)  # each alone
     assert not any(text in str(r) for r in obedient.requests for text in hosts.values())
+
+
+async def test_stored_papers_are_tidy_and_bounded(store: Store) -> None:
+    await store.ensure_profile("default", DEFAULT.items)
+    papers = listing_papers(5)
+    huge = papers[0].model_copy(update={
+        "title": "A\u202e title\u200b with \x1b[31mcontrol", "abstract": "word " * 120_000,
+        "authors": ["Eve\u200d Hacker", *["X"] * 500],
+    })  # fmt: skip
+    batch = Batch(papers=[huge, *papers[1:]], total=5)
+    rules = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+    outcome = await run_day(store, rules, batch, LocalScorer(), papers[0].announced_on)
+    stored = await store.get_paper(huge.id)
+    assert stored is not None
+    assert stored.title == "A title with [31mcontrol" and stored.authors[0] == "Eve Hacker"
+    assert len(stored.abstract) <= MAX_ABSTRACT_CHARS + 2 and len(stored.authors) == 200
+    assert "1 abstracts over 5,000 characters were cut" in outcome.run.notes
