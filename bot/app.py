@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from bot.quotas import Quotas
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
 from scoring.arxiv_client import ArxivClient
@@ -21,7 +22,7 @@ from scoring.errors import ConfigError, NotFound
 from scoring.llm_scorer import LLMScorer
 from scoring.local_scorer import LocalScorer
 from scoring.prefilters import PrefilterConfig
-from scoring.redis_server import open_redis
+from scoring.redis_server import EmbeddedRedis, open_redis
 from scoring.scorer import Scorer
 from scoring.store import Store
 
@@ -38,6 +39,7 @@ class App:
     store: Store
     arxiv: ArxivClient
     scorer: Scorer
+    quotas: Quotas
     service: DailyService | None = None  # while ``papers serve`` runs the scheduler
     # while ``papers serve`` runs: each front end's state (bot/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
@@ -83,6 +85,18 @@ def make_scorer(settings: Settings) -> Scorer:
     return LocalScorer()
 
 
+def quotas(settings: Settings) -> Quotas:
+    url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
+    return Quotas(
+        url,
+        per_person={"score": settings.chat_score_quota, "run": settings.chat_run_quota},
+        per_profile={
+            "score": settings.chat_score_quota_profile,
+            "run": settings.chat_run_quota_profile,
+        },
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     async with (
@@ -90,13 +104,16 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=True) as http,
     ):
         scorer = make_scorer(settings)
+        limits = quotas(settings)
         try:
             yield App(
                 settings=settings,
                 store=Store(redis),
                 arxiv=ArxivClient(http, min_interval_s=settings.arxiv_min_interval_s),
                 scorer=scorer,
+                quotas=limits,
             )
         finally:
+            await limits.aclose()
             if isinstance(scorer, LLMScorer):
                 await scorer.close()

@@ -279,7 +279,7 @@ class CommandCore:
         date = parse_date(req.options.get("date"))
         date = date or await self.store.first_day_of(req.profile, pid)
         if date is None and req.command == "score":
-            return await self._score_now(req.profile, pid)
+            return await self._score_now(req, pid)
         if date is None:
             raise NotFound(f"paper {pid} is not in any stored day of profile {req.profile!r}")
         day = await self.store.load_day(req.profile, date)
@@ -325,13 +325,15 @@ class CommandCore:
         )
         return "\n".join(lines), {"criterion": parts.criterion, "text": parts.text}
 
-    async def _score_now(self, profile: str, pid: str) -> Reply:
+    async def _score_now(self, req: Request, pid: str) -> Reply:
         """``score ID`` for a paper no stored day holds: fetch it and score it once."""
-        scorer = self.app.scorer
+        profile, scorer = req.profile, self.app.scorer
         criteria = await self.store.current_criteria(profile)
         score = (await self.store.get_scores([pid], criteria.hash, scorer.name)).get(pid)
         paper = await self.store.get_paper(pid)
         if score is None or paper is None or score.prompt_hash != scorer.prompt_hash:
+            if req.platform != "cli":  # it costs an arXiv fetch and an LLM call
+                await self.app.quotas.spend("score", profile, req.user or "")
             config = self.app.profile_config(profile)
             paper = await self.app.arxiv.fetch_by_id(
                 self.app.settings.export_api_url, pid, config.categories

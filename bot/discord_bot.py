@@ -126,7 +126,8 @@ class PapersBot(discord.Client):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         if command == "run":
-            await interaction.followup.send(await self._run(profile), ephemeral=True)
+            person_id = person("discord", str(interaction.user.id))
+            await interaction.followup.send(await self._run(profile, person_id), ephemeral=True)
             return
         reply = await self.core.handle(req)
         if not reply.ok:
@@ -139,9 +140,9 @@ class PapersBot(discord.Client):
             announce = f"<@{interaction.user.id}> {discord.utils.escape_markdown(reply.text)}"
             await interaction.followup.send(cut(announce, MAX_CONTENT), ephemeral=False)
 
-    async def _run(self, profile: str) -> str:
+    async def _run(self, profile: str, who: str) -> str:
         try:
-            return await run_from_chat(self.app, "discord", profile)
+            return await run_from_chat(self.app, "discord", profile, who)
         except PaperbotError as exc:
             return f"⚠️ run failed: {discord.utils.escape_markdown(str(exc))}"
 

@@ -271,10 +271,11 @@ def platforms_for(app: App, profile: str) -> list[str]:
     return [p for p in PLATFORMS if tokens[p] is not None and config.channel(p)]
 
 
-async def run_from_chat(app: App, platform: str, profile: str) -> str:
-    """``run`` from Slack or Discord (admins): the daily job, posted wherever the profile
-    posts, the asking platform first; a one-line summary. Posting goes through
-    ``publish_all`` so the run record is finished only when every platform is."""
+async def run_from_chat(app: App, platform: str, profile: str, person: str) -> str:
+    """``run`` from Slack or Discord (admins, within the daily quota): the daily job, posted
+    wherever the profile posts, the asking platform first; a one-line summary. Posting goes
+    through ``publish_all`` so the run record is finished only when every platform is."""
+    await app.quotas.spend("run", profile, person)
     result = await run_daily(app, profile)
     platforms = list(dict.fromkeys([platform, *platforms_for(app, profile)]))
     done = await publish_all(app, profile, result, platforms)

@@ -225,6 +225,14 @@ class Settings(BaseSettings):
     score_retry_attempts: int = Field(
         8, ge=0, description="retries of an incomplete day before the next scheduled run"
     )
+    chat_score_quota: int = Field(
+        20, ge=0, description="`score` of an unstored paper from chat, per person and day"
+    )
+    chat_score_quota_profile: int = Field(
+        100, ge=0, description="`score` of an unstored paper from chat, per profile and day"
+    )
+    chat_run_quota: int = Field(2, ge=0, description="`run` from chat, per person and day")
+    chat_run_quota_profile: int = Field(5, ge=0, description="`run` from chat, per profile, day")
     archive_after_runs: bool = Field(
         True, description="rebuild the HTML archive (PAPERS_DATA_DIR/archive) after each served run"
     )

@@ -44,10 +44,10 @@ def render_reply(reply: Reply) -> str:
     return text if len(text) <= 3900 else text[:3890] + "\n…"
 
 
-async def _run_and_post(app: App, profile: str, respond: Any) -> None:
+async def _run_and_post(app: App, profile: str, respond: Any, person: str) -> None:
     """``/papers run`` (admins): the daily job, posted to the profile's channel."""
     try:
-        text = await run_from_chat(app, "slack", profile)
+        text = await run_from_chat(app, "slack", profile, person)
     except PaperbotError as exc:
         text = f":warning: run failed: {escape(str(exc))}"
     await respond(response_type="ephemeral", text=text)
@@ -105,7 +105,7 @@ def build_slack_app(app: App) -> AsyncApp:
             await respond(
                 response_type="ephemeral", text=f"Starting today's run for {req.profile}."
             )
-            await _run_and_post(app, req.profile, respond)
+            await _run_and_post(app, req.profile, respond, req.user or "")
             return
         reply = await core.handle(req)
         if not reply.ok:

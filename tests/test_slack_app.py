@@ -496,3 +496,18 @@ async def test_chat_cannot_act_for_another_person(
     assert await app.store.feedback_events("default") == []
     await answer(slack, await http.command(f"feedback {pid} up", user="U5"))
     assert [e.user for e in await app.store.feedback_events("default")] == ["slack:U5"]
+
+
+async def test_commands_that_cost_money_are_bounded_per_person_and_channel(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    app.quotas.per_person["score"], app.quotas.per_profile["score"] = 1, 2
+    first = await answer(slack, await http.command("score 2506.00001", user="U1"))
+    again = await answer(slack, await http.command("score 2506.00002", user="U1"))
+    other = await answer(slack, await http.command("score 2506.00003", user="U2"))
+    third = await answer(slack, await http.command("score 2506.00004", user="U3"))
+    assert "used today's" not in first["text"]
+    assert "you used today's 1 `score` commands" in again["text"]
+    assert "used today's" not in other["text"]
+    assert "this channel used today's 2 `score` commands" in third["text"]

@@ -1,0 +1,282 @@
+"""Security figures: injected papers, false alarms, fuzzed commands, impersonation and replays.
+
+Prints tables, asserts nothing. Run from the repository root: ``python bench/security.py``
+(``--fuzz N`` commands, default 20,000). Everything is local: an embedded Redis, the replay
+LLM for the real 2025-05-28 day, and the real Slack app behind aiohttp for the HTTP probes.
+
+1. Injection: every attack of tests/injection_corpus.py is planted in a different paper of the
+   day, and a model that obeys every attack sentence reaching it scores the day, with the
+   defences and (for comparison) without them. Counted: attacked papers that reach the
+   selected set although their sanitised text does not, and other papers whose score moved.
+2. False alarms: every title and abstract of the four shared listings through the detector;
+   every flagged one is listed so a reader can judge.
+3. Fuzz: generated chat and CLI commands against the command core (tests/fuzzing.py).
+4. Probes at Slack's HTTP edge: ``--user`` from chat, a signed request replayed, an event
+   retried by Slack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # run as a script: import the packages from the repository root
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from scoring.fake_llm import FakeLLM, judgements_from_labels  # noqa: E402
+from scoring.injection import screen  # noqa: E402
+from scoring.listings import listing_batch, read_jsonl  # noqa: E402
+from scoring.llm_scorer import LLMConfig, LLMScorer  # noqa: E402
+from scoring.pipeline import Batch, ProfileRules, run_day  # noqa: E402
+from scoring.redis_server import EmbeddedRedis  # noqa: E402
+from scoring.store import Store  # noqa: E402
+from tests.fuzzing import FuzzTarget, command_texts, platforms  # noqa: E402
+from tests.injection_corpus import ATTACKS  # noqa: E402
+from tests.papers import DEFAULT  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "arxiv"
+DAYS = ("2025-05-28", "2025-05-29", "2025-06-03", "2025-06-05")
+DAY = dt.date(2025, 5, 28)
+RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(header)]
+    print(f"\n{title}")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)) + " |")
+
+
+# -- 1. injection ----------------------------------------------------------------------------
+async def score_day(
+    redis_url: str, batch: Batch, defended: bool
+) -> dict[str, tuple[int, int, bool]]:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    store = Store(client)
+    await store.ensure_profile("default", DEFAULT.items)
+    payloads = {text: effect for _, text, effect in ATTACKS}
+    labels = read_jsonl(DATA / "labels" / f"{DAY}.jsonl")
+    with FakeLLM(judgements=judgements_from_labels(labels), obey=payloads) as fake:
+        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
+        off = mock.patch("scoring.llm_scorer.sanitised", lambda p: None)
+        try:
+            if not defended:
+                off.start()
+            outcome = await run_day(store, RULES, batch, scorer, DAY)
+        finally:
+            if not defended:
+                off.stop()
+            await scorer.close()
+            await client.aclose()
+    assert outcome.day is not None
+    return {
+        rp.paper.id: (rp.score.relevance, rp.score.novelty, rp.selected)
+        for rp in outcome.day.papers
+    }
+
+
+async def injection(redis_url: str) -> None:
+    rows = read_jsonl(DATA / "listings" / f"{DAY}.jsonl")
+    clean = listing_batch(rows, DAY, RULES.categories)
+    papers = [p for p in clean.papers if p.announce_type in RULES.announce_types]
+    reference = await score_day(redis_url, Batch(papers=papers, total=len(papers)), True)
+    # hosts: papers the reference did not select, spread over the day
+    hosts = [p for p in papers if not reference[p.id][2]][::7][: len(ATTACKS)]
+    planted = {h.id: attack for h, attack in zip(hosts, ATTACKS, strict=True)}
+    attacked = [
+        p.model_copy(update={"abstract": f"{p.abstract} {planted[p.id][1]}"})
+        if p.id in planted else p
+        for p in papers
+    ]  # fmt: skip
+    out = []
+    for defended in (True, False):
+        scored = await score_day(redis_url, Batch(papers=attacked, total=len(attacked)), defended)
+        bought = [pid for pid in planted if scored[pid][2] and not reference[pid][2]]
+        raised = [pid for pid in planted if scored[pid][:2] > reference[pid][:2]]
+        moved = [pid for pid in scored if pid not in planted and scored[pid] != reference[pid]]
+        by_class: dict[str, int] = {}
+        for pid in bought:
+            by_class[planted[pid][0]] = by_class.get(planted[pid][0], 0) + 1
+        out.append([
+            "on" if defended else "off (for comparison)", len(planted), len(bought),
+            len(raised), len(moved), sum(1 for p in scored.values() if p[2]),
+            ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) or "-",
+        ])  # fmt: skip
+    table(
+        f"Injection: {len(ATTACKS)} attacks planted in 2025-05-28 ({len(papers)} papers, "
+        f"{sum(1 for v in reference.values() if v[2])} selected), a model that obeys them",
+        ["defences", "attacks", "selected though their sanitised text is not",
+         "scored above their sanitised text", "other papers moved", "selected", "by class"],
+        out,
+    )  # fmt: skip
+
+
+# -- 2. false alarms ---------------------------------------------------------------------------
+def false_alarms() -> None:
+    rows, seen = [], 0
+    for day in DAYS:
+        for r in read_jsonl(DATA / "listings" / f"{day}.jsonl"):
+            seen += 1
+            for field in ("title", "abstract"):
+                found = screen(r[field])
+                if found.flagged:
+                    rows.append([day, r["id"], field, " / ".join(found.flagged)[:120]])
+    print(f"\nFalse alarms on the four shared days: {len(rows)} flagged of {seen} papers "
+          f"({100 * len(rows) / seen:.2f} %)")  # fmt: skip
+    if rows:
+        table("Every flagged paper", ["day", "id", "field", "sentences removed"], rows)
+
+
+# -- 3. fuzz -----------------------------------------------------------------------------------
+def fuzz(redis_url: str, tmp: Path, n: int) -> None:
+    import redis
+
+    from tests.test_slack_post import replayed_day
+
+    redis.Redis.from_url(redis_url).flushdb()
+    target = FuzzTarget(redis_url, tmp / "fuzz")
+    target.run(replayed_day(target.app.store))
+    started = time.monotonic()
+
+    @settings(max_examples=n, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(text=command_texts, platform=platforms)
+    def drive(text: str, platform: str) -> None:
+        target.check(text, platform)
+
+    try:
+        drive()
+    finally:
+        target.close()
+    t = target.tally
+    table(
+        f"Fuzz: {t.commands:,} generated commands in {time.monotonic() - started:.0f} s",
+        ["commands", "escaped", "internal errors", "refused but changed state", "outcomes"],
+        [[t.commands, t.escaped, t.internal, t.changed_when_refused,
+          ", ".join(f"{k} {v}" for k, v in t.outcomes.most_common())]],
+    )  # fmt: skip
+    for example in t.examples:
+        print("  ", example)
+
+
+# -- 4. probes ---------------------------------------------------------------------------------
+async def probes(redis_url: str, tmp: Path) -> None:
+    import redis
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import open_app
+    from bot.settings import load_settings
+    from bot.slack_app import build_slack_app
+    from bot.slack_edge import signature_of, slack_web_app
+    from tests.fake_slack import FakeSlack
+    from tests.test_slack_app import SECRET, SlackHttp
+    from tests.test_slack_post import replayed_day
+
+    redis.Redis.from_url(redis_url).flushdb()
+    slack = FakeSlack()
+    settings_ = load_settings(
+        redis_url=redis_url, data_dir=tmp / "probes", slack_bot_token="xoxb-bench",
+        slack_signing_secret=SECRET, slack_api_url=slack.url, slack_admins=["UADMIN"],
+        profiles={"default": {"slack_channel": "C1"}},
+    )  # fmt: skip
+    rows = []
+    async with open_app(settings_) as app:
+        day = await replayed_day(app.store)
+        server = TestServer(slack_web_app(build_slack_app(app), app.store.r, SECRET,
+                                          "/slack/events"), host="127.0.0.1")  # fmt: skip
+        await server.start_server()
+        http = SlackHttp(str(server.make_url("/slack/events")), slack)
+
+        async def wait_for(method: str, count: int) -> None:
+            deadline = time.monotonic() + 10
+            while len(slack.posts(method)) < count and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+
+        # impersonation: feedback and top --mine for someone else, from chat
+        pids = [rp.paper.id for rp in day.selected[:10]]
+        for pid in pids:
+            hook = await http.command(f"feedback {pid} up --user UADMIN", user="U9")
+            await wait_for(hook, 1)
+        events = await app.store.feedback_events("default")
+        impersonated = sum(1 for e in events if e.user != "slack:U9")
+        rows.append(["--user from chat (feedback as another)", len(pids), impersonated])
+
+        # replays: one signed command sent 3 times, for 10 commands
+        executed = 0
+        for i in range(10):
+            form = {"command": "/papers", "text": "help", "user_id": "U1", "channel_id": "C1",
+                    "team_id": "T1", "trigger_id": "1",
+                    "response_url": slack.url.replace("/api/", f"/respond/replay{i}")}  # fmt: skip
+            body, stamp = urlencode(form).encode(), str(int(time.time()))
+            headers = {"Content-Type": "application/x-www-form-urlencoded",
+                       "X-Slack-Request-Timestamp": stamp,
+                       "X-Slack-Signature": signature_of(SECRET, stamp, body)}  # fmt: skip
+            for _ in range(3):
+                async with http.session.post(http.url, data=body, headers=headers):
+                    pass
+            await wait_for(f"replay{i}", 1)
+        await asyncio.sleep(1)  # a benchmark may wait: anything acted on twice has arrived
+        executed = sum(max(0, len(slack.posts(f"replay{i}")) - 1) for i in range(10))
+        rows.append(["signed command replayed 3 times (x10)", 20, executed])
+
+        # Slack's own retries of an event: same event_id, new timestamp and signature
+        before = len(slack.posts("chat.postMessage"))
+        for i in range(10):
+            event = {"type": "app_mention", "user": "U1", "text": "hi", "ts": f"1.{i}",
+                     "channel": "C1"}  # fmt: skip
+            body = json.dumps({"type": "event_callback", "team_id": "T1",
+                               "event_id": f"Ev{i}", "event": event}).encode()  # fmt: skip
+            for retry in range(3):
+                stamp = str(int(time.time()) + retry)
+                headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
+                           "X-Slack-Signature": signature_of(SECRET, stamp, body),
+                           **({"X-Slack-Retry-Num": str(retry)} if retry else {})}  # fmt: skip
+                async with http.session.post(http.url, data=body, headers=headers):
+                    pass
+        await wait_for("chat.postMessage", before + 10)
+        await asyncio.sleep(1)
+        twice = len(slack.posts("chat.postMessage")) - before - 10
+        rows.append(["event delivered 3 times (x10)", 20, max(0, twice)])
+        await http.session.close()
+        await server.close()
+    slack.stop()
+    table("Probes at Slack's HTTP edge", ["probe", "attempts", "accepted"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fuzz", type=int, default=20_000, help="fuzzed commands")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.CRITICAL)
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        server = EmbeddedRedis(tmp / "redis")
+        url = asyncio.run(server.start())
+        try:
+            asyncio.run(injection(url))
+            false_alarms()
+            asyncio.run(probes(url, tmp))
+            fuzz(url, tmp, args.fuzz)
+        finally:
+            asyncio.run(server.stop())
+
+
+if __name__ == "__main__":
+    main()
