@@ -620,6 +620,8 @@ def eval_(
     if target is None:
         raise typer.BadParameter("give the day to evaluate")
     days = [parse_date(d) for d in history or []]
+    if keep is not None and not 0 < keep <= 1:
+        raise typer.BadParameter(f"--keep must be in (0, 1] (got {keep})")
     if live and not settings.llm_configured:
         err.print("error: --live needs OPENAI_API_KEY or OPENAI_BASE_URL")
         raise typer.Exit(1)
@@ -666,7 +668,8 @@ def _print_eval(r: EvalReport) -> None:
         ("LLM calls", str(u.calls)),
         ("Prompt tokens (cached)", f"{u.prompt_tokens:,} ({u.cached_tokens:,})"),
         ("Completion tokens", f"{u.completion_tokens:,}"),
-        *((f"Cost at {m} prices", cost_text(c)) for m, c in r.costs.items()),
+        *((f"Cost at {m} prices", cost_text(c)) for m, c in r.mode_costs.items()),
+        ("Kept for the LLM", f"{r.sent_to_llm}/{r.scanned} ({r.explored} explored)"),
         ("Recall of reference selections", f"{r.recalled}/{r.reference} = {r.recall:.3f}"),
         ("Wall time", f"{r.wall_s:.1f} s at concurrency {r.concurrency}"),
     ]
@@ -677,6 +680,11 @@ def _print_eval(r: EvalReport) -> None:
             ("Prompt / paper-text tokens", f"{p.prompt_per_paper_token:.3f}"),
             ("Cacheable prefix / other tokens", f"{p.prefix_share_of_overhead:.3f}"),
         ]
+    if (e := r.filter_estimate) is not None and r.filter_true_recall is not None:
+        rows.append((
+            "Learned filter recall: estimated (90 %) / true",
+            f"{e.estimate:.3f} ({e.low:.3f}-{e.high:.3f}) / {r.filter_true_recall:.3f}",
+        ))  # fmt: skip
     rows += [
         (f"Learned filter recall, keeping {k:.0%}", f"{v:.3f}") for k, v in r.learned_recall.items()
     ]

@@ -20,7 +20,7 @@ from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
 from bot.status import service_status
-from bot.text import cost_text, run_cost
+from bot.text import cost_text, filter_recall_text, run_cost
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import FeedError, InputError, NotFound, ScoringError, explained
@@ -389,6 +389,7 @@ class CommandCore:
             )
             extra = "".join(f", {n} dropped by {name}" for name, n in sorted(r.filtered.items()))
             extra += f", {r.unscored} unscored" if r.unscored else ""
+            extra += f"; {recall}" if (recall := filter_recall_text(r)) else ""
             lines.append(
                 f"{r.date} {r.status} (attempt {r.attempt}): {r.total_arxiv} in feed, "
                 f"{r.total_scanned} scanned, {r.total_relevant} relevant{extra}; "

@@ -23,6 +23,10 @@ SELECTED = Counter("paperbot_papers_selected", "papers in digests", ["profile"],
 TOKENS = Counter(
     "paperbot_llm_tokens", "LLM tokens", ["profile", "model", "kind"], registry=REGISTRY
 )
+FILTER_RECALL = Gauge(
+    "paperbot_filter_recall_estimate", "learned pre-filter recall, estimated on the last run",
+    ["profile"], registry=REGISTRY,
+)  # fmt: skip
 COST = Counter("paperbot_llm_cost_usd", "LLM spending", ["profile", "model"], registry=REGISTRY)
 POST_FAILURES = Counter(
     "paperbot_post_failures", "refused or failed posts", ["platform"], registry=REGISTRY
@@ -41,6 +45,8 @@ def record_run(run: RunRecord, before: list[Usage]) -> None:
     """Count one attempt; ``before`` is the usage earlier attempts of the day had recorded."""
     RUNS.labels(run.profile, run.status).inc()
     LAST_RUN.labels(run.profile).set(time.time())
+    if run.filter_recall is not None and run.filter_recall.sample:
+        FILTER_RECALL.labels(run.profile).set(run.filter_recall.estimate)
     if run.status != "ok":
         return
     SCANNED.labels(run.profile).inc(run.total_scanned)

@@ -146,13 +146,26 @@ class Settings(BaseSettings):
     llm_temperature: float | None = Field(0.0, ge=0, le=2)
     llm_json_schema: bool = Field(True, description="false for servers without JSON schema")
     llm_output_tokens_per_paper: int = Field(80, ge=16, le=4000)
+    llm_short_comments: bool = Field(
+        True, description="comments only for papers within 2 of a profile's relevance cutoff"
+    )
     budget_usd: float | None = Field(None, gt=0, description="per-run cap on LLM spending")
     budget_tokens: int | None = Field(None, gt=0, description="per-run cap on LLM tokens")
     prices: dict[str, ModelPrice] = Field(
         default_factory=dict, description="USD per 1M tokens; overrides the built-in table"
     )
     titles_prefilter: bool = Field(False, description="titles-only LLM pass before scoring")
-    learned_filter_keep: float = Field(0.4, gt=0, le=1, description="1 turns it off")
+    learned_filter_keep: float | None = Field(
+        None, gt=0, le=1, description="a fixed kept fraction instead of the recall target (1: off)"
+    )
+    learned_filter_target_recall: float = Field(
+        0.97, gt=0, le=1, description="share of what the LLM would select that the filter keeps"
+    )
+    learned_filter_min_keep: float = Field(0.2, gt=0, le=1, description="floor on the kept share")
+    learned_filter_max_keep: float = Field(0.9, gt=0, le=1, description="ceiling on it")
+    learned_filter_explore: float = Field(
+        0.05, ge=0, le=0.5, description="share of dropped papers scored anyway to measure recall"
+    )
     learned_filter_min_days: int = Field(3, ge=1)
     learned_filter_max_days: int = Field(20, ge=1)
     preference_bound: float = Field(
@@ -298,6 +311,11 @@ class Settings(BaseSettings):
             output_tokens_per_paper=self.llm_output_tokens_per_paper,
             prices=self.prices,
             budget=Budget(max_tokens=self.budget_tokens, max_usd=self.budget_usd),
+            comment_from=(
+                max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 2)
+                if self.llm_short_comments
+                else None
+            ),
         )
 
     def prefilter_config(self) -> PrefilterConfig:
@@ -305,6 +323,10 @@ class Settings(BaseSettings):
             learned_min_days=self.learned_filter_min_days,
             learned_max_days=self.learned_filter_max_days,
             learned_keep=self.learned_filter_keep,
+            learned_target_recall=self.learned_filter_target_recall,
+            learned_min_keep=self.learned_filter_min_keep,
+            learned_max_keep=self.learned_filter_max_keep,
+            learned_explore=self.learned_filter_explore,
             titles=self.titles_prefilter,
         )
 

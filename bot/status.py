@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App
-from bot.text import cost_text, run_cost, summed_cost
+from bot.text import cost_text, filter_recall_text, run_cost, summed_cost
 from scoring.models import RunRecord
 from scoring.store import P
 
@@ -73,6 +73,8 @@ def _last_run_line(record: RunRecord | None) -> str:
     ]
     if record.remedial:
         parts.append("catch-up")
+    if recall := filter_recall_text(record):
+        parts.append(recall)
     problems = [p for p in [record.error, record.unscored and f"{record.unscored} unscored"] if p]
     line = " · ".join(parts)
     return line + (f"\n    failures: {'; '.join(map(str, problems))}" if problems else "")

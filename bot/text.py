@@ -79,3 +79,15 @@ def day_notes(day: Day) -> list[str]:
 def summary(day: Day) -> str:
     run = day.run
     return f"arXiv {day.date}: {run.total_relevant} relevant of {run.total_scanned} scanned"
+
+
+def filter_recall_text(run: RunRecord) -> str | None:
+    """How much of what the LLM would select the learned filter kept, as estimated today."""
+    fr = run.filter_recall
+    if fr is None or not fr.sample:
+        return None
+    return (
+        f"learned filter recall ~{fr.estimate:.2f} (90 % interval {fr.low:.2f}-{fr.high:.2f}; "
+        f"{fr.sample_relevant} relevant in a random sample of {fr.sample} of the {fr.dropped} "
+        "papers it dropped)" + (f"; widened: {fr.widened}" if fr.widened else "")
+    )

@@ -24,10 +24,10 @@ from scoring.errors import InputError
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.models import Usage
+from scoring.models import FilterRecall, Usage
 from scoring.pipeline import NoProgress, ProfileRules, ProgressSink, run_day
 from scoring.prefilters import LearnedFilter, PrefilterConfig, most_likely, training_examples
-from scoring.pricing import ModelPrice, cost_usd
+from scoring.pricing import MODE_RATE, ModelPrice, cost_usd
 from scoring.redis_server import open_redis
 from scoring.store import Store
 
@@ -94,16 +94,23 @@ class EvalReport:
     calls_by_phase: dict[str, int] = field(default_factory=dict)  # titles pass, full rating
     learned_recall: dict[float, float] = field(default_factory=dict)
     history: list[dt.date] = field(default_factory=list)
+    mode_costs: dict[str, float | None] = field(default_factory=dict)  # "gpt-4o batch" -> USD
+    filter_estimate: FilterRecall | None = None  # the day's self-estimate of its recall
+    filter_true_recall: float | None = None  # the learned filter's recall of the reference
+    explored: int = 0  # dropped papers scored anyway (in sent_to_llm)
 
     @property
     def recall(self) -> float:
         return self.recalled / self.reference if self.reference else 1.0
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            k: v for k, v in self.__dict__.items() if k not in ("usage", "prompt", "history")
-        }
+        skip = ("usage", "prompt", "history", "filter_estimate")
+        out: dict[str, Any] = {k: v for k, v in self.__dict__.items() if k not in skip}
         out |= {
+            "filter_estimate": (
+                self.filter_estimate.model_dump() if self.filter_estimate else None
+            ),
+            "kept_fraction": round(self.sent_to_llm / self.scanned, 4) if self.scanned else None,
             "date": str(self.date),
             "history": [str(d) for d in self.history],
             "recall": round(self.recall, 4),
@@ -189,6 +196,15 @@ async def evaluate(
     usage = next((u for u in run.usage if u.model == llm.model), Usage(model=llm.model))
     reference = target.reference()
     selected = {rp.paper.id for rp in outcome.day.selected} if outcome.day else set()
+    learned_out = {
+        rp.paper.id for rp in (outcome.day.papers if outcome.day else [])
+        if rp.score.filtered_by == "learned"
+    }  # fmt: skip
+    scanned = {rp.paper.id for rp in outcome.day.papers} if outcome.day else set()
+    in_reach = reference & scanned
+    true_filter = (
+        len(in_reach - learned_out) / len(in_reach) if in_reach and run.filter_recall else None
+    )
     return EvalReport(
         date=target.date,
         model=llm.model,
@@ -205,6 +221,14 @@ async def evaluate(
         calls_by_phase=_phases(fake.answered[seen:]) if fake else {},
         learned_recall=learned,
         history=[d.date for d in history],
+        mode_costs={
+            f"{m} {mode}": cost_usd(usage, prices, model=m, mode=mode)
+            for m in price_at
+            for mode in MODE_RATE
+        },
+        filter_estimate=run.filter_recall,
+        filter_true_recall=true_filter,
+        explored=len(run.explored),
     )
 
 

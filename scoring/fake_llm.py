@@ -39,6 +39,7 @@ SUGGEST_ROLE = read_prompt("suggest.md")[:60]  # how the criteria-suggestion req
 _CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
 _SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
 _OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
+_COMMENT_FROM = re.compile(r"an empty string when relevance is below (\d+)")
 CACHE_MIN, CACHE_STEP = 1024, 128
 
 
@@ -188,6 +189,7 @@ class FakeLLM:
             keep = [pid for pid in ids if self._judge(pid).relevance >= 4]
             return json.dumps({"keep": keep}, separators=(",", ":")), "stop", None
         items = []
+        silent = _COMMENT_FROM.search(system)  # comments asked only from this relevance up
         for i, pid in enumerate(ids):
             j = self._judge(pid)
             crit = criteria[i % len(criteria)] if j.relevance < 7 else criteria[0]
@@ -200,6 +202,8 @@ class FakeLLM:
                     "comment": (
                         f"Matches {crit}: a method-level contribution the team asked for."
                         if j.relevance >= 7
+                        else ""
+                        if silent and j.relevance < int(silent.group(1))
                         else "Outside the criteria."
                     ),
                 }

@@ -82,6 +82,7 @@ class LLMConfig:
     output_tokens_per_paper: int = 80
     prices: Mapping[str, ModelPrice] = field(default_factory=dict)
     budget: Budget = Budget()
+    comment_from: int | None = None  # comments only from this relevance up (None: always)
 
 
 @dataclass
@@ -325,7 +326,7 @@ class LLMScorer:
         meter = self._meter(before=self._titles_spent)  # the titles pass of this run counts
         self._titles_spent = None
         criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
-        system = render_system(criteria.items, "full")
+        system = render_system(criteria.items, "full", self.config.comment_from)
         limit = asyncio.Semaphore(self.config.concurrency)
         now = dt.datetime.now(dt.UTC)
         scores: dict[str, Score] = {}

@@ -96,6 +96,25 @@ class RemedialInfo(BaseModel):
     source: str
 
 
+class FilterRecall(BaseModel):
+    """The learned filter's recall on one day, estimated from a random sample of the papers it
+    dropped that the LLM scored anyway (an unbiased estimate: the sample is random)."""
+
+    kept_relevant: int  # relevant among the papers it kept (all of them were scored)
+    sample: int  # dropped papers scored anyway
+    sample_relevant: int
+    dropped: int  # every paper it dropped, the sample included
+    estimate: float
+    low: float  # 90 % interval
+    high: float
+    threshold: float | None = None  # the cut (None: a fixed fraction)
+    widened: str | None = None  # why the cut was lowered today
+
+    @property
+    def dropped_relevant(self) -> float:
+        return self.sample_relevant / self.sample * self.dropped if self.sample else 0.0
+
+
 # ok: every scanned paper was rated, deliberately filtered or left out by the budget cap;
 # incomplete: some were sent to the scorer and not rated (the day is owed until they are);
 # failed: nothing could be scored, or the run stopped part-way.
@@ -123,6 +142,8 @@ class RunRecord(BaseModel):
     unscored_reason: str | None = None  # why papers sent to the scorer came back unrated
     budget_stopped: bool = False  # the unscored papers were left out by the budget cap
     first_started_at: dt.datetime | None = None  # the day's first attempt: posting deadlines
+    explored: list[str] = []  # papers the learned filter dropped and the LLM scored anyway
+    filter_recall: FilterRecall | None = None
     usage: list[Usage] = []
     timings_s: dict[str, float] = {}
     criteria_version: int = 0

@@ -23,7 +23,14 @@ from scoring.injection import MAX_ABSTRACT_CHARS, tidy_paper
 from scoring.learning import preference_model
 from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
-from scoring.prefilters import FILTER_NAMES, PrefilterConfig, PrefilterResult, apply_prefilters
+from scoring.prefilters import (
+    FILTER_NAMES,
+    PrefilterConfig,
+    PrefilterResult,
+    apply_prefilters,
+    measured,
+    pooled_recall,
+)
 from scoring.pricing import ModelPrice, merge_usage
 from scoring.ranking import rank_day
 from scoring.scorer import Scorer, ScoringOutcome
@@ -98,6 +105,19 @@ async def _record_cut_short(
         log.error("%s %s: could not record the cut-short run (%s); its %d scores stay spooled",
                   run.profile, run.date, failure, len(scores))  # fmt: skip
         return False
+
+
+RECALL_DAYS = 5  # recent days whose estimates decide whether the learned filter widens
+
+
+async def _recent_recall(store: Store, profile: str, date: dt.date) -> tuple[float, int] | None:
+    """The learned filter's recall estimated over the recent days that measured it."""
+    records = [
+        r.filter_recall for r in await store.runs(profile, limit=30)
+        if r.date < date and r.filter_recall is not None and r.filter_recall.sample
+    ][:RECALL_DAYS]  # fmt: skip
+    pooled = pooled_recall(records)
+    return None if pooled is None else (pooled, len(records))
 
 
 async def run_day(
@@ -175,8 +195,10 @@ async def run_day(
     if prefilters is not None and to_score:
         filtered = await apply_prefilters(
             store, rules.name, date, to_score, criteria, scorer, followed,
-            rules.relevance_cutoff, prefilters,
+            rules.relevance_cutoff, prefilters, await _recent_recall(store, rules.name, date),
         )  # fmt: skip
+        if filtered.sample is not None:
+            run.explored = filtered.sample.explored
     advance = progress.start("scoring", len(scanned))
     advance(len(cached) + len(filtered.filtered))
     arrived: list[Score] = []
@@ -233,6 +255,10 @@ async def run_day(
         log.info("%s %s: %s", rules.name, date, note)
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
     run.budget_stopped = outcome.budget_stopped
+    if filtered.sample is not None:
+        run.filter_recall = measured(filtered.sample, scores, rules.relevance_cutoff)
+    elif previous is not None and previous.filter_recall is not None:
+        run.filter_recall, run.explored = previous.filter_recall, previous.explored  # a re-run
     if run.unscored and not outcome.budget_stopped:
         # sent and not rated: the day is owed until they are (the budget cap is a choice)
         run.status = "incomplete"

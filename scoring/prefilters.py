@@ -2,9 +2,12 @@
 
 Order: papers by followed authors always pass; then the learned filter (TF-IDF + logistic
 regression trained on this profile's earlier LLM scores and people's reactions) keeps the
-``learned_keep`` fraction it finds most likely relevant; then the optional titles-only LLM
-pass. A dropped paper gets a stored score (relevance 1, ``filtered_by`` set) saying why, so
-it still counts as scanned, ranks last, and is never sent again for the same criteria.
+papers whose chance of relevance reaches a cut chosen by cross-validation over the history
+days, so that it keeps ``learned_target_recall`` of what the LLM would select (or a fixed
+``learned_keep`` fraction), and sends a random sample of the rest anyway so the day's recall
+can be estimated; then the optional titles-only LLM pass. A dropped paper gets a stored
+score (relevance 1, ``filtered_by`` set) saying why, so it still counts as scanned, ranks
+last, and is never sent again for the same criteria.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import beta
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from scoring.local_scorer import weighted_text
-from scoring.models import CriteriaVersion, Criterion, Paper, Score, Usage
+from scoring.models import CriteriaVersion, Criterion, FilterRecall, Paper, Score, Usage
 from scoring.ranking import author_matches
 from scoring.scorer import Scorer, TitleTriage
 from scoring.store import Store
@@ -39,7 +43,12 @@ FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 class PrefilterConfig:
     learned_min_days: int = 3  # earlier days with LLM scores before the filter is trained
     learned_max_days: int = 20
-    learned_keep: float = 0.4
+    learned_keep: float | None = None  # a fixed fraction; None: keep what reaches the target
+    learned_target_recall: float = 0.97  # of the papers the LLM would select
+    learned_min_keep: float = 0.2  # floor and ceiling on the kept fraction
+    learned_max_keep: float = 0.9
+    learned_explore: float = 0.05  # share of the dropped papers sent anyway, to measure recall
+    learned_explore_min: int = 5
     learned_min_papers: int = 50  # smaller batches are not worth filtering
     titles: bool = False
 
@@ -74,19 +83,16 @@ def most_likely(probs: np.ndarray, fraction: float) -> np.ndarray:
     return np.argsort(-probs, kind="stable")[:k]
 
 
-async def training_examples(
+async def training_days(
     store: Store, profile: str, before: dt.date, cutoff: int, max_days: int
-) -> tuple[list[Example], int]:
-    """LLM-scored papers of earlier days (label: relevance >= cutoff) plus reactions.
-
-    Returns the examples and how many days contributed LLM scores.
-    """
-    examples: list[Example] = []
-    days = 0
+) -> tuple[list[list[Example]], list[Example]]:
+    """LLM-scored papers of each earlier day, newest first (label: relevance >= cutoff), and
+    people's reactions."""
+    by_day: list[list[Example]] = []
     for date in reversed(await store.days(profile)):
         if date >= before:
             continue
-        if days >= max_days:
+        if len(by_day) >= max_days:
             break
         day = await store.load_day(profile, date)
         rows = [
@@ -95,11 +101,121 @@ async def training_examples(
             if rp.score.filtered_by is None and not rp.score.model.startswith("local-")
         ]
         if rows:
-            days += 1
-            examples += rows
-    for paper, label in await store.reaction_examples(profile):
-        examples.append(Example(weighted_text(paper), label > 0, REACTION_WEIGHT))
-    return examples, days
+            by_day.append(rows)
+    reactions = [
+        Example(weighted_text(paper), label > 0, REACTION_WEIGHT)
+        for paper, label in await store.reaction_examples(profile)
+    ]
+    return by_day, reactions
+
+
+async def training_examples(
+    store: Store, profile: str, before: dt.date, cutoff: int, max_days: int
+) -> tuple[list[Example], int]:
+    """Every training example (earlier days' LLM scores and reactions) and how many days
+    contributed LLM scores."""
+    by_day, reactions = await training_days(store, profile, before, cutoff, max_days)
+    return [e for day in by_day for e in day] + reactions, len(by_day)
+
+
+def highest_threshold(probs: np.ndarray, positive: Sequence[bool], target: float) -> float:
+    """The highest probability cut that keeps ``target`` of the positive papers."""
+    found = np.sort(probs[np.asarray(positive, dtype=bool)])[::-1]
+    if not len(found):
+        return 1.0
+    return float(found[max(1, math.ceil(target * len(found))) - 1])
+
+
+def recall_threshold(
+    by_day: Sequence[Sequence[Example]],
+    reactions: Sequence[Example],
+    criteria: Sequence[Criterion],
+    target: float,
+    held_out: int = 5,
+) -> float:
+    """The cut, cross-validated over the history: each of the newest ``held_out`` days is
+    scored by a model trained on the other days, and the cut is the highest one that keeps
+    the target share of the relevant papers of all held-out days together (pooled: a single
+    day's one or two outliers do not decide it). With k held-out days the target is raised to
+    1 - (1 - target) k/(k+1): less history, a more cautious cut."""
+    probs: list[float] = []
+    positive: list[bool] = []
+    for i, day in enumerate(by_day[:held_out]):
+        others = [e for j, d in enumerate(by_day) if j != i for e in d] + list(reactions)
+        if not any(e.positive for e in day) or not any(e.positive for e in others):
+            continue
+        model = LearnedFilter(others, criteria)
+        texts = model.vectorizer.transform([e.text for e in day])
+        probs += model.model.predict_proba(texts)[:, 1].tolist()
+        positive += [e.positive for e in day]
+    k = min(held_out, len(by_day))
+    if not any(positive):
+        return 0.0  # nothing to judge by: keep everything (within the ceiling)
+    cautious = 1 - (1 - target) * k / (k + 1)
+    return highest_threshold(np.asarray(probs), positive, cautious)
+
+
+@dataclass(frozen=True)
+class FilterSample:
+    """What the learned filter did today, to measure its recall once the LLM has scored:
+    ``kept`` went to the LLM on the filter's word, ``explored`` are a random sample of the
+    ``dropped`` ones sent anyway."""
+
+    kept: list[str]
+    explored: list[str]
+    dropped: int  # dropped papers, the explored ones included
+    threshold: float | None
+    widened: str | None = None
+
+
+def estimate_recall(
+    kept_relevant: int, sample: int, sample_relevant: int, dropped: int, confidence: float = 0.9
+) -> tuple[float, float, float]:
+    """Recall and its interval: the relevant papers among the dropped ones are estimated from
+    the sample (Clopper-Pearson bounds on the sample's share of relevant papers)."""
+    if not dropped:
+        return 1.0, 1.0, 1.0
+    if not sample:
+        return float("nan"), 0.0, 1.0
+    share = sample_relevant / sample
+    tail = (1 - confidence) / 2
+    lo = (
+        0.0
+        if sample_relevant == 0
+        else float(beta.ppf(tail, sample_relevant, sample - sample_relevant + 1))
+    )
+    hi = (
+        1.0
+        if sample_relevant == sample
+        else float(beta.ppf(1 - tail, sample_relevant + 1, sample - sample_relevant))
+    )
+
+    def recall(missed: float) -> float:
+        return kept_relevant / (kept_relevant + missed) if kept_relevant + missed else 1.0
+
+    return recall(share * dropped), recall(hi * dropped), recall(lo * dropped)
+
+
+def pooled_recall(records: Sequence[FilterRecall]) -> float | None:
+    """Recall over several days: relevant papers kept over those kept and estimated dropped."""
+    kept = sum(r.kept_relevant for r in records)
+    missed = sum(r.dropped_relevant for r in records)
+    return kept / (kept + missed) if kept + missed else None
+
+
+def measured(sample: FilterSample, scores: dict[str, Score], cutoff: int) -> FilterRecall:
+    """Today's recall of the learned filter, once the LLM scored what it kept and the sample."""
+
+    def relevant(ids: Sequence[str]) -> int:
+        return sum(1 for i in ids if i in scores and scores[i].relevance >= cutoff)
+
+    kept, found = relevant(sample.kept), relevant(sample.explored)
+    estimate, low, high = estimate_recall(kept, len(sample.explored), found, sample.dropped)
+    return FilterRecall(
+        kept_relevant=kept, sample=len(sample.explored), sample_relevant=found,
+        dropped=sample.dropped, estimate=round(estimate, 4), low=round(low, 4),
+        high=round(high, 4), threshold=sample.threshold, widened=sample.widened,
+    )  # fmt: skip
 
 
 @dataclass
@@ -109,6 +225,46 @@ class PrefilterResult:
     dropped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     usage: list[Usage] = field(default_factory=list)
+    sample: FilterSample | None = None  # how to measure the learned filter's recall today
+
+
+def _by_threshold(probs: np.ndarray, threshold: float, config: PrefilterConfig) -> set[int]:
+    """Papers at or above the cut, within the floor and ceiling of the kept fraction."""
+    order = np.argsort(-probs, kind="stable")
+    n = len(probs)
+    above = int((probs >= threshold).sum())
+    k = min(
+        max(above, math.ceil(config.learned_min_keep * n)), math.ceil(config.learned_max_keep * n)
+    )
+    return set(order[:k].tolist())
+
+
+def _learned_choice(
+    by_day: Sequence[Sequence[Example]],
+    reactions: Sequence[Example],
+    criteria: Sequence[Criterion],
+    candidates: Sequence[Paper],
+    config: PrefilterConfig,
+) -> tuple[set[int], np.ndarray, float | None]:
+    """Which candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
+    examples = [e for day in by_day for e in day] + list(reactions)
+    probs = LearnedFilter(examples, criteria).probabilities(candidates)
+    if config.learned_keep is not None:
+        return set(most_likely(probs, config.learned_keep).tolist()), probs, None
+    threshold = recall_threshold(by_day, reactions, criteria, config.learned_target_recall)
+    return _by_threshold(probs, threshold, config), probs, threshold
+
+
+def _explore_sample(dropped: Sequence[int], config: PrefilterConfig, date: dt.date) -> set[int]:
+    """A random share of the dropped papers (the same for a re-run of the day)."""
+    if not dropped or config.learned_explore <= 0:
+        return set()
+    n = min(
+        len(dropped),
+        max(config.learned_explore_min, math.ceil(config.learned_explore * len(dropped))),
+    )
+    rng = np.random.default_rng(date.toordinal())
+    return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
 
 
 def _skip_score(p: Paper, scorer: Scorer, criteria: CriteriaVersion, by: str, why: str) -> Score:
@@ -136,45 +292,77 @@ async def apply_prefilters(
     followed: Sequence[str],
     relevance_cutoff: int,
     config: PrefilterConfig,
+    recent_recall: tuple[float, int] | None = None,
 ) -> PrefilterResult:
+    """``recent_recall``: the learned filter's recall estimated over recent days, and over how
+    many; below the target, today's cut is halved."""
     protected = {p.id for p in papers if author_matches(p, followed)}
     result = PrefilterResult(kept=list(papers))
     candidates = [p for p in papers if p.id not in protected]
 
-    if len(candidates) >= config.learned_min_papers and config.learned_keep < 1.0:
-        examples, days = await training_examples(
+    keep_all = config.learned_keep is not None and config.learned_keep >= 1.0
+    if len(candidates) >= config.learned_min_papers and not keep_all:
+        by_day, reactions = await training_days(
             store, profile, date, relevance_cutoff, config.learned_max_days
         )
+        examples = [e for day in by_day for e in day] + reactions
         positives = sum(e.positive for e in examples)
-        if days < config.learned_min_days:
+        if len(by_day) < config.learned_min_days:
             result.notes.append(
-                f"learned filter idle: {days} of {config.learned_min_days} days of LLM scores"
+                f"learned filter idle: {len(by_day)} of {config.learned_min_days} days of LLM "
+                "scores"
             )
         elif positives < MIN_POSITIVES or positives == len(examples):
             result.notes.append(f"learned filter idle: {positives} relevant examples")
         else:
-            model = await asyncio.to_thread(LearnedFilter, examples, criteria.items)
-            probs = model.probabilities(candidates)
-            keep = set(most_likely(probs, config.learned_keep).tolist())
-            for i, p in enumerate(candidates):
-                if i not in keep:
-                    why = f"Skipped by the learned pre-filter (chance of relevance {probs[i]:.0%})."
-                    result.filtered.append(_skip_score(p, scorer, criteria, "learned", why))
-            result.dropped[FILTER_NAMES["learned"]] = len(candidates) - len(keep)
-            result.notes.append(
-                f"learned filter: trained on {len(examples)} papers from {days} days, "
-                f"kept {len(keep)} of {len(candidates)}"
+            chosen = await asyncio.to_thread(
+                _learned_choice, by_day, reactions, criteria.items, candidates, config
             )
-            candidates = [p for i, p in enumerate(candidates) if i in keep]
+            keep, probs, threshold = chosen
+            widened = None
+            if threshold is not None and recent_recall is not None:
+                estimate, runs = recent_recall
+                if estimate < config.learned_target_recall:
+                    widened = (
+                        f"recall estimated at {estimate:.2f} over the last {runs} days, below "
+                        f"the target {config.learned_target_recall:.2f}: the cut is halved"
+                    )
+                    keep = _by_threshold(probs, threshold / 2, config)
+            dropped = [i for i in range(len(candidates)) if i not in keep]
+            explore = _explore_sample(dropped, config, date)
+            for i in dropped:
+                if i in explore:
+                    continue
+                why = f"Skipped by the learned pre-filter (chance of relevance {probs[i]:.0%})."
+                p = candidates[i]
+                result.filtered.append(_skip_score(p, scorer, criteria, "learned", why))
+            result.dropped[FILTER_NAMES["learned"]] = len(dropped) - len(explore)
+            how = (
+                f"kept {len(keep)} of {len(candidates)} (fixed fraction)"
+                if threshold is None
+                else f"kept {len(keep)} of {len(candidates)} at chance >= {threshold:.3f} "
+                f"(target recall {config.learned_target_recall:.2f})"
+            )
+            result.notes.append(
+                f"learned filter: trained on {len(examples)} papers from {len(by_day)} days, "
+                f"{how}; {len(explore)} dropped papers sent anyway to measure its recall"
+                + (f"; widened: {widened}" if widened else "")
+            )
+            result.sample = FilterSample(
+                kept=[candidates[i].id for i in sorted(keep)],
+                explored=[candidates[i].id for i in sorted(explore)],
+                dropped=len(dropped), threshold=threshold, widened=widened,
+            )  # fmt: skip
+            candidates = [p for i, p in enumerate(candidates) if i in keep or i in explore]
 
     if config.titles and isinstance(scorer, TitleTriage) and candidates:
         kept_ids, usage = await scorer.triage_titles(candidates, criteria)
         result.usage.append(usage)
-        dropped = [p for p in candidates if p.id not in kept_ids]
-        for p in dropped:
+        off_topic = [p for p in candidates if p.id not in kept_ids]
+        for p in off_topic:
             why = "Skipped by the titles-only pre-filter."
             result.filtered.append(_skip_score(p, scorer, criteria, "titles", why))
-        result.dropped[FILTER_NAMES["titles"]] = len(dropped)
+        result.dropped[FILTER_NAMES["titles"]] = len(off_topic)
         candidates = [p for p in candidates if p.id in kept_ids]
 
     result.kept = [p for p in papers if p.id in protected] + candidates

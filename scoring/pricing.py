@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,6 +38,10 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
     "gpt-5-mini": _p(0.25, 0.025, 2.00),
     "gpt-5-nano": _p(0.05, 0.005, 0.40),
 }
+# OpenAI's Batch API and the flex service tier bill half the standard rates (input, cached
+# input and output alike); live calls pay the list price
+PriceMode = Literal["live", "batch", "flex"]
+MODE_RATE: dict[PriceMode, float] = {"live": 1.0, "batch": 0.5, "flex": 0.5}
 _DATED = re.compile(r"^(?P<base>.+?)-\d{4}-\d{2}-\d{2}$")  # gpt-4o-2024-08-06 -> gpt-4o
 
 
@@ -50,9 +55,13 @@ def price_for(model: str, overrides: Mapping[str, ModelPrice] | None = None) -> 
 
 
 def cost_usd(
-    usage: Usage, overrides: Mapping[str, ModelPrice] | None = None, model: str | None = None
+    usage: Usage,
+    overrides: Mapping[str, ModelPrice] | None = None,
+    model: str | None = None,
+    mode: PriceMode = "live",
 ) -> float | None:
-    """Cost of ``usage`` at ``model``'s price (default: the model that spent it)."""
+    """Cost of ``usage`` at ``model``'s price (default: the model that spent it), in a price
+    mode."""
     price = price_for(model or usage.model, overrides)
     if price is None:
         return None
@@ -63,7 +72,7 @@ def cost_usd(
         + cached * cached_rate
         + usage.completion_tokens * price.output
     )
-    return round(total / 1_000_000, 6)
+    return round(total * MODE_RATE[mode] / 1_000_000, 6)
 
 
 def merge_usage(

@@ -62,8 +62,13 @@ def prompt_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def render_system(criteria: Sequence[Criterion], mode: Mode = "full") -> str:
-    return _ENV.get_template("system.md.j2").render(criteria=criteria, mode=mode).strip() + "\n"
+def render_system(
+    criteria: Sequence[Criterion], mode: Mode = "full", comment_from: int | None = None
+) -> str:
+    """``comment_from``: ask for a comment only from this relevance up (the comment is read
+    only for papers that can reach a digest; a third of the cost is completion tokens)."""
+    template = _ENV.get_template("system.md.j2")
+    return template.render(criteria=criteria, mode=mode, comment_from=comment_from).strip() + "\n"
 
 
 def prompt_papers(papers: Sequence[Paper]) -> list[PromptPaper]:

@@ -12,11 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.digest import render_markdown
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
+from scoring.models import FilterRecall
 from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.prefilters import Example, LearnedFilter, PrefilterConfig, training_examples
+from scoring.prefilters import (
+    Example,
+    LearnedFilter,
+    PrefilterConfig,
+    estimate_recall,
+    pooled_recall,
+    training_examples,
+)
 from scoring.store import Store
 from scoring.words import stemmed_terms
 from tests.conftest import Cli
@@ -174,7 +183,7 @@ async def test_learned_filter_keeps_a_fraction_and_followed_authors(
     rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
     author = rows[-1]["authors"][0]  # a paper the filter may well drop
     await store.follow("default", author)
-    config = PrefilterConfig(learned_min_days=1, learned_keep=0.3)
+    config = PrefilterConfig(learned_min_days=1, learned_keep=0.3, learned_explore=0)
     outcome = await _history_and_day(store, replay, config)
     run = outcome.run
     protected = [rp for rp in outcome.day.papers if rp.author_match]
@@ -186,6 +195,58 @@ async def test_learned_filter_keeps_a_fraction_and_followed_authors(
     skipped = [rp for rp in outcome.day.papers if rp.score.filtered_by == "learned"]
     assert len(skipped) == run.filtered["learned filter"]
     assert all("learned pre-filter" in rp.score.comment and not rp.selected for rp in skipped)
+
+
+async def test_recall_targeted_filter_keeps_enough_and_measures_itself(
+    store: Store, replay: FakeLLM
+) -> None:
+    await store.ensure_profile("default", DEFAULT.items)
+    scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=replay.base_url))
+    config = PrefilterConfig(learned_min_days=2)
+    try:
+        for day in ("2025-05-28", "2025-05-29"):  # history, everything scored
+            date = dt.date.fromisoformat(day)
+            rows = read_jsonl(DATA / "listings" / f"{day}.jsonl")
+            await run_day(store, RULES, listing_batch(rows, date, RULES.categories), scorer, date)
+        replay.requests.clear()
+        target = dt.date(2025, 6, 3)
+        rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
+        outcome = await run_day(
+            store, RULES, listing_batch(rows, target, RULES.categories), scorer, target,
+            prefilters=config,
+        )  # fmt: skip
+    finally:
+        await scorer.close()
+    run, day = outcome.run, outcome.day
+    assert day is not None and run.filter_recall is not None
+    dropped = run.filtered["learned filter"]
+    kept = run.total_scanned - dropped
+    assert 0.2 * run.total_scanned <= kept - len(run.explored) <= 0.9 * run.total_scanned + 1
+    asked = {ln[4:] for r in replay.requests for ln in user_lines(r)}
+    assert set(run.explored) <= asked and len(run.explored) >= 5  # sent although dropped
+    fr = run.filter_recall
+    assert fr.threshold is not None and fr.widened is None  # a cut, not a fixed share
+    assert fr.sample == len(run.explored) and fr.dropped == dropped + len(run.explored)
+    assert 0 <= fr.low <= fr.estimate <= fr.high <= 1
+    reference = {r["id"] for r in load_labels("2025-06-03") if "relevance" in r}
+    scanned = {rp.paper.id for rp in day.papers}
+    skipped = {rp.paper.id for rp in day.papers if rp.score.filtered_by == "learned"}
+    assert len((reference & scanned) - skipped) / len(reference & scanned) >= 0.95
+    digest = render_markdown(day, RULES)
+    assert "learned filter recall ~" in digest  # the self-estimate, in the appendix
+
+
+def test_recall_estimates_and_their_pooling() -> None:
+    assert estimate_recall(40, 10, 0, 200) == (1.0, estimate_recall(40, 10, 0, 200)[1], 1.0)
+    est, low, high = estimate_recall(40, 10, 1, 200)  # 1 in 10 dropped ~ 20 missed
+    assert est == pytest.approx(40 / 60) and low < est < high
+    records = [
+        FilterRecall(kept_relevant=40, sample=10, sample_relevant=1, dropped=100, estimate=0.8,
+                     low=0.5, high=0.99),
+        FilterRecall(kept_relevant=60, sample=10, sample_relevant=0, dropped=100, estimate=1.0,
+                     low=0.9, high=1.0),
+    ]  # fmt: skip
+    assert pooled_recall(records) == pytest.approx(100 / 110)
 
 
 def test_learned_filter_counts_forms_of_a_word_as_one() -> None:
@@ -233,15 +294,25 @@ async def test_reactions_join_the_training_data(store: Store, replay: FakeLLM) -
 
 # -- papers eval ---------------------------------------------------------------------------------
 def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
-    result = cli("eval", "2025-05-28", "--history", "2025-06-03", "--data", str(DATA), "--json")
+    result = cli(
+        "eval", "2025-05-28", "--history", "2025-06-03", "--keep", "0.4", "--data", str(DATA),
+        "--json",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["scanned"] == 489 and report["reference"] == len(SELECTED)
-    assert report["filtered"]["learned filter"] == 489 - math.ceil(0.4 * 489)
-    assert report["sent_to_llm"] == math.ceil(0.4 * 489)
+    explored = report["explored"]  # 5 % of the dropped papers, scored to measure recall
+    assert explored == math.ceil(0.05 * (489 - math.ceil(0.4 * 489)))
+    assert report["filtered"]["learned filter"] == 489 - math.ceil(0.4 * 489) - explored
+    assert report["sent_to_llm"] == math.ceil(0.4 * 489) + explored
     # replay: whatever reaches the LLM with a reference judgement is selected
     assert report["recall"] == round(report["recalled"] / report["reference"], 4)
-    assert report["recall"] == report["learned_recall"]["40%"]
+    assert report["recall"] >= report["learned_recall"]["40%"]  # explored papers may add
+    estimate = report["filter_estimate"]
+    assert estimate["sample"] == explored and estimate["low"] <= estimate["high"]
+    assert report["mode_costs"]["gpt-4o batch"] == pytest.approx(
+        report["mode_costs"]["gpt-4o live"] / 2, abs=1e-5
+    )
     assert set(report["learned_recall"]) == {"20%", "30%", "40%", "50%"}
     usage, prompt = report["usage"], report["prompt"]
     assert usage["calls"] == math.ceil(report["sent_to_llm"] / 30)
