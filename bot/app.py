@@ -104,11 +104,14 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=True) as http,
     ):
         scorer = make_scorer(settings)
+        store = Store(redis)
+        if isinstance(scorer, LLMScorer):
+            scorer.journal = store  # batch ids survive a restart
         limits = quotas(settings)
         try:
             yield App(
                 settings=settings,
-                store=Store(redis),
+                store=store,
                 arxiv=ArxivClient(http, min_interval_s=settings.arxiv_min_interval_s),
                 scorer=scorer,
                 quotas=limits,

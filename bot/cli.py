@@ -221,7 +221,7 @@ def _summary(result: JobResult) -> None:
     for u in run.usage:
         cost = cost_text(u.cost_usd)
         tokens = f"{u.prompt_tokens:,} ({u.cached_tokens:,} cached) + {u.completion_tokens:,}"
-        table.add_row(f"{u.model}: {u.calls} calls, tokens", f"{tokens}, {cost}")
+        table.add_row(f"{u.label}: {u.calls} calls, tokens", f"{tokens}, {cost}")
     out.print(table)
     for note in run.notes:
         out.print(f"  note: {escape(note)}", highlight=False)

@@ -383,7 +383,7 @@ class CommandCore:
         for r in runs:
             cost = cost_text(run_cost(r))
             spent = "; ".join(
-                f"{u.model}: {u.calls} calls, {u.prompt_tokens} prompt ({u.cached_tokens} cached)"
+                f"{u.label}: {u.calls} calls, {u.prompt_tokens} prompt ({u.cached_tokens} cached)"
                 f" + {u.completion_tokens} completion tokens"
                 for u in r.usage
             )

@@ -51,9 +51,9 @@ def record_run(run: RunRecord, before: list[Usage]) -> None:
         return
     SCANNED.labels(run.profile).inc(run.total_scanned)
     SELECTED.labels(run.profile).inc(run.total_relevant)
-    earlier = {u.model: u for u in before}
+    earlier = {(u.model, u.mode): u for u in before}
     for u in run.usage:
-        old = earlier.get(u.model, Usage(model=u.model))
+        old = earlier.get((u.model, u.mode), Usage(model=u.model, mode=u.mode))
         for kind in ("prompt", "cached", "completion"):
             spent = getattr(u, f"{kind}_tokens") - getattr(old, f"{kind}_tokens")
             TOKENS.labels(run.profile, u.model, kind).inc(max(0, spent))

@@ -146,6 +146,12 @@ class Settings(BaseSettings):
     llm_temperature: float | None = Field(0.0, ge=0, le=2)
     llm_json_schema: bool = Field(True, description="false for servers without JSON schema")
     llm_output_tokens_per_paper: int = Field(80, ge=16, le=4000)
+    llm_price_mode: Literal["live", "batch", "flex"] = Field(
+        "live", description="batch: OpenAI Batch API (half price, slower); flex: flex tier"
+    )
+    llm_batch_wait_s: float = Field(
+        4 * 3600, gt=0, description="then what the batch has not answered is scored live"
+    )
     llm_short_comments: bool = Field(
         True, description="comments only for papers within 2 of a profile's relevance cutoff"
     )
@@ -311,6 +317,8 @@ class Settings(BaseSettings):
             output_tokens_per_paper=self.llm_output_tokens_per_paper,
             prices=self.prices,
             budget=Budget(max_tokens=self.budget_tokens, max_usd=self.budget_usd),
+            price_mode=self.llm_price_mode,
+            batch_wait_s=self.llm_batch_wait_s,
             comment_from=(
                 max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 2)
                 if self.llm_short_comments

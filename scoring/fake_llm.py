@@ -14,6 +14,7 @@ Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client tal
   ``reject_temperature=True`` rejects ``temperature`` like a reasoning model;
   ``obey_injections=True`` plays a naive model that follows orders found in paper text;
   ``obey={payload: effect}`` one that obeys any sentence of those payloads that reaches it.
+- The Batch API (``/v1/files``, ``/v1/batches``), answered by scoring/fake_batches.py.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from typing import Any
 import tiktoken
 
 from prompts import read_prompt
+from scoring.fake_batches import FakeBatches
 from scoring.injection import normalise
-from scoring.json_http import JsonServer
+from scoring.json_http import JsonAnswer, JsonServer
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
 SUGGEST_ROLE = read_prompt("suggest.md")[:60]  # how the criteria-suggestion request begins
@@ -92,11 +94,8 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._enc = _encoding()
         self._prefixes: deque[list[int]] = deque(maxlen=64)
-        self._server = JsonServer(
-            lambda _verb, path, raw, headers: self._handle(
-                path, raw, headers.get("authorization", "")
-            )
-        )
+        self.batches = FakeBatches(self._batch_answer)
+        self._server = JsonServer(self._route)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -121,19 +120,29 @@ class FakeLLM:
             self.faults.extend(f if isinstance(f, Fault) else Fault(f) for f in faults)
 
     # -- one request -------------------------------------------------------------------------
-    def _handle(
-        self, path: str, raw: bytes, auth: str
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _route(self, verb: str, path: str, raw: bytes, headers: Mapping[str, str]) -> JsonAnswer:
+        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
+            return 401, _error("Incorrect API key provided", "invalid_request_error"), {}
+        if path.startswith(("/v1/files", "/v1/batches")):
+            return self.batches.handle(verb, path, raw, headers)
         if path.rstrip("/") != "/v1/chat/completions":
             return 404, _error("not found", "invalid_request_error"), {}
-        if self.api_key is not None and auth != f"Bearer {self.api_key}":
-            return 401, _error("Incorrect API key provided", "invalid_request_error"), {}
         body = json.loads(raw)
         with self._lock:
             self.requests.append(body)
             fault = self.faults.popleft() if self.faults else None
             if fault is None and self.always:
                 fault = Fault(self.always)
+        return self._respond(body, fault)
+
+    def _batch_answer(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """One line of a batch: answered like a live call, without the scripted faults."""
+        with self._lock:
+            self.requests.append(body)
+        status, answer, _ = self._respond(body, None)
+        return status, answer
+
+    def _respond(self, body: dict[str, Any], fault: Fault | None) -> JsonAnswer:
         if fault and fault.kind == "429":
             return (
                 429,

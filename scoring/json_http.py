@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-JsonAnswer = tuple[int, dict[str, Any], dict[str, str]]
+JsonAnswer = tuple[int, Any, dict[str, str]]  # a JSON value, or bytes sent as they are
 Answerer = Callable[[str, str, bytes, Mapping[str, str]], JsonAnswer]
 
 
@@ -23,9 +23,10 @@ class JsonServer:
             raw = handler.rfile.read(int(handler.headers.get("content-length") or 0))
             # HTTPMessage reads headers case-insensitively, as the fakes expect of a Mapping
             status, body, headers = answer(handler.command, handler.path, raw, handler.headers)  # type: ignore[arg-type]
-            data = json.dumps(body).encode()
+            kind = "application/octet-stream" if isinstance(body, bytes) else "application/json"
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             handler.send_response(status)
-            for k, v in {**headers, "content-type": "application/json"}.items():
+            for k, v in {"content-type": kind, **headers}.items():
                 handler.send_header(k, v)
             handler.send_header("content-length", str(len(data)))
             handler.end_headers()

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -30,9 +31,10 @@ from openai import AsyncOpenAI
 from scoring.errors import ScoringError
 from scoring.injection import NOTE as INJECTION_NOTE
 from scoring.injection import screen
+from scoring.llm_batch import BatchJournal, run_batch
 from scoring.llm_output import ParsedAnswer, parse_keep, parse_ratings
 from scoring.models import CriteriaVersion, Paper, Score, Usage
-from scoring.pricing import ModelPrice, cost_usd, price_for
+from scoring.pricing import ModelPrice, PriceMode, cost_usd, price_for
 from scoring.prompting import (
     Mode,
     output_schema,
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 
 OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
 EXPECTED_OUTPUT_PER_PAPER = {"full": 40, "titles": 10}  # tokens, for budget reservations
+FLEX_TIMEOUT_S = 900.0
 FAILURES_BEFORE_STOP = 3  # consecutive failed calls: the server is down, stop paying for waits
 
 
@@ -83,6 +86,9 @@ class LLMConfig:
     prices: Mapping[str, ModelPrice] = field(default_factory=dict)
     budget: Budget = Budget()
     comment_from: int | None = None  # comments only from this relevance up (None: always)
+    price_mode: PriceMode = "live"  # batch: the Batch API first; flex: service_tier="flex"
+    batch_wait_s: float = 4 * 3600  # then what the batch has not answered goes live
+    batch_poll_s: float = 30.0
 
 
 @dataclass
@@ -174,12 +180,15 @@ class _Meter:
 class LLMScorer:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
+        flex = config.price_mode == "flex"
         self._client = AsyncOpenAI(
             api_key=config.api_key or "unused",  # local servers ignore it; the SDK wants one
             base_url=config.base_url,
-            max_retries=config.max_retries,
-            timeout=config.timeout_s,
+            # flex answers slowly and says "resource unavailable" (429) when busy: wait longer
+            max_retries=config.max_retries + (4 if flex else 0),
+            timeout=max(config.timeout_s, FLEX_TIMEOUT_S) if flex else config.timeout_s,
         )
+        self.journal: BatchJournal | None = None  # where batch ids survive a restart
         self._dropped: set[str] = set()
         if not config.json_schema:
             self._dropped.add("response_format")
@@ -210,7 +219,8 @@ class LLMScorer:
             if not self._warned_no_price:
                 log.warning("no price known for %s: the dollar budget cannot apply", cfg.model)
                 self._warned_no_price = True
-        return _Meter(Usage(model=cfg.model), cfg.budget, cfg.prices, before=before)
+        mode: PriceMode = "flex" if cfg.price_mode == "flex" else "live"  # batch sets its own
+        return _Meter(Usage(model=cfg.model, mode=mode), cfg.budget, cfg.prices, before=before)
 
     # -- one call ------------------------------------------------------------------------------
     async def ask_json(
@@ -222,18 +232,7 @@ class LLMScorer:
         """
         cfg = self.config
         while True:
-            kwargs: dict[str, object] = {
-                "model": cfg.model,
-                "messages": [
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
-                ],
-                "temperature": cfg.temperature,
-                "response_format": {"type": "json_schema", "json_schema": schema},
-                "max_completion_tokens": max_tokens,
-            }
-            for name in self._dropped:
-                kwargs.pop(name, None)
+            kwargs = self._body(system, user, schema, max_tokens)
             try:
                 response = await self._client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
             except openai.BadRequestError as exc:
@@ -254,6 +253,66 @@ class LLMScorer:
                     "answer cut short (%s); keeping its complete items", choice.finish_reason
                 )
             return message.content or "", response.usage
+
+    def _body(
+        self, system: str, user: str, schema: Mapping[str, object], max_tokens: int
+    ) -> dict[str, object]:
+        """One chat-completion request, as sent live or as a line of a batch file."""
+        cfg = self.config
+        body: dict[str, object] = {
+            "model": cfg.model,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+            "temperature": cfg.temperature,
+            "response_format": {"type": "json_schema", "json_schema": schema},
+            "max_completion_tokens": max_tokens,
+        }
+        if cfg.price_mode == "flex":  # half price, slower, sometimes "resource unavailable"
+            body["service_tier"] = "flex"
+        for name in self._dropped:
+            body.pop(name, None)
+        return body
+
+    async def _batch_round(
+        self,
+        batches: list[list[Paper]],
+        system: str,
+        criterion_ids: Collection[str],
+        absorb: Callable[[ParsedAnswer], None],
+        live: _Meter,
+    ) -> Usage:
+        """The first round through the Batch API; what it does not answer goes live after."""
+        cfg = self.config
+        meter = self._meter()
+        meter.usage.mode = "batch"
+        bodies = [
+            self._body(
+                system, render_papers(prompt_papers(b), "full"), output_schema("full"),
+                cfg.output_tokens_per_paper * len(b) + 200,
+            )
+            for b in batches
+        ]  # fmt: skip
+        estimate = Usage(
+            model=cfg.model, mode="batch",
+            prompt_tokens=sum(len(json.dumps(b)) for b in bodies) // 4,
+            completion_tokens=EXPECTED_OUTPUT_PER_PAPER["full"] * sum(len(b) for b in batches),
+        )  # fmt: skip
+        estimate.cost_usd = cost_usd(estimate, cfg.prices)
+        if live._over(live._total(estimate)):  # the whole file is paid at once
+            log.warning("the batch would pass the budget; scoring live instead")
+            return meter.usage
+        result = await run_batch(
+            self._client, bodies, self.journal, cfg.batch_wait_s, cfg.batch_poll_s
+        )
+        if result.reason:
+            log.warning("batch: %s; those papers are scored live", result.reason)
+        for i, answer in sorted(result.answers.items()):
+            meter.add(answer.usage)
+            absorb(parse_ratings(answer.text, {p.id for p in batches[i]}, criterion_ids))
+        live.before = _Meter._sum(live.before, meter.usage, +1)  # the budget covers both
+        return meter.usage
 
     @staticmethod
     def _rejected_param(exc: openai.BadRequestError, sent: Mapping[str, object]) -> str | None:
@@ -334,36 +393,46 @@ class LLMScorer:
         clean = {p.id: s for p in papers if (s := sanitised(p)) is not None}
         suspicious = set(clean)
         pending = [clean.get(p.id, p) for p in papers]
+        spent = [meter.usage]  # live calls, and the batch's when there is one
+
+        def absorb(answer: ParsedAnswer) -> None:
+            if answer.garbage:
+                meter.unusable += 1
+            arrived = []
+            for pid, r in answer.ratings.items():
+                note = INJECTION_NOTE if pid in suspicious else ""  # shown everywhere
+                scores[pid] = score = Score(
+                    paper_id=pid,
+                    relevance=r.relevance,
+                    novelty=r.novelty,
+                    criterion=r.criterion,
+                    comment=note + r.comment,
+                    model=self.name,
+                    criteria_hash=criteria.hash,
+                    prompt_hash=self.prompt_hash,
+                    scored_at=now,
+                )
+                arrived.append(score)
+            if on_progress and arrived:
+                on_progress(arrived, [u.model_copy() for u in spent])
+
+        def round_of(attempt: int) -> list[list[Paper]]:
+            size = max(1, self.config.batch_size >> attempt)  # smaller batches on each retry
+            batches = _batches([p for p in pending if p.id not in suspicious], size)
+            return batches + [[p] for p in pending if p.id in suspicious]
+
+        if self.config.price_mode == "batch" and pending:
+            spent.append(await self._batch_round(round_of(0), system, criterion_ids, absorb, meter))
+            pending = [p for p in pending if p.id not in scores]
         for attempt in range(self.config.missing_retries + 1):
             if not pending or meter.stop_reason:
                 break
-            size = max(1, self.config.batch_size >> attempt)  # smaller batches on each retry
-            batches = _batches([p for p in pending if p.id not in suspicious], size)
-            batches += [[p] for p in pending if p.id in suspicious]
+            batches = round_of(attempt)
 
             async def run(batch: list[Paper]) -> None:
                 answer = await self._call(meter, limit, system, batch, "full", criterion_ids)
-                if answer is None:
-                    return
-                if answer.garbage:
-                    meter.unusable += 1
-                arrived = []
-                for pid, r in answer.ratings.items():
-                    note = INJECTION_NOTE if pid in suspicious else ""  # shown everywhere
-                    scores[pid] = score = Score(
-                        paper_id=pid,
-                        relevance=r.relevance,
-                        novelty=r.novelty,
-                        criterion=r.criterion,
-                        comment=note + r.comment,
-                        model=self.name,
-                        criteria_hash=criteria.hash,
-                        prompt_hash=self.prompt_hash,
-                        scored_at=now,
-                    )
-                    arrived.append(score)
-                if on_progress and arrived:
-                    on_progress(arrived, [meter.usage.model_copy()])
+                if answer is not None:
+                    absorb(answer)
 
             before, unusable_before = len(scores), meter.unusable
             await asyncio.gather(*(run(b) for b in batches))
@@ -382,7 +451,7 @@ class LLMScorer:
             if not scores and pending and not meter.over_budget:
                 raise ScoringError(
                     f"no paper could be scored: {meter.stop_reason}",
-                    usage=[meter.usage],
+                    usage=[u for u in spent if u.calls],
                     reason=meter.stop_reason,
                 )
         elif pending:
@@ -391,7 +460,7 @@ class LLMScorer:
             log.warning("%s", notes[-1])
         return ScoringOutcome(
             scores=[scores[p.id] for p in papers if p.id in scores],
-            usage=[meter.usage],
+            usage=[u for u in spent if u.calls] or [meter.usage],
             unscored=[p.id for p in pending],
             notes=notes,
             budget_stopped=meter.over_budget,

@@ -59,7 +59,7 @@ class Score(BaseModel):
 
 
 class Usage(BaseModel):
-    """Tokens and cost for one model within one run."""
+    """Tokens and cost for one model and price mode within one run."""
 
     model: str
     calls: int = 0
@@ -67,6 +67,11 @@ class Usage(BaseModel):
     cached_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = 0.0  # None: unknown price
+    mode: Literal["live", "batch", "flex"] = "live"  # batch and flex bill half the list price
+
+    @property
+    def label(self) -> str:
+        return self.model if self.mode == "live" else f"{self.model} ({self.mode})"
 
 
 class FeedbackEvent(BaseModel):

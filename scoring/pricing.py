@@ -58,10 +58,10 @@ def cost_usd(
     usage: Usage,
     overrides: Mapping[str, ModelPrice] | None = None,
     model: str | None = None,
-    mode: PriceMode = "live",
+    mode: PriceMode | None = None,
 ) -> float | None:
     """Cost of ``usage`` at ``model``'s price (default: the model that spent it), in a price
-    mode."""
+    mode (default: the mode it was spent in)."""
     price = price_for(model or usage.model, overrides)
     if price is None:
         return None
@@ -72,16 +72,16 @@ def cost_usd(
         + cached * cached_rate
         + usage.completion_tokens * price.output
     )
-    return round(total * MODE_RATE[mode] / 1_000_000, 6)
+    return round(total * MODE_RATE[mode or usage.mode] / 1_000_000, 6)
 
 
 def merge_usage(
     usages: Iterable[Usage], overrides: Mapping[str, ModelPrice] | None = None
 ) -> list[Usage]:
-    """One Usage per model, costs recomputed from the summed tokens."""
-    merged: dict[str, Usage] = {}
+    """One Usage per model and price mode, costs recomputed from the summed tokens."""
+    merged: dict[tuple[str, str], Usage] = {}
     for u in usages:
-        m = merged.setdefault(u.model, Usage(model=u.model))
+        m = merged.setdefault((u.model, u.mode), Usage(model=u.model, mode=u.mode))
         m.calls += u.calls
         m.prompt_tokens += u.prompt_tokens
         m.cached_tokens += u.cached_tokens

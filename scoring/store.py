@@ -62,6 +62,9 @@ def _glob(text: str) -> str:
     return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
+BATCH_TTL_S = 2 * 24 * 3600  # a batch runs 24 h at most
+
+
 class Store:
     def __init__(self, redis: Redis) -> None:
         # Any: redis-py types replies as bytes | str; decode_responses=True makes them str.
@@ -185,6 +188,14 @@ class Store:
             return {}
         raw = await self.r.mget([self._score_key(i, criteria, model) for i in paper_ids])
         return {i: Score.model_validate_json(x) for i, x in zip(paper_ids, raw, strict=True) if x}
+
+    # -- Batch API jobs (scoring/llm_batch.py): a restart resumes the batch it paid for --------
+    async def batch_id(self, key: str) -> str | None:
+        value = await self.r.get(f"{P}llm-batch:{key}")
+        return str(value) if value else None
+
+    async def remember_batch(self, key: str, batch_id: str) -> None:
+        await self.r.set(f"{P}llm-batch:{key}", batch_id, ex=BATCH_TTL_S)
 
     async def save_scores(self, scores: Iterable[Score]) -> None:
         mapping = {
