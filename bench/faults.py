@@ -39,39 +39,19 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 import redis  # noqa: E402
 
+from bench.report import table  # noqa: E402
 from scoring.fake_llm import FakeLLM, Fault, judgements_from_labels  # noqa: E402
 from scoring.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fake_discord import FakeDiscord  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.feedgen import load_labels, rss_feed  # noqa: E402
-from tests.processes import base_env, run_until  # noqa: E402
+from tests.processes import base_env, discord_thread, run_until, slack_thread  # noqa: E402
 
 DAY = "2025-05-28"
 DISCORD_CHANNEL = "1000"
 
 
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(header)]
-    print(f"\n{title}")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)) + " |")
-
-
 # -- 1. kills --------------------------------------------------------------------------------
-def slack_state(slack: FakeSlack) -> tuple[int, list[str]]:
-    held = slack.stored("C1")
-    slots = [m["metadata"]["event_payload"]["slot"] for m in held if m.get("thread_ts")]
-    return len([m for m in held if not m.get("thread_ts")]), slots
-
-
-def discord_state(fake: FakeDiscord) -> tuple[int, list[str]]:
-    top = fake.history.get(DISCORD_CHANNEL, [])
-    replies = [m for t in fake.threads for m in fake.history.get(t, [])]
-    return len(top), [e["url"] for m in replies for e in m["embeds"]]
-
-
 def kill_matrix(args: argparse.Namespace, redis_url: str, tmp: Path, llm: FakeLLM) -> None:
     feed = tmp / "feed.xml"
     feed.write_bytes(rss_feed(DAY))
@@ -90,7 +70,6 @@ def kill_matrix(args: argparse.Namespace, redis_url: str, tmp: Path, llm: FakeLL
             OPENAI_BASE_URL=llm.base_url, PAPERS_MODEL="gpt-4o", **extra,
         )  # fmt: skip
         cmd = ["run", "--feed", str(feed), "--date", DAY, "--post", platform]
-        state = slack_state if platform == "slack" else discord_state
 
         def held(fake: Any = fake, platform: str = platform) -> int:
             if platform == "slack":
@@ -106,7 +85,9 @@ def kill_matrix(args: argparse.Namespace, redis_url: str, tmp: Path, llm: FakeLL
                 first = run_until(cmd, env, lambda k=k, held=held: held() >= k, sig)
                 fake.latency_s = 0.0
                 second = run_until(cmd, env)
-                parents, replies = state(fake)
+                parents, replies = (
+                    slack_thread(fake) if platform == "slack" else discord_thread(fake, channel)
+                )
                 run = json.loads(client.get(f"paperbot:run:default:{DAY}") or "{}")
                 want = int(run.get("total_relevant", 0))
                 counts = Counter(replies)
@@ -120,6 +101,7 @@ def kill_matrix(args: argparse.Namespace, redis_url: str, tmp: Path, llm: FakeLL
             rows.append([platform, sig.name, totals["runs"], totals["duplicates"],
                          totals["missing"], totals["extra parents"], totals["rerun failed"],
                          totals["traceback"], totals["not killed"]])  # fmt: skip
+            print("  done:", rows[-1], flush=True)  # a long matrix: show it as it goes
         fake.stop()
     table(
         f"Kill matrix: papers run --post, killed at every {args.step}. message (latency "
@@ -254,7 +236,7 @@ def redis_kills(args: argparse.Namespace, tmp: Path, llm: FakeLLM) -> None:
             for line in m["content"].splitlines()
             if line.startswith("### ")
         )
-        _, replies = slack_state(slack)
+        _, replies = slack_thread(slack)
         rows.append([
             when, proc.returncode, err.strip().splitlines()[-1][:60] if err.strip() else "",
             "Traceback" in err, first_calls, len(llm.requests) - first_calls,

@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 from unittest import mock
 from urllib.parse import urlencode
 
@@ -35,6 +34,7 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
+from bench.report import table  # noqa: E402
 from scoring.fake_llm import FakeLLM, judgements_from_labels  # noqa: E402
 from scoring.injection import screen  # noqa: E402
 from scoring.listings import listing_batch, read_jsonl  # noqa: E402
@@ -50,15 +50,6 @@ DATA = ROOT / "tests" / "data" / "arxiv"
 DAYS = ("2025-05-28", "2025-05-29", "2025-06-03", "2025-06-05")
 DAY = dt.date(2025, 5, 28)
 RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
-
-
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    widths = [max(len(str(x)) for x in [h, *(r[i] for r in rows)]) for i, h in enumerate(header)]
-    print(f"\n{title}")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)) + " |")
 
 
 # -- 1. injection ----------------------------------------------------------------------------

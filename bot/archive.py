@@ -23,9 +23,8 @@ from bot.digest import paper_anchor
 from bot.jobs import write_if_changed
 from bot.settings import Settings
 from bot.text import (
+    TEMPLATE_HELPERS,
     cost_text,
-    incomplete_banner,
-    nothing_selected,
     run_cost,
     summed_cost,
     total_cost,
@@ -82,9 +81,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        nothing_selected=nothing_selected,
-        incomplete_banner=incomplete_banner,
-        cost=cost_text,
+        TEMPLATE_HELPERS,
         anchor=paper_anchor,
         pdf=_pdf,
         top=TOP_ON_OVERVIEWS,

@@ -6,7 +6,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.text import cost_text, filter_recall_text, incomplete_banner, nothing_selected
+from bot.text import TEMPLATE_HELPERS
 from scoring.criteria import criteria_markdown
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import ProfileRules
@@ -38,10 +38,7 @@ def _environment() -> Environment:
     )
     env.filters["md"] = escape_md
     env.globals.update(
-        nothing_selected=nothing_selected,
-        incomplete_banner=incomplete_banner,
-        filter_recall_text=filter_recall_text,
-        cost=cost_text,
+        TEMPLATE_HELPERS,
         anchor=paper_anchor,
         authors=short_authors,
     )

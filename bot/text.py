@@ -91,3 +91,12 @@ def filter_recall_text(run: RunRecord) -> str | None:
         f"{fr.sample_relevant} relevant in a random sample of {fr.sample} of the {fr.dropped} "
         "papers it dropped)" + (f"; widened: {fr.widened}" if fr.widened else "")
     )
+
+
+# what every day template (Markdown digest, HTML archive) may call
+TEMPLATE_HELPERS = {
+    "nothing_selected": nothing_selected,
+    "incomplete_banner": incomplete_banner,
+    "filter_recall_text": filter_recall_text,
+    "cost": cost_text,
+}

@@ -12,6 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.fake_discord import FakeDiscord
+from tests.fake_slack import FakeSlack
+
 PAPERS = [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
@@ -74,3 +77,17 @@ def run_until(
             proc.kill()
             proc.wait()
     return Finished(proc.returncode, out, err, signalled)
+
+
+def slack_thread(slack: FakeSlack, channel: str = "C1") -> tuple[int, list[str]]:
+    """What the channel holds: top-level messages, and the slot of every reply (metadata)."""
+    held = slack.stored(channel)
+    slots = [m["metadata"]["event_payload"]["slot"] for m in held if m.get("thread_ts")]
+    return len([m for m in held if not m.get("thread_ts")]), slots
+
+
+def discord_thread(fake: FakeDiscord, channel: str) -> tuple[int, list[str]]:
+    """Messages in the channel, and the paper link of every message in its threads."""
+    top = fake.history.get(channel, [])
+    replies = [m for t in fake.threads for m in fake.history.get(t, [])]
+    return len(top), [e["url"] for m in replies for e in m["embeds"]]

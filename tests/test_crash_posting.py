@@ -19,7 +19,7 @@ import redis
 from tests.fake_discord import FakeDiscord
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
-from tests.processes import base_env, run_until
+from tests.processes import base_env, discord_thread, run_until, slack_thread
 
 DAY = "2025-05-28"
 DISCORD_CHANNEL = "1000"
@@ -41,20 +41,6 @@ def discord_fake() -> Iterator[FakeDiscord]:
 
 def relevant(client: redis.Redis) -> int:
     return int(json.loads(client.get(f"paperbot:run:default:{DAY}") or "{}")["total_relevant"])
-
-
-def slack_thread(slack: FakeSlack) -> tuple[int, list[str]]:
-    """Top-level messages, and the paper of every reply (from its metadata)."""
-    held = slack.stored("C1")
-    slots = [m["metadata"]["event_payload"]["slot"] for m in held if m.get("thread_ts")]
-    return len([m for m in held if not m.get("thread_ts")]), slots
-
-
-def discord_thread(fake: FakeDiscord) -> tuple[int, list[str]]:
-    top = fake.history.get(DISCORD_CHANNEL, [])
-    replies = [m for t in fake.threads for m in fake.history.get(t, [])]
-    urls = [e["url"].rsplit("/", 1)[-1] for m in replies for e in m["embeds"]]
-    return len(top), urls
 
 
 @pytest.mark.parametrize(
@@ -81,6 +67,7 @@ def test_slack_killed_with_a_post_in_flight_posts_each_message_once(
     assert second.code == 0, second.stderr
 
     parents, papers = slack_thread(slack)
+    papers = [slot.removeprefix("paper:") for slot in papers]
     assert parents == 1
     assert sorted(papers) == sorted(set(papers)) and len(papers) == relevant(clean_redis)
 
@@ -106,6 +93,6 @@ def test_discord_killed_with_a_post_in_flight_posts_each_message_once(
     second = run_until(args, env)
     assert second.code == 0, second.stderr
 
-    parents, papers = discord_thread(discord_fake)
+    parents, papers = discord_thread(discord_fake, DISCORD_CHANNEL)
     assert parents == 1
     assert sorted(papers) == sorted(set(papers)) and len(papers) == relevant(clean_redis)
