@@ -56,7 +56,8 @@ def kill_matrix(args: argparse.Namespace, redis_url: str, tmp: Path, llm: FakeLL
     feed = tmp / "feed.xml"
     feed.write_bytes(rss_feed(DAY))
     client = redis.Redis.from_url(redis_url)
-    rows = []
+    rows: list[list[Any]] = []
+    tails: list[str] = []
     for platform in ("slack", "discord"):
         fake: Any = FakeSlack() if platform == "slack" else FakeDiscord()
         channel = "C1" if platform == "slack" else DISCORD_CHANNEL
@@ -96,13 +97,19 @@ def kill_matrix(args: argparse.Namespace, redis_url: str, tmp: Path, llm: FakeLL
                 totals["missing"] += max(0, want - len(counts))
                 totals["extra parents"] += parents - 1
                 totals["rerun failed"] += second.code != 0
-                totals["traceback"] += "Traceback" in first.stderr + second.stderr
+                if "Traceback" in first.stderr + second.stderr:
+                    totals["traceback"] += 1
+                    tails.append(
+                        f"{platform} {sig.name} k={k}: " + (first.stderr + second.stderr)[-800:]
+                    )
                 totals["not killed"] += not first.signalled
             rows.append([platform, sig.name, totals["runs"], totals["duplicates"],
                          totals["missing"], totals["extra parents"], totals["rerun failed"],
                          totals["traceback"], totals["not killed"]])  # fmt: skip
             print("  done:", rows[-1], flush=True)  # a long matrix: show it as it goes
         fake.stop()
+    for tail in tails[:3]:
+        print("traceback:", tail)
     table(
         f"Kill matrix: papers run --post, killed at every {args.step}. message (latency "
         f"{args.latency}s), then run again",
@@ -295,6 +302,8 @@ async def platform_down(args: argparse.Namespace, redis_url: str, tmp: Path) -> 
                 serve_all(app, "127.0.0.1", slack_port, True, clock=Clock(), stop=stop)
             )
             http = SlackHttp(f"http://127.0.0.1:{slack_port}/slack/events", slack)
+            while "slack" not in app.components or app.components["slack"].state != "ok":
+                await asyncio.sleep(0.05)  # listening: from now on every command counts
             sent = answered = 0
             started = time.monotonic()
             while time.monotonic() - started < args.down and not serving.done():
@@ -323,7 +332,8 @@ async def platform_down(args: argparse.Namespace, redis_url: str, tmp: Path) -> 
         slack.stop()
     arxiv.stop()
     table(
-        "A platform down while papers serve runs Slack (HTTP mode), Discord and the scheduler",
+        "A platform down while papers serve runs Slack (HTTP mode), Discord and the scheduler "
+        "(the fakes have no Discord gateway, so Discord's front end is down in both rows)",
         ["down", "for", "service up", "slack commands acked", "day status", "day error",
          "/healthz", "components"],
         rows,
