@@ -44,7 +44,7 @@ def strip_invisible(text: str) -> str:
 
 
 MAX_TITLE_CHARS = 500
-MAX_ABSTRACT_CHARS = 5000
+MAX_STORED_ABSTRACT_CHARS = 5000
 MAX_AUTHORS = 200
 MAX_NAME_CHARS = 200
 
@@ -54,9 +54,9 @@ def tidy_paper(p: Paper) -> tuple[Paper, bool]:
     bounded (a 600 KB abstract is an attack on the prompt, the store and every reader). True
     when the abstract had to be cut."""
     abstract = strip_invisible(p.abstract)
-    cut = len(abstract) > MAX_ABSTRACT_CHARS
+    cut = len(abstract) > MAX_STORED_ABSTRACT_CHARS
     if cut:
-        abstract = abstract[:MAX_ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …"
+        abstract = abstract[:MAX_STORED_ABSTRACT_CHARS].rsplit(" ", 1)[0] + " …"
     tidy = {
         "title": strip_invisible(p.title)[:MAX_TITLE_CHARS],
         "abstract": abstract,

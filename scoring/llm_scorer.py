@@ -254,6 +254,11 @@ class LLMScorer:
                 )
             return message.content or "", response.usage
 
+    def _answer_cap(self, batch: Sequence[Paper]) -> int:
+        """The completion-token cap sent with a batch of papers (generous: a cut answer
+        costs a re-ask)."""
+        return self.config.output_tokens_per_paper * len(batch) + 200
+
     def _body(
         self, system: str, user: str, schema: Mapping[str, object], max_tokens: int
     ) -> dict[str, object]:
@@ -290,7 +295,7 @@ class LLMScorer:
         bodies = [
             self._body(
                 system, render_papers(prompt_papers(b), "full"), output_schema("full"),
-                cfg.output_tokens_per_paper * len(b) + 200,
+                self._answer_cap(b),
             )
             for b in batches
         ]  # fmt: skip
@@ -347,7 +352,7 @@ class LLMScorer:
                     system,
                     user,
                     output_schema(mode),
-                    self.config.output_tokens_per_paper * len(batch) + 200,
+                    self._answer_cap(batch),
                     f"a batch of {len(batch)}",
                 )
             except (

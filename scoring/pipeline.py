@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from scoring.errors import ScoringError
-from scoring.injection import MAX_ABSTRACT_CHARS, tidy_paper
+from scoring.injection import MAX_STORED_ABSTRACT_CHARS, tidy_paper
 from scoring.learning import preference_model
 from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
@@ -176,7 +176,7 @@ async def run_day(
     tidied = [tidy_paper(p) for p in kept]  # untrusted text: no invisible characters, bounded
     kept = [p for p, _ in tidied]
     if cut := sum(1 for _, was_cut in tidied if was_cut):
-        run.notes.append(f"{cut} abstracts over {MAX_ABSTRACT_CHARS:,} characters were cut")
+        run.notes.append(f"{cut} abstracts over {MAX_STORED_ABSTRACT_CHARS:,} characters were cut")
     earlier = await store.seen_elsewhere(rules.name, [p.id for p in kept], date)
     if earlier:
         skipped["in an earlier day's digest"] += len(earlier)

@@ -73,8 +73,11 @@ class LearnedFilter:
         self.model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
 
     def probabilities(self, papers: Sequence[Paper]) -> np.ndarray:
-        x = self.vectorizer.transform([weighted_text(p) for p in papers])
-        return np.asarray(self.model.predict_proba(x)[:, 1])
+        return self.text_probabilities([weighted_text(p) for p in papers])
+
+    def text_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """The same for texts already weighted (``weighted_text``), as examples hold them."""
+        return np.asarray(self.model.predict_proba(self.vectorizer.transform(texts))[:, 1])
 
 
 def most_likely(probs: np.ndarray, fraction: float) -> np.ndarray:
@@ -145,8 +148,7 @@ def recall_threshold(
         if not any(e.positive for e in day) or not any(e.positive for e in others):
             continue
         model = LearnedFilter(others, criteria)
-        texts = model.vectorizer.transform([e.text for e in day])
-        probs += model.model.predict_proba(texts)[:, 1].tolist()
+        probs += model.text_probabilities([e.text for e in day]).tolist()
         positive += [e.positive for e in day]
     k = min(held_out, len(by_day))
     if not any(positive):
@@ -334,8 +336,7 @@ async def apply_prefilters(
                 if i in explore:
                     continue
                 why = f"Skipped by the learned pre-filter (chance of relevance {probs[i]:.0%})."
-                p = candidates[i]
-                result.filtered.append(_skip_score(p, scorer, criteria, "learned", why))
+                result.filtered.append(_skip_score(candidates[i], scorer, criteria, "learned", why))
             result.dropped[FILTER_NAMES["learned"]] = len(dropped) - len(explore)
             how = (
                 f"kept {len(keep)} of {len(candidates)} (fixed fraction)"

@@ -14,7 +14,7 @@ import pytest
 
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.injection import (
-    MAX_ABSTRACT_CHARS,
+    MAX_STORED_ABSTRACT_CHARS,
     NOTE,
     REMOVED,
     normalise,
@@ -107,5 +107,5 @@ async def test_stored_papers_are_tidy_and_bounded(store: Store) -> None:
     stored = await store.get_paper(huge.id)
     assert stored is not None
     assert stored.title == "A title with [31mcontrol" and stored.authors[0] == "Eve Hacker"
-    assert len(stored.abstract) <= MAX_ABSTRACT_CHARS + 2 and len(stored.authors) == 200
+    assert len(stored.abstract) <= MAX_STORED_ABSTRACT_CHARS + 2 and len(stored.authors) == 200
     assert "1 abstracts over 5,000 characters were cut" in outcome.run.notes
