@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(
         30.0, gt=0, validation_alias=_env("PAPERS_HTTP_TIMEOUT_S", "http_timeout_s")
     )
-    llm_batch_size: int = Field(30, ge=1, le=200, description="papers per LLM call")
+    llm_batch_size: int = Field(40, ge=1, le=200, description="papers per LLM call")
     llm_titles_batch_size: int = Field(200, ge=1, le=500)
     llm_concurrency: int = Field(4, ge=1, le=64, description="LLM calls in flight at once")
     llm_max_retries: int = Field(4, ge=0, le=10, description="per call: 429, 5xx, timeouts")
@@ -153,14 +153,16 @@ class Settings(BaseSettings):
         4 * 3600, gt=0, description="then what the batch has not answered is scored live"
     )
     llm_short_comments: bool = Field(
-        True, description="comments only for papers within 2 of a profile's relevance cutoff"
+        True, description="comments only from one below a profile's relevance cutoff up"
     )
     budget_usd: float | None = Field(None, gt=0, description="per-run cap on LLM spending")
     budget_tokens: int | None = Field(None, gt=0, description="per-run cap on LLM tokens")
     prices: dict[str, ModelPrice] = Field(
         default_factory=dict, description="USD per 1M tokens; overrides the built-in table"
     )
-    titles_prefilter: bool = Field(False, description="titles-only LLM pass before scoring")
+    titles_prefilter: bool = Field(
+        True, description="titles-only LLM pass before scoring (as the reference run does)"
+    )
     learned_filter_keep: float | None = Field(
         None, gt=0, le=1, description="a fixed kept fraction instead of the recall target (1: off)"
     )
@@ -320,7 +322,7 @@ class Settings(BaseSettings):
             price_mode=self.llm_price_mode,
             batch_wait_s=self.llm_batch_wait_s,
             comment_from=(
-                max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 2)
+                max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 1)
                 if self.llm_short_comments
                 else None
             ),

@@ -138,7 +138,8 @@ def _prompt_figures(
     figures = PromptFigures()
     for body, usage in answered:
         user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        blocks = [b for b in user.split("### ") if b.strip()]
+        titles = "titles only" in body["messages"][0]["content"]  # one paper a line
+        blocks = user.splitlines() if titles else [b for b in user.split("### ") if b.strip()]
         figures.paper_tokens += sum(fake.count(b.rstrip("\n")) for b in blocks)
         figures.prefix_tokens += len(fake.prompt_tokens(body, upto_user=True))
         figures.prompt_tokens += usage["prompt_tokens"]

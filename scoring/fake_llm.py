@@ -37,11 +37,12 @@ from scoring.injection import normalise
 from scoring.json_http import JsonAnswer, JsonServer
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
+_TITLE = re.compile(r"^(\S+) (.*)$", re.M)  # the titles pass: one paper a line
 SUGGEST_ROLE = read_prompt("suggest.md")[:60]  # how the criteria-suggestion request begins
 _CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
 _SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
 _OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
-_COMMENT_FROM = re.compile(r"an empty string when relevance is below (\d+)")
+_COMMENT_FROM = re.compile(r"a paper with relevance below (\d+) is one string in \"low\"")
 CACHE_MIN, CACHE_STEP = 1024, 128
 
 
@@ -88,6 +89,7 @@ class FakeLLM:
     always: str | None = None  # a fault kind for every request once the scripted ones ran out
     requests: list[dict[str, Any]] = field(default_factory=list)
     answered: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # + usage
+    answers: list[str] = field(default_factory=list)  # what each answered request was told
     stats: FakeStats = field(default_factory=FakeStats)
 
     def __post_init__(self) -> None:
@@ -167,6 +169,7 @@ class FakeLLM:
         usage = self._usage(messages, schema, content or refusal or "")
         with self._lock:
             self.answered.append((body, usage))
+            self.answers.append(content or refusal or "")
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
         return (
             200,
@@ -191,10 +194,11 @@ class FakeLLM:
             return "Sure! These papers look interesting overall.", "stop", None
         if system.startswith(SUGGEST_ROLE):
             return _suggest(user), "stop", None
-        papers = _PAPER.findall(user)
+        titles_only = "You see titles only" in system
+        papers = _TITLE.findall(user) if titles_only else _PAPER.findall(user)
         ids = [pid for pid, _ in papers]
         criteria = _CRITERION.findall(system) or [None]
-        if "You see titles only" in system:
+        if titles_only:
             keep = [pid for pid in ids if self._judge(pid).relevance >= 4]
             return json.dumps({"keep": keep}, separators=(",", ":")), "stop", None
         items = []
@@ -231,7 +235,18 @@ class FakeLLM:
         if kind == "jsonlines" or (not structured and kind != "fenced"):
             text = "\n".join(json.dumps(it) for it in items)
             return (f"```json\n{text}\n```" if not structured else text), "stop", None
-        text = json.dumps({"papers": items}, separators=(",", ":"))
+        answer: dict[str, Any] = {"papers": items}
+        if silent:  # the compact format: papers below the threshold as "id relevance novelty"
+            cut = int(silent.group(1))
+            answer = {
+                "papers": [it for it in items if it["relevance"] >= cut],
+                "low": [
+                    f"{it['id']} {it['relevance']} {it['novelty']}"
+                    for it in items
+                    if it["relevance"] < cut
+                ],
+            }
+        text = json.dumps(answer, separators=(",", ":"))
         if kind == "fenced":
             return f"Here are the ratings:\n```json\n{text}\n```\nHope this helps.", "stop", None
         if kind == "length":

@@ -60,7 +60,18 @@ def _items(values: Iterable[Any]) -> list[Any]:
                 out.extend(nested)
             elif "id" in v:
                 out.append(v)
+            low = v.get("low")
+            if isinstance(low, list):
+                out.extend(_low_item(x) for x in low)
     return out
+
+
+def _low_item(value: Any) -> Any:
+    """A compact "id relevance novelty" string as an item (anything else fails validation)."""
+    parts = str(value).split()
+    if len(parts) != 3:
+        return {"invalid": value}
+    return {"id": parts[0], "relevance": parts[1], "novelty": parts[2], "comment": ""}
 
 
 def _clamp(value: Any) -> int:
@@ -146,8 +157,10 @@ def parse_ratings(
 
 def parse_keep(text: str, batch_ids: Collection[str]) -> ParsedAnswer:
     """Ids kept by the titles-only pass; anything outside the batch is ignored."""
-    answer = ParsedAnswer()
-    for item in _items(json_values(text)):
+    values = json_values(text)
+    # {"keep": []} is a real answer (nothing worth reading); prose or a refusal is not one
+    answer = ParsedAnswer(readable=any(isinstance(v, list) or "keep" in v for v in values))
+    for item in _items(values):
         pid = str(item.get("id", "") if isinstance(item, dict) else item).strip()
         if pid in batch_ids:
             answer.keep.add(pid)

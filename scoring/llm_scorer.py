@@ -23,6 +23,7 @@ import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import openai
@@ -196,6 +197,7 @@ class LLMScorer:
             self._dropped.add("temperature")
         self._warned_no_price = False
         self._titles_spent: Usage | None = None  # set by triage_titles, used by the next score
+        self._titles_stopped: str | None = None  # why the titles pass stopped (not the budget)
 
     @property
     def name(self) -> str:
@@ -259,6 +261,9 @@ class LLMScorer:
         costs a re-ask)."""
         return self.config.output_tokens_per_paper * len(batch) + 200
 
+    def _schema(self, mode: Mode) -> dict[str, Any]:
+        return output_schema(mode, compact=self.config.comment_from is not None)
+
     def _body(
         self, system: str, user: str, schema: Mapping[str, object], max_tokens: int
     ) -> dict[str, object]:
@@ -294,7 +299,7 @@ class LLMScorer:
         meter.usage.mode = "batch"
         bodies = [
             self._body(
-                system, render_papers(prompt_papers(b), "full"), output_schema("full"),
+                system, render_papers(prompt_papers(b), "full"), self._schema("full"),
                 self._answer_cap(b),
             )
             for b in batches
@@ -351,7 +356,7 @@ class LLMScorer:
                 text, usage = await self.ask_json(
                     system,
                     user,
-                    output_schema(mode),
+                    self._schema(mode),
                     self._answer_cap(batch),
                     f"a batch of {len(batch)}",
                 )
@@ -387,8 +392,13 @@ class LLMScorer:
         criteria: CriteriaVersion,
         on_progress: ProgressCallback | None = None,
     ) -> ScoringOutcome:
-        meter = self._meter(before=self._titles_spent)  # the titles pass of this run counts
-        self._titles_spent = None
+        titles_spent, stopped = self._titles_spent, self._titles_stopped
+        self._titles_spent = self._titles_stopped = None
+        if stopped and papers:
+            # the titles pass met a dead LLM (calls failing in a row, a refused key): asking
+            # again with the abstracts would only pay for more of the same
+            raise ScoringError(f"no paper could be scored: {stopped}", usage=[], reason=stopped)
+        meter = self._meter(before=titles_spent)  # the titles pass of this run counts
         criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
         system = render_system(criteria.items, "full", self.config.comment_from)
         limit = asyncio.Semaphore(self.config.concurrency)
@@ -483,11 +493,17 @@ class LLMScorer:
 
         async def run(batch: list[Paper]) -> None:
             answer = await self._call(meter, limit, system, batch, "titles")
-            kept.update(p.id for p in batch) if answer is None else kept.update(answer.keep)
+            if answer is None or not answer.readable or (answer.foreign_ids and not answer.keep):
+                if answer is not None:  # garbage must never read as "no paper is relevant"
+                    log.warning("titles pass: an unusable answer; its %d papers go on", len(batch))
+                kept.update(p.id for p in batch)
+            else:
+                kept.update(answer.keep)
 
         shown = [sanitised(p) or p for p in papers]
         await asyncio.gather(*(run(b) for b in _batches(shown, self.config.titles_batch_size)))
         self._titles_spent = meter.usage
+        self._titles_stopped = None if meter.over_budget else meter.stop_reason
         return kept, meter.usage
 
 

@@ -86,13 +86,10 @@ def render_papers(papers: Sequence[PromptPaper], mode: Mode = "full") -> str:
     return _ENV.get_template("papers.md.j2").render(papers=papers, mode=mode)
 
 
-def paper_text(p: PromptPaper, mode: Mode = "full") -> str:
-    """The paper's own text as sent (id, title, abstract), for measuring prompt overhead."""
-    return f"{p.id}\n{p.title}" + ("" if mode == "titles" else f"\n{p.abstract}")
-
-
-def output_schema(mode: Mode = "full") -> dict[str, Any]:
-    """JSON schema for structured output, always with an object root."""
+def output_schema(mode: Mode = "full", compact: bool = False) -> dict[str, Any]:
+    """JSON schema for structured output, always with an object root. ``compact``: papers
+    below the comment threshold come as "id relevance novelty" strings in ``low``, a third of
+    the completion tokens of a full item (render_system with ``comment_from``)."""
     if mode == "titles":
         root: dict[str, Any] = {"keep": {"type": "array", "items": {"type": "string"}}}
     else:
@@ -114,6 +111,8 @@ def output_schema(mode: Mode = "full") -> dict[str, Any]:
                 },
             }
         }
+        if compact:
+            root["low"] = {"type": "array", "items": {"type": "string"}}
     return {
         "name": "paper_ratings" if mode == "full" else "titles_to_keep",
         "strict": True,

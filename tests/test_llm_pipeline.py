@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.digest import render_markdown
+from bot.settings import Settings
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
@@ -296,7 +297,7 @@ async def test_reactions_join_the_training_data(store: Store, replay: FakeLLM) -
 def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     result = cli(
         "eval", "2025-05-28", "--history", "2025-06-03", "--keep", "0.4", "--data", str(DATA),
-        "--json",
+        "--no-titles", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -315,7 +316,8 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     )
     assert set(report["learned_recall"]) == {"20%", "30%", "40%", "50%"}
     usage, prompt = report["usage"], report["prompt"]
-    assert usage["calls"] == math.ceil(report["sent_to_llm"] / 30)
+    batch_size = Settings.model_fields["llm_batch_size"].default
+    assert usage["calls"] == math.ceil(report["sent_to_llm"] / batch_size)
     assert prompt["prompt_tokens"] == usage["prompt_tokens"]
     assert prompt["paper_tokens"] < usage["prompt_tokens"] < 1.3 * prompt["paper_tokens"]
     assert 0 < prompt["prefix_share_of_overhead"] <= 1
