@@ -1,6 +1,8 @@
 """The app factory: settings in, connected Redis, store, HTTP client and scorer out.
 
-Nothing is built at import time; front ends call ``open_app(settings)`` once.
+Nothing is built at import time; front ends call ``open_app(settings)`` once. The arXiv
+client and the scorer are built on first use: a command that only reads Redis (``top``)
+never loads numpy, the LLM SDK or an HTTP stack.
 """
 
 from __future__ import annotations
@@ -11,24 +13,22 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-
 from bot.quotas import Quotas
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
-from scoring.arxiv_client import ArxivClient
+from scoring.configs import PrefilterConfig
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import ConfigError, NotFound
-from scoring.llm_scorer import LLMScorer
-from scoring.local_scorer import LocalScorer
-from scoring.prefilters import PrefilterConfig
 from scoring.redis_server import EmbeddedRedis, open_redis
 from scoring.scorer import Scorer
 from scoring.store import Store
 
 if TYPE_CHECKING:  # the scheduler imports the app, not the other way round
+    import httpx
+
     from bot.scheduler import DailyService
     from bot.supervise import Component
+    from scoring.arxiv_client import ArxivClient
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,47 @@ log = logging.getLogger(__name__)
 class App:
     settings: Settings
     store: Store
-    arxiv: ArxivClient
-    scorer: Scorer
     quotas: Quotas
     service: DailyService | None = None  # while ``papers serve`` runs the scheduler
     # while ``papers serve`` runs: each front end's state (bot/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
+    _scorer: Scorer | None = None
+    _arxiv: ArxivClient | None = None
+    _http: httpx.AsyncClient | None = None
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            self._scorer = make_scorer(self.settings, self.store)
+        return self._scorer
+
+    @scorer.setter
+    def scorer(self, scorer: Scorer) -> None:
+        self._scorer = scorer
+
+    @property
+    def arxiv(self) -> ArxivClient:
+        if self._arxiv is None:
+            import httpx
+
+            from scoring.arxiv_client import ArxivClient
+
+            timeout = self.settings.http_timeout_s
+            self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
+            self._arxiv = ArxivClient(self._http, min_interval_s=self.settings.arxiv_min_interval_s)
+        return self._arxiv
+
+    @arxiv.setter
+    def arxiv(self, client: ArxivClient) -> None:
+        self._arxiv = client
+
+    async def aclose(self) -> None:
+        """Close what was built on first use (the LLM scorer's and arXiv's HTTP clients)."""
+        close = getattr(self._scorer, "close", None)
+        if close is not None:
+            await close()
+        if self._http is not None:
+            await self._http.aclose()
 
     def profile_config(self, name: str) -> ProfileConfig:
         try:
@@ -61,7 +96,7 @@ class App:
 
     def prefilters(self) -> PrefilterConfig | None:
         """Pre-filters save LLM tokens; the local scorer spends none, so it gets none."""
-        return self.settings.prefilter_config() if isinstance(self.scorer, LLMScorer) else None
+        return self.settings.prefilter_config() if self.settings.llm_configured else None
 
     async def ensure_profile(self, name: str) -> ProfileConfig:
         """The profile's config; its stored state is created from prompts/ on first use."""
@@ -78,10 +113,18 @@ class App:
         return config
 
 
-def make_scorer(settings: Settings) -> Scorer:
-    """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so)."""
+def make_scorer(settings: Settings, journal: Store | None = None) -> Scorer:
+    """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
+    ``journal``: where the LLM scorer keeps batch ids, so they survive a restart."""
+    # imported here: each scorer's libraries load only when it is the one used
     if settings.llm_configured:
-        return LLMScorer(settings.llm_config())
+        from scoring.llm_scorer import LLMScorer
+
+        scorer = LLMScorer(settings.llm_config())
+        scorer.journal = journal
+        return scorer
+    from scoring.local_scorer import LocalScorer
+
     return LocalScorer()
 
 
@@ -99,24 +142,11 @@ def quotas(settings: Settings) -> Quotas:
 
 @contextlib.asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
-    async with (
-        open_redis(settings.redis_url, settings.data_dir) as redis,
-        httpx.AsyncClient(timeout=settings.http_timeout_s, follow_redirects=True) as http,
-    ):
-        scorer = make_scorer(settings)
-        store = Store(redis)
-        if isinstance(scorer, LLMScorer):
-            scorer.journal = store  # batch ids survive a restart
+    async with open_redis(settings.redis_url, settings.data_dir) as redis:
         limits = quotas(settings)
+        app = App(settings=settings, store=Store(redis), quotas=limits)
         try:
-            yield App(
-                settings=settings,
-                store=store,
-                arxiv=ArxivClient(http, min_interval_s=settings.arxiv_min_interval_s),
-                scorer=scorer,
-                quotas=limits,
-            )
+            yield app
         finally:
             await limits.aclose()
-            if isinstance(scorer, LLMScorer):
-                await scorer.close()
+            await app.aclose()

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from bot.app import App
 from bot.digest import paper_anchor
-from bot.jobs import write_if_changed
+from bot.files import write_if_changed
 from bot.settings import Settings
 from bot.text import (
     TEMPLATE_HELPERS,

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,20 +24,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.announcements import ARXIV_TZ
-from bot.app import App, open_app
-from bot.archive import ArchiveReport, archive_dir, build_archive, serve_archive
-from bot.commands import CommandCore, Reply, Request, parse_date
-from bot.discord_bot import sync_commands
-from bot.jobs import PLATFORMS, JobResult, publish_all, run_backfill, run_daily
-from bot.logs import configure_logging
-from bot.scheduler import ShiftedClock
-from bot.serve import serve_all
-from bot.settings import Settings, load_settings
-from bot.text import cost_text
-from bot.thread_post import PostResult
+from bot.platforms import PLATFORMS
+from bot.request import Reply, Request, parse_date
+from scoring.datasets import LABELLED_DATA
 from scoring.errors import InputError, PaperbotError, explained
-from scoring.evaluation import LABELLED_DATA, EvalReport, LabelledDay, evaluate
+
+if TYPE_CHECKING:  # the rest loads when a command runs: `papers --help` starts in 0.3 s
+    from bot.app import App
+    from bot.archive import ArchiveReport
+    from bot.jobs import JobResult
+    from bot.settings import Settings
+    from bot.thread_post import PostResult
+    from scoring.evaluation import EvalReport
 
 app = typer.Typer(
     help="paperbot: the daily arXiv digest, scored against your team's criteria.",
@@ -80,6 +78,9 @@ def _root(
 
 
 def _settings() -> Settings:
+    from bot.logs import configure_logging
+    from bot.settings import load_settings
+
     settings = load_settings(_state.config)
     configure_logging(settings, err)
     return settings
@@ -132,6 +133,8 @@ def _guarded(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 def _execute(work: Callable[[App], Awaitable[T]]) -> T:
     """Run ``work`` inside an open app."""
 
+    from bot.app import open_app
+
     async def main() -> T:
         async with open_app(_settings()) as opened:
             return await work(opened)
@@ -165,6 +168,8 @@ def _progress() -> Iterator[RichProgress]:
 
 
 def _core(req: Request, as_json: bool = False) -> None:
+    from bot.commands import CommandCore
+
     reply = _execute(lambda opened: CommandCore(opened).handle(req))
     _print_reply(reply, as_json)
 
@@ -200,6 +205,8 @@ def _print_reply(reply: Reply, as_json: bool) -> None:
 
 
 def _summary(result: JobResult) -> None:
+    from bot.text import cost_text
+
     run = result.outcome.run
     if run.status == "no_announcement":
         out.print(f"{run.date}: no announcement today (empty feed); no digest written.")
@@ -257,6 +264,8 @@ def run(
     ] = False,
 ) -> None:
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
+    from bot.jobs import publish_all, run_daily
+
     platforms = list(dict.fromkeys(post or []))
     unknown = sorted(set(platforms) - set(PLATFORMS))
     if unknown:
@@ -303,6 +312,7 @@ def backfill(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="store and write nothing")] = False,
 ) -> None:
     """Build remedial digests for past days through the arXiv export API."""
+    from bot.jobs import run_backfill
 
     async def work(opened: App) -> list[JobResult]:
         first, last = parse_date(start), parse_date(end)
@@ -510,6 +520,10 @@ def serve(
     """Run the service: the daily job on its schedule (catching up missed days), /papers
     commands and reactions on Slack (Socket Mode, or HTTP with --http) and Discord, whichever
     have tokens. SIGTERM or Ctrl-C stops it after the message being posted."""
+    from bot.announcements import ARXIV_TZ
+    from bot.scheduler import ShiftedClock
+    from bot.serve import serve_all
+
     clock = None
     if now is not None:
         try:
@@ -528,6 +542,8 @@ def serve(
 
 
 def _archive_dir(settings: Settings, profile: str, folder: Path | None) -> Path:
+    from bot.archive import archive_dir
+
     return folder if folder is not None else archive_dir(settings, profile)
 
 
@@ -537,6 +553,7 @@ def archive_build(
     folder: Annotated[Path | None, typer.Option("--out", help="folder to write")] = None,
 ) -> None:
     """Write the HTML archive: an index, a page per month and per stored day."""
+    from bot.archive import build_archive
 
     async def work(opened: App) -> ArchiveReport:
         with _progress() as progress:
@@ -559,6 +576,8 @@ def archive_serve(
     port: Annotated[int, typer.Option(help="port")] = 8000,
 ) -> None:
     """Serve the built archive for local viewing (any static file server will do)."""
+    from bot.archive import serve_archive
+
     target = _archive_dir(_settings(), profile, folder)
     try:
         server = serve_archive(target, host, port)
@@ -581,6 +600,7 @@ def discord_sync(
     ] = None,
 ) -> None:
     """Register the /papers slash commands with Discord (run after install or an upgrade)."""
+    from bot.discord_bot import sync_commands
 
     async def work(opened: App) -> int:
         return len(await sync_commands(opened, guild))
@@ -615,6 +635,8 @@ def eval_(
     as_json: JsonOpt = False,
 ) -> None:
     """Tokens, cost and recall of the scoring setup on a day with reference labels."""
+    from scoring.evaluation import LabelledDay, evaluate
+
     settings = _settings()
     target = parse_date(date)
     if target is None:
@@ -656,6 +678,8 @@ def eval_(
 
 
 def _print_eval(r: EvalReport) -> None:
+    from bot.text import cost_text
+
     table = Table(title=f"eval {r.date} · {r.model}", show_header=False)
     table.add_column()
     table.add_column(justify="right")

@@ -7,9 +7,9 @@ import re
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.text import TEMPLATE_HELPERS
+from scoring.configs import ProfileRules
 from scoring.criteria import criteria_markdown
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import ProfileRules
 
 MAX_AUTHORS_IN_TOC = 4
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")

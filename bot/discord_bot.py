@@ -19,11 +19,12 @@ import discord
 from discord import app_commands
 
 from bot.app import App
-from bot.commands import CommandCore, Reply, Request, needs_admin, person
+from bot.commands import CommandCore, person
 from bot.discord_post import use_api
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
+from bot.request import Reply, Request, needs_admin
 from bot.text import cut
 from scoring.errors import ConfigError, PaperbotError
 

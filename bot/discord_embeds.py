@@ -21,8 +21,8 @@ from bot.text import (
     summary,
     total_cost,
 )
+from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import ProfileRules
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256

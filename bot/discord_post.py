@@ -30,9 +30,9 @@ from bot.thread_post import (
     ThreadPublisher,
     no_announcement_text,
 )
+from scoring.configs import ProfileRules
 from scoring.errors import ConfigError
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
 

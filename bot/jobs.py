@@ -13,8 +13,10 @@ from bot.announcements import ARXIV_TZ, announcement_days, submission_window
 from bot.app import App
 from bot.digest import render_markdown
 from bot.discord_post import DiscordPublisher, discord_http
+from bot.files import write_if_changed
 from bot.ledger import Ledger
 from bot.metrics import POST_FAILURES
+from bot.platforms import PLATFORMS
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
 from scoring.arxiv_client import feed_url
@@ -44,16 +46,6 @@ def spool(app: App) -> ScoreSpool:
 
 def digest_dir(app: App, out: Path | None, profile: str) -> Path:
     return out if out is not None else app.settings.data_dir / "digests" / profile
-
-
-def write_if_changed(path: Path, text: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # atomic: a reader never sees half a digest
-    return True
 
 
 async def _finish(
@@ -173,9 +165,6 @@ async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
     if run.status == "ok" and day is None:
         return None
     return JobResult(DayOutcome(run=run, day=day), None, False)
-
-
-PLATFORMS = ("slack", "discord")
 
 
 @contextlib.asynccontextmanager

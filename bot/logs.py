@@ -13,12 +13,14 @@ import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from pythonjsonlogger.json import JsonFormatter
 from rich.console import Console
 from rich.logging import RichHandler
 
-from bot.settings import Settings
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 RUN_ID: ContextVar[str] = ContextVar("run_id", default="-")
 HANDLER_NAME = "paperbot"

@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from scoring.models import RunRecord, Usage
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 REGISTRY = CollectorRegistry()
 RUNS = Counter("paperbot_runs", "daily runs finished", ["profile", "status"], registry=REGISTRY)
@@ -75,6 +78,8 @@ def metrics_text() -> bytes:
 
 
 async def metrics_view(_request: web.Request) -> web.Response:
+    from aiohttp import web  # the service's web server; commands that only count skip it
+
     response = web.Response(body=metrics_text())
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response

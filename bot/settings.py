@@ -22,12 +22,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from scoring.configs import Budget, LLMConfig, PrefilterConfig, ProfileRules
 from scoring.errors import ConfigError
-from scoring.llm_scorer import Budget, LLMConfig
 from scoring.models import AnnounceType
-from scoring.pipeline import ProfileRules
 from scoring.preferences import DEFAULT_BOUND
-from scoring.prefilters import PrefilterConfig
 from scoring.pricing import ModelPrice
 
 DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"

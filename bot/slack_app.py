@@ -18,10 +18,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import App
-from bot.commands import CommandCore, Reply, needs_admin, parse_text, person
+from bot.commands import CommandCore, person
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
+from bot.request import Reply, needs_admin, parse_text
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
 from scoring.errors import ConfigError, InputError, PaperbotError

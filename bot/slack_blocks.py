@@ -21,8 +21,8 @@ from bot.text import (
     summary,
     total_cost,
 )
+from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import ProfileRules
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

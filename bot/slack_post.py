@@ -21,8 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.ledger import Ledger
 from bot.slack_blocks import Blocks, parent_blocks, reply_blocks, within_limits
 from bot.thread_post import UNREACHABLE, Pacer, PostTag, PublishError, ThreadPublisher
+from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "paperbot_post"  # message metadata: which post of which day a message is

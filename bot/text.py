@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from scoring.models import Day, RunRecord
-from scoring.pipeline import ProfileRules
+
+if TYPE_CHECKING:
+    from scoring.configs import ProfileRules
 
 MAX_AUTHORS = 6
 TOP_IN_PARENT = 5

@@ -24,9 +24,9 @@ from typing import TypeVar
 import aiohttp
 
 from bot.ledger import Intent, Ledger
+from scoring.configs import ProfileRules
 from scoring.errors import PaperbotError
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import ProfileRules
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -18,10 +18,9 @@ a file not writable); anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
-
-import redis.exceptions
 
 
 class PaperbotError(Exception):
@@ -75,7 +74,8 @@ def explained(exc: BaseException) -> PaperbotError | None:
     traceback)."""
     if isinstance(exc, PaperbotError):
         return exc
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+    lost = sys.modules.get("redis.exceptions")  # not loaded: exc cannot be one of its errors
+    if lost and isinstance(exc, lost.ConnectionError | lost.TimeoutError):
         return StoreUnavailable(f"lost the connection to Redis ({exc}); run again once it is back")
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""

@@ -35,12 +35,6 @@ PROFILE = "eval"
 FRACTIONS = (0.2, 0.3, 0.4, 0.5)
 
 
-# The labelled days: the repository's compressed copy of shared/data/arxiv (present in a
-# checkout or an editable install), else the shared folder beside the working directory.
-_BUNDLED = Path(__file__).resolve().parents[1] / "tests" / "data" / "arxiv"
-LABELLED_DATA = _BUNDLED if _BUNDLED.is_dir() else Path("../shared/data/arxiv")
-
-
 @dataclass(frozen=True)
 class LabelledDay:
     date: dt.date

@@ -19,10 +19,10 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import openai
-from openai import AsyncOpenAI
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 RUNNING = ("validating", "in_progress", "finalizing")
@@ -69,6 +69,8 @@ async def run_batch(
     poll_s: float,
 ) -> BatchResult:
     """Answers to ``bodies`` through the Batch API, within ``wait_s``."""
+    import openai  # loaded with the client; bound here for the except clauses
+
     data = request_file(bodies)
     key = hashlib.sha256(data).hexdigest()[:24]
     try:
@@ -119,6 +121,8 @@ async def _tagged(client: AsyncOpenAI, key: str) -> str | None:
 
 
 def _answers(raw: str, n: int) -> tuple[dict[int, BatchAnswer], str | None]:
+    import openai
+
     answers: dict[int, BatchAnswer] = {}
     for line in raw.splitlines():
         try:

@@ -23,12 +23,10 @@ import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import openai
-from openai import AsyncOpenAI
-
+from scoring.configs import Budget, LLMConfig
 from scoring.errors import ScoringError
 from scoring.injection import NOTE as INJECTION_NOTE
 from scoring.injection import screen
@@ -46,6 +44,10 @@ from scoring.prompting import (
 )
 from scoring.scorer import ProgressCallback, ScoringOutcome
 
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
+
 log = logging.getLogger(__name__)
 
 OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
@@ -60,36 +62,6 @@ def sanitised(p: Paper) -> Paper | None:
     if not (title.flagged or abstract.flagged):
         return None
     return p.model_copy(update={"title": title.text, "abstract": abstract.text})
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Per-run cap; None means no cap on that measure."""
-
-    max_tokens: int | None = None
-    max_usd: float | None = None
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    model: str
-    base_url: str | None = None
-    api_key: str | None = None
-    batch_size: int = 30
-    titles_batch_size: int = 200
-    concurrency: int = 4
-    max_retries: int = 4  # per call, inside the SDK (429, 5xx, timeouts)
-    timeout_s: float = 120.0
-    missing_retries: int = 2
-    temperature: float | None = 0.0
-    json_schema: bool = True
-    output_tokens_per_paper: int = 80
-    prices: Mapping[str, ModelPrice] = field(default_factory=dict)
-    budget: Budget = Budget()
-    comment_from: int | None = None  # comments only from this relevance up (None: always)
-    price_mode: PriceMode = "live"  # batch: the Batch API first; flex: service_tier="flex"
-    batch_wait_s: float = 4 * 3600  # then what the batch has not answered goes live
-    batch_poll_s: float = 30.0
 
 
 @dataclass
@@ -181,14 +153,7 @@ class _Meter:
 class LLMScorer:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
-        flex = config.price_mode == "flex"
-        self._client = AsyncOpenAI(
-            api_key=config.api_key or "unused",  # local servers ignore it; the SDK wants one
-            base_url=config.base_url,
-            # flex answers slowly and says "resource unavailable" (429) when busy: wait longer
-            max_retries=config.max_retries + (4 if flex else 0),
-            timeout=max(config.timeout_s, FLEX_TIMEOUT_S) if flex else config.timeout_s,
-        )
+        self._made: AsyncOpenAI | None = None  # on first call: the SDK takes a second to import
         self.journal: BatchJournal | None = None  # where batch ids survive a restart
         self._dropped: set[str] = set()
         if not config.json_schema:
@@ -212,8 +177,24 @@ class LLMScorer:
     def prompt_hash(self) -> str:
         return prompt_hash()
 
+    @property
+    def _client(self) -> AsyncOpenAI:
+        if self._made is None:
+            from openai import AsyncOpenAI
+
+            config, flex = self.config, self.config.price_mode == "flex"
+            self._made = AsyncOpenAI(
+                api_key=config.api_key or "unused",  # local servers ignore it; the SDK wants one
+                base_url=config.base_url,
+                # flex answers slowly and says "resource unavailable" (429) when busy: wait longer
+                max_retries=config.max_retries + (4 if flex else 0),
+                timeout=max(config.timeout_s, FLEX_TIMEOUT_S) if flex else config.timeout_s,
+            )
+        return self._made
+
     async def close(self) -> None:
-        await self._client.close()
+        if self._made is not None:
+            await self._made.close()
 
     def _meter(self, before: Usage | None = None) -> _Meter:
         cfg = self.config
@@ -232,6 +213,8 @@ class LLMScorer:
 
         Drops parameters the server rejects; raises openai errors the caller handles.
         """
+        import openai  # loaded by the client already; bound here for the except clause
+
         cfg = self.config
         while True:
             kwargs = self._body(system, user, schema, max_tokens)
@@ -347,6 +330,8 @@ class LLMScorer:
         pp = prompt_papers(batch)
         user = render_papers(pp, mode)
         async with limit:
+            import openai  # loaded by the client already; bound here for the except clauses
+
             # typical answer sizes (the cap sent to the server is higher): ~4 characters a token
             completion = EXPECTED_OUTPUT_PER_PAPER[mode] * len(batch)
             reservation = await meter.reserve((len(system) + len(user)) // 4, completion)

@@ -20,8 +20,6 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
 
 from scoring.models import CriteriaVersion, Paper, Score
 from scoring.scorer import ProgressCallback, ScoringOutcome
@@ -72,6 +70,9 @@ class LocalScorer:
     def score_sync(self, papers: list[Paper], criteria: CriteriaVersion) -> list[Score]:
         if not papers:
             return []
+        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when scoring
+        from sklearn.metrics.pairwise import cosine_similarity
+
         include = [c for c in criteria.items if c.kind == "include"]
         exclude = [c for c in criteria.items if c.kind == "exclude"]
         crit_texts = [f"{c.title}. {c.text}" for c in (*include, *exclude)]

@@ -18,10 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from scoring.configs import ProfileRules
 from scoring.errors import ScoringError
 from scoring.injection import MAX_STORED_ABSTRACT_CHARS, tidy_paper
 from scoring.learning import preference_model
-from scoring.models import AnnounceType, Day, Paper, RemedialInfo, RunRecord, Score, Usage
+from scoring.models import Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import (
     FILTER_NAMES,
@@ -49,17 +50,6 @@ class ProgressSink(Protocol):
 class NoProgress:
     def start(self, stage: str, total: int) -> Callable[[int], None]:
         return lambda n: None
-
-
-@dataclass(frozen=True)
-class ProfileRules:
-    """What the pipeline needs to know about a profile."""
-
-    name: str
-    categories: Sequence[str]
-    announce_types: Sequence[AnnounceType]
-    relevance_cutoff: int
-    novelty_cutoff: int
 
 
 @dataclass

@@ -26,13 +26,13 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from typing import TYPE_CHECKING, Any
 
 from scoring.models import FeedbackEvent, Paper, Score
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
 DEFAULT_BOUND = 1.0  # blend points; two papers swing 2.0 at most, less than 3 relevance points
 CRITERION_SHARE = 0.5
@@ -88,12 +88,12 @@ class PreferenceModel:
         """Each paper's criterion and text parts, in blend points (their sum is in the bound)."""
         if not papers or self.empty:
             return {}
-        text = np.zeros(len(papers))
+        text = [0.0] * len(papers)
         if self.vectorizer is not None and self.classifier is not None:
             probs = self.classifier.predict_proba(
                 self.vectorizer.transform([_text(p) for p in papers])
             )
-            text = 2 * probs[:, 1] - 1
+            text = [2 * float(p) - 1 for p in probs[:, 1]]
         out = {}
         for i, p in enumerate(papers):
             s = scores.get(p.id)
@@ -126,7 +126,7 @@ class PreferenceModel:
             return [], []
         vocab = self.vectorizer.get_feature_names_out()
         coef = self.classifier.coef_[0]
-        order = np.argsort(coef)
+        order = sorted(range(len(coef)), key=lambda i: coef[i])
         return [str(vocab[i]) for i in order[::-1][:k] if coef[i] > 0], [
             str(vocab[i]) for i in order[:k] if coef[i] < 0
         ]
@@ -156,6 +156,9 @@ def build_model(
     model.criterion_weights = {c: round(math.tanh(v / 2), 4) for c, v in sorted(totals.items())}
     rows = [(papers[pid], v) for pid, v in sorted(per_paper.items()) if pid in papers and v]
     if any(v > 0 for _, v in rows) and any(v < 0 for _, v in rows):
+        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
+        from sklearn.linear_model import LogisticRegression
+
         model.vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
         x = model.vectorizer.fit_transform([_text(p) for p, _ in rows])
         model.classifier = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)

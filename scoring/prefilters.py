@@ -20,10 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import beta
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
+from scoring.configs import PrefilterConfig
 from scoring.local_scorer import weighted_text
 from scoring.models import CriteriaVersion, Criterion, FilterRecall, Paper, Score, Usage
 from scoring.ranking import author_matches
@@ -40,20 +38,6 @@ FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
 @dataclass(frozen=True)
-class PrefilterConfig:
-    learned_min_days: int = 3  # earlier days with LLM scores before the filter is trained
-    learned_max_days: int = 20
-    learned_keep: float | None = None  # a fixed fraction; None: keep what reaches the target
-    learned_target_recall: float = 0.97  # of the papers the LLM would select
-    learned_min_keep: float = 0.2  # floor and ceiling on the kept fraction
-    learned_max_keep: float = 0.9
-    learned_explore: float = 0.05  # share of the dropped papers sent anyway, to measure recall
-    learned_explore_min: int = 5
-    learned_min_papers: int = 50  # smaller batches are not worth filtering
-    titles: bool = False
-
-
-@dataclass(frozen=True)
 class Example:
     text: str
     positive: bool
@@ -64,6 +48,9 @@ class LearnedFilter:
     """Estimated chance that a paper passes the relevance cutoff, from its words."""
 
     def __init__(self, examples: Sequence[Example], criteria: Sequence[Criterion]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
+        from sklearn.linear_model import LogisticRegression
+
         rows = list(examples) + [
             Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
         ]
@@ -179,6 +166,8 @@ def estimate_recall(
         return 1.0, 1.0, 1.0
     if not sample:
         return float("nan"), 0.0, 1.0
+    from scipy.stats import beta  # heavy: only when a sample is measured
+
     share = sample_relevant / sample
     tail = (1 - confidence) / 2
     lo = (

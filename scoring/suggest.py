@@ -16,7 +16,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import openai
 from pydantic import BaseModel
 
 from prompts import read_prompt
@@ -24,7 +23,6 @@ from scoring.criteria import criteria_markdown, parse_criteria_markdown
 from scoring.errors import InputError
 from scoring.learning import preference_model
 from scoring.llm_output import json_values
-from scoring.llm_scorer import LLMScorer
 from scoring.models import CriteriaVersion, Criterion, Paper
 from scoring.prompting import clean_field
 from scoring.scorer import Scorer
@@ -155,7 +153,11 @@ async def suggest(
     criteria = await store.current_criteria(profile)
     model = await preference_model(store, profile, criteria.hash, scorer.name)
     state = model.state()
+    from scoring.llm_scorer import LLMScorer  # the LLM's libraries load when it is asked
+
     if isinstance(scorer, LLMScorer):
+        import openai  # loaded with the scorer's client; bound here for the except clause
+
         net: dict[str, int] = {}
         for e in events:
             net[e.paper_id] = net.get(e.paper_id, 0) + e.sign

@@ -12,7 +12,6 @@ import re
 from functools import lru_cache
 
 import snowballstemmer
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _STEMMER = snowballstemmer.stemmer("english")
@@ -23,7 +22,16 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    # scikit-learn's list, imported on first use: it costs a second at every CLI start
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def stemmed_terms(text: str) -> list[str]:
     """Stemmed words of ``text`` (lowercased, English stop words dropped) and word pairs."""
-    words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in ENGLISH_STOP_WORDS]
+    stop = _stop_words()
+    words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in stop]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]

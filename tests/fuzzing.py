@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from bot.app import App, open_app
-from bot.commands import USAGE, CommandCore, Request, needs_admin, parse_text, person
+from bot.commands import CommandCore, person
+from bot.request import USAGE, Request, needs_admin, parse_text
 from bot.settings import load_settings
 from scoring.arxiv_client import ArxivClient
 from scoring.errors import InputError

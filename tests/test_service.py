@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App, open_app
-from bot.commands import CommandCore, Request
+from bot.commands import CommandCore
+from bot.request import Request
 from bot.scheduler import DailyService
 from bot.settings import load_settings
 from scoring.fake_llm import FakeLLM, judgements_from_labels

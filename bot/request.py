@@ -1,0 +1,160 @@
+"""What a person asks and what they are told: the shapes every front end (CLI, Slack,
+Discord) turns its payload into and out of, and the parsing of their arguments.
+
+Kept apart from the command core so a front end can build a Request without loading the
+core's dependencies (the CLI's start-up time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from scoring.errors import InputError
+from scoring.models import RankedPaper
+from scoring.ranking import preference_of
+
+# commands (and their first argument, where only some actions are guarded) for admins only
+ADMIN_ONLY: dict[str, set[str] | None] = {
+    "criteria": {"add", "remove", "edit", "rollback", "accept"},
+    "run": None,
+    "prefs": {"reset"},
+}
+
+
+class Request(BaseModel):
+    command: str
+    args: list[str] = Field(default_factory=list)
+    options: dict[str, str | bool] = Field(default_factory=dict)
+    profile: str = "default"
+    user: str | None = None
+    max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
+    platform: str = "cli"  # who asked (slack, discord, cli): for the latency metric
+
+
+def needs_admin(req: Request) -> bool:
+    if req.command not in ADMIN_ONLY:
+        return False
+    actions = ADMIN_ONLY[req.command]
+    return actions is None or bool(req.args and req.args[0].lower() in actions)
+
+
+class PaperView(BaseModel):
+    id: str
+    title: str
+    authors: list[str]
+    url: str
+    date: dt.date
+    rank: int
+    relevance: int
+    novelty: int
+    blend: float
+    preference: float  # what people's reactions added to (or took from) the blend
+    selected: bool
+    criterion: str | None
+    comment: str
+    author_match: list[str] = Field(default_factory=list)
+    abstract: str = ""
+
+    @classmethod
+    def of(cls, rp: RankedPaper, date: dt.date, with_abstract: bool = False) -> PaperView:
+        return cls(
+            id=rp.paper.id,
+            title=rp.paper.title,
+            authors=rp.paper.authors,
+            url=rp.paper.url,
+            date=date,
+            rank=rp.rank,
+            relevance=rp.score.relevance,
+            novelty=rp.score.novelty,
+            blend=rp.blend,
+            preference=preference_of(rp),
+            selected=rp.selected,
+            criterion=rp.score.criterion,
+            comment=rp.score.comment,
+            author_match=rp.author_match,
+            abstract=rp.paper.abstract if with_abstract else "",
+        )
+
+
+class Reply(BaseModel):
+    ok: bool = True
+    text: str = ""
+    papers: list[PaperView] = Field(default_factory=list)
+    data: Any = None  # what ``--json`` prints
+    visibility: Literal["private", "channel"] = "private"
+
+
+USAGE = {
+    "top": "top [N] [--date YYYY-MM-DD] [--mine]   best N papers of a day (--mine: for you)",
+    "show": "show ID [--date YYYY-MM-DD]   a paper's scores and the reason for them",
+    "score": "score ID   a paper's stored score, or scored now when no day holds it",
+    "why": "why ID   the reason for a paper's score and how reactions moved its rank",
+    "criteria": "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION"
+    "|suggest|accept",
+    "follow": "follow AUTHOR   always include this author's papers (Author match)",
+    "unfollow": "unfollow AUTHOR",
+    "profiles": "profiles   list digest profiles",
+    "runs": "runs [N]   recent runs with counts, tokens and cost",
+    "search": "search TEXT   papers of the last 14 stored days whose title or abstract has TEXT",
+    "prefs": "prefs [reset]   what reactions taught the ranking (reset: admins forget them all)",
+    "saved": "saved   papers you bookmarked with a reaction",
+    "feedback": "feedback ID up|down|clear [--user NAME]   what a reaction does, by command",
+    "status": "status   the scheduler, each profile's last and next run, this month's cost",
+    "help": "help   this list",
+}
+
+
+def parse_text(text: str, **fields: Any) -> Request:
+    """Parse chat text such as ``top 10 --date 2025-05-28`` into a Request."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(f"cannot read the command: {exc}") from None
+    if not words:
+        return Request(command="help", **fields)
+    args: list[str] = []
+    options: dict[str, str | bool] = {}
+    i = 1
+    while i < len(words):
+        w = words[i]
+        if w.startswith("--") and len(w) > 2:
+            key = w[2:]
+            if "=" in key:
+                key, value = key.split("=", 1)
+                options[key] = value
+            elif i + 1 < len(words) and not words[i + 1].startswith("--"):
+                options[key] = words[i + 1]
+                i += 1
+            else:
+                options[key] = True
+        else:
+            args.append(w)
+        i += 1
+    return Request(command=words[0].lower(), args=args, options=options, **fields)
+
+
+def parse_count(raw: str | None, default: int, maximum: int, what: str = "N") -> int:
+    if raw is None:
+        return default
+    try:
+        n = int(raw)
+    except ValueError:
+        raise InputError(
+            f"{what} must be a whole number from 1 to {maximum} (got {raw!r})"
+        ) from None
+    if not 1 <= n <= maximum:
+        raise InputError(f"{what} must be from 1 to {maximum} (got {n})")
+    return n
+
+
+def parse_date(raw: str | bool | None) -> dt.date | None:
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise InputError(f"--date must be a date like 2025-05-28 (got {raw!r})") from None
