@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import tomllib
 import shlex
 import socket
 import subprocess
@@ -81,10 +82,31 @@ def test_dockerfile_is_slim_pinned_non_root_and_checks_health() -> None:
     assert instruction("STOPSIGNAL") == ["SIGTERM"]
 
 
+def test_dependencies_come_from_the_lock_in_their_own_layer_before_the_code() -> None:
+    steps = dockerfile()
+    copies = [i for i, (w, _) in enumerate(steps) if w == "COPY"]
+    runs = [(i, a) for i, (w, a) in enumerate(steps) if w == "RUN" and "pip install" in a]
+    (lock_copy,) = [i for i in copies if "requirements.lock" in steps[i][1]]
+    lock_install, code_install = runs
+    assert lock_copy < lock_install[0] < min(i for i in copies if i != lock_copy)
+    assert "-r requirements.lock" in lock_install[1] and "--no-deps" in lock_install[1]
+    assert "--no-deps" in code_install[1]  # the code's install adds nothing unpinned
+    pinned = {}
+    for line in (ROOT / "docker" / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"unpinned: {line}"
+            pinned[re.sub(r"[-_.]+", "-", name).lower()] = version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]
+        assert re.sub(r"[-_.]+", "-", name).lower() in pinned, f"{name} is not in the lock"
+
+
 def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"redis", "paperbot"}
+    assert set(services) == {"redis", "paperbot", "paperbot-http"}
     redis = services["redis"]
     assert redis["image"].startswith("redis:7")
     assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
@@ -95,7 +117,9 @@ def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
     bot = services["paperbot"]
     here = ROOT / "docker"
     assert (here / bot["build"]["context"] / bot["build"]["dockerfile"]).is_file()
-    assert bot["env_file"] == ["../.env"] and (here / ".." / ".env.example").is_file()
+    # .env is optional: without it the service runs on defaults (local scorer, files only)
+    assert bot["env_file"] == [{"path": "../.env", "required": False}]
+    assert (here / ".." / ".env.example").is_file()
     assert bot["environment"]["REDIS_URL"] == "redis://redis:6379/0"
     assert bot["depends_on"]["redis"]["condition"] == "service_healthy"
     assert bot["command"][0] == "serve" and set(bot["command"][1::2]) <= cli_options("serve")
@@ -103,7 +127,14 @@ def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
     assert mount == "/data" and data in spec["volumes"]
     ports = [p.rsplit(":", 1)[-1] for p in bot["ports"]]
     assert bot["environment"]["PAPERS_HEALTH_PORT"] in ports
+    assert "3000" not in ports and "profiles" not in bot  # Socket Mode needs no open port
+    assert all(p.startswith("127.0.0.1:") for p in bot["ports"])
     assert bot["stop_grace_period"]
+    http = services["paperbot-http"]
+    assert http["profiles"] == ["http"] and "--http" in http["command"]
+    assert {w for w in http["command"][1:] if w.startswith("-")} <= cli_options("serve")
+    served = http["command"][http["command"].index("--port") + 1]
+    assert served in [p.rsplit(":", 1)[-1] for p in http["ports"]]
 
 
 def test_env_example_lists_every_setting() -> None:
