@@ -156,6 +156,10 @@ def _write_pages(
     for name, text in pages.items():
         written += write_if_changed(out / name, text)
         wrote(1)
+    for stale in out.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]*.html"):
+        if stale.name not in pages:  # a day (or its month) deleted since the last build
+            stale.unlink()
+            written += 1
     return ArchiveReport(out, len(days), len(months), written, len(pages))
 
 

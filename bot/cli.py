@@ -8,15 +8,17 @@ one place (``_execute``); anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -50,6 +52,8 @@ discord_app = typer.Typer(help="Discord set-up.")
 app.add_typer(discord_app, name="discord")
 archive_app = typer.Typer(help="The static HTML archive of every stored day.")
 app.add_typer(archive_app, name="archive")
+day_app = typer.Typer(help="Stored days.")
+app.add_typer(day_app, name="day")
 
 out = Console()
 err = Console(stderr=True)
@@ -142,6 +146,41 @@ def _execute(work: Callable[[App], Awaitable[T]]) -> T:
     return _guarded(main)
 
 
+def _fail(message: str) -> NoReturn:
+    """A person's mistake found before any work: one ``error:`` line, exit 1."""
+    err.print(f"error: {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _writable_dir(folder: Path | None, option: str = "--out") -> None:
+    """Checked before a day is fetched, scored and stored: a digest that cannot be written
+    after the work is paid for is the worst place to find out. Leaves nothing behind."""
+    if folder is None:
+        return
+    if folder.exists() and not folder.is_dir():
+        _fail(f"{option} {folder} is a file, not a folder: give a folder to write into")
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".paperbot-check-"):
+            pass
+    except OSError as exc:
+        _fail(f"{option} {folder} is not writable ({exc.strerror or exc}): give another folder")
+    finally:
+        for made in missing:  # deepest first: the run creates them when it writes
+            with contextlib.suppress(OSError):
+                made.rmdir()
+
+
+def _no_blanks(req: Request) -> None:
+    """An empty value is a mistake, never a request for the default."""
+    for key, value in req.options.items():
+        if isinstance(value, str) and not value.strip():
+            _fail(f"--{key} is empty: give a value, or leave the option out for the default")
+    if any(not a.strip() for a in req.args) or (req.user is not None and not req.user.strip()):
+        _fail(f"{req.command}: an empty argument; see `papers {req.command} --help`")
+
+
 class RichProgress:
     """ProgressSink on a rich progress bar (stderr, so --json output stays clean)."""
 
@@ -170,6 +209,7 @@ def _progress() -> Iterator[RichProgress]:
 def _core(req: Request, as_json: bool = False) -> None:
     from bot.commands import CommandCore
 
+    _no_blanks(req)
     reply = _execute(lambda opened: CommandCore(opened).handle(req))
     _print_reply(reply, as_json)
 
@@ -262,19 +302,32 @@ def run(
         bool,
         typer.Option("--partial", help="post a day the LLM left incomplete now (with a banner)"),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="store under --date even if it is not the feed's date, a weekend or in the future",
+        ),
+    ] = False,
 ) -> None:
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
-    from bot.jobs import publish_all, run_daily
+    from bot.jobs import check_posting, publish_all, run_daily
 
     platforms = list(dict.fromkeys(post or []))
     unknown = sorted(set(platforms) - set(PLATFORMS))
     if unknown:
-        raise typer.BadParameter(f"cannot post to {', '.join(unknown)}; known: slack, discord")
+        _fail(f"--post {', '.join(unknown)}: paperbot posts to {' and '.join(PLATFORMS)}")
+    if feed is not None and not feed.strip():
+        _fail("--feed is empty: give a feed URL or a saved feed file, or leave it out")
+    if date is not None and not date.strip():
+        _fail("--date is empty: give a day like 2025-05-28, or leave it out for the feed's")
+    _writable_dir(out_dir)
 
     async def work(opened: App) -> tuple[JobResult, list[tuple[str, PostResult | None]]]:
+        check_posting(opened, profile, platforms, channel, dry_run)  # before anything is paid
         with _progress() as progress:
             result = await run_daily(
-                opened, profile, parse_date(date), feed, out_dir, dry_run, progress
+                opened, profile, parse_date(date), feed, out_dir, dry_run, progress, force=force
             )
         _summary(result)
         if result.outcome.run.status == "incomplete" and not partial:
@@ -314,8 +367,10 @@ def backfill(
     """Build remedial digests for past days through the arXiv export API."""
     from bot.jobs import run_backfill
 
+    _writable_dir(out_dir)
+
     async def work(opened: App) -> list[JobResult]:
-        first, last = parse_date(start), parse_date(end)
+        first, last = parse_date(start, "--from"), parse_date(end, "--to")
         if first is None or last is None:  # pragma: no cover - typer requires both
             raise InputError("--from and --to are required")
         with _progress() as progress:
@@ -335,17 +390,18 @@ def top(
     as_json: JsonOpt = False,
 ) -> None:
     """The best papers of a day, best first."""
-    options: dict[str, str | bool] = {"date": date} if date else {}
+    options: dict[str, str | bool] = {"date": date} if date is not None else {}
     if mine:
         options["mine"] = True
-    req = Request(command="top", args=[n] if n else [], options=options, profile=profile, user=user)
+    args = [n] if n is not None else []
+    req = Request(command="top", args=args, options=options, profile=profile, user=user)
     _core(req, as_json)
 
 
 def _paper_command(
     command: str, paper_id: str, date: str | None, profile: str, as_json: bool
 ) -> None:
-    options: dict[str, str | bool] = {"date": date} if date else {}
+    options: dict[str, str | bool] = {"date": date} if date is not None else {}
     _core(Request(command=command, args=[paper_id], options=options, profile=profile), as_json)
 
 
@@ -379,7 +435,8 @@ def prefs(
     as_json: JsonOpt = False,
 ) -> None:
     """What reactions taught the ranking, in words."""
-    req = Request(command="prefs", args=[action] if action else [], profile=profile, user=user)
+    args = [action] if action is not None else []
+    req = Request(command="prefs", args=args, profile=profile, user=user)
     _core(req, as_json)
 
 
@@ -409,7 +466,7 @@ def feedback(
     profile: ProfileOpt = "default",
 ) -> None:
     """Record what a reaction would: more (up) or less (down) like this paper."""
-    options: dict[str, str | bool] = {"user": user} if user else {}
+    options: dict[str, str | bool] = {"user": user} if user is not None else {}
     _core(Request(command="feedback", args=[paper_id, verdict], options=options, profile=profile))
 
 
@@ -432,7 +489,7 @@ def runs(
     as_json: JsonOpt = False,
 ) -> None:
     """Recent runs: counts, tokens, cost."""
-    _core(Request(command="runs", args=[n] if n else [], profile=profile), as_json)
+    _core(Request(command="runs", args=[n] if n is not None else [], profile=profile), as_json)
 
 
 def _criteria(action: str, args: list[str], profile: str, **options: Any) -> None:
@@ -497,10 +554,29 @@ def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
     _criteria("rollback", [version], profile)
 
 
+@day_app.command("delete")
+def day_delete(
+    date: Annotated[str, typer.Argument(help="the stored day, YYYY-MM-DD")],
+    profile: ProfileOpt = "default",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask first")] = False,
+) -> None:
+    """Forget a stored day (its ranking and run record); `archive build` then drops its page."""
+    try:
+        day = parse_date(date, "the day to delete")
+    except InputError as exc:
+        _fail(str(exc))
+    if not yes:
+        if not sys.stdin.isatty():
+            _fail("day delete asks first; add --yes to delete without asking")
+        if not typer.confirm(f"Delete {day} of profile {profile}?", default=False):
+            _fail("nothing deleted")
+    _core(Request(command="day", args=["delete", str(day)], profile=profile))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="HTTP address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Slack HTTP mode: port")] = 3000,
+    port: Annotated[int, typer.Option(help="Slack HTTP mode: port", min=1, max=65535)] = 3000,
     http: Annotated[bool, typer.Option("--http", help="HTTP mode even with an app token")] = False,
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="run the daily job on schedule")
@@ -555,6 +631,8 @@ def archive_build(
     """Write the HTML archive: an index, a page per month and per stored day."""
     from bot.archive import build_archive
 
+    _writable_dir(folder)
+
     async def work(opened: App) -> ArchiveReport:
         with _progress() as progress:
             target = _archive_dir(opened.settings, profile, folder)
@@ -573,7 +651,7 @@ def archive_serve(
     profile: ProfileOpt = "default",
     folder: Annotated[Path | None, typer.Option("--dir", help="built archive folder")] = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
+    port: Annotated[int, typer.Option(help="port (0: any free one)", min=0, max=65535)] = 8000,
 ) -> None:
     """Serve the built archive for local viewing (any static file server will do)."""
     from bot.archive import serve_archive
@@ -638,15 +716,19 @@ def eval_(
     from scoring.evaluation import LabelledDay, evaluate
 
     settings = _settings()
-    target = parse_date(date)
-    if target is None:
-        raise typer.BadParameter("give the day to evaluate")
-    days = [parse_date(d) for d in history or []]
+    try:
+        target = parse_date(date, "the day to evaluate")
+        days = [parse_date(d, "--history") for d in history or []]
+    except InputError as exc:
+        _fail(str(exc))
+    if target is None:  # pragma: no cover - typer requires it
+        _fail("give the day to evaluate")
+    if target in days or len(set(days)) < len(days):
+        _fail("--history days must differ from each other and from the day evaluated")
     if keep is not None and not 0 < keep <= 1:
-        raise typer.BadParameter(f"--keep must be in (0, 1] (got {keep})")
+        _fail(f"--keep must be more than 0 and at most 1 (got {keep})")
     if live and not settings.llm_configured:
-        err.print("error: --live needs OPENAI_API_KEY or OPENAI_BASE_URL")
-        raise typer.Exit(1)
+        _fail("--live needs OPENAI_API_KEY or OPENAI_BASE_URL")
     prefilters = settings.prefilter_config()
     prefilters = replace(
         prefilters,
@@ -718,4 +800,20 @@ def _print_eval(r: EvalReport) -> None:
 
 
 def main() -> None:
-    app()
+    """The `papers` entry point: usage mistakes (an unknown option, a missing argument) are
+    one ``error:`` line and exit 2, like every other error's one line and exit 1."""
+    from typer._click.exceptions import ClickException
+
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            out.print(ctx.get_help(), highlight=False, soft_wrap=True)  # `papers` alone
+            sys.exit(0)
+        message = exc.format_message().rstrip(".")
+        where = ctx.command_path if ctx is not None else "papers"
+        err.print(f"error: {escape(message[:1].lower() + message[1:])} (see `{where} --help`)",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

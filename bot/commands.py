@@ -23,6 +23,7 @@ from bot.request import (
     Request,
     parse_count,
     parse_date,
+    shown,
 )
 from bot.status import service_status
 from bot.text import cost_text, filter_recall_text, run_cost
@@ -61,7 +62,7 @@ def _paper_id(raw: str) -> str:
     try:
         return split_id(raw)[0]
     except ValueError:
-        raise InputError(f"{_shown(raw)} is not an arXiv id like 2505.21073") from None
+        raise InputError(f"{shown(raw)} is not an arXiv id like 2505.21073") from None
 
 
 Handler = Callable[["CommandCore", Request], Awaitable[Reply]]
@@ -77,7 +78,7 @@ class CommandCore:
         reply, anything else an ``internal error`` with an id that finds its traceback."""
         handler = _HANDLERS.get(req.command)
         if handler is None:
-            return Reply(ok=False, text=f"unknown command {_shown(req.command)}\n{_help_text()}")
+            return Reply(ok=False, text=f"unknown command {shown(req.command)}\n{_help_text()}")
         with timed_command(req.command, req.platform):
             try:
                 if req.platform != "cli" and "user" in req.options:
@@ -263,6 +264,19 @@ class CommandCore:
             text="\n".join(lines) or "no runs yet",
             data=[r.model_dump(mode="json") for r in runs],
         )
+
+    async def day(self, req: Request) -> Reply:
+        if len(req.args) != 2 or req.args[0].lower() != "delete":
+            raise InputError(f"usage: {USAGE['day']}")
+        date = parse_date(req.args[1], "the day to delete")
+        assert date is not None
+        if not await self.store.delete_day(req.profile, date):
+            raise NotFound(f"no stored day {date} for profile {req.profile}")
+        text = (
+            f"Deleted {date} of {req.profile}: its ranking and run record. Scores stay cached "
+            "(running the day again costs nothing); messages already posted stay where they are."
+        )
+        return Reply(text=text, data={"deleted": str(date), "profile": req.profile})
 
     async def status(self, req: Request) -> Reply:
         service = self.app.service
@@ -498,12 +512,6 @@ def person(platform: str, user_id: str) -> str:
     return user_id if platform == "cli" else f"{platform}:{user_id}"
 
 
-def _shown(text: str, limit: int = 60) -> str:
-    """Untrusted text echoed in an error: bounded, invisible characters removed."""
-    text = strip_invisible(text)
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
 def _failure(req: Request, exc: Exception) -> Reply:
     if isinstance(exc, FeedError):  # arXiv down: say so, and what to do
         return Reply(ok=False, text=f"arXiv cannot be reached right now ({exc}); try again later")
@@ -555,4 +563,5 @@ _HANDLERS: dict[str, Handler] = {
     "prefs": CommandCore.prefs,
     "saved": CommandCore.saved,
     "feedback": CommandCore.feedback,
+    "day": CommandCore.day,
 }

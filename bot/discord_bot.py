@@ -243,6 +243,11 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
     async def run(interaction: discord.Interaction) -> None:
         await bot.answer(interaction, "run")
 
+    @group.command(description="Forget a stored day: its ranking and run record (admins)")
+    @app_commands.describe(date="the stored day, YYYY-MM-DD")
+    async def day(interaction: discord.Interaction, action: Literal["delete"], date: str) -> None:
+        await bot.answer(interaction, "day", [action, date])
+
     @group.command(description="The scheduler, last and next runs, this month's cost")
     async def status(interaction: discord.Interaction) -> None:
         await bot.answer(interaction, "status")

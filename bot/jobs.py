@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.announcements import ARXIV_TZ, announcement_days, submission_window
+from bot.announcements import ARXIV_TZ, announcement_days, is_announcement_day, submission_window
 from bot.app import App
 from bot.digest import render_markdown
 from bot.discord_post import DiscordPublisher, discord_http
@@ -67,9 +67,14 @@ async def run_daily(
     dry_run: bool = False,
     progress: ProgressSink | None = None,
     strict_date: bool = False,
+    force: bool = False,
 ) -> JobResult:
     """``strict_date``: a feed that still shows an earlier day than ``date`` raises
-    FeedNotReady (the scheduler retries later) instead of being stored under ``date``."""
+    FeedNotReady (the scheduler retries later) instead of being stored under ``date``.
+    A ``date`` a person gave must be an announcement day, not in the future, and the feed's
+    own date when it has one, unless ``force``: a wrong date would stick as the latest day."""
+    if date and not strict_date and not force:
+        check_date(date, app.settings.arxiv_holidays)
     config = await app.ensure_profile(profile)
     location = feed or feed_url(app.settings.feed_url, config.categories)
     progress = progress or NoProgress()
@@ -80,6 +85,11 @@ async def run_daily(
     if strict_date and date and parsed.announced_on and parsed.announced_on < date:
         raise FeedNotReady(f"the feed still shows {parsed.announced_on}, not {date}")
     if date and parsed.announced_on and parsed.announced_on != date:
+        if not strict_date and not force:
+            raise InputError(
+                f"--date {date} differs from the feed's date {parsed.announced_on}: leave --date "
+                "out, or add --force to store the feed under that date"
+            )
         log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
     batch = Batch(papers=parsed.papers, total=parsed.total, skipped=parsed.skipped)
     outcome = await run_day(
@@ -183,6 +193,31 @@ async def open_publisher(app: App, platform: str) -> AsyncIterator[ThreadPublish
     token = settings.discord_bot_token.get_secret_value()
     async with discord_http(token, settings.discord_api_url) as http:
         yield DiscordPublisher(http, ledger, settings.discord_min_interval_s)
+
+
+def check_date(date: dt.date, holidays: Collection[dt.date] = ()) -> None:
+    """A day a person asked to store: one arXiv announced (or will announce today)."""
+    today = today_eastern()
+    if date > today:
+        raise InputError(f"--date {date} is in the future (today is {today}); add --force to "
+                         "store it anyway")  # fmt: skip
+    if not is_announcement_day(date, holidays):
+        raise InputError(
+            f"--date {date} is a {date:%A}{' (an arXiv holiday)' if date in holidays else ''}: "
+            "arXiv announces nothing then; add --force to store it anyway"
+        )
+
+
+def check_posting(
+    app: App, profile: str, platforms: Sequence[str], channel: str | None, dry_run: bool
+) -> None:
+    """Before any work: every platform asked for has a channel and (unless a dry run) a token."""
+    tokens = {"slack": app.settings.slack_bot_token, "discord": app.settings.discord_bot_token}
+    for platform in platforms:
+        channel_for(app, platform, profile, channel)
+        if tokens[platform] is None and not dry_run:
+            name = "SLACK_BOT_TOKEN" if platform == "slack" else "DISCORD_BOT_TOKEN"
+            raise ConfigError(f"--post {platform} needs {name} in the environment or .env")
 
 
 def channel_for(app: App, platform: str, profile: str, channel: str | None) -> str:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from scoring.errors import InputError
+from scoring.injection import strip_invisible
 from scoring.models import RankedPaper
 from scoring.ranking import preference_of
 
@@ -22,6 +23,7 @@ ADMIN_ONLY: dict[str, set[str] | None] = {
     "criteria": {"add", "remove", "edit", "rollback", "accept"},
     "run": None,
     "prefs": {"reset"},
+    "day": {"delete"},
 }
 
 
@@ -104,6 +106,7 @@ USAGE = {
     "saved": "saved   papers you bookmarked with a reaction",
     "feedback": "feedback ID up|down|clear [--user NAME]   what a reaction does, by command",
     "status": "status   the scheduler, each profile's last and next run, this month's cost",
+    "day": "day delete YYYY-MM-DD   forget a stored day: its ranking and run record (admins)",
     "help": "help   this list",
 }
 
@@ -144,17 +147,25 @@ def parse_count(raw: str | None, default: int, maximum: int, what: str = "N") ->
         n = int(raw)
     except ValueError:
         raise InputError(
-            f"{what} must be a whole number from 1 to {maximum} (got {raw!r})"
+            f"{what} must be a whole number from 1 to {maximum} (got {shown(raw)})"
         ) from None
     if not 1 <= n <= maximum:
         raise InputError(f"{what} must be from 1 to {maximum} (got {n})")
     return n
 
 
-def parse_date(raw: str | bool | None) -> dt.date | None:
+def shown(text: str, limit: int = 60) -> str:
+    """Untrusted text echoed in an error: bounded, invisible characters removed."""
+    text = strip_invisible(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def parse_date(raw: str | bool | None, option: str = "--date") -> dt.date | None:
     if raw is None:
         return None
     try:
         return dt.date.fromisoformat(str(raw))
     except ValueError:
-        raise InputError(f"--date must be a date like 2025-05-28 (got {raw!r})") from None
+        raise InputError(
+            f"{option} must be a date like 2025-05-28 (got {shown(str(raw))})"
+        ) from None

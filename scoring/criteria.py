@@ -18,7 +18,7 @@ MAX_TEXT = 1000
 MAX_TITLE = 80
 _HEADING_RE = re.compile(r"^##\s+(?P<id>[a-z0-9][a-z0-9-]*)\s*:\s*(?P<title>.+?)\s*$")
 _AGAINST = "(against)"
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_ID_RE = re.compile(r"^[^\W_][\w-]{0,31}$")  # letters of any script, digits, dashes
 
 
 def parse_criteria_markdown(text: str) -> list[Criterion]:
@@ -78,7 +78,11 @@ def validate_criteria(items: list[Criterion]) -> None:
 
 
 def _check_id(criterion_id: str) -> None:
-    if not _ID_RE.match(criterion_id):
+    if (
+        not _ID_RE.match(criterion_id)
+        or "_" in criterion_id
+        or criterion_id != criterion_id.lower()
+    ):
         raise InputError(
             f"criterion id {criterion_id!r} must be 1-32 lowercase letters, digits or dashes"
         )
@@ -95,19 +99,24 @@ def _check_text(text: str, title: str) -> None:
         raise InputError(f"criterion text is at most {MAX_TEXT} characters (got {len(text)})")
 
 
+_FORM = 'write it as "Title: what the team wants", e.g. "Efficient inference: methods that cut'
+_FORM += ' the cost of running large models"'
+
+
 def _split_title(text: str) -> tuple[str, str]:
-    """``'Title: description'`` or just a description (then its first words are the title)."""
+    """``'Title: description'``, both parts non-empty."""
     text = " ".join(text.split())
-    if ":" in text and len(text.split(":", 1)[0]) <= MAX_TITLE:
-        title, body = (s.strip() for s in text.split(":", 1))
-        if title and body:
-            return title, body
-    words = text.split()
-    return " ".join(words[:6]), text
+    title, colon, body = (s.strip() for s in text.partition(":"))
+    if not colon:
+        raise InputError(f"a criterion needs a title: {_FORM}")
+    if not title or not body:
+        raise InputError(f"a criterion needs both a title and a text: {_FORM}")
+    return title, body
 
 
 def _slug(title: str, taken: set[str]) -> str:
-    base = "-".join(re.findall(r"[a-z0-9]+", title.lower())[:3])[:24] or "criterion"
+    words = re.findall(r"[^\W_]+", title.lower())  # letters of any script: 'théorie' stays
+    base = "-".join(words[:3])[:24].strip("-") or "criterion"
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -152,9 +161,10 @@ def remove_criterion(items: list[Criterion], criterion_id: str) -> list[Criterio
 
 def edit_criterion(items: list[Criterion], criterion_id: str, text: str) -> list[Criterion]:
     i = _find(items, criterion_id)
-    title, body = _split_title(text)
-    if ":" not in text:  # a bare description keeps the old title
-        title = items[i].title
+    if ":" in text:
+        title, body = _split_title(text)
+    else:  # a bare description keeps the old title
+        title, body = items[i].title, " ".join(text.split())
     _check_text(body, title)
     result = list(items)
     result[i] = items[i].model_copy(update={"title": title, "text": body})

@@ -46,10 +46,11 @@ def rerank(ranked: Iterable[RankedPaper], preferences: Mapping[str, float]) -> l
 
 
 def normalize_name(name: str) -> str:
-    """Lowercase, accents and punctuation removed: 'Kaiming  Hé' -> 'kaiming he'."""
+    """Lowercase, accents, digits and punctuation removed, letters of any script kept:
+    'Kaiming  Hé' -> 'kaiming he', '李明' -> '李明'."""
     folded = unicodedata.normalize("NFKD", name)
-    ascii_only = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"[a-z]+", ascii_only.lower()))
+    bare = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"[^\W\d_]+", bare.lower()))
 
 
 def names_match(followed: str, author: str) -> bool:

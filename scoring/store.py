@@ -392,6 +392,23 @@ class Store:
             run.error = error
             await self.save_run(run)
 
+    async def delete_day(self, profile: str, date: dt.date) -> bool:
+        """Forget a stored day: its ranking, run record and first-seen marks (a later day's
+        digest may then show those papers again). Scores stay, keyed by paper and criteria,
+        so re-running the day pays nothing; posted messages and the post ledger stay too."""
+        day = date.isoformat()
+        seen = await self.r.hgetall(f"{P}seen:{profile}")
+        firsts = [pid for pid, first in seen.items() if first == day]
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.delete(f"{P}day:{profile}:{day}", f"{P}ranked:{profile}:{day}")
+            pipe.delete(f"{P}run:{profile}:{day}")
+            pipe.zrem(f"{P}days:{profile}", day)
+            pipe.zrem(f"{P}runs:{profile}", day)
+            if firsts:
+                pipe.hdel(f"{P}seen:{profile}", *firsts)
+            removed = await pipe.execute()
+        return bool(removed[0] or removed[1])
+
     async def get_run(self, profile: str, date: dt.date) -> RunRecord | None:
         raw = await self.r.get(f"{P}run:{profile}:{date.isoformat()}")
         return RunRecord.model_validate_json(raw) if raw else None

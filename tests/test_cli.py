@@ -82,14 +82,14 @@ def test_same_day_twice_stores_and_writes_nothing_twice(
 def test_empty_feed_is_no_announcement(
     cli: Cli, http_server: RecordingServer, tmp_path: Path, clean_redis: redis.Redis
 ) -> None:
-    url = http_server.route("/empty", Answer(body=empty_rss("2025-05-31")))
-    result = cli("run", "--feed", url, "--date", "2025-05-31", "--out", str(tmp_path / "o"))
+    url = http_server.route("/empty", Answer(body=empty_rss("2025-05-30")))
+    result = cli("run", "--feed", url, "--date", "2025-05-30", "--out", str(tmp_path / "o"))
     assert result.exit_code == 0, result.output
     assert "no announcement" in result.stdout
     assert not (tmp_path / "o").exists()
-    run = json.loads(clean_redis.get("paperbot:run:default:2025-05-31"))
+    run = json.loads(clean_redis.get("paperbot:run:default:2025-05-30"))
     assert run["status"] == "no_announcement"
-    assert clean_redis.get("paperbot:day:default:2025-05-31") is None
+    assert clean_redis.get("paperbot:day:default:2025-05-30") is None
 
 
 def test_malformed_feed_stores_nothing(

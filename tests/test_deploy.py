@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import tomllib
 import shlex
 import socket
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 

@@ -1,0 +1,120 @@
+"""Every mistake a person can make on the command line: one ``error:`` line on stderr, the
+exit code the README documents (2: usage, 1: everything else), and nothing changed in Redis.
+
+Each invocation is a real `papers` process, as a newcomer runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import Cli, snapshot
+from tests.feedgen import DATA
+
+ROOT = Path(__file__).resolve().parents[1]
+FEED = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")  # announced on 2025-08-20
+USAGE, ERROR = 2, 1
+
+# (arguments, exit code, words the one line must hold)
+MISTAKES: list[tuple[tuple[str, ...], int, str]] = [
+    (("top", "-5"), USAGE, "no such option: -5"),
+    (("show",), USAGE, "missing argument 'ID'"),
+    (("nosuch",), USAGE, "no such command"),
+    (("archive", "serve", "--port", "-1"), USAGE, "--port"),
+    (("archive", "serve", "--port", "70000"), USAGE, "--port"),
+    (("serve", "--port", "70000"), USAGE, "--port"),
+    (("run", "--post", "teams", "--feed", FEED), ERROR, "--post teams"),
+    (("run", "--post", "slack", "--feed", FEED), ERROR, "no Slack channel"),
+    (("run", "--feed", FEED, "--out", "/proc/nope"), ERROR, "--out /proc/nope is not writable"),
+    (("run", "--feed", FEED, "--out", FEED), ERROR, "is a file, not a folder"),
+    (("run", "--feed", ""), ERROR, "--feed is empty"),
+    (("run", "--feed", FEED, "--date", ""), ERROR, "--date is empty"),
+    (("run", "--feed", FEED, "--date", "2099-01-01"), ERROR, "in the future"),
+    (("run", "--feed", FEED, "--date", "2025-08-23"), ERROR, "is a Saturday"),
+    (("run", "--feed", FEED, "--date", "2025-08-19"), ERROR, "differs from the feed's date"),
+    (("archive", "build", "--out", "/proc/nope"), ERROR, "not writable"),
+    (("backfill", "--from", "2025-13-40", "--to", "2025-05-30"), ERROR, "--from must be a date"),
+    (("eval", "2025-13-40"), ERROR, "must be a date like"),
+    (("eval", "2025-05-28", "--history", "2025-05-28"), ERROR, "--history days must differ"),
+    (("eval", "2025-05-28", "--keep", "-0.1"), ERROR, "--keep must be more than 0"),
+    (("top", ""), ERROR, "empty argument"),
+    (("top", "--date", ""), ERROR, "--date is empty"),
+    (("top", "0"), ERROR, "from 1 to 200"),
+    (("show", "9" * 100_000), ERROR, "is not an arXiv id"),
+    (("feedback", "2508.13001", "up", "--user", ""), ERROR, "empty"),
+    (("criteria", "add", "no colon here"), ERROR, "needs a title"),
+    (("criteria", "add", ":"), ERROR, "both a title and a text"),
+    (("criteria", "add", "Title:"), ERROR, "both a title and a text"),
+]
+
+
+def papers(args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def test_every_mistake_is_one_line_with_its_exit_code_and_changes_nothing(
+    cli: Cli, clean_redis: redis.Redis
+) -> None:
+    assert cli("run", "--feed", FEED).exit_code == 0  # a stored day, as a newcomer has
+    before = snapshot(clean_redis)
+    env = {**os.environ, **cli.env, "PAPERS_DATA_DIR": cli.env["PAPERS_DATA_DIR"]}
+    env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(lambda m: papers(m[0], env), MISTAKES))
+    wrong = []
+    for (args, code, words), result in zip(MISTAKES, done, strict=True):
+        lines = result.stderr.strip().splitlines()
+        one_line = len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) < 300
+        if result.returncode != code or not one_line or words not in lines[0]:
+            shown = " ".join(a if len(a) < 40 else a[:20] + "..." for a in args)
+            wrong.append(f"papers {shown}: exit {result.returncode}, stderr {lines[:3]}")
+    assert not wrong, "\n".join(wrong)
+    assert snapshot(clean_redis) == before
+
+
+@pytest.mark.parametrize("date", ["2099-01-01", "2025-08-19"])
+def test_force_stores_a_deliberate_date(cli: Cli, clean_redis: redis.Redis, date: str) -> None:
+    result = cli("run", "--feed", FEED, "--date", date, "--force")
+    assert result.exit_code == 0, result.output
+    assert clean_redis.exists(f"paperbot:day:default:{date}")
+
+
+def test_a_wrong_day_can_be_deleted_and_the_archive_follows(
+    cli: Cli, clean_redis: redis.Redis, tmp_path: Path
+) -> None:
+    from bot.request import Request, needs_admin
+
+    assert cli("run", "--feed", FEED, "--date", "2099-01-01", "--force").exit_code == 0
+    assert cli("run", "--feed", FEED).exit_code == 0
+    site = tmp_path / "site"
+    assert cli("archive", "build", "--out", str(site)).exit_code == 0
+    assert (site / "2099-01-01.html").exists()
+    assert "2099-01-01" in cli("top", "1").stdout  # the wrong day shows as the latest
+
+    asked = cli("day", "delete", "2099-01-01")  # no terminal to confirm on: nothing deleted
+    assert asked.exit_code == 1 and "add --yes" in asked.stderr
+    assert clean_redis.exists("paperbot:day:default:2099-01-01")
+
+    gone = cli("day", "delete", "2099-01-01", "--yes")
+    assert gone.exit_code == 0, gone.output
+    assert not clean_redis.exists("paperbot:day:default:2099-01-01")
+    assert not clean_redis.exists("paperbot:run:default:2099-01-01")
+    assert "2025-08-20" in cli("top", "1").stdout
+    assert "2099-01-01" not in cli("status").stdout
+    assert cli("archive", "build", "--out", str(site)).exit_code == 0
+    assert not (site / "2099-01-01.html").exists() and (site / "2025-08-20.html").exists()
+    assert "2099-01-01" not in (site / "index.html").read_text()
+
+    again = cli("day", "delete", "2099-01-01", "--yes")
+    assert again.exit_code == 1 and "no stored day 2099-01-01" in again.stderr
+    assert needs_admin(Request(command="day", args=["delete", "2025-08-20"]))  # chat: admins
