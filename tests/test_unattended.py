@@ -204,7 +204,9 @@ def test_an_llm_that_answers_garbage_is_an_error_not_an_empty_day(
 ) -> None:
     replay.always = "nonjson"
     env = cli.env | {"OPENAI_BASE_URL": replay.base_url, "PAPERS_LLM_MAX_RETRIES": "0"}
-    result = Cli(env)("run", "--feed", str(feed_file), "--post", "slack", "--dry-run")
+    result = Cli(env)(
+        "run", "--feed", str(feed_file), "--post", "slack", "--channel", "C1", "--dry-run"
+    )
     assert result.exit_code == 1
     one_error_line(result.stderr, "no paper could be scored")
     assert "No paper passed" not in result.stdout
