@@ -134,13 +134,12 @@ def _guarded(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise typer.Exit(1) from None
 
 
-def _execute(work: Callable[[App], Awaitable[T]]) -> T:
+def _execute(work: Callable[[App], Awaitable[T]], settings: Settings | None = None) -> T:
     """Run ``work`` inside an open app."""
-
     from bot.app import open_app
 
     async def main() -> T:
-        async with open_app(_settings()) as opened:
+        async with open_app(settings or _settings()) as opened:
             return await work(opened)
 
     return _guarded(main)
@@ -552,6 +551,57 @@ def criteria_accept(profile: ProfileOpt = "default") -> None:
 def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
     """Make an earlier version current again (as a new version)."""
     _criteria("rollback", [version], profile)
+
+
+DEMO_DAY = dt.date(2025, 5, 28)
+
+
+@app.command()
+def demo() -> None:
+    """A real arXiv day (2025-05-28, bundled) end to end, offline: the local scorer and an
+    embedded Redis of its own (DATA_DIR/demo); writes the digest and the archive, then says
+    what to set next. Nothing is posted and your own data is not touched."""
+    from bot.archive import build_archive
+    from bot.jobs import run_listing
+    from scoring.listings import jsonl_file, listing_batch, read_jsonl
+
+    listing = LABELLED_DATA / "listings" / f"{DEMO_DAY}.jsonl"
+    if not jsonl_file(listing).is_file():
+        _fail(
+            f"the demo reads the sample day in tests/data/arxiv of a source checkout; {listing} "
+            "is missing (clone the repository, or use `papers run --feed FILE`)"
+        )
+    settings = _settings()
+    home = settings.data_dir / "demo"
+    settings = settings.model_copy(
+        update={
+            "data_dir": home, "redis_url": None, "openai_api_key": None,
+            "openai_base_url": None, "slack_bot_token": None, "discord_bot_token": None,
+        }
+    )  # fmt: skip
+    site = home / "archive"
+
+    async def work(opened: App) -> JobResult:
+        config = await opened.ensure_profile("default")
+        batch = listing_batch(read_jsonl(listing), DEMO_DAY, config.categories)
+        with _progress() as progress:
+            result = await run_listing(opened, "default", batch, DEMO_DAY, None, progress)
+            await build_archive(opened, "default", site, progress)
+        return result
+
+    result = _execute(work, settings)
+    _summary(result)
+    out.print(
+        f"\nThe demo's archive: {(site / 'index.html').as_uri()} "
+        f"(or `papers archive serve --dir {site}`)\n"
+        "Next:\n"
+        "  - score with an LLM: set OPENAI_API_KEY, or OPENAI_BASE_URL for any "
+        "OpenAI-compatible server (Ollama, vLLM, llama.cpp)\n"
+        "  - post to chat: SLACK_BOT_TOKEN and slack_channel, or DISCORD_BOT_TOKEN and "
+        "discord_channel (see .env.example and papers.toml.example)\n"
+        "  - then `papers run` fetches today's arXiv, and `papers serve` runs it every day",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 @day_app.command("delete")

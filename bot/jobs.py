@@ -100,6 +100,24 @@ async def run_daily(
     return await _finish(app, profile, outcome, out, dry_run)
 
 
+async def run_listing(
+    app: App,
+    profile: str,
+    batch: Batch,
+    day: dt.date,
+    out: Path | None = None,
+    progress: ProgressSink | None = None,
+) -> JobResult:
+    """A day from a saved listing (``papers demo``): the same pipeline and digest as a feed."""
+    config = await app.ensure_profile(profile)
+    outcome = await run_day(
+        app.store, config.rules(profile), batch, app.scorer, day, progress or NoProgress(),
+        prefilters=app.prefilters(), prices=app.settings.prices,
+        preference_bound=app.settings.preference_bound, spool=spool(app),
+    )  # fmt: skip
+    return await _finish(app, profile, outcome, out, False)
+
+
 async def run_backfill(
     app: App,
     profile: str,

@@ -59,9 +59,19 @@ class Pacer:
             self._last = self._clock()
 
 
+# getaddrinfo's answers when there is no network or no DNS: retrying within seconds cannot
+# help (the scheduler retries the job later), and a newcomer offline should hear it at once
+_NO_NETWORK = ("Name or service not known", "name resolution", "nodename nor servname",
+               "No address associated with hostname")  # fmt: skip
+
+
+def _no_network(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.ConnectError) and any(s in str(exc) for s in _NO_NETWORK)
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, httpx.TransportError):
-        return True
+        return not _no_network(exc)
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code == 429 or exc.response.status_code >= 500
     return False
@@ -128,6 +138,12 @@ class ArxivClient:
                 f"{url} answered HTTP {exc.response.status_code} after {self.attempts} tries"
             ) from exc
         except httpx.HTTPError as exc:
+            if _no_network(exc):
+                raise FeedUnavailable(
+                    f"cannot reach {urlsplit(url).hostname}: no network ({exc}); offline, "
+                    "`papers run --feed FILE` reads a saved feed and `papers demo` runs a "
+                    "bundled day"
+                ) from exc
             raise FeedUnavailable(f"cannot fetch {url}: {exc!r}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 

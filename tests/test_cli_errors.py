@@ -118,3 +118,27 @@ def test_a_wrong_day_can_be_deleted_and_the_archive_follows(
     again = cli("day", "delete", "2099-01-01", "--yes")
     assert again.exit_code == 1 and "no stored day 2099-01-01" in again.stderr
     assert needs_admin(Request(command="day", args=["delete", "2025-08-20"]))  # chat: admins
+
+
+def test_the_demo_runs_a_real_day_offline_and_touches_nothing_else(
+    cli: Cli, clean_redis: redis.Redis
+) -> None:
+    before = snapshot(clean_redis)
+    env = {**cli.env, "OPENAI_API_KEY": "sk-not-used", "SLACK_BOT_TOKEN": "xoxb-not-used"}
+    result = Cli(env)("demo")
+    assert result.exit_code == 0, result.output
+    home = Path(cli.env["PAPERS_DATA_DIR"]) / "demo"
+    digest = (home / "digests" / "default" / "2025-05-28.md").read_text()
+    assert "local" in digest.lower() and "Where You Place the Norm Matters" in digest
+    assert (home / "archive" / "2025-05-28.html").is_file()
+    assert "OPENAI_API_KEY" in result.stdout and "papers run" in result.stdout
+    assert snapshot(clean_redis) == before  # the demo has its own embedded Redis
+
+
+def test_offline_a_plain_run_says_what_to_do_in_one_line(cli: Cli) -> None:
+    env = {**os.environ, **cli.env, "PAPERS_FEED_URL": "https://arxiv.invalid/rss/{categories}"}
+    result = papers(("run",), env)
+    lines = result.stderr.strip().splitlines()
+    # one line: no "retrying" warnings, no retries against a network that is not there
+    assert result.returncode == ERROR and len(lines) == 1, result.stderr
+    assert "no network" in lines[0] and "--feed FILE" in lines[0] and "papers demo" in lines[0]
