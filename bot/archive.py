@@ -19,7 +19,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.app import App
-from bot.digest import paper_anchor
+from bot.digest import paper_anchor, scoring_prompt
 from bot.files import write_if_changed
 from bot.settings import Settings
 from bot.text import (
@@ -29,6 +29,7 @@ from bot.text import (
     summed_cost,
     total_cost,
 )
+from scoring.criteria import criteria_markdown
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
 from scoring.pipeline import NoProgress, ProfileRules, ProgressSink
@@ -118,11 +119,17 @@ async def build_archive(
         loaded(1)
     # rendering and writing hundreds of pages is blocking work: off the event loop, so a
     # service's chat commands are not held up while it rebuilds
-    return await asyncio.to_thread(_write_pages, profile, rules, days, out, progress)
+    comment_from = app.settings.llm_config().comment_from
+    return await asyncio.to_thread(_write_pages, profile, rules, days, out, progress, comment_from)
 
 
 def _write_pages(
-    profile: str, rules: ProfileRules, days: list[Day], out: Path, progress: ProgressSink
+    profile: str,
+    rules: ProfileRules,
+    days: list[Day],
+    out: Path,
+    progress: ProgressSink,
+    comment_from: int | None = None,
 ) -> ArchiveReport:
     env = _environment()
     common = {"profile": profile}  # no build time here: a page changes only when its day does
@@ -135,6 +142,8 @@ def _write_pages(
             rules=rules,
             selected=day.selected,
             total_cost=total_cost(day),
+            criteria_text=criteria_markdown(day.criteria.items),
+            prompt=scoring_prompt(day, comment_from),
             prev=days[i - 1].date if i > 0 else None,
             next=days[i + 1].date if i + 1 < len(days) else None,
         )

@@ -10,14 +10,24 @@ from bot.text import TEMPLATE_HELPERS
 from scoring.configs import ProfileRules
 from scoring.criteria import criteria_markdown
 from scoring.models import Day, RankedPaper
+from scoring.prompting import render_system
 
 MAX_AUTHORS_IN_TOC = 4
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+_MATH = re.compile(r"(\$[^$\n]{1,300}\$)")  # inline TeX as authors write it: $\ell_1$
 
 
 def escape_md(text: str) -> str:
-    """Paper text is untrusted: keep it from opening links, HTML or tables."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Paper text is untrusted: keep it from opening links, HTML or tables. Inline TeX stays
+    as the authors wrote it (``$\\delta$``, not ``$\\\\delta$``), with only ``<`` and ``>``
+    turned into TeX's own ``\\lt`` and ``\\gt`` so no HTML can open inside it."""
+    parts = _MATH.split(text)
+    for i, part in enumerate(parts):
+        if i % 2 and "](" not in part:
+            parts[i] = part.replace("<", r"\lt ").replace(">", r"\gt ")
+        else:
+            parts[i] = _MD_SPECIAL.sub(r"\\\1", part)
+    return "".join(parts)
 
 
 def short_authors(authors: list[str], limit: int = MAX_AUTHORS_IN_TOC) -> str:
@@ -45,7 +55,15 @@ def _environment() -> Environment:
     return env
 
 
-def render_markdown(day: Day, rules: ProfileRules) -> str:
+def scoring_prompt(day: Day, comment_from: int | None) -> str | None:
+    """The system prompt an LLM scored the day with (None for the local scorer);
+    ``comment_from`` is the scorer's setting, part of the prompt."""
+    if day.run.scorer.startswith("local"):
+        return None
+    return render_system(day.criteria.items, "full", comment_from)
+
+
+def render_markdown(day: Day, rules: ProfileRules, comment_from: int | None = None) -> str:
     template = _environment().get_template("digest.md.j2")
     return template.render(
         day=day,
@@ -53,4 +71,5 @@ def render_markdown(day: Day, rules: ProfileRules) -> str:
         rules=rules,
         selected=day.selected,
         criteria_text=criteria_markdown(day.criteria.items),
+        prompt=scoring_prompt(day, comment_from),
     )

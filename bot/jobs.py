@@ -53,7 +53,8 @@ async def _finish(
 ) -> JobResult:
     if outcome.day is None or dry_run:
         return JobResult(outcome, None, False)
-    text = render_markdown(outcome.day, app.profile_config(profile).rules(profile))
+    rules = app.profile_config(profile).rules(profile)
+    text = render_markdown(outcome.day, rules, app.settings.llm_config().comment_from)
     path = digest_dir(app, out, profile) / f"{outcome.day.date.isoformat()}.md"
     return JobResult(outcome, path, write_if_changed(path, text))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from scoring.models import Day, RunRecord
+from scoring.models import Day, RunRecord, Usage
 
 if TYPE_CHECKING:
     from scoring.configs import ProfileRules
@@ -97,7 +97,27 @@ def filter_recall_text(run: RunRecord) -> str | None:
 
 
 # what every day template (Markdown digest, HTML archive) may call
+def usage_total(run: RunRecord) -> Usage:
+    """The token table's Total row: every model and price mode of the day together."""
+    total = Usage(model="total", cost_usd=run_cost(run))
+    for u in run.usage:
+        total.calls += u.calls
+        total.prompt_tokens += u.prompt_tokens
+        total.cached_tokens += u.cached_tokens
+        total.completion_tokens += u.completion_tokens
+    return total
+
+
+def empty_day(day: Day) -> str:
+    """An overview's line for a day without selections: a sentence, never a list item."""
+    if day.run.status == "incomplete":
+        return f"Nothing selected yet: {day.run.unscored} papers are still to be scored."
+    return "Nothing passed the cutoffs that day."
+
+
 TEMPLATE_HELPERS = {
+    "usage_total": usage_total,
+    "empty_day": empty_day,
     "nothing_selected": nothing_selected,
     "incomplete_banner": incomplete_banner,
     "filter_recall_text": filter_recall_text,

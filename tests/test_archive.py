@@ -72,6 +72,9 @@ def test_archive_pages_link_to_each_other_and_to_arxiv(site: Path) -> None:
     assert "Catch-up digest" not in may28
     assert may28.count('class="paper"') == int(re.search(r"<b>(\d+)</b><span>selected", may28)[1])
     assert "https://arxiv.org/pdf/" in may28
+    assert 'class="appendix"' in may28 and "<tfoot><tr><th>Total</th>" in may28
+    for page in site.glob("*.html"):  # a day without selections is a sentence, not a list item
+        assert '<li class="off">' not in page.read_text()
 
 
 def test_archive_serve_needs_a_built_folder(cli: Cli, tmp_path: Path) -> None:
@@ -127,6 +130,7 @@ def test_archive_in_headless_chromium(served: str, tmp_path: Path) -> None:
             page.click("details summary")  # the first abstract opens
             assert page.is_visible(".paper details p")
             page.screenshot(path=str(tmp_path / "day.png"))
+            assert not page.is_visible(".scroll-hint")  # wide screens see the whole table
             page.click("#prev-day")
             assert page.url.endswith("/2025-05-27.html") and page.is_visible(".banner")
             page.click("#month-link")
@@ -142,6 +146,9 @@ def test_archive_in_headless_chromium(served: str, tmp_path: Path) -> None:
             phone.goto(served + "/2025-05-28.html")
             overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0  # readable on a phone: nothing wider than the screen
+            assert phone.is_visible(".scroll-hint")  # the token table says that it scrolls
+            box = phone.eval_on_selector(".scroll", "e => [e.scrollWidth, e.clientWidth]")
+            assert box[0] > box[1]  # and it really is wider than its box at 390 px
             phone.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
         finally:
             browser.close()

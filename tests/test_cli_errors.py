@@ -142,3 +142,17 @@ def test_offline_a_plain_run_says_what_to_do_in_one_line(cli: Cli) -> None:
     # one line: no "retrying" warnings, no retries against a network that is not there
     assert result.returncode == ERROR and len(lines) == 1, result.stderr
     assert "no network" in lines[0] and "--feed FILE" in lines[0] and "papers demo" in lines[0]
+
+
+def test_names_and_titles_in_any_script_keep_their_letters(
+    cli: Cli, clean_redis: redis.Redis
+) -> None:
+    added = cli("criteria", "add", "Théorie des jeux: equilibria learned by gradient methods")
+    assert added.exit_code == 0, added.output
+    assert "théorie-des-jeux" in cli("criteria", "show").stdout
+    assert cli("follow", "李明").exit_code == 0
+    assert cli("follow", "Иван Петров").exit_code == 0
+    followed = clean_redis.hvals("paperbot:authors:default")
+    assert {"李明", "Иван Петров"} <= {v.decode() for v in followed}
+    refused = cli("follow", "x" * 101)
+    assert refused.exit_code == 1 and "at most 100 characters" in refused.stderr

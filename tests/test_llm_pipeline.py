@@ -62,7 +62,7 @@ def test_replay_run_end_to_end(cli: Cli, replay: FakeLLM, feed: str, tmp_path: P
     digest = (tmp_path / f"{DAY}.md").read_text()
     assert "scored by **gpt-4o**" in digest and "local scorer" not in digest
     row = re.search(
-        r"^\| gpt-4o \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| \$([\d.]+) \|$", digest, re.M
+        r"^\| gpt-4o \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| \d+ \| \$([\d.]+) \|$", digest, re.M
     )
     assert row, digest[:1500]
     calls, prompt, cached, completion = (int(g) for g in row.groups()[:4])
