@@ -20,6 +20,7 @@ from discord import app_commands
 
 from bot.app import App
 from bot.commands import CommandCore, person
+from bot.discord_embeds import EMOJI_NAMES
 from bot.discord_post import use_api
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
@@ -34,11 +35,6 @@ DISCORD_MAX_TOP = 25  # 25 lines of titles stay within a message's 2,000 charact
 MAX_CONTENT = 2000
 MAX_MESSAGES = 5  # a reply longer than this many messages is cut (criteria at 30 items fit)
 NO_MENTIONS = discord.AllowedMentions.none()
-# Discord sends the emoji itself; the reaction settings use Slack-style names for both
-EMOJI_NAMES = {
-    "👍": "+1", "❤️": "heart", "❤": "heart", "🔥": "fire", "⭐": "star",
-    "👎": "-1", "🙈": "see_no_evil", "🔖": "bookmark",
-}  # fmt: skip
 _MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")  # skin tones, variation selector
 
 

@@ -8,9 +8,12 @@ an abstract cannot ping anyone or format the digest.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import discord
 from discord.utils import escape_markdown
 
+from bot.feedback import Effect, reactions_help
 from bot.text import (
     TOP_IN_PARENT,
     authors,
@@ -34,10 +37,17 @@ MAX_TOTAL = 6000
 MAX_THREAD_NAME = 100
 ABSTRACT_CHARS = 1500
 COLOUR = discord.Colour(0xB31B1B)  # arXiv red
-REACTIONS_HELP = (
-    "React to a paper's message in the thread: 👍 ❤️ 🔥 ⭐ for more like it, 👎 🙈 for less, "
-    "🔖 to save it (/papers saved)."
-)
+# the emoji Discord sends for the reaction names of the setting (others show as :name:)
+EMOJI_NAMES = {
+    "👍": "+1", "❤️": "heart", "❤": "heart", "🔥": "fire", "⭐": "star",
+    "👎": "-1", "🙈": "see_no_evil", "🔖": "bookmark",
+}  # fmt: skip
+_EMOJI = {name: char for char, name in reversed(list(EMOJI_NAMES.items()))}
+_EMOJI |= {"thumbsup": "👍", "thumbsdown": "👎"}
+
+
+def discord_reactions_help(reactions: Mapping[str, Effect] | None = None) -> str:
+    return reactions_help(reactions, lambda name: _EMOJI.get(name, f":{name}:"), "message")
 
 
 def _md(text: str, limit: int) -> str:
@@ -49,7 +59,9 @@ def thread_name(day: Day) -> str:
     return cut(name, MAX_THREAD_NAME)
 
 
-def parent_message(day: Day, rules: ProfileRules) -> tuple[str, discord.Embed]:
+def parent_message(
+    day: Day, rules: ProfileRules, help_text: str | None = None
+) -> tuple[str, discord.Embed]:
     run = day.run
     lines = [
         f"**{run.total_arxiv}** in arXiv · **{run.total_scanned}** scanned · "
@@ -65,7 +77,8 @@ def parent_message(day: Day, rules: ProfileRules) -> tuple[str, discord.Embed]:
             f"({rp.score.relevance}/{rp.score.novelty})"
             for i, rp in enumerate(selected[:TOP_IN_PARENT], start=1)
         ]
-        lines.append("\n" + " ".join([*day_notes(day), REACTIONS_HELP]))
+        help_text = discord_reactions_help() if help_text is None else help_text
+        lines.append("\n" + " ".join([*day_notes(day), help_text]))
     else:
         lines.append("\n" + " ".join([nothing_selected(day, rules), *day_notes(day)]))
     embed = discord.Embed(

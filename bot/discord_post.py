@@ -12,14 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 
 import discord
 from discord.http import HTTPClient, Route, handle_message_parameters
 from discord.utils import MISSING
 
-from bot.discord_embeds import paper_message, parent_message, thread_name, within_limits
+from bot.discord_embeds import (
+    discord_reactions_help,
+    paper_message,
+    parent_message,
+    thread_name,
+    within_limits,
+)
+from bot.feedback import Effect
 from bot.ledger import Ledger
 from bot.thread_post import (
     NOTICE_OPENINGS,
@@ -75,10 +82,17 @@ async def discord_http(token: str, base_url: str) -> AsyncIterator[HTTPClient]:
 class DiscordPublisher(ThreadPublisher):
     """Discord's side of a thread: parent embed, a thread from it, a message per paper."""
 
-    def __init__(self, http: HTTPClient, ledger: Ledger, min_interval_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        http: HTTPClient,
+        ledger: Ledger,
+        min_interval_s: float = 0.5,
+        reactions: Mapping[str, Effect] | None = None,
+    ) -> None:
         self.http = http
         self.ledger = ledger
         self.pacer = Pacer(min_interval_s)
+        self.help_text = discord_reactions_help(reactions)  # the team's reactions
 
     async def _send(
         self, channel: str, content: str, embed: discord.Embed | None, tag: PostTag
@@ -104,7 +118,7 @@ class DiscordPublisher(ThreadPublisher):
 
     # -- ThreadPublisher -----------------------------------------------------------------------
     async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
-        return await self._send(channel, *parent_message(day, rules), tag)
+        return await self._send(channel, *parent_message(day, rules, self.help_text), tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
         try:

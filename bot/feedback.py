@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,6 +40,32 @@ DEFAULT_REACTIONS: dict[str, Effect] = {
     "see_no_evil": "negative",
     "bookmark": "save",
 }
+
+
+ALIASES = {"thumbsup": "+1", "thumbsdown": "-1"}  # Slack's second names for the same emoji
+
+
+def reactions_help(
+    reactions: Mapping[str, Effect] | None, emoji: Callable[[str], str], where: str = "reply"
+) -> str:
+    """What reacting does, from the team's own reaction setting (never a fixed list):
+    ``emoji`` renders a reaction name the way the platform shows it."""
+    names = reactions or DEFAULT_REACTIONS
+    shown: dict[Effect, list[str]] = {"positive": [], "negative": [], "save": []}
+    for name, effect in names.items():
+        if ALIASES.get(name) in names:
+            continue
+        text = emoji(name)
+        if text not in shown[effect]:
+            shown[effect].append(text)
+    parts = []
+    if shown["positive"]:
+        parts.append(f"{' '.join(shown['positive'])} for more like it")
+    if shown["negative"]:
+        parts.append(f"{' '.join(shown['negative'])} for less")
+    if shown["save"]:
+        parts.append(f"{' '.join(shown['save'])} to save it (/papers saved)")
+    return f"React to a paper's {where} in the thread: {', '.join(parts)}." if parts else ""
 
 
 @dataclass(frozen=True)

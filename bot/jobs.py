@@ -205,13 +205,13 @@ async def open_publisher(app: App, platform: str) -> AsyncIterator[ThreadPublish
             raise ConfigError("posting to Slack needs SLACK_BOT_TOKEN")
         token = settings.slack_bot_token.get_secret_value()
         client = slack_client(token, settings.slack_api_url)
-        yield SlackPublisher(client, ledger, settings.slack_min_interval_s)
+        yield SlackPublisher(client, ledger, settings.slack_min_interval_s, settings.reactions)
         return
     if settings.discord_bot_token is None:
         raise ConfigError("posting to Discord needs DISCORD_BOT_TOKEN")
     token = settings.discord_bot_token.get_secret_value()
     async with discord_http(token, settings.discord_api_url) as http:
-        yield DiscordPublisher(http, ledger, settings.discord_min_interval_s)
+        yield DiscordPublisher(http, ledger, settings.discord_min_interval_s, settings.reactions)
 
 
 def check_date(date: dt.date, holidays: Collection[dt.date] = ()) -> None:

@@ -9,8 +9,10 @@ cannot open a link or mention a channel.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from bot.feedback import Effect, reactions_help
 from bot.text import (
     TOP_IN_PARENT,
     authors,
@@ -29,10 +31,11 @@ MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_MESSAGE_BLOCK_CHARS = 13_000
 ABSTRACT_CHARS = 1200
-REACTIONS_HELP = (
-    "React to a paper's reply in the thread: :+1: :heart: :fire: :star: for more like it, "
-    ":-1: :see_no_evil: for less, :bookmark: to save it (`/papers saved`)."
-)
+
+
+def slack_reactions_help(reactions: Mapping[str, Effect] | None = None) -> str:
+    return reactions_help(reactions, lambda name: f":{name}:")
+
 
 Blocks = list[dict[str, Any]]
 
@@ -53,7 +56,10 @@ def _cost(day: Day) -> str:
     return f"scored by *{escape(day.run.scorer)}* · cost {total_cost(day)}"
 
 
-def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
+def parent_blocks(
+    day: Day, rules: ProfileRules, help_text: str | None = None
+) -> tuple[str, Blocks]:
+    """``help_text``: what reacting does, from the reactions setting (default: the defaults)."""
     run = day.run
     counts = (
         f"*{run.total_arxiv}* in arXiv · *{run.total_scanned}* scanned · "
@@ -76,7 +82,8 @@ def parent_blocks(day: Day, rules: ProfileRules) -> tuple[str, Blocks]:
         for i, rp in enumerate(selected[:TOP_IN_PARENT], start=1)
     )
     blocks.append(_section(f"*Top {min(TOP_IN_PARENT, len(selected))}*\n{top}"))
-    blocks.append(_context(" ".join([*day_notes(day), REACTIONS_HELP])))
+    help_text = slack_reactions_help() if help_text is None else help_text
+    blocks.append(_context(" ".join([*day_notes(day), help_text])))
     return summary(day), blocks
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -18,8 +19,15 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.feedback import Effect
 from bot.ledger import Ledger
-from bot.slack_blocks import Blocks, parent_blocks, reply_blocks, within_limits
+from bot.slack_blocks import (
+    Blocks,
+    parent_blocks,
+    reply_blocks,
+    slack_reactions_help,
+    within_limits,
+)
 from bot.thread_post import UNREACHABLE, Pacer, PostTag, PublishError, ThreadPublisher
 from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
@@ -43,10 +51,17 @@ def slack_client(token: str, base_url: str, max_retries: int = 3) -> AsyncWebCli
 class SlackPublisher(ThreadPublisher):
     """Slack's side of a thread: the parent message, replies under its ts."""
 
-    def __init__(self, client: AsyncWebClient, ledger: Ledger, min_interval_s: float = 1.0):
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        ledger: Ledger,
+        min_interval_s: float = 1.0,
+        reactions: Mapping[str, Effect] | None = None,
+    ) -> None:
         self.client = client
         self.ledger = ledger
         self.pacer = Pacer(min_interval_s)
+        self.help_text = slack_reactions_help(reactions)  # the team's reactions, not a fixed list
 
     async def _post(
         self, channel: str, text: str, blocks: Blocks, thread_ts: str | None, tag: PostTag
@@ -77,7 +92,7 @@ class SlackPublisher(ThreadPublisher):
 
     # -- ThreadPublisher -----------------------------------------------------------------------
     async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
-        text, blocks = parent_blocks(day, rules)
+        text, blocks = parent_blocks(day, rules, self.help_text)
         return await self._post(channel, text, blocks, None, tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:

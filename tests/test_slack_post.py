@@ -73,6 +73,24 @@ async def test_full_day_posts_one_thread_within_limits(store: Store, slack: Fake
     assert slack.calls[0].headers["Authorization"] == "Bearer xoxb-test"
 
 
+async def test_the_reactions_help_names_the_teams_own_reactions(
+    store: Store, slack: FakeSlack
+) -> None:
+    from bot.discord_embeds import discord_reactions_help
+
+    day = await replayed_day(store)
+    team = {"rocket": "positive", "+1": "positive", "x": "negative", "pushpin": "save"}
+    client = slack_client("xoxb-test", slack.url)
+    mine = SlackPublisher(client, Ledger(store.r, "slack"), 0.0, team)  # type: ignore[arg-type]
+    await mine.post_day(day, RULES, "C1")
+    context = str(slack.posts()[0]["blocks"][-1])
+    assert ":rocket: :+1: for more like it, :x: for less, :pushpin: to save it" in context
+    assert ":heart:" not in context and ":bookmark:" not in context
+    assert "🚀" not in discord_reactions_help(team) and "👍 for more" in discord_reactions_help(
+        {"thumbsup": "positive", "+1": "positive"}
+    )  # one emoji under two names is shown once
+
+
 async def test_rerun_posts_nothing_twice(store: Store, slack: FakeSlack) -> None:
     day = await replayed_day(store)
     await publisher(store, slack).post_day(day, RULES, "C1")
