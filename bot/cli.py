@@ -67,6 +67,7 @@ UserOpt = Annotated[str | None, typer.Option("--user", help="whose reactions (de
 
 class _State:
     config: Path | None = None
+    log_level = "WARNING"  # papers serve: INFO, unless PAPERS_LOG_LEVEL says otherwise
 
 
 _state = _State()
@@ -86,7 +87,7 @@ def _settings() -> Settings:
     from bot.settings import load_settings
 
     settings = load_settings(_state.config)
-    configure_logging(settings, err)
+    configure_logging(settings, err, _state.log_level)
     return settings
 
 
@@ -649,6 +650,8 @@ def serve(
     from bot.announcements import ARXIV_TZ
     from bot.scheduler import ShiftedClock
     from bot.serve import serve_all
+
+    _state.log_level = "INFO"
 
     clock = None
     if now is not None:

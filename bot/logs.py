@@ -67,9 +67,10 @@ class TextFormatter(logging.Formatter):
         return text if run_id == "-" else f"[{run_id}] {text}"
 
 
-def configure_logging(settings: Settings, console: Console) -> None:
+def configure_logging(settings: Settings, console: Console, default_level: str = "WARNING") -> None:
     """Our handler on the root logger, unless a host program (or pytest) already set logging
-    up: then, as with ``logging.basicConfig``, theirs stays and ours is not added."""
+    up: then, as with ``logging.basicConfig``, theirs stays and ours is not added.
+    ``default_level`` applies when PAPERS_LOG_LEVEL is unset (the service passes INFO)."""
     root = logging.getLogger()
     if any(h.get_name() != HANDLER_NAME for h in root.handlers):
         return
@@ -89,7 +90,7 @@ def configure_logging(settings: Settings, console: Console) -> None:
     handler.addFilter(RedactSecrets(secrets_of(settings)))
     handler.set_name(HANDLER_NAME)
     root.handlers = [handler]
-    root.setLevel(settings.log_level)
+    root.setLevel(settings.log_level or default_level)
 
 
 def new_run_id(profile: str, date: dt.date) -> str:

@@ -136,7 +136,7 @@ class DailyService:
         )  # fmt: skip
         self.scheduler.start()
         for name in settings.profiles:
-            log.warning("scheduler: %s next runs at %s", name, self.next_run(name))
+            log.info("scheduler: %s next runs at %s", name, self.next_run(name))
             if catch_up:  # at start: whatever was missed while we were down
                 self.spawn(self.catch_up(name))
 
@@ -245,7 +245,7 @@ class DailyService:
             await self._rebuild_archive(profile)
         self._retry_if_needed(profile, reports)
         done = ", ".join(f"{r.date} {r.action}" for r in reports) or "nothing owed"
-        log.warning("%s: caught up: %s", profile, done)
+        log.info("%s: caught up: %s", profile, done)
         return reports
 
     async def _rebuild_archive(self, profile: str) -> None:
@@ -316,7 +316,7 @@ class DailyService:
             result = await stored_result(app, before)
             action: Action = "resumed"
             if result is None:
-                log.warning("%s %s: run %s starts", profile, date, run_id)
+                log.info("%s %s: run %s starts", profile, date, run_id)
                 try:
                     result = await self._score(profile, date, gap)
                 except ScoringError as exc:

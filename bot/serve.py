@@ -74,7 +74,7 @@ async def serve_all(
         if service:
             service.start()
         done, _ = await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
-        log.warning("stopping: %s", "signal" if stopped in done else "a supervisor ended")
+        log.info("stopping: %s", "signal" if stopped in done else "a supervisor ended")
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -87,7 +87,7 @@ async def serve_all(
     for outcome in results:  # a supervisor never ends by itself: that is a bug, say so
         if isinstance(outcome, Exception):
             raise outcome
-    log.warning("stopped")
+    log.info("stopped")
 
 
 async def serve_health(
@@ -120,7 +120,7 @@ async def serve_health(
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    log.warning("health: http://%s:%d/healthz and /metrics", host, port)
+    log.info("health: http://%s:%d/healthz and /metrics", host, port)
     await _until_cancelled(ready, runner.cleanup)
 
 
@@ -147,7 +147,7 @@ async def serve(
     if token is not None and not http:
         handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
         await handler.connect_async()
-        log.warning("Slack: connected in Socket Mode")
+        log.info("Slack: connected in Socket Mode")
         await _until_cancelled(ready, handler.close_async)
         return
     secret = app.settings.slack_signing_secret
@@ -157,7 +157,7 @@ async def serve(
     runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    log.warning("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)
+    log.info("Slack: HTTP mode on http://%s:%d%s", host, port, EVENTS_PATH)
     await _until_cancelled(ready, runner.cleanup)
 
 

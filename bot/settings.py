@@ -217,7 +217,9 @@ class Settings(BaseSettings):
     post_no_announcement: bool = Field(
         False, description="post a short note on days arXiv announces nothing"
     )
-    log_level: str = Field("WARNING", validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
+    # unset: INFO for `papers serve` (lifecycle events are worth a line), WARNING for one-shot
+    # commands, whose progress bars and summaries already say what happens
+    log_level: str | None = Field(None, validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
     log_format: Literal["text", "json"] = Field("text", description="json: one object a line")
     schedule: str = Field(DEFAULT_SCHEDULE, description="crontab line of the daily job")
     schedule_timezone: str = Field(DEFAULT_TIMEZONE, description="the schedule's IANA timezone")
@@ -281,7 +283,9 @@ class Settings(BaseSettings):
 
     @field_validator("log_level")
     @classmethod
-    def _log_level(cls, value: str) -> str:
+    def _log_level(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         level = value.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")

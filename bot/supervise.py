@@ -36,8 +36,10 @@ class Component:
         self.state, self.reason, self.since = state, reason, dt.datetime.now(dt.UTC)
         if state == "down":
             log.error("%s is down: %s; retrying with backoff", self.name, reason)
+        elif state == "ok":
+            log.info("%s is %s", self.name, state)
         else:
-            log.warning("%s is %s", self.name, state)
+            log.warning("%s is %s: %s", self.name, state, reason)
 
     def as_dict(self) -> dict[str, Any]:
         return {"state": self.state, "reason": self.reason, "since": self.since.isoformat()}

@@ -68,3 +68,16 @@ def test_text_lines_name_the_run_and_a_host_programs_logging_is_kept() -> None:
         kept = root.handlers[:]
     assert f"[{run_id}] scored" in stream.getvalue()
     assert kept == [theirs]  # like logging.basicConfig: a host program's logging stays
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_the_service_logs_info_and_one_shot_commands_warnings_unless_told() -> None:
+    with bare_root() as root:
+        configure_logging(load_settings(), Console(file=io.StringIO()))
+        assert root.level == logging.WARNING  # a CLI command: its summary says what happened
+        root.handlers = []
+        configure_logging(load_settings(), Console(file=io.StringIO()), "INFO")
+        assert root.level == logging.INFO  # papers serve: lifecycle events are worth a line
+        root.handlers = []
+        configure_logging(load_settings(log_level="error"), Console(file=io.StringIO()), "INFO")
+        assert root.level == logging.ERROR  # PAPERS_LOG_LEVEL wins

@@ -90,8 +90,7 @@ def env(
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_API_URL": slack.url,
         "PAPERS_SLACK_MIN_INTERVAL_S": "0",
-        "PAPERS_LOG_FORMAT": "json",
-        "PAPERS_LOG_LEVEL": "INFO",
+        "PAPERS_LOG_FORMAT": "json",  # no PAPERS_LOG_LEVEL: the service logs INFO by default
     }
 
 
