@@ -64,7 +64,11 @@ class App:
 
             timeout = self.settings.http_timeout_s
             self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
-            self._arxiv = ArxivClient(self._http, min_interval_s=self.settings.arxiv_min_interval_s)
+            self._arxiv = ArxivClient(
+                self._http,
+                min_interval_s=self.settings.arxiv_min_interval_s,
+                backoff_s=self.settings.arxiv_backoff_s,
+            )
         return self._arxiv
 
     @arxiv.setter

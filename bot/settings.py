@@ -132,6 +132,9 @@ class Settings(BaseSettings):
         validation_alias=_env("PAPERS_ARXIV_MIN_INTERVAL_S", "arxiv_min_interval_s"),
         description="spacing of arXiv requests; never below 3 s for arxiv.org hosts",
     )
+    arxiv_backoff_s: float = Field(
+        1.0, ge=0, le=60, description="first wait before retrying arXiv (doubling, at most 30 s)"
+    )
     http_timeout_s: float = Field(
         30.0, gt=0, validation_alias=_env("PAPERS_HTTP_TIMEOUT_S", "http_timeout_s")
     )

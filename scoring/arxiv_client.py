@@ -77,13 +77,19 @@ def _retryable(exc: BaseException) -> bool:
     return False
 
 
-def _retry_after(state: RetryCallState) -> float:
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, httpx.HTTPStatusError):
-        value = exc.response.headers.get("retry-after", "")
-        if value.isdigit():
-            return min(float(value), 120.0)
-    return float(wait_exponential(multiplier=1, max=30)(state))
+def _retry_after(backoff_s: float) -> Callable[[RetryCallState], float]:
+    """The server's Retry-After when it sends one, else ``backoff_s`` doubling up to 30 s."""
+    exponential = wait_exponential(multiplier=backoff_s, max=30)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, httpx.HTTPStatusError):
+            value = exc.response.headers.get("retry-after", "")
+            if value.isdigit():
+                return min(float(value), 120.0)
+        return float(exponential(state))
+
+    return wait
 
 
 def feed_url(template: str, categories: list[str]) -> str:
@@ -98,9 +104,11 @@ class ArxivClient:
         min_interval_s: float = ARXIV_MIN_INTERVAL_S,
         attempts: int = 4,
         pacer: Pacer | None = None,
+        backoff_s: float = 1.0,
     ) -> None:
         self.http = http
         self.attempts = attempts
+        self._wait = _retry_after(backoff_s)
         self._min_interval = min_interval_s
         self._pacer = pacer
 
@@ -119,7 +127,7 @@ class ArxivClient:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception(_retryable),
                 stop=stop_after_attempt(self.attempts),
-                wait=_retry_after,
+                wait=self._wait,
                 reraise=True,
                 before_sleep=lambda s: log.warning(
                     "arXiv request failed (%s); retrying",

@@ -89,6 +89,7 @@ def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
             "PAPERS_DATA_DIR": str(tmp_path / "data"),
             "PAPERS_CONFIG": str(config),
             "PAPERS_ARXIV_MIN_INTERVAL_S": "0",
+            "PAPERS_ARXIV_BACKOFF_S": "0",  # retries are counted, not waited for
             "OPENAI_API_KEY": "",
             "OPENAI_BASE_URL": "",
         }
