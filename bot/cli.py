@@ -27,6 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.platforms import PLATFORMS
+from bot.registry import COMMANDS
 from bot.request import Reply, Request, parse_date
 from scoring.datasets import LABELLED_DATA
 from scoring.errors import InputError, PaperbotError, explained
@@ -210,6 +211,7 @@ def _core(req: Request, as_json: bool = False) -> None:
     from bot.commands import CommandCore
 
     _no_blanks(req)
+    req = req.model_copy(update={"admin": True})  # the local operator runs the service
     reply = _execute(lambda opened: CommandCore(opened).handle(req))
     _print_reply(reply, as_json)
 
@@ -850,6 +852,32 @@ def _print_eval(r: EvalReport) -> None:
     for row in rows:
         table.add_row(*row)
     out.print(table)
+
+
+def _generic(name: str, summary: str) -> Callable[..., None]:
+    """A registry command without a typed CLI command of its own: arguments as in chat."""
+
+    def command(
+        args: Annotated[list[str] | None, typer.Argument(help="arguments, as in chat")] = None,
+        profile: ProfileOpt = "default",
+        as_json: JsonOpt = False,
+    ) -> None:
+        _core(Request(command=name, args=args or [], profile=profile), as_json)
+
+    command.__doc__ = summary[:1].upper() + summary[1:] + "."
+    return command
+
+
+def _cli_names() -> set[str]:
+    named = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}  # type: ignore[union-attr]
+    return named | {g.name for g in app.registered_groups if g.name}
+
+
+# every command of bot/registry.py offered on the CLI is a `papers` command: a new one needs
+# no code here unless it wants typed options
+for _declared in COMMANDS:
+    if "cli" in _declared.platforms and _declared.name not in _cli_names():
+        app.command(_declared.name)(_generic(_declared.name, _declared.summary))
 
 
 def main() -> None:

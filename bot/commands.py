@@ -16,8 +16,8 @@ from typing import Any
 from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
+from bot.registry import COMMANDS, USAGE, help_text, offered
 from bot.request import (
-    USAGE,
     PaperView,
     Reply,
     Request,
@@ -65,30 +65,70 @@ def _paper_id(raw: str) -> str:
         raise InputError(f"{shown(raw)} is not an arXiv id like 2505.21073") from None
 
 
-Handler = Callable[["CommandCore", Request], Awaitable[Reply]]
+# ``run`` from chat: the daily job, posted (bot.jobs.run_from_chat), injected by the chat
+# front ends so the core imports no platform code
+Runner = Callable[["App", str, str, str], Awaitable[str]]
 
 
 class CommandCore:
-    def __init__(self, app: App) -> None:
+    """Answers every command of bot/registry.py with the method of the same name."""
+
+    def __init__(self, app: App, runner: Runner | None = None) -> None:
         self.app = app
         self.store = app.store
+        self.runner = runner
 
     async def handle(self, req: Request) -> Reply:
         """Every command's answer; nothing escapes: a failure we can name is a clean error
-        reply, anything else an ``internal error`` with an id that finds its traceback."""
-        handler = _HANDLERS.get(req.command)
-        if handler is None:
-            return Reply(ok=False, text=f"unknown command {shown(req.command)}\n{_help_text()}")
+        reply, anything else an ``internal error`` with an id that finds its traceback. The
+        admin check is here, from the front end's verified ``req.admin``, for every platform."""
+        command = offered(req.command, req.platform)
+        if command is None:
+            text = f"unknown command {shown(req.command)}\n{help_text(req.platform)}"
+            return Reply(ok=False, text=text)
         with timed_command(req.command, req.platform):
             try:
                 if req.platform != "cli" and "user" in req.options:
                     raise InputError(
                         "--user is for the command line: in chat you always act as yourself"
                     )
+                if (refused := self.refusal(req)) is not None:
+                    raise InputError(refused)
                 await self.app.ensure_profile(req.profile)
-                return await handler(self, req)
+                handler: Callable[[Request], Awaitable[Reply]] = getattr(self, command.name)
+                return await handler(req)
             except Exception as exc:
                 return _failure(req, exc)
+
+    def refusal(self, req: Request) -> str | None:
+        """Why ``req`` may not run (an admin-only command from someone else), else None; a
+        front end may ask before it acknowledges (Discord answers a refusal at once)."""
+        command = offered(req.command, req.platform)
+        if command is None or not command.needs_admin(req.args) or req.admin:
+            return None
+        settings = self.app.settings
+        configured = {
+            "slack": bool(settings.slack_admins),
+            "discord": bool(settings.discord_admins or settings.discord_admin_roles),
+        }.get(req.platform, True)
+        hint = "" if configured else f" (none are configured: set {req.platform}_admins)"
+        what = " ".join([command.name, *req.args[:1]])
+        return f"`{what}` is for an admin{hint}."
+
+    # -- chat only ---------------------------------------------------------------------------
+    async def run(self, req: Request) -> Reply:
+        if self.runner is None:  # pragma: no cover - every chat front end injects one
+            raise InputError("run is not available here: use `papers run`")
+        return Reply(text=await self.runner(self.app, req.platform, req.profile, req.user or ""))
+
+    async def version(self, req: Request) -> Reply:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("paperbot")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            number = "unknown"
+        return Reply(text=f"paperbot {number}", data={"version": number})
 
     # -- queries -----------------------------------------------------------------------------
     async def _day_or_latest(self, profile: str, date: dt.date | None) -> dt.date:
@@ -139,15 +179,36 @@ class CommandCore:
         bound = self.app.settings.preference_bound
         return await preference_model(self.store, profile, criteria_hash, scorer, bound, user)
 
-    async def show(self, req: Request) -> Reply:
+    async def _stored(self, req: Request) -> tuple[str, dt.date | None]:
+        """The paper asked about, and the stored day that holds it (None: no day does)."""
         pid = _paper_id(_one_arg(req))
         date = parse_date(req.options.get("date"))
-        date = date or await self.store.first_day_of(req.profile, pid)
-        if date is None and req.command == "score":
-            return await self._score_now(req, pid)
+        return pid, date or await self.store.first_day_of(req.profile, pid)
+
+    async def show(self, req: Request) -> Reply:
+        pid, date = await self._stored(req)
+        return (await self._paper_reply(req.profile, pid, date))[0]
+
+    async def score(self, req: Request) -> Reply:
+        pid, date = await self._stored(req)
         if date is None:
-            raise NotFound(f"paper {pid} is not in any stored day of profile {req.profile!r}")
-        day = await self.store.load_day(req.profile, date)
+            return await self._score_now(req, pid)
+        return (await self._paper_reply(req.profile, pid, date))[0]
+
+    async def why(self, req: Request) -> Reply:
+        pid, date = await self._stored(req)
+        reply, day, match = await self._paper_reply(req.profile, pid, date)
+        lines, parts = await self._why(req.profile, day, match)
+        reply.text += "\n" + lines
+        reply.data["preference_now"] = parts
+        return reply
+
+    async def _paper_reply(
+        self, profile: str, pid: str, date: dt.date | None
+    ) -> tuple[Reply, Day, RankedPaper]:
+        if date is None:
+            raise NotFound(f"paper {pid} is not in any stored day of profile {profile!r}")
+        day = await self.store.load_day(profile, date)
         match = next((rp for rp in day.papers if rp.paper.id == pid), None) if day else None
         if day is None or match is None:
             raise NotFound(f"paper {pid} is not in the stored day {date}")
@@ -157,12 +218,7 @@ class CommandCore:
             f"{view.title}\nRank {view.rank} of {len(day.papers)} on {date} ({status}); "
             f"relevance {view.relevance}, novelty {view.novelty}; {view.comment}"
         )
-        data = view.model_dump(mode="json")
-        if req.command == "why":
-            lines, parts = await self._why(req.profile, day, match)
-            text += "\n" + lines
-            data["preference_now"] = parts
-        return Reply(text=text, papers=[view], data=data)
+        return Reply(text=text, papers=[view], data=view.model_dump(mode="json")), day, match
 
     async def _why(self, profile: str, day: Day, rp: RankedPaper) -> tuple[str, dict[str, float]]:
         """How scores and reactions made the rank, and what reactions say about it now."""
@@ -285,7 +341,7 @@ class CommandCore:
         return Reply(text=text, data=data)
 
     async def help(self, req: Request) -> Reply:
-        return Reply(text=_help_text())
+        return Reply(text=help_text(req.platform))
 
     # -- criteria ----------------------------------------------------------------------------
     async def criteria(self, req: Request) -> Reply:
@@ -543,25 +599,6 @@ def _criteria_lines(items: list[Criterion]) -> str:
     )
 
 
-def _help_text() -> str:
-    return "Commands:\n" + "\n".join(f"  {line}" for line in USAGE.values())
-
-
-_HANDLERS: dict[str, Handler] = {
-    "top": CommandCore.top,
-    "show": CommandCore.show,
-    "score": CommandCore.show,
-    "why": CommandCore.show,
-    "profiles": CommandCore.profiles,
-    "runs": CommandCore.runs,
-    "help": CommandCore.help,
-    "status": CommandCore.status,
-    "criteria": CommandCore.criteria,
-    "follow": CommandCore.follow,
-    "unfollow": CommandCore.unfollow,
-    "search": CommandCore.search,
-    "prefs": CommandCore.prefs,
-    "saved": CommandCore.saved,
-    "feedback": CommandCore.feedback,
-    "day": CommandCore.day,
-}
+_MISSING = [c.name for c in COMMANDS if not callable(getattr(CommandCore, c.name, None))]
+if _MISSING:  # a registry entry without its handler is a bug to find at import, not in chat
+    raise RuntimeError(f"bot/registry.py commands without a CommandCore method: {_MISSING}")

@@ -25,9 +25,10 @@ from bot.discord_post import use_api
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
-from bot.request import Reply, Request, needs_admin
+from bot.registry import COMMANDS, Command
+from bot.request import Reply, Request, parse_text
 from bot.text import cut
-from scoring.errors import ConfigError, PaperbotError
+from scoring.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class PapersBot(discord.Client):
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         use_api(app.settings.discord_api_url)
         self.app = app
-        self.core = CommandCore(app)
+        self.core = CommandCore(app, runner=run_from_chat)
         self.ledger = Ledger(app.store.r, "discord")
         self.feedback = Feedback(app.store, app.settings.reactions)
         self.tree = app_commands.CommandTree(self)
@@ -111,21 +112,13 @@ class PapersBot(discord.Client):
             user=person("discord", str(interaction.user.id)),
             max_top=DISCORD_MAX_TOP,
             platform="discord",
+            admin=self.is_admin(interaction),  # Discord verified the user and their roles
         )
-        if needs_admin(req) and not self.is_admin(interaction):
-            who = (
-                "an admin"
-                if self.app.settings.discord_admins or self.app.settings.discord_admin_roles
-                else "an admin (none are configured: set discord_admins or discord_admin_roles)"
-            )
-            what = " ".join([command, *req.args[:1]])
-            await interaction.response.send_message(f"⛔ `{what}` is for {who}.", ephemeral=True)
+        refused = self.core.refusal(req)
+        if refused is not None:  # at once, before the "thinking" acknowledgement
+            await interaction.response.send_message(f"⛔ {refused}", ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if command == "run":
-            person_id = person("discord", str(interaction.user.id))
-            await interaction.followup.send(await self._run(profile, person_id), ephemeral=True)
-            return
         reply = await self.core.handle(req)
         if not reply.ok:
             warning = f"⚠️ {discord.utils.escape_markdown(reply.text)}"
@@ -136,12 +129,6 @@ class PapersBot(discord.Client):
         if reply.visibility == "channel":
             announce = f"<@{interaction.user.id}> {discord.utils.escape_markdown(reply.text)}"
             await interaction.followup.send(cut(announce, MAX_CONTENT), ephemeral=False)
-
-    async def _run(self, profile: str, who: str) -> str:
-        try:
-            return await run_from_chat(self.app, "discord", profile, who)
-        except PaperbotError as exc:
-            return f"⚠️ run failed: {discord.utils.escape_markdown(str(exc))}"
 
     # -- reactions -----------------------------------------------------------------------------
     async def on_raw_reaction_add(self, event: discord.RawReactionActionEvent) -> None:
@@ -252,7 +239,25 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
     async def help(interaction: discord.Interaction) -> None:  # noqa: A001
         await bot.answer(interaction, "help")
 
+    typed = {c.name for c in group.commands}
+    for declared in COMMANDS:  # the rest of bot/registry.py: arguments as typed in chat
+        if "discord" in declared.platforms and declared.name not in typed:
+            group.add_command(_generic_command(bot, declared))
     return group
+
+
+def _generic_command(bot: PapersBot, declared: Command) -> app_commands.Command[Any, Any, None]:
+    async def callback(interaction: discord.Interaction, text: str = "") -> None:
+        try:
+            req = parse_text(f"{declared.name} {text}")
+        except InputError as exc:
+            await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
+            return
+        await bot.answer(interaction, declared.name, req.args, req.options)
+
+    return app_commands.Command(
+        name=declared.name, description=declared.summary[:100], callback=callback
+    )
 
 
 async def sync_commands(app: App, guild: int | None) -> list[Any]:

@@ -324,7 +324,7 @@ async def run_from_chat(app: App, platform: str, profile: str, person: str) -> s
     done = await publish_all(app, profile, result, platforms)
     run = result.outcome.run
     where = "".join(
-        f"; {posted.posted} messages posted to <#{posted.channel}>"
+        f"; {posted.posted} messages posted to channel {posted.channel}"
         + ("" if name == platform else f" on {name}")
         for name, posted in done
         if posted

@@ -18,14 +18,6 @@ from scoring.injection import strip_invisible
 from scoring.models import RankedPaper
 from scoring.ranking import preference_of
 
-# commands (and their first argument, where only some actions are guarded) for admins only
-ADMIN_ONLY: dict[str, set[str] | None] = {
-    "criteria": {"add", "remove", "edit", "rollback", "accept"},
-    "run": None,
-    "prefs": {"reset"},
-    "day": {"delete"},
-}
-
 
 class Request(BaseModel):
     command: str
@@ -34,14 +26,10 @@ class Request(BaseModel):
     profile: str = "default"
     user: str | None = None
     max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
-    platform: str = "cli"  # who asked (slack, discord, cli): for the latency metric
-
-
-def needs_admin(req: Request) -> bool:
-    if req.command not in ADMIN_ONLY:
-        return False
-    actions = ADMIN_ONLY[req.command]
-    return actions is None or bool(req.args and req.args[0].lower() in actions)
+    platform: str = "cli"  # who asked (slack, discord, cli): offered commands, metrics
+    # the platform's verdict on the verified user (the CLI: the local operator is one);
+    # admin-only commands check it in the core, never in a front end
+    admin: bool = False
 
 
 class PaperView(BaseModel):
@@ -88,27 +76,6 @@ class Reply(BaseModel):
     papers: list[PaperView] = Field(default_factory=list)
     data: Any = None  # what ``--json`` prints
     visibility: Literal["private", "channel"] = "private"
-
-
-USAGE = {
-    "top": "top [N] [--date YYYY-MM-DD] [--mine]   best N papers of a day (--mine: for you)",
-    "show": "show ID [--date YYYY-MM-DD]   a paper's scores and the reason for them",
-    "score": "score ID   a paper's stored score, or scored now when no day holds it",
-    "why": "why ID   the reason for a paper's score and how reactions moved its rank",
-    "criteria": "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION"
-    "|suggest|accept",
-    "follow": "follow AUTHOR   always include this author's papers (Author match)",
-    "unfollow": "unfollow AUTHOR",
-    "profiles": "profiles   list digest profiles",
-    "runs": "runs [N]   recent runs with counts, tokens and cost",
-    "search": "search TEXT   papers of the last 14 stored days whose title or abstract has TEXT",
-    "prefs": "prefs [reset]   what reactions taught the ranking (reset: admins forget them all)",
-    "saved": "saved   papers you bookmarked with a reaction",
-    "feedback": "feedback ID up|down|clear [--user NAME]   what a reaction does, by command",
-    "status": "status   the scheduler, each profile's last and next run, this month's cost",
-    "day": "day delete YYYY-MM-DD   forget a stored day: its ranking and run record (admins)",
-    "help": "help   this list",
-}
 
 
 def parse_text(text: str, **fields: Any) -> Request:

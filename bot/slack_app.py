@@ -22,10 +22,11 @@ from bot.commands import CommandCore, person
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
-from bot.request import Reply, needs_admin, parse_text
+from bot.registry import offered
+from bot.request import Reply, parse_text
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
-from scoring.errors import ConfigError, InputError, PaperbotError
+from scoring.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +44,6 @@ def render_reply(reply: Reply) -> str:
         )
     text = "\n".join(lines)
     return text if len(text) <= 3900 else text[:3890] + "\n…"
-
-
-async def _run_and_post(app: App, profile: str, respond: Any, person: str) -> None:
-    """``/papers run`` (admins): the daily job, posted to the profile's channel."""
-    try:
-        text = await run_from_chat(app, "slack", profile, person)
-    except PaperbotError as exc:
-        text = f":warning: run failed: {escape(str(exc))}"
-    await respond(response_type="ephemeral", text=text)
 
 
 def build_slack_app(app: App) -> AsyncApp:
@@ -72,7 +64,7 @@ def build_slack_app(app: App) -> AsyncApp:
         ),
         request_verification_enabled=settings.slack_signing_secret is not None,
     )
-    core = CommandCore(app)
+    core = CommandCore(app, runner=run_from_chat)
     feedback = Feedback(app.store, settings.reactions)
     ledger = Ledger(app.store.r, "slack")
     admins = set(settings.slack_admins)
@@ -91,23 +83,14 @@ def build_slack_app(app: App) -> AsyncApp:
                 user=person("slack", user or ""),
                 max_top=SLACK_MAX_TOP,
                 platform="slack",
+                admin=user in admins,  # Slack verified who sent the command
             )
         except InputError as exc:
             await respond(response_type="ephemeral", text=f":warning: {escape(str(exc))}")
             return
-        if needs_admin(req) and user not in admins:
-            who = "an admin" if admins else "an admin (none are configured: set slack_admins)"
-            await respond(
-                response_type="ephemeral",
-                text=f":no_entry: `{req.command} {' '.join(req.args[:1])}` is for {who}.",
-            )
-            return
-        if req.command == "run":
-            await respond(
-                response_type="ephemeral", text=f"Starting today's run for {req.profile}."
-            )
-            await _run_and_post(app, req.profile, respond, req.user or "")
-            return
+        declared = offered(req.command, "slack")
+        if declared is not None and declared.slow and req.admin:
+            await respond(response_type="ephemeral", text=f"Working on `{req.command}`…")
         reply = await core.handle(req)
         if not reply.ok:
             await respond(response_type="ephemeral", text=f":warning: {escape(reply.text)}")

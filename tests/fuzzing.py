@@ -20,7 +20,8 @@ from redis.asyncio import Redis
 
 from bot.app import App, open_app
 from bot.commands import CommandCore, person
-from bot.request import USAGE, Request, needs_admin, parse_text
+from bot.registry import USAGE
+from bot.request import Request, parse_text
 from bot.settings import load_settings
 from scoring.arxiv_client import ArxivClient
 from scoring.errors import InputError
@@ -139,15 +140,15 @@ class FuzzTarget:
         tally.commands += 1
         user = person("slack", "U1") if platform == "slack" else None
         try:
-            req = parse_text(text, user=user, platform=platform, max_top=50)
+            # the CLI's operator is an admin; the Slack user here never is
+            req = parse_text(
+                text, user=user, platform=platform, max_top=50, admin=platform == "cli"
+            )
         except InputError:
             tally.outcomes["refused by the parser"] += 1
             return
         except Exception as exc:
             self._bad("escaped", f"parse {text!r}: {exc!r}")
-            return
-        if platform == "slack" and needs_admin(req):
-            tally.outcomes["refused: admins only"] += 1  # the adapter answers, the core never runs
             return
         before = self.run(self._state())
         try:
@@ -161,7 +162,8 @@ class FuzzTarget:
             tally.outcomes["answered"] += 1
             self.undo(req)
         else:
-            tally.outcomes["refused by the core"] += 1
+            admins_only = "is for an admin" in reply.text  # the core guards every platform
+            tally.outcomes["refused: admins only" if admins_only else "refused by the core"] += 1
             if self.run(self._state()) != before:
                 self._bad("changed_when_refused", f"{platform} {text!r}: {reply.text}")
 

@@ -323,7 +323,7 @@ async def test_run_is_for_admins_and_posts_the_thread(
     hook = await http.command("run", user="UADMIN")
     done = await until(lambda: _when(_last(slack, hook), "Run done"), timeout=30)
     day = await app.store.load_day("default", await app.store.latest_day("default"))
-    assert day is not None and f"{len(day.selected) + 1} messages posted to <#C1>" in done
+    assert day is not None and f"{len(day.selected) + 1} messages posted to channel C1" in done
     assert len(slack.posts()) == len(day.selected) + 1
     run = await app.store.get_run("default", day.date)  # posted everywhere: the day is finished
     assert run is not None and run.error is None

@@ -1,0 +1,60 @@
+"""One command registry (bot/registry.py): every command is offered, guarded and explained
+from it on the CLI, Slack and Discord alike, and answered by the core's method of its name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import typer.main
+
+from bot.app import open_app
+from bot.cli import app as cli_app
+from bot.commands import CommandCore
+from bot.discord_bot import papers_group
+from bot.registry import COMMANDS, REGISTRY
+from bot.request import parse_text
+from bot.settings import load_settings
+from tests.conftest import Cli
+
+
+def test_every_command_appears_on_each_platform_that_offers_it() -> None:
+    cli_names = set(typer.main.get_command(cli_app).commands)  # type: ignore[attr-defined]
+    discord_names = {c.name for c in papers_group(cast(Any, None)).commands}
+    for command in COMMANDS:
+        assert callable(getattr(CommandCore, command.name, None)), command.name
+        assert ("cli" in command.platforms) <= (command.name in cli_names), command.name
+        assert ("discord" in command.platforms) <= (command.name in discord_names), command.name
+    assert "run" in cli_names  # not a registry CLI command: `papers run` is the typed job
+
+
+@pytest.mark.usefixtures("isolated_env")
+async def test_chat_gets_the_registry_commands_and_the_core_guards_admins(
+    redis_url: str, clean_redis: Any, tmp_path: Path
+) -> None:
+    settings = load_settings(redis_url=redis_url, data_dir=tmp_path, slack_admins=["UADMIN"])
+    async with open_app(settings) as app:
+        core = CommandCore(app)
+        version = await core.handle(parse_text("version", platform="slack"))
+        assert version.ok and version.text.startswith("paperbot ")
+        assert "version" in (await core.handle(parse_text("help", platform="slack"))).text
+        refused = await core.handle(parse_text("day delete 2025-05-28", platform="slack"))
+        assert not refused.ok and "`day delete` is for an admin." in refused.text
+        unguarded = await core.handle(parse_text("criteria show", platform="slack"))
+        assert unguarded.ok  # reading is for everyone
+        allowed = await core.handle(parse_text("day delete 2025-05-28", platform="slack",
+                                               admin=True))  # fmt: skip
+        assert not allowed.ok and "no stored day" in allowed.text  # past the guard
+        nobody = load_settings(redis_url=redis_url, data_dir=tmp_path)
+        app.settings = nobody
+        hint = await core.handle(parse_text("prefs reset", platform="slack"))
+        assert "none are configured: set slack_admins" in hint.text
+        chat_only = await core.handle(parse_text("run", platform="cli", admin=True))
+        assert not chat_only.ok and "unknown command" in chat_only.text
+    assert REGISTRY["run"].slow and REGISTRY["run"].needs_admin([])
+
+
+def test_a_registry_command_needs_no_cli_code(cli: Cli) -> None:
+    result = cli("version")  # declared once in bot/registry.py, answered by CommandCore.version
+    assert result.exit_code == 0 and result.stdout.startswith("paperbot ")
