@@ -1,6 +1,6 @@
 """The command core: one platform-neutral implementation of every /papers command.
 
-Front ends (the CLI now, Slack and Discord later) turn their input into a ``Request`` and
+Front ends (the CLI, Slack and Discord) turn their input into a ``Request`` and
 render the ``Reply``. Bad input raises InputError here and becomes ``Reply(ok=False)``, with
 nothing changed; every front end shows it the same way.
 """

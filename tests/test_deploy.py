@@ -31,6 +31,7 @@ from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
 from tests.test_service import FakeClock, at, opened
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,9 +167,7 @@ async def test_healthz_and_metrics_while_serving(
             serve_all(app, "127.0.0.1", 0, False, chat=False, clock=FakeClock(at("2025-05-28")),
                       stop=stop)
         )  # fmt: skip
-        async with asyncio.timeout(60):
-            while app.service is None or not app.service.history:
-                await asyncio.sleep(0.05)
+        await eventually(lambda: app.service and app.service.history, "the day's run", 60)
         async with httpx.AsyncClient() as client:
             health = await client.get(f"http://127.0.0.1:{port}/healthz")
             metrics = await client.get(f"http://127.0.0.1:{port}/metrics")
@@ -212,11 +211,9 @@ async def test_discord_unreachable_degrades_the_service_and_stops_nothing_else(
             serve_all(app, "127.0.0.1", slack_port, True, clock=FakeClock(at("2025-05-28")),
                       stop=stop)
         )  # fmt: skip
-        async with asyncio.timeout(60):
-            while app.service is None or not app.service.history:  # the scheduler ran the day
-                await asyncio.sleep(0.05)
-            while app.components["discord"].state != "down":
-                await asyncio.sleep(0.05)
+        await eventually(lambda: app.service and app.service.history, "the day's run", 60)
+        down = lambda: app.components["discord"].state == "down"  # noqa: E731
+        await eventually(down, "Discord marked down", 60)
         await asyncio.sleep(2.5)  # a few retries of Discord: the service must stay up
         alive = not serving.done()
         async with httpx.AsyncClient() as client:

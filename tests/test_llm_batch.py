@@ -14,6 +14,7 @@ from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.pricing import cost_usd
 from scoring.store import Store
 from tests.papers import DEFAULT, listing_papers
+from tests.waiting import eventually
 
 PAPERS = listing_papers(40)
 
@@ -62,8 +63,7 @@ async def test_a_restart_resumes_the_batch_it_paid_for(fake: FakeLLM, store: Sto
     fake.batches.delay_s = 1.0
     first = batch_scorer(fake, store)
     task = asyncio.create_task(first.score(PAPERS, DEFAULT))
-    while not fake.batches.created:
-        await asyncio.sleep(0.02)
+    await eventually(lambda: fake.batches.created, "the batch to be created")
     task.cancel()  # killed while polling
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -31,6 +31,7 @@ from tests.conftest import Cli
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, load_labels, rss_feed
 from tests.servers import Answer, RecordingServer
+from tests.waiting import eventually
 
 ET = ZoneInfo("America/New_York")
 PAPER_LINK = re.compile(r"arxiv\.org/abs/(\d{4}\.\d{4,5})")
@@ -89,9 +90,9 @@ async def fire(*services: DailyService) -> None:
     rounds = [len(s.history) for s in services]
     for s in services:
         s.scheduler.modify_job("daily:default", next_run_time=dt.datetime.now(dt.UTC))
+    ran = lambda: all(len(s.history) > n for s, n in zip(services, rounds, strict=True))  # noqa: E731
+    await eventually(ran, "every service's daily job", 60)
     async with asyncio.timeout(60):
-        while any(len(s.history) == n for s, n in zip(services, rounds, strict=True)):
-            await asyncio.sleep(0.05)
         for s in services:
             await s.idle()
 
@@ -304,9 +305,7 @@ async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
         service = DailyService(app, FakeClock(now))
         service.start(catch_up=False)
         try:
-            async with asyncio.timeout(10):
-                while not await app.store.r.keys("paperbot:service:*"):
-                    await asyncio.sleep(0.05)
+            await eventually(lambda: app.store.r.keys("paperbot:service:*"), "a heartbeat")
             running = await CommandCore(app).handle(Request(command="status"))
         finally:
             await service.stop()

@@ -30,6 +30,7 @@ from scoring.store import Store
 from tests.conftest import Cli
 from tests.feedgen import load_labels, load_listing, rss_feed
 from tests.papers import DEFAULT
+from tests.waiting import eventually
 
 DAY = dt.date(2025, 5, 28)
 RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
@@ -136,8 +137,7 @@ async def test_answers_that_arrive_while_redis_is_gone_are_stored_by_the_next_ru
     scorer = scorer_for(replay)
     try:
         task = asyncio.create_task(run_day(store, RULES, small_day(), scorer, DAY, spool=spool))
-        while len(replay.answered) < 3:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(replay.answered) >= 3, "three answers")
         killed = server._process
         assert killed is not None and killed.stderr is not None
         killed.kill()  # Redis dies mid-scoring, answers keep arriving

@@ -1,0 +1,28 @@
+"""One way for a test to wait for something: poll with a deadline, then fail saying what."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], T | Awaitable[T]], what: str, timeout: float = 10.0, every: float = 0.02
+) -> T:
+    """``check()``'s first truthy value (it may be sync or async); AssertionError naming
+    ``what`` when ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value: Any = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value  # type: ignore[no-any-return]
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}")
+        await asyncio.sleep(every)
