@@ -17,13 +17,13 @@ from typing import Any
 
 from redis.exceptions import LockError
 
-from scoring.store import P
+from scoring import keys
 
 log = logging.getLogger(__name__)
 
 
 def lock_key(profile: str, date: dt.date) -> str:
-    return f"{P}lock:{profile}:{date.isoformat()}"
+    return keys.day_lock(profile, date)
 
 
 @contextlib.asynccontextmanager

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.ledger import Ledger
+from scoring import keys
 from scoring.models import FeedbackEvent
-from scoring.store import P, Store
+from scoring.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Feedback:
         if effect is None:
             return None
         if effect == "save":
-            key = f"{P}saved:{profile}:{user}"
+            key = keys.saved(profile, user)
             await (self.r.zadd(key, {paper: time.time()}) if added else self.r.zrem(key, paper))
             return effect
         if added:
@@ -116,7 +117,7 @@ class Feedback:
     async def prefs(self, profile: str, user: str | None = None) -> Prefs:
         events = await self.store.feedback_events(profile)
         mine = [e for e in events if user is None or e.user == user]
-        saved = await self.r.zcard(f"{P}saved:{profile}:{user}") if user else 0
+        saved = await self.r.zcard(keys.saved(profile, user)) if user else 0
         liked = sorted({e.paper_id for e in mine if e.sign > 0})
         return Prefs(
             positive=sum(1 for e in mine if e.sign > 0),
@@ -126,4 +127,4 @@ class Feedback:
         )
 
     async def saved(self, profile: str, user: str) -> list[str]:
-        return list(await self.r.zrevrange(f"{P}saved:{profile}:{user}", 0, -1))
+        return list(await self.r.zrevrange(keys.saved(profile, user), 0, -1))

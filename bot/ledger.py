@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from scoring.store import P
+from scoring import keys
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,10 @@ class Ledger:
         self.platform = platform
 
     def _key(self, profile: str, date: dt.date) -> str:
-        return f"{P}post:{self.platform}:{profile}:{date.isoformat()}"
+        return keys.post_ledger(self.platform, profile, date)
 
     def _msg_key(self, channel: str, ts: str) -> str:
-        return f"{P}msg:{self.platform}:{channel}:{ts}"
+        return keys.message(self.platform, channel, ts)
 
     async def parent(self, profile: str, date: dt.date) -> tuple[str, str] | None:
         return await self.notice(profile, date, "parent")

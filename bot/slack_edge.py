@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from scoring.store import P
+from scoring import keys
 
 log = logging.getLogger(__name__)
 MAX_AGE_S = 300  # Slack: reject requests older than 5 minutes
@@ -65,9 +65,9 @@ def slack_edge(redis: Any, signing_secret: str, path: str) -> Any:
         body = await request.read()
         if not hmac.compare_digest(signature_of(signing_secret, stamp, body), signature):
             return web.json_response({"error": "invalid signature"}, status=401)
-        seen = [f"{P}slack:seen:{hashlib.sha256(signature.encode()).hexdigest()[:32]}"]
+        seen = [keys.slack_request_seen(hashlib.sha256(signature.encode()).hexdigest()[:32])]
         if (event := _event_id(body, request.headers.get("Content-Type", ""))) is not None:
-            seen.append(f"{P}slack:event:{event}")
+            seen.append(keys.slack_event_seen(event))
         for key in seen:
             if not await redis.set(key, "1", nx=True, ex=SEEN_TTL_S):
                 log.info("Slack request already handled (%s); acknowledged, not repeated", key)

@@ -10,10 +10,10 @@ from typing import Any
 
 from bot.app import App
 from bot.text import cost_text, filter_recall_text, run_cost, summed_cost
+from scoring import keys
 from scoring.models import RunRecord
-from scoring.store import P
 
-SERVICE_KEY = f"{P}service:"  # + replica id: a heartbeat each running scheduler refreshes
+SERVICE_KEY = keys.SERVICE  # + replica id: a heartbeat each running scheduler refreshes
 
 
 @dataclass
@@ -33,8 +33,8 @@ def _tokens(run: RunRecord) -> int:
 
 
 async def live_schedulers(app: App) -> list[dict[str, Any]]:
-    keys = [key async for key in app.store.r.scan_iter(match=f"{SERVICE_KEY}*")]
-    beats = [json.loads(raw) for raw in await app.store.r.mget(keys) if raw] if keys else []
+    found = [key async for key in app.store.r.scan_iter(match=f"{SERVICE_KEY}*")]
+    beats = [json.loads(raw) for raw in await app.store.r.mget(found) if raw] if found else []
     return sorted(beats, key=lambda beat: beat["id"])
 
 

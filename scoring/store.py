@@ -31,6 +31,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from scoring import keys
 from scoring.criteria import criteria_hash, validate_criteria
 from scoring.errors import NotFound
 from scoring.models import (
@@ -45,7 +46,6 @@ from scoring.models import (
 )
 from scoring.ranking import normalize_name
 
-P = "paperbot:"
 CriteriaEdit = Callable[[list[Criterion]], tuple[list[Criterion], str, str]]
 
 
@@ -84,44 +84,44 @@ class Store:
             detail="default criteria",
             created_at=_now(),
         )
-        key = f"{P}criteria:{name}"
+        key = keys.criteria(name)
         while True:  # WATCH: two first uses at once still create exactly one version 1
             async with self.r.pipeline(transaction=True) as pipe:
                 try:
                     await pipe.watch(key)
                     exists = await pipe.llen(key)
                     pipe.multi()
-                    pipe.sadd(f"{P}profiles", name)
+                    pipe.sadd(keys.PROFILES, name)
                     if not exists:
                         pipe.rpush(key, first.model_dump_json())
                         for author in followed:
-                            pipe.hsetnx(f"{P}authors:{name}", normalize_name(author), author)
+                            pipe.hsetnx(keys.authors(name), normalize_name(author), author)
                     await pipe.execute()
                     return not exists
                 except WatchError:
                     continue
 
     async def profiles(self) -> list[str]:
-        return sorted(await self.r.smembers(f"{P}profiles"))
+        return sorted(await self.r.smembers(keys.PROFILES))
 
     async def has_profile(self, name: str) -> bool:
-        return bool(await self.r.sismember(f"{P}profiles", name))
+        return bool(await self.r.sismember(keys.PROFILES, name))
 
     # -- criteria ----------------------------------------------------------------------------
     async def criteria_history(self, profile: str) -> list[CriteriaVersion]:
-        raw = await self.r.lrange(f"{P}criteria:{profile}", 0, -1)
+        raw = await self.r.lrange(keys.criteria(profile), 0, -1)
         return [CriteriaVersion.model_validate_json(x) for x in raw]
 
     async def current_criteria(self, profile: str) -> CriteriaVersion:
-        raw = await self.r.lindex(f"{P}criteria:{profile}", -1)
+        raw = await self.r.lindex(keys.criteria(profile), -1)
         if raw is None:
             raise NotFound(f"profile {profile!r} has no criteria yet")
         return CriteriaVersion.model_validate_json(raw)
 
     async def criteria_version(self, profile: str, version: int) -> CriteriaVersion:
-        raw = await self.r.lindex(f"{P}criteria:{profile}", version - 1) if version > 0 else None
+        raw = await self.r.lindex(keys.criteria(profile), version - 1) if version > 0 else None
         if raw is None:
-            n = await self.r.llen(f"{P}criteria:{profile}")
+            n = await self.r.llen(keys.criteria(profile))
             raise NotFound(f"no criteria version {version}; versions are 1 to {n}")
         return CriteriaVersion.model_validate_json(raw)
 
@@ -133,7 +133,7 @@ class Store:
         ``edit`` returns (items, action, detail) or raises InputError, which leaves the store as
         it was. Optimistic locking: a concurrent edit makes us re-read and re-apply.
         """
-        key = f"{P}criteria:{profile}"
+        key = keys.criteria(profile)
         while True:
             async with self.r.pipeline(transaction=True) as pipe:
                 try:
@@ -161,46 +161,41 @@ class Store:
 
     # -- followed authors --------------------------------------------------------------------
     async def follow(self, profile: str, author: str) -> bool:
-        return bool(await self.r.hsetnx(f"{P}authors:{profile}", normalize_name(author), author))
+        return bool(await self.r.hsetnx(keys.authors(profile), normalize_name(author), author))
 
     async def unfollow(self, profile: str, author: str) -> bool:
-        return bool(await self.r.hdel(f"{P}authors:{profile}", normalize_name(author)))
+        return bool(await self.r.hdel(keys.authors(profile), normalize_name(author)))
 
     async def followed(self, profile: str) -> list[str]:
-        return sorted((await self.r.hgetall(f"{P}authors:{profile}")).values())
+        return sorted((await self.r.hgetall(keys.authors(profile))).values())
 
     # -- papers and scores -------------------------------------------------------------------
     async def save_paper(self, paper: Paper) -> None:
-        await self.r.set(f"{P}paper:{paper.id}", paper.model_dump_json())
+        await self.r.set(keys.paper(paper.id), paper.model_dump_json())
 
     async def get_paper(self, paper_id: str) -> Paper | None:
-        raw = await self.r.get(f"{P}paper:{paper_id}")
+        raw = await self.r.get(keys.paper(paper_id))
         return Paper.model_validate_json(raw) if raw else None
-
-    @staticmethod
-    def _score_key(paper_id: str, criteria: str, model: str) -> str:
-        return f"{P}score:{paper_id}:{criteria}:{model}"
 
     async def get_scores(
         self, paper_ids: Sequence[str], criteria: str, model: str
     ) -> dict[str, Score]:
         if not paper_ids:
             return {}
-        raw = await self.r.mget([self._score_key(i, criteria, model) for i in paper_ids])
+        raw = await self.r.mget([keys.score(i, criteria, model) for i in paper_ids])
         return {i: Score.model_validate_json(x) for i, x in zip(paper_ids, raw, strict=True) if x}
 
     # -- Batch API jobs (scoring/llm_batch.py): a restart resumes the batch it paid for --------
     async def batch_id(self, key: str) -> str | None:
-        value = await self.r.get(f"{P}llm-batch:{key}")
+        value = await self.r.get(keys.llm_batch(key))
         return str(value) if value else None
 
     async def remember_batch(self, key: str, batch_id: str) -> None:
-        await self.r.set(f"{P}llm-batch:{key}", batch_id, ex=BATCH_TTL_S)
+        await self.r.set(keys.llm_batch(key), batch_id, ex=BATCH_TTL_S)
 
     async def save_scores(self, scores: Iterable[Score]) -> None:
         mapping = {
-            self._score_key(s.paper_id, s.criteria_hash, s.model): s.model_dump_json()
-            for s in scores
+            keys.score(s.paper_id, s.criteria_hash, s.model): s.model_dump_json() for s in scores
         }
         if mapping:
             await self.r.mset(mapping)
@@ -212,7 +207,7 @@ class Store:
         """Ids already in one of this profile's days other than ``date``."""
         if not paper_ids:
             return set()
-        firsts = await self.r.hmget(f"{P}seen:{profile}", list(paper_ids))
+        firsts = await self.r.hmget(keys.seen(profile), list(paper_ids))
         day = date.isoformat()
         return {i for i, d in zip(paper_ids, firsts, strict=True) if d and d != day}
 
@@ -233,37 +228,37 @@ class Store:
         async with self.r.pipeline(transaction=True) as pipe:
             if day.papers:
                 pipe.mset(
-                    {f"{P}paper:{rp.paper.id}": rp.paper.model_dump_json() for rp in day.papers}
+                    {keys.paper(rp.paper.id): rp.paper.model_dump_json() for rp in day.papers}
                 )
                 pipe.mset(
                     {
-                        self._score_key(
+                        keys.score(
                             rp.paper.id, rp.score.criteria_hash, rp.score.model
                         ): rp.score.model_dump_json()
                         for rp in day.papers
                     }
                 )
-            pipe.delete(f"{P}ranked:{name}:{date}")
+            pipe.delete(keys.ranked(name, date))
             if day.papers:
-                pipe.zadd(f"{P}ranked:{name}:{date}", {rp.paper.id: rp.rank for rp in day.papers})
+                pipe.zadd(keys.ranked(name, date), {rp.paper.id: rp.rank for rp in day.papers})
             for rp in day.papers:
-                pipe.hsetnx(f"{P}seen:{name}", rp.paper.id, date)
-            pipe.set(f"{P}day:{name}:{date}", json.dumps(meta))
-            pipe.zadd(f"{P}days:{name}", {date: day.date.toordinal()})
+                pipe.hsetnx(keys.seen(name), rp.paper.id, date)
+            pipe.set(keys.day(name, date), json.dumps(meta))
+            pipe.zadd(keys.days(name), {date: day.date.toordinal()})
             self._queue_run(pipe, day.run)
             await pipe.execute()
 
     async def load_day(self, profile: str, date: dt.date, limit: int | None = None) -> Day | None:
         """The stored day, best first; ``limit`` loads only the top of it."""
-        raw = await self.r.get(f"{P}day:{profile}:{date.isoformat()}")
+        raw = await self.r.get(keys.day(profile, date))
         if raw is None:
             return None
         meta: dict[str, Any] = json.loads(raw)
         run = RunRecord.model_validate(meta["run"])
         criteria = CriteriaVersion.model_validate(meta["criteria"])
         stop = -1 if limit is None else limit - 1
-        ids = await self.r.zrange(f"{P}ranked:{profile}:{date.isoformat()}", 0, stop)
-        papers_raw = await self.r.mget([f"{P}paper:{i}" for i in ids]) if ids else []
+        ids = await self.r.zrange(keys.ranked(profile, date), 0, stop)
+        papers_raw = await self.r.mget([keys.paper(i) for i in ids]) if ids else []
         scores = await self.get_scores(ids, criteria.hash, run.scorer)
         ranked = []
         for rank, (pid, praw) in enumerate(zip(ids, papers_raw, strict=True), start=1):
@@ -281,14 +276,14 @@ class Store:
         return Day(profile=profile, date=date, run=run, criteria=criteria, papers=ranked)
 
     async def days(self, profile: str) -> list[dt.date]:
-        return [dt.date.fromisoformat(d) for d in await self.r.zrange(f"{P}days:{profile}", 0, -1)]
+        return [dt.date.fromisoformat(d) for d in await self.r.zrange(keys.days(profile), 0, -1)]
 
     async def latest_day(self, profile: str) -> dt.date | None:
-        last = await self.r.zrange(f"{P}days:{profile}", -1, -1)
+        last = await self.r.zrange(keys.days(profile), -1, -1)
         return dt.date.fromisoformat(last[0]) if last else None
 
     async def first_day_of(self, profile: str, paper_id: str) -> dt.date | None:
-        first = await self.r.hget(f"{P}seen:{profile}", paper_id)
+        first = await self.r.hget(keys.seen(profile), paper_id)
         return dt.date.fromisoformat(first) if first else None
 
     # -- feedback ------------------------------------------------------------------------------
@@ -296,7 +291,7 @@ class Store:
         """Record a reaction once: a redelivered event keeps the first time and counts once."""
         field = _feedback_field(event)
         value = f"{1 if event.sign > 0 else -1}|{event.at.timestamp():.0f}"
-        added = bool(await self.r.hsetnx(f"{P}feedback:{profile}", field, value))
+        added = bool(await self.r.hsetnx(keys.feedback(profile), field, value))
         await self._relabel(profile, event.paper_id)
         return added
 
@@ -306,7 +301,7 @@ class Store:
         """Undo one reaction (``source``) or all of a person's on that paper."""
         pattern = f"{_glob(user)}|{_glob(paper_id)}|{_glob(source) if source else '*'}"
         fields = [_feedback_field(e) for e in await self._feedback(profile, pattern)]
-        removed = await self.r.hdel(f"{P}feedback:{profile}", *fields) if fields else 0
+        removed = await self.r.hdel(keys.feedback(profile), *fields) if fields else 0
         await self._relabel(profile, paper_id)
         return int(removed)
 
@@ -314,7 +309,7 @@ class Store:
         return await self._feedback(profile)
 
     async def _feedback(self, profile: str, match: str = "*") -> list[FeedbackEvent]:
-        key = f"{P}feedback:{profile}"
+        key = keys.feedback(profile)
         raw = {f: v async for f, v in self.r.hscan_iter(key, match=match)}
         events = []
         for field, value in sorted(raw.items()):
@@ -332,43 +327,43 @@ class Store:
         if net:
             await self.set_reaction_label(profile, paper_id, net)
         else:
-            await self.r.hdel(f"{P}labels:{profile}", paper_id)
+            await self.r.hdel(keys.labels(profile), paper_id)
 
     async def reset_feedback(self, profile: str) -> int:
         """Forget every reaction of a profile (``prefs reset``); bookmarks stay."""
-        n = await self.r.hlen(f"{P}feedback:{profile}")
+        n = await self.r.hlen(keys.feedback(profile))
         await self.r.delete(
-            f"{P}feedback:{profile}", f"{P}labels:{profile}", f"{P}prefmodel:{profile}"
+            keys.feedback(profile), keys.labels(profile), keys.preference_model(profile)
         )
         return int(n)
 
     async def save_preference_state(self, profile: str, state: dict[str, Any]) -> None:
-        await self.r.set(f"{P}prefmodel:{profile}", json.dumps(state, sort_keys=True))
+        await self.r.set(keys.preference_model(profile), json.dumps(state, sort_keys=True))
 
     async def preference_state(self, profile: str) -> dict[str, Any] | None:
-        raw = await self.r.get(f"{P}prefmodel:{profile}")
+        raw = await self.r.get(keys.preference_model(profile))
         return json.loads(raw) if raw else None
 
     async def save_suggestion(self, profile: str, suggestion_json: str) -> None:
-        await self.r.set(f"{P}suggestion:{profile}", suggestion_json)
+        await self.r.set(keys.suggestion(profile), suggestion_json)
 
     async def suggestion(self, profile: str) -> str | None:
-        return await self.r.get(f"{P}suggestion:{profile}")
+        return await self.r.get(keys.suggestion(profile))
 
     async def drop_suggestion(self, profile: str) -> None:
-        await self.r.delete(f"{P}suggestion:{profile}")
+        await self.r.delete(keys.suggestion(profile))
 
     async def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]:
-        raws = await self.r.mget([f"{P}paper:{i}" for i in ids]) if ids else []
+        raws = await self.r.mget([keys.paper(i) for i in ids]) if ids else []
         return {i: Paper.model_validate_json(r) for i, r in zip(ids, raws, strict=True) if r}
 
     # -- reaction labels -----------------------------------------------------------------------
     async def set_reaction_label(self, profile: str, paper_id: str, label: int) -> None:
-        await self.r.hset(f"{P}labels:{profile}", paper_id, 1 if label > 0 else -1)
+        await self.r.hset(keys.labels(profile), paper_id, 1 if label > 0 else -1)
 
     async def reaction_examples(self, profile: str) -> list[tuple[Paper, int]]:
         """Papers people reacted to, with +1 (wanted) or -1 (not wanted)."""
-        labels = await self.r.hgetall(f"{P}labels:{profile}")
+        labels = await self.r.hgetall(keys.labels(profile))
         papers = await self.get_papers(sorted(labels))
         return [(papers[i], int(labels[i])) for i in sorted(papers)]
 
@@ -376,8 +371,8 @@ class Store:
     @staticmethod
     def _queue_run(pipe: Any, run: RunRecord) -> None:
         date = run.date.isoformat()
-        pipe.set(f"{P}run:{run.profile}:{date}", run.model_dump_json())
-        pipe.zadd(f"{P}runs:{run.profile}", {date: run.date.toordinal()})
+        pipe.set(keys.run(run.profile, date), run.model_dump_json())
+        pipe.zadd(keys.runs(run.profile), {date: run.date.toordinal()})
 
     async def save_run(self, run: RunRecord) -> None:
         async with self.r.pipeline(transaction=True) as pipe:
@@ -397,23 +392,23 @@ class Store:
         digest may then show those papers again). Scores stay, keyed by paper and criteria,
         so re-running the day pays nothing; posted messages and the post ledger stay too."""
         day = date.isoformat()
-        seen = await self.r.hgetall(f"{P}seen:{profile}")
+        seen = await self.r.hgetall(keys.seen(profile))
         firsts = [pid for pid, first in seen.items() if first == day]
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.delete(f"{P}day:{profile}:{day}", f"{P}ranked:{profile}:{day}")
-            pipe.delete(f"{P}run:{profile}:{day}")
-            pipe.zrem(f"{P}days:{profile}", day)
-            pipe.zrem(f"{P}runs:{profile}", day)
+            pipe.delete(keys.day(profile, day), keys.ranked(profile, day))
+            pipe.delete(keys.run(profile, day))
+            pipe.zrem(keys.days(profile), day)
+            pipe.zrem(keys.runs(profile), day)
             if firsts:
-                pipe.hdel(f"{P}seen:{profile}", *firsts)
+                pipe.hdel(keys.seen(profile), *firsts)
             removed = await pipe.execute()
         return bool(removed[0] or removed[1])
 
     async def get_run(self, profile: str, date: dt.date) -> RunRecord | None:
-        raw = await self.r.get(f"{P}run:{profile}:{date.isoformat()}")
+        raw = await self.r.get(keys.run(profile, date))
         return RunRecord.model_validate_json(raw) if raw else None
 
     async def runs(self, profile: str, limit: int = 20) -> list[RunRecord]:
-        dates = await self.r.zrange(f"{P}runs:{profile}", -limit, -1)
-        raws = await self.r.mget([f"{P}run:{profile}:{d}" for d in dates]) if dates else []
+        dates = await self.r.zrange(keys.runs(profile), -limit, -1)
+        raws = await self.r.mget([keys.run(profile, d) for d in dates]) if dates else []
         return [RunRecord.model_validate_json(x) for x in raws if x][::-1]

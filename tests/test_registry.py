@@ -58,3 +58,19 @@ async def test_chat_gets_the_registry_commands_and_the_core_guards_admins(
 def test_a_registry_command_needs_no_cli_code(cli: Cli) -> None:
     result = cli("version")  # declared once in bot/registry.py, answered by CommandCore.version
     assert result.exit_code == 0 and result.stdout.startswith("paperbot ")
+
+
+def test_no_module_but_the_key_layout_formats_a_redis_key() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    key = re.compile(r"""["'](?:\{P\}|paperbot:)[a-z-]+[:"']""")
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for folder in ("bot", "scoring")
+        for path in (root / folder).rglob("*.py")
+        if path.name != "keys.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if key.search(line)
+    ]
+    assert found == []  # scoring/keys.py is the one home of the layout

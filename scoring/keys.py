@@ -1,0 +1,104 @@
+"""Every Redis key paperbot uses, built in one place (the layout: docs/ARCHITECTURE.md).
+
+Nothing else formats a key: a rename, a new prefix or a per-tenant namespace changes here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+P = "paperbot:"
+PROFILES = f"{P}profiles"
+SERVICE = f"{P}service:"  # + replica id: a heartbeat each running scheduler refreshes
+
+
+def _day(date: dt.date | str) -> str:
+    return date if isinstance(date, str) else date.isoformat()
+
+
+# profiles and their criteria
+def criteria(profile: str) -> str:
+    return f"{P}criteria:{profile}"
+
+
+def authors(profile: str) -> str:
+    return f"{P}authors:{profile}"
+
+
+# papers, scores and days
+def paper(paper_id: str) -> str:
+    return f"{P}paper:{paper_id}"
+
+
+def score(paper_id: str, criteria_hash: str, model: str) -> str:
+    return f"{P}score:{paper_id}:{criteria_hash}:{model}"
+
+
+def day(profile: str, date: dt.date | str) -> str:
+    return f"{P}day:{profile}:{_day(date)}"
+
+
+def ranked(profile: str, date: dt.date | str) -> str:
+    return f"{P}ranked:{profile}:{_day(date)}"
+
+
+def days(profile: str) -> str:
+    return f"{P}days:{profile}"
+
+
+def seen(profile: str) -> str:
+    return f"{P}seen:{profile}"
+
+
+def run(profile: str, date: dt.date | str) -> str:
+    return f"{P}run:{profile}:{_day(date)}"
+
+
+def runs(profile: str) -> str:
+    return f"{P}runs:{profile}"
+
+
+def day_lock(profile: str, date: dt.date) -> str:
+    return f"{P}lock:{profile}:{_day(date)}"
+
+
+def llm_batch(request_hash: str) -> str:
+    return f"{P}llm-batch:{request_hash}"
+
+
+# people
+def feedback(profile: str) -> str:
+    return f"{P}feedback:{profile}"
+
+
+def labels(profile: str) -> str:
+    return f"{P}labels:{profile}"
+
+
+def preference_model(profile: str) -> str:
+    return f"{P}prefmodel:{profile}"
+
+
+def suggestion(profile: str) -> str:
+    return f"{P}suggestion:{profile}"
+
+
+def saved(profile: str, user: str) -> str:
+    return f"{P}saved:{profile}:{user}"
+
+
+# posting
+def post_ledger(platform: str, profile: str, date: dt.date) -> str:
+    return f"{P}post:{platform}:{profile}:{_day(date)}"
+
+
+def message(platform: str, channel: str, ts: str) -> str:
+    return f"{P}msg:{platform}:{channel}:{ts}"
+
+
+def slack_request_seen(signature_digest: str) -> str:
+    return f"{P}slack:seen:{signature_digest}"
+
+
+def slack_event_seen(event_id: str) -> str:
+    return f"{P}slack:event:{event_id}"
