@@ -29,10 +29,11 @@ from bot.text import (
     summed_cost,
     total_cost,
 )
+from scoring.configs import ProfileRules
 from scoring.criteria import criteria_markdown
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
-from scoring.pipeline import NoProgress, ProfileRules, ProgressSink
+from scoring.progress import NoProgress, ProgressSink
 
 TOP_ON_OVERVIEWS = 5
 STYLE = "style.css"

@@ -31,7 +31,7 @@ from bot.ledger import Ledger
 from bot.thread_post import (
     NOTICE_OPENINGS,
     UNREACHABLE,
-    Pacer,
+    PostSpacer,
     PostTag,
     PublishError,
     ThreadPublisher,
@@ -54,8 +54,11 @@ def use_api(base_url: str) -> None:
     Route.BASE = base_url.rstrip("/")
 
 
-def unreachable(exc: BaseException) -> PublishError:
-    return PublishError(f"cannot reach Discord: {exc or type(exc).__name__}")
+def unreachable(exc: BaseException, channel: str | None = None) -> PublishError:
+    why = str(exc) or type(exc).__name__
+    return PublishError(
+        f"cannot reach Discord: {why}", platform="discord", channel=channel, reason=why
+    )
 
 
 def refusal(exc: discord.HTTPException) -> str:
@@ -91,14 +94,17 @@ class DiscordPublisher(ThreadPublisher):
     ) -> None:
         self.http = http
         self.ledger = ledger
-        self.pacer = Pacer(min_interval_s)
+        self.pacer = PostSpacer(min_interval_s)
         self.help_text = discord_reactions_help(reactions)  # the team's reactions
 
     async def _send(
         self, channel: str, content: str, embed: discord.Embed | None, tag: PostTag
     ) -> str:
         if embed is not None and not within_limits(content, embed):
-            raise PublishError(f"refusing to post an embed over Discord's limits: {content[:80]}")
+            raise PublishError(
+                f"refusing to post an embed over Discord's limits: {content[:80]}",
+                platform="discord", channel=channel, reason="over Discord's limits",
+            )  # fmt: skip
         params = handle_message_parameters(
             content=content,
             embed=embed if embed is not None else MISSING,
@@ -109,7 +115,12 @@ class DiscordPublisher(ThreadPublisher):
         try:
             data = await self.http.send_message(channel, params=params)
         except discord.HTTPException as exc:
-            raise PublishError(f"Discord refused a post in {channel}: {refusal(exc)}") from None
+            raise PublishError(
+                f"Discord refused a post in {channel}: {refusal(exc)}",
+                platform="discord",
+                channel=channel,
+                reason=refusal(exc),
+            ) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         finally:
@@ -129,7 +140,12 @@ class DiscordPublisher(ThreadPublisher):
         except discord.HTTPException as exc:
             if exc.code == THREAD_EXISTS:  # made by a run that died before recording it
                 return parent_id  # a thread started from a message has the message's id
-            raise PublishError(f"Discord refused a thread in {channel}: {refusal(exc)}") from None
+            raise PublishError(
+                f"Discord refused a thread in {channel}: {refusal(exc)}",
+                platform="discord",
+                channel=channel,
+                reason=refusal(exc),
+            ) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return str(data["id"])
@@ -165,7 +181,11 @@ class DiscordPublisher(ThreadPublisher):
                     break
                 after = max(int(m["id"]) for m in page)
         except discord.HTTPException as exc:
-            raise PublishError(f"Discord refused to list {where}: {refusal(exc)}") from None
+            raise PublishError(
+                f"Discord refused to list {where}: {refusal(exc)}",
+                platform="discord",
+                reason=refusal(exc),
+            ) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return found

@@ -22,7 +22,8 @@ from bot.thread_post import PostResult, PublishError, ThreadPublisher
 from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo, RunRecord
-from scoring.pipeline import Batch, DayOutcome, NoProgress, ProgressSink, run_day
+from scoring.pipeline import Batch, DayOutcome, run_day
+from scoring.progress import NoProgress, ProgressSink
 from scoring.spool import ScoreSpool
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,7 @@ async def publish(
             return await publisher.post_day(day, app.profile_config(profile).rules(profile), target)
     except PublishError as exc:
         log.error("%s", exc)
-        POST_FAILURES.labels(platform).inc()
+        POST_FAILURES.labels(exc.platform).inc()
         await app.store.set_run_error(profile, run.date, str(exc))
         raise
 

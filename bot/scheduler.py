@@ -360,4 +360,4 @@ class DailyService:
                 await announce_delay(self.app, platform, profile, date, reason)
             except PublishError as exc:
                 log.error("%s", exc)
-                POST_FAILURES.labels(platform).inc()
+                POST_FAILURES.labels(exc.platform).inc()

@@ -28,7 +28,7 @@ from bot.slack_blocks import (
     slack_reactions_help,
     within_limits,
 )
-from bot.thread_post import UNREACHABLE, Pacer, PostTag, PublishError, ThreadPublisher
+from bot.thread_post import UNREACHABLE, PostSpacer, PostTag, PublishError, ThreadPublisher
 from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
 
@@ -48,6 +48,11 @@ def slack_client(token: str, base_url: str, max_retries: int = 3) -> AsyncWebCli
     return client
 
 
+def _unreachable(exc: BaseException, channel: str) -> PublishError:
+    why = str(exc) or type(exc).__name__
+    return PublishError(f"cannot reach Slack: {why}", platform="slack", channel=channel, reason=why)
+
+
 class SlackPublisher(ThreadPublisher):
     """Slack's side of a thread: the parent message, replies under its ts."""
 
@@ -60,14 +65,17 @@ class SlackPublisher(ThreadPublisher):
     ) -> None:
         self.client = client
         self.ledger = ledger
-        self.pacer = Pacer(min_interval_s)
+        self.pacer = PostSpacer(min_interval_s)
         self.help_text = slack_reactions_help(reactions)  # the team's reactions, not a fixed list
 
     async def _post(
         self, channel: str, text: str, blocks: Blocks, thread_ts: str | None, tag: PostTag
     ) -> str:
         if not within_limits(blocks):  # a bug in rendering, not Slack's problem to find
-            raise PublishError(f"refusing to post blocks over Slack's limits: {text[:80]}")
+            raise PublishError(
+                f"refusing to post blocks over Slack's limits: {text[:80]}",
+                platform="slack", channel=channel, reason="over Slack's limits",
+            )  # fmt: skip
         await self.pacer.wait()
         try:
             answer = await self.client.chat_postMessage(
@@ -82,10 +90,13 @@ class SlackPublisher(ThreadPublisher):
         except SlackApiError as exc:
             where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
             raise PublishError(
-                f"Slack refused a post {where} in {channel}: {_reason(exc)}"
+                f"Slack refused a post {where} in {channel}: {_reason(exc)}",
+                platform="slack",
+                channel=channel,
+                reason=_reason(exc),
             ) from None
         except UNREACHABLE as exc:
-            raise PublishError(f"cannot reach Slack: {exc or type(exc).__name__}") from None
+            raise _unreachable(exc, channel) from None
         finally:
             self.pacer.done()
         return str(answer["ts"])
@@ -141,9 +152,14 @@ class SlackPublisher(ThreadPublisher):
                 if not cursor or len(found) == len(wanted):
                     break
         except SlackApiError as exc:
-            raise PublishError(f"Slack refused to list {channel}: {_reason(exc)}") from None
+            raise PublishError(
+                f"Slack refused to list {channel}: {_reason(exc)}",
+                platform="slack",
+                channel=channel,
+                reason=_reason(exc),
+            ) from None
         except UNREACHABLE as exc:
-            raise PublishError(f"cannot reach Slack: {exc or type(exc).__name__}") from None
+            raise _unreachable(exc, channel) from None
         return found
 
 

@@ -34,7 +34,14 @@ RECONCILE_MARGIN_S = 120  # clocks differ: look a little before the intent's tim
 
 
 class PublishError(PaperbotError):
-    """A platform refused a post or could not be reached; the message carries its reason."""
+    """A platform refused a post or could not be reached: the message for people, and the
+    platform, channel and reason as fields for the run record, metrics and logs."""
+
+    def __init__(
+        self, message: str, *, platform: str, channel: str | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.platform, self.channel, self.reason = platform, channel, reason or message
 
 
 # what a platform client raises when the platform cannot be reached (after its own retries);
@@ -116,8 +123,9 @@ class ThreadPublisher(abc.ABC):
         return await post_once(self, profile, date, channel, delayed_text(date, reason), "delayed")
 
 
-class Pacer:
-    """Spaces posts to one channel: platforms throttle bursts (Slack ~1 message/s)."""
+class PostSpacer:
+    """Spaces posts to one channel, end of one to start of the next: platforms throttle bursts
+    (Slack ~1 message/s). (arXiv's Pacer spaces request starts; a different rule.)"""
 
     def __init__(self, min_interval_s: float) -> None:
         self.min_interval_s = min_interval_s

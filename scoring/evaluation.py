@@ -19,15 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from prompts import read_prompt
+from scoring.configs import ProfileRules
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import InputError
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.models import FilterRecall, Usage
-from scoring.pipeline import NoProgress, ProfileRules, ProgressSink, run_day
+from scoring.pipeline import run_day
 from scoring.prefilters import LearnedFilter, PrefilterConfig, most_likely, training_examples
 from scoring.pricing import MODE_RATE, ModelPrice, cost_usd
+from scoring.progress import NoProgress, ProgressSink
 from scoring.redis_server import open_redis
 from scoring.store import Store
 

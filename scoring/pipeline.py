@@ -14,9 +14,8 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from scoring.configs import ProfileRules
 from scoring.errors import ScoringError
@@ -33,23 +32,13 @@ from scoring.prefilters import (
     pooled_recall,
 )
 from scoring.pricing import ModelPrice, merge_usage
+from scoring.progress import NoProgress, ProgressSink
 from scoring.ranking import rank_day
 from scoring.scorer import Scorer, ScoringOutcome
 from scoring.spool import ScoreSpool
 from scoring.store import Store
 
 log = logging.getLogger(__name__)
-
-
-class ProgressSink(Protocol):
-    """Where long stages report progress (a rich progress bar in the CLI)."""
-
-    def start(self, stage: str, total: int) -> Callable[[int], None]: ...
-
-
-class NoProgress:
-    def start(self, stage: str, total: int) -> Callable[[int], None]:
-        return lambda n: None
 
 
 @dataclass

@@ -70,7 +70,7 @@ def test_latex_stays_readable_and_untrusted_text_opens_nothing() -> None:
 
 def test_an_empty_day_is_a_sentence_in_the_archive(tmp_path: Path) -> None:
     from bot.archive import _write_pages
-    from scoring.pipeline import NoProgress
+    from scoring.progress import NoProgress
 
     quiet = day("local-tfidf-v1")
     quiet.papers[0].selected = False
