@@ -60,6 +60,19 @@ async def _finish(
     return JobResult(outcome, path, write_if_changed(path, text))
 
 
+async def _pipeline(
+    app: App, profile: str, batch: Batch, day: dt.date, progress: ProgressSink, dry_run: bool
+) -> DayOutcome:
+    """The pipeline with this app's scorer, pre-filters, prices, preference bound and spool:
+    one call for the daily job, the demo and the backfill."""
+    rules = app.profile_config(profile).rules(profile)
+    return await run_day(
+        app.store, rules, batch, app.scorer, day, progress, dry_run=dry_run,
+        prefilters=app.prefilters(), prices=app.settings.prices,
+        preference_bound=app.settings.preference_bound, spool=spool(app),
+    )  # fmt: skip
+
+
 async def run_daily(
     app: App,
     profile: str,
@@ -94,11 +107,7 @@ async def run_daily(
             )
         log.warning("--date %s differs from the feed's date %s", date, parsed.announced_on)
     batch = Batch(papers=parsed.papers, total=parsed.total, skipped=parsed.skipped)
-    outcome = await run_day(
-        app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
-        prefilters=app.prefilters(), prices=app.settings.prices,
-        preference_bound=app.settings.preference_bound, spool=spool(app),
-    )  # fmt: skip
+    outcome = await _pipeline(app, profile, batch, day, progress, dry_run)
     return await _finish(app, profile, outcome, out, dry_run)
 
 
@@ -111,12 +120,8 @@ async def run_listing(
     progress: ProgressSink | None = None,
 ) -> JobResult:
     """A day from a saved listing (``papers demo``): the same pipeline and digest as a feed."""
-    config = await app.ensure_profile(profile)
-    outcome = await run_day(
-        app.store, config.rules(profile), batch, app.scorer, day, progress or NoProgress(),
-        prefilters=app.prefilters(), prices=app.settings.prices,
-        preference_bound=app.settings.preference_bound, spool=spool(app),
-    )  # fmt: skip
+    await app.ensure_profile(profile)
+    outcome = await _pipeline(app, profile, batch, day, progress or NoProgress(), False)
     return await _finish(app, profile, outcome, out, False)
 
 
@@ -176,11 +181,7 @@ async def run_remedial(
                 source="the arXiv export API",
             ),
         )
-        outcome = await run_day(
-            app.store, config.rules(profile), batch, app.scorer, day, progress, dry_run=dry_run,
-            prefilters=app.prefilters(), prices=app.settings.prices,
-            preference_bound=app.settings.preference_bound, spool=spool(app),
-        )  # fmt: skip
+        outcome = await _pipeline(app, profile, batch, day, progress, dry_run)
         results.append(await _finish(app, profile, outcome, out, dry_run))
         fetched(1)
     return results
