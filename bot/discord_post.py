@@ -31,7 +31,6 @@ from bot.ledger import Ledger
 from bot.thread_post import (
     NOTICE_OPENINGS,
     UNREACHABLE,
-    PostSpacer,
     PostTag,
     PublishError,
     ThreadPublisher,
@@ -92,10 +91,8 @@ class DiscordPublisher(ThreadPublisher):
         min_interval_s: float = 0.5,
         reactions: Mapping[str, Effect] | None = None,
     ) -> None:
+        super().__init__(ledger, min_interval_s, discord_reactions_help(reactions))
         self.http = http
-        self.ledger = ledger
-        self.pacer = PostSpacer(min_interval_s)
-        self.help_text = discord_reactions_help(reactions)  # the team's reactions
 
     async def _send(
         self, channel: str, content: str, embed: discord.Embed | None, tag: PostTag

@@ -28,7 +28,7 @@ from bot.slack_blocks import (
     slack_reactions_help,
     within_limits,
 )
-from bot.thread_post import UNREACHABLE, PostSpacer, PostTag, PublishError, ThreadPublisher
+from bot.thread_post import UNREACHABLE, PostTag, PublishError, ThreadPublisher
 from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
 
@@ -63,10 +63,8 @@ class SlackPublisher(ThreadPublisher):
         min_interval_s: float = 1.0,
         reactions: Mapping[str, Effect] | None = None,
     ) -> None:
+        super().__init__(ledger, min_interval_s, slack_reactions_help(reactions))
         self.client = client
-        self.ledger = ledger
-        self.pacer = PostSpacer(min_interval_s)
-        self.help_text = slack_reactions_help(reactions)  # the team's reactions, not a fixed list
 
     async def _post(
         self, channel: str, text: str, blocks: Blocks, thread_ts: str | None, tag: PostTag

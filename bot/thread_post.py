@@ -79,7 +79,10 @@ class ThreadPublisher(abc.ABC):
     find them again; the functions below post whole days through them, in order, recording
     every post."""
 
-    ledger: Ledger
+    def __init__(self, ledger: Ledger, min_interval_s: float, help_text: str) -> None:
+        self.ledger = ledger
+        self.pacer = PostSpacer(min_interval_s)
+        self.help_text = help_text  # what reacting does, from the team's reactions setting
 
     @abc.abstractmethod
     async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
