@@ -64,9 +64,10 @@ async def main() -> None:
     history = (
         [LabelledDay.in_dir(args.data, dt.date.fromisoformat(args.history))] if args.history else []
     )
-    setups = [("all papers, no pre-filter", [], settings.prefilter_config())]
+    bare = replace(settings.prefilter_config(), titles=False)  # each row names its filters
+    setups = [("all papers, no pre-filter", [], bare)]
     if history:
-        learned = replace(settings.prefilter_config(), learned_min_days=1)
+        learned = replace(bare, learned_min_days=1)
         setups.append((f"learned filter ({history[0].date})", history, learned))
         setups.append(("learned filter + titles pass", history, replace(learned, titles=True)))
     print(f"day {target.date}, replay latency {args.latency} s per call, model {base.model}")  # noqa: T201
