@@ -34,7 +34,9 @@ from bot.thread_post import (
     PostTag,
     PublishError,
     ThreadPublisher,
+    cannot_reach,
     no_announcement_text,
+    refused,
 )
 from scoring.configs import ProfileRules
 from scoring.errors import ConfigError
@@ -54,10 +56,7 @@ def use_api(base_url: str) -> None:
 
 
 def unreachable(exc: BaseException, channel: str | None = None) -> PublishError:
-    why = str(exc) or type(exc).__name__
-    return PublishError(
-        f"cannot reach Discord: {why}", platform="discord", channel=channel, reason=why
-    )
+    return cannot_reach("discord", exc, channel)
 
 
 def refusal(exc: discord.HTTPException) -> str:
@@ -112,12 +111,7 @@ class DiscordPublisher(ThreadPublisher):
         try:
             data = await self.http.send_message(channel, params=params)
         except discord.HTTPException as exc:
-            raise PublishError(
-                f"Discord refused a post in {channel}: {refusal(exc)}",
-                platform="discord",
-                channel=channel,
-                reason=refusal(exc),
-            ) from None
+            raise refused("discord", f"a post in {channel}", channel, refusal(exc)) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         finally:
@@ -137,12 +131,7 @@ class DiscordPublisher(ThreadPublisher):
         except discord.HTTPException as exc:
             if exc.code == THREAD_EXISTS:  # made by a run that died before recording it
                 return parent_id  # a thread started from a message has the message's id
-            raise PublishError(
-                f"Discord refused a thread in {channel}: {refusal(exc)}",
-                platform="discord",
-                channel=channel,
-                reason=refusal(exc),
-            ) from None
+            raise refused("discord", f"a thread in {channel}", channel, refusal(exc)) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return str(data["id"])
@@ -178,11 +167,7 @@ class DiscordPublisher(ThreadPublisher):
                     break
                 after = max(int(m["id"]) for m in page)
         except discord.HTTPException as exc:
-            raise PublishError(
-                f"Discord refused to list {where}: {refusal(exc)}",
-                platform="discord",
-                reason=refusal(exc),
-            ) from None
+            raise refused("discord", f"to list {where}", None, refusal(exc)) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return found

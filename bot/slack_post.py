@@ -28,7 +28,14 @@ from bot.slack_blocks import (
     slack_reactions_help,
     within_limits,
 )
-from bot.thread_post import UNREACHABLE, PostTag, PublishError, ThreadPublisher
+from bot.thread_post import (
+    UNREACHABLE,
+    PostTag,
+    PublishError,
+    ThreadPublisher,
+    cannot_reach,
+    refused,
+)
 from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
 
@@ -46,11 +53,6 @@ def slack_client(token: str, base_url: str, max_retries: int = 3) -> AsyncWebCli
         ]
     )
     return client
-
-
-def _unreachable(exc: BaseException, channel: str) -> PublishError:
-    why = str(exc) or type(exc).__name__
-    return PublishError(f"cannot reach Slack: {why}", platform="slack", channel=channel, reason=why)
 
 
 class SlackPublisher(ThreadPublisher):
@@ -87,14 +89,9 @@ class SlackPublisher(ThreadPublisher):
             )
         except SlackApiError as exc:
             where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
-            raise PublishError(
-                f"Slack refused a post {where} in {channel}: {_reason(exc)}",
-                platform="slack",
-                channel=channel,
-                reason=_reason(exc),
-            ) from None
+            raise refused("slack", f"a post {where} in {channel}", channel, _reason(exc)) from None
         except UNREACHABLE as exc:
-            raise _unreachable(exc, channel) from None
+            raise cannot_reach("slack", exc, channel) from None
         finally:
             self.pacer.done()
         return str(answer["ts"])
@@ -150,14 +147,9 @@ class SlackPublisher(ThreadPublisher):
                 if not cursor or len(found) == len(wanted):
                     break
         except SlackApiError as exc:
-            raise PublishError(
-                f"Slack refused to list {channel}: {_reason(exc)}",
-                platform="slack",
-                channel=channel,
-                reason=_reason(exc),
-            ) from None
+            raise refused("slack", f"to list {channel}", channel, _reason(exc)) from None
         except UNREACHABLE as exc:
-            raise _unreachable(exc, channel) from None
+            raise cannot_reach("slack", exc, channel) from None
         return found
 
 

@@ -44,6 +44,22 @@ class PublishError(PaperbotError):
         self.platform, self.channel, self.reason = platform, channel, reason or message
 
 
+def refused(platform: str, what: str, channel: str | None, reason: str) -> PublishError:
+    """The platform answered no: "Slack refused a post in C1: channel_not_found"."""
+    return PublishError(
+        f"{platform.title()} refused {what}: {reason}",
+        platform=platform, channel=channel, reason=reason,
+    )  # fmt: skip
+
+
+def cannot_reach(platform: str, exc: BaseException, channel: str | None = None) -> PublishError:
+    """No answer at all (after the client's own retries): the post may still have arrived."""
+    why = str(exc) or type(exc).__name__
+    return PublishError(
+        f"cannot reach {platform.title()}: {why}", platform=platform, channel=channel, reason=why
+    )
+
+
 # what a platform client raises when the platform cannot be reached (after its own retries);
 # a post that failed so may still have arrived: its intent stays for the next run to check
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)
