@@ -17,9 +17,9 @@ from bot.files import write_if_changed
 from bot.ledger import Ledger
 from bot.metrics import POST_FAILURES
 from bot.platforms import PLATFORMS
+from bot.shared_feed import shared_feed, union_categories
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
-from scoring.arxiv_client import feed_url
 from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo, RunRecord
 from scoring.pipeline import Batch, DayOutcome, run_day
@@ -91,10 +91,15 @@ async def run_daily(
     if date and not strict_date and not force:
         check_date(date, app.settings.arxiv_holidays)
     config = await app.ensure_profile(profile)
-    location = feed or feed_url(app.settings.feed_url, config.categories)
     progress = progress or NoProgress()
     fetched = progress.start("fetching feed", 1)
-    parsed = await app.arxiv.fetch_feed(location)
+    if feed is not None:  # a saved file or a URL a person gave: read as it is
+        parsed = await app.arxiv.fetch_feed(feed)
+    else:  # arXiv: one request for the categories of every profile, shared across replicas
+        union = union_categories([p.categories for p in app.settings.profiles.values()])
+        parsed = await shared_feed(
+            app.store.r, app.arxiv, app.settings.feed_url, union, config.categories, date
+        )
     fetched(1)
     day = date or parsed.announced_on or today_eastern()
     if strict_date and date and parsed.announced_on and parsed.announced_on < date:

@@ -102,3 +102,12 @@ def slack_request_seen(signature_digest: str) -> str:
 
 def slack_event_seen(event_id: str) -> str:
     return f"{P}slack:event:{event_id}"
+
+
+# arXiv listings shared by every profile and replica (bot/shared_feed.py)
+def listing(url_digest: str) -> str:
+    return f"{P}listing:{url_digest}"
+
+
+def listing_lock(url_digest: str) -> str:
+    return f"{P}listing-lock:{url_digest}"

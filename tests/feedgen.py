@@ -9,6 +9,7 @@ feed's categories) or cross; an older id is a replacement.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -30,21 +31,24 @@ def load_labels(day: str) -> list[dict]:
     return read_jsonl(DATA / "labels" / f"{day}.jsonl")
 
 
-def announce_type(row: dict, day: dt.date) -> str:
-    return listing_announce_type(row, day, FEED_CATEGORIES)
+def announce_type(row: dict, day: dt.date, categories: Sequence[str] = FEED_CATEGORIES) -> str:
+    return listing_announce_type(row, day, categories)
 
 
-def feed_rows(day: str) -> list[dict]:
-    return [r for r in load_listing(day) if set(r["categories"]) & set(FEED_CATEGORIES)]
+def feed_rows(day: str, categories: Sequence[str] = FEED_CATEGORIES) -> list[dict]:
+    return [r for r in load_listing(day) if set(r["categories"]) & set(categories)]
 
 
-def rss_feed(day: str, rows: list[dict] | None = None) -> bytes:
+def rss_feed(
+    day: str, rows: list[dict] | None = None, categories: Sequence[str] = FEED_CATEGORIES
+) -> bytes:
+    """The feed of ``categories`` (arXiv's ``rss/A+B``) for the day."""
     date = dt.date.fromisoformat(day)
     stamp = dt.datetime.combine(date, dt.time(0, 0), dt.timezone(dt.timedelta(hours=-4)))
-    rows = feed_rows(day) if rows is None else rows
+    rows = feed_rows(day, categories) if rows is None else rows
     items = []
     for r in rows:
-        kind = announce_type(r, date)
+        kind = announce_type(r, date, categories)
         cats = "".join(f"<category>{escape(c)}</category>" for c in r["categories"])
         items.append(
             "<item>"

@@ -1,0 +1,90 @@
+"""One arXiv request per listing for every profile and replica (many channels, one arXiv).
+
+Profiles that read the same feed template fetch the union of their categories once: the
+first run takes a Redis lock and stores the feed's bytes for ``LISTING_TTL_S``; concurrent
+runs, on any replica, wait for those bytes instead of asking arXiv again. Each profile then
+keeps its own categories, with the announce type it would have had in its own feed (a paper
+is ``new`` where its primary category is the profile's, a cross-list elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from scoring import keys
+from scoring.arxiv_client import ArxivClient, feed_url
+from scoring.arxiv_feed import ParsedFeed, parse_feed
+
+log = logging.getLogger(__name__)
+LISTING_TTL_S = 1800  # a listing changes once a day; half an hour covers a day's runs
+FETCH_LOCK_S = 120  # a fetch holding the lock longer than this has died: take over
+POLL_S = 0.2
+
+
+def union_categories(profiles: Sequence[Sequence[str]]) -> list[str]:
+    """Every profile's categories, each once, in the configured order: built from the
+    settings alone, so it is the same URL whichever profile asks (one profile: its own)."""
+    return list(dict.fromkeys(c for cats in profiles for c in cats))
+
+
+async def fetch_listing(
+    redis: Any, arxiv: ArxivClient, template: str, union: list[str], date: dt.date | None
+) -> ParsedFeed:
+    """The union feed for ``date``, fetched once for all profiles and replicas. Only a feed
+    that shows ``date`` is shared: one not yet refreshed is read by its own run, which
+    retries later, and never cached. Without a date (a person's `papers run`), nothing is
+    shared: what arXiv shows now is what was asked for."""
+    url = feed_url(template, union)
+    if date is None:
+        return parse_feed(await arxiv.get(url))
+    digest = f"{hashlib.sha256(url.encode()).hexdigest()[:24]}:{date}"
+    key, lock = keys.listing(digest), keys.listing_lock(digest)
+    deadline = time.monotonic() + FETCH_LOCK_S
+    while True:
+        cached = await redis.get(key)
+        if cached is not None:
+            # latin-1 maps each byte to one character: the bytes survive decode_responses
+            return parse_feed(cached.encode("latin-1") if isinstance(cached, str) else cached)
+        if await redis.set(lock, "1", nx=True, ex=FETCH_LOCK_S):
+            try:
+                data = await arxiv.get(url)
+                feed = parse_feed(data)  # a malformed feed raises here and is never shared
+                if feed.announced_on == date:
+                    await redis.set(key, data.decode("latin-1"), ex=LISTING_TTL_S)
+                return feed
+            finally:
+                await redis.delete(lock)
+        if time.monotonic() > deadline:  # the holder died without releasing: fetch ourselves
+            log.warning("the shared fetch of %s did not finish; fetching it here", url)
+            return parse_feed(await arxiv.get(url))
+        await asyncio.sleep(POLL_S)
+
+
+def for_profile(feed: ParsedFeed, categories: Sequence[str]) -> ParsedFeed:
+    """The union feed as the profile's own feed would have been."""
+    wanted = set(categories)
+    papers = []
+    for p in feed.papers:
+        if not wanted.intersection(p.categories):
+            continue
+        if p.announce_type in ("new", "cross"):
+            p = p.model_copy(update={"announce_type": "new" if p.primary in wanted else "cross"})
+        papers.append(p)
+    return ParsedFeed(feed.announced_on, papers, dict(feed.skipped))
+
+
+async def shared_feed(
+    redis: Any,
+    arxiv: ArxivClient,
+    template: str,
+    union: list[str],
+    categories: Sequence[str],
+    date: dt.date | None = None,
+) -> ParsedFeed:
+    return for_profile(await fetch_listing(redis, arxiv, template, union, date), categories)
