@@ -875,8 +875,9 @@ def _cli_names() -> set[str]:
 
 # every command of bot/registry.py offered on the CLI is a `papers` command: a new one needs
 # no code here unless it wants typed options
+_TYPED = _cli_names()
 for _declared in COMMANDS:
-    if "cli" in _declared.platforms and _declared.name not in _cli_names():
+    if "cli" in _declared.platforms and _declared.name not in _TYPED:
         app.command(_declared.name)(_generic(_declared.name, _declared.summary))
 
 

@@ -17,6 +17,7 @@ from bot.files import write_if_changed
 from bot.ledger import Ledger
 from bot.metrics import POST_FAILURES
 from bot.platforms import PLATFORMS
+from bot.settings import BOT_TOKEN_ENV
 from bot.shared_feed import shared_feed, union_categories
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
@@ -55,7 +56,7 @@ async def _finish(
     if outcome.day is None or dry_run:
         return JobResult(outcome, None, False)
     rules = app.profile_config(profile).rules(profile)
-    text = render_markdown(outcome.day, rules, app.settings.llm_config().comment_from)
+    text = render_markdown(outcome.day, rules, app.settings.comment_from)
     path = digest_dir(app, out, profile) / f"{outcome.day.date.isoformat()}.md"
     return JobResult(outcome, path, write_if_changed(path, text))
 
@@ -207,16 +208,14 @@ async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
 async def open_publisher(app: App, platform: str) -> AsyncIterator[ThreadPublisher]:
     settings = app.settings
     ledger = Ledger(app.store.r, platform)
+    secret = settings.bot_token(platform)
+    if secret is None:
+        raise ConfigError(f"posting to {platform.title()} needs {BOT_TOKEN_ENV[platform]}")
+    token = secret.get_secret_value()
     if platform == "slack":
-        if settings.slack_bot_token is None:
-            raise ConfigError("posting to Slack needs SLACK_BOT_TOKEN")
-        token = settings.slack_bot_token.get_secret_value()
         client = slack_client(token, settings.slack_api_url)
         yield SlackPublisher(client, ledger, settings.slack_min_interval_s, settings.reactions)
         return
-    if settings.discord_bot_token is None:
-        raise ConfigError("posting to Discord needs DISCORD_BOT_TOKEN")
-    token = settings.discord_bot_token.get_secret_value()
     async with discord_http(token, settings.discord_api_url) as http:
         yield DiscordPublisher(http, ledger, settings.discord_min_interval_s, settings.reactions)
 
@@ -238,11 +237,10 @@ def check_posting(
     app: App, profile: str, platforms: Sequence[str], channel: str | None, dry_run: bool
 ) -> None:
     """Before any work: every platform asked for has a channel and (unless a dry run) a token."""
-    tokens = {"slack": app.settings.slack_bot_token, "discord": app.settings.discord_bot_token}
     for platform in platforms:
         channel_for(app, platform, profile, channel)
-        if tokens[platform] is None and not dry_run:
-            name = "SLACK_BOT_TOKEN" if platform == "slack" else "DISCORD_BOT_TOKEN"
+        if app.settings.bot_token(platform) is None and not dry_run:
+            name = BOT_TOKEN_ENV[platform]
             raise ConfigError(f"--post {platform} needs {name} in the environment or .env")
 
 
@@ -317,8 +315,7 @@ async def publish_all(
 def platforms_for(app: App, profile: str) -> list[str]:
     """Where the scheduled job posts this profile: platforms with a token and a channel."""
     config = app.profile_config(profile)
-    tokens = {"slack": app.settings.slack_bot_token, "discord": app.settings.discord_bot_token}
-    return [p for p in PLATFORMS if tokens[p] is not None and config.channel(p)]
+    return [p for p in PLATFORMS if app.settings.bot_token(p) is not None and config.channel(p)]
 
 
 async def run_from_chat(app: App, platform: str, profile: str, person: str) -> str:

@@ -59,6 +59,9 @@ def _default_types() -> list[AnnounceType]:
     return ["new", "cross"]
 
 
+BOT_TOKEN_ENV = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}
+
+
 class ProfileConfig(BaseModel):
     """One digest subscription: its categories, cutoffs and where it posts."""
 
@@ -326,12 +329,19 @@ class Settings(BaseSettings):
             budget=Budget(max_tokens=self.budget_tokens, max_usd=self.budget_usd),
             price_mode=self.llm_price_mode,
             batch_wait_s=self.llm_batch_wait_s,
-            comment_from=(
-                max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 1)
-                if self.llm_short_comments
-                else None
-            ),
+            comment_from=self.comment_from,
         )
+
+    @property
+    def comment_from(self) -> int | None:
+        """Comments are asked from one below the lowest relevance cutoff (None: always)."""
+        if not self.llm_short_comments:
+            return None
+        return max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 1)
+
+    def bot_token(self, platform: str) -> SecretStr | None:
+        """The platform's bot token (``BOT_TOKEN_ENV`` names its variable)."""
+        return self.slack_bot_token if platform == "slack" else self.discord_bot_token
 
     def prefilter_config(self) -> PrefilterConfig:
         return PrefilterConfig(

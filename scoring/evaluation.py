@@ -134,8 +134,9 @@ def _prompt_figures(
     figures = PromptFigures()
     for body, usage in answered:
         user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        titles = "titles only" in body["messages"][0]["content"]  # one paper a line
-        blocks = user.splitlines() if titles else [b for b in user.split("### ") if b.strip()]
+        blocks = (  # the titles pass sends one paper a line
+            user.splitlines() if _is_titles(body) else [b for b in user.split("### ") if b.strip()]
+        )
         figures.paper_tokens += sum(fake.count(b.rstrip("\n")) for b in blocks)
         figures.prefix_tokens += len(fake.prompt_tokens(body, upto_user=True))
         figures.prompt_tokens += usage["prompt_tokens"]
@@ -229,10 +230,15 @@ async def evaluate(
     )
 
 
+def _is_titles(body: dict[str, Any]) -> bool:
+    """A request of the titles pass (its system prompt says so)."""
+    return "titles only" in body["messages"][0]["content"]
+
+
 def _phases(answered: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, int]:
     phases: dict[str, int] = {}
     for body, _ in answered:
-        phase = "titles" if "titles only" in body["messages"][0]["content"] else "full"
+        phase = "titles" if _is_titles(body) else "full"
         phases[phase] = phases.get(phase, 0) + 1
     return phases
 
