@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.quotas import Quotas
+from bot.quotas import Quotas, limits_uri
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
 from scoring.configs import PrefilterConfig
@@ -117,25 +117,37 @@ class App:
         return config
 
 
-def make_scorer(settings: Settings, journal: Store | None = None) -> Scorer:
+def make_scorer(settings: Settings, store: Store | None = None) -> Scorer:
     """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
-    ``journal``: where the LLM scorer keeps batch ids, so they survive a restart."""
+    ``store``: where the LLM scorer keeps batch ids, so they survive a restart, and the Redis
+    its account's rate limit is shared through."""
     # imported here: each scorer's libraries load only when it is the one used
     if settings.llm_configured:
+        from scoring.llm_limits import Limits, LLMRateLimiter
         from scoring.llm_scorer import LLMScorer
 
-        scorer = LLMScorer(settings.llm_config())
-        scorer.journal = journal
+        config = settings.llm_config()
+        scorer = LLMScorer(config)
+        scorer.journal = store
+        if store is not None:
+            scorer.limiter = LLMRateLimiter(
+                limits_uri(redis_url(settings)), store.r, config.base_url, config.model,
+                Limits(settings.llm_rpm, settings.llm_tpm), window_s=settings.llm_rate_window_s,
+            )  # fmt: skip
         return scorer
     from scoring.local_scorer import LocalScorer
 
     return LocalScorer()
 
 
+def redis_url(settings: Settings) -> str:
+    """The configured Redis, or the embedded one's socket."""
+    return settings.redis_url or EmbeddedRedis(settings.data_dir).url
+
+
 def quotas(settings: Settings) -> Quotas:
-    url = settings.redis_url or EmbeddedRedis(settings.data_dir).url
     return Quotas(
-        url,
+        redis_url(settings),
         per_person={"score": settings.chat_score_quota, "run": settings.chat_run_quota},
         per_profile={
             "score": settings.chat_score_quota_profile,

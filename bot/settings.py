@@ -156,6 +156,13 @@ class Settings(BaseSettings):
     llm_batch_wait_s: float = Field(
         4 * 3600, gt=0, description="then what the batch has not answered is scored live"
     )
+    llm_rpm: int | None = Field(
+        None, gt=0, description="requests a minute for the LLM account, shared by all replicas"
+    )
+    llm_tpm: int | None = Field(
+        None, gt=0, description="tokens a minute for the LLM account, shared by all replicas"
+    )
+    llm_rate_window_s: int = Field(60, ge=1, le=3600, description="the window of those limits")
     llm_short_comments: bool = Field(
         True, description="comments only from one below a profile's relevance cutoff up"
     )

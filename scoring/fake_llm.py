@@ -15,6 +15,9 @@ Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client tal
   ``obey_injections=True`` plays a naive model that follows orders found in paper text;
   ``obey={payload: effect}`` one that obeys any sentence of those payloads that reaches it.
 - The Batch API (``/v1/files``, ``/v1/batches``), answered by scoring/fake_batches.py.
+- An account rate limit like OpenAI's (``tpm``/``rpm`` per ``rate_window_s``): token buckets
+  charged at request time with the prompt's characters / 4 plus ``max_completion_tokens``,
+  ``x-ratelimit-*`` headers on every answer, and 429 with ``retry-after`` past the limit.
 """
 
 from __future__ import annotations
@@ -64,6 +67,28 @@ class FakeStats:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
+    rate_limited: int = 0  # 429s for going past the account's rate limit
+
+
+class _Bucket:
+    """A token bucket refilled continuously, as OpenAI describes its limits."""
+
+    def __init__(self, capacity: int, window_s: float) -> None:
+        self.capacity, self.rate = capacity, capacity / window_s
+        self.level, self.at = float(capacity), time.monotonic()
+
+    def short_s(self, amount: int) -> float:
+        """0 when ``amount`` fits now, else the seconds until it would."""
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
+        self.at = now
+        return max(0.0, (min(amount, self.capacity) - self.level) / self.rate)
+
+    def take(self, amount: int) -> None:
+        self.level -= min(amount, self.capacity)
+
+    def reset_s(self) -> float:
+        return (self.capacity - self.level) / self.rate
 
 
 def _encoding() -> tiktoken.Encoding:
@@ -91,9 +116,14 @@ class FakeLLM:
     answered: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # + usage
     answers: list[str] = field(default_factory=list)  # what each answered request was told
     stats: FakeStats = field(default_factory=FakeStats)
+    tpm: int | None = None  # the account's rate limit; None: unlimited
+    rpm: int | None = None
+    rate_window_s: float = 60.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._tokens = _Bucket(self.tpm, self.rate_window_s) if self.tpm else None
+        self._requests = _Bucket(self.rpm, self.rate_window_s) if self.rpm else None
         self._enc = _encoding()
         self._prefixes: deque[list[int]] = deque(maxlen=64)
         self.batches = FakeBatches(self._batch_answer)
@@ -135,7 +165,33 @@ class FakeLLM:
             fault = self.faults.popleft() if self.faults else None
             if fault is None and self.always:
                 fault = Fault(self.always)
-        return self._respond(body, fault)
+            limited, limit_headers = self._rate_limit(body)
+        if limited:
+            return 429, _error("Rate limit reached for tokens", "rate_limit_error"), limit_headers
+        status, answer, headers = self._respond(body, fault)
+        return status, answer, {**limit_headers, **headers}
+
+    def _rate_limit(self, body: dict[str, Any]) -> tuple[bool, dict[str, str]]:
+        """Charge the request to the account (under the lock); (refused, x-ratelimit headers)."""
+        if self._tokens is None and self._requests is None:
+            return False, {}
+        chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        cost = chars // 4 + int(body.get("max_completion_tokens") or body.get("max_tokens") or 0)
+        asks = [(b, n) for b, n in ((self._requests, 1), (self._tokens, cost)) if b is not None]
+        wait = max(b.short_s(n) for b, n in asks)
+        if not wait:
+            for b, n in asks:
+                b.take(n)
+        headers = {}
+        for kind, bucket in (("requests", self._requests), ("tokens", self._tokens)):
+            if bucket is not None:
+                headers[f"x-ratelimit-limit-{kind}"] = str(bucket.capacity)
+                headers[f"x-ratelimit-remaining-{kind}"] = str(int(bucket.level))
+                headers[f"x-ratelimit-reset-{kind}"] = f"{bucket.reset_s():.3f}s"
+        if wait:
+            self.stats.rate_limited += 1
+            headers["retry-after"] = f"{wait:.3f}"
+        return bool(wait), headers
 
     def _batch_answer(self, body: dict[str, Any]) -> tuple[int, Any]:
         """One line of a batch: answered like a live call, without the scripted faults."""

@@ -34,6 +34,11 @@ def score(paper_id: str, criteria_hash: str, model: str) -> str:
     return f"{P}score:{paper_id}:{criteria_hash}:{model}"
 
 
+def scoring_claim(paper_id: str, criteria_hash: str, model: str) -> str:
+    """Held by the one run paying for this score right now (single-flight scoring)."""
+    return f"{P}claim:{paper_id}:{criteria_hash}:{model}"
+
+
 def day(profile: str, date: dt.date | str) -> str:
     return f"{P}day:{profile}:{_day(date)}"
 
@@ -111,3 +116,17 @@ def listing(url_digest: str) -> str:
 
 def listing_lock(url_digest: str) -> str:
     return f"{P}listing-lock:{url_digest}"
+
+
+# one LLM account's shared rate limit (scoring/llm_limits.py)
+def llm_account(base_url: str, model: str) -> str:
+    """The identifier ``limits`` counts an account's requests and tokens under."""
+    return f"{P}llm:{base_url.rstrip('/')}:{model}"
+
+
+def llm_learned_limits(account: str) -> str:
+    return f"{account}:learned"
+
+
+def llm_hold(account: str) -> str:
+    return f"{account}:hold"

@@ -31,6 +31,7 @@ from scoring.errors import ScoringError
 from scoring.injection import NOTE as INJECTION_NOTE
 from scoring.injection import screen
 from scoring.llm_batch import BatchJournal, run_batch
+from scoring.llm_limits import LLMRateLimiter, charge
 from scoring.llm_output import ParsedAnswer, parse_keep, parse_ratings
 from scoring.models import CriteriaVersion, Paper, Score, Usage
 from scoring.pricing import ModelPrice, PriceMode, cost_usd, price_for
@@ -155,6 +156,7 @@ class LLMScorer:
         self.config = config
         self._made: AsyncOpenAI | None = None  # on first call: the SDK takes a second to import
         self.journal: BatchJournal | None = None  # where batch ids survive a restart
+        self.limiter: LLMRateLimiter | None = None  # the account's rate limit, shared in Redis
         self._dropped: set[str] = set()
         if not config.json_schema:
             self._dropped.add("response_format")
@@ -195,6 +197,8 @@ class LLMScorer:
     async def close(self) -> None:
         if self._made is not None:
             await self._made.close()
+        if self.limiter is not None:
+            await self.limiter.aclose()
 
     def _meter(self, before: Usage | None = None) -> _Meter:
         cfg = self.config
@@ -218,8 +222,13 @@ class LLMScorer:
         cfg = self.config
         while True:
             kwargs = self._body(system, user, schema, max_tokens)
+            if self.limiter is not None:
+                await self.limiter.acquire(charge(kwargs))
             try:
-                response = await self._client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
+                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)  # type: ignore[call-overload]
+                if self.limiter is not None:
+                    await self.limiter.learn(raw.headers)
+                response = raw.parse()
             except openai.BadRequestError as exc:
                 rejected = self._rejected_param(exc, kwargs)
                 if rejected is None:
