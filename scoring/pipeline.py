@@ -10,23 +10,24 @@ scoring, so running a day again reuses them and stores nothing twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scoring.configs import ProfileRules
 from scoring.errors import ScoringError
 from scoring.injection import MAX_STORED_ABSTRACT_CHARS, tidy_paper
 from scoring.learning import preference_model
-from scoring.models import Day, Paper, RemedialInfo, RunRecord, Score, Usage
+from scoring.models import CriteriaVersion, Day, Paper, RemedialInfo, RunRecord, Score, Usage
 from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import (
     FILTER_NAMES,
+    FilterSample,
     PrefilterConfig,
-    PrefilterResult,
     apply_prefilters,
     measured,
     pooled_recall,
@@ -35,6 +36,7 @@ from scoring.pricing import ModelPrice, merge_usage
 from scoring.progress import NoProgress, ProgressSink
 from scoring.ranking import rank_day
 from scoring.scorer import Scorer, ScoringOutcome
+from scoring.single_flight import ScoringClaims
 from scoring.spool import ScoreSpool
 from scoring.store import Store
 
@@ -97,6 +99,113 @@ async def _recent_recall(store: Store, profile: str, date: dt.date) -> tuple[flo
     ][:RECALL_DAYS]  # fmt: skip
     pooled = pooled_recall(records)
     return None if pooled is None else (pooled, len(records))
+
+
+@dataclass
+class _Scoring:
+    """The scoring stage of one day: pre-filter and rate papers, saving each result before
+    it returns, and keep what the run spent and learnt for its record."""
+
+    store: Store
+    rules: ProfileRules
+    date: dt.date
+    run: RunRecord
+    previous: RunRecord | None
+    scorer: Scorer
+    criteria: CriteriaVersion
+    cached: dict[str, Score]
+    spool: ScoreSpool | None
+    dry_run: bool
+    prices: Mapping[str, ModelPrice] | None
+    advance: Callable[[int], None]
+    new: list[Score] = field(default_factory=list)  # decided by this run: filters and ratings
+    rated: list[Score] = field(default_factory=list)  # the scorer's ratings among them
+    spent: list[Usage] = field(default_factory=list)  # this attempt's finished calls
+    notes: list[str] = field(default_factory=list)
+    budget_stopped: bool = False
+    sample: FilterSample | None = None
+    _arrived: list[Score] = field(default_factory=list)  # answers of the rating in progress
+    _running: list[Usage] = field(default_factory=list)  # and its running usage
+
+    def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
+        """A day's usage adds up over its attempts: a resumed run shows what the day cost."""
+        earlier = self.previous.usage if self.previous else []
+        spent = [u for u in [*earlier, *self.spent, *extra] if u.calls]
+        return merge_usage(spent, self.prices) if spent else [Usage(model=self.scorer.name)]
+
+    async def _save(self, scores: Sequence[Score]) -> None:
+        if not self.dry_run:  # kept even if ranking or storing fails later: never paid twice
+            await self.store.save_scores(scores)
+            if self.spool is not None:
+                self.spool.clear(self.rules.name, self.date)
+
+    async def prefilter(
+        self, papers: list[Paper], config: PrefilterConfig | None, followed: Sequence[str]
+    ) -> list[Paper]:
+        """The papers worth the scorer's full rating; the filters' own decisions are saved."""
+        if config is None or not papers:
+            return papers
+        name, cutoff = self.rules.name, self.rules.relevance_cutoff
+        result = await apply_prefilters(
+            self.store, name, self.date, papers, self.criteria, self.scorer, followed, cutoff,
+            config, await _recent_recall(self.store, name, self.date),
+        )  # fmt: skip
+        for note in result.notes:
+            log.info("%s %s: %s", name, self.date, note)
+        self.sample = result.sample
+        if result.sample is not None:
+            self.run.explored = result.sample.explored
+        self.spent += result.usage
+        self.new += result.filtered
+        await self._save(result.filtered)
+        self.advance(len(result.filtered))
+        return result.kept
+
+    def _answered(self, batch: Sequence[Score], spent: Sequence[Usage]) -> None:
+        if self.spool is not None and not self.dry_run:
+            self.spool.append(self.rules.name, self.date, batch)
+        self._arrived.extend(batch)
+        self._running[:] = spent
+        self.advance(len(batch))
+
+    async def rate(self, papers: list[Paper], must_rate: bool) -> None:
+        """Rate ``papers`` and save the ratings. ``must_rate``: nothing rated (other than by
+        the budget's choice) fails the day, so garbage never becomes an empty digest. A
+        failure or a stop keeps what arrived and records a ``failed`` run, then raises."""
+        if not papers:
+            return
+        self._arrived, self._running = [], []
+        try:
+            try:
+                outcome = await self.scorer.score(papers, self.criteria, self._answered)
+            except ScoringError as exc:
+                if must_rate:
+                    raise
+                # part of the day was rated before: it stays incomplete, it does not fail
+                outcome = ScoringOutcome([], exc.usage, [p.id for p in papers], [exc.reason])
+            if must_rate and not outcome.scores and not outcome.budget_stopped:
+                why = "; ".join(outcome.notes) or "the scorer rated none of them"
+                raise ScoringError(f"no paper could be scored: {why}", outcome.usage, why)
+        except BaseException as exc:  # a stop signal or a failure mid-scoring
+            if isinstance(exc, ScoringError) and exc.usage:  # paid for, though nothing came
+                self._running[:] = exc.usage
+            if not self.dry_run:
+                run = self.run
+                scanned = run.total_scanned
+                rated = len(self.rated) + len(self._arrived)
+                run.scores_reused, run.scores_new = len(self.cached), rated
+                run.unscored = scanned - len(self.cached) - len(self.new) - len(self._arrived)
+                run.usage = self.day_usage(self._running)
+                saved = await _record_cut_short(self.store, run, self._arrived, exc)
+                if saved and self.spool:
+                    self.spool.clear(self.rules.name, self.date)
+            raise
+        self.spent += outcome.usage
+        self.rated += outcome.scores
+        self.new += outcome.scores
+        self.notes += outcome.notes
+        self.budget_stopped |= outcome.budget_stopped
+        await self._save(outcome.scores)
 
 
 async def run_day(
@@ -170,79 +279,48 @@ async def run_day(
     cached = {k: s for k, s in cached.items() if s.prompt_hash == scorer.prompt_hash}
     to_score = [p for p in scanned if p.id not in cached]
     followed = await store.followed(rules.name)
-    filtered = PrefilterResult(kept=to_score)
-    if prefilters is not None and to_score:
-        filtered = await apply_prefilters(
-            store, rules.name, date, to_score, criteria, scorer, followed,
-            rules.relevance_cutoff, prefilters, await _recent_recall(store, rules.name, date),
-        )  # fmt: skip
-        if filtered.sample is not None:
-            run.explored = filtered.sample.explored
-    advance = progress.start("scoring", len(scanned))
-    advance(len(cached) + len(filtered.filtered))
-    arrived: list[Score] = []
-    spending: list[Usage] = []  # the scorer's running total for this call
-
-    def day_usage(this_attempt: list[Usage]) -> list[Usage]:
-        # a day's usage adds up over its attempts: a resumed run shows what the whole day cost
-        spent = [u for u in (previous.usage if previous else []) + this_attempt if u.calls]
-        return merge_usage(spent, prices) if spent else [Usage(model=scorer.name)]
-
-    def scored(batch: Sequence[Score], spent: Sequence[Usage]) -> None:
-        if spool is not None and not dry_run:
-            spool.append(rules.name, date, batch)
-        arrived.extend(batch)
-        spending[:] = spent
-        advance(len(batch))
-
+    stage = _Scoring(store, rules, date, run, previous, scorer, criteria, cached, spool, dry_run,
+                     prices, progress.start("scoring", len(scanned)))  # fmt: skip
+    stage.advance(len(cached))
+    # profiles with these criteria running now on any replica: each paper is paid for once
+    claims = None if dry_run else ScoringClaims(store, criteria.hash, scorer.name)
+    mine, theirs = await claims.split(to_score) if claims else (to_score, [])
     rated_before = any(not s.filtered_by for s in cached.values())  # by an earlier attempt
     try:
+        async with claims.kept_alive() if claims else contextlib.nullcontext():
+            kept = await stage.prefilter(mine, prefilters, followed)
+            await stage.rate(kept, must_rate=not rated_before)
+    finally:
+        if claims:
+            await claims.release()  # after the scores are saved, or the run gave up
+    while theirs and claims:  # papers another run claimed: wait for its scores
+        got, abandoned = await claims.wait(theirs)
+        cached |= got
+        stage.advance(len(got))
+        theirs = [p for p in theirs if p.id not in got]
+        mine, _ = await claims.split(abandoned)  # their owner gave them up: rate them here
         try:
-            outcome = await scorer.score(filtered.kept, criteria, on_progress=scored)
-        except ScoringError as exc:
-            if not rated_before:
-                raise
-            # part of the day was rated before: it stays incomplete, it does not become failed
-            unrated = [p.id for p in filtered.kept]
-            outcome = ScoringOutcome([], exc.usage, unscored=unrated, notes=[exc.reason])
-        if filtered.kept and not outcome.scores and not outcome.budget_stopped and not rated_before:
-            # nothing sent came back rated: a failed day, never an empty digest
-            why = "; ".join(outcome.notes) or "the scorer rated none of them"
-            raise ScoringError(f"no paper could be scored: {why}", outcome.usage, why)
-    except BaseException as exc:  # a stop signal or a failure mid-scoring
-        if isinstance(exc, ScoringError) and exc.usage:  # paid for, though nothing came of it
-            spending[:] = exc.usage
-        if not dry_run:
-            run.scores_reused, run.scores_new = len(cached), len(arrived)
-            run.unscored = len(scanned) - len(cached) - len(filtered.filtered) - len(arrived)
-            run.usage = day_usage(filtered.usage + spending)
-            if await _record_cut_short(store, run, filtered.filtered + arrived, exc) and spool:
-                spool.clear(rules.name, date)
-        raise
-    new_scores = filtered.filtered + outcome.scores
-    if not dry_run:  # kept even if ranking or storing fails later: never pay for them twice
-        await store.save_scores(new_scores)
-        if spool is not None:
-            spool.clear(rules.name, date)
-    scores = {**cached, **{s.paper_id: s for s in new_scores}}
-    run.scores_reused, run.scores_new = len(cached), len(outcome.scores)
+            await stage.rate(mine, must_rate=False)
+        finally:
+            await claims.release()
+        theirs = [p for p in theirs if p not in mine]
+    scores = {**cached, **{s.paper_id: s for s in stage.new}}
+    run.scores_reused, run.scores_new = len(cached), len(stage.rated)
     # counted from the scores, so a re-run that reuses them reports (and renders) the same day
     by_filter = Counter(s.filtered_by for s in scores.values() if s.filtered_by)
     run.filtered = {FILTER_NAMES.get(k, k): n for k, n in sorted(by_filter.items())}
-    run.notes += outcome.notes
-    for note in filtered.notes:
-        log.info("%s %s: %s", rules.name, date, note)
+    run.notes += stage.notes
     run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
-    run.budget_stopped = outcome.budget_stopped
-    if filtered.sample is not None:
-        run.filter_recall = measured(filtered.sample, scores, rules.relevance_cutoff)
+    run.budget_stopped = stage.budget_stopped
+    if stage.sample is not None:
+        run.filter_recall = measured(stage.sample, scores, rules.relevance_cutoff)
     elif previous is not None and previous.filter_recall is not None:
         run.filter_recall, run.explored = previous.filter_recall, previous.explored  # a re-run
-    if run.unscored and not outcome.budget_stopped:
+    if run.unscored and not stage.budget_stopped:
         # sent and not rated: the day is owed until they are (the budget cap is a choice)
         run.status = "incomplete"
-        run.unscored_reason = "; ".join(outcome.notes) or "the scorer did not rate them"
-    run.usage = day_usage(filtered.usage + outcome.usage)
+        run.unscored_reason = "; ".join(stage.notes) or "the scorer did not rate them"
+    run.usage = stage.day_usage()
     t2 = time.perf_counter()
 
     learned = await preference_model(

@@ -65,6 +65,18 @@ def _glob(text: str) -> str:
 BATCH_TTL_S = 2 * 24 * 3600  # a batch runs 24 h at most
 
 
+# only the owner's own claims: a lapsed claim another owner took since is not touched
+_EXTEND_CLAIMS = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2])
+    else redis.call('DEL', key) end
+  end
+end
+return 0
+"""
+
+
 class Store:
     def __init__(self, redis: Redis) -> None:
         # Any: redis-py types replies as bytes | str; decode_responses=True makes them str.
@@ -184,6 +196,40 @@ class Store:
             return {}
         raw = await self.r.mget([keys.score(i, criteria, model) for i in paper_ids])
         return {i: Score.model_validate_json(x) for i, x in zip(paper_ids, raw, strict=True) if x}
+
+    # -- single-flight scoring (scoring/single_flight.py): one payer per (paper, criteria, model)
+    async def claim_scoring(
+        self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
+    ) -> set[str]:
+        """The ids this ``owner`` now holds the right to score; the rest another holds."""
+        async with self.r.pipeline(transaction=False) as pipe:
+            for i in paper_ids:
+                pipe.set(keys.scoring_claim(i, criteria, model), owner, nx=True,
+                         px=int(ttl_s * 1000))  # fmt: skip
+            won = await pipe.execute()
+        return {i for i, ok in zip(paper_ids, won, strict=True) if ok}
+
+    async def extend_claims(
+        self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
+    ) -> None:
+        """Keep this owner's claims alive while it scores (a killed owner's lapse)."""
+        await self.r.eval(_EXTEND_CLAIMS, len(paper_ids),
+                          *[keys.scoring_claim(i, criteria, model) for i in paper_ids],
+                          owner, int(ttl_s * 1000))  # fmt: skip
+
+    async def release_claims(
+        self, paper_ids: Sequence[str], criteria: str, model: str, owner: str
+    ) -> None:
+        await self.r.eval(_EXTEND_CLAIMS, len(paper_ids),
+                          *[keys.scoring_claim(i, criteria, model) for i in paper_ids],
+                          owner, 0)  # fmt: skip
+
+    async def claimed(self, paper_ids: Sequence[str], criteria: str, model: str) -> set[str]:
+        """The ids someone holds a live claim on."""
+        if not paper_ids:
+            return set()
+        held = await self.r.mget([keys.scoring_claim(i, criteria, model) for i in paper_ids])
+        return {i for i, h in zip(paper_ids, held, strict=True) if h}
 
     # -- Batch API jobs (scoring/llm_batch.py): a restart resumes the batch it paid for --------
     async def batch_id(self, key: str) -> str | None:
