@@ -53,6 +53,7 @@ Action = Literal[
 ]
 RETRY_S = 900  # a feed not yet refreshed, or a day another replica holds: look again then
 MAX_RETRIES = 12  # per profile and day: three hours of looking
+LOCK_SLACK_S = 5  # after a held day's lock would lapse, look again
 LOOK_AGAIN: tuple[Action, ...] = ("waiting", "locked")  # nothing wrong yet: every RETRY_S
 SCORE_AGAIN: tuple[Action, ...] = ("delayed", "incomplete", "partial")  # the LLM: with backoff
 MAX_SCORE_RETRY_S = 3600
@@ -279,6 +280,8 @@ class DailyService:
         tries = self.retries[key] = self.retries.get(key, 0) + 1
         settings = self.app.settings
         limit, delay = MAX_RETRIES, float(RETRY_S)
+        if first.action == "locked":  # a holder that died frees the day when its lock lapses
+            delay = min(delay, settings.lock_ttl_s + LOCK_SLACK_S)
         if first.action in SCORE_AGAIN:
             limit = settings.score_retry_attempts
             delay = min(settings.score_retry_s * 2.0 ** (tries - 1), MAX_SCORE_RETRY_S)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App, open_app
+from bot.day_lock import lock_key
 from bot.commands import CommandCore
 from bot.request import Request
 from bot.scheduler import DailyService
@@ -358,6 +359,36 @@ async def test_a_feed_not_yet_refreshed_is_retried_not_stored_under_today(
     assert dt.timedelta(minutes=14) < wait <= dt.timedelta(minutes=15)
     assert [r.action for r in later] == ["ran"]
     assert len(parents(slack)) == 1 and "2025-06-03" in json.dumps(parents(slack)[0])
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
+async def test_a_day_held_by_a_replica_that_died_is_finished_once_its_lock_lapses(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    serve_day(http_server, "2025-05-28")
+    key = lock_key("default", dt.date(2025, 5, 28))
+    async with opened(redis_url, tmp_path, slack, http_server, lock_ttl_s=30) as app:
+
+        async def lapsed() -> bool:
+            return not await app.store.r.exists(key)
+
+        # a replica took the day's lock and was killed: nobody renews it
+        await app.store.r.set(key, "dead", px=1500)
+        service = DailyService(app, FakeClock(at("2025-05-28")))
+        service.start(catch_up=False)
+        try:
+            held = await service.catch_up("default")
+            retry = service.scheduler.get_job("retry:default")
+            posted_while_held = len(slack.posts())
+            await eventually(lapsed, "the dead holder's lock to lapse")
+            later = await service.catch_up("default")
+        finally:
+            await service.stop()
+    assert [r.action for r in held] == ["locked"] and posted_while_held == 0
+    assert retry is not None  # looked at again when the dead holder's lock has lapsed
+    wait = retry.next_run_time - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(seconds=30) < wait <= dt.timedelta(seconds=36)
+    assert [r.action for r in later] == ["ran"] and len(parents(slack)) == 1
 
 
 @pytest.mark.usefixtures("isolated_env", "clean_redis")
