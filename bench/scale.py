@@ -42,6 +42,7 @@ from tests.servers import Answer, RecordingServer  # noqa: E402
 
 CATEGORY_SETS = [("cs.LG", "cs.AI"), ("cs.LG",), ("cs.AI",), ("cs.AI", "cs.LG")]
 CRITERIA_SETS = 5
+LOG_TO: Path | None = None  # --logs: each replica's log lines, one file per process
 
 
 def criteria_files(folder: Path) -> list[Path]:
@@ -81,6 +82,9 @@ class Replica:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self.lines.append(line)
+            if LOG_TO:
+                with open(LOG_TO / f"replica-{self.proc.pid}.log", "a") as log:
+                    log.write(line)
 
     def sample_rss(self) -> None:
         try:
@@ -253,12 +257,17 @@ def main() -> None:
     parser.add_argument("--day", default="2025-06-05")
     parser.add_argument("--tpm", type=int, default=2_000_000, help="the fake account's limit")
     parser.add_argument("--latency", type=float, default=1.0, help="seconds per LLM answer")
-    parser.add_argument("--lock-ttl", type=int, default=15, help="PAPERS_LOCK_TTL_S")
+    parser.add_argument("--lock-ttl", type=int, default=30, help="PAPERS_LOCK_TTL_S")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument(
         "--scenarios", default="1,3,3kill", help="N replicas, or Nkill: one killed mid-day"
     )
+    parser.add_argument("--logs", type=Path, help="write each replica's log to this folder")
     args = parser.parse_args()
+    global LOG_TO
+    if args.logs:
+        args.logs.mkdir(parents=True, exist_ok=True)
+        LOG_TO = args.logs
     for name in args.scenarios.split(","):
         kill = name.endswith("kill")
         n = int(name.removesuffix("kill"))

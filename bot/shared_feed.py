@@ -5,6 +5,10 @@ first run takes a Redis lock and stores the feed's bytes for ``LISTING_TTL_S``; 
 runs, on any replica, wait for those bytes instead of asking arXiv again. Each profile then
 keeps its own categories, with the announce type it would have had in its own feed (a paper
 is ``new`` where its primary category is the profile's, a cross-list elsewhere).
+
+Within a process the parsed listing is kept too (``_parsed``): a hundred profiles firing at
+once would otherwise parse the same megabyte of XML a hundred times on the event loop, and
+starve the lock renewals and Redis reads of every run in flight. Parsing runs in a thread.
 """
 
 from __future__ import annotations
@@ -25,6 +29,22 @@ log = logging.getLogger(__name__)
 LISTING_TTL_S = 1800  # a listing changes once a day; half an hour covers a day's runs
 FETCH_LOCK_S = 120  # a fetch holding the lock longer than this has died: take over
 POLL_S = 0.2
+_parsed: dict[str, tuple[float, ParsedFeed]] = {}  # listing key -> (parsed at, the feed)
+_parsing: dict[tuple[int, str], asyncio.Lock] = {}
+
+
+async def _parse_once(key: str, raw: str | bytes) -> ParsedFeed:
+    """The listing stored under ``key``, parsed once per process while it is shared."""
+    loop_key = (id(asyncio.get_running_loop()), key)  # a lock serves the loop it was made on
+    async with _parsing.setdefault(loop_key, asyncio.Lock()):
+        now = time.monotonic()
+        for k in [k for k, (at, _) in _parsed.items() if now - at > LISTING_TTL_S]:
+            del _parsed[k]
+        if key not in _parsed:
+            # latin-1 maps each byte to one character: the bytes survive decode_responses
+            data = raw.encode("latin-1") if isinstance(raw, str) else raw
+            _parsed[key] = (now, await asyncio.to_thread(parse_feed, data))
+        return _parsed[key][1]
 
 
 def union_categories(profiles: Sequence[Sequence[str]]) -> list[str]:
@@ -47,16 +67,21 @@ async def fetch_listing(
     key, lock = keys.listing(digest), keys.listing_lock(digest)
     deadline = time.monotonic() + FETCH_LOCK_S
     while True:
+        if key in _parsed:
+            if await redis.exists(key):
+                return _parsed[key][1]
+            _parsed.pop(key, None)  # Redis is the truth: the shared copy expired or was removed
         cached = await redis.get(key)
         if cached is not None:
-            # latin-1 maps each byte to one character: the bytes survive decode_responses
-            return parse_feed(cached.encode("latin-1") if isinstance(cached, str) else cached)
+            return await _parse_once(key, cached)
         if await redis.set(lock, "1", nx=True, ex=FETCH_LOCK_S):
             try:
                 data = await arxiv.get(url)
-                feed = parse_feed(data)  # a malformed feed raises here and is never shared
+                # a malformed feed raises here and is never shared
+                feed = await asyncio.to_thread(parse_feed, data)
                 if feed.announced_on == date:
                     await redis.set(key, data.decode("latin-1"), ex=LISTING_TTL_S)
+                    _parsed[key] = (time.monotonic(), feed)
                 return feed
             finally:
                 await redis.delete(lock)

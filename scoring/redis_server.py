@@ -22,13 +22,15 @@ from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from scoring.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 _MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to about 107 bytes
+POOL_SIZE = 200  # connections per process; Redis serves 10,000 clients by default
+POOL_WAIT_S = 30.0  # a caller waits this long for a free connection, then fails
 
 
 def redact_url(url: str) -> str:
@@ -152,7 +154,12 @@ async def open_redis(url: str | None, data_dir: Path) -> AsyncIterator[Redis]:
     embedded = None if url else EmbeddedRedis(data_dir)
     target = url or await embedded.start()  # type: ignore[union-attr]
     try:
-        client = Redis.from_url(target, decode_responses=True)
+        # a hundred profiles running at once each hold a connection or two (day locks,
+        # claims, pipelines): past the pool's size a caller waits for one, it does not fail
+        pool = BlockingConnectionPool.from_url(
+            target, decode_responses=True, max_connections=POOL_SIZE, timeout=POOL_WAIT_S
+        )
+        client = Redis.from_pool(pool)
     except ValueError as exc:
         raise StoreUnavailable(
             f"REDIS_URL {redact_url(target)!r} is not a Redis URL: {exc}"

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App, open_app
-from bot.day_lock import lock_key
 from bot.commands import CommandCore
+from bot.day_lock import lock_key
 from bot.request import Request
 from bot.scheduler import DailyService
 from bot.settings import load_settings

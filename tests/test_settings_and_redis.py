@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -88,3 +89,13 @@ async def test_unreachable_redis_url(tmp_path: Path) -> None:
         async with open_redis("redis://:pw@127.0.0.1:1/0", tmp_path):
             pass
     assert redact_url("redis://user:pw@host:6379/1") == "redis://user:***@host:6379/1"
+
+
+async def test_more_concurrent_callers_than_pooled_connections_wait_instead_of_failing(
+    redis_url: str, tmp_path: Path
+) -> None:
+    # a hundred profiles at once hold more connections than redis-py's default pool allows
+    # (it raises "Too many connections" past 100): callers past the pool's size wait
+    async with open_redis(redis_url, tmp_path) as r:
+        waits = [r.blpop([f"nothing-{i}"], timeout=0.3) for i in range(250)]
+        assert await asyncio.gather(*waits) == [None] * 250
