@@ -126,6 +126,7 @@ class _Scoring:
     sample: FilterSample | None = None
     _arrived: list[Score] = field(default_factory=list)  # answers of the rating in progress
     _running: list[Usage] = field(default_factory=list)  # and its running usage
+    _saving: set[asyncio.Task[None]] = field(default_factory=set)  # answers on their way to Redis
 
     def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
         """A day's usage adds up over its attempts: a resumed run shows what the day cost."""
@@ -164,9 +165,22 @@ class _Scoring:
     def _answered(self, batch: Sequence[Score], spent: Sequence[Usage]) -> None:
         if self.spool is not None and not self.dry_run:
             self.spool.append(self.rules.name, self.date, batch)
+        if not self.dry_run:
+            # in Redis as each answer arrives: if this process dies mid-day, another replica
+            # taking its papers over reuses what was paid for (the spool only helps a restart
+            # on this same disk)
+            task = asyncio.create_task(self.store.save_scores(list(batch)))
+            self._saving.add(task)
+            task.add_done_callback(self._saved)
         self._arrived.extend(batch)
         self._running[:] = spent
         self.advance(len(batch))
+
+    def _saved(self, task: asyncio.Task[None]) -> None:
+        self._saving.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # Redis away: spooled
+            log.warning("%s %s: answers not yet in Redis (%s); the spool keeps them",
+                        self.rules.name, self.date, task.exception())  # fmt: skip
 
     async def rate(self, papers: list[Paper], must_rate: bool) -> None:
         """Rate ``papers`` and save the ratings. ``must_rate``: nothing rated (other than by
@@ -177,7 +191,10 @@ class _Scoring:
         self._arrived, self._running = [], []
         try:
             try:
-                outcome = await self.scorer.score(papers, self.criteria, self._answered)
+                try:
+                    outcome = await self.scorer.score(papers, self.criteria, self._answered)
+                finally:  # an early save that failed is redone by the final one (or spooled)
+                    await asyncio.gather(*self._saving, return_exceptions=True)
             except ScoringError as exc:
                 if must_rate:
                     raise

@@ -11,6 +11,9 @@ import sys
 import time
 from collections import Counter
 
+import redis as redis_sync
+
+from scoring import keys
 from scoring.fake_llm import FakeLLM
 from scoring.pipeline import Batch, run_day
 from scoring.store import Store
@@ -129,3 +132,25 @@ async def test_a_live_owners_claim_is_not_stolen_and_its_scores_are_used(store: 
         reused, new = await asyncio.wait_for(waiting, 10)
     assert (reused, new) == (10, N - 10)
     assert not set(rated_ids(fake)) & set(ids)  # never paid for here
+
+
+def test_answers_reach_redis_as_they_arrive_so_a_killed_run_paid_for_them_once(
+    redis_url: str, clean_redis: object
+) -> None:
+    # a replica killed mid-rating: the answers it received are in Redis for whoever takes
+    # its papers over, not only in its own disk spool
+    with FakeLLM(latency_s=0.3) as fake:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "tests.single_flight_worker", fake.base_url, redis_url,
+             "doomed", str(N)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(fake.answered) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        worker.kill()
+        worker.communicate(timeout=30)
+    client = redis_sync.Redis.from_url(redis_url)
+    stored = list(client.scan_iter(match=keys.score("*", "*", "*")))
+    client.close()
+    assert len(stored) >= 5  # at least the batch whose answer let the third call start
