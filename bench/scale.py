@@ -159,8 +159,9 @@ def scenario(args: argparse.Namespace, replicas_n: int, kill: bool) -> dict[str,
         while len(finished(replicas, args.profiles, day)) < args.profiles:
             for r in replicas:
                 r.sample_rss()
-            if kill and killed is None and len(slack.posts()) >= args.profiles * 5:
-                killed = replicas[0]
+            if kill and killed is None and len(slack.posts()) >= args.profiles * 2:
+                # the replica running the most days: its locks, claims and posts are cut
+                killed = max(replicas, key=lambda r: sum("starts" in x for x in list(r.lines)))
                 killed.proc.send_signal(signal.SIGKILL)
                 killed.proc.wait()
                 kill_at = time.monotonic() - start
@@ -182,6 +183,7 @@ def scenario(args: argparse.Namespace, replicas_n: int, kill: bool) -> dict[str,
         done = finished(replicas, args.profiles, day)
         figures = measure(llm, slack, arxiv, args, wall, memory, replicas, done)
         figures["killed_at_s"] = round(kill_at, 1) if killed is not None else None
+        figures["killed_replica"] = replicas.index(killed) if killed is not None else None
         llm.stop()
         slack.stop()
         arxiv.stop()

@@ -34,6 +34,7 @@ from scoring.criteria import criteria_markdown
 from scoring.errors import InputError
 from scoring.models import Day, RankedPaper
 from scoring.progress import NoProgress, ProgressSink
+from scoring.retention import is_trimmed
 
 TOP_ON_OVERVIEWS = 5
 STYLE = "style.css"
@@ -135,8 +136,13 @@ def _write_pages(
     env = _environment()
     common = {"profile": profile}  # no build time here: a page changes only when its day does
     pages: dict[str, str] = {}
+    kept: set[str] = set()  # pages of days past retention, left as they were written
     for i, day in enumerate(days):
-        pages[f"{day.date.isoformat()}.html"] = env.get_template("archive/day.html.j2").render(
+        name = f"{day.date.isoformat()}.html"
+        if (out / name).exists() and any(is_trimmed(rp.paper) for rp in day.papers):
+            kept.add(name)  # Redis no longer has its abstracts (retention): the page keeps them
+            continue
+        pages[name] = env.get_template("archive/day.html.j2").render(
             **common,
             day=day,
             run=day.run,
@@ -167,10 +173,10 @@ def _write_pages(
         written += write_if_changed(out / name, text)
         wrote(1)
     for stale in out.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]*.html"):
-        if stale.name not in pages:  # a day (or its month) deleted since the last build
+        if stale.name not in pages and stale.name not in kept:  # a day deleted since
             stale.unlink()
             written += 1
-    return ArchiveReport(out, len(days), len(months), written, len(pages))
+    return ArchiveReport(out, len(days), len(months), written, len(pages) + len(kept))
 
 
 def archive_dir(settings: Settings, profile: str) -> Path:

@@ -607,6 +607,25 @@ def demo() -> None:
     )  # fmt: skip
 
 
+@app.command()
+def trim(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count, change nothing")] = False,
+) -> None:
+    """Drop paper texts older than PAPERS_RETENTION_DAYS from Redis (`serve` does it daily);
+    titles, authors and scores stay, and the archive pages keep the full text."""
+    from scoring.retention import trim_papers
+
+    async def work(a: App) -> None:
+        before = dt.date.today() - dt.timedelta(days=a.settings.retention_days)
+        report = await trim_papers(a.store.r, before, dry_run=dry_run)
+        verb = "would trim" if dry_run else "trimmed"
+        freed = (report.bytes_before - report.bytes_after) // 1024
+        out.print(f"{verb} {report.trimmed} of {report.examined} stored papers announced "
+                  f"before {before} ({freed} kB)", highlight=False)  # fmt: skip
+
+    _execute(work)
+
+
 @day_app.command("delete")
 def day_delete(
     date: Annotated[str, typer.Argument(help="the stored day, YYYY-MM-DD")],

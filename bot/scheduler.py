@@ -43,6 +43,7 @@ from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
 from scoring.errors import FeedNotReady, ScoringError, explained
 from scoring.models import RunRecord
+from scoring.retention import TrimReport, trim_papers
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
@@ -134,6 +135,10 @@ class DailyService:
         self.scheduler.add_job(
             self._tracked, "interval", args=[self._beat], seconds=HEARTBEAT_S, id="heartbeat",
             next_run_time=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+        self.scheduler.add_job(
+            self._tracked, "interval", args=[self.trim], hours=24, id="retention",
+            next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),  # after the catch-up
         )  # fmt: skip
         self.scheduler.start()
         for name in settings.profiles:
@@ -248,6 +253,16 @@ class DailyService:
         done = ", ".join(f"{r.date} {r.action}" for r in reports) or "nothing owed"
         log.info("%s: caught up: %s", profile, done)
         return reports
+
+    async def trim(self) -> TrimReport:
+        """Bounded storage: paper texts past ``retention_days`` leave Redis (every replica may
+        run it; it is idempotent)."""
+        before = self.clock.now().date() - dt.timedelta(days=self.app.settings.retention_days)
+        try:
+            return await trim_papers(self.app.store.r, before)
+        except Exception:
+            log.exception("retention: trimming paper texts failed; tomorrow tries again")
+            return TrimReport()
 
     async def _rebuild_archive(self, profile: str) -> None:
         """Keep the archive pages current; a failure here must not look like a failed run."""

@@ -245,6 +245,9 @@ class Settings(BaseSettings):
     arxiv_holidays: list[dt.date] = Field(
         default_factory=list, description="weekdays arXiv announces nothing (not failures)"
     )
+    retention_days: int = Field(
+        365, ge=1, description="days a paper's full text stays in Redis (the archive keeps it)"
+    )
     lock_ttl_s: int = Field(
         600, ge=10, description="a day's lock lapses this long after its holder stops renewing"
     )

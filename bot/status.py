@@ -12,6 +12,7 @@ from bot.app import App
 from bot.text import cost_text, filter_recall_text, run_cost, summed_cost
 from scoring import keys
 from scoring.models import RunRecord
+from scoring.retention import MemoryReport, memory_report
 
 SERVICE_KEY = keys.SERVICE  # + replica id: a heartbeat each running scheduler refreshes
 
@@ -59,6 +60,17 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
     )
 
 
+def _memory_line(m: MemoryReport, retention_days: int) -> str:
+    def size(n: int | None) -> str:
+        return "-" if n is None else f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+
+    return (
+        f"Redis: {size(m.used_bytes)} in {m.keys:,} keys · {m.papers:,} papers "
+        f"({size(m.per_paper)} each) · {m.profile_days:,} profile-days "
+        f"({size(m.per_profile_day)} each) · full text kept {retention_days} days"
+    )
+
+
 def _last_run_line(record: RunRecord | None) -> str:
     if record is None:
         return "last run: none yet"
@@ -93,6 +105,8 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
             if part.get("state") != "ok":
                 lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
     profiles = [await profile_status(app, name, now) for name in app.settings.profiles]
+    memory = await memory_report(app.store.r, list(app.settings.profiles))
+    lines.append(_memory_line(memory, app.settings.retention_days))
     for s in profiles:
         failed = f", {s.month_failed} with failures" if s.month_failed else ""
         lines += [
@@ -103,6 +117,11 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
         ]
     data = {
         "schedulers": beats,
+        "redis": {
+            **vars(memory),
+            "bytes_per_profile_day": memory.per_profile_day,
+            "bytes_per_paper": memory.per_paper,
+        },  # fmt: skip
         "profiles": [
             {**vars(s), "last_run": s.last_run.model_dump(mode="json") if s.last_run else None}
             for s in profiles

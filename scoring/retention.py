@@ -1,0 +1,101 @@
+"""Bounded storage: a paper's full text is kept in Redis for ``retention_days``.
+
+After that the stored record keeps what the ranking, the commands and the archive need (id,
+title, authors, categories, dates, and its scores, which live apart) and its abstract is
+replaced by a pointer to arXiv; the archive page of each day keeps the full text (pages of
+days past retention are not rewritten: bot/archive.py). Redis then grows with the papers of
+the retention window, not with every paper ever listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from scoring import keys
+from scoring.models import Paper
+
+log = logging.getLogger(__name__)
+
+TRIMMED_ABSTRACT = (
+    "(The abstract is no longer kept here: it is on arXiv and in this day's archive page.)"
+)
+SCAN_BATCH = 500
+
+
+@dataclass
+class TrimReport:
+    examined: int = 0
+    trimmed: int = 0
+    bytes_before: int = 0  # of the records trimmed
+    bytes_after: int = 0
+
+
+def is_trimmed(paper: Paper) -> bool:
+    return paper.abstract == TRIMMED_ABSTRACT
+
+
+async def trim_papers(redis: Any, before: dt.date, dry_run: bool = False) -> TrimReport:
+    """Replace the abstract (and the author's comment) of papers announced before ``before``."""
+    report = TrimReport()
+    batch: list[str] = []
+
+    async def flush() -> None:
+        raw = await redis.mget(batch)
+        trimmed: dict[str, str] = {}
+        for key, value in zip(batch, raw, strict=True):
+            if value is None:
+                continue
+            report.examined += 1
+            paper = Paper.model_validate_json(value)
+            if paper.announced_on >= before or is_trimmed(paper):
+                continue
+            short = paper.model_copy(update={"abstract": TRIMMED_ABSTRACT, "comment": None})
+            trimmed[key] = short.model_dump_json()
+            report.bytes_before += len(value)
+            report.bytes_after += len(trimmed[key])
+        report.trimmed += len(trimmed)
+        if trimmed and not dry_run:
+            await redis.mset(trimmed)
+        batch.clear()
+
+    async for key in redis.scan_iter(match=keys.paper("*"), count=SCAN_BATCH):
+        batch.append(key)
+        if len(batch) >= SCAN_BATCH:
+            await flush()
+    if batch:
+        await flush()
+    if report.trimmed:
+        log.info("retention: %d paper texts older than %s %s (%d kB freed)", report.trimmed,
+                 before, "would be trimmed" if dry_run else "trimmed",
+                 (report.bytes_before - report.bytes_after) // 1024)  # fmt: skip
+    return report
+
+
+@dataclass
+class MemoryReport:
+    used_bytes: int
+    keys: int
+    papers: int
+    profile_days: int
+
+    @property
+    def per_profile_day(self) -> int | None:
+        return self.used_bytes // self.profile_days if self.profile_days else None
+
+    @property
+    def per_paper(self) -> int | None:
+        return self.used_bytes // self.papers if self.papers else None
+
+
+async def memory_report(redis: Any, profiles: list[str]) -> MemoryReport:
+    info = await redis.info("memory")
+    papers = 0
+    async for _ in redis.scan_iter(match=keys.paper("*"), count=SCAN_BATCH):
+        papers += 1
+    days = 0
+    for name in profiles:
+        days += await redis.zcard(keys.days(name))
+    return MemoryReport(int(info["used_memory"]), int(await redis.dbsize()), papers, days)
