@@ -11,13 +11,10 @@ import sys
 
 from redis.asyncio import Redis
 
+from bot.quotas import limits_uri as limits_url
 from scoring.llm_limits import Limits, LLMRateLimiter
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from tests.papers import DEFAULT, listing_papers
-
-
-def limits_url(redis_url: str) -> str:
-    return ("async+redis+" if redis_url.startswith("unix://") else "async+") + redis_url
 
 
 def limited_scorer(base_url: str, redis: Redis, redis_url: str, tpm: int, window: int,
