@@ -191,15 +191,14 @@ class _Scoring:
         self._arrived, self._running = [], []
         try:
             try:
-                try:
-                    outcome = await self.scorer.score(papers, self.criteria, self._answered)
-                finally:  # an early save that failed is redone by the final one (or spooled)
-                    await asyncio.gather(*self._saving, return_exceptions=True)
+                outcome = await self.scorer.score(papers, self.criteria, self._answered)
             except ScoringError as exc:
                 if must_rate:
                     raise
                 # part of the day was rated before: it stays incomplete, it does not fail
                 outcome = ScoringOutcome([], exc.usage, [p.id for p in papers], [exc.reason])
+            finally:  # an early save that failed is redone by the final one (or spooled)
+                await asyncio.gather(*self._saving, return_exceptions=True)
             if must_rate and not outcome.scores and not outcome.budget_stopped:
                 why = "; ".join(outcome.notes) or "the scorer rated none of them"
                 raise ScoringError(f"no paper could be scored: {why}", outcome.usage, why)
@@ -320,7 +319,8 @@ async def run_day(
             await stage.rate(mine, must_rate=False)
         finally:
             await claims.release()
-        theirs = [p for p in theirs if p not in mine]
+        taken = {p.id for p in mine}
+        theirs = [p for p in theirs if p.id not in taken]
     scores = {**cached, **{s.paper_id: s for s in stage.new}}
     run.scores_reused, run.scores_new = len(cached), len(stage.rated)
     # counted from the scores, so a re-run that reuses them reports (and renders) the same day

@@ -212,7 +212,8 @@ class Store:
     async def extend_claims(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
     ) -> None:
-        """Keep this owner's claims alive while it scores (a killed owner's lapse)."""
+        """Keep this owner's claims alive while it scores (a killed owner's lapse);
+        ``ttl_s`` 0 releases them."""
         await self.r.eval(_EXTEND_CLAIMS, len(paper_ids),
                           *[keys.scoring_claim(i, criteria, model) for i in paper_ids],
                           owner, int(ttl_s * 1000))  # fmt: skip
@@ -220,9 +221,7 @@ class Store:
     async def release_claims(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str
     ) -> None:
-        await self.r.eval(_EXTEND_CLAIMS, len(paper_ids),
-                          *[keys.scoring_claim(i, criteria, model) for i in paper_ids],
-                          owner, 0)  # fmt: skip
+        await self.extend_claims(paper_ids, criteria, model, owner, ttl_s=0)
 
     async def claimed(self, paper_ids: Sequence[str], criteria: str, model: str) -> set[str]:
         """The ids someone holds a live claim on."""
