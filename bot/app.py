@@ -8,15 +8,19 @@ never loads numpy, the LLM SDK or an HTTP stack.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
+from bot.chat_profiles import ChatProfile
 from bot.quotas import Quotas, limits_uri
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
-from scoring.configs import PrefilterConfig
+from scoring.configs import LLMConfig, PrefilterConfig
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import ConfigError, NotFound
 from scoring.redis_server import EmbeddedRedis, open_redis
@@ -41,6 +45,8 @@ class App:
     service: DailyService | None = None  # while ``papers serve`` runs the scheduler
     # while ``papers serve`` runs: each front end's state (bot/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
+    chat: dict[str, ChatProfile] = field(default_factory=dict)  # set up from chat (Redis)
+    _chat_raw: dict[str, str] = field(default_factory=dict)
     _scorer: Scorer | None = None
     _arxiv: ArxivClient | None = None
     _http: httpx.AsyncClient | None = None
@@ -48,7 +54,7 @@ class App:
     @property
     def scorer(self) -> Scorer:
         if self._scorer is None:
-            self._scorer = make_scorer(self.settings, self.store)
+            self._scorer = make_scorer(self.settings, self.store, self.comment_from)
         return self._scorer
 
     @scorer.setter
@@ -83,28 +89,71 @@ class App:
         if self._http is not None:
             await self._http.aclose()
 
+    # -- profiles: configured (papers.toml, environment) and set up from chat ----------------
+    @property
+    def profiles(self) -> dict[str, ProfileConfig]:
+        """Every profile; a configured one wins over a chat one of the same name."""
+        chat = {name: record.config for name, record in self.chat.items()}
+        return {**chat, **self.settings.profiles}
+
+    def source(self, name: str) -> str:
+        return "config" if name in self.settings.profiles else "chat"
+
+    async def refresh_profiles(self) -> None:
+        """Read the profiles set up from chat (by this replica or another) from Redis."""
+        raw = await self.store.chat_profiles()
+        if raw == self._chat_raw:
+            return
+        chat = {}
+        for name, text in raw.items():
+            try:
+                chat[name] = ChatProfile.model_validate_json(text)
+            except ValidationError as exc:  # written by a newer or older paperbot
+                log.error("profile %s set up from chat is unreadable, skipped: %s", name, exc)
+        self.chat, self._chat_raw = chat, raw
+        config = getattr(self._scorer, "config", None)
+        if isinstance(config, LLMConfig) and config.comment_from != self.comment_from:
+            # a chat profile's lower relevance cutoff: comments are asked from lower up
+            self._scorer.config = dataclasses.replace(config, comment_from=self.comment_from)  # type: ignore[union-attr]
+
+    @property
+    def comment_from(self) -> int | None:
+        return self.settings.comment_from_for(self.profiles.values())
+
     def profile_config(self, name: str) -> ProfileConfig:
         try:
-            return self.settings.profiles[name]
+            return self.profiles[name]
         except KeyError:
-            known = ", ".join(sorted(self.settings.profiles))
-            raise NotFound(f"unknown profile {name!r}; configured profiles: {known}") from None
+            known = ", ".join(sorted(self.profiles))
+            raise NotFound(f"unknown profile {name!r}; profiles: {known}") from None
 
-    def profile_for_channel(self, platform: str, *channels: str | None) -> str:
-        """The profile posting to this channel (or a thread's parent), else ``default``."""
-        for name, config in self.settings.profiles.items():
+    def bound_profile(self, platform: str, *channels: str | None) -> str | None:
+        """The profile posting to this channel (or a thread's parent); configured ones first."""
+        for name, config in [*self.settings.profiles.items(), *self.profiles.items()]:
             target = config.channel(platform)
             if target and target in channels:
                 return name
-        return "default"
+        return None
+
+    async def profile_for_channel(self, platform: str, *channels: str | None) -> str:
+        """Whose commands these are: the profile posting to the channel, else ``default``."""
+        await self.refresh_profiles()
+        return self.bound_profile(platform, *channels) or "default"
 
     def prefilters(self) -> PrefilterConfig | None:
         """Pre-filters save LLM tokens; the local scorer spends none, so it gets none."""
         return self.settings.prefilter_config() if self.settings.llm_configured else None
 
     async def ensure_profile(self, name: str) -> ProfileConfig:
-        """The profile's config; its stored state is created from prompts/ on first use."""
+        """The profile's config; its stored state is created on first use: criteria from its
+        file, from the profile a chat setup copied, or from prompts/."""
         config = self.profile_config(name)
+        copied = self.chat[name].criteria_from if self.source(name) == "chat" else None
+        if copied is not None and not await self.store.has_profile(name):
+            criteria = (await self.store.current_criteria(copied)).items
+            if await self.store.ensure_profile(name, criteria, config.follow):
+                log.info("created profile %s with the criteria of %s", name, copied)
+            return config
         if config.criteria_file is not None:
             try:
                 text = config.criteria_file.read_text(encoding="utf-8")
@@ -117,7 +166,9 @@ class App:
         return config
 
 
-def make_scorer(settings: Settings, store: Store | None = None) -> Scorer:
+def make_scorer(
+    settings: Settings, store: Store | None = None, comment_from: int | None = None
+) -> Scorer:
     """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
     ``store``: where the LLM scorer keeps batch ids, so they survive a restart, and the Redis
     its account's rate limit is shared through."""
@@ -127,6 +178,8 @@ def make_scorer(settings: Settings, store: Store | None = None) -> Scorer:
         from scoring.llm_scorer import LLMScorer
 
         config = settings.llm_config()
+        if comment_from is not None:  # with the profiles set up from chat (App.comment_from)
+            config = dataclasses.replace(config, comment_from=comment_from)
         scorer = LLMScorer(config)
         scorer.journal = store
         if store is not None:
@@ -162,6 +215,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
         limits = quotas(settings)
         app = App(settings=settings, store=Store(redis), quotas=limits)
         try:
+            await app.refresh_profiles()
             yield app
         finally:
             await limits.aclose()

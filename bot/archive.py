@@ -121,7 +121,7 @@ async def build_archive(
         loaded(1)
     # rendering and writing hundreds of pages is blocking work: off the event loop, so a
     # service's chat commands are not held up while it rebuilds
-    comment_from = app.settings.comment_from  # part of the prompt shown in the appendix
+    comment_from = app.comment_from  # part of the prompt shown in the appendix
     return await asyncio.to_thread(_write_pages, profile, rules, days, out, progress, comment_from)
 
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot import chat_profiles
 from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
@@ -116,6 +117,9 @@ class CommandCore:
         return f"`{what}` is for an admin{hint}."
 
     # -- chat only ---------------------------------------------------------------------------
+    async def setup(self, req: Request) -> Reply:
+        return await chat_profiles.setup(self.app, req)
+
     async def run(self, req: Request) -> Reply:
         if self.runner is None:  # pragma: no cover - every chat front end injects one
             raise InputError("run is not available here: use `papers run`")
@@ -277,13 +281,14 @@ class CommandCore:
 
     async def profiles(self, req: Request) -> Reply:
         rows: list[dict[str, Any]] = []
-        for name, config in sorted(self.app.settings.profiles.items()):
+        for name, config in sorted(self.app.profiles.items()):
             latest = (
                 await self.store.latest_day(name) if await self.store.has_profile(name) else None
             )
             rows.append(
                 {
                     "name": name,
+                    "source": self.app.source(name),
                     "categories": config.categories,
                     "relevance_cutoff": config.relevance_cutoff,
                     "novelty_cutoff": config.novelty_cutoff,
@@ -292,7 +297,8 @@ class CommandCore:
             )
         text = "\n".join(
             f"{r['name']}: {'+'.join(r['categories'])}, relevance >= {r['relevance_cutoff']}, "
-            f"novelty >= {r['novelty_cutoff']}, latest day {r['latest_day'] or 'none'}"
+            f"novelty >= {r['novelty_cutoff']}, latest day {r['latest_day'] or 'none'}; "
+            f"{chat_profiles.origin(self.app, r['name'])}"
             for r in rows
         )
         return Reply(text=text, data=rows)

@@ -100,15 +100,15 @@ class PapersBot(discord.Client):
         args: list[str] | None = None,
         options: dict[str, str | bool] | None = None,
     ) -> None:
-        channel = interaction.channel
-        profile = self.app.profile_for_channel(
-            "discord", str(interaction.channel_id), str(getattr(channel, "parent_id", None))
-        )
+        parent = getattr(interaction.channel, "parent_id", None)  # a thread's channel
+        channel = str(parent or interaction.channel_id)
+        profile = await self.app.profile_for_channel("discord", channel)
         req = Request(
             command=command,
             args=args or [],
             options=options or {},
             profile=profile,
+            channel=channel,
             user=person("discord", str(interaction.user.id)),
             max_top=DISCORD_MAX_TOP,
             platform="discord",

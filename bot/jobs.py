@@ -56,7 +56,7 @@ async def _finish(
     if outcome.day is None or dry_run:
         return JobResult(outcome, None, False)
     rules = app.profile_config(profile).rules(profile)
-    text = render_markdown(outcome.day, rules, app.settings.comment_from)
+    text = render_markdown(outcome.day, rules, app.comment_from)
     path = digest_dir(app, out, profile) / f"{outcome.day.date.isoformat()}.md"
     return JobResult(outcome, path, write_if_changed(path, text))
 
@@ -97,7 +97,7 @@ async def run_daily(
     if feed is not None:  # a saved file or a URL a person gave: read as it is
         parsed = await app.arxiv.fetch_feed(feed)
     else:  # arXiv: one request for the categories of every profile, shared across replicas
-        union = union_categories([p.categories for p in app.settings.profiles.values()])
+        union = union_categories([p.categories for p in app.profiles.values()])
         parsed = await shared_feed(
             app.store.r, app.arxiv, app.settings.feed_url, union, config.categories, date
         )

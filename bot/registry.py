@@ -22,7 +22,8 @@ CHAT = frozenset({"slack", "discord"})
 class Command:
     name: str
     usage: str  # "NAME ARGS   what it does": help lists it, usage errors quote it
-    admin: bool | frozenset[str] = False  # True: admins only; a set: only these actions
+    # True: admins only; a set: only these actions ("" for the command with no action)
+    admin: bool | frozenset[str] = False
     platforms: frozenset[str] = EVERYWHERE
     slow: bool = False  # chat front ends say "working on it" first (a run takes minutes)
 
@@ -33,7 +34,7 @@ class Command:
     def needs_admin(self, args: list[str]) -> bool:
         if isinstance(self.admin, bool):
             return self.admin
-        return bool(args) and args[0].lower() in self.admin
+        return (args[0].lower() if args else "") in self.admin  # "": the bare command
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -51,6 +52,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("follow", "follow AUTHOR   always include this author's papers (Author match)"),
     Command("unfollow", "unfollow AUTHOR"),
     Command("profiles", "profiles   list digest profiles"),
+    Command(
+        "setup",
+        "setup [show|remove] [--categories cs.CL,cs.LG] [--relevance 1-10] [--novelty 1-10] "
+        "[--schedule CRON] [--timezone TZ] [--types new,cross] [--name NAME] "
+        "[--criteria-from PROFILE] [--forget-days]   this channel's own digest profile "
+        "(set up, change, remove: admins)",
+        admin=frozenset({"", "remove"}),
+        platforms=CHAT,
+    ),
     Command("runs", "runs [N]   recent runs with counts, tokens and cost"),
     Command(
         "search", "search TEXT   papers of the last 14 stored days whose title or abstract has TEXT"

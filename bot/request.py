@@ -27,6 +27,7 @@ class Request(BaseModel):
     user: str | None = None
     max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
     platform: str = "cli"  # who asked (slack, discord, cli): offered commands, metrics
+    channel: str | None = None  # where it was asked (chat): `setup` binds a profile to it
     # the platform's verdict on the verified user (the CLI: the local operator is one);
     # admin-only commands check it in the core, never in a front end
     admin: bool = False

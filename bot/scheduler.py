@@ -39,6 +39,7 @@ from bot.jobs import (
 )
 from bot.logs import run_context
 from bot.metrics import POST_FAILURES, RUNS, record_run
+from bot.settings import cron_trigger
 from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
 from scoring.errors import FeedNotReady, ScoringError, explained
@@ -47,6 +48,7 @@ from scoring.retention import TrimReport, trim_papers
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
+PROFILES_SYNC_S = 30  # how soon a profile set up from chat on another replica is scheduled
 ONE_DAY = dt.timedelta(days=1)
 DONE = ("ok", "no_announcement")
 Action = Literal[
@@ -121,17 +123,16 @@ class DailyService:
         self.history: list[list[DayReport]] = []  # what each catch-up did, newest last
         self.retries: dict[tuple[str, dt.date], int] = {}
         self._id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._scheduled: dict[str, tuple[str, str]] = {}  # profile -> (schedule, timezone)
+        self.profiles_sync_s = PROFILES_SYNC_S
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, catch_up: bool = True) -> None:
-        settings = self.app.settings
-        for name, config in settings.profiles.items():
-            self.scheduler.add_job(
-                self._tracked, config.trigger(settings), args=[self.catch_up, name],
-                id=f"daily:{name}",
-                name=f"daily digest {name}", misfire_grace_time=settings.misfire_grace_s,
-                coalesce=True, max_instances=1, replace_existing=True,
-            )  # fmt: skip
+        self.sync_profiles()
+        self.scheduler.add_job(
+            self._tracked, "interval", args=[self._refresh_profiles],
+            seconds=self.profiles_sync_s, id="profiles",
+        )  # fmt: skip
         self.scheduler.add_job(
             self._tracked, "interval", args=[self._beat], seconds=HEARTBEAT_S, id="heartbeat",
             next_run_time=dt.datetime.now(dt.UTC),
@@ -141,10 +142,35 @@ class DailyService:
             next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),  # after the catch-up
         )  # fmt: skip
         self.scheduler.start()
-        for name in settings.profiles:
+        for name in self.app.profiles:
             log.info("scheduler: %s next runs at %s", name, self.next_run(name))
             if catch_up:  # at start: whatever was missed while we were down
                 self.spawn(self.catch_up(name))
+
+    def sync_profiles(self) -> None:
+        """One daily job per profile, as the profiles are now: a profile set up from chat
+        (on any replica) is scheduled, a changed schedule moved, a removed profile dropped."""
+        settings = self.app.settings
+        wanted = {name: config.when(settings) for name, config in self.app.profiles.items()}
+        for name in set(self._scheduled) - set(wanted):
+            self.scheduler.remove_job(f"daily:{name}")
+            del self._scheduled[name]
+            log.info("scheduler: %s removed", name)
+        for name, when in wanted.items():
+            if self._scheduled.get(name) == when:
+                continue
+            self.scheduler.add_job(
+                self._tracked, cron_trigger(*when), args=[self.catch_up, name], id=f"daily:{name}",
+                name=f"daily digest {name}", misfire_grace_time=settings.misfire_grace_s,
+                coalesce=True, max_instances=1, replace_existing=True,
+            )  # fmt: skip
+            if self.scheduler.running:  # at start, each profile's next run is logged below
+                log.info("scheduler: %s next runs at %s", name, self.next_run(name))
+            self._scheduled[name] = when
+
+    async def _refresh_profiles(self) -> None:
+        await self.app.refresh_profiles()
+        self.sync_profiles()
 
     async def stop(self) -> None:
         """Stop scheduling; cancel runs in flight (a post in progress finishes its message)."""
@@ -188,7 +214,7 @@ class DailyService:
             "seen": dt.datetime.now(dt.UTC).isoformat(),
             "next": {
                 name: (when.isoformat() if (when := self.next_run(name)) else None)
-                for name in self.app.settings.profiles
+                for name in self.app.profiles
             },
             "components": {name: c.as_dict() for name, c in self.app.components.items()},
         }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +52,13 @@ def cron_trigger(schedule: str, timezone: str) -> CronTrigger:
         ) from None
 
 
+def check_profile_name(name: str) -> str:
+    """A profile name is part of Redis keys and file names: letters, digits, - and _."""
+    if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"profile name {name!r} may use letters, digits, - and _ (64 at most)")
+    return name
+
+
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
@@ -92,11 +100,13 @@ class ProfileConfig(BaseModel):
         """Where this profile posts on ``platform`` (slack or discord)."""
         return {"slack": self.slack_channel, "discord": self.discord_channel}[platform]
 
+    def when(self, settings: Settings) -> tuple[str, str]:
+        """This profile's crontab line and its timezone, the global ones where unset."""
+        return self.schedule or settings.schedule, self.timezone or settings.schedule_timezone
+
     def trigger(self, settings: Settings) -> CronTrigger:
         """When this profile's daily job runs."""
-        return cron_trigger(
-            self.schedule or settings.schedule, self.timezone or settings.schedule_timezone
-        )
+        return cron_trigger(*self.when(settings))
 
     def rules(self, name: str) -> ProfileRules:
         return ProfileRules(
@@ -312,8 +322,7 @@ class Settings(BaseSettings):
     def _profiles(cls, value: dict[str, ProfileConfig]) -> dict[str, ProfileConfig]:
         value.setdefault("default", ProfileConfig())
         for name in value:
-            if not name.replace("-", "").replace("_", "").isalnum():
-                raise ValueError(f"profile name {name!r} may use letters, digits, - and _")
+            check_profile_name(name)
             config = value[name]
             try:
                 cron_trigger(config.schedule or DEFAULT_SCHEDULE, config.timezone or "UTC")
@@ -345,9 +354,13 @@ class Settings(BaseSettings):
     @property
     def comment_from(self) -> int | None:
         """Comments are asked from one below the lowest relevance cutoff (None: always)."""
+        return self.comment_from_for(self.profiles.values())
+
+    def comment_from_for(self, profiles: Iterable[ProfileConfig]) -> int | None:
+        """``comment_from`` over these profiles (with those set up from chat: App)."""
         if not self.llm_short_comments:
             return None
-        return max(1, min(p.relevance_cutoff for p in self.profiles.values()) - 1)
+        return max(1, min(p.relevance_cutoff for p in profiles) - 1)
 
     def bot_token(self, platform: str) -> SecretStr | None:
         """The platform's bot token (``BOT_TOKEN_ENV`` names its variable)."""

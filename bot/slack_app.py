@@ -79,7 +79,8 @@ def build_slack_app(app: App) -> AsyncApp:
                 raise InputError(f"a command is at most {MAX_COMMAND_CHARS} characters")
             req = parse_text(
                 text,
-                profile=app.profile_for_channel("slack", channel),
+                profile=await app.profile_for_channel("slack", channel),
+                channel=channel,
                 user=person("slack", user or ""),
                 max_top=SLACK_MAX_TOP,
                 platform="slack",

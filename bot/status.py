@@ -104,8 +104,8 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
         for name, part in (beat.get("components") or {}).items():
             if part.get("state") != "ok":
                 lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
-    profiles = [await profile_status(app, name, now) for name in app.settings.profiles]
-    memory = await memory_report(app.store.r, list(app.settings.profiles))
+    profiles = [await profile_status(app, name, now) for name in app.profiles]
+    memory = await memory_report(app.store.r, list(app.profiles))
     lines.append(_memory_line(memory, app.settings.retention_days))
     for s in profiles:
         failed = f", {s.month_failed} with failures" if s.month_failed else ""

@@ -9,6 +9,7 @@ import datetime as dt
 
 P = "paperbot:"
 PROFILES = f"{P}profiles"
+CHAT_PROFILES = f"{P}chat-profiles"  # hash: name -> profile set up with `/papers setup`
 SERVICE = f"{P}service:"  # + replica id: a heartbeat each running scheduler refreshes
 
 

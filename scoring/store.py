@@ -116,6 +116,20 @@ class Store:
     async def profiles(self) -> list[str]:
         return sorted(await self.r.smembers(keys.PROFILES))
 
+    async def chat_profiles(self) -> dict[str, str]:
+        """Profiles set up from chat, as their stored JSON (bot/chat_profiles.py reads it)."""
+        return dict(await self.r.hgetall(keys.CHAT_PROFILES))
+
+    async def save_chat_profile(self, name: str, record: str, new: bool) -> bool:
+        """``new``: only when the name is free (two setups at once: one wins)."""
+        if new:
+            return bool(await self.r.hsetnx(keys.CHAT_PROFILES, name, record))
+        await self.r.hset(keys.CHAT_PROFILES, name, record)
+        return True
+
+    async def remove_chat_profile(self, name: str) -> bool:
+        return bool(await self.r.hdel(keys.CHAT_PROFILES, name))
+
     async def has_profile(self, name: str) -> bool:
         return bool(await self.r.sismember(keys.PROFILES, name))
 

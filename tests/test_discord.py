@@ -192,14 +192,14 @@ def option(name: str, value: Any) -> dict[str, Any]:
 
 async def invoke(
     bot: PapersBot, fake: FakeDiscord, sub: str, who: str = MEMBER,
-    roles: list[str] | None = None, **options: Any,
+    roles: list[str] | None = None, channel: str = CHANNEL, **options: Any,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Run ``/papers sub`` from a real interaction payload; the bodies Discord received."""
     iid = str(next(_ids))
     payload = {
         "id": iid, "application_id": APP_ID, "type": 2, "token": f"tok{iid}", "version": 1,
-        "guild_id": GUILD_ID, "channel_id": CHANNEL,
-        "channel": {"id": CHANNEL, "type": 0, "guild_id": GUILD_ID, "name": "papers",
+        "guild_id": GUILD_ID, "channel_id": channel,
+        "channel": {"id": channel, "type": 0, "guild_id": GUILD_ID, "name": "papers",
                     "position": 0, "permission_overwrites": []},
         "member": {"user": user(who), "roles": roles or [], "joined_at": "2025-01-01T00:00:00Z",
                    "deaf": False, "mute": False, "permissions": "0", "flags": 0},
@@ -254,6 +254,23 @@ async def test_admin_only_commands_check_users_and_roles(bot: PapersBot, fake: F
     assert any(b.get("content", "").startswith(f"<@{ROLE_ADMIN}>") for b in by_role[1:])
     shown = said(await invoke(bot, fake, "criteria", action="show"))  # reading: everyone
     assert "graphs: Graphs" in shown
+
+
+async def test_an_admin_sets_up_a_new_channel_from_discord(
+    bot: PapersBot, fake: FakeDiscord
+) -> None:
+    app = bot.app
+    in_use = said(await invoke(bot, fake, "setup", who=ADMIN, text="--categories cs.CL"))
+    assert "posts profile default, which is set in the configuration" in in_use
+    refused = said(await invoke(bot, fake, "setup", channel="556", text="--categories cs.CL"))
+    assert "`setup` is for an admin" in refused
+    made = said(await invoke(bot, fake, "setup", who=ADMIN, channel="556",
+                             text="--categories cs.CL --name nlp"))  # fmt: skip
+    assert "set up profile nlp for this channel: cs.CL" in made
+    assert f"<@{ADMIN}> set up profile nlp" in made  # announced in the channel
+    assert app.profile_config("nlp").discord_channel == "556"
+    shown = said(await invoke(bot, fake, "setup", channel="556", text="show"))
+    assert "profile nlp, set up from chat by discord:1001" in shown
 
 
 async def test_reactions_become_feedback_and_change_prefs(

@@ -206,6 +206,25 @@ async def test_criteria_changes_are_for_admins_and_announced(
     assert "What reactions taught the ranking" in prefs["text"]
 
 
+async def test_an_admin_sets_up_a_new_channel_from_slack(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    refused = await answer(slack, await http.command("setup --categories cs.CL", channel="C2"))
+    assert "`setup` is for an admin" in refused["text"] and "slack-c2" not in app.profiles
+    made = await answer(
+        slack, await http.command("setup --categories cs.CL", user="UADMIN", channel="C2")
+    )
+    assert "set up profile slack-c2 for this channel: cs.CL" in made["text"]
+    announced = await answer(slack, "chat.postMessage")
+    assert announced["channel"] == "C2" and "<@UADMIN> set up profile slack-c2" in announced["text"]
+    shown = await answer(slack, await http.command("setup show", channel="C2"))
+    assert "profile slack-c2, set up from chat by slack:UADMIN" in shown["text"]
+    assert app.profile_config("slack-c2").slack_channel == "C2"
+    criteria = await answer(slack, await http.command("criteria history", channel="C2"))
+    assert "v1" in criteria["text"]  # the channel's commands read its own profile
+
+
 async def test_requests_with_bad_or_old_signatures_are_rejected(
     running: tuple[App, SlackHttp], slack: FakeSlack
 ) -> None:

@@ -1,0 +1,274 @@
+"""Profiles set up from chat (``/papers setup``): one per channel, stored in Redis.
+
+They sit beside the configured profiles (papers.toml or the environment), which win on a
+name or a channel both claim. Only what is safe to take from chat can be set: categories,
+announcement types, cutoffs, schedule, timezone and whose criteria to copy; never a file
+path (``criteria_file`` reads the server's disk).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from bot.registry import USAGE
+from bot.request import Reply, Request, shown
+from bot.settings import ProfileConfig, check_profile_name
+from scoring.errors import InputError, NotFound
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+MAX_CHAT_PROFILES = 500
+# option -> the ProfileConfig field it sets; the other options are about the setup itself
+FIELDS = {
+    "categories": "categories",
+    "types": "announce_types",
+    "relevance": "relevance_cutoff",
+    "novelty": "novelty_cutoff",
+    "schedule": "schedule",
+    "timezone": "timezone",
+}
+CREATE_ONLY = ("name", "criteria-from")
+OPTIONS = {"": (*FIELDS, *CREATE_ONLY), "show": (), "remove": ("forget-days",)}
+
+
+class ChatProfile(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    name: str
+    config: ProfileConfig
+    platform: str
+    channel: str
+    criteria_from: str | None = None  # whose criteria were copied (None: prompts/criteria.md)
+    created_by: str | None = None
+    created_at: dt.datetime
+    changed_by: str | None = None
+    changed_at: dt.datetime | None = None
+
+
+def default_name(platform: str, channel: str) -> str:
+    return f"{platform}-{re.sub(r'[^a-z0-9_-]', '-', channel.lower())[:48]}"
+
+
+def _words(raw: str) -> list[str]:
+    return [w for w in re.split(r"[,\s+]+", raw) if w]
+
+
+def _cutoff(option: str, raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 10:
+        raise InputError(f"--{option} must be a whole number from 1 to 10 (got {shown(raw)})")
+    return int(raw)
+
+
+def setup_options(req: Request, action: str) -> dict[str, str]:
+    """The options of ``setup [action]``, each known to it and given a value."""
+    allowed = OPTIONS[action]
+    for key, value in req.options.items():
+        if key not in allowed:
+            takes = ", ".join(f"--{o}" for o in allowed) or "no options"
+            what = f"setup {action}".strip()
+            raise InputError(f"`{what}` does not take --{shown(key)}; it takes {takes}")
+        if value is True and key != "forget-days":
+            raise InputError(f"--{key} needs a value")
+    return {k: str(v) for k, v in req.options.items()}
+
+
+def configured(
+    app: App, base: ProfileConfig, options: dict[str, str], platform: str, channel: str
+) -> ProfileConfig:
+    """``base`` with the options applied and bound to the channel; bad options: InputError."""
+    changes: dict[str, Any] = {f"{platform}_channel": channel}
+    for option, field in FIELDS.items():
+        if option not in options:
+            continue
+        raw = options[option]
+        if option in ("categories", "types"):
+            changes[field] = _words(raw)
+        elif option in ("relevance", "novelty"):
+            changes[field] = _cutoff(option, raw)
+        else:
+            changes[field] = raw
+    try:
+        config = ProfileConfig.model_validate(base.model_dump() | changes)
+        config.trigger(app.settings)  # the schedule and timezone make a valid cron trigger
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        option = next((o for o, f in FIELDS.items() if f == field), field)
+        raise InputError(f"--{option}: {err['msg']}") from None
+    except ValueError as exc:
+        raise InputError(f"--schedule/--timezone: {exc}") from None
+    return config
+
+
+def _base(app: App) -> ProfileConfig:
+    """A new profile starts from the configured ``default`` profile, minus what is its own."""
+    default = app.settings.profiles["default"]
+    return default.model_copy(
+        update={"slack_channel": None, "discord_channel": None, "criteria_file": None, "follow": []}
+    )
+
+
+def _channel(req: Request) -> str:
+    if not req.channel:
+        raise InputError("setup works in the chat channel it sets up (Slack or Discord)")
+    return req.channel
+
+
+async def setup(app: App, req: Request) -> Reply:
+    action = req.args[0].lower() if req.args else ""
+    if action not in OPTIONS or len(req.args) > 1:
+        raise InputError(f"usage: {USAGE['setup']}")
+    options = setup_options(req, action)
+    channel = _channel(req)
+    await app.refresh_profiles()
+    bound = app.bound_profile(req.platform, channel)
+    if action == "show":
+        return await _show(app, bound)
+    if bound is not None and app.source(bound) == "config":
+        raise InputError(
+            f"this channel posts profile {bound}, which is set in the configuration "
+            "(papers.toml or the environment): change it there"
+        )
+    if action == "remove":
+        if bound is None:
+            raise NotFound("no profile posts to this channel; nothing to remove")
+        return await _remove(app, bound, "forget-days" in options)
+    if bound is not None:
+        return await _change(app, req, bound, options)
+    return await _create(app, req, channel, options)
+
+
+async def _create(app: App, req: Request, channel: str, options: dict[str, str]) -> Reply:
+    name = options.get("name") or default_name(req.platform, channel)
+    try:
+        check_profile_name(name)
+    except ValueError as exc:
+        raise InputError(f"--name: {exc}") from None
+    if name in app.profiles:
+        raise InputError(f"profile name {name} is taken: choose another with --name")
+    if len(app.chat) >= MAX_CHAT_PROFILES:
+        raise InputError(f"{MAX_CHAT_PROFILES} profiles are set up from chat already; remove one")
+    source = options.get("criteria-from")
+    if source is not None and source not in app.profiles:
+        known = ", ".join(sorted(app.profiles))
+        raise NotFound(f"no profile {shown(source)} to copy criteria from; profiles: {known}")
+    config = configured(app, _base(app), options, req.platform, channel)
+    record = ChatProfile(
+        name=name, config=config, platform=req.platform, channel=channel,
+        criteria_from=source, created_by=req.user, created_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    if source is not None:
+        await app.ensure_profile(source)  # a configured profile not used yet: its criteria
+    if not await app.store.save_chat_profile(name, record.model_dump_json(), new=True):
+        raise InputError(f"profile name {name} was taken a moment ago: choose another with --name")
+    await _reschedule(app)
+    await app.ensure_profile(name)
+    criteria = await app.store.current_criteria(name)
+    text = (
+        f"set up profile {name} for this channel: {_describe(app, name, config)}. "
+        f"Criteria: {len(criteria.items)}, copied from {source or 'the default file'}; change "
+        "them with `/papers criteria add|edit|remove`. `/papers run` posts today's digest now."
+    )
+    return Reply(text=text, data=_data(app, record), visibility="channel")
+
+
+async def _change(app: App, req: Request, name: str, options: dict[str, str]) -> Reply:
+    if given := [o for o in CREATE_ONLY if o in options]:
+        raise InputError(
+            f"--{given[0]} is for a new profile; this channel is set up as {name} already "
+            "(criteria change with `/papers criteria`)"
+        )
+    if not options:
+        raise InputError(
+            f"this channel is set up as profile {name} already: give options to change it "
+            "(`setup --relevance 8`), or `setup show`, `setup remove`"
+        )
+    record = app.chat[name]
+    config = configured(app, record.config, options, req.platform, record.channel)
+    record = record.model_copy(
+        update={"config": config, "changed_by": req.user, "changed_at": dt.datetime.now(dt.UTC)}
+    )
+    await app.store.save_chat_profile(name, record.model_dump_json(), new=False)
+    await _reschedule(app)
+    text = f"changed profile {name}: {_describe(app, name, config)}"
+    return Reply(text=text, data=_data(app, record), visibility="channel")
+
+
+async def _remove(app: App, name: str, forget_days: bool) -> Reply:
+    await app.store.remove_chat_profile(name)
+    await _reschedule(app)
+    days = await app.store.days(name)
+    if forget_days:
+        for date in days:
+            await app.store.delete_day(name, date)
+        kept = f"its {len(days)} stored days are forgotten; criteria and reactions are kept"
+    else:
+        kept = (
+            f"its {len(days)} stored days, criteria and reactions are kept (`setup --name "
+            f"{name}` brings them back; `setup remove --forget-days` forgets the days)"
+        )
+    text = f"removed profile {name}: no more digests in this channel; {kept}"
+    return Reply(text=text, data={"name": name, "days": len(days), "forgot_days": forget_days},
+                 visibility="channel")  # fmt: skip
+
+
+async def _show(app: App, name: str | None) -> Reply:
+    if name is None:
+        text = (
+            "no profile posts to this channel; commands here read profile default. An admin "
+            "can set one up: `/papers setup --categories cs.CL,cs.LG --relevance 7`"
+        )
+        return Reply(text=text, data=None)
+    record = app.chat.get(name) if app.source(name) == "chat" else None
+    config = app.profile_config(name)
+    if record is not None:
+        by = record.created_by or "someone"
+        source = f"set up from chat by {by} on {record.created_at:%Y-%m-%d}"
+    else:
+        source = "set in the configuration (papers.toml or the environment)"
+    criteria = await app.store.current_criteria(name) if await app.store.has_profile(name) else None
+    days = await app.store.days(name)
+    text = (
+        f"profile {name}, {source}: {_describe(app, name, config)}; "
+        f"criteria version {criteria.version if criteria else '-'} "
+        f"({len(criteria.items) if criteria else 0} criteria); {len(days)} stored days"
+    )
+    data = _data(app, record) if record else {"name": name, "source": "config"}
+    return Reply(text=text, data=data | {"days": len(days)})
+
+
+def origin(app: App, name: str) -> str:
+    """Where a profile comes from, as ``papers profiles`` says it."""
+    record = app.chat.get(name)
+    if app.source(name) == "config":
+        over = " (over a chat profile of this name, which is ignored)" if record else ""
+        return f"from the configuration{over}"
+    assert record is not None
+    return f"set up from chat in {record.platform} channel {record.channel}"
+
+
+def _describe(app: App, name: str, config: ProfileConfig) -> str:
+    schedule, timezone = config.when(app.settings)
+    when = app.service.next_run(name) if app.service else None
+    after = f", next {when:%Y-%m-%d %H:%M %Z}" if when else ""
+    return (
+        f"{'+'.join(config.categories)} ({', '.join(config.announce_types)}), relevance >= "
+        f"{config.relevance_cutoff}, novelty >= {config.novelty_cutoff}, runs `{schedule}` "
+        f"({timezone}){after}"
+    )
+
+
+def _data(app: App, record: ChatProfile) -> dict[str, Any]:
+    return record.model_dump(mode="json") | {"source": "chat"}
+
+
+async def _reschedule(app: App) -> None:
+    """This replica at once; the others within their next profiles sync (scheduler)."""
+    await app.refresh_profiles()
+    if app.service is not None:
+        app.service.sync_profiles()
