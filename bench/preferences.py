@@ -1,22 +1,30 @@
-"""Preference-learning benchmark: a simulated user with a hidden taste reacts every day.
+"""Preference-learning benchmark: simulated readers with hidden tastes react to what they are
+shown, day after day, and we measure whether what they are shown gets better.
 
-Prints figures, asserts nothing. Run from the repository root: ``python bench/preferences.py``.
+Prints figures, asserts nothing. Run from the repository root: ``python bench/preferences.py``
+(``--learners logistic,rocchio,knn`` to compare learners, ``--split N`` pseudo-days per day).
 
-The two shared listings (new + cross, cs.LG/cs.AI) are shuffled into six pseudo-days. Scores
-are the replay of the reference judgements (relevance/novelty of the selected papers, low
-scores for the rest, as the fake LLM gives them) with the local scorer's best-matching
-criterion. Each day the user sees the top 10 and reacts: +1 to papers matching their hidden
-taste, -1 to the others. Learning on: the next day is ranked with the preference model built
-from all reactions so far; off: by scores alone. Reported per day: precision@10 for the user,
-and recall of the reference selections in the top 30.
+Data: the four shared listings (new + cross, cs.LG/cs.AI) in time order, each split into
+``--split`` pseudo-days. Scores: the reference judgements for the papers the reference run
+selected; every other paper gets the local scorer's relevance capped at 6 (a near miss is what
+is close to the criteria, never above the cutoff) and its novelty, so the pool just below the
+cutoff is topical, as an LLM's would be.
+
+Each reader has a hidden taste (a pattern it likes, one it dislikes) and reacts +1 / -1 to
+what it is shown: the channel's top 10 (channel ranking, bound ``preference_bound``) or its
+own ``top --mine`` view (personal view: its own bound, a relevance margin, explore slots).
+Learning off: both are the ranking by scores alone. Reported: mean precision@10 over every
+pseudo-day after the first, and the reference selections' recall@30 in the channel ranking.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-import hashlib
 import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,122 +32,202 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 from prompts import read_prompt  # noqa: E402
 from scoring.criteria import criteria_hash, parse_criteria_markdown  # noqa: E402
-from scoring.fake_llm import _low, judgements_from_labels  # noqa: E402
+from scoring.fake_llm import judgements_from_labels  # noqa: E402
 from scoring.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.local_scorer import LocalScorer  # noqa: E402
-from scoring.models import CriteriaVersion, FeedbackEvent, Paper, Score  # noqa: E402
+from scoring.models import CriteriaVersion, FeedbackEvent, Paper, RankedPaper, Score  # noqa: E402
+from scoring.personal import PersonalView, personal_view  # noqa: E402
 from scoring.preferences import DEFAULT_BOUND, build_model  # noqa: E402
 from scoring.ranking import rank_day  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "arxiv"
-DAYS = ("2025-05-28", "2025-06-03")
-PSEUDO_DAYS = 6
-TASTES = {
-    "likes efficiency, dislikes agents": (
-        r"\b(quantiz|prun|sparsit|low-rank|distill|kv cache|compress)",
+DAYS = ("2025-05-28", "2025-05-29", "2025-06-03", "2025-06-05")
+RELEVANCE_CUTOFF, NOVELTY_CUTOFF, SHOWN = 7, 5, 10
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    likes: str
+    dislikes: str
+    rare: bool = False  # reacts every other day, to one paper it likes and one it does not
+
+    def liked(self, p: Paper) -> bool:
+        text = f"{p.title} {p.abstract}"
+        return bool(re.search(self.likes, text, re.I)) and not re.search(self.dislikes, text, re.I)
+
+
+READERS = (
+    Reader(
+        "broad: efficiency, not agents",
+        r"\b(quantiz|prun|sparsit|low-rank|lora\b|distill|kv.cache|compress)",
         r"\bagent",
     ),
-    "likes theory of training": (
-        r"\b(theor|provabl|generali[sz]ation bound|dynamics)",
+    Reader(
+        "narrow: theory of training",
+        r"\b(theor|provabl|generali[sz]ation bound|convergence rate|implicit bias)",
         r"\bbenchmark",
     ),
-}
+    Reader(  # the criteria favour LLM foundations; this reader does not want them
+        "contrary: geometry and science, no LLMs",
+        r"\b(equivarian|geometric|graph neural|physics|operator learning|molecul|pde)",
+        r"\b(large language model|llms?\b|language model)",
+    ),
+    Reader(
+        "rare: interpretability, a few reactions a week",
+        r"\b(interpretab|mechanistic|sparse autoencoder|circuit|probing)",
+        r"\bbenchmark",
+        rare=True,
+    ),
+)
 
 
-def _rank_key(pid: str) -> str:
-    return hashlib.sha256(pid.encode()).hexdigest()
-
-
-def load() -> tuple[list[list[Paper]], dict[str, Score], set[str]]:
-    papers: list[Paper] = []
-    labels: list[dict] = []
-    for day in DAYS:
+def load(
+    split: int, dates: tuple[str, ...] = DAYS
+) -> tuple[list[list[Paper]], dict[str, Score], set[str]]:
+    """Pseudo-days in time order, every paper's score, the reference selections."""
+    items = parse_criteria_markdown(read_prompt("criteria.md"))
+    criteria = CriteriaVersion(
+        version=1, items=items, hash=criteria_hash(items), action="init",
+        created_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+    days: list[list[Paper]] = []
+    scores: dict[str, Score] = {}
+    reference: set[str] = set()
+    for day in dates:
         batch = listing_batch(
             read_jsonl(DATA / "listings" / f"{day}.jsonl"),
             dt.date.fromisoformat(day),
             ["cs.LG", "cs.AI"],
         )
-        papers += [p for p in batch.papers if p.announce_type in ("new", "cross")]
-        labels += read_jsonl(DATA / "labels" / f"{day}.jsonl")
-    judged = judgements_from_labels(labels)
-    items = parse_criteria_markdown(read_prompt("criteria.md"))
-    criteria = CriteriaVersion(
-        version=1,
-        items=items,
-        hash=criteria_hash(items),
-        action="init",
-        created_at=dt.datetime.now(dt.UTC),
-    )
-    local = {s.paper_id: s for s in LocalScorer().score_sync(papers, criteria)}
-    scores = {}
-    for p in papers:
-        j = judged.get(p.id) or _low(p.id)
-        scores[p.id] = local[p.id].model_copy(
-            update={"relevance": j.relevance, "novelty": j.novelty}
-        )
-    papers.sort(key=lambda p: _rank_key(p.id))
-    days = [papers[i::PSEUDO_DAYS] for i in range(PSEUDO_DAYS)]
-    return days, scores, set(judged)
+        papers = [p for p in batch.papers if p.announce_type in ("new", "cross")]
+        judged = judgements_from_labels(read_jsonl(DATA / "labels" / f"{day}.jsonl"))
+        reference |= set(judged) & {p.id for p in papers}
+        for s in LocalScorer().score_sync(papers, criteria):
+            j = judged.get(s.paper_id)
+            update = (
+                {"relevance": j.relevance, "novelty": j.novelty}
+                if j
+                else {"relevance": min(6, s.relevance)}
+            )
+            scores[s.paper_id] = s.model_copy(update=update)
+        papers.sort(key=lambda p: p.id)
+        days += [papers[i::split] for i in range(split)]
+    return days, scores, reference
+
+
+Shown = Callable[[list[Paper], list[FeedbackEvent], dt.datetime], list[RankedPaper]]
+
+
+def simulate(reader: Reader, days: list[list[Paper]], show: Shown) -> list[float]:
+    """Precision@10 per pseudo-day for a reader shown ``show``'s list and reacting to it."""
+    events: list[FeedbackEvent] = []
+    start = dt.datetime(2025, 6, 10, tzinfo=dt.UTC)
+    precision = []
+    for n, day in enumerate(days):
+        now = start + dt.timedelta(days=n)
+        shown = show(day, events, now)[:SHOWN]
+        precision.append(sum(reader.liked(r.paper) for r in shown) / SHOWN)
+        reacted = shown
+        if reader.rare:
+            if n % 2:
+                continue
+            liked = [r for r in shown if reader.liked(r.paper)][:1]
+            other = [r for r in shown if not reader.liked(r.paper)][:1]
+            reacted = liked + other
+        for r in reacted:
+            sign = 1 if reader.liked(r.paper) else -1
+            events.append(
+                FeedbackEvent(user="sim", paper_id=r.paper.id, source="+1", sign=sign, at=now)
+            )
+    return precision
 
 
 def main() -> None:
-    # what-if: python bench/preferences.py 0.5 (the bound, in blend points)
-    bound = float(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_BOUND
-    print(f"preference bound: {bound} blend points")  # noqa: T201
-    days, scores, reference = load()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", default="logistic,rocchio,knn")
+    parser.add_argument("--split", type=int, default=2, help="pseudo-days per listing day")
+    parser.add_argument("--days", default=",".join(DAYS), help="listing days, in time order")
+    parser.add_argument("--bound", type=float, default=DEFAULT_BOUND, help="channel bound")
+    parser.add_argument("--personal-bound", type=float, default=PersonalView().bound)
+    parser.add_argument("--margin", type=int, default=PersonalView().margin)
+    parser.add_argument("--explore", type=float, default=PersonalView().explore)
+    parser.add_argument("--full-at", type=int, default=PersonalView().full_at)
+    args = parser.parse_args()
+    learners = args.learners.split(",")
+    view = PersonalView(
+        bound=args.personal_bound, margin=args.margin, explore=args.explore, full_at=args.full_at
+    )
+    dates = tuple(args.days.split(","))
+    days, scores, reference = load(args.split, dates)
     by_id = {p.id: p for day in days for p in day}
-    start = dt.datetime(2025, 6, 10, tzinfo=dt.UTC)
-    print(
-        f"{len(by_id)} papers in {PSEUDO_DAYS} pseudo-days; {len(reference)} reference selections"
-    )  # noqa: T201
-    for taste, (like, dislike) in TASTES.items():
-        likes, hates = re.compile(like, re.I), re.compile(dislike, re.I)
+    pool = [p for p in by_id.values() if scores[p.id].relevance >= RELEVANCE_CUTOFF - view.margin]
+    print(  # noqa: T201
+        f"{len(by_id)} papers in {len(days)} pseudo-days ({', '.join(dates)}, split {args.split}); "
+        f"{len(reference)} reference selections; {len(pool)} papers within the personal "
+        f"margin (relevance >= {RELEVANCE_CUTOFF - view.margin})\nchannel bound {args.bound}, "
+        f"personal bound {view.bound}, margin {view.margin}, explore {view.explore:.0%}"
+    )
 
-        def liked(p: Paper, likes: re.Pattern[str] = likes, hates: re.Pattern[str] = hates) -> bool:
-            text = f"{p.title} {p.abstract}"
-            return bool(likes.search(text)) and not hates.search(text)
+    def channel(learner: str | None) -> Shown:
+        def show(day: list[Paper], events: list[FeedbackEvent], now: dt.datetime) -> list:
+            prefs = {}
+            if learner and events:
+                model = build_model(events, by_id, scores, now, args.bound, learner=learner)
+                prefs = model.preferences(day, scores)
+            return rank_day(day, scores, [], RELEVANCE_CUTOFF, NOVELTY_CUTOFF, prefs)
 
-        events: list[FeedbackEvent] = []
-        print(f"\nsimulated user: {taste}")  # noqa: T201
-        print("  day  p@10 off  p@10 on  ref recall@30 off  on")  # noqa: T201
-        on_p, off_p, on_r, off_r = [], [], [], []
+        return show
+
+    def personal(learner: str) -> Shown:
+        def show(day: list[Paper], events: list[FeedbackEvent], now: dt.datetime) -> list:
+            ranked = rank_day(day, scores, [], RELEVANCE_CUTOFF, NOVELTY_CUTOFF)
+            model = build_model(events, by_id, scores, now, 1.0, learner=learner)
+            taste = model.preferences(day, scores) if events else {}
+            return personal_view(ranked, taste, RELEVANCE_CUTOFF, SHOWN, view, model.reactions)
+
+        return show
+
+    def recall30(learner: str | None) -> float:
+        found = total = 0
+        events: list[FeedbackEvent] = []  # the broad reader's reactions steer the channel
+        reader = READERS[0]
+        start = dt.datetime(2025, 6, 10, tzinfo=dt.UTC)
         for n, day in enumerate(days):
             now = start + dt.timedelta(days=n)
-            prefs = (
-                build_model(events, by_id, scores, now, bound).preferences(day, scores)
-                if events
-                else {}
-            )
-            ranked_on = rank_day(day, scores, [], 7, 5, prefs)
-            ranked_off = rank_day(day, scores, [], 7, 5)
-            ref_day = reference & {p.id for p in day}
+            ranked = channel(learner)(day, events, now)
+            ref = reference & {p.id for p in day}
+            if n:
+                found += len(ref & {r.paper.id for r in ranked[:30]})
+                total += len(ref)
+            for r in ranked[:SHOWN]:
+                sign = 1 if reader.liked(r.paper) else -1
+                events.append(FeedbackEvent(user="s", paper_id=r.paper.id, source="+1",
+                                            sign=sign, at=now))  # fmt: skip
+        return found / max(1, total)
 
-            def p10(ranked: list) -> float:
-                return sum(liked(r.paper) for r in ranked[:10]) / 10
+    def mean(values: list[float]) -> float:
+        return sum(values[1:]) / max(1, len(values) - 1)  # every day after the first
 
-            def r30(ranked: list, ref_day: set[str] = ref_day) -> float:
-                return len(ref_day & {r.paper.id for r in ranked[:30]}) / max(1, len(ref_day))
-
-            on_p.append(p10(ranked_on))
-            off_p.append(p10(ranked_off))
-            on_r.append(r30(ranked_on))
-            off_r.append(r30(ranked_off))
-            row = f"{off_p[-1]:8.2f}  {on_p[-1]:7.2f}  {off_r[-1]:17.2f}  {on_r[-1]:.2f}"
-            print(f"  {n + 1:>3}  {row}")  # noqa: T201
-            for r in ranked_on[:10]:  # the user reacts to what they were shown
-                sign = 1 if liked(r.paper) else -1
-                events.append(
-                    FeedbackEvent(user="sim", paper_id=r.paper.id, source="+1", sign=sign, at=now)
-                )
-        last_off, last_on = off_p[-1], on_p[-1]
-        ratio = last_on / last_off if last_off else float("inf")
-        drop = (off_r[-1] - on_r[-1]) / off_r[-1] if off_r[-1] else 0.0
+    head = " ".join(f"{name:>9}" for name in learners)
+    print(
+        f"\nmean p@10, days 2-{len(days)}     matching | off | channel: {head} | personal: {head}"
+    )  # noqa: T201,E501
+    for reader in READERS:
+        matching = sum(reader.liked(p) for p in pool)
+        off = mean(simulate(reader, days, channel(None)))
+        chan = [mean(simulate(reader, days, channel(name))) for name in learners]
+        mine = [mean(simulate(reader, days, personal(name))) for name in learners]
+        row = " ".join(f"{v:9.2f}" for v in chan) + " | " + " ".join(f"{v:9.2f}" for v in mine)
+        print(f"{reader.name:<48} {matching:>4} | {off:.2f} | {row}")  # noqa: T201
+        best = max(mine)
         print(  # noqa: T201
-            f"  after {PSEUDO_DAYS - 1} days of reactions: p@10 {last_off:.2f} -> {last_on:.2f} "
-            f"(x{ratio:.2f}); reference recall@30 {off_r[-1]:.2f} -> {on_r[-1]:.2f} "
-            f"({drop:+.1%} drop); mean p@10 over days 2-{PSEUDO_DAYS}: "
-            f"{sum(off_p[1:]) / (PSEUDO_DAYS - 1):.2f} -> {sum(on_p[1:]) / (PSEUDO_DAYS - 1):.2f}"
+            f"{'':<48}      personal best x{best / off if off else float('inf'):.2f}, channel best "
+            f"x{max(chan) / off if off else float('inf'):.2f}"
         )
+    base = recall30(None)
+    rows = ", ".join(f"{name} {recall30(name):.3f}" for name in learners)
+    print(f"\nreference recall@30 in the channel ranking: off {base:.3f}; {rows}")  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from rich.table import Table
 
 from bot.platforms import PLATFORMS
 from bot.registry import COMMANDS
-from bot.request import Reply, Request, parse_date
+from bot.request import EXPLORE_MARK, Reply, Request, parse_date
 from scoring.datasets import LABELLED_DATA
 from scoring.errors import InputError, PaperbotError, explained
 
@@ -230,6 +230,7 @@ def _print_reply(reply: Reply, as_json: bool) -> None:
         table.add_column("title", overflow="fold")
         for p in reply.papers:
             mark = " [bold green]Author match[/]" if p.author_match else ""
+            mark += f" [cyan]{EXPLORE_MARK}[/]" if p.explore else ""
             style = "" if p.selected else "dim"
             table.add_row(
                 str(p.rank),

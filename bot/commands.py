@@ -27,21 +27,21 @@ from bot.request import (
     shown,
 )
 from bot.status import service_status
-from bot.text import cost_text, filter_recall_text, run_cost
+from bot.text import cost_text, cut, filter_recall_text, run_cost
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import FeedError, InputError, NotFound, ScoringError, explained
 from scoring.injection import strip_invisible, tidy_paper
 from scoring.learning import preference_model
 from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
-from scoring.preferences import PreferenceModel, combine
+from scoring.personal import personal_view
+from scoring.preferences import PreferenceModel
 from scoring.ranking import (
     NOVELTY_WEIGHT,
     RELEVANCE_WEIGHT,
     blend,
     normalize_name,
     preference_of,
-    rerank,
 )
 from scoring.store import CriteriaEdit
 from scoring.suggest import Suggestion, suggest
@@ -49,6 +49,7 @@ from scoring.suggest import Suggestion, suggest
 log = logging.getLogger(__name__)
 
 MAX_AUTHOR = 100
+MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
 MAX_SEARCH = 200
 SEARCH_DAYS = 14
 
@@ -156,7 +157,7 @@ class CommandCore:
             raise NotFound(f"no stored day {date} for profile {req.profile!r}")
         ranked, note = day.papers, ""
         if mine:
-            ranked, note = await self._personal(req.profile, str(req.user), day)
+            ranked, note, _ = await self._personal(req.profile, str(req.user), day, n)
         views = [PaperView.of(rp, date) for rp in ranked[:n]]
         header = (
             f"Top {len(views)} of {day.run.total_scanned} scanned papers, {date}"
@@ -164,17 +165,63 @@ class CommandCore:
         )
         return Reply(text=header, papers=views, data=[v.model_dump(mode="json") for v in views])
 
-    async def _personal(self, profile: str, user: str, day: Day) -> tuple[list[RankedPaper], str]:
-        """The day re-ranked for one person: their own reactions on top of the channel's."""
-        model = await self._preferences(profile, day.criteria.hash, day.run.scorer, user)
+    async def _personal(
+        self, profile: str, user: str, day: Day, n: int
+    ) -> tuple[list[RankedPaper], str, PreferenceModel]:
+        """The day for one person (scoring/personal.py): their own taste on top of the
+        channel's ranking, with its own bound, a relevance margin and explore picks."""
+        model = await preference_model(
+            self.store, profile, day.criteria.hash, day.run.scorer, 1.0, user
+        )  # their taste, -1 to 1 per paper: their view's bound scales it
         if model.empty:
-            return day.papers, "; you have not reacted yet, so this is the channel's ranking"
+            note = "; you have not reacted yet, so this is the channel's ranking"
+            return day.papers, note, model
         papers = [rp.paper for rp in day.papers]
         scores = {rp.paper.id: rp.score for rp in day.papers}
-        channel = {rp.paper.id: preference_of(rp) for rp in day.papers}
-        prefs = combine(channel, model.preferences(papers, scores), model.bound)
-        ranked = rerank(day.papers, prefs)
-        return ranked, f"; ranked for {user} from their {model.reactions} reactions"
+        cutoff = self.app.profile_config(profile).relevance_cutoff
+        view = self.app.settings.personal_view()
+        taste = model.preferences(papers, scores)
+        ranked = personal_view(day.papers, taste, cutoff, n, view, model.reactions)
+        return ranked, f"; ranked for {user} from their {model.reactions} reactions", model
+
+    async def _moved(self, profile: str, user: str) -> tuple[list[str], dict[str, Any]]:
+        """What the person's reactions changed in their top 10 of the latest day, and why:
+        the reacted paper most like each one that came in or went out."""
+        latest = await self.store.latest_day(profile)
+        day = await self.store.load_day(profile, latest) if latest else None
+        if day is None:
+            return [], {}
+        ranked, _, model = await self._personal(profile, user, day, MOVED_TOP)
+        if model.empty:
+            return [], {}
+        channel = {rp.paper.id for rp in day.papers[:MOVED_TOP]}
+        mine = {rp.paper.id for rp in ranked[:MOVED_TOP]}
+        raised = [rp for rp in ranked[:MOVED_TOP] if rp.paper.id not in channel and not rp.explore]
+        lowered = [rp for rp in day.papers[:MOVED_TOP] if rp.paper.id not in mine]
+        scores = {rp.paper.id: rp.score for rp in day.papers}
+        reasons = model.nearest_reacted([rp.paper for rp in raised + lowered], scores)
+
+        def said(rows: list[RankedPaper]) -> str:
+            parts = []
+            for rp in rows[:MOVED_SHOWN]:
+                why = ""
+                if (like := reasons.get(rp.paper.id)) is not None:
+                    liked, sign = like
+                    why = (
+                        f" (like “{cut(liked.title, 60)}”, which you {'👍' if sign > 0 else '👎'})"
+                    )
+                parts.append(f"{rp.paper.id} “{cut(rp.paper.title, 60)}”{why}")
+            more = f" and {len(rows) - MOVED_SHOWN} more" if len(rows) > MOVED_SHOWN else ""
+            return "; ".join(parts) + more if parts else "none"
+
+        lines = [
+            f"Your top {MOVED_TOP} of {latest} (`top --mine`) against the channel's:",
+            f"  Raised by your reactions: {said(raised)}",
+            f"  Lowered: {said(lowered)}",
+        ]
+        data = {"date": str(latest), "raised": [rp.paper.id for rp in raised],
+                "lowered": [rp.paper.id for rp in lowered]}  # fmt: skip
+        return lines, data
 
     async def _preferences(
         self, profile: str, criteria_hash: str, scorer: str, user: str | None = None
@@ -512,16 +559,20 @@ class CommandCore:
             f"Words that count against: {', '.join(state['terms_against']) or 'none yet'}",
             f"Reactions move a paper by at most {model.bound:.1f} blend points "
             f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
-            "near-ties and never change which papers pass the cutoffs.",
+            "near-ties and never change which papers pass the cutoffs. Your own view (`top "
+            f"--mine`) moves them by up to {self.app.settings.personal_bound:.1f}.",
         ]
+        moved: dict[str, Any] = {}
         if req.user:
             lines.append(
                 f"Yours: {mine.positive} positive, {mine.negative} negative, {mine.saved} saved."
             )
+            changed, moved = await self._moved(req.profile, req.user)
+            lines += changed
         if model.empty:
             hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
             lines = [lines[0], hint, *lines[5:]]
-        return Reply(text="\n".join(lines), data=state | {"yours": mine.__dict__})
+        return Reply(text="\n".join(lines), data=state | {"yours": mine.__dict__, "moved": moved})
 
     async def saved(self, req: Request) -> Reply:
         if not req.user:

@@ -26,7 +26,7 @@ from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
 from bot.registry import COMMANDS, Command
-from bot.request import Reply, Request, parse_text
+from bot.request import EXPLORE_MARK, Reply, Request, parse_text
 from bot.text import cut
 from scoring.errors import ConfigError, InputError
 
@@ -52,7 +52,7 @@ def render_reply(reply: Reply) -> list[str]:
     lines = discord.utils.escape_markdown(reply.text).splitlines()
     for p in reply.papers:
         title = discord.utils.escape_markdown(cut(p.title, 150))
-        star = " ⭐" if p.author_match else ""
+        star = (" ⭐" if p.author_match else "") + (f" 🧭 {EXPLORE_MARK}" if p.explore else "")
         lines.append(f"{p.rank}. [{title}](<{p.url}>) ({p.relevance}/{p.novelty}){star}")
     messages: list[str] = []
     for line in lines:

@@ -49,6 +49,7 @@ class PaperView(BaseModel):
     comment: str
     author_match: list[str] = Field(default_factory=list)
     abstract: str = ""
+    explore: bool = False  # a personal view's pick to learn from (see scoring/personal.py)
 
     @classmethod
     def of(cls, rp: RankedPaper, date: dt.date, with_abstract: bool = False) -> PaperView:
@@ -67,8 +68,13 @@ class PaperView(BaseModel):
             criterion=rp.score.criterion,
             comment=rp.score.comment,
             author_match=rp.author_match,
+            explore=rp.explore,
             abstract=rp.paper.abstract if with_abstract else "",
         )
+
+
+# how a personal view's explore pick is marked, so a reaction to it is asked for, not assumed
+EXPLORE_MARK = "(new to your taste: react to teach it)"
 
 
 class Reply(BaseModel):

@@ -26,6 +26,7 @@ from pydantic_settings import (
 from scoring.configs import Budget, LLMConfig, PrefilterConfig, ProfileRules
 from scoring.errors import ConfigError
 from scoring.models import AnnounceType
+from scoring.personal import PersonalView
 from scoring.preferences import DEFAULT_BOUND
 from scoring.pricing import ModelPrice
 
@@ -200,6 +201,18 @@ class Settings(BaseSettings):
     preference_bound: float = Field(
         DEFAULT_BOUND, ge=0, le=2, description="most blend points reactions add or take (0: off)"
     )
+    personal_bound: float = Field(
+        PersonalView.bound, ge=0, le=10,
+        description="most blend points a person's own reactions move a paper in `top --mine`",
+    )  # fmt: skip
+    personal_margin: int = Field(
+        PersonalView.margin, ge=0, le=9,
+        description="`top --mine` shows papers up to this many relevance points below the cutoff",
+    )  # fmt: skip
+    personal_explore: float = Field(
+        PersonalView.explore, ge=0, le=0.5,
+        description="share of `top --mine` slots for papers the person's model is least sure of",
+    )  # fmt: skip
     suggest_min_reactions: int = Field(10, ge=1, description="reactions before criteria suggest")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
@@ -365,6 +378,11 @@ class Settings(BaseSettings):
     def bot_token(self, platform: str) -> SecretStr | None:
         """The platform's bot token (``BOT_TOKEN_ENV`` names its variable)."""
         return self.slack_bot_token if platform == "slack" else self.discord_bot_token
+
+    def personal_view(self) -> PersonalView:
+        return PersonalView(
+            bound=self.personal_bound, margin=self.personal_margin, explore=self.personal_explore
+        )
 
     def prefilter_config(self) -> PrefilterConfig:
         return PrefilterConfig(

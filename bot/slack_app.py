@@ -23,7 +23,7 @@ from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
 from bot.registry import offered
-from bot.request import Reply, parse_text
+from bot.request import EXPLORE_MARK, Reply, parse_text
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
 from scoring.errors import ConfigError, InputError
@@ -41,6 +41,7 @@ def render_reply(reply: Reply) -> str:
         lines.append(
             f"{p.rank}. <{p.url}|{escape(p.title)}> ({p.relevance}/{p.novelty})"
             + (" :star2:" if p.author_match else "")
+            + (f" :compass: {EXPLORE_MARK}" if p.explore else "")
         )
     text = "\n".join(lines)
     return text if len(text) <= 3900 else text[:3890] + "\n…"

@@ -91,6 +91,7 @@ class RankedPaper(BaseModel):
     blend: float
     selected: bool  # passed the cutoffs or matched a followed author
     author_match: list[str] = []
+    explore: bool = False  # a personal view's pick to learn from, not its best guess
 
 
 class RemedialInfo(BaseModel):

@@ -3,21 +3,22 @@
 The model is rebuilt from the stored feedback on every run (same feedback, same model):
 - **criterion weights**: each reaction moves the weight of the criterion its paper matched
   (as scored), by its sign times its decay; a weight is ``tanh(sum / 2)``, in (-1, 1);
-- **a text model**: TF-IDF + logistic regression on the reacted papers (sample weight = decay),
-  once there is at least one positive and one negative paper; its term is ``2p - 1``.
+- **text similarity** (``knn``, the default): a paper's term is the similarity-weighted mean
+  sign of the ``KNN`` reacted papers most like it, in a TF-IDF space of title, abstract, the
+  LLM's comment and the matched criterion. It needs no training, so a few reactions already
+  count. ``bench/preferences.py`` compares it with ``rocchio`` (centroids) and ``logistic``
+  (TF-IDF + logistic regression, the earlier learner, kept there for comparison).
 Reactions decay with a half-life (``HALF_LIFE_DAYS``), so old tastes fade.
 
 A paper's preference is ``bound x (CRITERION_SHARE x criterion + (1 - share) x text)``, added to
-the blend ``0.7 relevance + 0.3 novelty``. With the default bound of 1.0 blend points, two
-papers' preferences differ by 2.0 at most, less than three relevance points (2.1): reactions
+the blend ``0.7 relevance + 0.3 novelty``. With the channel's default bound of 1.0 blend points,
+two papers' preferences differ by 2.0 at most, less than three relevance points (2.1): reactions
 swap papers one or two relevance points apart (the near-ties around the cutoff), and a paper is
 never ranked below one three or more relevance points lower with the same novelty. Selection
 (the cutoffs) does not change, so a top-relevance paper is always in the digest.
-``bench/preferences.py`` measured the bound: 0.5 moved nothing, 1.0 gave x1.33-x1.67
-precision@10 for simulated users with no loss of reference recall in the top 30.
 
-A person's own ranking (``top --mine``) adds a model built from their reactions alone to the
-channel's preference; the sum keeps the same bound.
+A person's own view (``top --mine``, scoring/personal.py) uses their reactions alone at bound
+1 as a taste in [-1, 1], scaled by that view's own, larger bound.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
 DEFAULT_BOUND = 1.0  # blend points; two papers swing 2.0 at most, less than 3 relevance points
 CRITERION_SHARE = 0.5
 HALF_LIFE_DAYS = 30.0
+# knn won bench/preferences.py against rocchio and the earlier logistic regression (kept there
+# for comparison): a few dozen reactions are too few for a classifier over the vocabulary
+DEFAULT_LEARNER = "knn"
+KNN = 5  # the nearest reacted papers the knn learner reads
+ROCCHIO_NEGATIVE = 0.75  # how much the disliked centroid counts against the liked one
 
 
 def decay(event: FeedbackEvent, now: dt.datetime, half_life_days: float = HALF_LIFE_DAYS) -> float:
@@ -48,15 +54,16 @@ def _text(p: Paper) -> str:
     return f"{p.title}. {p.abstract}"
 
 
+def _rich_text(p: Paper, s: Score | None) -> str:
+    """What the similarity learner compares: the paper, the LLM's one-line comment on it and
+    the criterion it matched (as a word of its own, so a liked criterion counts as a term)."""
+    if s is None:
+        return _text(p)
+    return f"{_text(p)} {s.comment} criterion{s.criterion or 'none'}"
+
+
 def clamp(value: float, bound: float) -> float:
     return round(max(-bound, min(bound, value)), 4)
-
-
-def combine(
-    channel: Mapping[str, float], personal: Mapping[str, float], bound: float
-) -> dict[str, float]:
-    """A person's ranking: the channel's preference plus their own, within the same bound."""
-    return {k: clamp(channel.get(k, 0.0) + personal.get(k, 0.0), bound) for k in personal}
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,9 @@ class PreferenceModel:
     classifier: LogisticRegression | None = None
     reactions: int = 0
     people: int = 0
+    learner: str = DEFAULT_LEARNER
+    # the similarity learner: reacted papers (with their scores) and their net weights
+    examples: list[tuple[Paper, Score | None, float]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -89,7 +99,9 @@ class PreferenceModel:
         if not papers or self.empty:
             return {}
         text = [0.0] * len(papers)
-        if self.vectorizer is not None and self.classifier is not None:
+        if self.learner != "logistic":
+            text = self._similarity(papers, scores)
+        elif self.vectorizer is not None and self.classifier is not None:
             probs = self.classifier.predict_proba(
                 self.vectorizer.transform([_text(p) for p in papers])
             )
@@ -102,6 +114,69 @@ class PreferenceModel:
                 criterion=round(self.bound * CRITERION_SHARE * crit, 4),
                 text=round(self.bound * (1 - CRITERION_SHARE) * float(text[i]), 4),
             )
+        return out
+
+    def _similarities(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> Any:
+        """Cosine similarity of each paper (rows) to each reacted paper (columns), in a TF-IDF
+        space fitted on both, so the rare words they share weigh most."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        reacted = [_rich_text(p, s) for p, s, _ in self.examples]
+        ranked = [_rich_text(p, scores.get(p.id)) for p in papers]
+        vectors = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(
+            reacted + ranked
+        )
+        return (vectors[len(reacted) :] @ vectors[: len(reacted)].T).toarray()  # L2 rows
+
+    def _similarity(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> list[float]:
+        """Each paper's likeness to what was liked minus what was disliked, in [-1, 1].
+
+        A few dozen reactions are too few for a classifier over the vocabulary; similarity
+        needs no training. ``knn``: the similarity-weighted mean sign of the ``KNN`` nearest
+        reacted papers; ``rocchio``: cosine to the liked centroid minus the disliked one,
+        scaled by the day's largest."""
+        if not self.examples or not papers:
+            return [0.0] * len(papers)
+        import numpy as np
+
+        sims = self._similarities(papers, scores)
+        weights = np.array([w for _, _, w in self.examples])
+        if self.learner == "knn":
+            nearest = np.argsort(-sims, axis=1, kind="stable")[:, : min(KNN, len(weights))]
+            near = np.take_along_axis(sims, nearest, axis=1)
+            signed = (near * np.sign(weights[nearest])).sum(axis=1)
+            return [float(v) for v in np.clip(signed / np.maximum(near.sum(axis=1), 1e-9), -1, 1)]
+        raw = sims @ self._centroid(weights)
+        top = float(np.abs(raw).max())
+        return [float(v / top) if top else 0.0 for v in raw]
+
+    @staticmethod
+    def _centroid(weights: Any) -> Any:
+        """Rocchio's weights over the reacted papers: liked ones up, disliked ones down."""
+        import numpy as np
+
+        pos, neg = np.clip(weights, 0, None), np.clip(-weights, 0, None)
+        centroid = np.zeros(len(weights))
+        if pos.sum():
+            centroid += pos / pos.sum()
+        if neg.sum():
+            centroid -= ROCCHIO_NEGATIVE * neg / neg.sum()
+        return centroid
+
+    def nearest_reacted(
+        self, papers: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> dict[str, tuple[Paper, int]]:
+        """For each paper, the reacted paper most like it and the sign of the reactions to it:
+        the reason a person's view moved it ("like X, which you liked")."""
+        if self.learner == "logistic" or not self.examples or not papers:
+            return {}
+        sims = self._similarities(papers, scores)
+        out = {}
+        for i, p in enumerate(papers):
+            j = int(sims[i].argmax())
+            if sims[i, j] > 0:
+                reacted, _, weight = self.examples[j]
+                out[p.id] = (reacted, 1 if weight > 0 else -1)
         return out
 
     def preferences(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> dict[str, float]:
@@ -122,6 +197,8 @@ class PreferenceModel:
 
     def terms(self, k: int = 5) -> tuple[list[str], list[str]]:
         """The words that count most for and against, for ``prefs``."""
+        if self.learner != "logistic":
+            return self._centroid_terms(k)
         if self.vectorizer is None or self.classifier is None:
             return [], []
         vocab = self.vectorizer.get_feature_names_out()
@@ -129,6 +206,23 @@ class PreferenceModel:
         order = sorted(range(len(coef)), key=lambda i: coef[i])
         return [str(vocab[i]) for i in order[::-1][:k] if coef[i] > 0], [
             str(vocab[i]) for i in order[:k] if coef[i] < 0
+        ]
+
+    def _centroid_terms(self, k: int) -> tuple[list[str], list[str]]:
+        """The words of Rocchio's centroid that weigh most for and against."""
+        if not self.examples:
+            return [], []
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True)
+        vectors = vectorizer.fit_transform([_text(p) for p, _, _ in self.examples])
+        centroid = self._centroid(np.array([w for _, _, w in self.examples]))
+        weight = np.asarray(vectors.T @ centroid).ravel()
+        vocab = vectorizer.get_feature_names_out()
+        order = np.argsort(weight, kind="stable")
+        return [str(vocab[i]) for i in order[::-1][:k] if weight[i] > 0], [
+            str(vocab[i]) for i in order[:k] if weight[i] < 0
         ]
 
 
@@ -139,11 +233,12 @@ def build_model(
     now: dt.datetime,
     bound: float = DEFAULT_BOUND,
     half_life_days: float = HALF_LIFE_DAYS,
+    learner: str = DEFAULT_LEARNER,
 ) -> PreferenceModel:
     """The model for these reactions; deterministic (sorted input, fixed solver)."""
     events = sorted(events, key=lambda e: (e.paper_id, e.user, e.source))
     model = PreferenceModel(
-        bound=bound, reactions=len(events), people=len({e.user for e in events})
+        bound=bound, reactions=len(events), people=len({e.user for e in events}), learner=learner
     )
     totals: dict[str, float] = {}
     per_paper: dict[str, float] = {}
@@ -155,6 +250,9 @@ def build_model(
             totals[s.criterion] = totals.get(s.criterion, 0.0) + w
     model.criterion_weights = {c: round(math.tanh(v / 2), 4) for c, v in sorted(totals.items())}
     rows = [(papers[pid], v) for pid, v in sorted(per_paper.items()) if pid in papers and v]
+    if learner != "logistic":
+        model.examples = [(p, scores.get(p.id), v) for p, v in rows]
+        return model
     if any(v > 0 for _, v in rows) and any(v < 0 for _, v in rows):
         from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
         from sklearn.linear_model import LogisticRegression

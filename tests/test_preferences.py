@@ -10,6 +10,7 @@ import pytest
 
 from scoring.fake_llm import FakeLLM
 from scoring.models import FeedbackEvent, Score
+from scoring.personal import PersonalView
 from scoring.preferences import DEFAULT_BOUND, build_model
 from scoring.ranking import rank_day
 from scoring.store import Store
@@ -148,7 +149,9 @@ def test_mine_ranks_for_the_person_asking(cli: Cli, feed: str, tmp_path: Path) -
     by_id = {r["id"]: r for r in ann}
     assert by_id[channel[30]["id"]]["rank"] < channel[30]["rank"]
     assert by_id[channel[0]["id"]]["preference"] < 0
-    assert all(abs(r["preference"]) <= DEFAULT_BOUND for r in ann)
+    # the channel's bound plus the person's own (scoring/personal.py), never far below the cutoff
+    assert all(abs(r["preference"]) <= DEFAULT_BOUND + PersonalView.bound for r in ann)
+    assert min(r["relevance"] for r in ann) >= 7 - PersonalView.margin
     text = cli("top", "5", "--mine", "--user", "bob").stdout
     assert "channel's ranking" in " ".join(text.split())
     result = cli("top", "5", "--mine")
@@ -170,7 +173,9 @@ def test_prefs_and_why_explain_in_words_and_reset_forgets(
     assert "16 reactions from 2 people" in words and "Words that count for:" in words
     assert state["terms_for"][0] in words
     stored = json.loads(clean_redis.get("paperbot:prefmodel:default"))
-    assert stored == {k: v for k, v in state.items() if k != "yours"}  # saved as rebuilt
+    assert stored == {
+        k: v for k, v in state.items() if k not in ("yours", "moved")
+    }  # saved as rebuilt
 
     assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
     why = json.loads(cli("why", ranked[40]["id"], "--json").stdout)

@@ -1,0 +1,65 @@
+"""A person's own view of a day (``top --mine``, the personal digest): the day's scored papers
+ranked by that person's taste far more strongly than the channel ranking may be. Pure.
+
+The channel ranking is shared, so reactions move it within ``preference_bound`` (1 blend point)
+and never change what passes the cutoffs. A person's view is theirs alone: their taste may add
+or take ``bound`` blend points (3 by default, about four relevance points), and papers up to
+``margin`` relevance points below the cutoff may be shown, never lower. ``explore`` of the
+slots go to papers just outside the person's top that their model is least sure about (marked),
+so what they react to teaches the model something it does not know yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from scoring.models import RankedPaper
+from scoring.ranking import blend, preference_of
+
+EXPLORE_REACH = 3  # explore picks come from the next 3 x N papers after the person's top
+
+
+@dataclass(frozen=True)
+class PersonalView:
+    bound: float = 3.0  # blend points a person's taste may add or take
+    margin: int = 2  # relevance points below the cutoff a paper may be and still be shown
+    explore: float = 0.1  # share of the slots for what the model is least sure about
+    full_at: int = 20  # reactions after which a person's taste moves papers its full bound
+
+    def strength(self, reactions: int) -> float:
+        """How far a person's taste may move papers: a few reactions move them a little."""
+        return min(1.0, reactions / self.full_at) if self.full_at else 1.0
+
+
+def personal_view(
+    ranked: Sequence[RankedPaper],
+    taste: Mapping[str, float],
+    relevance_cutoff: int,
+    n: int,
+    view: PersonalView = PersonalView(),
+    reactions: int | None = None,
+) -> list[RankedPaper]:
+    """The day for one person, best first, numbered; ``taste`` in [-1, 1] per paper id (their
+    model at bound 1). Explore picks are marked ``explore`` and take the last slots of the
+    first ``n``. A person with no reactions (empty ``taste``) sees the channel's order."""
+    floor = relevance_cutoff - view.margin
+    bound = view.bound * (view.strength(reactions) if reactions is not None else 1.0)
+    rows = []
+    for rp in ranked:
+        if rp.score.relevance < floor and not rp.author_match:
+            continue
+        mine = max(-1.0, min(1.0, taste.get(rp.paper.id, 0.0))) * bound
+        pref = preference_of(rp) + mine  # the channel's preference, then the person's
+        rows.append(rp.model_copy(update={"blend": blend(rp.score, round(pref, 4))}))
+    rows.sort(key=lambda rp: (-rp.blend, rp.paper.id))
+    slots = int(n * view.explore) if taste else 0
+    if slots:
+        keep = n - slots
+        reach = rows[keep : keep + EXPLORE_REACH * n]
+        unsure = sorted(reach, key=lambda rp: (abs(taste.get(rp.paper.id, 0.0)), -rp.blend))
+        picks = {rp.paper.id for rp in unsure[:slots]}
+        explore = [rp.model_copy(update={"explore": True}) for rp in reach if rp.paper.id in picks]
+        rest = [rp for rp in rows[keep:] if rp.paper.id not in picks]
+        rows = rows[:keep] + explore + rest
+    return [rp.model_copy(update={"rank": i}) for i, rp in enumerate(rows, start=1)]
