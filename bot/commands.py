@@ -17,6 +17,7 @@ from bot import chat_profiles
 from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
+from bot.mine import personal_ranking
 from bot.registry import COMMANDS, USAGE, help_text, offered
 from bot.request import (
     PaperView,
@@ -34,7 +35,6 @@ from scoring.errors import FeedError, InputError, NotFound, ScoringError, explai
 from scoring.injection import strip_invisible, tidy_paper
 from scoring.learning import preference_model
 from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
-from scoring.personal import personal_view
 from scoring.preferences import PreferenceModel
 from scoring.ranking import (
     NOVELTY_WEIGHT,
@@ -168,20 +168,10 @@ class CommandCore:
     async def _personal(
         self, profile: str, user: str, day: Day, n: int
     ) -> tuple[list[RankedPaper], str, PreferenceModel]:
-        """The day for one person (scoring/personal.py): their own taste on top of the
-        channel's ranking, with its own bound, a relevance margin and explore picks."""
-        model = await preference_model(
-            self.store, profile, day.criteria.hash, day.run.scorer, 1.0, user
-        )  # their taste, -1 to 1 per paper: their view's bound scales it
+        """The day for one person (bot/mine.py), and a note on how it was ranked."""
+        ranked, model = await personal_ranking(self.app, profile, user, day, n)
         if model.empty:
-            note = "; you have not reacted yet, so this is the channel's ranking"
-            return day.papers, note, model
-        papers = [rp.paper for rp in day.papers]
-        scores = {rp.paper.id: rp.score for rp in day.papers}
-        cutoff = self.app.profile_config(profile).relevance_cutoff
-        view = self.app.settings.personal_view()
-        taste = model.preferences(papers, scores)
-        ranked = personal_view(day.papers, taste, cutoff, n, view, model.reactions)
+            return ranked, "; you have not reacted yet, so this is the channel's ranking", model
         return ranked, f"; ranked for {user} from their {model.reactions} reactions", model
 
     async def _moved(self, profile: str, user: str) -> tuple[list[str], dict[str, Any]]:
@@ -573,6 +563,35 @@ class CommandCore:
             hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
             lines = [lines[0], hint, *lines[5:]]
         return Reply(text="\n".join(lines), data=state | {"yours": mine.__dict__, "moved": moved})
+
+    async def mine(self, req: Request) -> Reply:
+        action = req.args[0].lower() if req.args else "show"
+        if action not in ("on", "off", "show") or len(req.args) > 1:
+            raise InputError(f"usage: {USAGE['mine']}")
+        if not req.user:  # pragma: no cover - chat front ends always name the person
+            raise InputError("`mine` is about you: ask from Slack or Discord")
+        n = self.app.settings.personal_digest_top
+        if action != "show":
+            changed = await self.store.set_personal_digest(req.profile, req.user, action == "on")
+            done = "" if changed else " (it already was)"
+        on = req.user in await self.store.personal_digest_people(req.profile)
+        where = self.app.profile_config(req.profile).channel(req.platform)
+        if on:
+            text = (
+                f"You get your own top {n} of {req.profile} as a direct message each day, after "
+                "the digest (ranked by your reactions: react to papers in the digest to tune "
+                "it). `/papers mine off` stops it."
+            )
+            if not where:
+                text += f" Note: {req.profile} does not post on {req.platform.title()} yet."
+        else:
+            text = (
+                f"You get no direct message of your own picks. `/papers mine on`: your top {n} "
+                "each day; `/papers top 10 --mine` shows them now."
+            )
+        if action != "show":
+            text = f"{'On' if on else 'Off'}{done}. {text}"
+        return Reply(text=text, data={"on": on, "top": n})
 
     async def saved(self, req: Request) -> Reply:
         if not req.user:

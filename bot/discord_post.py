@@ -29,13 +29,13 @@ from bot.discord_embeds import (
 from bot.feedback import Effect
 from bot.ledger import Ledger
 from bot.thread_post import (
-    NOTICE_OPENINGS,
     UNREACHABLE,
     PostTag,
     PublishError,
     ThreadPublisher,
     cannot_reach,
     no_announcement_text,
+    notice_opening,
     refused,
 )
 from scoring.configs import ProfileRules
@@ -147,6 +147,18 @@ class DiscordPublisher(ThreadPublisher):
         where = thread or channel
         return where, await self._send(where, text, None, tag)
 
+    async def direct(self, user: str) -> str:
+        try:
+            data = await self.http.start_private_message(int(user))
+        except discord.HTTPException as exc:
+            raise refused("discord", f"a direct message to {user}", None, refusal(exc)) from None
+        except UNREACHABLE as exc:
+            raise unreachable(exc) from None
+        return str(data["id"])
+
+    def link(self, text: str, url: str) -> str:
+        return f"[{discord.utils.escape_markdown(text)}](<{url}>)"  # <>: no embed per link
+
     async def find(
         self, channel: str, thread: str | None, since: float, tags: list[PostTag]
     ) -> dict[str, tuple[str, str]]:
@@ -189,4 +201,5 @@ def _is_post(message: Any, tag: PostTag) -> bool:
         )
     if tag.slot.startswith("paper:"):
         return any(u.endswith(f"/abs/{tag.slot.removeprefix('paper:')}") for u in urls)
-    return content.startswith(NOTICE_OPENINGS.get(tag.slot, "\0").format(day=day))
+    opening = notice_opening(tag)
+    return opening is not None and content.startswith(opening)

@@ -16,6 +16,7 @@ from bot.discord_post import DiscordPublisher, discord_http
 from bot.files import write_if_changed
 from bot.ledger import Ledger
 from bot.metrics import POST_FAILURES
+from bot.personal_digest import send_personal_digests
 from bot.platforms import PLATFORMS
 from bot.settings import BOT_TOKEN_ENV
 from bot.shared_feed import shared_feed, union_categories
@@ -279,7 +280,10 @@ async def publish(
         async with open_publisher(app, platform) as publisher:
             if day is None:
                 return await publisher.post_no_announcement(profile, run.date, target)
-            return await publisher.post_day(day, app.profile_config(profile).rules(profile), target)
+            rules = app.profile_config(profile).rules(profile)
+            posted = await publisher.post_day(day, rules, target)
+            await send_personal_digests(app, publisher, platform, day)  # after the channel's
+            return posted
     except PublishError as exc:
         log.error("%s", exc)
         POST_FAILURES.labels(exc.platform).inc()

@@ -72,6 +72,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("saved", "saved   papers you bookmarked with a reaction"),
     Command(
+        "mine",
+        "mine [on|off]   your own top picks (`top --mine`) as a direct message each day",
+        platforms=CHAT,
+    ),
+    Command(
         "feedback", "feedback ID up|down|clear [--user NAME]   what a reaction does, by command"
     ),
     Command(

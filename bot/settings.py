@@ -213,6 +213,9 @@ class Settings(BaseSettings):
         PersonalView.explore, ge=0, le=0.5,
         description="share of `top --mine` slots for papers the person's model is least sure of",
     )  # fmt: skip
+    personal_digest_top: int = Field(
+        5, ge=1, le=10, description="papers in a person's daily direct message (`mine on`)"
+    )
     suggest_min_reactions: int = Field(10, ge=1, description="reactions before criteria suggest")
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")

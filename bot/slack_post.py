@@ -23,6 +23,7 @@ from bot.feedback import Effect
 from bot.ledger import Ledger
 from bot.slack_blocks import (
     Blocks,
+    escape,
     parent_blocks,
     reply_blocks,
     slack_reactions_help,
@@ -115,6 +116,19 @@ class SlackPublisher(ThreadPublisher):
     ) -> tuple[str, str]:
         blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
         return channel, await self._post(channel, text, blocks, thread, tag)
+
+    async def direct(self, user: str) -> str:
+        """Needs the im:write scope (and im:history to find a message again after a crash)."""
+        try:
+            answer = await self.client.conversations_open(users=user)
+        except SlackApiError as exc:
+            raise refused("slack", f"a direct message to {user}", None, _reason(exc)) from None
+        except UNREACHABLE as exc:
+            raise cannot_reach("slack", exc) from None
+        return str(answer["channel"]["id"])
+
+    def link(self, text: str, url: str) -> str:
+        return f"<{url}|{escape(text)}>"
 
     async def find(
         self, channel: str, thread: str | None, since: float, tags: list[PostTag]

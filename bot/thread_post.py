@@ -121,6 +121,14 @@ class ThreadPublisher(abc.ABC):
         """A plain message, top-level or in ``thread``; (the channel it is in, its id)."""
 
     @abc.abstractmethod
+    async def direct(self, user: str) -> str:
+        """The direct-message channel with this user, opened if need be."""
+
+    @abc.abstractmethod
+    def link(self, text: str, url: str) -> str:
+        """A link in the platform's markup, ``text`` escaped (it is a paper's title)."""
+
+    @abc.abstractmethod
     async def find(
         self, channel: str, thread: str | None, since: float, tags: list[PostTag]
     ) -> dict[str, tuple[str, str]]:
@@ -287,7 +295,15 @@ async def post_once(
 NOTICE_OPENINGS = {
     "notice:delayed": "The digest for {day} is delayed",
     "notice:followup": "Follow-up for {day}",
+    "notice:mine": "Your picks for {day} · {profile}",  # + ":{person}": a direct message
 }
+
+
+def notice_opening(tag: PostTag) -> str | None:
+    """How the notice of this slot begins (None: the slot is not a notice)."""
+    kind = "notice:mine" if tag.slot.startswith("notice:mine:") else tag.slot
+    opening = NOTICE_OPENINGS.get(kind)
+    return opening.format(day=tag.date.isoformat(), profile=tag.profile) if opening else None
 
 
 def followup_text(day: Day, more: int) -> str:

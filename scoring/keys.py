@@ -73,6 +73,11 @@ def llm_batch(request_hash: str) -> str:
 
 
 # people
+def personal_digest(profile: str) -> str:
+    """Hash: person -> when they asked for their own picks by direct message (`mine on`)."""
+    return f"{P}mine:{profile}"
+
+
 def feedback(profile: str) -> str:
     return f"{P}feedback:{profile}"
 

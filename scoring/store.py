@@ -130,6 +130,17 @@ class Store:
     async def remove_chat_profile(self, name: str) -> bool:
         return bool(await self.r.hdel(keys.CHAT_PROFILES, name))
 
+    async def set_personal_digest(self, profile: str, person: str, on: bool) -> bool:
+        """Start or stop a person's daily direct message; True when that changed anything."""
+        if on:
+            return bool(
+                await self.r.hsetnx(keys.personal_digest(profile), person, _now().isoformat())
+            )
+        return bool(await self.r.hdel(keys.personal_digest(profile), person))
+
+    async def personal_digest_people(self, profile: str) -> list[str]:
+        return sorted(await self.r.hkeys(keys.personal_digest(profile)))
+
     async def has_profile(self, name: str) -> bool:
         return bool(await self.r.sismember(keys.PROFILES, name))
 

@@ -30,6 +30,11 @@ GUILD_ID = "100"
 BOT_USER = {"id": BOT_ID, "username": "paperbot", "discriminator": "0", "avatar": None, "bot": True}
 
 
+def dm_channel(uid: str) -> str:
+    """The id of the direct-message channel with this user (digits, as Discord's are)."""
+    return f"9{uid}"
+
+
 def user(uid: str, name: str = "person") -> dict[str, Any]:
     return {"id": uid, "username": name, "discriminator": "0", "avatar": None, "global_name": name}
 
@@ -48,6 +53,7 @@ class FakeDiscord:
     threads: dict[str, str] = field(default_factory=dict)  # thread id -> parent channel
     latency_s: float = 0.0  # messages are stored on arrival, answered this much later
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # oldest first
+    no_dms: set[str] = field(default_factory=set)  # users whose DMs are closed to the bot
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -137,6 +143,16 @@ class FakeDiscord:
             self.calls.append(DiscordCall(method, path, body))
         if path == "/users/@me":
             return 200, BOT_USER, {}
+        if path == "/users/@me/channels" and method == "POST":  # a DM channel, one per user
+            recipient = str(body.get("recipient_id"))
+            return 200, {"id": dm_channel(recipient), "type": 1, "last_message_id": None,
+                         "recipients": [user(recipient)]}, {}  # fmt: skip
+        if (
+            (m := re.fullmatch(r"/channels/(\d+)/messages", path))
+            and method == "POST"
+            and (m.group(1) in {dm_channel(u) for u in self.no_dms})
+        ):
+            return 403, {"code": 50007, "message": "Cannot send messages to this user"}, {}
         if path == "/oauth2/applications/@me":
             return 200, {
                 "id": APP_ID, "name": "paperbot", "description": "", "icon": None,

@@ -36,6 +36,7 @@ class FakeSlack:
     faults: deque[tuple[str, Any]] = field(default_factory=deque)
     socket_url: str = ""  # what apps.connections.open hands out (Socket Mode tests)
     latency_s: float = 0.0  # each post is recorded on arrival, answered this much later
+    no_dms: set[str] = field(default_factory=set)  # users conversations.open refuses
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -124,6 +125,11 @@ class FakeSlack:
                 self.messages.setdefault(body.get("channel", "C1"), []).append(message)
         if method in ("conversations.history", "conversations.replies"):
             return 200, self._listing(method, body), {}
+        if method == "conversations.open":  # a direct message: one D channel per user
+            users = str(body.get("users", ""))
+            if users in self.no_dms:
+                return 200, {"ok": False, "error": "user_disabled"}, {}
+            return 200, {"ok": True, "channel": {"id": f"D{users}", "is_im": True}}, {}
         if self.latency_s:
             time.sleep(self.latency_s)
         if method == "apps.connections.open":

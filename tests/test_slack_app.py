@@ -300,6 +300,8 @@ def test_manifest_declares_what_the_app_uses() -> None:
         "reactions:read",
         "app_mentions:read",
         "channels:history",
+        "im:write",  # conversations.open: a person's picks by direct message
+        "im:history",
     } <= scopes
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/papers" and "top [N]" in command["usage_hint"]

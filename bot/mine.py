@@ -1,0 +1,29 @@
+"""A person's own view of a day (scoring/personal.py) from their stored reactions: what
+``top --mine``, ``prefs`` and the personal direct message (bot/personal_digest.py) show."""
+
+from __future__ import annotations
+
+from bot.app import App
+from scoring.learning import preference_model
+from scoring.models import Day, RankedPaper
+from scoring.personal import personal_view
+from scoring.preferences import PreferenceModel
+
+
+async def personal_ranking(
+    app: App, profile: str, person: str, day: Day, n: int
+) -> tuple[list[RankedPaper], PreferenceModel]:
+    """The day for one person: their own taste (from their reactions alone, -1 to 1 per paper)
+    on top of the channel's ranking, with their view's bound, margin and explore picks. No
+    reactions yet: the channel's ranking."""
+    model = await preference_model(
+        app.store, profile, day.criteria.hash, day.run.scorer, 1.0, person
+    )
+    if model.empty:
+        return day.papers, model
+    papers = [rp.paper for rp in day.papers]
+    scores = {rp.paper.id: rp.score for rp in day.papers}
+    cutoff = app.profile_config(profile).relevance_cutoff
+    taste = model.preferences(papers, scores)
+    view = app.settings.personal_view()
+    return personal_view(day.papers, taste, cutoff, n, view, model.reactions), model

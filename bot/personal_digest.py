@@ -1,0 +1,65 @@
+"""A person's own picks by direct message: people who asked for it (``/papers mine on``) get
+their view of the day (bot/mine.py) right after the day's thread is posted on their platform.
+
+Each message is one ledger slot of the day (``notice:mine:{person}``), posted through the same
+intent-post-record step as the thread, so a run killed between Slack or Discord accepting the
+message and its record finds it on the platform instead of sending it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import App
+from bot.mine import personal_ranking
+from bot.request import EXPLORE_MARK
+from bot.text import cut
+from bot.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
+from scoring.models import Day, RankedPaper
+from scoring.preferences import PreferenceModel
+
+log = logging.getLogger(__name__)
+
+
+def picks_text(
+    day: Day, ranked: list[RankedPaper], model: PreferenceModel, publisher: ThreadPublisher
+) -> str:
+    """The direct message: a line per pick, in the platform's markup."""
+    opening = NOTICE_OPENINGS["notice:mine"].format(day=day.date.isoformat(), profile=day.profile)
+    how = (
+        f"ranked from your {model.reactions} reactions"
+        if not model.empty
+        else "the channel's ranking until you react to papers in the digest"
+    )
+    lines = [f"{opening}: your top {len(ranked)} of {day.run.total_scanned} papers, {how}."]
+    for rp in ranked:
+        title = publisher.link(cut(rp.paper.title, 120), rp.paper.url)
+        mark = f" · {EXPLORE_MARK}" if rp.explore else ""
+        lines.append(f"{rp.rank}. {title} ({rp.score.relevance}/{rp.score.novelty}){mark}")
+    lines.append("`/papers mine off` stops these messages.")
+    return "\n".join(lines)
+
+
+async def send_personal_digests(
+    app: App, publisher: ThreadPublisher, platform: str, day: Day
+) -> int:
+    """Each person of this platform who asked gets their picks of the day, once. A person the
+    platform will not message (DMs closed, left the workspace) is logged and skipped: the
+    channel's digest is posted already and the others still get theirs. Messages sent."""
+    sent = 0
+    n = app.settings.personal_digest_top
+    for person in await app.store.personal_digest_people(day.profile):
+        if not person.startswith(f"{platform}:"):
+            continue
+        try:
+            ranked, model = await personal_ranking(app, day.profile, person, day, n)
+            picks = [rp for rp in ranked if rp.selected or not model.empty][:n]
+            if not picks:
+                continue
+            channel = await publisher.direct(person.removeprefix(f"{platform}:"))
+            text = picks_text(day, picks, model, publisher)
+            kind = f"mine:{person}"
+            sent += (await post_once(publisher, day.profile, day.date, channel, text, kind)).posted
+        except PublishError as exc:
+            log.warning("%s %s: no direct message to %s: %s", day.profile, day.date, person, exc)
+    return sent
