@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from scoring.redis_server import EmbeddedRedis
 from scoring.store import Store
+from tests.fake_discord import FakeDiscord
 from tests.fake_slack import FakeSlack
 from tests.servers import RecordingServer
 
@@ -100,6 +101,14 @@ def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
 def slack() -> Iterator[FakeSlack]:
     """A fake Slack Web API on 127.0.0.1 (tests/fake_slack.py)."""
     fake = FakeSlack()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def discord_fake() -> Iterator[FakeDiscord]:
+    """A fake Discord REST API on 127.0.0.1 (tests/fake_discord.py)."""
+    fake = FakeDiscord()
     yield fake
     fake.stop()
 

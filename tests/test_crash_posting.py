@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,13 +29,6 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("feed") / "feed.xml"
     path.write_bytes(rss_feed(DAY))
     return path
-
-
-@pytest.fixture
-def discord_fake() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord()
-    yield fake
-    fake.stop()
 
 
 def relevant(client: redis.Redis) -> int:

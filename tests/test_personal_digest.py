@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,20 +21,6 @@ from tests.feedgen import rss_feed
 from tests.processes import base_env, run_until
 
 DAY = "2025-05-28"
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def discord_fake() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
