@@ -108,11 +108,7 @@ class CommandCore:
         command = offered(req.command, req.platform)
         if command is None or not command.needs_admin(req.args) or req.admin:
             return None
-        settings = self.app.settings
-        configured = {
-            "slack": bool(settings.slack_admins),
-            "discord": bool(settings.discord_admins or settings.discord_admin_roles),
-        }.get(req.platform, True)
+        configured = req.platform == "cli" or self.app.settings.chat(req.platform).admins_configured
         hint = "" if configured else f" (none are configured: set {req.platform}_admins)"
         what = " ".join([command.name, *req.args[:1]])
         return f"`{what}` is for an admin{hint}."

@@ -86,12 +86,9 @@ class PapersBot(discord.Client):
 
     # -- commands ------------------------------------------------------------------------------
     def is_admin(self, interaction: discord.Interaction) -> bool:
-        settings = self.app.settings
-        if str(interaction.user.id) in settings.discord_admins:
-            return True
         # Member._roles holds the role ids of the payload; Member.roles needs a guild cache
-        roles = {str(r) for r in getattr(interaction.user, "_roles", [])}
-        return bool(roles & set(settings.discord_admin_roles))
+        roles = [str(r) for r in getattr(interaction.user, "_roles", [])]
+        return self.app.settings.chat("discord").is_admin(str(interaction.user.id), roles)
 
     async def answer(
         self,

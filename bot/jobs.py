@@ -17,8 +17,7 @@ from bot.files import write_if_changed
 from bot.ledger import Ledger
 from bot.metrics import POST_FAILURES
 from bot.personal_digest import send_personal_digests
-from bot.platforms import PLATFORMS
-from bot.settings import BOT_TOKEN_ENV
+from bot.platforms import PLATFORMS, Platform
 from bot.shared_feed import shared_feed, union_categories
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
@@ -207,18 +206,17 @@ async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
 
 @contextlib.asynccontextmanager
 async def open_publisher(app: App, platform: str) -> AsyncIterator[ThreadPublisher]:
-    settings = app.settings
-    ledger = Ledger(app.store.r, platform)
-    secret = settings.bot_token(platform)
-    if secret is None:
-        raise ConfigError(f"posting to {platform.title()} needs {BOT_TOKEN_ENV[platform]}")
-    token = secret.get_secret_value()
-    if platform == "slack":
-        client = slack_client(token, settings.slack_api_url)
-        yield SlackPublisher(client, ledger, settings.slack_min_interval_s, settings.reactions)
+    chat = app.settings.chat(platform)
+    ledger = Ledger(app.store.r, chat.platform)
+    if chat.token is None:
+        raise ConfigError(f"posting to {platform.title()} needs {chat.token_env}")
+    token, reactions = chat.token.get_secret_value(), app.settings.reactions
+    if chat.platform is Platform.SLACK:
+        client = slack_client(token, chat.api_url)
+        yield SlackPublisher(client, ledger, chat.min_interval_s, reactions)
         return
-    async with discord_http(token, settings.discord_api_url) as http:
-        yield DiscordPublisher(http, ledger, settings.discord_min_interval_s, settings.reactions)
+    async with discord_http(token, chat.api_url) as http:
+        yield DiscordPublisher(http, ledger, chat.min_interval_s, reactions)
 
 
 def check_date(date: dt.date, holidays: Collection[dt.date] = ()) -> None:
@@ -240,9 +238,11 @@ def check_posting(
     """Before any work: every platform asked for has a channel and (unless a dry run) a token."""
     for platform in platforms:
         channel_for(app, platform, profile, channel)
-        if app.settings.bot_token(platform) is None and not dry_run:
-            name = BOT_TOKEN_ENV[platform]
-            raise ConfigError(f"--post {platform} needs {name} in the environment or .env")
+        chat = app.settings.chat(platform)
+        if chat.token is None and not dry_run:
+            raise ConfigError(
+                f"--post {platform} needs {chat.token_env} in the environment or .env"
+            )
 
 
 def channel_for(app: App, platform: str, profile: str, channel: str | None) -> str:
@@ -319,7 +319,7 @@ async def publish_all(
 def platforms_for(app: App, profile: str) -> list[str]:
     """Where the scheduled job posts this profile: platforms with a token and a channel."""
     config = app.profile_config(profile)
-    return [p for p in PLATFORMS if app.settings.bot_token(p) is not None and config.channel(p)]
+    return [p for p in PLATFORMS if app.settings.chat(p).token is not None and config.channel(p)]
 
 
 async def run_from_chat(app: App, platform: str, profile: str, person: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.platforms import Platform
 from scoring.configs import Budget, LLMConfig, PrefilterConfig, ProfileRules
 from scoring.errors import ConfigError
 from scoring.models import AnnounceType
@@ -68,7 +70,25 @@ def _default_types() -> list[AnnounceType]:
     return ["new", "cross"]
 
 
-BOT_TOKEN_ENV = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}
+@dataclass(frozen=True)
+class ChatSettings:
+    """One chat platform's settings as one group (``Settings.chat``): the posting, ledger,
+    admin checks and front ends read this, not the flat ``slack_*`` / ``discord_*`` fields."""
+
+    platform: Platform
+    token: SecretStr | None
+    token_env: str  # the variable that sets ``token``, for error messages
+    api_url: str
+    min_interval_s: float  # spacing of posts to one channel
+    admins: frozenset[str]  # user ids
+    admin_roles: frozenset[str] = frozenset()  # role ids whose members are admins (Discord)
+
+    @property
+    def admins_configured(self) -> bool:
+        return bool(self.admins or self.admin_roles)
+
+    def is_admin(self, user: str, roles: Iterable[str] = ()) -> bool:
+        return user in self.admins or bool(self.admin_roles.intersection(roles))
 
 
 class ProfileConfig(BaseModel):
@@ -378,9 +398,18 @@ class Settings(BaseSettings):
             return None
         return max(1, min(p.relevance_cutoff for p in profiles) - 1)
 
-    def bot_token(self, platform: str) -> SecretStr | None:
-        """The platform's bot token (``BOT_TOKEN_ENV`` names its variable)."""
-        return self.slack_bot_token if platform == "slack" else self.discord_bot_token
+    def chat(self, platform: str) -> ChatSettings:
+        """One platform's settings; ValueError for a platform paperbot does not know."""
+        if Platform(platform) is Platform.SLACK:
+            return ChatSettings(
+                Platform.SLACK, self.slack_bot_token, "SLACK_BOT_TOKEN", self.slack_api_url,
+                self.slack_min_interval_s, frozenset(self.slack_admins),
+            )  # fmt: skip
+        return ChatSettings(
+            Platform.DISCORD, self.discord_bot_token, "DISCORD_BOT_TOKEN", self.discord_api_url,
+            self.discord_min_interval_s, frozenset(self.discord_admins),
+            frozenset(self.discord_admin_roles),
+        )  # fmt: skip
 
     def personal_view(self) -> PersonalView:
         return PersonalView(

@@ -68,7 +68,7 @@ def build_slack_app(app: App) -> AsyncApp:
     core = CommandCore(app, runner=run_from_chat)
     feedback = Feedback(app.store, settings.reactions)
     ledger = Ledger(app.store.r, "slack")
-    admins = set(settings.slack_admins)
+    chat = settings.chat("slack")
 
     @bolt.command("/papers")
     async def papers(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
@@ -85,7 +85,7 @@ def build_slack_app(app: App) -> AsyncApp:
                 user=person("slack", user or ""),
                 max_top=SLACK_MAX_TOP,
                 platform="slack",
-                admin=user in admins,  # Slack verified who sent the command
+                admin=chat.is_admin(user or ""),  # Slack verified who sent the command
             )
         except InputError as exc:
             await respond(response_type="ephemeral", text=f":warning: {escape(str(exc))}")

@@ -99,3 +99,22 @@ async def test_more_concurrent_callers_than_pooled_connections_wait_instead_of_f
     async with open_redis(redis_url, tmp_path) as r:
         waits = [r.blpop([f"nothing-{i}"], timeout=0.3) for i in range(250)]
         assert await asyncio.gather(*waits) == [None] * 250
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_each_chat_platform_is_one_settings_group() -> None:
+    settings = load_settings(
+        slack_bot_token="xoxb-1", slack_admins=["U1"], discord_admin_roles=["77"],
+        discord_api_url="http://127.0.0.1:9/api", discord_min_interval_s=2,
+    )  # fmt: skip
+    slack, discord = settings.chat("slack"), settings.chat("discord")
+    assert slack.token is not None and slack.token.get_secret_value() == "xoxb-1"
+    assert (slack.token_env, slack.min_interval_s) == ("SLACK_BOT_TOKEN", 1.0)
+    assert slack.is_admin("U1") and not slack.is_admin("U2", roles=["77"])
+    assert discord.token is None and discord.token_env == "DISCORD_BOT_TOKEN"
+    assert (discord.api_url, discord.min_interval_s) == ("http://127.0.0.1:9/api", 2)
+    assert discord.is_admin("1003", roles=["5", "77"]) and not discord.is_admin("1003")
+    assert slack.admins_configured and discord.admins_configured
+    assert not load_settings().chat("discord").admins_configured
+    with pytest.raises(ValueError, match="teams"):
+        settings.chat("teams")
