@@ -1,7 +1,8 @@
 """Shared fixtures: a real Redis, local fake HTTP servers, and a CLI runner wired to both.
 
-Redis: ``PAPERS_TEST_REDIS_URL`` when set (it is flushed!), otherwise paperbot's own embedded
-redis-server started once per session in a temporary directory.
+Redis: ``PAPERS_TEST_REDIS_URL`` when set (it is flushed! each pytest-xdist worker after the
+first uses database 1, 2, ...), otherwise paperbot's own embedded redis-server started once per
+session (each worker has its own) in a temporary directory.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import redis
@@ -26,13 +28,23 @@ from tests.servers import RecordingServer
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     given = os.environ.get("PAPERS_TEST_REDIS_URL")
-    if given:
-        yield given
+    if given:  # pytest-xdist workers (gw0, gw1, ...) each flush a database of their own
+        worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+        yield worker_database(given, worker) if worker else given
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
     url = asyncio.run(server.start())
     yield url
     asyncio.run(server.stop())
+
+
+def worker_database(url: str, db: int) -> str:
+    """The same Redis, database ``db``: redis://host:port/db, or unix://path?db=db."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query)) | {"db": str(db)}
+        return f"{url.partition('?')[0]}?{urlencode(query)}"
+    return parts._replace(path=f"/{db}").geturl()
 
 
 @pytest.fixture
