@@ -34,6 +34,9 @@ class JsonServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: with Nagle's algorithm on, a kept-alive
+            # client's delayed ACK holds the body back 40 ms, every answer (TCP_NODELAY)
+            disable_nagle_algorithm = True
 
             do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = respond  # noqa: N815
 
