@@ -49,6 +49,11 @@ class ChatProfile(BaseModel):
     changed_by: str | None = None
     changed_at: dt.datetime | None = None
 
+    @property
+    def where(self) -> str:
+        """The channel it is bound to, as the channel index keys it."""
+        return f"{self.platform}:{self.channel}"
+
 
 def default_name(platform: str, channel: str) -> str:
     return f"{platform}-{re.sub(r'[^a-z0-9_-]', '-', channel.lower())[:48]}"
@@ -164,8 +169,11 @@ async def _create(app: App, req: Request, channel: str, options: dict[str, str])
     )  # fmt: skip
     if source is not None:
         await app.ensure_profile(source)  # a configured profile not used yet: its criteria
-    if not await app.store.save_chat_profile(name, record.model_dump_json(), new=True):
+    taken = await app.store.add_chat_profile(name, record.model_dump_json(), record.where)
+    if taken == "name":
         raise InputError(f"profile name {name} was taken a moment ago: choose another with --name")
+    if taken == "channel":
+        raise InputError("this channel was set up a moment ago by someone else: `setup show`")
     await _reschedule(app)
     await app.ensure_profile(name)
     criteria = await app.store.current_criteria(name)
@@ -193,14 +201,14 @@ async def _change(app: App, req: Request, name: str, options: dict[str, str]) ->
     record = record.model_copy(
         update={"config": config, "changed_by": req.user, "changed_at": dt.datetime.now(dt.UTC)}
     )
-    await app.store.save_chat_profile(name, record.model_dump_json(), new=False)
+    await app.store.change_chat_profile(name, record.model_dump_json())
     await _reschedule(app)
     text = f"changed profile {name}: {_describe(app, name, config)}"
     return Reply(text=text, data=_data(app, record), visibility="channel")
 
 
 async def _remove(app: App, name: str, forget_days: bool) -> Reply:
-    await app.store.remove_chat_profile(name)
+    await app.store.remove_chat_profile(name, app.chat[name].where)
     await _reschedule(app)
     days = await app.store.days(name)
     if forget_days:

@@ -47,6 +47,7 @@ class FakeBatches:
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: int = 0  # batches created (a resumed run must not create another)
+    polled: int = 0  # status requests answered
     cancelled: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -105,6 +106,7 @@ class FakeBatches:
     def _retrieve(self, batch_id: str) -> Any:
         with self._lock:
             batch = self.batches.get(batch_id)
+            self.polled += 1
         if batch is None:
             return _error("no such batch", 404)
         if batch["status"] in ("validating", "in_progress"):

@@ -10,6 +10,7 @@ import datetime as dt
 P = "paperbot:"
 PROFILES = f"{P}profiles"
 CHAT_PROFILES = f"{P}chat-profiles"  # hash: name -> profile set up with `/papers setup`
+CHAT_PROFILE_CHANNELS = f"{P}chat-profile-channels"  # hash: platform:channel -> that name
 SERVICE = f"{P}service:"  # + replica id: a heartbeat each running scheduler refreshes
 
 

@@ -77,6 +77,15 @@ return 0
 """
 
 
+_ADD_CHAT_PROFILE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'name' end
+if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return 'channel' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+return false
+"""
+
+
 class Store:
     def __init__(self, redis: Redis) -> None:
         # Any: redis-py types replies as bytes | str; decode_responses=True makes them str.
@@ -120,15 +129,25 @@ class Store:
         """Profiles set up from chat, as their stored JSON (bot/chat_profiles.py reads it)."""
         return dict(await self.r.hgetall(keys.CHAT_PROFILES))
 
-    async def save_chat_profile(self, name: str, record: str, new: bool) -> bool:
-        """``new``: only when the name is free (two setups at once: one wins)."""
-        if new:
-            return bool(await self.r.hsetnx(keys.CHAT_PROFILES, name, record))
-        await self.r.hset(keys.CHAT_PROFILES, name, record)
-        return True
+    async def add_chat_profile(self, name: str, record: str, channel: str) -> str | None:
+        """Save a new chat profile when both its name and its channel (``platform:id``) are
+        free, in one step: two setups at once, by name or by channel, make one profile. None
+        when saved, else what was taken ("name" or "channel")."""
+        taken = await self.r.eval(
+            _ADD_CHAT_PROFILE, 2, keys.CHAT_PROFILES, keys.CHAT_PROFILE_CHANNELS,
+            name, record, channel,
+        )  # fmt: skip
+        return str(taken) if taken else None
 
-    async def remove_chat_profile(self, name: str) -> bool:
-        return bool(await self.r.hdel(keys.CHAT_PROFILES, name))
+    async def change_chat_profile(self, name: str, record: str) -> None:
+        await self.r.hset(keys.CHAT_PROFILES, name, record)
+
+    async def remove_chat_profile(self, name: str, channel: str) -> bool:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hdel(keys.CHAT_PROFILES, name)
+            pipe.hdel(keys.CHAT_PROFILE_CHANNELS, channel)
+            removed, _ = await pipe.execute()
+        return bool(removed)
 
     async def set_personal_digest(self, profile: str, person: str, on: bool) -> bool:
         """Start or stop a person's daily direct message; True when that changed anything."""

@@ -241,4 +241,10 @@ async def test_a_name_taken_by_another_replica_after_it_was_read_is_refused(
         assert (await ask(app, "setup --name team", channel="CONE")).ok
         late = await ask(other, "setup --name team", channel="CTWO")
         assert not late.ok and "profile name team was taken a moment ago" in late.text
-    assert app.chat["team"].channel == "CONE"
+        same_channel = await ask(other, "setup --name rival", channel="CONE")
+        assert not same_channel.ok and "this channel was set up a moment ago" in same_channel.text
+    assert app.chat["team"].channel == "CONE" and "rival" not in app.chat
+    await app.refresh_profiles()
+    assert set(app.chat) == {"team"}  # one profile per channel, however the race went
+    assert (await ask(app, "setup remove", channel="CONE")).ok
+    assert (await ask(app, "setup --name rival", channel="CONE")).ok  # the channel is free again
