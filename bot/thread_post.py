@@ -27,6 +27,7 @@ from bot.ledger import Intent, Ledger
 from scoring.configs import ProfileRules
 from scoring.errors import PaperbotError
 from scoring.models import Day, RankedPaper
+from scoring.stopping import stop_if_asked
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -271,6 +272,7 @@ async def post_day(
             await sent_once(poster, tag, channel, thread, notice)
             posted += 1
         for rp in missing:
+            stop_if_asked()  # a SIGTERM an HTTP client swallowed: stop between posts
             tag = PostTag(profile, date, f"paper:{rp.paper.id}")
             reply = partial(poster.reply, thread, channel, rp, tag)
             await sent_once(poster, tag, channel, thread, reply)

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scoring.stopping import stop_if_asked
+
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
@@ -89,11 +91,13 @@ async def run_batch(
             if journal:
                 await journal.remember_batch(key, batch_id)
             log.info("batch %s submitted: %d requests", batch_id, len(bodies))
+            stop_if_asked()  # recorded: a restart resumes it
         else:
             log.info("batch %s resumed: %d requests", batch_id, len(bodies))
         deadline = time.monotonic() + wait_s
         batch = await client.batches.retrieve(batch_id)
         while batch.status in RUNNING and time.monotonic() < deadline:
+            stop_if_asked()
             await asyncio.sleep(poll_s)
             batch = await client.batches.retrieve(batch_id)
         if batch.status in RUNNING:

@@ -44,6 +44,7 @@ from scoring.prompting import (
     render_system,
 )
 from scoring.scorer import ProgressCallback, ScoringOutcome
+from scoring.stopping import stop_if_asked
 
 if TYPE_CHECKING:
     import openai
@@ -336,6 +337,7 @@ class LLMScorer:
         criterion_ids: Collection[str] = (),
     ) -> ParsedAnswer | None:
         """Ask about one batch; None when the call failed or the run must stop."""
+        stop_if_asked()
         pp = prompt_papers(batch)
         user = render_papers(pp, mode)
         async with limit:
