@@ -175,12 +175,18 @@ async def _create(app: App, req: Request, channel: str, options: dict[str, str])
     if taken == "channel":
         raise InputError("this channel was set up a moment ago by someone else: `setup show`")
     await _reschedule(app)
+    stored = await app.store.has_profile(name)  # a profile of this name was removed before
     await app.ensure_profile(name)
     criteria = await app.store.current_criteria(name)
+    origin = (
+        f"version {criteria.version}, kept from the earlier profile {name}"
+        if stored
+        else f"copied from {source or 'the default file'}"
+    )
     text = (
         f"set up profile {name} for this channel: {_describe(app, name, config)}. "
-        f"Criteria: {len(criteria.items)}, copied from {source or 'the default file'}; change "
-        "them with `/papers criteria add|edit|remove`. `/papers run` posts today's digest now."
+        f"Criteria: {len(criteria.items)}, {origin}; change them with "
+        "`/papers criteria add|edit|remove`. `/papers run` posts today's digest now."
     )
     return Reply(text=text, data=_data(app, record), visibility="channel")
 

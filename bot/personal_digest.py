@@ -62,4 +62,6 @@ async def send_personal_digests(
             sent += (await post_once(publisher, day.profile, day.date, channel, text, kind)).posted
         except PublishError as exc:
             log.warning("%s %s: no direct message to %s: %s", day.profile, day.date, person, exc)
+        except Exception:  # one person's picks failing must not undo the posted day
+            log.exception("%s %s: no direct message to %s", day.profile, day.date, person)
     return sent

@@ -161,6 +161,7 @@ async def test_remove_keeps_stored_days_unless_asked(app: App) -> None:
 
     again = await ask(app, "setup --name team")  # the same name brings its history back
     assert again.ok and (await ask(app, "setup show")).data["days"] == 2
+    assert "kept from the earlier profile team" in again.text
     forgot = await ask(app, "setup remove --forget-days")
     assert forgot.ok and "its 2 stored days are forgotten" in forgot.text
     assert await app.store.days("team") == []

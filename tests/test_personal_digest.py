@@ -107,7 +107,8 @@ def test_a_dm_accepted_just_before_a_kill_is_found_not_sent_again(
 def test_discord_subscribers_get_a_dm_and_closed_dms_are_skipped(
     cli: Cli, discord_fake: FakeDiscord, feed: Path, clean_redis: redis.Redis
 ) -> None:
-    subscribe(clean_redis, "discord:1001", "discord:1002", "slack:UANN")
+    # 1002's DMs are closed; "bogus" is no Discord id at all (a failure of ours, not Discord's)
+    subscribe(clean_redis, "discord:1001", "discord:1002", "discord:bogus", "slack:UANN")
     discord_fake.no_dms.add("1002")
     env = {"DISCORD_BOT_TOKEN": "bot-token", "DISCORD_API_URL": discord_fake.url,
            "PAPERS_DISCORD_MIN_INTERVAL_S": "0"}  # fmt: skip
