@@ -30,6 +30,14 @@ def feed(tmp_path: Path) -> Path:
     return path
 
 
+def posting(cli: Cli, platform: str, url: str) -> Cli:
+    """``papers`` with a platform's token, pointed at its fake, posting without spacing."""
+    token = {"slack": "xoxb-t", "discord": "bot-token"}[platform]
+    name = platform.upper()
+    return Cli(cli.env | {f"{name}_BOT_TOKEN": token, f"{name}_API_URL": url,
+                          f"PAPERS_{name}_MIN_INTERVAL_S": "0"})  # fmt: skip
+
+
 def subscribe(client: redis.Redis, *people: str) -> None:
     for person in people:
         client.hset(keys.personal_digest("default"), person, "2025-05-27T00:00:00+00:00")
@@ -40,9 +48,7 @@ def test_slack_subscribers_get_their_picks_once_and_closed_dms_stop_nobody(
 ) -> None:
     subscribe(clean_redis, "slack:UANN", "slack:UBOB", "slack:UGONE", "discord:1001")
     slack.no_dms.add("UGONE")
-    env = {"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_API_URL": slack.url,
-           "PAPERS_SLACK_MIN_INTERVAL_S": "0"}  # fmt: skip
-    run = Cli(cli.env | env)
+    run = posting(cli, "slack", slack.url)
     first = run("run", "--feed", str(feed), "--date", DAY, "--post", "slack", "--channel", "C1")
     assert first.exit_code == 0, first.stderr
     ann, bob = slack.stored("DUANN"), slack.stored("DUBOB")
@@ -64,9 +70,7 @@ def test_slack_subscribers_get_their_picks_once_and_closed_dms_stop_nobody(
 def test_picks_follow_the_persons_reactions(
     cli: Cli, slack: FakeSlack, feed: Path, clean_redis: redis.Redis
 ) -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_API_URL": slack.url,
-           "PAPERS_SLACK_MIN_INTERVAL_S": "0"}  # fmt: skip
-    run = Cli(cli.env | env)
+    run = posting(cli, "slack", slack.url)
     assert run("run", "--feed", str(feed), "--date", DAY).exit_code == 0
     ranked = json.loads(run("top", "200", "--date", DAY, "--json").stdout)
     near = [r for r in ranked if not r["selected"] and r["relevance"] >= 5][:8]
@@ -110,9 +114,7 @@ def test_discord_subscribers_get_a_dm_and_closed_dms_are_skipped(
     # 1002's DMs are closed; "bogus" is no Discord id at all (a failure of ours, not Discord's)
     subscribe(clean_redis, "discord:1001", "discord:1002", "discord:bogus", "slack:UANN")
     discord_fake.no_dms.add("1002")
-    env = {"DISCORD_BOT_TOKEN": "bot-token", "DISCORD_API_URL": discord_fake.url,
-           "PAPERS_DISCORD_MIN_INTERVAL_S": "0"}  # fmt: skip
-    run = Cli(cli.env | env)
+    run = posting(cli, "discord", discord_fake.url)
     args = ("run", "--feed", str(feed), "--date", DAY, "--post", "discord", "--channel", "1000")
     assert run(*args).exit_code == 0
     (dm,) = discord_fake.messages_in(dm_channel("1001"))
@@ -172,8 +174,7 @@ def test_a_dry_run_sends_no_direct_message(
     cli: Cli, slack: FakeSlack, feed: Path, clean_redis: redis.Redis
 ) -> None:
     subscribe(clean_redis, "slack:UANN")
-    env = {"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_API_URL": slack.url}
-    dry = Cli(cli.env | env)(
+    dry = posting(cli, "slack", slack.url)(
         "run", "--feed", str(feed), "--date", DAY, "--post", "slack", "--channel", "C1",
         "--dry-run",
     )  # fmt: skip
