@@ -92,9 +92,11 @@ class App:
     # -- profiles: configured (papers.toml, environment) and set up from chat ----------------
     @property
     def profiles(self) -> dict[str, ProfileConfig]:
-        """Every profile; a configured one wins over a chat one of the same name."""
-        chat = {name: record.config for name, record in self.chat.items()}
-        return {**chat, **self.settings.profiles}
+        """Every profile, the configured ones first; a configured one wins over a chat one of
+        the same name."""
+        configured = self.settings.profiles
+        chat = {name: r.config for name, r in self.chat.items() if name not in configured}
+        return {**configured, **chat}
 
     def source(self, name: str) -> str:
         return "config" if name in self.settings.profiles else "chat"
@@ -129,7 +131,7 @@ class App:
 
     def bound_profile(self, platform: str, *channels: str | None) -> str | None:
         """The profile posting to this channel (or a thread's parent); configured ones first."""
-        for name, config in [*self.settings.profiles.items(), *self.profiles.items()]:
+        for name, config in self.profiles.items():
             target = config.channel(platform)
             if target and target in channels:
                 return name
@@ -166,9 +168,7 @@ class App:
         return config
 
 
-def make_scorer(
-    settings: Settings, store: Store | None = None, comment_from: int | None = None
-) -> Scorer:
+def make_scorer(settings: Settings, store: Store | None, comment_from: int | None) -> Scorer:
     """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
     ``store``: where the LLM scorer keeps batch ids, so they survive a restart, and the Redis
     its account's rate limit is shared through."""
@@ -177,9 +177,8 @@ def make_scorer(
         from scoring.llm_limits import Limits, LLMRateLimiter
         from scoring.llm_scorer import LLMScorer
 
-        config = settings.llm_config()
-        if comment_from is not None:  # with the profiles set up from chat (App.comment_from)
-            config = dataclasses.replace(config, comment_from=comment_from)
+        # with the profiles set up from chat (App.comment_from), not the configured ones alone
+        config = dataclasses.replace(settings.llm_config(), comment_from=comment_from)
         scorer = LLMScorer(config)
         scorer.journal = store
         if store is not None:

@@ -188,7 +188,7 @@ async def _create(app: App, req: Request, channel: str, options: dict[str, str])
         f"Criteria: {len(criteria.items)}, {origin}; change them with "
         "`/papers criteria add|edit|remove`. `/papers run` posts today's digest now."
     )
-    return Reply(text=text, data=_data(app, record), visibility="channel")
+    return Reply(text=text, data=_data(record), visibility="channel")
 
 
 async def _change(app: App, req: Request, name: str, options: dict[str, str]) -> Reply:
@@ -210,7 +210,7 @@ async def _change(app: App, req: Request, name: str, options: dict[str, str]) ->
     await app.store.change_chat_profile(name, record.model_dump_json())
     await _reschedule(app)
     text = f"changed profile {name}: {_describe(app, name, config)}"
-    return Reply(text=text, data=_data(app, record), visibility="channel")
+    return Reply(text=text, data=_data(record), visibility="channel")
 
 
 async def _remove(app: App, name: str, forget_days: bool) -> Reply:
@@ -252,7 +252,7 @@ async def _show(app: App, name: str | None) -> Reply:
         f"criteria version {criteria.version if criteria else '-'} "
         f"({len(criteria.items) if criteria else 0} criteria); {len(days)} stored days"
     )
-    data = _data(app, record) if record else {"name": name, "source": "config"}
+    data = _data(record) if record else {"name": name, "source": "config"}
     return Reply(text=text, data=data | {"days": len(days)})
 
 
@@ -277,7 +277,7 @@ def _describe(app: App, name: str, config: ProfileConfig) -> str:
     )
 
 
-def _data(app: App, record: ChatProfile) -> dict[str, Any]:
+def _data(record: ChatProfile) -> dict[str, Any]:
     return record.model_dump(mode="json") | {"source": "chat"}
 
 

@@ -567,10 +567,12 @@ class CommandCore:
         if not req.user:  # pragma: no cover - chat front ends always name the person
             raise InputError("`mine` is about you: ask from Slack or Discord")
         n = self.app.settings.personal_digest_top
-        if action != "show":
-            changed = await self.store.set_personal_digest(req.profile, req.user, action == "on")
+        if action == "show":
+            on = await self.store.gets_personal_digest(req.profile, req.user)
+        else:
+            on = action == "on"
+            changed = await self.store.set_personal_digest(req.profile, req.user, on)
             done = "" if changed else " (it already was)"
-        on = req.user in await self.store.personal_digest_people(req.profile)
         where = self.app.profile_config(req.profile).channel(req.platform)
         if on:
             text = (

@@ -49,8 +49,11 @@ async def send_personal_digests(
     sent = 0
     n = app.settings.personal_digest_top
     for person in await app.store.personal_digest_people(day.profile):
+        kind = f"mine:{person}"
         if not person.startswith(f"{platform}:"):
             continue
+        if await publisher.ledger.notice(day.profile, day.date, kind) is not None:
+            continue  # sent by an earlier run: no ranking, no DM channel to open
         try:
             ranked, model = await personal_ranking(app, day.profile, person, day, n)
             picks = [rp for rp in ranked if rp.selected or not model.empty][:n]
@@ -58,7 +61,6 @@ async def send_personal_digests(
                 continue
             channel = await publisher.direct(person.removeprefix(f"{platform}:"))
             text = picks_text(day, picks, model, publisher)
-            kind = f"mine:{person}"
             sent += (await post_once(publisher, day.profile, day.date, channel, text, kind)).posted
         except PublishError as exc:
             log.warning("%s %s: no direct message to %s: %s", day.profile, day.date, person, exc)

@@ -157,6 +157,9 @@ class Store:
             )
         return bool(await self.r.hdel(keys.personal_digest(profile), person))
 
+    async def gets_personal_digest(self, profile: str, person: str) -> bool:
+        return bool(await self.r.hexists(keys.personal_digest(profile), person))
+
     async def personal_digest_people(self, profile: str) -> list[str]:
         return sorted(await self.r.hkeys(keys.personal_digest(profile)))
 
