@@ -7,6 +7,7 @@ Precedence: environment, then the config file (``--config``, ``PAPERS_CONFIG`` o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -460,6 +461,17 @@ def _one_line(exc: ValidationError, source: str) -> str:
     return f"invalid setting {key} in {source}: {err['msg']}{more}"
 
 
+@functools.lru_cache(maxsize=32)
+def _settings_reading(toml_file: Path | None) -> type[Settings]:
+    """Settings that also read ``toml_file``. One class a path: building a pydantic class
+    costs ~20 ms, and the file is read again on every instance, so edits are still seen."""
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=toml_file)
+
+    return FileSettings
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Read and validate settings; any problem is one ConfigError line naming the key."""
     from_env = os.environ.get("PAPERS_CONFIG", "")
@@ -468,12 +480,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if explicit and not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
 
-    class FileSettings(Settings):
-        model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
-
     source = f"environment or {path}" if path.is_file() else "environment"
     try:
-        return FileSettings(**overrides)
+        return _settings_reading(path if path.is_file() else None)(**overrides)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc, source)) from None
     except (OSError, ValueError) as exc:  # unreadable or invalid TOML

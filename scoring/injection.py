@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scoring.models import Paper
 
@@ -188,7 +189,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
 @dataclass(frozen=True)
 class Screened:
     text: str  # the text with every flagged sentence replaced by REMOVED
-    flagged: list[str]  # the sentences removed, as written
+    flagged: tuple[str, ...]  # the sentences removed, as written
 
 
 def _addresses_rater(sentence: str) -> bool:
@@ -198,8 +199,11 @@ def _addresses_rater(sentence: str) -> bool:
     return bool(_SQUASHED.search(re.sub(r"[^a-z0-9]", "", lowered)))
 
 
+@lru_cache(maxsize=16_384)
 def screen(text: str) -> Screened:
-    """``text`` without the sentences that address the rater."""
+    """``text`` without the sentences that address the rater. Cached: a paper is screened
+    for every prompt it goes into (each profile, each attempt), and the patterns are the
+    costliest step of building a prompt."""
     kept: list[str] = []
     flagged: list[str] = []
     for sentence in _SENTENCE.split(" ".join(text.split())):
@@ -209,4 +213,4 @@ def screen(text: str) -> Screened:
                 kept.append(REMOVED)
         elif sentence:
             kept.append(sentence)
-    return Screened(" ".join(kept) if flagged else text, flagged)
+    return Screened(" ".join(kept) if flagged else text, tuple(flagged))

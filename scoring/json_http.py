@@ -47,7 +47,8 @@ class JsonServer:
         self._httpd.daemon_threads = True
         # a client killed mid-answer (the crash tests do it on purpose) is not our error
         self._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign,assignment]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # stop() waits for the loop to look up: every 50 ms, not the default 0.5 s
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def origin(self) -> str:

@@ -25,6 +25,12 @@ from tests.fake_slack import FakeSlack
 from tests.servers import RecordingServer
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers a core (at most 8). Much of the suite waits on real
+    processes, servers and timers, so one a core leaves the CPUs idle half the time."""
+    return min(8, 2 * len(os.sched_getaffinity(0)))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     given = os.environ.get("PAPERS_TEST_REDIS_URL")

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests import preloaded
 from tests.fake_discord import FakeDiscord
 from tests.fake_slack import FakeSlack
-
-PAPERS = [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
 def base_env(redis_url: str, data: Path, config_text: str, **extra: str) -> dict[str, str]:
@@ -57,9 +54,7 @@ def run_until(
 ) -> Finished:
     """Run ``papers ARGS``; the moment ``until()`` holds, send ``sig``. Without ``until``,
     run to the end."""
-    proc = subprocess.Popen(
-        [*PAPERS, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = preloaded.start(list(args), env)
     deadline = time.monotonic() + timeout
     signalled = False
     try:

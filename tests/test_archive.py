@@ -85,7 +85,7 @@ def test_archive_serve_needs_a_built_folder(cli: Cli, tmp_path: Path) -> None:
 @pytest.fixture
 def served(site: Path) -> Iterator[str]:
     server = serve_archive(site, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

@@ -1,20 +1,21 @@
 """Every mistake a person can make on the command line: one ``error:`` line on stderr, the
 exit code the README documents (2: usage, 1: everything else), and nothing changed in Redis.
 
-Each invocation is a real `papers` process, as a newcomer runs it.
+Each invocation is a real `papers` process, as a newcomer runs it (forked from one that
+imported the CLI already: tests/preloaded.py).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
 
+from tests import preloaded
 from tests.conftest import Cli, snapshot
 from tests.feedgen import DATA
 
@@ -56,10 +57,7 @@ MISTAKES: list[tuple[tuple[str, ...], int, str]] = [
 
 
 def papers(args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from bot.cli import main; main()", *args],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
-    )  # fmt: skip
+    return preloaded.run(list(args), env)
 
 
 def test_every_mistake_is_one_line_with_its_exit_code_and_changes_nothing(

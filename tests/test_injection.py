@@ -40,13 +40,13 @@ def test_every_attack_is_flagged_and_cut_out(kind: str, text: str, effect: str) 
 
 @pytest.mark.parametrize("text", BENIGN)
 def test_ordinary_sentences_are_left_alone(text: str) -> None:
-    assert screen(text).flagged == [] and screen(text).text == text
+    assert screen(text).flagged == () and screen(text).text == text
 
 
 def test_papers_that_study_injection_keep_everything_but_the_quoted_attack() -> None:
     quoted, plain = (screen(t) for t in STUDIES)
     assert len(quoted.flagged) == 1 and "propose a detector" in quoted.text
-    assert plain.flagged == []
+    assert plain.flagged == ()
 
 
 def test_normalising_removes_what_a_reader_cannot_see() -> None:

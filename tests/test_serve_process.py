@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests import preloaded
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
@@ -34,17 +33,12 @@ class Served:
     def __init__(self, env: dict[str, str], now: str) -> None:
         self.lines: list[dict] = []
         self.raw: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--no-chat",
-             "--now", now],
-            env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+        self.proc = preloaded.start(["serve", "--no-chat", "--now", now], env)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
+        for line in self.proc.stderr_lines():
             self.raw.append(line)
             try:
                 self.lines.append(json.loads(line))
@@ -67,8 +61,6 @@ class Served:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=30)
         self._reader.join(timeout=5)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
         return code
 
 
