@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.chat_profiles import ChatProfile
+from bot.platforms import Platform
 from bot.quotas import Quotas, limits_uri
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
@@ -129,7 +130,7 @@ class App:
             known = ", ".join(sorted(self.profiles))
             raise NotFound(f"unknown profile {name!r}; profiles: {known}") from None
 
-    def bound_profile(self, platform: str, *channels: str | None) -> str | None:
+    def bound_profile(self, platform: Platform, *channels: str | None) -> str | None:
         """The profile posting to this channel (or a thread's parent); configured ones first."""
         for name, config in self.profiles.items():
             target = config.channel(platform)
@@ -137,7 +138,7 @@ class App:
                 return name
         return None
 
-    async def profile_for_channel(self, platform: str, *channels: str | None) -> str:
+    async def profile_for_channel(self, platform: Platform, *channels: str | None) -> str:
         """Whose commands these are: the profile posting to the channel, else ``default``."""
         await self.refresh_profiles()
         return self.bound_profile(platform, *channels) or "default"

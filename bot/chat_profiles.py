@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from bot.platforms import Platform
 from bot.registry import USAGE
-from bot.request import Reply, Request, shown
+from bot.request import Reply, Request, chat_platform, shown
 from bot.settings import ProfileConfig, check_profile_name
 from scoring.errors import InputError, NotFound
 
@@ -41,7 +42,7 @@ class ChatProfile(BaseModel):
 
     name: str
     config: ProfileConfig
-    platform: str
+    platform: Platform
     channel: str
     criteria_from: str | None = None  # whose criteria were copied (None: prompts/criteria.md)
     created_by: str | None = None
@@ -55,7 +56,7 @@ class ChatProfile(BaseModel):
         return f"{self.platform}:{self.channel}"
 
 
-def default_name(platform: str, channel: str) -> str:
+def default_name(platform: Platform, channel: str) -> str:
     return f"{platform}-{re.sub(r'[^a-z0-9_-]', '-', channel.lower())[:48]}"
 
 
@@ -83,7 +84,7 @@ def setup_options(req: Request, action: str) -> dict[str, str]:
 
 
 def configured(
-    app: App, base: ProfileConfig, options: dict[str, str], platform: str, channel: str
+    app: App, base: ProfileConfig, options: dict[str, str], platform: Platform, channel: str
 ) -> ProfileConfig:
     """``base`` with the options applied and bound to the channel; bad options: InputError."""
     changes: dict[str, Any] = {f"{platform}_channel": channel}
@@ -129,9 +130,9 @@ async def setup(app: App, req: Request) -> Reply:
     if action not in OPTIONS or len(req.args) > 1:
         raise InputError(f"usage: {USAGE['setup']}")
     options = setup_options(req, action)
-    channel = _channel(req)
+    channel, platform = _channel(req), chat_platform(req)
     await app.refresh_profiles()
-    bound = app.bound_profile(req.platform, channel)
+    bound = app.bound_profile(platform, channel)
     if action == "show":
         return await _show(app, bound)
     if bound is not None and app.source(bound) == "config":
@@ -149,7 +150,8 @@ async def setup(app: App, req: Request) -> Reply:
 
 
 async def _create(app: App, req: Request, channel: str, options: dict[str, str]) -> Reply:
-    name = options.get("name") or default_name(req.platform, channel)
+    platform = chat_platform(req)
+    name = options.get("name") or default_name(platform, channel)
     try:
         check_profile_name(name)
     except ValueError as exc:
@@ -162,9 +164,9 @@ async def _create(app: App, req: Request, channel: str, options: dict[str, str])
     if source is not None and source not in app.profiles:
         known = ", ".join(sorted(app.profiles))
         raise NotFound(f"no profile {shown(source)} to copy criteria from; profiles: {known}")
-    config = configured(app, _base(app), options, req.platform, channel)
+    config = configured(app, _base(app), options, platform, channel)
     record = ChatProfile(
-        name=name, config=config, platform=req.platform, channel=channel,
+        name=name, config=config, platform=platform, channel=channel,
         criteria_from=source, created_by=req.user, created_at=dt.datetime.now(dt.UTC),
     )  # fmt: skip
     if source is not None:
@@ -203,7 +205,7 @@ async def _change(app: App, req: Request, name: str, options: dict[str, str]) ->
             "(`setup --relevance 8`), or `setup show`, `setup remove`"
         )
     record = app.chat[name]
-    config = configured(app, record.config, options, req.platform, record.channel)
+    config = configured(app, record.config, options, record.platform, record.channel)
     record = record.model_copy(
         update={"config": config, "changed_by": req.user, "changed_at": dt.datetime.now(dt.UTC)}
     )

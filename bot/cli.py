@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.platforms import PLATFORMS
+from bot.platforms import CLI, PLATFORMS, Platform
 from bot.registry import COMMANDS
 from bot.request import EXPLORE_MARK, Reply, Request, parse_date
 from scoring.datasets import LABELLED_DATA
@@ -316,10 +316,11 @@ def run(
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
     from bot.jobs import check_posting, publish_all, run_daily
 
-    platforms = list(dict.fromkeys(post or []))
-    unknown = sorted(set(platforms) - set(PLATFORMS))
+    asked = list(dict.fromkeys(post or []))
+    unknown = sorted(set(asked) - set(PLATFORMS))
     if unknown:
         _fail(f"--post {', '.join(unknown)}: paperbot posts to {' and '.join(PLATFORMS)}")
+    platforms = [Platform(p) for p in asked]
     if feed is not None and not feed.strip():
         _fail("--feed is empty: give a feed URL or a saved feed file, or leave it out")
     if date is not None and not date.strip():
@@ -897,7 +898,7 @@ def _cli_names() -> set[str]:
 # no code here unless it wants typed options
 _TYPED = _cli_names()
 for _declared in COMMANDS:
-    if "cli" in _declared.platforms and _declared.name not in _TYPED:
+    if CLI in _declared.platforms and _declared.name not in _TYPED:
         app.command(_declared.name)(_generic(_declared.name, _declared.summary))
 
 

@@ -18,11 +18,13 @@ from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
 from bot.mine import personal_ranking
+from bot.platforms import CLI, Platform
 from bot.registry import COMMANDS, USAGE, help_text, offered
 from bot.request import (
     PaperView,
     Reply,
     Request,
+    chat_platform,
     parse_count,
     parse_date,
     shown,
@@ -69,7 +71,7 @@ def _paper_id(raw: str) -> str:
 
 # ``run`` from chat: the daily job, posted (bot.jobs.run_from_chat), injected by the chat
 # front ends so the core imports no platform code
-Runner = Callable[["App", str, str, str], Awaitable[str]]
+Runner = Callable[["App", Platform, str, str], Awaitable[str]]
 
 
 class CommandCore:
@@ -90,7 +92,7 @@ class CommandCore:
             return Reply(ok=False, text=text)
         with timed_command(req.command, req.platform):
             try:
-                if req.platform != "cli" and "user" in req.options:
+                if req.platform != CLI and "user" in req.options:
                     raise InputError(
                         "--user is for the command line: in chat you always act as yourself"
                     )
@@ -108,7 +110,10 @@ class CommandCore:
         command = offered(req.command, req.platform)
         if command is None or not command.needs_admin(req.args) or req.admin:
             return None
-        configured = req.platform == "cli" or self.app.settings.chat(req.platform).admins_configured
+        configured = (
+            not isinstance(req.platform, Platform)
+            or self.app.settings.chat(req.platform).admins_configured
+        )
         hint = "" if configured else f" (none are configured: set {req.platform}_admins)"
         what = " ".join([command.name, *req.args[:1]])
         return f"`{what}` is for an admin{hint}."
@@ -120,7 +125,8 @@ class CommandCore:
     async def run(self, req: Request) -> Reply:
         if self.runner is None:  # pragma: no cover - every chat front end injects one
             raise InputError("run is not available here: use `papers run`")
-        return Reply(text=await self.runner(self.app, req.platform, req.profile, req.user or ""))
+        platform = chat_platform(req)
+        return Reply(text=await self.runner(self.app, platform, req.profile, req.user or ""))
 
     async def version(self, req: Request) -> Reply:
         from importlib.metadata import PackageNotFoundError, version
@@ -290,7 +296,7 @@ class CommandCore:
         score = (await self.store.get_scores([pid], criteria.hash, scorer.name)).get(pid)
         paper = await self.store.get_paper(pid)
         if score is None or paper is None or score.prompt_hash != scorer.prompt_hash:
-            if req.platform != "cli":  # it costs an arXiv fetch and an LLM call
+            if req.platform != CLI:  # it costs an arXiv fetch and an LLM call
                 await self.app.quotas.spend("score", profile, req.user or "")
             config = self.app.profile_config(profile)
             paper = await self.app.arxiv.fetch_by_id(
@@ -573,7 +579,7 @@ class CommandCore:
             on = action == "on"
             changed = await self.store.set_personal_digest(req.profile, req.user, on)
             done = "" if changed else " (it already was)"
-        where = self.app.profile_config(req.profile).channel(req.platform)
+        where = self.app.profile_config(req.profile).channel(chat_platform(req))
         if on:
             text = (
                 f"You get your own top {n} of {req.profile} as a direct message each day, after "
@@ -636,10 +642,10 @@ class CommandCore:
         return Reply(text=f"No longer following {author}.", visibility="channel")
 
 
-def person(platform: str, user_id: str) -> str:
+def person(platform: Platform | str, user_id: str) -> str:
     """Whose reactions, bookmarks and ``--mine`` these are: the platform's own user id, kept
     apart per platform (a name typed on the command line is only ever the CLI's)."""
-    return user_id if platform == "cli" else f"{platform}:{user_id}"
+    return user_id if platform == CLI else f"{platform}:{user_id}"
 
 
 def _failure(req: Request, exc: Exception) -> Reply:

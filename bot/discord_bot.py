@@ -25,6 +25,7 @@ from bot.discord_post import use_api
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
+from bot.platforms import Platform
 from bot.registry import COMMANDS, Command
 from bot.request import EXPLORE_MARK, Reply, Request, parse_text
 from bot.text import cut
@@ -73,7 +74,7 @@ class PapersBot(discord.Client):
         use_api(app.settings.discord_api_url)
         self.app = app
         self.core = CommandCore(app, runner=run_from_chat)
-        self.ledger = Ledger(app.store.r, "discord")
+        self.ledger = Ledger(app.store.r, Platform.DISCORD)
         self.feedback = Feedback(app.store, app.settings.reactions)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_group(self))
@@ -88,7 +89,7 @@ class PapersBot(discord.Client):
     def is_admin(self, interaction: discord.Interaction) -> bool:
         # Member._roles holds the role ids of the payload; Member.roles needs a guild cache
         roles = [str(r) for r in getattr(interaction.user, "_roles", [])]
-        return self.app.settings.chat("discord").is_admin(str(interaction.user.id), roles)
+        return self.app.settings.chat(Platform.DISCORD).is_admin(str(interaction.user.id), roles)
 
     async def answer(
         self,
@@ -99,16 +100,16 @@ class PapersBot(discord.Client):
     ) -> None:
         parent = getattr(interaction.channel, "parent_id", None)  # a thread's channel
         channel = str(parent or interaction.channel_id)
-        profile = await self.app.profile_for_channel("discord", channel)
+        profile = await self.app.profile_for_channel(Platform.DISCORD, channel)
         req = Request(
             command=command,
             args=args or [],
             options=options or {},
             profile=profile,
             channel=channel,
-            user=person("discord", str(interaction.user.id)),
+            user=person(Platform.DISCORD, str(interaction.user.id)),
             max_top=DISCORD_MAX_TOP,
-            platform="discord",
+            platform=Platform.DISCORD,
             admin=self.is_admin(interaction),  # Discord verified the user and their roles
         )
         refused = self.core.refusal(req)
@@ -139,7 +140,7 @@ class PapersBot(discord.Client):
             return  # the bot's own reactions are not feedback
         await self.feedback.react_to_message(
             self.ledger, str(event.channel_id), str(event.message_id),
-            person("discord", str(event.user_id)),
+            person(Platform.DISCORD, str(event.user_id)),
             reaction_name(event.emoji), added,
         )  # fmt: skip
 
@@ -238,7 +239,7 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
 
     typed = {c.name for c in group.commands}
     for declared in COMMANDS:  # the rest of bot/registry.py: arguments as typed in chat
-        if "discord" in declared.platforms and declared.name not in typed:
+        if Platform.DISCORD in declared.platforms and declared.name not in typed:
             group.add_command(_generic_command(bot, declared))
     return group
 

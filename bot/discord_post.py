@@ -28,6 +28,7 @@ from bot.discord_embeds import (
 )
 from bot.feedback import Effect
 from bot.ledger import Ledger
+from bot.platforms import Platform
 from bot.thread_post import (
     UNREACHABLE,
     PostTag,
@@ -56,7 +57,7 @@ def use_api(base_url: str) -> None:
 
 
 def unreachable(exc: BaseException, channel: str | None = None) -> PublishError:
-    return cannot_reach("discord", exc, channel)
+    return cannot_reach(Platform.DISCORD, exc, channel)
 
 
 def refusal(exc: discord.HTTPException) -> str:
@@ -99,7 +100,7 @@ class DiscordPublisher(ThreadPublisher):
         if embed is not None and not within_limits(content, embed):
             raise PublishError(
                 f"refusing to post an embed over Discord's limits: {content[:80]}",
-                platform="discord", channel=channel, reason="over Discord's limits",
+                platform=Platform.DISCORD, channel=channel, reason="over Discord's limits",
             )  # fmt: skip
         params = handle_message_parameters(
             content=content,
@@ -111,7 +112,7 @@ class DiscordPublisher(ThreadPublisher):
         try:
             data = await self.http.send_message(channel, params=params)
         except discord.HTTPException as exc:
-            raise refused("discord", f"a post in {channel}", channel, refusal(exc)) from None
+            raise refused(Platform.DISCORD, f"a post in {channel}", channel, refusal(exc)) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         finally:
@@ -131,7 +132,9 @@ class DiscordPublisher(ThreadPublisher):
         except discord.HTTPException as exc:
             if exc.code == THREAD_EXISTS:  # made by a run that died before recording it
                 return parent_id  # a thread started from a message has the message's id
-            raise refused("discord", f"a thread in {channel}", channel, refusal(exc)) from None
+            raise refused(
+                Platform.DISCORD, f"a thread in {channel}", channel, refusal(exc)
+            ) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return str(data["id"])
@@ -151,7 +154,9 @@ class DiscordPublisher(ThreadPublisher):
         try:
             data = await self.http.start_private_message(int(user))
         except discord.HTTPException as exc:
-            raise refused("discord", f"a direct message to {user}", None, refusal(exc)) from None
+            raise refused(
+                Platform.DISCORD, f"a direct message to {user}", None, refusal(exc)
+            ) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return str(data["id"])
@@ -179,7 +184,7 @@ class DiscordPublisher(ThreadPublisher):
                     break
                 after = max(int(m["id"]) for m in page)
         except discord.HTTPException as exc:
-            raise refused("discord", f"to list {where}", None, refusal(exc)) from None
+            raise refused(Platform.DISCORD, f"to list {where}", None, refusal(exc)) from None
         except UNREACHABLE as exc:
             raise unreachable(exc) from None
         return found

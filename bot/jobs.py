@@ -205,7 +205,7 @@ async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
 
 
 @contextlib.asynccontextmanager
-async def open_publisher(app: App, platform: str) -> AsyncIterator[ThreadPublisher]:
+async def open_publisher(app: App, platform: Platform) -> AsyncIterator[ThreadPublisher]:
     chat = app.settings.chat(platform)
     ledger = Ledger(app.store.r, chat.platform)
     if chat.token is None:
@@ -233,7 +233,7 @@ def check_date(date: dt.date, holidays: Collection[dt.date] = ()) -> None:
 
 
 def check_posting(
-    app: App, profile: str, platforms: Sequence[str], channel: str | None, dry_run: bool
+    app: App, profile: str, platforms: Sequence[Platform], channel: str | None, dry_run: bool
 ) -> None:
     """Before any work: every platform asked for has a channel and (unless a dry run) a token."""
     for platform in platforms:
@@ -245,7 +245,7 @@ def check_posting(
             )
 
 
-def channel_for(app: App, platform: str, profile: str, channel: str | None) -> str:
+def channel_for(app: App, platform: Platform, profile: str, channel: str | None) -> str:
     config = app.profile_config(profile)
     target = channel or config.channel(platform)
     if not target:
@@ -258,7 +258,7 @@ def channel_for(app: App, platform: str, profile: str, channel: str | None) -> s
 
 async def publish(
     app: App,
-    platform: str,
+    platform: Platform,
     profile: str,
     result: JobResult,
     channel: str | None,
@@ -295,7 +295,7 @@ async def publish_all(
     app: App,
     profile: str,
     result: JobResult,
-    platforms: list[str],
+    platforms: Sequence[Platform],
     channel: str | None = None,
     dry_run: bool = False,
 ) -> list[tuple[str, PostResult | None]]:
@@ -316,13 +316,13 @@ async def publish_all(
     return done
 
 
-def platforms_for(app: App, profile: str) -> list[str]:
+def platforms_for(app: App, profile: str) -> list[Platform]:
     """Where the scheduled job posts this profile: platforms with a token and a channel."""
     config = app.profile_config(profile)
     return [p for p in PLATFORMS if app.settings.chat(p).token is not None and config.channel(p)]
 
 
-async def run_from_chat(app: App, platform: str, profile: str, person: str) -> str:
+async def run_from_chat(app: App, platform: Platform, profile: str, person: str) -> str:
     """``run`` from Slack or Discord (admins, within the daily quota): the daily job, posted
     wherever the profile posts, the asking platform first; a one-line summary. Posting goes
     through ``publish_all`` so the run record is finished only when every platform is."""
@@ -341,7 +341,7 @@ async def run_from_chat(app: App, platform: str, profile: str, person: str) -> s
 
 
 async def announce_delay(
-    app: App, platform: str, profile: str, date: dt.date, reason: str
+    app: App, platform: Platform, profile: str, date: dt.date, reason: str
 ) -> PostResult:
     """Tell the channel, once, that the day's digest is late and why."""
     target = channel_for(app, platform, profile, None)

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.platforms import Platform
 from scoring import keys
 
 
@@ -43,7 +44,7 @@ class PostedMessage:
 
 
 class Ledger:
-    def __init__(self, redis: Any, platform: str) -> None:
+    def __init__(self, redis: Any, platform: Platform) -> None:
         self.r = redis
         self.platform = platform
 

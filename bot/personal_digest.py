@@ -12,6 +12,7 @@ import logging
 
 from bot.app import App
 from bot.mine import personal_ranking
+from bot.platforms import Platform
 from bot.request import EXPLORE_MARK
 from bot.text import cut
 from bot.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
@@ -41,7 +42,7 @@ def picks_text(
 
 
 async def send_personal_digests(
-    app: App, publisher: ThreadPublisher, platform: str, day: Day
+    app: App, publisher: ThreadPublisher, platform: Platform, day: Day
 ) -> int:
     """Each person of this platform who asked gets their picks of the day, once. A person the
     platform will not message (DMs closed, left the workspace) is logged and skipped: the

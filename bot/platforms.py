@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 
 class Platform(StrEnum):
@@ -10,4 +11,5 @@ class Platform(StrEnum):
     DISCORD = "discord"
 
 
-PLATFORMS: tuple[str, ...] = tuple(p.value for p in Platform)
+PLATFORMS: tuple[Platform, ...] = tuple(Platform)
+CLI: Final = "cli"  # the third place a command can come from; it posts nowhere

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.platforms import CLI, PLATFORMS
+
 if TYPE_CHECKING:
     from bot.request import Request
 
-EVERYWHERE = frozenset({"cli", "slack", "discord"})
-CHAT = frozenset({"slack", "discord"})
+EVERYWHERE: frozenset[str] = frozenset({CLI, *PLATFORMS})
+CHAT: frozenset[str] = frozenset(PLATFORMS)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.platforms import CLI, Platform
 from scoring.errors import InputError
 from scoring.injection import strip_invisible
 from scoring.models import RankedPaper
@@ -26,11 +27,18 @@ class Request(BaseModel):
     profile: str = "default"
     user: str | None = None
     max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
-    platform: str = "cli"  # who asked (slack, discord, cli): offered commands, metrics
+    platform: Platform | Literal["cli"] = CLI  # who asked: offered commands, admins, metrics
     channel: str | None = None  # where it was asked (chat): `setup` binds a profile to it
     # the platform's verdict on the verified user (the CLI: the local operator is one);
     # admin-only commands check it in the core, never in a front end
     admin: bool = False
+
+
+def chat_platform(req: Request) -> Platform:
+    """The chat platform a chat-only command came from (the registry offers it nowhere else)."""
+    if not isinstance(req.platform, Platform):
+        raise InputError(f"`{req.command}` is for Slack and Discord")
+    return req.platform
 
 
 class PaperView(BaseModel):

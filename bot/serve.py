@@ -21,6 +21,7 @@ from bot.app import App
 from bot.discord_bot import PapersBot
 from bot.discord_post import unreachable
 from bot.metrics import metrics_view
+from bot.platforms import Platform
 from bot.scheduler import Clock, DailyService
 from bot.slack_app import build_slack_app
 from bot.slack_edge import slack_web_app
@@ -49,9 +50,9 @@ async def serve_all(
     settings = app.settings
     fronts: dict[str, Runner] = {}
     if chat and settings.slack_bot_token is not None:
-        fronts["slack"] = lambda ready: serve(app, host, port, http, ready)
+        fronts[Platform.SLACK] = lambda ready: serve(app, host, port, http, ready)
     if chat and discord and settings.discord_bot_token is not None:
-        fronts["discord"] = lambda ready: serve_discord(app, ready)
+        fronts[Platform.DISCORD] = lambda ready: serve_discord(app, ready)
     if settings.health_port is not None:
         health_port = settings.health_port
         fronts["health"] = lambda ready: serve_health(app, host, health_port, ready)

@@ -118,9 +118,9 @@ class ProfileConfig(BaseModel):
                 raise ValueError(f"{c!r} is not an arXiv category like cs.LG")
         return value
 
-    def channel(self, platform: str) -> str | None:
-        """Where this profile posts on ``platform`` (slack or discord)."""
-        return {"slack": self.slack_channel, "discord": self.discord_channel}[platform]
+    def channel(self, platform: Platform) -> str | None:
+        """Where this profile posts on ``platform``."""
+        return self.slack_channel if Platform(platform) is Platform.SLACK else self.discord_channel
 
     def when(self, settings: Settings) -> tuple[str, str]:
         """This profile's crontab line and its timezone, the global ones where unset."""
@@ -399,9 +399,9 @@ class Settings(BaseSettings):
             return None
         return max(1, min(p.relevance_cutoff for p in profiles) - 1)
 
-    def chat(self, platform: str) -> ChatSettings:
+    def chat(self, platform: Platform) -> ChatSettings:
         """One platform's settings; ValueError for a platform paperbot does not know."""
-        if Platform(platform) is Platform.SLACK:
+        if Platform(platform) is Platform.SLACK:  # ValueError for any other name
             return ChatSettings(
                 Platform.SLACK, self.slack_bot_token, "SLACK_BOT_TOKEN", self.slack_api_url,
                 self.slack_min_interval_s, frozenset(self.slack_admins),

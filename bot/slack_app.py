@@ -22,6 +22,7 @@ from bot.commands import CommandCore, person
 from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
+from bot.platforms import Platform
 from bot.registry import offered
 from bot.request import EXPLORE_MARK, Reply, parse_text
 from bot.slack_blocks import escape
@@ -67,8 +68,8 @@ def build_slack_app(app: App) -> AsyncApp:
     )
     core = CommandCore(app, runner=run_from_chat)
     feedback = Feedback(app.store, settings.reactions)
-    ledger = Ledger(app.store.r, "slack")
-    chat = settings.chat("slack")
+    ledger = Ledger(app.store.r, Platform.SLACK)
+    chat = settings.chat(Platform.SLACK)
 
     @bolt.command("/papers")
     async def papers(ack: Any, command: dict[str, Any], respond: Any, client: Any) -> None:
@@ -80,17 +81,17 @@ def build_slack_app(app: App) -> AsyncApp:
                 raise InputError(f"a command is at most {MAX_COMMAND_CHARS} characters")
             req = parse_text(
                 text,
-                profile=await app.profile_for_channel("slack", channel),
+                profile=await app.profile_for_channel(Platform.SLACK, channel),
                 channel=channel,
-                user=person("slack", user or ""),
+                user=person(Platform.SLACK, user or ""),
                 max_top=SLACK_MAX_TOP,
-                platform="slack",
+                platform=Platform.SLACK,
                 admin=chat.is_admin(user or ""),  # Slack verified who sent the command
             )
         except InputError as exc:
             await respond(response_type="ephemeral", text=f":warning: {escape(str(exc))}")
             return
-        declared = offered(req.command, "slack")
+        declared = offered(req.command, Platform.SLACK)
         if declared is not None and declared.slow and req.admin:
             await respond(response_type="ephemeral", text=f"Working on `{req.command}`…")
         reply = await core.handle(req)
@@ -109,7 +110,7 @@ def build_slack_app(app: App) -> AsyncApp:
             return
         await feedback.react_to_message(
             ledger, item.get("channel", ""), item.get("ts", ""),
-            person("slack", event.get("user", "")),
+            person(Platform.SLACK, event.get("user", "")),
             event.get("reaction", ""), added,
         )  # fmt: skip
 

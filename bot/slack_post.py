@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.feedback import Effect
 from bot.ledger import Ledger
+from bot.platforms import Platform
 from bot.slack_blocks import (
     Blocks,
     escape,
@@ -75,7 +76,7 @@ class SlackPublisher(ThreadPublisher):
         if not within_limits(blocks):  # a bug in rendering, not Slack's problem to find
             raise PublishError(
                 f"refusing to post blocks over Slack's limits: {text[:80]}",
-                platform="slack", channel=channel, reason="over Slack's limits",
+                platform=Platform.SLACK, channel=channel, reason="over Slack's limits",
             )  # fmt: skip
         await self.pacer.wait()
         try:
@@ -90,9 +91,11 @@ class SlackPublisher(ThreadPublisher):
             )
         except SlackApiError as exc:
             where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
-            raise refused("slack", f"a post {where} in {channel}", channel, _reason(exc)) from None
+            raise refused(
+                Platform.SLACK, f"a post {where} in {channel}", channel, _reason(exc)
+            ) from None
         except UNREACHABLE as exc:
-            raise cannot_reach("slack", exc, channel) from None
+            raise cannot_reach(Platform.SLACK, exc, channel) from None
         finally:
             self.pacer.done()
         return str(answer["ts"])
@@ -122,9 +125,11 @@ class SlackPublisher(ThreadPublisher):
         try:
             answer = await self.client.conversations_open(users=user)
         except SlackApiError as exc:
-            raise refused("slack", f"a direct message to {user}", None, _reason(exc)) from None
+            raise refused(
+                Platform.SLACK, f"a direct message to {user}", None, _reason(exc)
+            ) from None
         except UNREACHABLE as exc:
-            raise cannot_reach("slack", exc) from None
+            raise cannot_reach(Platform.SLACK, exc) from None
         return str(answer["channel"]["id"])
 
     def link(self, text: str, url: str) -> str:
@@ -161,9 +166,9 @@ class SlackPublisher(ThreadPublisher):
                 if not cursor or len(found) == len(wanted):
                     break
         except SlackApiError as exc:
-            raise refused("slack", f"to list {channel}", channel, _reason(exc)) from None
+            raise refused(Platform.SLACK, f"to list {channel}", channel, _reason(exc)) from None
         except UNREACHABLE as exc:
-            raise cannot_reach("slack", exc, channel) from None
+            raise cannot_reach(Platform.SLACK, exc, channel) from None
         return found
 
 

@@ -24,6 +24,7 @@ from typing import TypeVar
 import aiohttp
 
 from bot.ledger import Intent, Ledger
+from bot.platforms import Platform
 from scoring.configs import ProfileRules
 from scoring.errors import PaperbotError
 from scoring.models import Day, RankedPaper
@@ -39,13 +40,13 @@ class PublishError(PaperbotError):
     platform, channel and reason as fields for the run record, metrics and logs."""
 
     def __init__(
-        self, message: str, *, platform: str, channel: str | None = None, reason: str = ""
+        self, message: str, *, platform: Platform, channel: str | None = None, reason: str = ""
     ) -> None:
         super().__init__(message)
         self.platform, self.channel, self.reason = platform, channel, reason or message
 
 
-def refused(platform: str, what: str, channel: str | None, reason: str) -> PublishError:
+def refused(platform: Platform, what: str, channel: str | None, reason: str) -> PublishError:
     """The platform answered no: "Slack refused a post in C1: channel_not_found"."""
     return PublishError(
         f"{platform.title()} refused {what}: {reason}",
@@ -53,7 +54,9 @@ def refused(platform: str, what: str, channel: str | None, reason: str) -> Publi
     )  # fmt: skip
 
 
-def cannot_reach(platform: str, exc: BaseException, channel: str | None = None) -> PublishError:
+def cannot_reach(
+    platform: Platform, exc: BaseException, channel: str | None = None
+) -> PublishError:
     """No answer at all (after the client's own retries): the post may still have arrived."""
     why = str(exc) or type(exc).__name__
     return PublishError(
