@@ -269,7 +269,7 @@ async def platform_down(args: argparse.Namespace, redis_url: str, tmp: Path) -> 
     from bot.serve import serve_all
     from bot.settings import load_settings
     from tests.servers import Answer, RecordingServer
-    from tests.test_slack_app import SECRET, SlackHttp
+    from tests.slack_http import SECRET, SlackHttp
 
     def port() -> int:
         with socket.socket() as s:

@@ -139,7 +139,7 @@ def false_alarms() -> None:
 def fuzz(redis_url: str, tmp: Path, n: int) -> None:
     import redis
 
-    from tests.test_slack_post import replayed_day
+    from tests.days import replayed_day
 
     redis.Redis.from_url(redis_url).flushdb()
     target = FuzzTarget(redis_url, tmp / "fuzz")
@@ -176,9 +176,9 @@ async def probes(redis_url: str, tmp: Path) -> None:
     from bot.settings import load_settings
     from bot.slack_app import build_slack_app
     from bot.slack_edge import signature_of, slack_web_app
+    from tests.days import replayed_day
     from tests.fake_slack import FakeSlack
-    from tests.test_slack_app import SECRET, SlackHttp
-    from tests.test_slack_post import replayed_day
+    from tests.slack_http import SECRET, SlackHttp
 
     redis.Redis.from_url(redis_url).flushdb()
     slack = FakeSlack()

@@ -24,9 +24,9 @@ from bot.ledger import Ledger  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.slack_app import build_slack_app  # noqa: E402
 from bot.slack_post import SlackPublisher, slack_client  # noqa: E402
+from tests.days import RULES, replayed_day  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
-from tests.test_slack_app import SECRET, SlackHttp  # noqa: E402
-from tests.test_slack_post import RULES, replayed_day  # noqa: E402
+from tests.slack_http import SECRET, SlackHttp  # noqa: E402
 
 CONCURRENT = 100
 

@@ -29,8 +29,8 @@ from bot.serve import serve_all
 from bot.settings import Settings
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
+from tests.scheduling import FakeClock, at, opened
 from tests.servers import Answer, RecordingServer
-from tests.test_service import FakeClock, at, opened
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,10 +26,10 @@ from bot.thread_post import PublishError
 from scoring.models import Day, Paper, RankedPaper, Score
 from scoring.store import Store
 from tests.conftest import Cli
+from tests.days import DAY, RULES, replayed_day
 from tests.fake_discord import APP_ID, BOT_ID, GUILD_ID, FakeDiscord, user
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
-from tests.test_slack_post import DAY, RULES, replayed_day
 
 CHANNEL = "555"
 ADMIN, ROLE_ADMIN, MEMBER = "1001", "1002", "1003"

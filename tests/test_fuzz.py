@@ -9,8 +9,8 @@ import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 
+from tests.days import replayed_day
 from tests.fuzzing import FuzzTarget, command_texts, platforms
-from tests.test_slack_post import replayed_day
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ import redis
 from tests import preloaded
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
+from tests.scheduling import parents, replied_papers
 from tests.servers import Answer, RecordingServer
-from tests.test_service import parents, replied_papers
 
 TOKEN = "xoxb-never-logged-1234"
 

@@ -7,79 +7,28 @@ APScheduler's jobs by moving their next run time to the present.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import App, open_app
+from bot.app import App
 from bot.commands import CommandCore
 from bot.day_lock import lock_key
 from bot.request import Request
 from bot.scheduler import DailyService
-from bot.settings import load_settings
 from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.llm_scorer import LLMScorer
 from scoring.models import RunRecord, Usage
 from tests.conftest import Cli
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, load_labels, rss_feed
+from tests.scheduling import ET, PAPER_LINK, FakeClock, at, opened, parents, replied_papers
 from tests.servers import Answer, RecordingServer
 from tests.waiting import eventually
-
-ET = ZoneInfo("America/New_York")
-PAPER_LINK = re.compile(r"arxiv\.org/abs/(\d{4}\.\d{4,5})")
-
-
-class FakeClock:
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-
-def at(day: str, hour: int = 0, minute: int = 45) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour, minute), ET)
-
-
-@contextlib.asynccontextmanager
-async def opened(
-    redis_url: str, tmp_path: Path, slack: FakeSlack, arxiv: RecordingServer, **overrides: Any
-) -> AsyncIterator[App]:
-    settings = load_settings(
-        redis_url=redis_url,
-        data_dir=tmp_path,
-        slack_bot_token="xoxb-test",
-        slack_api_url=slack.url,
-        slack_min_interval_s=0,
-        feed_url=arxiv.url + "/rss/{categories}",
-        export_api_url=arxiv.url + "/api/query",
-        arxiv_min_interval_s=0,
-        profiles={"default": {"slack_channel": "C1"}},
-        **overrides,
-    )
-    async with open_app(settings) as app:
-        yield app
-
-
-def parents(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [p for p in slack.posts() if not p.get("thread_ts")]
-
-
-def replied_papers(slack: FakeSlack) -> list[str]:
-    found = []
-    for post in slack.posts():
-        if post.get("thread_ts"):
-            found += PAPER_LINK.findall(json.dumps(post))[:1]
-    return found
 
 
 def serve_day(arxiv: RecordingServer, day: str) -> None:

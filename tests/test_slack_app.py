@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import pytest
 import redis
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
-from slack_sdk.signature import SignatureVerifier
 
 from bot.app import App, open_app
 from bot.feedback import Feedback
@@ -25,57 +23,12 @@ from bot.slack_app import build_slack_app
 from bot.slack_edge import signature_of, slack_web_app
 from bot.slack_post import SlackPublisher, slack_client
 from scoring.store import Store
+from tests.days import RULES, replayed_day
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, rss_feed
 from tests.servers import Answer, RecordingServer
-from tests.test_slack_post import RULES, replayed_day
+from tests.slack_http import SECRET, SlackHttp
 from tests.waiting import eventually
-
-SECRET = "test-signing-secret"
-
-
-class SlackHttp:
-    """Sends slash commands and events to the app the way Slack does: signed, over HTTP."""
-
-    def __init__(self, url: str, slack: FakeSlack) -> None:
-        self.url = url
-        self.slack = slack
-        self.session = aiohttp.ClientSession()
-        self.signer = SignatureVerifier(SECRET)
-        self.n = 0
-
-    async def send(
-        self, body: str, content_type: str, age_s: float = 0, signature: str | None = None
-    ) -> int:
-        stamp = str(int(time.time() - age_s))
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature
-            or self.signer.generate_signature(timestamp=stamp, body=body),
-        }
-        async with self.session.post(self.url, data=body.encode(), headers=headers) as answer:
-            return answer.status
-
-    async def command(self, text: str, user: str = "U1", channel: str = "C1", **kw: Any) -> str:
-        self.n += 1
-        hook = f"hook{self.n}"
-        form = {
-            "command": "/papers",
-            "text": text,
-            "user_id": user,
-            "channel_id": channel,
-            "team_id": "T1",
-            "response_url": self.slack.url.replace("/api/", f"/respond/{hook}"),
-            "trigger_id": "1.2.3",
-        }
-        status = await self.send(urlencode(form), "application/x-www-form-urlencoded", **kw)
-        assert status == 200, status
-        return hook
-
-    async def event(self, event: dict[str, Any], event_id: str) -> int:
-        body = {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
-        return await self.send(json.dumps(body), "application/json")
 
 
 async def answer(slack: FakeSlack, method: str, timeout: float = 5.0) -> dict[str, Any]:

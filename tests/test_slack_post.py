@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
@@ -13,37 +12,16 @@ from bot.ledger import Ledger
 from bot.slack_blocks import MAX_BLOCKS, within_limits
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PublishError
-from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
-from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.local_scorer import LocalScorer
-from scoring.models import Day
 from scoring.pipeline import ProfileRules, run_day
 from scoring.store import Store
 from tests.conftest import Cli
+from tests.days import DAY, RULES, replayed_day
 from tests.fake_slack import FakeSlack
-from tests.feedgen import DATA, load_labels, rss_feed
+from tests.feedgen import DATA, rss_feed
 from tests.papers import DEFAULT
 from tests.servers import Answer, RecordingServer
-
-DAY = dt.date(2025, 5, 28)
-RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
-
-
-async def replayed_day(store: Store, rules: ProfileRules = RULES) -> Day:
-    """The real 2025-05-28 day scored by the replay LLM: 42 selected papers."""
-    await store.ensure_profile(rules.name, DEFAULT.items)
-    rows = read_jsonl(DATA / "listings" / "2025-05-28.jsonl")
-    with FakeLLM(judgements=judgements_from_labels(load_labels("2025-05-28"))) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            outcome = await run_day(
-                store, rules, listing_batch(rows, DAY, rules.categories), scorer, DAY
-            )
-        finally:
-            await scorer.close()
-    assert outcome.day is not None
-    return outcome.day
 
 
 def publisher(store: Store, slack: FakeSlack, interval: float = 0.0) -> SlackPublisher:
