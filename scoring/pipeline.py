@@ -22,7 +22,16 @@ from scoring.configs import ProfileRules
 from scoring.errors import ScoringError
 from scoring.injection import MAX_STORED_ABSTRACT_CHARS, tidy_paper
 from scoring.learning import preference_model
-from scoring.models import CriteriaVersion, Day, Paper, RemedialInfo, RunRecord, Score, Usage
+from scoring.models import (
+    CriteriaVersion,
+    Day,
+    Paper,
+    RankedPaper,
+    RemedialInfo,
+    RunRecord,
+    Score,
+    Usage,
+)
 from scoring.preferences import DEFAULT_BOUND
 from scoring.prefilters import (
     FILTER_NAMES,
@@ -224,6 +233,201 @@ class _Scoring:
         await self._save(outcome.scores)
 
 
+@dataclass
+class _DayRun:
+    """One run of one profile's day, as named stages over what they share: ``begin`` (the
+    run record), ``select`` (the papers this profile scans), ``reuse_cached`` (scores paid
+    for before), ``score`` (pre-filter and rate the rest, once across replicas), ``rank``
+    and ``store``. Each stage reads what the earlier ones left here."""
+
+    store: Store
+    rules: ProfileRules
+    batch: Batch
+    scorer: Scorer
+    date: dt.date
+    progress: ProgressSink
+    dry_run: bool
+    prefilters: PrefilterConfig | None
+    prices: Mapping[str, ModelPrice] | None
+    preference_bound: float
+    spool: ScoreSpool | None
+    started: float = field(default_factory=time.perf_counter)
+    previous: RunRecord | None = None
+    run: RunRecord = field(init=False)
+    scanned: list[Paper] = field(default_factory=list)
+    criteria: CriteriaVersion = field(init=False)
+    cached: dict[str, Score] = field(default_factory=dict)
+    followed: list[str] = field(default_factory=list)
+    stage: _Scoring = field(init=False)
+    marks: dict[str, float] = field(default_factory=dict)  # stage -> perf_counter at its end
+
+    async def begin(self) -> bool:
+        """The run record of this attempt; False when arXiv announced nothing that day."""
+        rules, date = self.rules, self.date
+        self.previous = previous = await self.store.get_run(rules.name, date)
+        spool = self.spool
+        if spool is not None and not self.dry_run and (spooled := spool.pending(rules.name, date)):
+            await self.store.save_scores(spooled)  # lost with Redis earlier: before any new call
+            spool.clear(rules.name, date)
+            log.warning("%s %s: stored %d spooled scores of an earlier run", rules.name, date,
+                        len(spooled))  # fmt: skip
+        self.run = RunRecord(
+            profile=rules.name,
+            date=date,
+            status="ok",
+            attempt=(previous.attempt + 1) if previous else 1,
+            started_at=(now := _now()),
+            first_started_at=(previous.first_started_at or previous.started_at)
+            if previous
+            else now,
+            scorer=self.scorer.name,
+            scorer_description=self.scorer.description,
+            total_arxiv=self.batch.total,
+            skipped=dict(self.batch.skipped),
+            remedial=self.batch.remedial,
+        )
+        if self.batch.total:
+            return True
+        self.run.status, self.run.finished_at = "no_announcement", _now()
+        if not self.dry_run:
+            await self.store.save_run(self.run)
+        log.info("no announcement for %s on %s", rules.name, date)
+        return False
+
+    async def select(self) -> None:
+        """The profile's announce types and categories, tidied, minus earlier days' papers."""
+        run = self.run
+        skipped: Counter[str] = Counter(run.skipped)
+        wanted_cats = set(self.rules.categories)
+        kept: list[Paper] = []
+        for p in self.batch.papers:
+            if p.announce_type not in self.rules.announce_types:
+                skipped[f"announce type {p.announce_type}"] += 1
+            elif not wanted_cats.intersection(p.categories):
+                skipped["outside the profile's categories"] += 1
+            else:
+                kept.append(p)
+        tidied = [tidy_paper(p) for p in kept]  # untrusted text: no invisible characters, bounded
+        kept = [p for p, _ in tidied]
+        if cut := sum(1 for _, was_cut in tidied if was_cut):
+            run.notes.append(
+                f"{cut} abstracts over {MAX_STORED_ABSTRACT_CHARS:,} characters were cut"
+            )
+        earlier = await self.store.seen_elsewhere(self.rules.name, [p.id for p in kept], self.date)
+        if earlier:
+            skipped["in an earlier day's digest"] += len(earlier)
+        self.scanned = [p for p in kept if p.id not in earlier]
+        run.skipped = dict(skipped)
+        run.total_scanned = len(self.scanned)
+        self.criteria = await self.store.current_criteria(self.rules.name)
+        run.criteria_version, run.criteria_hash = self.criteria.version, self.criteria.hash
+        self.marks["select"] = time.perf_counter()
+
+    async def reuse_cached(self) -> None:
+        """Scores of these papers under these criteria, scorer and prompt, paid for before."""
+        scorer = self.scorer
+        found = await self.store.get_scores(
+            [p.id for p in self.scanned], self.criteria.hash, scorer.name
+        )
+        self.cached = {k: s for k, s in found.items() if s.prompt_hash == scorer.prompt_hash}
+        self.followed = await self.store.followed(self.rules.name)
+
+    async def score(self) -> None:
+        """Pre-filter and rate what is not cached. Profiles with these criteria running now
+        on any replica pay for each paper once: this run rates the papers it claims and
+        waits for the scores of the others (or rates them, if their claimant gives up)."""
+        to_score = [p for p in self.scanned if p.id not in self.cached]
+        self.stage = stage = _Scoring(
+            self.store, self.rules, self.date, self.run, self.previous, self.scorer,
+            self.criteria, self.cached, self.spool, self.dry_run, self.prices,
+            self.progress.start("scoring", len(self.scanned)),
+        )  # fmt: skip
+        stage.advance(len(self.cached))
+        claims = None if self.dry_run else ScoringClaims(self.store, self.criteria.hash,
+                                                         self.scorer.name)  # fmt: skip
+        mine, theirs = await claims.split(to_score) if claims else (to_score, [])
+        rated_before = any(not s.filtered_by for s in self.cached.values())  # an earlier attempt
+        try:
+            async with claims.kept_alive() if claims else contextlib.nullcontext():
+                kept = await stage.prefilter(mine, self.prefilters, self.followed)
+                await stage.rate(kept, must_rate=not rated_before)
+        finally:
+            if claims:
+                await claims.release()  # after the scores are saved, or the run gave up
+        while theirs and claims:  # papers another run claimed: wait for its scores
+            got, abandoned = await claims.wait(theirs)
+            self.cached |= got
+            stage.advance(len(got))
+            theirs = [p for p in theirs if p.id not in got]
+            mine, _ = await claims.split(abandoned)  # their owner gave them up: rate them here
+            try:
+                await stage.rate(mine, must_rate=False)
+            finally:
+                await claims.release()
+            taken = {p.id for p in mine}
+            theirs = [p for p in theirs if p.id not in taken]
+        self._record_scoring()
+        self.marks["score"] = time.perf_counter()
+
+    def _record_scoring(self) -> None:
+        run, stage, scanned = self.run, self.stage, self.scanned
+        scores = self.scores
+        run.scores_reused, run.scores_new = len(self.cached), len(stage.rated)
+        # counted from the scores, so a re-run that reuses them reports (and renders) the same
+        by_filter = Counter(s.filtered_by for s in scores.values() if s.filtered_by)
+        run.filtered = {FILTER_NAMES.get(k, k): n for k, n in sorted(by_filter.items())}
+        run.notes += stage.notes
+        run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
+        run.budget_stopped = stage.budget_stopped
+        previous = self.previous
+        if stage.sample is not None:
+            run.filter_recall = measured(stage.sample, scores, self.rules.relevance_cutoff)
+        elif previous is not None and previous.filter_recall is not None:
+            run.filter_recall, run.explored = previous.filter_recall, previous.explored  # re-run
+        if run.unscored and not stage.budget_stopped:
+            # sent and not rated: the day is owed until they are (the budget cap is a choice)
+            run.status = "incomplete"
+            run.unscored_reason = "; ".join(stage.notes) or "the scorer did not rate them"
+        run.usage = stage.day_usage()
+
+    @property
+    def scores(self) -> dict[str, Score]:
+        return {**self.cached, **{s.paper_id: s for s in self.stage.new}}
+
+    async def rank(self) -> list[RankedPaper]:
+        """Cutoffs, followed authors and the channel's learned preferences."""
+        rules = self.rules
+        learned = await preference_model(
+            self.store, rules.name, self.criteria.hash, self.scorer.name, self.preference_bound
+        )
+        scores = self.scores
+        preferences = learned.preferences(self.scanned, scores)
+        ranked = rank_day(self.scanned, scores, self.followed, rules.relevance_cutoff,
+                          rules.novelty_cutoff, preferences)  # fmt: skip
+        self.run.total_relevant = sum(1 for r in ranked if r.selected)
+        return ranked
+
+    async def store_day(self, ranked: list[RankedPaper]) -> Day:
+        run, rules = self.run, self.rules
+        selected, scored = self.marks["select"], self.marks["score"]
+        run.timings_s = {
+            "filter_s": round(selected - self.started, 3),
+            "score_s": round(scored - selected, 3),
+            "rank_s": round(time.perf_counter() - scored, 3),
+        }
+        run.finished_at = _now()
+        day = Day(profile=rules.name, date=self.date, run=run, criteria=self.criteria,
+                  papers=ranked)  # fmt: skip
+        if not self.dry_run:
+            await self.store.save_day(day)
+        if run.status == "incomplete":
+            log.warning("%s %s: %d of %d papers unscored: %s", rules.name, self.date,
+                        run.unscored, run.total_scanned, run.unscored_reason)  # fmt: skip
+        log.info("%s %s: %d in feed, %d scanned, %d relevant", rules.name, self.date,
+                 run.total_arxiv, run.total_scanned, run.total_relevant)  # fmt: skip
+        return day
+
+
 async def run_day(
     store: Store,
     rules: ProfileRules,
@@ -239,133 +443,12 @@ async def run_day(
 ) -> DayOutcome:
     """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing.
     ``spool``: where answers wait until Redis has them (scoring/spool.py)."""
-    progress = progress or NoProgress()
-    t0 = time.perf_counter()
-    previous = await store.get_run(rules.name, date)
-    if spool is not None and not dry_run and (spooled := spool.pending(rules.name, date)):
-        await store.save_scores(spooled)  # answers a run lost with Redis: before any new call
-        spool.clear(rules.name, date)
-        log.warning("%s %s: stored %d spooled scores of an earlier run", rules.name, date,
-                    len(spooled))  # fmt: skip
-    run = RunRecord(
-        profile=rules.name,
-        date=date,
-        status="ok",
-        attempt=(previous.attempt + 1) if previous else 1,
-        started_at=(now := _now()),
-        first_started_at=(previous.first_started_at or previous.started_at) if previous else now,
-        scorer=scorer.name,
-        scorer_description=scorer.description,
-        total_arxiv=batch.total,
-        skipped=dict(batch.skipped),
-        remedial=batch.remedial,
-    )
-    if batch.total == 0:
-        run.status, run.finished_at = "no_announcement", _now()
-        if not dry_run:
-            await store.save_run(run)
-        log.info("no announcement for %s on %s", rules.name, date)
-        return DayOutcome(run=run, day=None)
-
-    skipped: Counter[str] = Counter(run.skipped)
-    wanted_cats = set(rules.categories)
-    kept: list[Paper] = []
-    for p in batch.papers:
-        if p.announce_type not in rules.announce_types:
-            skipped[f"announce type {p.announce_type}"] += 1
-        elif not wanted_cats.intersection(p.categories):
-            skipped["outside the profile's categories"] += 1
-        else:
-            kept.append(p)
-    tidied = [tidy_paper(p) for p in kept]  # untrusted text: no invisible characters, bounded
-    kept = [p for p, _ in tidied]
-    if cut := sum(1 for _, was_cut in tidied if was_cut):
-        run.notes.append(f"{cut} abstracts over {MAX_STORED_ABSTRACT_CHARS:,} characters were cut")
-    earlier = await store.seen_elsewhere(rules.name, [p.id for p in kept], date)
-    if earlier:
-        skipped["in an earlier day's digest"] += len(earlier)
-    scanned = [p for p in kept if p.id not in earlier]
-    run.skipped = dict(skipped)
-    run.total_scanned = len(scanned)
-
-    criteria = await store.current_criteria(rules.name)
-    run.criteria_version, run.criteria_hash = criteria.version, criteria.hash
-    t1 = time.perf_counter()
-    cached = await store.get_scores([p.id for p in scanned], criteria.hash, scorer.name)
-    cached = {k: s for k, s in cached.items() if s.prompt_hash == scorer.prompt_hash}
-    to_score = [p for p in scanned if p.id not in cached]
-    followed = await store.followed(rules.name)
-    stage = _Scoring(store, rules, date, run, previous, scorer, criteria, cached, spool, dry_run,
-                     prices, progress.start("scoring", len(scanned)))  # fmt: skip
-    stage.advance(len(cached))
-    # profiles with these criteria running now on any replica: each paper is paid for once
-    claims = None if dry_run else ScoringClaims(store, criteria.hash, scorer.name)
-    mine, theirs = await claims.split(to_score) if claims else (to_score, [])
-    rated_before = any(not s.filtered_by for s in cached.values())  # by an earlier attempt
-    try:
-        async with claims.kept_alive() if claims else contextlib.nullcontext():
-            kept = await stage.prefilter(mine, prefilters, followed)
-            await stage.rate(kept, must_rate=not rated_before)
-    finally:
-        if claims:
-            await claims.release()  # after the scores are saved, or the run gave up
-    while theirs and claims:  # papers another run claimed: wait for its scores
-        got, abandoned = await claims.wait(theirs)
-        cached |= got
-        stage.advance(len(got))
-        theirs = [p for p in theirs if p.id not in got]
-        mine, _ = await claims.split(abandoned)  # their owner gave them up: rate them here
-        try:
-            await stage.rate(mine, must_rate=False)
-        finally:
-            await claims.release()
-        taken = {p.id for p in mine}
-        theirs = [p for p in theirs if p.id not in taken]
-    scores = {**cached, **{s.paper_id: s for s in stage.new}}
-    run.scores_reused, run.scores_new = len(cached), len(stage.rated)
-    # counted from the scores, so a re-run that reuses them reports (and renders) the same day
-    by_filter = Counter(s.filtered_by for s in scores.values() if s.filtered_by)
-    run.filtered = {FILTER_NAMES.get(k, k): n for k, n in sorted(by_filter.items())}
-    run.notes += stage.notes
-    run.unscored = len(scanned) - len([p for p in scanned if p.id in scores])
-    run.budget_stopped = stage.budget_stopped
-    if stage.sample is not None:
-        run.filter_recall = measured(stage.sample, scores, rules.relevance_cutoff)
-    elif previous is not None and previous.filter_recall is not None:
-        run.filter_recall, run.explored = previous.filter_recall, previous.explored  # a re-run
-    if run.unscored and not stage.budget_stopped:
-        # sent and not rated: the day is owed until they are (the budget cap is a choice)
-        run.status = "incomplete"
-        run.unscored_reason = "; ".join(stage.notes) or "the scorer did not rate them"
-    run.usage = stage.day_usage()
-    t2 = time.perf_counter()
-
-    learned = await preference_model(
-        store, rules.name, criteria.hash, scorer.name, preference_bound
-    )  # fmt: skip
-    preferences = learned.preferences(scanned, scores)
-    ranked = rank_day(
-        scanned, scores, followed, rules.relevance_cutoff, rules.novelty_cutoff, preferences
-    )
-    run.total_relevant = sum(1 for r in ranked if r.selected)
-    run.timings_s = {
-        "filter_s": round(t1 - t0, 3),
-        "score_s": round(t2 - t1, 3),
-        "rank_s": round(time.perf_counter() - t2, 3),
-    }
-    run.finished_at = _now()
-    day = Day(profile=rules.name, date=date, run=run, criteria=criteria, papers=ranked)
-    if not dry_run:
-        await store.save_day(day)
-    if run.status == "incomplete":
-        log.warning("%s %s: %d of %d papers unscored: %s", rules.name, date, run.unscored,
-                    run.total_scanned, run.unscored_reason)  # fmt: skip
-    log.info(
-        "%s %s: %d in feed, %d scanned, %d relevant",
-        rules.name,
-        date,
-        run.total_arxiv,
-        run.total_scanned,
-        run.total_relevant,
-    )
-    return DayOutcome(run=run, day=day)
+    day_run = _DayRun(store, rules, batch, scorer, date, progress or NoProgress(), dry_run,
+                      prefilters, prices, preference_bound, spool)  # fmt: skip
+    if not await day_run.begin():
+        return DayOutcome(run=day_run.run, day=None)
+    await day_run.select()
+    await day_run.reuse_cached()
+    await day_run.score()
+    ranked = await day_run.rank()
+    return DayOutcome(run=day_run.run, day=await day_run.store_day(ranked))
