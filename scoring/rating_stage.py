@@ -1,0 +1,186 @@
+"""The rating stage of a day's run (scoring/pipeline.py): pre-filter and rate papers, saving
+each answer to Redis as it arrives, and record a run cut short so its spend still adds up."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from scoring.configs import ProfileRules
+from scoring.errors import ScoringError
+from scoring.models import CriteriaVersion, Paper, RunRecord, Score, Usage
+from scoring.prefilters import FilterSample, PrefilterConfig, apply_prefilters, pooled_recall
+from scoring.pricing import ModelPrice, merge_usage
+from scoring.scorer import Scorer, ScoringOutcome
+from scoring.spool import ScoreSpool
+from scoring.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _record_cut_short(
+    store: Store, run: RunRecord, scores: list[Score], exc: BaseException
+) -> bool:
+    """Scoring stopped part-way: keep the answers paid for, and a ``failed`` run record with
+    what the attempt spent, so the day is retried and its cost still adds up. False when
+    Redis could not take them (they stay spooled)."""
+    run.status, run.finished_at = "failed", _now()
+    reason = "the run was stopped" if isinstance(exc, asyncio.CancelledError) else str(exc)
+    run.error = f"scoring did not finish: {reason or type(exc).__name__}"
+
+    async def save() -> None:
+        if scores:
+            await store.save_scores(scores)
+        await store.save_run(run)
+
+    try:  # shielded: a second cancel must not lose them either
+        await asyncio.shield(save())
+        log.warning("%s %s: %s; kept %d scores", run.profile, run.date, run.error, len(scores))
+        return True
+    except Exception as failure:  # the original failure matters more than this one
+        log.error("%s %s: could not record the cut-short run (%s); its %d scores stay spooled",
+                  run.profile, run.date, failure, len(scores))  # fmt: skip
+        return False
+
+
+RECALL_DAYS = 5  # recent days whose estimates decide whether the learned filter widens
+
+
+async def _recent_recall(store: Store, profile: str, date: dt.date) -> tuple[float, int] | None:
+    """The learned filter's recall estimated over the recent days that measured it."""
+    records = [
+        r.filter_recall for r in await store.runs(profile, limit=30)
+        if r.date < date and r.filter_recall is not None and r.filter_recall.sample
+    ][:RECALL_DAYS]  # fmt: skip
+    pooled = pooled_recall(records)
+    return None if pooled is None else (pooled, len(records))
+
+
+@dataclass
+class RatingStage:
+    """The scoring stage of one day: pre-filter and rate papers, saving each result before
+    it returns, and keep what the run spent and learnt for its record."""
+
+    store: Store
+    rules: ProfileRules
+    date: dt.date
+    run: RunRecord
+    previous: RunRecord | None
+    scorer: Scorer
+    criteria: CriteriaVersion
+    cached: dict[str, Score]
+    spool: ScoreSpool | None
+    dry_run: bool
+    prices: Mapping[str, ModelPrice] | None
+    advance: Callable[[int], None]
+    new: list[Score] = field(default_factory=list)  # decided by this run: filters and ratings
+    rated: list[Score] = field(default_factory=list)  # the scorer's ratings among them
+    spent: list[Usage] = field(default_factory=list)  # this attempt's finished calls
+    notes: list[str] = field(default_factory=list)
+    budget_stopped: bool = False
+    sample: FilterSample | None = None
+    _arrived: list[Score] = field(default_factory=list)  # answers of the rating in progress
+    _running: list[Usage] = field(default_factory=list)  # and its running usage
+    _saving: set[asyncio.Task[None]] = field(default_factory=set)  # answers on their way to Redis
+
+    def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
+        """A day's usage adds up over its attempts: a resumed run shows what the day cost."""
+        earlier = self.previous.usage if self.previous else []
+        spent = [u for u in [*earlier, *self.spent, *extra] if u.calls]
+        return merge_usage(spent, self.prices) if spent else [Usage(model=self.scorer.name)]
+
+    async def _save(self, scores: Sequence[Score]) -> None:
+        if not self.dry_run:  # kept even if ranking or storing fails later: never paid twice
+            await self.store.save_scores(scores)
+            if self.spool is not None:
+                self.spool.clear(self.rules.name, self.date)
+
+    async def prefilter(
+        self, papers: list[Paper], config: PrefilterConfig | None, followed: Sequence[str]
+    ) -> list[Paper]:
+        """The papers worth the scorer's full rating; the filters' own decisions are saved."""
+        if config is None or not papers:
+            return papers
+        name, cutoff = self.rules.name, self.rules.relevance_cutoff
+        result = await apply_prefilters(
+            self.store, name, self.date, papers, self.criteria, self.scorer, followed, cutoff,
+            config, await _recent_recall(self.store, name, self.date),
+        )  # fmt: skip
+        for note in result.notes:
+            log.info("%s %s: %s", name, self.date, note)
+        self.sample = result.sample
+        if result.sample is not None:
+            self.run.explored = result.sample.explored
+        self.spent += result.usage
+        self.new += result.filtered
+        await self._save(result.filtered)
+        self.advance(len(result.filtered))
+        return result.kept
+
+    def _answered(self, batch: Sequence[Score], spent: Sequence[Usage]) -> None:
+        if self.spool is not None and not self.dry_run:
+            self.spool.append(self.rules.name, self.date, batch)
+        if not self.dry_run:
+            # in Redis as each answer arrives: if this process dies mid-day, another replica
+            # taking its papers over reuses what was paid for (the spool only helps a restart
+            # on this same disk)
+            task = asyncio.create_task(self.store.save_scores(list(batch)))
+            self._saving.add(task)
+            task.add_done_callback(self._saved)
+        self._arrived.extend(batch)
+        self._running[:] = spent
+        self.advance(len(batch))
+
+    def _saved(self, task: asyncio.Task[None]) -> None:
+        self._saving.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # Redis away: spooled
+            log.warning("%s %s: answers not yet in Redis (%s); the spool keeps them",
+                        self.rules.name, self.date, task.exception())  # fmt: skip
+
+    async def rate(self, papers: list[Paper], must_rate: bool) -> None:
+        """Rate ``papers`` and save the ratings. ``must_rate``: nothing rated (other than by
+        the budget's choice) fails the day, so garbage never becomes an empty digest. A
+        failure or a stop keeps what arrived and records a ``failed`` run, then raises."""
+        if not papers:
+            return
+        self._arrived, self._running = [], []
+        try:
+            try:
+                outcome = await self.scorer.score(papers, self.criteria, self._answered)
+            except ScoringError as exc:
+                if must_rate:
+                    raise
+                # part of the day was rated before: it stays incomplete, it does not fail
+                outcome = ScoringOutcome([], exc.usage, [p.id for p in papers], [exc.reason])
+            finally:  # an early save that failed is redone by the final one (or spooled)
+                await asyncio.gather(*self._saving, return_exceptions=True)
+            if must_rate and not outcome.scores and not outcome.budget_stopped:
+                why = "; ".join(outcome.notes) or "the scorer rated none of them"
+                raise ScoringError(f"no paper could be scored: {why}", outcome.usage, why)
+        except BaseException as exc:  # a stop signal or a failure mid-scoring
+            if isinstance(exc, ScoringError) and exc.usage:  # paid for, though nothing came
+                self._running[:] = exc.usage
+            if not self.dry_run:
+                run = self.run
+                scanned = run.total_scanned
+                rated = len(self.rated) + len(self._arrived)
+                run.scores_reused, run.scores_new = len(self.cached), rated
+                run.unscored = scanned - len(self.cached) - len(self.new) - len(self._arrived)
+                run.usage = self.day_usage(self._running)
+                saved = await _record_cut_short(self.store, run, self._arrived, exc)
+                if saved and self.spool:
+                    self.spool.clear(self.rules.name, self.date)
+            raise
+        self.spent += outcome.usage
+        self.rated += outcome.scores
+        self.new += outcome.scores
+        self.notes += outcome.notes
+        self.budget_stopped |= outcome.budget_stopped
+        await self._save(outcome.scores)
