@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
 import discord
@@ -64,6 +64,17 @@ def refusal(exc: discord.HTTPException) -> str:
     return f"{exc.status} {exc.text or exc.response.reason} (code {exc.code})"
 
 
+@contextlib.contextmanager
+def _answered(what: str, channel: str | None) -> Iterator[None]:
+    """Discord's refusal of ``what`` (in ``channel``), or no answer at all, as a PublishError."""
+    try:
+        yield
+    except discord.HTTPException as exc:
+        raise refused(Platform.DISCORD, what, channel, refusal(exc)) from None
+    except UNREACHABLE as exc:
+        raise unreachable(exc) from None
+
+
 @contextlib.asynccontextmanager
 async def discord_http(token: str, base_url: str) -> AsyncIterator[HTTPClient]:
     """A logged-in discord.py HTTP client (REST only, no gateway), closed afterwards."""
@@ -110,11 +121,8 @@ class DiscordPublisher(ThreadPublisher):
         )
         await self.pacer.wait()
         try:
-            data = await self.http.send_message(channel, params=params)
-        except discord.HTTPException as exc:
-            raise refused(Platform.DISCORD, f"a post in {channel}", channel, refusal(exc)) from None
-        except UNREACHABLE as exc:
-            raise unreachable(exc) from None
+            with _answered(f"a post in {channel}", channel):
+                data = await self.http.send_message(channel, params=params)
         finally:
             self.pacer.done()
         return str(data["id"])
@@ -124,19 +132,18 @@ class DiscordPublisher(ThreadPublisher):
         return await self._send(channel, *parent_message(day, rules, self.help_text), tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
-        try:
-            data = await self.http.start_thread_with_message(
-                channel, parent_id, name=thread_name(day),
-                auto_archive_duration=ARCHIVE_AFTER_MINUTES,
-            )  # fmt: skip
-        except discord.HTTPException as exc:
-            if exc.code == THREAD_EXISTS:  # made by a run that died before recording it
-                return parent_id  # a thread started from a message has the message's id
-            raise refused(
-                Platform.DISCORD, f"a thread in {channel}", channel, refusal(exc)
-            ) from None
-        except UNREACHABLE as exc:
-            raise unreachable(exc) from None
+        with _answered(f"a thread in {channel}", channel):
+            try:
+                data = await self.http.start_thread_with_message(
+                    channel, parent_id, name=thread_name(day),
+                    auto_archive_duration=ARCHIVE_AFTER_MINUTES,
+                )  # fmt: skip
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_EXISTS:
+                    raise
+                # made by a run that died before recording it: a thread started from a
+                # message has the message's id
+                return parent_id
         return str(data["id"])
 
     async def reply(
@@ -151,14 +158,8 @@ class DiscordPublisher(ThreadPublisher):
         return where, await self._send(where, text, None, tag)
 
     async def direct(self, user: str) -> str:
-        try:
+        with _answered(f"a direct message to {user}", None):
             data = await self.http.start_private_message(int(user))
-        except discord.HTTPException as exc:
-            raise refused(
-                Platform.DISCORD, f"a direct message to {user}", None, refusal(exc)
-            ) from None
-        except UNREACHABLE as exc:
-            raise unreachable(exc) from None
         return str(data["id"])
 
     def link(self, text: str, url: str) -> str:
@@ -173,7 +174,7 @@ class DiscordPublisher(ThreadPublisher):
         where = thread or channel
         after = max(0, int(since * 1000) - DISCORD_EPOCH_MS) << 22
         found: dict[str, tuple[str, str]] = {}
-        try:
+        with _answered(f"to list {where}", None):
             for _ in range(MAX_PAGES):
                 page = await self.http.logs_from(where, 100, after=after)
                 for message in page:
@@ -183,10 +184,6 @@ class DiscordPublisher(ThreadPublisher):
                 if len(page) < 100 or len(found) == len(tags):
                     break
                 after = max(int(m["id"]) for m in page)
-        except discord.HTTPException as exc:
-            raise refused(Platform.DISCORD, f"to list {where}", None, refusal(exc)) from None
-        except UNREACHABLE as exc:
-            raise unreachable(exc) from None
         return found
 
 

@@ -50,9 +50,9 @@ async def send_personal_digests(
     sent = 0
     n = app.settings.personal_digest_top
     for person in await app.store.personal_digest_people(day.profile):
-        kind = f"mine:{person}"
         if not person.startswith(f"{platform}:"):
             continue
+        kind = f"mine:{person}"
         if await publisher.ledger.notice(day.profile, day.date, kind) is not None:
             continue  # sent by an earlier run: no ranking, no DM channel to open
         try:

@@ -8,9 +8,10 @@ the run with Slack's reason: there is no silent fallback to a top-level message.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -79,23 +80,18 @@ class SlackPublisher(ThreadPublisher):
                 platform=Platform.SLACK, channel=channel, reason="over Slack's limits",
             )  # fmt: skip
         await self.pacer.wait()
+        where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
         try:
-            answer = await self.client.chat_postMessage(
-                channel=channel,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata={"event_type": EVENT_TYPE, "event_payload": _payload(tag)},
-            )
-        except SlackApiError as exc:
-            where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
-            raise refused(
-                Platform.SLACK, f"a post {where} in {channel}", channel, _reason(exc)
-            ) from None
-        except UNREACHABLE as exc:
-            raise cannot_reach(Platform.SLACK, exc, channel) from None
+            with _answered(f"a post {where} in {channel}", channel):
+                answer = await self.client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": EVENT_TYPE, "event_payload": _payload(tag)},
+                )
         finally:
             self.pacer.done()
         return str(answer["ts"])
@@ -122,14 +118,8 @@ class SlackPublisher(ThreadPublisher):
 
     async def direct(self, user: str) -> str:
         """Needs the im:write scope (and im:history to find a message again after a crash)."""
-        try:
+        with _answered(f"a direct message to {user}", None):
             answer = await self.client.conversations_open(users=user)
-        except SlackApiError as exc:
-            raise refused(
-                Platform.SLACK, f"a direct message to {user}", None, _reason(exc)
-            ) from None
-        except UNREACHABLE as exc:
-            raise cannot_reach(Platform.SLACK, exc) from None
         return str(answer["channel"]["id"])
 
     def link(self, text: str, url: str) -> str:
@@ -143,7 +133,7 @@ class SlackPublisher(ThreadPublisher):
         wanted = {json.dumps(_payload(t), sort_keys=True): t.slot for t in tags}
         found: dict[str, tuple[str, str]] = {}
         cursor = None
-        try:
+        with _answered(f"to list {channel}", channel):
             for _ in range(MAX_PAGES):
                 if thread:
                     page = await self.client.conversations_replies(
@@ -165,15 +155,22 @@ class SlackPublisher(ThreadPublisher):
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor or len(found) == len(wanted):
                     break
-        except SlackApiError as exc:
-            raise refused(Platform.SLACK, f"to list {channel}", channel, _reason(exc)) from None
-        except UNREACHABLE as exc:
-            raise cannot_reach(Platform.SLACK, exc, channel) from None
         return found
 
 
 def _payload(tag: PostTag) -> dict[str, str]:
     return {"profile": tag.profile, "date": tag.date.isoformat(), "slot": tag.slot}
+
+
+@contextlib.contextmanager
+def _answered(what: str, channel: str | None) -> Iterator[None]:
+    """Slack's refusal of ``what`` (in ``channel``), or no answer at all, as a PublishError."""
+    try:
+        yield
+    except SlackApiError as exc:
+        raise refused(Platform.SLACK, what, channel, _reason(exc)) from None
+    except UNREACHABLE as exc:
+        raise cannot_reach(Platform.SLACK, exc, channel) from None
 
 
 def _reason(exc: SlackApiError) -> str:
