@@ -8,6 +8,7 @@ session (each worker has its own) in a temporary directory.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,9 @@ import redis
 from redis.asyncio import Redis
 from typer.testing import CliRunner
 
+from bot import shared_feed
+from scoring import arxiv_client, arxiv_feed
+from scoring.arxiv_feed import ParsedFeed
 from scoring.redis_server import EmbeddedRedis
 from scoring.store import Store
 from tests.fake_discord import FakeDiscord
@@ -29,6 +33,31 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: two workers a core (at most 8). Much of the suite waits on real
     processes, servers and timers, so one a core leaves the CPUs idle half the time."""
     return min(8, 2 * len(os.sched_getaffinity(0)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def parse_each_feed_once() -> Iterator[None]:
+    """feedparser takes about half a second for a full day, and some 70 tests run the same
+    few feeds through `papers run`: each worker parses a given feed once and hands every later
+    run its own copy. Only clean feeds are kept (no skipped entry, nothing raised), so every
+    warning and error still comes from feedparser; test_feed.py calls the parser itself."""
+    parsed: dict[bytes, ParsedFeed] = {}
+    real = arxiv_feed.parse_feed
+
+    def parse_once(data: bytes) -> ParsedFeed:
+        key = hashlib.blake2b(data).digest()
+        if key not in parsed:
+            feed = real(data)
+            if feed.skipped:
+                return feed
+            parsed[key] = feed
+        feed = parsed[key]  # Papers are never changed in place (model_copy), so they are shared
+        return ParsedFeed(feed.announced_on, list(feed.papers), dict(feed.skipped))
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (arxiv_client, shared_feed):
+            patch.setattr(module, "parse_feed", parse_once)
+        yield
 
 
 @pytest.fixture(scope="session")

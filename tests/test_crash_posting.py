@@ -17,7 +17,7 @@ import redis
 
 from tests.fake_discord import FakeDiscord
 from tests.fake_slack import FakeSlack
-from tests.feedgen import rss_feed
+from tests.feedgen import sampled_rss
 from tests.processes import base_env, discord_thread, run_until, slack_thread
 
 DAY = "2025-05-28"
@@ -27,7 +27,7 @@ DISCORD_CHANNEL = "1000"
 @pytest.fixture(scope="module")
 def feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("feed") / "feed.xml"
-    path.write_bytes(rss_feed(DAY))
+    path.write_bytes(sampled_rss(DAY))
     return path
 
 

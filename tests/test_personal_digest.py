@@ -17,7 +17,7 @@ from scoring import keys
 from tests.conftest import Cli
 from tests.fake_discord import FakeDiscord, dm_channel
 from tests.fake_slack import FakeSlack
-from tests.feedgen import rss_feed
+from tests.feedgen import sampled_rss
 from tests.processes import base_env, run_until
 
 DAY = "2025-05-28"
@@ -26,7 +26,7 @@ DAY = "2025-05-28"
 @pytest.fixture
 def feed(tmp_path: Path) -> Path:
     path = tmp_path / "feed.xml"
-    path.write_bytes(rss_feed(DAY))
+    path.write_bytes(sampled_rss(DAY))
     return path
 
 

@@ -20,7 +20,7 @@ import redis
 
 from tests import preloaded
 from tests.fake_slack import FakeSlack
-from tests.feedgen import rss_feed
+from tests.feedgen import sampled_rss
 from tests.scheduling import parents, replied_papers
 from tests.servers import Answer, RecordingServer
 
@@ -90,7 +90,7 @@ def test_two_serve_processes_on_one_redis_post_each_day_once(
     env: dict[str, str], slack: FakeSlack, http_server: RecordingServer
 ) -> None:
     for day in ("2025-05-28", "2025-06-03"):
-        http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed(day)))
+        http_server.route("/rss/cs.LG+cs.AI", Answer(body=sampled_rss(day)))
         replicas = [Served(env, f"{day}T00:45:00-04:00") for _ in range(2)]
         for replica in replicas:
             replica.wait_for(lambda r=replica: r.logged("caught up"), "the start-up catch-up")
@@ -115,7 +115,7 @@ def test_two_serve_processes_on_one_redis_post_each_day_once(
 def test_sigterm_mid_post_finishes_the_message_and_a_restart_completes_the_thread(
     env: dict[str, str], slack: FakeSlack, http_server: RecordingServer, clean_redis: redis.Redis
 ) -> None:
-    http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
+    http_server.route("/rss/cs.LG+cs.AI", Answer(body=sampled_rss("2025-05-28")))
     slack.latency_s = 0.3  # every post is in flight for a while: SIGTERM lands mid-post
     first = Served(env, "2025-05-28T00:45:00-04:00")
     first.wait_for(lambda: len(replied_papers(slack)) >= 4, "a few replies")
