@@ -1,6 +1,6 @@
 """The post ledger: what was posted where, so a re-run resumes instead of posting twice.
 
-Keys (under ``paperbot:``), one set per platform (``slack``, later ``discord``):
+Keys (built in scoring/keys.py), one set per platform (``slack``, ``discord``):
     post:{platform}:{profile}:{date}   hash  "parent" -> {"channel", "ts"} JSON;
                                              "thread" -> where the replies go;
                                              "paper:{id}" -> ts of that paper's reply;
