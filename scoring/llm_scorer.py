@@ -399,6 +399,7 @@ class LLMScorer:
         system = render_system(criteria.items, "full", self.config.comment_from)
         limit = asyncio.Semaphore(self.config.concurrency)
         now = dt.datetime.now(dt.UTC)
+        prompt = self.prompt_hash  # read once: every score of this call names the same prompt
         scores: dict[str, Score] = {}
         # a paper that addresses the rater is scored alone, on its text without those words
         clean = {p.id: s for p in papers if (s := sanitised(p)) is not None}
@@ -420,7 +421,7 @@ class LLMScorer:
                     comment=note + r.comment,
                     model=self.name,
                     criteria_hash=criteria.hash,
-                    prompt_hash=self.prompt_hash,
+                    prompt_hash=prompt,
                     scored_at=now,
                 )
                 arrived.append(score)
