@@ -1,11 +1,11 @@
 """Real ``papers`` processes without paying for Python's start each time.
 
 A starting ``papers`` spends about 0.5 s of CPU importing the CLI before it reads its
-arguments; the crash and mistake tests start dozens. Here one server process imports
-``bot.cli`` once and forks a child per run: each child is a separate process with its own
-pid, environment, stdout/stderr and exit status, that can be killed at any instant, as a
-``papers`` started from the shell; it only skips the import. The server is single-threaded
-so a fork never copies a lock another thread held.
+arguments, and a daily run 1.7 s more on first use; the crash and mistake tests start dozens.
+Here one server process imports all of it once (``WARM``) and forks a child per run: each
+child is a separate process with its own pid, environment, stdout/stderr and exit status,
+that can be killed at any instant, as a ``papers`` started from the shell; it only skips the
+imports. The server is single-threaded so a fork never copies a lock another thread held.
 
     python -m tests.preloaded     # the server: JSON lines on stdin, JSON lines on stdout
 """
@@ -13,6 +13,7 @@ so a fork never copies a lock another thread held.
 from __future__ import annotations
 
 import atexit
+import importlib
 import itertools
 import json
 import os
@@ -68,8 +69,21 @@ def _child(request: dict[str, Any]) -> None:
         os._exit(code)
 
 
+# what `papers run` and `papers serve` import on first use (the platforms' SDKs, the scorers,
+# scikit-learn, the HTTP transport): about 1.7 s of CPU a child would otherwise pay again
+WARM = (
+    "bot.cli", "bot.jobs", "bot.serve", "bot.archive", "bot.commands", "scoring.evaluation",
+    "scoring.local_scorer", "scoring.llm_scorer", "sklearn.feature_extraction.text",
+    "sklearn.metrics.pairwise", "sklearn.linear_model", "httpcore", "anyio", "h11",
+)  # fmt: skip
+
+
 def serve() -> None:
-    import bot.cli  # noqa: F401  (the point: imported once, before any fork)
+    # one BLAS thread: OpenBLAS otherwise starts a pool when numpy loads, and the server must
+    # stay single-threaded to fork safely
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    for module in WARM:  # the point: imported once, before any fork
+        importlib.import_module(module)
 
     pending = b""
     while True:
