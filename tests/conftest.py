@@ -8,6 +8,7 @@ session (each worker has its own) in a temporary directory.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import redis
+import typer.main
+import typer.testing
 from redis.asyncio import Redis
 from typer.testing import CliRunner
 
@@ -57,6 +60,16 @@ def parse_each_feed_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for module in (arxiv_client, shared_feed):
             patch.setattr(module, "parse_feed", parse_once)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def build_the_cli_once() -> Iterator[None]:
+    """typer's test runner builds `papers`' click command from its type hints on every call
+    (about 30 ms); the tests run `papers` in-process over a thousand times, so each worker
+    builds it once, as a `papers` process does."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", functools.cache(typer.main.get_command))
         yield
 
 
