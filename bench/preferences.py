@@ -145,7 +145,7 @@ def simulate(reader: Reader, days: list[list[Paper]], show: Shown) -> list[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", default="logistic,rocchio,knn")
+    parser.add_argument("--learners", default="logistic,rocchio,knn,words")
     parser.add_argument("--split", type=int, default=2, help="pseudo-days per listing day")
     parser.add_argument("--days", default=",".join(DAYS), help="listing days, in time order")
     parser.add_argument("--bound", type=float, default=DEFAULT_BOUND, help="channel bound")
