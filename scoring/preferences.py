@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scoring.models import FeedbackEvent, Paper, Score
+from scoring.words import prefix_stems
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -49,7 +49,6 @@ HALF_LIFE_DAYS = 30.0
 DEFAULT_LEARNER = "words"
 KNN = 5  # the nearest reacted papers the knn learner reads
 WORDS_C = 1.0  # the words learner's inverse L1 strength: C 1 and 3 gave the same (bench)
-STEM = 5
 ROCCHIO_NEGATIVE = 0.75  # how much the disliked centroid counts against the liked one
 
 
@@ -68,18 +67,6 @@ def _rich_text(p: Paper, s: Score | None) -> str:
     if s is None:
         return _text(p)
     return f"{_text(p)} {s.comment} criterion{s.criterion or 'none'}"
-
-
-_WORD = re.compile(r"[a-z][a-z0-9-]+")
-
-
-def stems(text: str) -> list[str]:
-    """The text's distinct word stems: the first 5 letters, so theory, theoretical and
-    theoretically are one."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    words = _WORD.findall(text.lower())
-    return sorted({w[:STEM] for w in words if w not in ENGLISH_STOP_WORDS})
 
 
 def clamp(value: float, bound: float) -> float:
@@ -152,7 +139,7 @@ class PreferenceModel:
         weights = np.array([w for _, _, w in self.examples])
         if not (papers and (weights > 0).any() and (weights < 0).any()):
             return []
-        vectorizer = CountVectorizer(analyzer=stems, binary=True, min_df=2)
+        vectorizer = CountVectorizer(analyzer=prefix_stems, binary=True, min_df=2)
         try:
             x = vectorizer.fit_transform([_text(p) for p, _, _ in self.examples])
         except ValueError:  # no stem on two reacted papers: nothing to learn from yet

@@ -258,19 +258,16 @@ def _explore_sample(dropped: Sequence[int], config: PrefilterConfig, date: dt.da
     return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
 
 
-def _skip_score(
-    p: Paper, scorer: tuple[str, str], criteria: CriteriaVersion, by: str, why: str
-) -> Score:
-    """``scorer``: its name and prompt hash."""
+def _skip_score(p: Paper, scorer: Scorer, criteria: CriteriaVersion, by: str, why: str) -> Score:
     return Score(
         paper_id=p.id,
         relevance=1,
         novelty=1,
         criterion=None,
         comment=why,
-        model=scorer[0],
+        model=scorer.name,
         criteria_hash=criteria.hash,
-        prompt_hash=scorer[1],
+        prompt_hash=scorer.prompt_hash,
         scored_at=dt.datetime.now(dt.UTC),
         filtered_by=by,
     )
@@ -292,7 +289,6 @@ async def apply_prefilters(
     many; below the target, today's cut is halved."""
     protected = {p.id for p in papers if author_matches(p, followed)}
     result = PrefilterResult(kept=list(papers))
-    stamp = (scorer.name, scorer.prompt_hash)  # the hash reads the templates: once a run
     candidates = [p for p in papers if p.id not in protected]
 
     keep_all = config.learned_keep is not None and config.learned_keep >= 1.0
@@ -329,7 +325,7 @@ async def apply_prefilters(
                 if i in explore:
                     continue
                 why = f"Skipped by the learned pre-filter (chance of relevance {probs[i]:.0%})."
-                result.filtered.append(_skip_score(candidates[i], stamp, criteria, "learned", why))
+                result.filtered.append(_skip_score(candidates[i], scorer, criteria, "learned", why))
             result.dropped[FILTER_NAMES["learned"]] = len(dropped) - len(explore)
             how = (
                 f"kept {len(keep)} of {len(candidates)} (fixed fraction)"
@@ -355,7 +351,7 @@ async def apply_prefilters(
         off_topic = [p for p in candidates if p.id not in kept_ids]
         for p in off_topic:
             why = "Skipped by the titles-only pre-filter."
-            result.filtered.append(_skip_score(p, stamp, criteria, "titles", why))
+            result.filtered.append(_skip_score(p, scorer, criteria, "titles", why))
         result.dropped[FILTER_NAMES["titles"]] = len(off_topic)
         candidates = [p for p in candidates if p.id in kept_ids]
 

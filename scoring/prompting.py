@@ -9,9 +9,12 @@ line per field: an abstract can neither start a line of its own nor imitate a pa
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
 from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -55,7 +58,22 @@ _ENV = _environment()
 
 
 def prompt_hash() -> str:
-    """Changes whenever a template changes, so scores from an older prompt are not reused."""
+    """Changes whenever a template changes, so scores from an older prompt are not reused.
+    Asked for once a paper scored or filtered: the files are read again only when their size
+    or modification time changed (templates inside a zip never change)."""
+    return _templates_hash(tuple(_stamp(name) for name in TEMPLATES))
+
+
+def _stamp(name: str) -> tuple[str, int, int] | str:
+    try:
+        found = os.stat(str(files("prompts") / name))
+    except OSError:
+        return name
+    return name, found.st_mtime_ns, found.st_size
+
+
+@lru_cache(maxsize=8)
+def _templates_hash(stamps: tuple[tuple[str, int, int] | str, ...]) -> str:
     digest = hashlib.sha256()
     for name in TEMPLATES:
         digest.update(read_prompt(name).encode())

@@ -14,6 +14,8 @@ from functools import lru_cache
 import snowballstemmer
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+_WORD = re.compile(r"[a-z][a-z0-9-]+")
+PREFIX = 5  # letters of a prefix stem
 _STEMMER = snowballstemmer.stemmer("english")
 
 
@@ -35,3 +37,10 @@ def stemmed_terms(text: str) -> list[str]:
     stop = _stop_words()
     words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in stop]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def prefix_stems(text: str) -> list[str]:
+    """The distinct first ``PREFIX`` letters of the words of ``text``, stop words dropped:
+    theory, theoretical and theoretically are one (the preference learner's terms)."""
+    stop = _stop_words()
+    return sorted({w[:PREFIX] for w in _WORD.findall(text.lower()) if w not in stop})

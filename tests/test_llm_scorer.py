@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from scoring import prompting
 from scoring.errors import ScoringError
 from scoring.fake_llm import FakeLLM, Fault, Judgement
 from scoring.llm_output import json_values, parse_keep, parse_ratings
 from scoring.llm_scorer import Budget, LLMConfig, LLMScorer
 from scoring.models import Paper
 from scoring.pricing import ModelPrice, cost_usd, merge_usage, price_for
-from scoring.prompting import render_system
+from scoring.prompting import TEMPLATES, prompt_hash, render_system
 from tests.papers import DEFAULT, listing_papers
 
 PAPERS = listing_papers(12)
@@ -337,3 +339,19 @@ async def test_titles_pass_spends_from_the_same_budget(fake: FakeLLM) -> None:
     outcome = await capped.score(PAPERS, DEFAULT)  # a budget stop is not an error
     assert not outcome.scores and len(outcome.unscored) == len(PAPERS)
     assert any("token budget" in n for n in outcome.notes)
+
+
+def test_an_edited_template_changes_the_prompt_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash is cached on the templates' size and time: an edit must still show, or
+    scores from the old prompt would be reused for the new one."""
+    for name in TEMPLATES:
+        (tmp_path / name).write_text(prompting.read_prompt(name))
+    monkeypatch.setattr(prompting, "files", lambda package: tmp_path)
+    monkeypatch.setattr(prompting, "read_prompt", lambda name: (tmp_path / name).read_text())
+    before = prompt_hash()
+    assert prompt_hash() == before
+    with (tmp_path / TEMPLATES[0]).open("a") as template:
+        template.write("\nRate strictly.\n")
+    assert prompt_hash() != before
