@@ -191,25 +191,34 @@ class CommandCore:
         raised = [rp for rp in ranked[:MOVED_TOP] if rp.paper.id not in channel and not rp.explore]
         lowered = [rp for rp in day.papers[:MOVED_TOP] if rp.paper.id not in mine]
         scores = {rp.paper.id: rp.score for rp in day.papers}
-        reasons = model.nearest_reacted([rp.paper for rp in raised + lowered], scores)
+        nearest = model.nearest_reacted([rp.paper for rp in raised + lowered], scores)
 
-        def said(rows: list[RankedPaper]) -> str:
-            parts = []
-            for rp in rows[:MOVED_SHOWN]:
-                why = ""
-                if (like := reasons.get(rp.paper.id)) is not None:
-                    liked, sign = like
-                    why = (
-                        f" (like “{cut(liked.title, 60)}”, which you {'👍' if sign > 0 else '👎'})"
-                    )
-                parts.append(f"{rp.paper.id} “{cut(rp.paper.title, 60)}”{why}")
+        def why(rp: RankedPaper, sign: int) -> str:
+            """The word model's own words for a move; the nearest reacted paper until it has
+            some (the first reactions rank by similarity)."""
+            thumb = "👍" if sign > 0 else "👎"
+            if model.word_model is not None:
+                words = model.word_model.words_in(rp.paper, sign)
+                if words:
+                    return f" (has {', '.join(f'“{w}”' for w in words)}: words you {thumb})"
+                return " (none of the words you 👍)" if sign < 0 else ""
+            if (like := nearest.get(rp.paper.id)) is None:
+                return ""
+            liked, liked_sign = like
+            return f" (like “{cut(liked.title, 60)}”, which you {'👍' if liked_sign > 0 else '👎'})"
+
+        def said(rows: list[RankedPaper], sign: int) -> str:
+            parts = [
+                f"{rp.paper.id} “{cut(rp.paper.title, 60)}”{why(rp, sign)}"
+                for rp in rows[:MOVED_SHOWN]
+            ]
             more = f" and {len(rows) - MOVED_SHOWN} more" if len(rows) > MOVED_SHOWN else ""
             return "; ".join(parts) + more if parts else "none"
 
         lines = [
             f"Your top {MOVED_TOP} of {latest} (`top --mine`) against the channel's:",
-            f"  Raised by your reactions: {said(raised)}",
-            f"  Lowered: {said(lowered)}",
+            f"  Raised by your reactions: {said(raised, 1)}",
+            f"  Lowered: {said(lowered, -1)}",
         ]
         data = {"date": str(latest), "raised": [rp.paper.id for rp in raised],
                 "lowered": [rp.paper.id for rp in lowered]}  # fmt: skip
@@ -282,9 +291,15 @@ class CommandCore:
             )
             return "\n".join(lines), {}
         about = f"criterion {s.criterion}" if s.criterion else "no matched criterion"
+        wording = "wording like reacted papers"
+        if model.word_model is not None:
+            liked, disliked = (model.word_model.words_in(rp.paper, sign) for sign in (1, -1))
+            said = [f"for: {', '.join(liked)}"] * bool(liked)
+            said += [f"against: {', '.join(disliked)}"] * bool(disliked)
+            wording = f"its words ({'; '.join(said) or 'none that count'})"
         lines.append(
             f"Reactions now ({model.reactions} from {model.people} people): {about} "
-            f"{parts.criterion:+.2f}, wording like reacted papers {parts.text:+.2f}; "
+            f"{parts.criterion:+.2f}, {wording} {parts.text:+.2f}; "
             "this counts from the next run"
         )
         return "\n".join(lines), {"criterion": parts.criterion, "text": parts.text}

@@ -5,7 +5,8 @@ The model is rebuilt from the stored feedback on every run (same feedback, same 
   (as scored), by its sign times its decay; a weight is ``tanh(sum / 2)``, in (-1, 1);
 - **words** (the default): an L1-regularised logistic regression over which word stems a
   reacted paper has. The penalty keeps the few stems that separate likes from dislikes, so a
-  taste that cuts across topics ("theory", "provably") is found from a few dozen reactions.
+  taste that cuts across topics ("theory", "provably") is found from a few dozen reactions,
+  and the stems it keeps are the reason ``prefs`` and ``why`` give (as whole words).
   Until it has found one (the first reactions), the paper's term comes from
 - **text similarity** (``knn``): the similarity-weighted mean sign of the ``KNN`` reacted
   papers most like it, in a TF-IDF space of title, abstract, the LLM's comment and the
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scoring.models import FeedbackEvent, Paper, Score
-from scoring.words import prefix_stems
+from scoring.words import prefix_stems, stem_names
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -85,6 +86,70 @@ class Parts:
         return self.criterion + self.text
 
 
+@dataclass(frozen=True)
+class WordModel:
+    """The fitted ``words`` learner: an L1-regularised logistic regression over which word
+    stems a paper has. The L1 penalty keeps the few stems that separate liked from disliked (a
+    taste for theory is "theor" and "provab" across every topic, which topic-driven similarity
+    misses), so the stems it keeps are also the reason it gives."""
+
+    vectorizer: Any  # CountVectorizer over prefix stems
+    classifier: Any  # LogisticRegression
+    names: dict[str, str]  # stem -> the word a reader knows it by
+
+    def taste(self, papers: Sequence[Paper]) -> list[float]:
+        """Each paper's taste: tanh of its decision value, in (-1, 1)."""
+        import numpy as np
+
+        x = self.vectorizer.transform([_text(p) for p in papers])
+        return [float(v) for v in np.tanh(self.classifier.decision_function(x))]
+
+    def weights(self) -> list[tuple[str, float]]:
+        """The stems that count, by the word readers know them by, strongest first."""
+        stems = self.vectorizer.get_feature_names_out()
+        coef = self.classifier.coef_[0]
+        kept = [(self.names.get(str(stems[i]), str(stems[i])), float(coef[i])) for i in
+                coef.nonzero()[0]]  # fmt: skip
+        return sorted(kept, key=lambda kv: (-abs(kv[1]), kv[0]))
+
+    def words_in(self, paper: Paper, sign: int, k: int = 3) -> list[str]:
+        """The words of ``paper`` that count for (``sign`` 1) or against (-1), strongest first."""
+        has = set(prefix_stems(_text(paper)))
+        stems = self.vectorizer.get_feature_names_out()
+        coef = self.classifier.coef_[0]
+        found = sorted(
+            (-abs(float(coef[i])), str(stems[i]))
+            for i in coef.nonzero()[0]
+            if str(stems[i]) in has and coef[i] * sign > 0
+        )
+        return [self.names.get(stem, stem) for _, stem in found[:k]]
+
+
+def fit_words(examples: Sequence[tuple[Paper, Score | None, float]]) -> WordModel | None:
+    """The words learner for these reacted papers and their net weights; None while nothing
+    separates (one kind of reaction only, no stem on two reacted papers, every weight zero)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    weights = np.array([w for _, _, w in examples])
+    if not ((weights > 0).any() and (weights < 0).any()):
+        return None
+    texts = [_text(p) for p, _, _ in examples]
+    vectorizer = CountVectorizer(analyzer=prefix_stems, binary=True, min_df=2)
+    try:
+        x = vectorizer.fit_transform(texts)
+    except ValueError:  # no stem on two reacted papers
+        return None
+    classifier = LogisticRegression(
+        C=WORDS_C, l1_ratio=1.0, solver="liblinear", class_weight="balanced", random_state=0
+    )
+    classifier.fit(x, weights > 0, sample_weight=np.abs(weights))
+    if not classifier.coef_.any():
+        return None
+    return WordModel(vectorizer, classifier, stem_names(texts))
+
+
 @dataclass
 class PreferenceModel:
     bound: float = DEFAULT_BOUND
@@ -96,6 +161,7 @@ class PreferenceModel:
     learner: str = DEFAULT_LEARNER
     # the similarity learner: reacted papers (with their scores) and their net weights
     examples: list[tuple[Paper, Score | None, float]] = field(default_factory=list)
+    word_model: WordModel | None = None  # the words learner, once a stem separates
 
     @property
     def empty(self) -> bool:
@@ -109,7 +175,10 @@ class PreferenceModel:
         if self.learner == "words":
             # until a stem separates likes from dislikes, similarity speaks for the few
             # reactions there are
-            text = self._words(papers) or self._similarity(papers, scores)
+            if self.word_model is not None:
+                text = self.word_model.taste(papers)
+            else:
+                text = self._similarity(papers, scores)
         elif self.learner != "logistic":
             text = self._similarity(papers, scores)
         elif self.vectorizer is not None and self.classifier is not None:
@@ -126,32 +195,6 @@ class PreferenceModel:
                 text=round(self.bound * (1 - CRITERION_SHARE) * float(text[i]), 4),
             )
         return out
-
-    def _words(self, papers: Sequence[Paper]) -> list[float]:  # empty: nothing learned yet
-        """``words``: an L1-regularised logistic regression over which word stems a paper
-        has. The L1 penalty keeps the few stems that separate liked from disliked (a taste
-        for theory is "theor" and "provab" across every topic, which topic-driven similarity
-        misses); each paper's taste is tanh of its decision value, in (-1, 1)."""
-        import numpy as np
-        from sklearn.feature_extraction.text import CountVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        weights = np.array([w for _, _, w in self.examples])
-        if not (papers and (weights > 0).any() and (weights < 0).any()):
-            return []
-        vectorizer = CountVectorizer(analyzer=prefix_stems, binary=True, min_df=2)
-        try:
-            x = vectorizer.fit_transform([_text(p) for p, _, _ in self.examples])
-        except ValueError:  # no stem on two reacted papers: nothing to learn from yet
-            return []
-        model = LogisticRegression(
-            C=WORDS_C, l1_ratio=1.0, solver="liblinear", class_weight="balanced", random_state=0
-        )
-        model.fit(x, weights > 0, sample_weight=np.abs(weights))
-        if not model.coef_.any():
-            return []
-        decision = model.decision_function(vectorizer.transform([_text(p) for p in papers]))
-        return [float(v) for v in np.tanh(decision)]
 
     def _similarities(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> Any:
         """Cosine similarity of each paper (rows) to each reacted paper (columns), in a TF-IDF
@@ -233,9 +276,13 @@ class PreferenceModel:
         }
 
     def terms(self, k: int = 5) -> tuple[list[str], list[str]]:
-        """The words that count most for and against, for ``prefs``."""
+        """The words that count most for and against in the ranking, for ``prefs``: the word
+        model's own once it has some, else those of the reacted papers' centroid."""
+        if self.word_model is not None:
+            weights = self.word_model.weights()
+            return [w for w, c in weights if c > 0][:k], [w for w, c in weights if c < 0][:k]
         if self.learner != "logistic":
-            return self._centroid_terms(k)
+            return self.common_terms(k)
         if self.vectorizer is None or self.classifier is None:
             return [], []
         vocab = self.vectorizer.get_feature_names_out()
@@ -245,8 +292,9 @@ class PreferenceModel:
             str(vocab[i]) for i in order[:k] if coef[i] < 0
         ]
 
-    def _centroid_terms(self, k: int) -> tuple[list[str], list[str]]:
-        """The words of Rocchio's centroid that weigh most for and against."""
+    def common_terms(self, k: int = 5) -> tuple[list[str], list[str]]:
+        """The words liked papers, and disliked ones, have most in common (Rocchio's centroid):
+        what a criteria suggestion writes in, even where the ranking needs fewer words."""
         if not self.examples:
             return [], []
         import numpy as np
@@ -289,6 +337,8 @@ def build_model(
     rows = [(papers[pid], v) for pid, v in sorted(per_paper.items()) if pid in papers and v]
     if learner != "logistic":
         model.examples = [(p, scores.get(p.id), v) for p, v in rows]
+        if learner == "words":
+            model.word_model = fit_words(model.examples)
         return model
     if any(v > 0 for _, v in rows) and any(v < 0 for _, v in rows):
         from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained

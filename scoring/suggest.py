@@ -152,7 +152,10 @@ async def suggest(
         )
     criteria = await store.current_criteria(profile)
     model = await preference_model(store, profile, criteria.hash, scorer.name)
-    state = model.state()
+    # the words reacted papers share, not only the few the ranking keeps: an exclusion is
+    # worth suggesting even when the word model needs no word against to rank
+    common_for, common_against = model.common_terms()
+    state = model.state() | {"terms_for": common_for, "terms_against": common_against}
     from scoring.llm_scorer import LLMScorer  # the LLM's libraries load when it is asked
 
     if isinstance(scorer, LLMScorer):

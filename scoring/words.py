@@ -9,6 +9,8 @@ wording to a training paper that used another form of the same word (measured wi
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
@@ -44,3 +46,14 @@ def prefix_stems(text: str) -> list[str]:
     theory, theoretical and theoretically are one (the preference learner's terms)."""
     stop = _stop_words()
     return sorted({w[:PREFIX] for w in _WORD.findall(text.lower()) if w not in stop})
+
+
+def stem_names(texts: Iterable[str]) -> dict[str, str]:
+    """Each prefix stem of ``texts`` and the word a reader knows it by: its most common full
+    word there (ties: the shorter, then the first alphabetically), "theoretical" for "theor"."""
+    stop = _stop_words()
+    counts = Counter(w for t in texts for w in _WORD.findall(t.lower()) if w not in stop)
+    names: dict[str, str] = {}
+    for word, _ in sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0])):
+        names.setdefault(word[:PREFIX], word)
+    return names

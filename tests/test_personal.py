@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,23 @@ def test_nearest_reacted_names_the_paper_behind_a_move() -> None:
     assert reasons[other.id] == (liked, 1)
 
 
+def test_the_word_model_names_the_words_that_moved_a_paper() -> None:
+    events = [event(p.id, 1) for p in PAPERS if topic(p) == "quant"][:3]
+    events += [event(p.id, -1) for p in PAPERS if topic(p) == "agent"][:3]
+    model = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW, 1.0)
+    assert model.word_model is not None  # the default learner, and a stem separates
+    liked, disliked = model.terms()
+    assert liked and disliked
+    quant = set(re.findall(r"[a-z][a-z0-9-]+", f"quant {TOPICS['quant']}".lower()))
+    agent = set(re.findall(r"[a-z][a-z0-9-]+", TOPICS["agent"].lower()))
+    # shown as whole words of the reacted papers, not as the 5-letter stems it counts
+    assert set(liked) <= quant and set(disliked) <= agent
+    unseen_quant = next(p for p in PAPERS[3:10] if topic(p) == "quant")
+    assert set(model.word_model.words_in(unseen_quant, 1)) == set(liked)
+    assert not model.word_model.words_in(unseen_quant, -1)  # no agent word in it
+    assert model.preferences([unseen_quant], SCORES)[unseen_quant.id] > 0
+
+
 def test_prefs_says_what_moved_in_your_view_and_why(cli: Cli, feed: str, tmp_path: Path) -> None:
     assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
     ranked = json.loads(cli("top", "200", "--json").stdout)
@@ -172,7 +190,14 @@ def test_prefs_says_what_moved_in_your_view_and_why(cli: Cli, feed: str, tmp_pat
     channel_top = {r["id"] for r in ranked[:10]}
     assert not set(moved["raised"]) & channel_top and set(moved["lowered"]) <= channel_top
     words = " ".join(cli("prefs", "--user", "ann").stdout.split())
-    assert "Raised by your reactions:" in words and "which you 👍" in words
+    # the word model ranks ann's view, so its words are the reason, and prefs lists them
+    liked = re.search(r"Raised by your reactions: \S+ “[^”]*” \(has “([^”]+)”", words)
+    assert liked and "words you 👍" in words, words
+    assert liked[1] in state["terms_for"]
+    # one reaction teaches no word yet: the paper most like the raised one is the reason
+    assert cli("feedback", below[0]["id"], "up", "--user", "bob").exit_code == 0
+    words = " ".join(cli("prefs", "--user", "bob").stdout.split())
+    assert "which you 👍" in words and "words you" not in words, words
     mine = json.loads(cli("top", "10", "--mine", "--user", "ann", "--json").stdout)
     assert {r["id"] for r in mine} >= set(moved["raised"])
     assert sum(r["explore"] for r in mine) == 1

@@ -200,7 +200,7 @@ def test_prefs_and_why_explain_in_words_and_reset_forgets(
     assert why["preference"] > 0 and why["preference_now"]["text"] > 0
     words = " ".join(cli("why", ranked[40]["id"]).stdout.split())
     assert "0.7 x relevance" in words and "reactions +" in words
-    assert "from 2 people" in words
+    assert "from 2 people" in words and "its words (for: " in words, words
 
     reset = cli("prefs", "reset")
     assert reset.exit_code == 0 and "Forgot 16 reactions" in reset.stdout
