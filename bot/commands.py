@@ -35,6 +35,7 @@ from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import FeedError, InputError, NotFound, ScoringError, explained
 from scoring.injection import strip_invisible, tidy_paper
+from scoring.interests import interests
 from scoring.learning import preference_model
 from scoring.models import Criterion, Day, FeedbackEvent, RankedPaper
 from scoring.preferences import PreferenceModel
@@ -570,16 +571,22 @@ class CommandCore:
             f"--mine`) moves them by up to {self.app.settings.personal_bound:.1f}.",
         ]
         moved: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         if req.user:
             lines.append(
                 f"Yours: {mine.positive} positive, {mine.negative} negative, {mine.saved} saved."
             )
+            said = await interests(self.store, req.profile, req.user, self.app.scorer)
+            if said is not None and said.sentence:
+                lines.append(f"Your interests, as {said.model} reads them: {said.sentence}")
+                extra["interests"] = said.sentence
             changed, moved = await self._moved(req.profile, req.user)
             lines += changed
         if model.empty:
             hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
             lines = [lines[0], hint, *lines[5:]]
-        return Reply(text="\n".join(lines), data=state | {"yours": mine.__dict__, "moved": moved})
+        data = state | {"yours": mine.__dict__, "moved": moved} | extra
+        return Reply(text="\n".join(lines), data=data)
 
     async def mine(self, req: Request) -> Reply:
         action = req.args[0].lower() if req.args else "show"

@@ -42,6 +42,7 @@ from scoring.json_http import JsonAnswer, JsonServer
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
 _TITLE = re.compile(r"^(\S+) (.*)$", re.M)  # the titles pass: one paper a line
 SUGGEST_ROLE = read_prompt("suggest.md")[:60]  # how the criteria-suggestion request begins
+INTERESTS_ROLE = read_prompt("interests.md")[:60]  # how the interests-sentence request begins
 _CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
 _SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
 _OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
@@ -250,6 +251,8 @@ class FakeLLM:
             return "Sure! These papers look interesting overall.", "stop", None
         if system.startswith(SUGGEST_ROLE):
             return _suggest(user), "stop", None
+        if system.startswith(INTERESTS_ROLE):
+            return _interests(user), "stop", None
         titles_only = "You see titles only" in system
         papers = _TITLE.findall(user) if titles_only else _PAPER.findall(user)
         ids = [pid for pid, _ in papers]
@@ -355,6 +358,12 @@ def _suggest(user: str) -> str:
     revised = f"{heading}\n{first} Also papers like: {liked}."
     revised += "\n\n" + others[0] if others else ""
     return json.dumps({"criteria": revised, "reason": f"people liked {liked!r}"})
+
+
+def _interests(user: str) -> str:
+    """A reader's interests: the first liked title's words, as a naive model would echo them."""
+    liked = user.split("Thumbs up:", 1)[1].split("\n", 2)[1].removeprefix("- ")
+    return json.dumps({"interests": f"You favour work like {liked}."})
 
 
 def _obey(items: list[dict[str, Any]], papers: list[tuple[str, str]]) -> None:

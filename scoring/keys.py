@@ -95,6 +95,16 @@ def suggestion(profile: str) -> str:
     return f"{P}suggestion:{profile}"
 
 
+def interests(profile: str) -> str:
+    """Hash: person -> their interests in a sentence the LLM wrote, and when it was asked."""
+    return f"{P}interests:{profile}"
+
+
+def interests_claim(profile: str, user: str) -> str:
+    """Held while one replica asks the LLM for a person's interests, so no other asks too."""
+    return f"{P}interests-claim:{profile}:{user}"
+
+
 def saved(profile: str, user: str) -> str:
     return f"{P}saved:{profile}:{user}"
 

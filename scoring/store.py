@@ -16,6 +16,7 @@ Keys (all under ``paperbot:``):
     feedback:{profile}             hash "{user}|{paper}|{source}" -> "{sign}|{unix time}"
     prefmodel:{profile}            JSON of what the preference model learned (rebuilt from feedback)
     suggestion:{profile}           JSON of the pending criteria suggestion (an admin accepts it)
+    interests:{profile}            hash person -> JSON of their interests as the LLM wrote them
 
 A day is written in one MULTI/EXEC, so a crash never leaves half a day behind.
 """
@@ -425,7 +426,10 @@ class Store:
         """Forget every reaction of a profile (``prefs reset``); bookmarks stay."""
         n = await self.r.hlen(keys.feedback(profile))
         await self.r.delete(
-            keys.feedback(profile), keys.labels(profile), keys.preference_model(profile)
+            keys.feedback(profile),
+            keys.labels(profile),
+            keys.preference_model(profile),
+            keys.interests(profile),
         )
         return int(n)
 
@@ -435,6 +439,19 @@ class Store:
     async def preference_state(self, profile: str) -> dict[str, Any] | None:
         raw = await self.r.get(keys.preference_model(profile))
         return json.loads(raw) if raw else None
+
+    async def interests(self, profile: str, user: str) -> str | None:
+        return await self.r.hget(keys.interests(profile), user)
+
+    async def save_interests(self, profile: str, user: str, interests_json: str) -> None:
+        await self.r.hset(keys.interests(profile), user, interests_json)
+
+    async def claim_interests(self, profile: str, user: str, seconds: int) -> bool:
+        """True for the one caller that may ask the LLM now (for ``seconds`` at most)."""
+        return bool(await self.r.set(keys.interests_claim(profile, user), 1, nx=True, ex=seconds))
+
+    async def release_interests(self, profile: str, user: str) -> None:
+        await self.r.delete(keys.interests_claim(profile, user))
 
     async def save_suggestion(self, profile: str, suggestion_json: str) -> None:
         await self.r.set(keys.suggestion(profile), suggestion_json)
