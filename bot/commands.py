@@ -202,6 +202,9 @@ class CommandCore:
                 words = model.word_model.words_in(rp.paper, sign)
                 if words:
                     return f" (has {', '.join(f'“{w}”' for w in words)}: words you {thumb})"
+                crit = rp.score.criterion
+                if crit and model.criterion_weights.get(crit, 0.0) * sign > 0:
+                    return f" (matched {crit}, a criterion you {thumb})"
                 return " (none of the words you 👍)" if sign < 0 else ""
             if (like := nearest.get(rp.paper.id)) is None:
                 return ""

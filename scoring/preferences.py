@@ -86,48 +86,62 @@ class Parts:
         return self.criterion + self.text
 
 
+CRITERION_FEATURE = "criterion:"  # a word model feature: the criterion the paper matched
+
+
+def _features(paper: Paper, score: Score | None) -> list[str]:
+    """What the word model reads of a paper: its word stems, and the criterion the LLM matched
+    as one more feature (a taste that follows a criterion is one feature, not many words)."""
+    stems = prefix_stems(_text(paper))
+    return stems + [CRITERION_FEATURE + score.criterion] if score and score.criterion else stems
+
+
+def _given(features: list[str]) -> list[str]:
+    return features  # the vectorizer's analyzer: the features are made by ``_features``
+
+
 @dataclass(frozen=True)
 class WordModel:
     """The fitted ``words`` learner: an L1-regularised logistic regression over which word
-    stems a paper has. The L1 penalty keeps the few stems that separate liked from disliked (a
-    taste for theory is "theor" and "provab" across every topic, which topic-driven similarity
-    misses), so the stems it keeps are also the reason it gives."""
+    stems a paper has, and its matched criterion. The L1 penalty keeps the few features that
+    separate liked from disliked (a taste for theory is "theor" and "provab" across every
+    topic, which topic-driven similarity misses), so the stems it keeps are also the reason it
+    gives."""
 
-    vectorizer: Any  # CountVectorizer over prefix stems
+    vectorizer: Any  # CountVectorizer over ``_features``
     classifier: Any  # LogisticRegression
     names: dict[str, str]  # stem -> the word a reader knows it by
 
-    def taste(self, papers: Sequence[Paper]) -> list[float]:
+    def taste(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> list[float]:
         """Each paper's taste: tanh of its decision value, in (-1, 1)."""
         import numpy as np
 
-        x = self.vectorizer.transform([_text(p) for p in papers])
+        x = self.vectorizer.transform([_features(p, scores.get(p.id)) for p in papers])
         return [float(v) for v in np.tanh(self.classifier.decision_function(x))]
+
+    def _kept(self) -> list[tuple[str, float]]:
+        """The word stems with a weight (criteria are shown as criteria), strongest first."""
+        names = self.vectorizer.get_feature_names_out()
+        coef = self.classifier.coef_[0]
+        kept = [(str(names[i]), float(coef[i])) for i in coef.nonzero()[0]]
+        kept = [(stem, c) for stem, c in kept if not stem.startswith(CRITERION_FEATURE)]
+        return sorted(kept, key=lambda kv: (-abs(kv[1]), kv[0]))
 
     def weights(self) -> list[tuple[str, float]]:
         """The stems that count, by the word readers know them by, strongest first."""
-        stems = self.vectorizer.get_feature_names_out()
-        coef = self.classifier.coef_[0]
-        kept = [(self.names.get(str(stems[i]), str(stems[i])), float(coef[i])) for i in
-                coef.nonzero()[0]]  # fmt: skip
-        return sorted(kept, key=lambda kv: (-abs(kv[1]), kv[0]))
+        return [(self.names.get(stem, stem), c) for stem, c in self._kept()]
 
     def words_in(self, paper: Paper, sign: int, k: int = 3) -> list[str]:
         """The words of ``paper`` that count for (``sign`` 1) or against (-1), strongest first."""
         has = set(prefix_stems(_text(paper)))
-        stems = self.vectorizer.get_feature_names_out()
-        coef = self.classifier.coef_[0]
-        found = sorted(
-            (-abs(float(coef[i])), str(stems[i]))
-            for i in coef.nonzero()[0]
-            if str(stems[i]) in has and coef[i] * sign > 0
-        )
-        return [self.names.get(stem, stem) for _, stem in found[:k]]
+        found = [stem for stem, c in self._kept() if stem in has and c * sign > 0]
+        return [self.names.get(stem, stem) for stem in found[:k]]
 
 
 def fit_words(examples: Sequence[tuple[Paper, Score | None, float]]) -> WordModel | None:
     """The words learner for these reacted papers and their net weights; None while nothing
-    separates (one kind of reaction only, no stem on two reacted papers, every weight zero)."""
+    separates (one kind of reaction only, no feature on two reacted papers, every weight
+    zero)."""
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -135,11 +149,10 @@ def fit_words(examples: Sequence[tuple[Paper, Score | None, float]]) -> WordMode
     weights = np.array([w for _, _, w in examples])
     if not ((weights > 0).any() and (weights < 0).any()):
         return None
-    texts = [_text(p) for p, _, _ in examples]
-    vectorizer = CountVectorizer(analyzer=prefix_stems, binary=True, min_df=2)
+    vectorizer = CountVectorizer(analyzer=_given, binary=True, min_df=2)
     try:
-        x = vectorizer.fit_transform(texts)
-    except ValueError:  # no stem on two reacted papers
+        x = vectorizer.fit_transform([_features(p, s) for p, s, _ in examples])
+    except ValueError:  # no feature on two reacted papers
         return None
     classifier = LogisticRegression(
         C=WORDS_C, l1_ratio=1.0, solver="liblinear", class_weight="balanced", random_state=0
@@ -147,7 +160,7 @@ def fit_words(examples: Sequence[tuple[Paper, Score | None, float]]) -> WordMode
     classifier.fit(x, weights > 0, sample_weight=np.abs(weights))
     if not classifier.coef_.any():
         return None
-    return WordModel(vectorizer, classifier, stem_names(texts))
+    return WordModel(vectorizer, classifier, stem_names(_text(p) for p, _, _ in examples))
 
 
 @dataclass
@@ -176,7 +189,7 @@ class PreferenceModel:
             # until a stem separates likes from dislikes, similarity speaks for the few
             # reactions there are
             if self.word_model is not None:
-                text = self.word_model.taste(papers)
+                text = self.word_model.taste(papers, scores)
             else:
                 text = self._similarity(papers, scores)
         elif self.learner != "logistic":

@@ -56,6 +56,20 @@ def test_a_taste_across_topics_is_learned_from_thirty_reactions() -> None:
     assert auc > 0.9, auc
 
 
+def test_the_word_model_reads_the_matched_criterion_as_a_feature() -> None:
+    """Likes that follow a criterion, not any word: here criteria are dealt out regardless of
+    the text, so only the criterion feature separates the unseen papers' word-model taste."""
+    theory = [p for p in PAPERS if SCORES[p.id].criterion == "theory"]
+    llm = [p for p in PAPERS if SCORES[p.id].criterion == "llm"]
+    events = [event(p.id, 1) for p in theory[:10]] + [event(p.id, -1) for p in llm[:10]]
+    model = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW)
+    assert model.word_model is not None
+    parts = model.parts(theory[10:] + llm[10:], SCORES)
+    pairs = [(parts[a.id].text, parts[b.id].text) for a in theory[10:] for b in llm[10:]]
+    assert sum(a > b for a, b in pairs) / len(pairs) > 0.9
+    assert not any(w.startswith("criterion") for w, _ in model.word_model.weights())
+
+
 def test_rebuild_is_deterministic_and_bounded() -> None:
     events = [event(p.id, 1 if i % 2 else -1, f"u{i}") for i, p in enumerate(PAPERS[:12])]
     by_id = {p.id: p for p in PAPERS}
