@@ -568,6 +568,8 @@ class CommandCore:
             f"Criteria down: {named([r for r in reversed(weights) if r[1] < 0])}",
             f"Words that count for: {', '.join(state['terms_for']) or 'none yet'}",
             f"Words that count against: {', '.join(state['terms_against']) or 'none yet'}",
+            f"Criteria weigh {model.criterion_share:.0%} and words {1 - model.criterion_share:.0%}"
+            " of a move: each as far as it predicted the reactions.",
             f"Reactions move a paper by at most {model.bound:.1f} blend points "
             f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
             "near-ties and never change which papers pass the cutoffs. Your own view (`top "
@@ -587,7 +589,7 @@ class CommandCore:
             lines += changed
         if model.empty:
             hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
-            lines = [lines[0], hint, *lines[5:]]
+            lines = [lines[0], hint, *lines[6:]]
         data = state | {"yours": mine.__dict__, "moved": moved} | extra
         return Reply(text="\n".join(lines), data=data)
 

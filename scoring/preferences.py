@@ -15,9 +15,10 @@ The model is rebuilt from the stored feedback on every run (same feedback, same 
   (TF-IDF + logistic regression, the earlier learner, kept there for comparison).
 Reactions decay with a half-life (``HALF_LIFE_DAYS``), so old tastes fade.
 
-A paper's preference is ``bound x (CRITERION_SHARE x criterion + (1 - share) x text)``, added to
-the blend ``0.7 relevance + 0.3 novelty``. With the channel's default bound of 1.0 blend points,
-two papers' preferences differ by 2.0 at most, less than three relevance points (2.1): reactions
+A paper's preference is ``bound x (share x criterion + (1 - share) x text)``, added to the
+blend ``0.7 relevance + 0.3 novelty``; ``share`` follows how well each part predicted the
+reactions (``criterion_share``). With the channel's default bound of 1.0 blend points, two
+papers' preferences differ by 2.0 at most, less than three relevance points (2.1): reactions
 swap papers one or two relevance points apart (the near-ties around the cutoff), and a paper is
 never ranked below one three or more relevance points lower with the same novelty. Selection
 (the cutoffs) does not change, so a top-relevance paper is always in the digest.
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
 
 DEFAULT_BOUND = 1.0  # blend points; two papers swing 2.0 at most, less than 3 relevance points
-CRITERION_SHARE = 0.5
+CRITERION_SHARE = 0.5  # until the word model can be checked against the reactions
+SHARE_FLOOR = 0.2  # neither part is ever silenced: a few reactions judge skill roughly
+SKILL_FOLDS = 5
 HALF_LIFE_DAYS = 30.0
 # words won bench/preferences.py on the days it was not tuned on (narrow reader 0.36 -> 0.56
 # and 0.58 in the held-out halves, the others within their error); knn, rocchio and the earlier
@@ -163,6 +166,42 @@ def fit_words(examples: Sequence[tuple[Paper, Score | None, float]]) -> WordMode
     return WordModel(vectorizer, classifier, stem_names(_text(p) for p, _, _ in examples))
 
 
+def criterion_share(examples: Sequence[tuple[Paper, Score | None, float]]) -> float:
+    """How much of the taste the criterion part gets, by how well each part predicted these
+    reactions out of sample: the criterion weights leaving each paper out, the word model over
+    ``SKILL_FOLDS`` folds. A skill is the AUC above chance; the share is the criterion's part
+    of both, within [SHARE_FLOOR, 1 - SHARE_FLOOR] (a taste that follows one criterion leans
+    on it, a taste for words across criteria on the words)."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    weights = np.array([w for _, _, w in examples])
+    liked = weights > 0
+    if len(examples) < SKILL_FOLDS or liked.all() or not liked.any():
+        return CRITERION_SHARE
+    totals: dict[str, float] = {}
+    for _, s, w in examples:
+        if s is not None and s.criterion:
+            totals[s.criterion] = totals.get(s.criterion, 0.0) + w
+    criterion = [
+        math.tanh((totals[s.criterion] - w) / 2) if s is not None and s.criterion else 0.0
+        for _, s, w in examples
+    ]
+    words = np.zeros(len(examples))
+    fold = np.arange(len(examples)) % SKILL_FOLDS
+    for f in range(SKILL_FOLDS):
+        model = fit_words([e for e, k in zip(examples, fold, strict=True) if k != f])
+        held = [e for e, k in zip(examples, fold, strict=True) if k == f]
+        if model is not None and held:
+            words[fold == f] = model.taste(
+                [p for p, _, _ in held], {p.id: s for p, s, _ in held if s}
+            )
+    skills = [max(0.0, float(roc_auc_score(liked, part)) - 0.5) for part in (criterion, words)]
+    if not sum(skills):
+        return CRITERION_SHARE
+    return round(min(1 - SHARE_FLOOR, max(SHARE_FLOOR, skills[0] / sum(skills))), 4)
+
+
 @dataclass
 class PreferenceModel:
     bound: float = DEFAULT_BOUND
@@ -175,6 +214,7 @@ class PreferenceModel:
     # the similarity learner: reacted papers (with their scores) and their net weights
     examples: list[tuple[Paper, Score | None, float]] = field(default_factory=list)
     word_model: WordModel | None = None  # the words learner, once a stem separates
+    criterion_share: float = CRITERION_SHARE  # of the bound, for the criterion part
 
     @property
     def empty(self) -> bool:
@@ -204,8 +244,8 @@ class PreferenceModel:
             s = scores.get(p.id)
             crit = self.criterion_weights.get(s.criterion or "", 0.0) if s else 0.0
             out[p.id] = Parts(
-                criterion=round(self.bound * CRITERION_SHARE * crit, 4),
-                text=round(self.bound * (1 - CRITERION_SHARE) * float(text[i]), 4),
+                criterion=round(self.bound * self.criterion_share * crit, 4),
+                text=round(self.bound * (1 - self.criterion_share) * float(text[i]), 4),
             )
         return out
 
@@ -284,6 +324,7 @@ class PreferenceModel:
             "reactions": self.reactions,
             "people": self.people,
             "criterion_weights": self.criterion_weights,
+            "criterion_share": self.criterion_share,
             "terms_for": liked,
             "terms_against": disliked,
         }
@@ -352,6 +393,8 @@ def build_model(
         model.examples = [(p, scores.get(p.id), v) for p, v in rows]
         if learner == "words":
             model.word_model = fit_words(model.examples)
+            if model.word_model is not None:
+                model.criterion_share = criterion_share(model.examples)
         return model
     if any(v > 0 for _, v in rows) and any(v < 0 for _, v in rows):
         from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained

@@ -13,7 +13,7 @@ from scoring.fake_llm import FakeLLM
 from scoring.listings import listing_batch
 from scoring.models import FeedbackEvent, Score
 from scoring.personal import PersonalView
-from scoring.preferences import DEFAULT_BOUND, build_model
+from scoring.preferences import CRITERION_SHARE, DEFAULT_BOUND, SHARE_FLOOR, build_model
 from scoring.ranking import rank_day
 from scoring.store import Store
 from tests.conftest import Cli, snapshot
@@ -68,6 +68,31 @@ def test_the_word_model_reads_the_matched_criterion_as_a_feature() -> None:
     pairs = [(parts[a.id].text, parts[b.id].text) for a in theory[10:] for b in llm[10:]]
     assert sum(a > b for a, b in pairs) / len(pairs) > 0.9
     assert not any(w.startswith("criterion") for w, _ in model.word_model.weights())
+
+
+def test_each_part_of_a_taste_counts_as_far_as_it_predicted_the_reactions() -> None:
+    """The criterion part's share of the bound follows its out-of-sample skill against the
+    word model's: half for a taste that follows a criterion (both parts predict it), the floor
+    for a taste in words that criteria, dealt out regardless of the text, do not predict."""
+    theory = [p for p in PAPERS if SCORES[p.id].criterion == "theory"]
+    llm = [p for p in PAPERS if SCORES[p.id].criterion == "llm"]
+    events = [event(p.id, 1) for p in theory[:10]] + [event(p.id, -1) for p in llm[:10]]
+    model = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW)
+    assert model.criterion_share >= 0.5
+    day = listing_batch(load_listing("2025-05-28"), dt.date(2025, 5, 28), ["cs.LG", "cs.AI"])
+    pattern = re.compile(r"\b(theor|provabl)", re.I)
+    liked = [p for p in day.papers if pattern.search(p.abstract)][:10]
+    others = [p for p in day.papers if not pattern.search(p.abstract)][:20]
+    events = [event(p.id, 1) for p in liked] + [event(p.id, -1) for p in others]
+    dealt = {
+        p.id: score(p.id, 7, 5, ["llm", "theory", "efficiency"][i % 3])
+        for i, p in enumerate(day.papers)
+    }
+    model = build_model(events, {p.id: p for p in day.papers}, dealt, NOW)
+    assert model.criterion_share == SHARE_FLOOR
+    assert model.parts(liked[:1], dealt)[liked[0].id].criterion != 0  # floored, not silenced
+    few = build_model(events[:2], {p.id: p for p in day.papers}, dealt, NOW)
+    assert few.criterion_share == CRITERION_SHARE  # too few reactions to judge either part
 
 
 def test_rebuild_is_deterministic_and_bounded() -> None:
@@ -203,6 +228,8 @@ def test_prefs_and_why_explain_in_words_and_reset_forgets(
     assert state["yours"]["positive"] == 4 and state["yours"]["negative"] == 4
     words = " ".join(cli("prefs", "--user", "ann").stdout.split())
     assert "16 reactions from 2 people" in words and "Words that count for:" in words
+    share = f"Criteria weigh {state['criterion_share']:.0%} and words"
+    assert share in words and "predicted the reactions" in words
     assert state["terms_for"][0] in words
     stored = json.loads(clean_redis.get("paperbot:prefmodel:default"))
     assert stored == {
