@@ -44,8 +44,14 @@ def stemmed_terms(text: str) -> list[str]:
 def prefix_stems(text: str) -> list[str]:
     """The distinct first ``PREFIX`` letters of the words of ``text``, stop words dropped:
     theory, theoretical and theoretically are one (the preference learner's terms)."""
+    return list(_prefix_stems(text))
+
+
+@lru_cache(maxsize=16_384)
+def _prefix_stems(text: str) -> tuple[str, ...]:
+    # cached: a model build reads each reacted paper once per fit, and it fits six times
     stop = _stop_words()
-    return sorted({w[:PREFIX] for w in _WORD.findall(text.lower()) if w not in stop})
+    return tuple(sorted({w[:PREFIX] for w in _WORD.findall(text.lower()) if w not in stop}))
 
 
 def stem_names(texts: Iterable[str]) -> dict[str, str]:
