@@ -2,8 +2,9 @@
 
 Shown to that person only, never used in ranking: the benchmark has no LLM to show it would
 help (bench/preferences.py). It costs one small call, so it is written at most once a week
-per person (``REWRITE_AFTER``), retried a day after a failed answer (``RETRY_AFTER``), asked by
-one replica at a time, and only once the person has ``MIN_LIKES`` thumbs up.
+per person (``REWRITE_AFTER``), retried a day after a failed or slow answer (``RETRY_AFTER``,
+``ASK_S``), asked by one replica at a time, and only once the person has ``MIN_LIKES`` thumbs
+up.
 
 The titles are strangers' text inside a prompt: sentences that address the model are cut out
 (scoring/injection.py), each title is one cleaned line, and the answer must be one plain
@@ -12,6 +13,7 @@ sentence with no link, or it is not shown.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -38,7 +40,8 @@ MAX_TITLES = 20  # of each kind, the most recent first
 MAX_CHARS = 300
 REWRITE_AFTER = dt.timedelta(days=7)
 RETRY_AFTER = dt.timedelta(days=1)
-CLAIM_S = 300  # longer than one LLM call with its retries
+ASK_S = 30.0  # prefs waits this long for the sentence, then shows the rest without it
+CLAIM_S = 60  # longer than one ask
 SCHEMA = {
     "name": "reader_interests",
     "strict": True,
@@ -136,9 +139,10 @@ async def _ask(
     disliked = [papers[p] for p in recent if net[p][0] < 0 and p in papers]
     system, prompt = request(liked, disliked)
     try:
-        text, usage = await scorer.ask_json(system, prompt, SCHEMA, 200, "the interests sentence")
-    except openai.OpenAIError as exc:
-        log.warning("interests: the LLM failed (%s); asking again in a day", exc)
+        async with asyncio.timeout(ASK_S):  # a person is waiting for prefs
+            text, usage = await scorer.ask_json(system, prompt, SCHEMA, 200, "the interests")
+    except (openai.OpenAIError, TimeoutError) as exc:
+        log.warning("interests: the LLM failed (%r); asking again in a day", exc)
         text, usage = "", None
     sentence = sentence_from_answer(text) if text else None
     log.info("interests for %s in %s: %s tokens", user, profile, getattr(usage, "total_tokens", 0))

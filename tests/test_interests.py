@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.fake_llm import INTERESTS_ROLE, FakeLLM
+from scoring.fake_llm import INTERESTS_ROLE, FakeLLM, Fault
 from scoring.interests import Interests, request, sentence_from_answer
 from scoring.models import Paper
 from tests.conftest import Cli
@@ -120,3 +120,18 @@ def test_a_title_cannot_give_the_model_orders_or_a_link_to_show() -> None:
         "not json at all",
     ):
         assert sentence_from_answer(bad) is None, bad
+
+
+def test_a_slow_llm_does_not_hold_prefs_up(
+    cli: Cli, ranked: list[dict], clean_redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("scoring.interests.ASK_S", 0.3)
+    with FakeLLM() as fake:
+        llm = Cli(cli.env | {"OPENAI_BASE_URL": fake.base_url})
+        react(llm, ranked[30:34], "up")
+        fake.script(Fault("slow", 1.5))  # it would answer, after prefs stopped waiting
+        slow = llm("prefs", "--user", "ann")
+        assert slow.exit_code == 0 and "Words that count for" in slow.stdout
+        assert "Your interests" not in slow.stdout
+        stored = Interests.model_validate_json(clean_redis.hget(KEY, "ann"))
+        assert stored.failed_at is not None  # asked again in a day, not at every prefs
