@@ -51,10 +51,15 @@ from scoring.suggest import Suggestion, suggest
 
 log = logging.getLogger(__name__)
 
+
 MAX_AUTHOR = 100
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
 MAX_SEARCH = 200
 SEARCH_DAYS = 14
+
+
+def people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
 
 
 def _one_arg(req: Request) -> str:
@@ -302,7 +307,7 @@ class CommandCore:
             said += [f"against: {', '.join(disliked)}"] * bool(disliked)
             wording = f"its words ({'; '.join(said) or 'none that count'})"
         lines.append(
-            f"Reactions now ({model.reactions} from {model.people} people): {about} "
+            f"Reactions now ({model.reactions} from {people(model.people)}): {about} "
             f"{parts.criterion:+.2f}, {wording} {parts.text:+.2f}; "
             "this counts from the next run"
         )
@@ -561,13 +566,15 @@ class CommandCore:
         def named(rows: list[tuple[str, float]]) -> str:
             return ", ".join(f"{titles.get(c, c)} ({w:+.2f})" for c, w in rows) or "none"
 
+        none = "none" if model.word_model is not None else "none yet"
+
         lines = [
             f"What reactions taught the ranking of {req.profile}: {model.reactions} reactions "
-            f"from {model.people} {'person' if model.people == 1 else 'people'}.",
+            f"from {people(model.people)}.",
             f"Criteria up: {named([r for r in weights if r[1] > 0])}",
             f"Criteria down: {named([r for r in reversed(weights) if r[1] < 0])}",
-            f"Words that count for: {', '.join(state['terms_for']) or 'none yet'}",
-            f"Words that count against: {', '.join(state['terms_against']) or 'none yet'}",
+            f"Words that count for: {', '.join(state['terms_for']) or none}",
+            f"Words that count against: {', '.join(state['terms_against']) or none}",
             f"Criteria weigh {model.criterion_share:.0%} and words {1 - model.criterion_share:.0%}"
             " of a move: each as far as it predicted the reactions.",
             f"Reactions move a paper by at most {model.bound:.1f} blend points "
