@@ -36,6 +36,9 @@ def picks_text(
     for rp in ranked:
         title = publisher.link(cut(rp.paper.title, 120), rp.paper.url)
         mark = f" · {EXPLORE_MARK}" if rp.explore else ""
+        if not rp.explore and model.word_model is not None:  # why it is among your picks
+            words = model.word_model.words_in(rp.paper, 1, k=2)
+            mark += f" · has {', '.join(f'“{w}”' for w in words)}, words you 👍" if words else ""
         lines.append(f"{rp.rank}. {title} ({rp.score.relevance}/{rp.score.novelty}){mark}")
     lines.append("`/papers mine off` stops these messages.")
     return "\n".join(lines)

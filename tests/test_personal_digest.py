@@ -81,6 +81,7 @@ def test_picks_follow_the_persons_reactions(
     assert posted.exit_code == 0, posted.stderr
     (dm,) = slack.stored("DUANN")
     assert "ranked from your 16 reactions" in dm["text"]
+    assert "words you 👍" in dm["text"]  # a pick says which of its words the person likes
     mine = json.loads(run("top", "5", "--mine", "--user", "slack:UANN", "--json").stdout)
     for r in mine:
         assert r["id"] in dm["text"]  # the message is the person's own view
