@@ -2,7 +2,8 @@
 shown, day after day, and we measure whether what they are shown gets better.
 
 Prints figures, asserts nothing. Run from the repository root: ``python bench/preferences.py``
-(``--learners logistic,rocchio,knn`` to compare learners, ``--split N`` pseudo-days per day).
+(``--learners logistic,rocchio,knn`` to compare learners, ``--split N`` pseudo-days per day,
+``--days`` and ``--data`` for other days: a folder with their listings/ and labels/).
 
 Data: the four shared listings (new + cross, cs.LG/cs.AI) in time order, each split into
 ``--split`` pseudo-days. Scores: the reference judgements for the papers the reference run
@@ -32,6 +33,8 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 from prompts import read_prompt  # noqa: E402
 from scoring.criteria import criteria_hash, parse_criteria_markdown  # noqa: E402
+from scoring.errors import InputError  # noqa: E402
+from scoring.evaluation import LabelledDay  # noqa: E402
 from scoring.fake_llm import judgements_from_labels  # noqa: E402
 from scoring.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.local_scorer import LocalScorer  # noqa: E402
@@ -83,7 +86,7 @@ READERS = (
 
 
 def load(
-    split: int, dates: tuple[str, ...] = DAYS
+    split: int, dates: tuple[str, ...] = DAYS, data: Path = DATA
 ) -> tuple[list[list[Paper]], dict[str, Score], set[str]]:
     """Pseudo-days in time order, every paper's score, the reference selections."""
     items = parse_criteria_markdown(read_prompt("criteria.md"))
@@ -95,13 +98,10 @@ def load(
     scores: dict[str, Score] = {}
     reference: set[str] = set()
     for day in dates:
-        batch = listing_batch(
-            read_jsonl(DATA / "listings" / f"{day}.jsonl"),
-            dt.date.fromisoformat(day),
-            ["cs.LG", "cs.AI"],
-        )
+        files = LabelledDay.in_dir(data, dt.date.fromisoformat(day))  # a clear error if absent
+        batch = listing_batch(read_jsonl(files.listing), files.date, ["cs.LG", "cs.AI"])
         papers = [p for p in batch.papers if p.announce_type in ("new", "cross")]
-        judged = judgements_from_labels(read_jsonl(DATA / "labels" / f"{day}.jsonl"))
+        judged = judgements_from_labels(read_jsonl(files.labels))
         reference |= set(judged) & {p.id for p in papers}
         for s in LocalScorer().score_sync(papers, criteria):
             j = judged.get(s.paper_id)
@@ -148,6 +148,9 @@ def main() -> None:
     parser.add_argument("--learners", default="logistic,rocchio,knn,words")
     parser.add_argument("--split", type=int, default=2, help="pseudo-days per listing day")
     parser.add_argument("--days", default=",".join(DAYS), help="listing days, in time order")
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="a folder with listings/ and labels/ of those days"
+    )
     parser.add_argument("--bound", type=float, default=DEFAULT_BOUND, help="channel bound")
     parser.add_argument("--personal-bound", type=float, default=PersonalView().bound)
     parser.add_argument("--margin", type=int, default=PersonalView().margin)
@@ -159,7 +162,13 @@ def main() -> None:
         bound=args.personal_bound, margin=args.margin, explore=args.explore, full_at=args.full_at
     )
     dates = tuple(args.days.split(","))
-    days, scores, reference = load(args.split, dates)
+    try:
+        dated = [dt.date.fromisoformat(d) for d in dates]
+        if dated != sorted(set(dated)):
+            raise InputError(f"--days must be distinct dates in time order, got {args.days}")
+        days, scores, reference = load(args.split, dates, args.data)
+    except (InputError, ValueError) as exc:
+        parser.exit(2, f"error: {exc}\n")
     by_id = {p.id: p for day in days for p in day}
     pool = [p for p in by_id.values() if scores[p.id].relevance >= RELEVANCE_CUTOFF - view.margin]
     print(  # noqa: T201
