@@ -156,6 +156,9 @@ def main() -> None:
     parser.add_argument("--margin", type=int, default=PersonalView().margin)
     parser.add_argument("--explore", type=float, default=PersonalView().explore)
     parser.add_argument("--full-at", type=int, default=PersonalView().full_at)
+    parser.add_argument(
+        "--per-day", action="store_true", help="each day's p@10 and the taste's AUC, per reader"
+    )
     args = parser.parse_args()
     learners = args.learners.split(",")
     view = PersonalView(
@@ -188,14 +191,28 @@ def main() -> None:
 
         return show
 
-    def personal(learner: str) -> Shown:
+    def personal(learner: str, reader: Reader | None = None, aucs: list | None = None) -> Shown:
+        """The reader's own view; with ``aucs``, each day's AUC of the learned taste over the
+        papers the view may show (how well the learner separates the taste, whatever moved)."""
+
         def show(day: list[Paper], events: list[FeedbackEvent], now: dt.datetime) -> list:
             ranked = rank_day(day, scores, [], RELEVANCE_CUTOFF, NOVELTY_CUTOFF)
             model = build_model(events, by_id, scores, now, 1.0, learner=learner)
             taste = model.preferences(day, scores) if events else {}
+            if aucs is not None and reader is not None and taste:
+                aucs.append(taste_auc(reader, ranked, taste))
             return personal_view(ranked, taste, RELEVANCE_CUTOFF, SHOWN, view, model.reactions)
 
         return show
+
+    def taste_auc(reader: Reader, ranked: list[RankedPaper], taste: dict[str, float]) -> float:
+        from sklearn.metrics import roc_auc_score
+
+        pool = [rp.paper for rp in ranked if rp.score.relevance >= RELEVANCE_CUTOFF - view.margin]
+        liked = [reader.liked(p) for p in pool]
+        if all(liked) or not any(liked):
+            return float("nan")
+        return float(roc_auc_score(liked, [taste.get(p.id, 0.0) for p in pool]))
 
     def recall30(learner: str | None) -> float:
         found = total = 0
@@ -248,6 +265,15 @@ def main() -> None:
             f", {gain(mine[best_mine], off)}; channel best ({best_chan}) "
             f"{ratio(mean(chan[best_chan]), mean(off))}, {gain(chan[best_chan], off)}"
         )
+    if args.per_day:
+        print("\nper day (the first day has no reactions yet):")  # noqa: T201
+        for reader in READERS:
+            print(f"{reader.name}\n  off p@10       {simulate(reader, days, channel(None))}")  # noqa: T201
+            for name in learners:
+                aucs: list[float] = []
+                mine_days = simulate(reader, days, personal(name, reader, aucs))
+                print(f"  {name:<9} p@10 {mine_days}")  # noqa: T201
+                print(f"  {name:<9} AUC  {[round(a, 2) for a in aucs]}")  # noqa: T201
     base = recall30(None)
     rows = ", ".join(f"{name} {recall30(name):.3f}" for name in learners)
     print(f"\nreference recall@30 in the channel ranking: off {base:.3f}; {rows}")  # noqa: T201
