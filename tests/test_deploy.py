@@ -104,6 +104,26 @@ def test_dependencies_come_from_the_lock_in_their_own_layer_before_the_code() ->
         assert re.sub(r"[-_.]+", "-", name).lower() in pinned, f"{name} is not in the lock"
 
 
+def test_the_installed_package_carries_every_template_and_prompt() -> None:
+    """The image installs paperbot from a wheel (``pip install .``), not from the source tree:
+    every file the code reads next to itself must be in setuptools' package data."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    for package in tool["packages"]:
+        folder = ROOT / package
+        data = {
+            f.relative_to(folder)
+            for f in folder.rglob("*")
+            if f.is_file() and f.suffix not in (".py", ".pyc") and "__pycache__" not in f.parts
+        }
+        shipped = {
+            f.relative_to(folder)
+            for pattern in tool["package-data"].get(package, [])
+            for f in folder.glob(pattern)
+            if f.is_file()
+        }
+        assert data <= shipped, f"{package}: not in the wheel: {sorted(map(str, data - shipped))}"
+
+
 def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
     spec = compose()
     services = spec["services"]
