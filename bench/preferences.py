@@ -191,15 +191,15 @@ def main() -> None:
 
         return show
 
-    def personal(learner: str, reader: Reader | None = None, aucs: list | None = None) -> Shown:
-        """The reader's own view; with ``aucs``, each day's AUC of the learned taste over the
+    def personal(learner: str, reader: Reader, aucs: list[float]) -> Shown:
+        """The reader's own view; into ``aucs``, each day's AUC of the learned taste over the
         papers the view may show (how well the learner separates the taste, whatever moved)."""
 
         def show(day: list[Paper], events: list[FeedbackEvent], now: dt.datetime) -> list:
             ranked = rank_day(day, scores, [], RELEVANCE_CUTOFF, NOVELTY_CUTOFF)
             model = build_model(events, by_id, scores, now, 1.0, learner=learner)
             taste = model.preferences(day, scores) if events else {}
-            if aucs is not None and reader is not None and taste:
+            if taste:
                 aucs.append(taste_auc(reader, ranked, taste))
             return personal_view(ranked, taste, RELEVANCE_CUTOFF, SHOWN, view, model.reactions)
 
@@ -250,11 +250,14 @@ def main() -> None:
     print(
         f"\nmean p@10, days 2-{len(days)}     matching | off | channel: {head} | personal: {head}"
     )  # noqa: T201,E501
+    per_day = []
     for reader in READERS:
         matching = sum(reader.liked(p) for p in pool)
         off = simulate(reader, days, channel(None))
         chan = {name: simulate(reader, days, channel(name)) for name in learners}
-        mine = {name: simulate(reader, days, personal(name)) for name in learners}
+        aucs: dict[str, list[float]] = {name: [] for name in learners}
+        mine = {name: simulate(reader, days, personal(name, reader, aucs[name])) for name in aucs}
+        per_day.append((reader, off, mine, aucs))
         row = " ".join(f"{mean(v):9.2f}" for v in chan.values())
         row += " | " + " ".join(f"{mean(v):9.2f}" for v in mine.values())
         print(f"{reader.name:<48} {matching:>4} | {mean(off):.2f} | {row}")  # noqa: T201
@@ -267,13 +270,11 @@ def main() -> None:
         )
     if args.per_day:
         print("\nper day (the first day has no reactions yet):")  # noqa: T201
-        for reader in READERS:
-            print(f"{reader.name}\n  off p@10       {simulate(reader, days, channel(None))}")  # noqa: T201
+        for reader, off, mine, aucs in per_day:
+            print(f"{reader.name}\n  off p@10       {off}")  # noqa: T201
             for name in learners:
-                aucs: list[float] = []
-                mine_days = simulate(reader, days, personal(name, reader, aucs))
-                print(f"  {name:<9} p@10 {mine_days}")  # noqa: T201
-                print(f"  {name:<9} AUC  {[round(a, 2) for a in aucs]}")  # noqa: T201
+                print(f"  {name:<9} p@10 {mine[name]}")  # noqa: T201
+                print(f"  {name:<9} AUC  {[round(a, 2) for a in aucs[name]]}")  # noqa: T201
     base = recall30(None)
     rows = ", ".join(f"{name} {recall30(name):.3f}" for name in learners)
     print(f"\nreference recall@30 in the channel ranking: off {base:.3f}; {rows}")  # noqa: T201

@@ -30,7 +30,7 @@ from bot.request import (
     shown,
 )
 from bot.status import service_status
-from bot.text import cost_text, cut, filter_recall_text, run_cost
+from bot.text import cost_text, cut, filter_recall_text, quoted, run_cost
 from scoring import criteria as crit
 from scoring.arxiv_feed import split_id
 from scoring.errors import FeedError, InputError, NotFound, ScoringError, explained
@@ -50,7 +50,6 @@ from scoring.store import CriteriaEdit
 from scoring.suggest import Suggestion, suggest
 
 log = logging.getLogger(__name__)
-
 
 MAX_AUTHOR = 100
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
@@ -206,7 +205,7 @@ class CommandCore:
             if model.word_model is not None:
                 words = model.word_model.words_in(rp.paper, sign)
                 if words:
-                    return f" (has {', '.join(f'“{w}”' for w in words)}: words you {thumb})"
+                    return f" (has {quoted(words)}: words you {thumb})"
                 crit = rp.score.criterion
                 if crit and model.criterion_weights.get(crit, 0.0) * sign > 0:
                     return f" (matched {crit}, a criterion you {thumb})"
@@ -302,9 +301,11 @@ class CommandCore:
         about = f"criterion {s.criterion}" if s.criterion else "no matched criterion"
         wording = "wording like reacted papers"
         if model.word_model is not None:
-            liked, disliked = (model.word_model.words_in(rp.paper, sign) for sign in (1, -1))
-            said = [f"for: {', '.join(liked)}"] * bool(liked)
-            said += [f"against: {', '.join(disliked)}"] * bool(disliked)
+            said = [
+                f"{side}: {', '.join(words)}"
+                for side, sign in (("for", 1), ("against", -1))
+                if (words := model.word_model.words_in(rp.paper, sign))
+            ]
             wording = f"its words ({'; '.join(said) or 'none that count'})"
         lines.append(
             f"Reactions now ({model.reactions} from {people(model.people)}): {about} "
@@ -567,16 +568,21 @@ class CommandCore:
             return ", ".join(f"{titles.get(c, c)} ({w:+.2f})" for c, w in rows) or "none"
 
         none = "none" if model.word_model is not None else "none yet"
-
-        lines = [
-            f"What reactions taught the ranking of {req.profile}: {model.reactions} reactions "
-            f"from {people(model.people)}.",
+        learned = [
             f"Criteria up: {named([r for r in weights if r[1] > 0])}",
             f"Criteria down: {named([r for r in reversed(weights) if r[1] < 0])}",
             f"Words that count for: {', '.join(state['terms_for']) or none}",
             f"Words that count against: {', '.join(state['terms_against']) or none}",
             f"Criteria weigh {model.criterion_share:.0%} and words {1 - model.criterion_share:.0%}"
             " of a move: each as far as it predicted the reactions.",
+        ]
+        if model.empty:
+            hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
+            learned = [hint]
+        lines = [
+            f"What reactions taught the ranking of {req.profile}: {model.reactions} reactions "
+            f"from {people(model.people)}.",
+            *learned,
             f"Reactions move a paper by at most {model.bound:.1f} blend points "
             f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
             "near-ties and never change which papers pass the cutoffs. Your own view (`top "
@@ -594,9 +600,6 @@ class CommandCore:
                 extra["interests"] = said.sentence
             changed, moved = await self._moved(req.profile, req.user)
             lines += changed
-        if model.empty:
-            hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
-            lines = [lines[0], hint, *lines[6:]]
         data = state | {"yours": mine.__dict__, "moved": moved} | extra
         return Reply(text="\n".join(lines), data=data)
 

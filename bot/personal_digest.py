@@ -14,7 +14,7 @@ from bot.app import App
 from bot.mine import personal_ranking
 from bot.platforms import Platform
 from bot.request import EXPLORE_MARK
-from bot.text import cut
+from bot.text import cut, quoted
 from bot.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
 from scoring.models import Day, RankedPaper
 from scoring.preferences import PreferenceModel
@@ -38,7 +38,7 @@ def picks_text(
         mark = f" · {EXPLORE_MARK}" if rp.explore else ""
         if not rp.explore and model.word_model is not None:  # why it is among your picks
             words = model.word_model.words_in(rp.paper, 1, k=2)
-            mark += f" · has {', '.join(f'“{w}”' for w in words)}, words you 👍" if words else ""
+            mark += f" · has {quoted(words)}, words you 👍" if words else ""
         lines.append(f"{rp.rank}. {title} ({rp.score.relevance}/{rp.score.novelty}){mark}")
     lines.append("`/papers mine off` stops these messages.")
     return "\n".join(lines)

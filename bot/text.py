@@ -21,6 +21,11 @@ def cut(text: str, limit: int, tail: str = "…") -> str:
     return text[: limit - len(tail)].rsplit(" ", 1)[0] + tail
 
 
+def quoted(words: Iterable[str]) -> str:
+    """“quantization”, “low-rank”: the words a reason names."""
+    return ", ".join(f"“{w}”" for w in words)
+
+
 def authors(names: list[str], limit: int = MAX_AUTHORS) -> str:
     shown = ", ".join(names[:limit])
     return shown + (" et al." if len(names) > limit else "")

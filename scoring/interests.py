@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from prompts import read_prompt
 from scoring.injection import screen, strip_invisible
+from scoring.learning import net_reactions
 from scoring.llm_output import json_values
 from scoring.models import Paper
 from scoring.prompting import clean_field
@@ -105,17 +106,14 @@ async def interests(
     stored = Interests.model_validate_json(raw) if raw else None
     if not isinstance(scorer, LLMScorer) or (stored is not None and not stored.due(now)):
         return stored
-    net: dict[str, tuple[int, dt.datetime]] = {}
-    for e in await store.feedback_events(profile):
-        if e.user == user:
-            sign, at = net.get(e.paper_id, (0, e.at))
-            net[e.paper_id] = (sign + e.sign, max(at, e.at))
+    net = net_reactions(await store.feedback_events(profile), user)
     recent = sorted(net, key=lambda pid: (-net[pid][1].timestamp(), pid))
     liked = [pid for pid in recent if net[pid][0] > 0]
+    disliked = [pid for pid in recent if net[pid][0] < 0]
     if len(liked) < MIN_LIKES or not await store.claim_interests(profile, user, CLAIM_S):
         return stored
     try:
-        fresh = await _ask(store, profile, user, scorer, recent, net, stored, now)
+        fresh = await _ask(store, profile, user, scorer, (liked, disliked), stored, now)
     finally:
         await store.release_interests(profile, user)
     return fresh
@@ -126,17 +124,15 @@ async def _ask(
     profile: str,
     user: str,
     scorer: LLMScorer,
-    recent: list[str],
-    net: dict[str, tuple[int, dt.datetime]],
+    reacted: tuple[list[str], list[str]],
     stored: Interests | None,
     now: dt.datetime,
 ) -> Interests:
     """One call to the LLM, its answer stored: a new sentence, or the time it failed."""
     import openai  # loaded with the scorer's client; bound here for the except clause
 
-    papers = await store.get_papers(recent)
-    liked = [papers[p] for p in recent if net[p][0] > 0 and p in papers]
-    disliked = [papers[p] for p in recent if net[p][0] < 0 and p in papers]
+    papers = await store.get_papers(reacted[0] + reacted[1])
+    liked, disliked = ([papers[p] for p in ids if p in papers] for ids in reacted)
     system, prompt = request(liked, disliked)
     try:
         async with asyncio.timeout(ASK_S):  # a person is waiting for prefs

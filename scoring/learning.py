@@ -7,7 +7,9 @@ learned is saved under ``prefmodel:{profile}`` for ``prefs`` and for anyone read
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from scoring.models import FeedbackEvent
 from scoring.preferences import DEFAULT_BOUND, PreferenceModel, build_model
 from scoring.store import Store
 
@@ -34,3 +36,16 @@ async def preference_model(
     if user is None:
         await store.save_preference_state(profile, model.state())
     return model
+
+
+def net_reactions(
+    events: Iterable[FeedbackEvent], user: str | None = None
+) -> dict[str, tuple[int, dt.datetime]]:
+    """Each reacted paper's net sign (thumbs up minus down, by ``user`` or by everyone) and the
+    time of its latest reaction: what was liked and disliked, for the prompts that name them."""
+    net: dict[str, tuple[int, dt.datetime]] = {}
+    for e in events:
+        if user is None or e.user == user:
+            sign, at = net.get(e.paper_id, (0, e.at))
+            net[e.paper_id] = (sign + e.sign, max(at, e.at))
+    return net

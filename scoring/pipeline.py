@@ -163,7 +163,7 @@ class _DayRun:
         found = await self.store.get_scores(
             [p.id for p in self.scanned], self.criteria.hash, scorer.name
         )
-        prompt = scorer.prompt_hash  # read from the template files: once, not once a score
+        prompt = scorer.prompt_hash  # once: every score this run compares names one prompt
         self.cached = {k: s for k, s in found.items() if s.prompt_hash == prompt}
         self.followed = await self.store.followed(self.rules.name)
 

@@ -33,6 +33,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from scoring.models import FeedbackEvent, Paper, Score
@@ -122,6 +123,7 @@ class WordModel:
         x = self.vectorizer.transform([_features(p, scores.get(p.id)) for p in papers])
         return [float(v) for v in np.tanh(self.classifier.decision_function(x))]
 
+    @cached_property
     def _kept(self) -> list[tuple[str, float]]:
         """The word stems with a weight (criteria are shown as criteria), strongest first."""
         names = self.vectorizer.get_feature_names_out()
@@ -132,12 +134,12 @@ class WordModel:
 
     def weights(self) -> list[tuple[str, float]]:
         """The stems that count, by the word readers know them by, strongest first."""
-        return [(self.names.get(stem, stem), c) for stem, c in self._kept()]
+        return [(self.names.get(stem, stem), c) for stem, c in self._kept]
 
     def words_in(self, paper: Paper, sign: int, k: int = 3) -> list[str]:
         """The words of ``paper`` that count for (``sign`` 1) or against (-1), strongest first."""
         has = set(prefix_stems(_text(paper)))
-        found = [stem for stem, c in self._kept() if stem in has and c * sign > 0]
+        found = [stem for stem, c in self._kept if stem in has and c * sign > 0]
         return [self.names.get(stem, stem) for stem in found[:k]]
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from prompts import read_prompt
 from scoring.criteria import criteria_markdown, parse_criteria_markdown
 from scoring.errors import InputError
-from scoring.learning import preference_model
+from scoring.learning import net_reactions, preference_model
 from scoring.llm_output import json_values
 from scoring.models import CriteriaVersion, Criterion, Paper
 from scoring.prompting import clean_field
@@ -161,12 +161,10 @@ async def suggest(
     if isinstance(scorer, LLMScorer):
         import openai  # loaded with the scorer's client; bound here for the except clause
 
-        net: dict[str, int] = {}
-        for e in events:
-            net[e.paper_id] = net.get(e.paper_id, 0) + e.sign
+        net = net_reactions(events)
         papers = await store.get_papers(sorted(net))
-        liked = [papers[i] for i in sorted(papers) if net[i] > 0]
-        disliked = [papers[i] for i in sorted(papers) if net[i] < 0]
+        liked = [papers[i] for i in sorted(papers) if net[i][0] > 0]
+        disliked = [papers[i] for i in sorted(papers) if net[i][0] < 0]
         system, user = llm_request(criteria, liked, disliked, state)
         try:
             text, _ = await scorer.ask_json(system, user, SCHEMA, 2000, "the criteria suggestion")
