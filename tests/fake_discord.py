@@ -8,6 +8,17 @@ returns the message first created with it, as Discord does for a few minutes; me
 history (``GET /channels/{id}/messages`` with ``after``/``before``/``limit``) lists them
 without the nonce, which Discord only echoes on create. Faults are scripted per call in
 order: ``("429", retry_after)``, ``("403", code)`` (Missing Permissions), ``("500", 0)``.
+
+A message (a create, a webhook follow-up, an interaction's answer) is refused as Discord
+refuses it, counted as Discord counts (the decoded text, markdown backslashes included, in
+UTF-16 units: the stricter reading of "characters"), independently of paperbot's own check
+(bot/discord_embeds.py): 400 ``{"code": 50035, "message": "Invalid Form Body", "errors":
+...}`` for content over 2,000, more than 10 embeds, an embed's title over 256, description
+over 4,096, more than 25 fields, a field name over 256 or value over 1,024 (or either empty),
+a footer over 2,048, an author name over 256, or embeds over 6,000 in all; 400 code 50006 for
+a message with nothing in it. ``refuse`` lists pieces of text: a message holding one is
+refused with 50035 (a paper Discord refuses for its own reasons). Refused messages are kept
+as calls with ``:refused`` after the path, never stored.
 """
 
 from __future__ import annotations
@@ -28,6 +39,72 @@ BOT_ID = "900"
 APP_ID = "900"
 GUILD_ID = "100"
 BOT_USER = {"id": BOT_ID, "username": "paperbot", "discriminator": "0", "avatar": None, "bot": True}
+MAX_CONTENT, MAX_EMBEDS, MAX_EMBED_TOTAL, MAX_FIELDS = 2000, 10, 6000, 25
+# an embed's bounded texts: (path in the embed, at least, at most)
+EMBED_TEXTS = (
+    (("title",), 0, 256), (("description",), 0, 4096), (("footer", "text"), 0, 2048),
+    (("author", "name"), 0, 256),
+)  # fmt: skip
+FIELD_TEXTS = ((("name",), 1, 256), (("value",), 1, 1024))
+
+
+def discord_length(text: str) -> int:
+    """Characters of the text Discord received, in UTF-16 units (an astral emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _too_long(most: int) -> dict[str, Any]:
+    return {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH",
+                         "message": f"Must be between 1 and {most} in length."}]}  # fmt: skip
+
+
+def _texts(
+    item: dict[str, Any], rules: tuple[tuple[tuple[str, ...], int, int], ...]
+) -> tuple[int, dict[str, Any]]:
+    """The characters of ``item``'s bounded texts, and Discord's errors about them."""
+    total, errors = 0, {}
+    for path, least, most in rules:
+        value: Any = item
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None and least == 0:
+            continue
+        n = discord_length(str(value or ""))
+        total += n
+        if not least <= n <= most:
+            errors[".".join(path)] = _too_long(most)
+    return total, errors
+
+
+def refusal(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """Discord's 400 answer (its JSON code and body) for this message, or None."""
+    content = str(body.get("content") or "")
+    embeds = body.get("embeds") or []
+    if not content and not embeds and not body.get("attachments"):
+        return 50006, {"code": 50006, "message": "Cannot send an empty message"}
+    errors: dict[str, Any] = {}
+    if discord_length(content) > MAX_CONTENT:
+        errors["content"] = _too_long(MAX_CONTENT)
+    if len(embeds) > MAX_EMBEDS:
+        errors["embeds"] = _too_long(MAX_EMBEDS)
+    total = 0
+    for i, embed in enumerate(embeds[:MAX_EMBEDS]):
+        size, found = _texts(embed, EMBED_TEXTS)
+        fields = embed.get("fields") or []
+        if len(fields) > MAX_FIELDS:
+            found["fields"] = _too_long(MAX_FIELDS)
+        for j, f in enumerate(fields):
+            n, bad = _texts(f, FIELD_TEXTS)
+            size += n
+            found |= {f"fields.{j}.{k}": v for k, v in bad.items()}
+        total += size
+        errors |= {f"embeds.{i}.{k}": v for k, v in found.items()}
+    if total > MAX_EMBED_TOTAL:
+        too_big = "Embed size exceeds maximum size of 6000"
+        errors["embeds"] = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": too_big}]}
+    if not errors:
+        return None
+    return 50035, {"code": 50035, "message": "Invalid Form Body", "errors": errors}
 
 
 def dm_channel(uid: str) -> str:
@@ -54,6 +131,7 @@ class FakeDiscord:
     latency_s: float = 0.0  # messages are stored on arrival, answered this much later
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # oldest first
     no_dms: set[str] = field(default_factory=set)  # users whose DMs are closed to the bot
+    refuse: list[str] = field(default_factory=list)  # text in a message -> refused (50035)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -91,6 +169,21 @@ class FakeDiscord:
 
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
         return [c.body for c in self.sent(rf"/channels/{channel}/messages$")]
+
+    def _refused(self, path: str, body: Any) -> dict[str, Any] | None:
+        """Discord's 400 answer for a message this route would post, or None."""
+        if re.fullmatch(r"/interactions/\d+/[^/]+/callback", path):
+            if body.get("type") not in (4, 7):  # a deferral, a modal: no message
+                return None
+            body = body.get("data") or {}
+        elif not re.fullmatch(r"/channels/\d+/messages|/webhooks/\d+/[^/]+", path):
+            return None
+        held = json.dumps(body, ensure_ascii=False)
+        if any(piece in held for piece in self.refuse):
+            errors = {"embeds": {"_errors": [{"code": "REFUSED", "message": "Refused."}]}}
+            return {"code": 50035, "message": "Invalid Form Body", "errors": errors}
+        found = refusal(body)
+        return found[1] if found else None
 
     def _message(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -140,6 +233,10 @@ class FakeDiscord:
                 return 403, {"code": fault[1], "message": "Missing Permissions"}, {}
             if fault and fault[0] == "500":
                 return 500, {"code": 0, "message": "Internal Server Error"}, {}
+            as_json = "json" in headers.get("content-type", "")  # not a multipart upload
+            if method == "POST" and as_json and (answer := self._refused(path, body)):
+                self.calls.append(DiscordCall(method, path + ":refused", body))
+                return 400, answer, {}
             self.calls.append(DiscordCall(method, path, body))
         if path == "/users/@me":
             return 200, BOT_USER, {}

@@ -6,6 +6,16 @@ real clock, keeping its ``metadata``; ``conversations.history`` (``oldest``) and
 ``conversations.replies`` (``ts``) list them as Slack does, metadata only with
 ``include_all_metadata``. Faults are scripted per call in order: ``("429", seconds)``,
 ``("error", "channel_not_found")`` (an ``ok: false`` answer), ``("500", 0)``.
+
+``chat.postMessage`` refuses what Slack refuses, counted as Slack counts (the decoded text,
+escapes such as ``&amp;`` included, in UTF-16 units: the stricter reading of "characters"),
+independently of paperbot's own check (bot/slack_blocks.py): ``invalid_blocks`` for more than
+50 blocks, a header's plain_text over 150 or a text object (section text, context element)
+over 3,000 or empty, a section field over 2,000, more than 10 fields or context elements;
+``msg_blocks_too_long`` for blocks over about 13k characters (DESIGN.md §4); ``msg_too_long``
+for ``text`` over 40,000; ``no_text`` for neither text nor blocks. ``refuse`` maps a piece of
+text to an error: a post holding it is refused so (a paper Slack refuses for its own reasons).
+Refused posts are kept as ``chat.postMessage:refused`` calls, never stored.
 """
 
 from __future__ import annotations
@@ -20,6 +30,61 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from scoring.json_http import JsonAnswer, JsonServer
+
+MAX_BLOCKS, MAX_HEADER, MAX_TEXT_OBJECT, MAX_FIELD, MAX_ITEMS = 50, 150, 3000, 2000, 10
+MAX_BLOCKS_CHARS, MAX_MESSAGE_TEXT = 13_000, 40_000
+
+
+def slack_length(text: str) -> int:
+    """Characters of the text Slack received, in UTF-16 units (an astral emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _text_error(obj: Any, limit: int) -> str | None:
+    text = obj.get("text") if isinstance(obj, dict) else None
+    if not isinstance(text, str) or not 1 <= slack_length(text) <= limit:
+        return "invalid_blocks"
+    return None
+
+
+def refusal(body: dict[str, Any]) -> str | None:
+    """The error Slack's chat.postMessage would answer for this message, or None."""
+    blocks = body.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    text = str(body.get("text") or "")
+    if not blocks and not text:
+        return "no_text"
+    if slack_length(text) > MAX_MESSAGE_TEXT:
+        return "msg_too_long"
+    if not blocks:
+        return None
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            error = _text_error(block.get("text"), MAX_HEADER)
+            if error or block["text"].get("type") != "plain_text":
+                return "invalid_blocks"
+        elif kind == "section":
+            fields = block.get("fields") or []
+            if ("text" not in block and not fields) or len(fields) > MAX_ITEMS:
+                return "invalid_blocks"
+            if "text" in block and _text_error(block["text"], MAX_TEXT_OBJECT):
+                return "invalid_blocks"
+            if any(_text_error(f, MAX_FIELD) for f in fields):
+                return "invalid_blocks"
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= MAX_ITEMS:
+                return "invalid_blocks"
+            texts = [e for e in elements if e.get("type") in ("mrkdwn", "plain_text")]
+            if any(_text_error(e, MAX_TEXT_OBJECT) for e in texts):
+                return "invalid_blocks"
+    if slack_length(json.dumps(blocks, ensure_ascii=False)) > MAX_BLOCKS_CHARS:
+        return "msg_blocks_too_long"
+    return None
 
 
 @dataclass
@@ -37,6 +102,7 @@ class FakeSlack:
     socket_url: str = ""  # what apps.connections.open hands out (Socket Mode tests)
     latency_s: float = 0.0  # each post is recorded on arrival, answered this much later
     no_dms: set[str] = field(default_factory=set)  # users conversations.open refuses
+    refuse: dict[str, str] = field(default_factory=dict)  # text in a post -> Slack's error
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -69,6 +135,11 @@ class FakeSlack:
         """What the channel holds: every accepted post, answered or not."""
         with self._lock:
             return list(self.messages.get(channel, []))
+
+    def _refused(self, body: dict[str, Any]) -> str | None:
+        held = json.dumps(body, ensure_ascii=False)
+        scripted = [error for piece, error in self.refuse.items() if piece in held]
+        return scripted[0] if scripted else refusal(body)
 
     def _next_ts(self) -> str:
         self._last_ts = max(time.time(), self._last_ts + 0.000001)
@@ -111,6 +182,9 @@ class FakeSlack:
                 return 500, {"ok": False, "error": "fatal_error"}, {}
             if fault and fault[0] == "error":
                 return 200, {"ok": False, "error": fault[1]}, {}
+            if method == "chat.postMessage" and (error := self._refused(body)):
+                self.calls.append(SlackCall(method + ":refused", {**body, "error": error}, headers))
+                return 200, {"ok": False, "error": error}, {}
             self.calls.append(SlackCall(method, body, headers))
             ts = self._next_ts()
             if method == "chat.postMessage":  # accepted: it is in the channel from now on
