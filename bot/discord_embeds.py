@@ -2,13 +2,17 @@
 
 Discord's limits, enforced here: content 2,000 characters; an embed's title 256, description
 4,096, 25 fields of 1,024 (names 256), footer 2,048, and 6,000 characters in all; a thread
-name 100. Paper text is markdown-escaped and every message is sent with mentions disabled, so
-an abstract cannot ping anyone or format the digest.
+name 100. Discord counts the text it receives, markdown escapes included, so every length
+here is of the final text, in UTF-16 units (bot/text.py ``units``, the stricter reading of
+"characters"). Paper text is markdown-escaped (each backslash counts) and cut after escaping
+(``fit``), never between a backslash and what it escapes; every message is sent with mentions
+disabled, so an abstract cannot ping anyone or format the digest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import discord
 from discord.utils import escape_markdown
@@ -16,13 +20,16 @@ from discord.utils import escape_markdown
 from bot.feedback import Effect, reactions_help
 from bot.text import (
     TOP_IN_PARENT,
-    authors,
+    author_list,
     banners,
+    clip,
     cut,
     day_notes,
+    fit,
     nothing_selected,
     summary,
     total_cost,
+    units,
 )
 from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
@@ -32,10 +39,13 @@ MAX_TITLE = 256
 MAX_DESCRIPTION = 4096
 MAX_FIELDS = 25
 MAX_FIELD = 1024
+MAX_FIELD_NAME = 256
 MAX_FOOTER = 2048
 MAX_TOTAL = 6000
 MAX_THREAD_NAME = 100
-ABSTRACT_CHARS = 1500
+ABSTRACT_CHARS = 1500  # of the final, escaped text, as every budget below
+COMMENT_CHARS = 500
+TOP_TITLE_CHARS = 200
 COLOUR = discord.Colour(0xB31B1B)  # arXiv red
 # the emoji Discord sends for the reaction names of the setting (others show as :name:)
 EMOJI_NAMES = {
@@ -51,7 +61,7 @@ def discord_reactions_help(reactions: Mapping[str, Effect] | None = None) -> str
 
 
 def _md(text: str, limit: int) -> str:
-    return escape_markdown(cut(text, limit))
+    return fit(text, limit, escape_markdown)
 
 
 def thread_name(day: Day) -> str:
@@ -60,8 +70,10 @@ def thread_name(day: Day) -> str:
 
 
 def parent_message(
-    day: Day, rules: ProfileRules, help_text: str | None = None
+    day: Day, rules: ProfileRules, help_text: str | None = None, minimal: bool = False
 ) -> tuple[str, discord.Embed]:
+    """``minimal``: the counts only, no paper text: the fallback when the full one is refused.
+    Either way the embed's title is what finds the parent again after a crash."""
     run = day.run
     lines = [
         f"**{run.total_arxiv}** in arXiv · **{run.total_scanned}** scanned · "
@@ -70,53 +82,89 @@ def parent_message(
     ]
     lines[:0] = [f"⚠️ {text}" for text in banners(day)]
     selected = day.selected
-    if selected:
+    if selected and not minimal:
         lines.append(f"\n**Top {min(TOP_IN_PARENT, len(selected))}**")
         lines += [
-            f"{i}. [{_md(rp.paper.title, 200)}]({rp.paper.url}) "
+            f"{i}. [{_md(rp.paper.title, TOP_TITLE_CHARS)}]({rp.paper.url}) "
             f"({rp.score.relevance}/{rp.score.novelty})"
             for i, rp in enumerate(selected[:TOP_IN_PARENT], start=1)
         ]
         help_text = discord_reactions_help() if help_text is None else help_text
         lines.append("\n" + " ".join([*day_notes(day), help_text]))
-    else:
+    elif not selected:
         lines.append("\n" + " ".join([nothing_selected(day, rules), *day_notes(day)]))
     embed = discord.Embed(
-        title=cut(f"arXiv papers for {day.date.isoformat()} · {day.profile}", MAX_TITLE),
-        description=cut("\n".join(lines), MAX_DESCRIPTION),
+        title=fit(f"arXiv papers for {day.date.isoformat()} · {day.profile}", MAX_TITLE),
+        description=clip("\n".join(lines), MAX_DESCRIPTION),
         colour=COLOUR,
     )
-    return cut(summary(day), MAX_CONTENT), embed
+    return fit(summary(day), MAX_CONTENT), embed
 
 
 def paper_message(rp: RankedPaper) -> tuple[str, discord.Embed]:
     p, s = rp.paper, rp.score
     abstract = _md(p.abstract, ABSTRACT_CHARS)
-    description = f"*{_md(s.comment, 500)}*\n\n{abstract}" if s.comment else abstract
+    description = f"*{_md(s.comment, COMMENT_CHARS)}*\n\n{abstract}" if s.comment else abstract
     embed = discord.Embed(
-        title=cut(p.title, MAX_TITLE), url=p.url, description=description, colour=COLOUR
+        title=fit(p.title, MAX_TITLE), url=p.url, description=description or None, colour=COLOUR
     )
     embed.add_field(name="Relevance", value=str(s.relevance))
     embed.add_field(name="Novelty", value=str(s.novelty))
-    if s.criterion:
-        embed.add_field(name="Criterion", value=cut(s.criterion, MAX_FIELD))
-    embed.add_field(name="Authors", value=_md(authors(p.authors), MAX_FIELD) or "-", inline=False)
+    if s.criterion and s.criterion.strip():
+        embed.add_field(name="Criterion", value=_md(s.criterion, MAX_FIELD_NAME))
+    embed.add_field(
+        name="Authors", value=author_list(p.authors, MAX_FIELD, escape_markdown) or "-",
+        inline=False,
+    )  # fmt: skip
     if rp.author_match:
-        embed.add_field(name="⭐ Author match", value=_md(", ".join(rp.author_match), MAX_FIELD))
+        matched = author_list(rp.author_match, MAX_FIELD, escape_markdown)
+        embed.add_field(name="⭐ Author match", value=matched or "-")
     embed.set_footer(text=f"#{rp.rank} · arXiv:{p.id} · {', '.join(p.categories[:4])}")
-    return cut(f"{p.title} ({s.relevance}/{s.novelty})", MAX_CONTENT), embed
+    scores = f" ({s.relevance}/{s.novelty})"
+    return _md(p.title, MAX_CONTENT - units(scores)) + scores, embed
 
 
-def within_limits(content: str, embed: discord.Embed) -> bool:
+def fallback_message(rp: RankedPaper, bare: bool = False) -> tuple[str, discord.Embed]:
+    """The paper as its title and link only (``bare``: its arXiv id and link): what goes out
+    when Discord refuses its full message. The embed's url finds it again after a crash."""
+    p = rp.paper
+    title = f"arXiv:{p.id}" if bare else fit(p.title, TOP_TITLE_CHARS)
+    embed = discord.Embed(title=title or f"arXiv:{p.id}", url=p.url, colour=COLOUR)
+    return f"#{rp.rank} · arXiv:{p.id}", embed
+
+
+def _embed_parts(data: dict[str, Any]) -> list[tuple[str, str, int, int]]:
+    """(where, text, at least, at most) for every text of an embed that Discord bounds."""
+    parts = [
+        ("title", data.get("title", ""), 0, MAX_TITLE),
+        ("description", data.get("description", ""), 0, MAX_DESCRIPTION),
+        ("footer", data.get("footer", {}).get("text", ""), 0, MAX_FOOTER),
+        ("author", data.get("author", {}).get("name", ""), 0, MAX_FIELD_NAME),
+    ]
+    for i, f in enumerate(data.get("fields", [])):
+        parts.append((f"field {i} name", f.get("name", ""), 1, MAX_FIELD_NAME))
+        parts.append((f"field {i} value", f.get("value", ""), 1, MAX_FIELD))
+    return parts
+
+
+def over_limits(content: str, embed: discord.Embed | None) -> str | None:
+    """What Discord would refuse in this message (None: nothing), counted as Discord counts:
+    the final text, escapes included, in UTF-16 units."""
+    if units(content) > MAX_CONTENT:
+        return f"content of {units(content)} characters (at most {MAX_CONTENT})"
+    if embed is None:
+        return None if content else "an empty message"
+    data: dict[str, Any] = dict(embed.to_dict())
+    if len(data.get("fields", [])) > MAX_FIELDS:
+        return f"{len(data['fields'])} fields (at most {MAX_FIELDS})"
+    parts = _embed_parts(data)
+    for where, text, least, most in parts:
+        if not least <= units(str(text)) <= most:
+            return f"embed {where} of {units(str(text))} characters ({least} to {most})"
+    total = sum(units(str(text)) for _, text, _, _ in parts)
+    return f"an embed of {total} characters (at most {MAX_TOTAL})" if total > MAX_TOTAL else None
+
+
+def within_limits(content: str, embed: discord.Embed | None) -> bool:
     """Discord would accept this message (tests use it; the poster checks before sending)."""
-    data = embed.to_dict()
-    fields = data.get("fields", [])
-    return (
-        len(content) <= MAX_CONTENT
-        and len(data.get("title", "")) <= MAX_TITLE
-        and len(data.get("description", "")) <= MAX_DESCRIPTION
-        and len(fields) <= MAX_FIELDS
-        and all(len(f["name"]) <= 256 and len(f["value"]) <= MAX_FIELD for f in fields)
-        and len(data.get("footer", {}).get("text", "")) <= MAX_FOOTER
-        and len(embed) <= MAX_TOTAL
-    )
+    return over_limits(content, embed) is None

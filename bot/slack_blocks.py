@@ -1,9 +1,12 @@
 """Block Kit for the daily thread: pure functions from a stored day to Slack messages.
 
 Slack's limits, enforced here rather than hoped for: 50 blocks a message, 3,000 characters
-a section text, 150 a header, and about 13k characters of blocks a message (abstracts are cut
-long before that, with a link to the rest). Paper text is escaped (&, <, >) so an abstract
-cannot open a link or mention a channel.
+a text object (section, context element), 150 a header, 40,000 the message's ``text``, and
+about 13k characters of blocks a message (abstracts are cut long before that, with a link to
+the rest). Slack counts the text it receives, escapes included (``&amp;`` is 5), so every
+length here is of the final, escaped text, in UTF-16 units (bot/text.py ``units``, the
+stricter reading of "characters"). Paper text is escaped (&, <, >) so an abstract cannot open
+a link or mention a channel, and cut after escaping (``fit``), never inside an escape.
 """
 
 from __future__ import annotations
@@ -15,22 +18,28 @@ from typing import Any
 from bot.feedback import Effect, reactions_help
 from bot.text import (
     TOP_IN_PARENT,
-    authors,
+    author_list,
     banners,
-    cut,
+    clip,
     day_notes,
+    fit,
     nothing_selected,
     summary,
     total_cost,
+    units,
 )
 from scoring.configs import ProfileRules
 from scoring.models import Day, RankedPaper
 
 MAX_BLOCKS = 50
-MAX_SECTION = 3000
+MAX_SECTION = 3000  # a text object: section text, context element
 MAX_HEADER = 150
-MAX_MESSAGE_BLOCK_CHARS = 13_000
+MAX_TEXT = 40_000  # the message's ``text``: longer is msg_too_long
+MAX_MESSAGE_BLOCK_CHARS = 13_000  # the blocks' JSON, decoded
 ABSTRACT_CHARS = 1200
+# a reply's parts, each of its final text: together well inside one section's 3,000
+TITLE_CHARS, AUTHORS_CHARS, CRITERION_CHARS, MATCH_CHARS = 250, 1000, 300, 600
+COMMENT_CHARS = 1000
 
 
 def slack_reactions_help(reactions: Mapping[str, Effect] | None = None) -> str:
@@ -45,11 +54,20 @@ def escape(text: str) -> str:
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION)}}
+    """``text`` is final (escaped): the parts were fitted, ``clip`` only guards the sum."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION)}}
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, MAX_SECTION)}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION)}]}
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": fit(text, MAX_HEADER)}}
+
+
+def title_link(title: str, url: str, limit: int = TITLE_CHARS) -> str:
+    return f"<{url}|{fit(title, limit, escape)}>"
 
 
 def _cost(day: Day) -> str:
@@ -57,18 +75,17 @@ def _cost(day: Day) -> str:
 
 
 def parent_blocks(
-    day: Day, rules: ProfileRules, help_text: str | None = None
+    day: Day, rules: ProfileRules, help_text: str | None = None, minimal: bool = False
 ) -> tuple[str, Blocks]:
-    """``help_text``: what reacting does, from the reactions setting (default: the defaults)."""
+    """``help_text``: what reacting does, from the reactions setting (default: the defaults).
+    ``minimal``: the header and the counts only, the fallback when the full one is refused."""
     run = day.run
     counts = (
         f"*{run.total_arxiv}* in arXiv · *{run.total_scanned}* scanned · "
         f"*{run.total_relevant}* relevant"
     )
     title = f"arXiv papers for {day.date.isoformat()} · {day.profile}"
-    blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": cut(title, MAX_HEADER)}},
-    ]
+    blocks: Blocks = [_header(title)]
     blocks += [_context(f":warning: {text}") for text in banners(day)]
     blocks.append(_section(f"{counts}\n{_cost(day)}"))
     selected = day.selected
@@ -76,8 +93,10 @@ def parent_blocks(
         text = nothing_selected(day, rules)
         blocks.append(_section(text))
         return text, blocks
+    if minimal:  # the platform refused the full parent: what the day is, no paper text
+        return summary(day), blocks
     top = "\n".join(
-        f"{i}. <{rp.paper.url}|{escape(cut(rp.paper.title, 200))}> "
+        f"{i}. {title_link(rp.paper.title, rp.paper.url, 200)} "
         f"({rp.score.relevance}/{rp.score.novelty})"
         for i, rp in enumerate(selected[:TOP_IN_PARENT], start=1)
     )
@@ -89,31 +108,63 @@ def parent_blocks(
 
 def reply_blocks(rp: RankedPaper) -> tuple[str, Blocks]:
     p, s = rp.paper, rp.score
-    head = f"*<{p.url}|{escape(cut(p.title, 250))}>*\n{escape(authors(p.authors))}"
+    head = f"*{title_link(p.title, p.url)}*"
+    if p.authors:
+        head += "\n" + author_list(p.authors, AUTHORS_CHARS, escape)
     scores = f"*Relevance* {s.relevance} · *Novelty* {s.novelty}"
     if s.criterion:
-        scores += f" · `{escape(s.criterion)}`"
+        scores += f" · `{fit(s.criterion, CRITERION_CHARS, escape)}`"
     if rp.author_match:
-        scores += f" · :star2: *Author match:* {escape(', '.join(rp.author_match))}"
-    abstract = escape(cut(p.abstract, ABSTRACT_CHARS))
-    if len(p.abstract) > ABSTRACT_CHARS:
-        abstract += f" <{p.url}|read more>"
-    blocks: Blocks = [
-        _section(f"{head}\n{scores}"),
-        _section(f"_{escape(s.comment)}_"),
-        _section(abstract),
-        _context(f"#{rp.rank} · arXiv:{p.id} · {', '.join(p.categories[:4])}"),
-    ]
-    return f"{p.title} ({s.relevance}/{s.novelty})", blocks
+        matched = author_list(rp.author_match, MATCH_CHARS, escape)
+        scores += f" · :star2: *Author match:* {matched}"
+    blocks: Blocks = [_section(f"{head}\n{scores}")]
+    if s.comment.strip():
+        blocks.append(_section(f"_{fit(s.comment, COMMENT_CHARS, escape)}_"))
+    if p.abstract.strip():  # an empty text object is invalid_blocks
+        abstract = fit(p.abstract, ABSTRACT_CHARS, escape)
+        if abstract != escape(p.abstract):
+            abstract += f" <{p.url}|read more>"
+        blocks.append(_section(abstract))
+    blocks.append(_context(f"#{rp.rank} · arXiv:{p.id} · {', '.join(p.categories[:4])}"))
+    return _text(f"{p.title} ({s.relevance}/{s.novelty})"), blocks
 
 
-def within_limits(blocks: Blocks) -> bool:
+def fallback_blocks(rp: RankedPaper, bare: bool = False) -> tuple[str, Blocks]:
+    """The paper as its title and link only (``bare``: its arXiv id and link): what goes out
+    when Slack refuses its full message, so the thread goes on."""
+    p = rp.paper
+    link = (
+        f"<{p.url}|arXiv:{p.id}>" if bare else f"{title_link(p.title, p.url, 200)} · arXiv:{p.id}"
+    )
+    text = f"arXiv:{p.id}" if bare else _text(p.title)
+    return text, [_section(f"#{rp.rank} · {link}")]
+
+
+def _text(text: str) -> str:
+    """The message's ``text`` (notifications, search): escaped like the blocks."""
+    return fit(text, MAX_SECTION, escape)
+
+
+def over_limits(blocks: Blocks, text: str = "") -> str | None:
+    """What Slack would refuse in this message (None: nothing), counted as Slack counts: the
+    final text, in UTF-16 units. Used by tests and as a guard before posting."""
+    if not 1 <= len(blocks) <= MAX_BLOCKS:
+        return f"{len(blocks)} blocks (1 to {MAX_BLOCKS})"
+    if units(text) > MAX_TEXT:
+        return f"text of {units(text)} characters (at most {MAX_TEXT})"
+    size = units(json.dumps(blocks, ensure_ascii=False))
+    if size > MAX_MESSAGE_BLOCK_CHARS:
+        return f"{size} characters of blocks (at most {MAX_MESSAGE_BLOCK_CHARS})"
+    for i, block in enumerate(blocks):
+        limit = MAX_HEADER if block["type"] == "header" else MAX_SECTION
+        texts = [block["text"]] if "text" in block else list(block.get("elements", []))
+        for part in texts:
+            n = units(str(part.get("text", "")))
+            if not 1 <= n <= limit:
+                return f"block {i} ({block['type']}): a text of {n} characters (1 to {limit})"
+    return None
+
+
+def within_limits(blocks: Blocks, text: str = "") -> bool:
     """Slack would accept these blocks (used by tests and as a guard before posting)."""
-    if len(blocks) > MAX_BLOCKS or len(json.dumps(blocks)) > MAX_MESSAGE_BLOCK_CHARS:
-        return False
-    for b in blocks:
-        text = b.get("text", {}).get("text", "")
-        limit = MAX_HEADER if b["type"] == "header" else MAX_SECTION
-        if len(text) > limit:
-            return False
-    return True
+    return over_limits(blocks, text) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from scoring.models import Day, RunRecord, Usage
@@ -19,6 +19,78 @@ def cut(text: str, limit: int, tail: str = "…") -> str:
     if len(text) <= limit:
         return text
     return text[: limit - len(tail)].rsplit(" ", 1)[0] + tail
+
+
+def units(text: str) -> int:
+    """Length as the platforms may count it: UTF-16 code units, so an emoji outside the Basic
+    Multilingual Plane counts 2. Slack and Discord document their limits in "characters"
+    without saying which; this is the stricter reading (never fewer than code points)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def fit(text: str, limit: int, escape: Callable[[str], str] = _same, tail: str = "…") -> str:
+    """``escape(text)`` in at most ``limit`` units (``units``), cut with ``tail`` if need be.
+
+    The cut is made in the raw text and the kept part escaped afterwards, so it never splits
+    an escape (``&amp;``, a markdown backslash) whatever escaping doubles; at a word's end
+    when that keeps at least three quarters of what fits."""
+    whole = escape(text)
+    if units(whole) <= limit:
+        return whole
+    room = limit - units(tail)
+    if room <= 0:
+        return tail if units(tail) <= limit else ""
+    lo, hi = 0, len(text)  # the longest prefix whose escaped form fits in room
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if units(escape(text[:mid])) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    head = text[:lo].rstrip()
+    word = head.rsplit(" ", 1)[0].rstrip() if " " in head else head
+    if len(word) >= len(head) * 3 // 4 and units(escape(word)) <= room:
+        head = word
+    return escape(head) + tail
+
+
+def clip(text: str, limit: int, tail: str = "…") -> str:
+    """Text already escaped in at most ``limit`` units: the last resort when a message was
+    built over its limit. Never leaves half an entity (``&am``) or a lone backslash."""
+    if units(text) <= limit:
+        return text
+    room = limit - units(tail)
+    head = text.encode("utf-16-le")[: max(0, room) * 2].decode("utf-16-le", "ignore")
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:] and len(head) - amp < 8:
+        head = head[:amp]  # a cut entity: &amp; &lt; &gt;
+    slashes = len(head) - len(head.rstrip("\\"))
+    if slashes % 2:
+        head = head[:-1]  # an escaping backslash without what it escapes
+    return head + tail
+
+
+def others(more: int) -> str:
+    return "" if more <= 0 else " and 1 other" if more == 1 else f" and {more} others"
+
+
+def author_list(
+    names: list[str], limit: int, escape: Callable[[str], str] = _same, most: int = MAX_AUTHORS
+) -> str:
+    """ "A, B, C and 4 others": as many names as fit in ``limit`` units once escaped (at most
+    ``most``); a first name too long on its own is cut."""
+    for shown in range(min(len(names), most), 0, -1):
+        line = ", ".join(escape(n) for n in names[:shown]) + others(len(names) - shown)
+        if units(line) <= limit:
+            return line
+    if not names:
+        return ""
+    more = others(len(names) - 1)
+    return fit(names[0], limit - units(more), escape) + more
 
 
 def quoted(words: Iterable[str]) -> str:

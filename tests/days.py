@@ -19,10 +19,13 @@ DAY = dt.date(2025, 5, 28)
 RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
 
 
-async def replayed_day(store: Store, rules: ProfileRules = RULES) -> Day:
-    """The real 2025-05-28 day scored by the replay LLM: 42 selected papers."""
+async def replayed_day(
+    store: Store, rules: ProfileRules = RULES, rows: list[dict] | None = None
+) -> Day:
+    """The real 2025-05-28 day scored by the replay LLM: 42 selected papers (``rows``: its
+    listing changed; the replay judges each paper by its id, whatever its text)."""
     await store.ensure_profile(rules.name, DEFAULT.items)
-    rows = read_jsonl(DATA / "listings" / "2025-05-28.jsonl")
+    rows = read_jsonl(DATA / "listings" / "2025-05-28.jsonl") if rows is None else rows
     with FakeLLM(judgements=judgements_from_labels(load_labels("2025-05-28"))) as fake:
         scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
         try:
