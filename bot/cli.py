@@ -339,12 +339,16 @@ def run(
         return result, await publish_all(opened, profile, result, platforms, channel, dry_run)
 
     result, done = _execute(work)
+    from bot.thread_post import fallback_note  # loaded by the posting already
+
     for platform, posted in done:
         if posted is not None:
             out.print(
                 f"{platform.title()}: {posted.posted} messages posted to {posted.channel} "
                 f"(thread {posted.parent_ts}; {posted.already} replies were already there)"
             )
+            if note := fallback_note(Platform(platform), posted.fallbacks):
+                out.print(f"  note: {escape(note)}", highlight=False, soft_wrap=True)
     run_ = result.outcome.run
     if run_.status == "incomplete":
         what = (

@@ -3,8 +3,11 @@ one message per paper in the thread.
 
 The flow and the ledger are shared with Slack (bot/thread_post.py). Requests go through
 discord.py's own HTTP client, which waits out 429s (``retry_after``) per route bucket; the
-pacer keeps a day's burst under Discord's per-channel limit (about 5 messages per 5 s). Any
-other refusal stops the run with Discord's status, code and message.
+pacer keeps a day's burst under Discord's per-channel limit (about 5 messages per 5 s). A
+refusal of what one message holds (400 with a code of ``CONTENT_CODES``, or an embed over
+Discord's limits before sending) is ``content_refused``: bot/thread_post.py posts that paper
+as a plain fallback and goes on. Any other refusal stops the run with Discord's status, code
+and message.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from discord.utils import MISSING
 
 from bot.discord_embeds import (
     discord_reactions_help,
+    fallback_message,
+    over_limits,
     paper_message,
     parent_message,
     thread_name,
-    within_limits,
 )
 from bot.feedback import Effect
 from bot.ledger import Ledger
@@ -49,6 +53,9 @@ THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this m
 ARCHIVE_AFTER_MINUTES: Literal[1440] = 1440  # a day; Discord allows 60, 1440, 4320, 10080
 DISCORD_EPOCH_MS = 1_420_070_400_000  # snowflakes count milliseconds from 2015-01-01
 MAX_PAGES = 20  # of 100 messages, when looking for a stopped run's posts
+# JSON error codes (discord.com/developers/docs/topics/opcodes-and-status-codes) about what
+# the message holds: Invalid Form Body (a length, a field), Cannot send an empty message
+CONTENT_CODES = frozenset({50035, 50006})
 
 
 def use_api(base_url: str) -> None:
@@ -70,7 +77,8 @@ def _answered(what: str, channel: str | None) -> Iterator[None]:
     try:
         yield
     except discord.HTTPException as exc:
-        raise refused(Platform.DISCORD, what, channel, refusal(exc)) from None
+        content = exc.status == 400 and exc.code in CONTENT_CODES
+        raise refused(Platform.DISCORD, what, channel, refusal(exc), content) from None
     except UNREACHABLE as exc:
         raise unreachable(exc) from None
 
@@ -108,10 +116,11 @@ class DiscordPublisher(ThreadPublisher):
     async def _send(
         self, channel: str, content: str, embed: discord.Embed | None, tag: PostTag
     ) -> str:
-        if embed is not None and not within_limits(content, embed):
+        if problem := over_limits(content, embed):  # Discord would refuse it: do not ask
             raise PublishError(
-                f"refusing to post an embed over Discord's limits: {content[:80]}",
-                platform=Platform.DISCORD, channel=channel, reason="over Discord's limits",
+                f"refusing to post an embed over Discord's limits ({problem}): {content[:80]}",
+                platform=Platform.DISCORD, channel=channel,
+                reason=f"over Discord's limits: {problem}", content_refused=True,
             )  # fmt: skip
         params = handle_message_parameters(
             content=content,
@@ -128,8 +137,11 @@ class DiscordPublisher(ThreadPublisher):
         return str(data["id"])
 
     # -- ThreadPublisher -----------------------------------------------------------------------
-    async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
-        return await self._send(channel, *parent_message(day, rules, self.help_text), tag)
+    async def parent(
+        self, day: Day, rules: ProfileRules, channel: str, tag: PostTag, minimal: bool = False
+    ) -> str:
+        message = parent_message(day, rules, self.help_text, minimal)
+        return await self._send(channel, *message, tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
         with _answered(f"a thread in {channel}", channel):
@@ -150,6 +162,11 @@ class DiscordPublisher(ThreadPublisher):
         self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
     ) -> tuple[str, str]:
         return thread, await self._send(thread, *paper_message(rp), tag)
+
+    async def fallback(
+        self, thread: str, channel: str, rp: RankedPaper, tag: PostTag, bare: bool = False
+    ) -> tuple[str, str]:
+        return thread, await self._send(thread, *fallback_message(rp, bare), tag)
 
     async def notice(
         self, channel: str, thread: str | None, text: str, tag: PostTag

@@ -20,7 +20,13 @@ from bot.personal_digest import send_personal_digests
 from bot.platforms import PLATFORMS, Platform
 from bot.shared_feed import shared_feed, union_categories
 from bot.slack_post import SlackPublisher, slack_client
-from bot.thread_post import PostResult, PublishError, ThreadPublisher
+from bot.thread_post import (
+    PostResult,
+    PublishError,
+    ThreadPublisher,
+    fallback_note,
+    fallback_note_mark,
+)
 from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo, RunRecord
 from scoring.pipeline import Batch, DayOutcome, run_day
@@ -282,6 +288,7 @@ async def publish(
                 return await publisher.post_no_announcement(profile, run.date, target)
             rules = app.profile_config(profile).rules(profile)
             posted = await publisher.post_day(day, rules, target)
+            await note_fallbacks(app, platform, profile, run.date, posted.fallbacks)
             await send_personal_digests(app, publisher, platform, day)  # after the channel's
             return posted
     except PublishError as exc:
@@ -289,6 +296,22 @@ async def publish(
         POST_FAILURES.labels(exc.platform).inc()
         await app.store.set_run_error(profile, run.date, str(exc))
         raise
+
+
+async def note_fallbacks(
+    app: App, platform: Platform, profile: str, date: dt.date, fallbacks: dict[str, str]
+) -> None:
+    """The run record says which posts went out as plain fallbacks on this platform, and why
+    (one note per platform, the ledger's latest: a re-run neither repeats nor loses it)."""
+    run = await app.store.get_run(profile, date)
+    if run is None:
+        return
+    mark = fallback_note_mark(platform)
+    notes = [n for n in run.notes if not n.startswith(mark)]
+    notes += [n for n in [fallback_note(platform, fallbacks)] if n]
+    if notes != run.notes:
+        run.notes = notes
+        await app.store.save_run(run)
 
 
 async def publish_all(

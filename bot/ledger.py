@@ -6,7 +6,9 @@ Keys (built in scoring/keys.py), one set per platform (``slack``, ``discord``):
                                              "paper:{id}" -> ts of that paper's reply;
                                              "notice:{kind}" -> {"channel", "ts"} JSON;
                                              "intent:{slot}" -> {"channel", "thread", "at"}
-                                             JSON, written before each post
+                                             JSON, written before each post;
+                                             "fallback:{slot}" -> why that post went out as
+                                             a plain fallback (the platform's reason)
     msg:{platform}:{channel}:{ts}      JSON {"profile", "date", "paper"}: which paper a reply is
                                        about, for reactions
 
@@ -106,6 +108,18 @@ class Ledger:
             return None
         data = json.loads(raw)
         return PostedMessage(data["profile"], dt.date.fromisoformat(data["date"]), data["paper"])
+
+    # -- fallbacks: posts the platform refused in full, sent as their title and link ---------
+    async def record_fallback(self, profile: str, date: dt.date, slot: str, reason: str) -> None:
+        await self.r.hset(self._key(profile, date), f"fallback:{slot}", reason)
+
+    async def clear_fallback(self, profile: str, date: dt.date, slot: str) -> None:
+        await self.r.hdel(self._key(profile, date), f"fallback:{slot}")
+
+    async def fallbacks(self, profile: str, date: dt.date) -> dict[str, str]:
+        """slot -> why it went out as a plain fallback."""
+        raw = await self.r.hgetall(self._key(profile, date))
+        return {k.removeprefix("fallback:"): v for k, v in raw.items() if k.startswith("fallback:")}
 
     # -- intents: the crash window between a post and its record -------------------------------
     async def intend(self, profile: str, date: dt.date, intent: Intent) -> None:

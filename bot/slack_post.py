@@ -2,8 +2,11 @@
 
 Resumable and never twice through bot/thread_post.py (shared with Discord). Posts to one
 channel are spaced (Slack allows about one message a second); a 429 is
-retried after its Retry-After by slack_sdk's handler on the client. Any other refusal stops
-the run with Slack's reason: there is no silent fallback to a top-level message.
+retried after its Retry-After by slack_sdk's handler on the client. A refusal of what one
+message holds (``CONTENT_ERRORS``, or blocks over Slack's limits before sending) is
+``content_refused``: bot/thread_post.py posts that paper as a plain fallback and goes on. Any
+other refusal stops the run with Slack's reason: there is no silent fallback to a top-level
+message.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from bot.platforms import Platform
 from bot.slack_blocks import (
     Blocks,
     escape,
+    fallback_blocks,
+    over_limits,
     parent_blocks,
     reply_blocks,
     slack_reactions_help,
-    within_limits,
 )
 from bot.thread_post import (
     UNREACHABLE,
@@ -45,6 +49,12 @@ from scoring.models import Day, RankedPaper
 log = logging.getLogger(__name__)
 EVENT_TYPE = "paperbot_post"  # message metadata: which post of which day a message is
 MAX_PAGES = 20  # of 200 messages, when looking for a stopped run's posts
+# chat.postMessage errors about what the message holds (docs.slack.dev/reference/methods/
+# chat.postMessage): another message to the same place may pass
+CONTENT_ERRORS = frozenset({
+    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long",
+    "no_text", "too_many_attachments", "invalid_attachments",
+})  # fmt: skip
 
 
 def slack_client(token: str, base_url: str, max_retries: int = 3) -> AsyncWebClient:
@@ -74,10 +84,11 @@ class SlackPublisher(ThreadPublisher):
     async def _post(
         self, channel: str, text: str, blocks: Blocks, thread_ts: str | None, tag: PostTag
     ) -> str:
-        if not within_limits(blocks):  # a bug in rendering, not Slack's problem to find
+        if problem := over_limits(blocks, text):  # Slack would refuse it: do not ask
             raise PublishError(
-                f"refusing to post blocks over Slack's limits: {text[:80]}",
-                platform=Platform.SLACK, channel=channel, reason="over Slack's limits",
+                f"refusing to post blocks over Slack's limits ({problem}): {text[:80]}",
+                platform=Platform.SLACK, channel=channel,
+                reason=f"over Slack's limits: {problem}", content_refused=True,
             )  # fmt: skip
         await self.pacer.wait()
         where = f"in thread {thread_ts}" if thread_ts else "as the parent message"
@@ -97,8 +108,10 @@ class SlackPublisher(ThreadPublisher):
         return str(answer["ts"])
 
     # -- ThreadPublisher -----------------------------------------------------------------------
-    async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
-        text, blocks = parent_blocks(day, rules, self.help_text)
+    async def parent(
+        self, day: Day, rules: ProfileRules, channel: str, tag: PostTag, minimal: bool = False
+    ) -> str:
+        text, blocks = parent_blocks(day, rules, self.help_text, minimal)
         return await self._post(channel, text, blocks, None, tag)
 
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
@@ -108,6 +121,12 @@ class SlackPublisher(ThreadPublisher):
         self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
     ) -> tuple[str, str]:
         text, blocks = reply_blocks(rp)
+        return channel, await self._post(channel, text, blocks, thread, tag)
+
+    async def fallback(
+        self, thread: str, channel: str, rp: RankedPaper, tag: PostTag, bare: bool = False
+    ) -> tuple[str, str]:
+        text, blocks = fallback_blocks(rp, bare)
         return channel, await self._post(channel, text, blocks, thread, tag)
 
     async def notice(
@@ -168,7 +187,8 @@ def _answered(what: str, channel: str | None) -> Iterator[None]:
     try:
         yield
     except SlackApiError as exc:
-        raise refused(Platform.SLACK, what, channel, _reason(exc)) from None
+        reason = _reason(exc)
+        raise refused(Platform.SLACK, what, channel, reason, reason in CONTENT_ERRORS) from None
     except UNREACHABLE as exc:
         raise cannot_reach(Platform.SLACK, exc, channel) from None
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.app import App
+from bot.ledger import Ledger
+from bot.platforms import PLATFORMS, Platform
 from bot.text import cost_text, filter_recall_text, run_cost, summed_cost
 from scoring import keys
 from scoring.models import RunRecord
@@ -27,6 +29,8 @@ class ProfileStatus:
     month_runs: int
     month_failed: int
     month_cost_usd: float | None  # None: a model's price is unknown
+    # platform -> slot -> why the last run's day went out there as a plain fallback
+    fallbacks: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _tokens(run: RunRecord) -> int:
@@ -47,6 +51,10 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
     month_cost = summed_cost(run_cost(r) for r in month)
     fire = config.trigger(settings).get_next_fire_time(None, now)
+    fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
+    for platform in PLATFORMS:
+        if last and (found := await Ledger(app.store.r, platform).fallbacks(name, last.date)):
+            fallbacks[str(platform)] = found
     return ProfileStatus(
         profile=name,
         last_run=last,
@@ -57,6 +65,7 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
         month_runs=len(month),
         month_failed=sum(1 for r in month if r.status == "failed" or r.error),
         month_cost_usd=None if month_cost is None else round(month_cost, 6),
+        fallbacks=fallbacks,
     )
 
 
@@ -69,6 +78,13 @@ def _memory_line(m: MemoryReport, retention_days: int) -> str:
         f"({size(m.per_paper)} each) · {m.profile_days:,} profile-days "
         f"({size(m.per_profile_day)} each) · full text kept {retention_days} days"
     )
+
+
+def _fallback_lines(fallbacks: dict[str, dict[str, str]]) -> str:
+    from bot.thread_post import fallback_note  # posting's wording, loaded only when needed
+
+    notes = [fallback_note(Platform(p), found) for p, found in fallbacks.items()]
+    return "".join(f"\n    posted: {note}" for note in notes if note)
 
 
 def _last_run_line(record: RunRecord | None) -> str:
@@ -111,7 +127,7 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
         failed = f", {s.month_failed} with failures" if s.month_failed else ""
         lines += [
             f"{s.profile}:",
-            f"  {_last_run_line(s.last_run)}",
+            f"  {_last_run_line(s.last_run)}{_fallback_lines(s.fallbacks)}",
             f"  next run: {s.next_run or 'never'} · schedule {s.schedule}",
             f"  {s.month}: {s.month_runs} runs{failed}, cost so far {cost_text(s.month_cost_usd)}",
         ]

@@ -6,6 +6,11 @@ intent is written before and a record after every post, so a run that died after
 posts exactly the missing ones into the same thread, and a finished day posts nothing. A kill
 between the platform accepting a message and its record leaves an intent alone: the next run
 asks the platform (every message carries its tag) before posting anything it does not know.
+
+No paper stops the thread: when the platform (or the platform's own limit check here) refuses
+a paper's message for what it holds (``PublishError.content_refused``), the paper goes out as
+its title and link, then as its bare id and link, in the same ledger slot and with the same
+tag; the ledger notes why (``fallback:{slot}``), and the day's ``PostResult`` carries it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
@@ -37,20 +42,31 @@ RECONCILE_MARGIN_S = 120  # clocks differ: look a little before the intent's tim
 
 class PublishError(PaperbotError):
     """A platform refused a post or could not be reached: the message for people, and the
-    platform, channel and reason as fields for the run record, metrics and logs."""
+    platform, channel and reason as fields for the run record, metrics and logs.
+    ``content_refused``: refused for what this message holds (Slack ``invalid_blocks``,
+    Discord 50035, or over the limits before sending), so a smaller message may pass."""
 
     def __init__(
-        self, message: str, *, platform: Platform, channel: str | None = None, reason: str = ""
+        self,
+        message: str,
+        *,
+        platform: Platform,
+        channel: str | None = None,
+        reason: str = "",
+        content_refused: bool = False,
     ) -> None:
         super().__init__(message)
         self.platform, self.channel, self.reason = platform, channel, reason or message
+        self.content_refused = content_refused
 
 
-def refused(platform: Platform, what: str, channel: str | None, reason: str) -> PublishError:
+def refused(
+    platform: Platform, what: str, channel: str | None, reason: str, content: bool = False
+) -> PublishError:
     """The platform answered no: "Slack refused a post in C1: channel_not_found"."""
     return PublishError(
         f"{platform.title()} refused {what}: {reason}",
-        platform=platform, channel=channel, reason=reason,
+        platform=platform, channel=channel, reason=reason, content_refused=content,
     )  # fmt: skip
 
 
@@ -75,6 +91,8 @@ class PostResult:
     parent_ts: str | None  # the parent message's id (Slack: its ts)
     posted: int  # messages posted by this run
     already: int  # replies found in the ledger from an earlier run
+    # slot ("parent", "paper:{id}") -> why it went out as a plain fallback, this run or before
+    fallbacks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,8 +123,10 @@ class ThreadPublisher(abc.ABC):
         self.help_text = help_text  # what reacting does, from the team's reactions setting
 
     @abc.abstractmethod
-    async def parent(self, day: Day, rules: ProfileRules, channel: str, tag: PostTag) -> str:
-        """Post the day's parent message; its id."""
+    async def parent(
+        self, day: Day, rules: ProfileRules, channel: str, tag: PostTag, minimal: bool = False
+    ) -> str:
+        """Post the day's parent message; its id. ``minimal``: without any paper's text."""
 
     @abc.abstractmethod
     async def thread(self, day: Day, channel: str, parent_id: str) -> str:
@@ -117,6 +137,13 @@ class ThreadPublisher(abc.ABC):
         self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
     ) -> tuple[str, str]:
         """Post one paper; (the channel it is in, its id), as reactions will name it."""
+
+    @abc.abstractmethod
+    async def fallback(
+        self, thread: str, channel: str, rp: RankedPaper, tag: PostTag, bare: bool = False
+    ) -> tuple[str, str]:
+        """Post one paper as its title and link (``bare``: its id and link), tiny and safe,
+        carrying the same tag as its full message would; as ``reply``."""
 
     @abc.abstractmethod
     async def notice(
@@ -238,12 +265,22 @@ async def post_day(
     profile, date = day.profile, day.date
     await reconcile(poster, profile, date)
     parent = await ledger.parent(profile, date)
+    earlier = await ledger.fallbacks(profile, date)
     posted = 0
     if parent is None:
         tag = PostTag(profile, date, "parent")
 
         async def post_parent() -> tuple[str, str]:
-            return channel, await poster.parent(day, rules, channel, tag)
+            try:
+                posted_parent = await poster.parent(day, rules, channel, tag)
+            except PublishError as exc:
+                if not exc.content_refused:
+                    raise
+                await _note_fallback(poster, tag, exc)
+                return channel, await poster.parent(day, rules, channel, tag, minimal=True)
+            if tag.slot in earlier:
+                await ledger.clear_fallback(profile, date, tag.slot)
+            return channel, posted_parent
 
         parent = await sent_once(poster, tag, channel, None, post_parent)
         posted = 1
@@ -277,10 +314,47 @@ async def post_day(
         for rp in missing:
             stop_if_asked()  # a SIGTERM an HTTP client swallowed: stop between posts
             tag = PostTag(profile, date, f"paper:{rp.paper.id}")
-            reply = partial(poster.reply, thread, channel, rp, tag)
+            reply = partial(post_paper, poster, thread, channel, rp, tag, tag.slot in earlier)
             await sent_once(poster, tag, channel, thread, reply)
             posted += 1
-    return PostResult(channel, parent_id, posted, len(day.selected) - len(missing))
+    fallbacks = await ledger.fallbacks(profile, date)
+    return PostResult(channel, parent_id, posted, len(day.selected) - len(missing), fallbacks)
+
+
+async def _note_fallback(poster: ThreadPublisher, tag: PostTag, exc: PublishError) -> None:
+    """Written before the fallback is sent: a kill after it leaves a true note (the fallback
+    found on the platform) or one the next full post clears."""
+    log.warning("%s %s %s: %s refused it (%s); posting it as a plain fallback",
+                tag.profile, tag.date, tag.slot, exc.platform.title(), exc.reason)  # fmt: skip
+    await poster.ledger.record_fallback(tag.profile, tag.date, tag.slot, exc.reason)
+
+
+async def post_paper(
+    poster: ThreadPublisher,
+    thread: str,
+    channel: str,
+    rp: RankedPaper,
+    tag: PostTag,
+    noted: bool = False,
+) -> tuple[str, str]:
+    """The paper's message; if the platform refuses it for what it holds, its title and link,
+    then its bare id and link: one paper's metadata never stops the thread. ``noted``: an
+    earlier run noted a fallback for it, to clear if the full message passes now."""
+    try:
+        posted = await poster.reply(thread, channel, rp, tag)
+    except PublishError as exc:
+        if not exc.content_refused:
+            raise
+        await _note_fallback(poster, tag, exc)
+        try:
+            return await poster.fallback(thread, channel, rp, tag)
+        except PublishError as again:
+            if not again.content_refused:
+                raise
+            return await poster.fallback(thread, channel, rp, tag, bare=True)
+    if noted:
+        await poster.ledger.clear_fallback(tag.profile, tag.date, tag.slot)
+    return posted
 
 
 async def post_once(
@@ -324,3 +398,25 @@ def delayed_text(date: dt.date, reason: str) -> str:
 
 def no_announcement_text(date: dt.date) -> str:
     return f"No arXiv announcement for {date.isoformat()}: nothing to read today."
+
+
+def fallback_note(platform: Platform, fallbacks: dict[str, str]) -> str | None:
+    """The run record's line about a day's fallbacks on one platform: "Slack: 1 paper posted
+    as a plain fallback: invalid_blocks (2505.21073)"; None when there were none."""
+    if not fallbacks:
+        return None
+    by_reason: dict[str, list[str]] = {}
+    for slot, reason in sorted(fallbacks.items()):
+        by_reason.setdefault(" ".join(reason.split()), []).append(slot.removeprefix("paper:"))
+    papers = sum(1 for slot in fallbacks if slot.startswith("paper:"))
+    what = [f"{papers} paper{'s' if papers != 1 else ''}"] if papers else []
+    what += ["the parent message"] if "parent" in fallbacks else []
+    reasons = "; ".join(f"{reason} ({', '.join(slots)})" for reason, slots in by_reason.items())
+    return (
+        f"{fallback_note_mark(platform)}{' and '.join(what)} posted as a plain fallback: {reasons}"
+    )
+
+
+def fallback_note_mark(platform: Platform) -> str:
+    """How a fallback note begins: the run record keeps one per platform, the latest."""
+    return f"{platform.title()}: "
