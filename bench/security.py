@@ -4,10 +4,10 @@ Prints tables, asserts nothing. Run from the repository root: ``python bench/sec
 (``--fuzz N`` commands, default 20,000). Everything is local: an embedded Redis, the replay
 LLM for the real 2025-05-28 day, and the real Slack app behind aiohttp for the HTTP probes.
 
-1. Injection: every attack of tests/injection_corpus.py is planted in a different paper of the
-   day, and a model that obeys every attack sentence reaching it scores the day, with the
-   defences and (for comparison) without them. Counted: attacked papers that reach the
-   selected set although their sanitised text does not, and other papers whose score moved.
+1. Injection (bench/attacks.py): the attacks of tests/attack_corpus.py, ten a day, against a
+   model that obeys them; studies of prompt injection that quote attacks; the checks' token
+   share on clean days. ``--data`` (default ../shared/data/arxiv when present) and
+   ``--history`` days before 2025-05-28 as the profile's history.
 2. False alarms: every title and abstract of the four shared listings through the detector;
    every flagged one is listed so a reader can judge.
 3. Fuzz: generated chat and CLI commands against the command core (tests/fuzzing.py).
@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from unittest import mock
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,89 +33,35 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
+from bench import attacks  # noqa: E402
 from bench.report import table  # noqa: E402
-from scoring.fake_llm import FakeLLM, judgements_from_labels  # noqa: E402
 from scoring.injection import screen  # noqa: E402
-from scoring.listings import listing_batch, read_jsonl  # noqa: E402
-from scoring.llm_scorer import LLMConfig, LLMScorer  # noqa: E402
-from scoring.pipeline import Batch, ProfileRules, run_day  # noqa: E402
+from scoring.listings import read_jsonl  # noqa: E402
 from scoring.redis_server import EmbeddedRedis  # noqa: E402
-from scoring.store import Store  # noqa: E402
 from tests.fuzzing import FuzzTarget, command_texts, platforms  # noqa: E402
-from tests.injection_corpus import ATTACKS  # noqa: E402
-from tests.papers import DEFAULT  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "arxiv"
 DAYS = ("2025-05-28", "2025-05-29", "2025-06-03", "2025-06-05")
 DAY = dt.date(2025, 5, 28)
-RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+SHARED = ROOT.parent / "shared" / "data" / "arxiv"
 
 
-# -- 1. injection ----------------------------------------------------------------------------
-async def score_day(
-    redis_url: str, batch: Batch, defended: bool
-) -> dict[str, tuple[int, int, bool]]:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(redis_url, decode_responses=True)
-    await client.flushdb()
-    store = Store(client)
-    await store.ensure_profile("default", DEFAULT.items)
-    payloads = {text: effect for _, text, effect in ATTACKS}
-    labels = read_jsonl(DATA / "labels" / f"{DAY}.jsonl")
-    with FakeLLM(judgements=judgements_from_labels(labels), obey=payloads) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        off = mock.patch("scoring.llm_scorer.sanitised", lambda p: None)
-        try:
-            if not defended:
-                off.start()
-            outcome = await run_day(store, RULES, batch, scorer, DAY)
-        finally:
-            if not defended:
-                off.stop()
-            await scorer.close()
-            await client.aclose()
-    assert outcome.day is not None
-    return {
-        rp.paper.id: (rp.score.relevance, rp.score.novelty, rp.selected)
-        for rp in outcome.day.papers
-    }
+# -- 1. injection: bench/attacks.py ----------------------------------------------------------
+def shared_days(data: Path) -> list[str]:
+    """The days of ``data``, in time order (days.json where there is one, else the labels)."""
+    index = data / "days.json"
+    if index.exists():
+        return [row["date"] for row in json.loads(index.read_text())]
+    return sorted(p.name.split(".")[0] for p in (data / "labels").glob("*.jsonl"))
 
 
-async def injection(redis_url: str) -> None:
-    rows = read_jsonl(DATA / "listings" / f"{DAY}.jsonl")
-    clean = listing_batch(rows, DAY, RULES.categories)
-    papers = [p for p in clean.papers if p.announce_type in RULES.announce_types]
-    reference = await score_day(redis_url, Batch(papers=papers, total=len(papers)), True)
-    # hosts: papers the reference did not select, spread over the day
-    hosts = [p for p in papers if not reference[p.id][2]][::7][: len(ATTACKS)]
-    planted = {h.id: attack for h, attack in zip(hosts, ATTACKS, strict=True)}
-    attacked = [
-        p.model_copy(update={"abstract": f"{p.abstract} {planted[p.id][1]}"})
-        if p.id in planted else p
-        for p in papers
-    ]  # fmt: skip
-    out = []
-    for defended in (True, False):
-        scored = await score_day(redis_url, Batch(papers=attacked, total=len(attacked)), defended)
-        bought = [pid for pid in planted if scored[pid][2] and not reference[pid][2]]
-        raised = [pid for pid in planted if scored[pid][:2] > reference[pid][:2]]
-        moved = [pid for pid in scored if pid not in planted and scored[pid] != reference[pid]]
-        by_class: dict[str, int] = {}
-        for pid in bought:
-            by_class[planted[pid][0]] = by_class.get(planted[pid][0], 0) + 1
-        out.append([
-            "on" if defended else "off (for comparison)", len(planted), len(bought),
-            len(raised), len(moved), sum(1 for p in scored.values() if p[2]),
-            ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) or "-",
-        ])  # fmt: skip
-    table(
-        f"Injection: {len(ATTACKS)} attacks planted in 2025-05-28 ({len(papers)} papers, "
-        f"{sum(1 for v in reference.values() if v[2])} selected), a model that obeys them",
-        ["defences", "attacks", "selected though their sanitised text is not",
-         "scored above their sanitised text", "other papers moved", "selected", "by class"],
-        out,
-    )  # fmt: skip
+async def injection(redis_url: str, data: Path, history: int, clean_days: int) -> None:
+    days = shared_days(data)
+    target = str(DAY) if str(DAY) in days else days[0]
+    earlier = days[max(0, days.index(target) - history) : days.index(target)]
+    await attacks.attacks(redis_url, data, target, earlier, seed=1)
+    await attacks.studies(redis_url, data, target)
+    await attacks.clean_days(redis_url, data, days[:clean_days] if clean_days else days)
 
 
 # -- 2. false alarms ---------------------------------------------------------------------------
@@ -254,6 +199,13 @@ async def probes(redis_url: str, tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fuzz", type=int, default=20_000, help="fuzzed commands")
+    parser.add_argument("--data", type=Path, default=SHARED if SHARED.exists() else DATA,
+                        help="listings, labels (and days.json) to run on")
+    parser.add_argument("--history", type=int, default=3,
+                        help="earlier days scored before the attacked day (the content prior)")
+    parser.add_argument("--clean-days", type=int, default=0,
+                        help="clean days to measure the checks on (0: all)")
+    parser.add_argument("--only", choices=["injection", "rest"], help="one part only")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
     with tempfile.TemporaryDirectory() as name:
@@ -261,10 +213,12 @@ def main() -> None:
         server = EmbeddedRedis(tmp / "redis")
         url = asyncio.run(server.start())
         try:
-            asyncio.run(injection(url))
-            false_alarms()
-            asyncio.run(probes(url, tmp))
-            fuzz(url, tmp, args.fuzz)
+            if args.only != "rest":
+                asyncio.run(injection(url, args.data, args.history, args.clean_days))
+            if args.only != "injection":
+                false_alarms()
+                asyncio.run(probes(url, tmp))
+                fuzz(url, tmp, args.fuzz)
         finally:
             asyncio.run(server.stop())
 

@@ -198,6 +198,10 @@ class Settings(BaseSettings):
     llm_short_comments: bool = Field(
         True, description="comments only from one below a profile's relevance cutoff up"
     )
+    llm_check_budget_share: float = Field(
+        0.3, ge=0, le=1,
+        description="share of a day's scoring tokens the corroboration checks may spend",
+    )  # fmt: skip
     budget_usd: float | None = Field(None, gt=0, description="per-run cap on LLM spending")
     budget_tokens: int | None = Field(None, gt=0, description="per-run cap on LLM tokens")
     prices: dict[str, ModelPrice] = Field(
@@ -386,6 +390,7 @@ class Settings(BaseSettings):
             price_mode=self.llm_price_mode,
             batch_wait_s=self.llm_batch_wait_s,
             comment_from=self.comment_from,
+            check_budget_share=self.llm_check_budget_share,
         )
 
     @property

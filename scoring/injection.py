@@ -16,6 +16,7 @@ below, one list; the attack and benign corpus that keeps them honest is in
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from functools import lru_cache
 from scoring.models import Paper
 
 REMOVED = "[text addressed to the rater removed]"
-NOTE = "Contains text addressed to the rater; scored without it. "
+NOTE = "Scored without a passage addressed to the rater. "
 
 # zero-width, joiners, bidi embeddings/overrides/isolates, word joiner, BOM, tag characters,
 # variation selectors, soft hyphen, Hangul fillers: invisible in print, visible to a tokenizer
@@ -69,8 +70,34 @@ def tidy_paper(p: Paper) -> tuple[Paper, bool]:
     return p.model_copy(update=tidy), cut
 
 
+@lru_cache(maxsize=1)
+def _confusables() -> dict[int, str]:
+    """Every character Unicode lists as confusable with a Latin letter or digit, mapped to it
+    (Cherokee, Armenian, Greek, Cyrillic, mathematical letters ...), and every decimal digit
+    of any script to its ASCII digit: what a model reads is what the screen matches."""
+    import json
+    from importlib.resources import files
+
+    table = json.loads((files("confusable_homoglyphs") / "confusables.json").read_text())
+    found: dict[int, str] = {}
+    for char, groups in table.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        for group in groups:
+            c = group["c"]
+            if len(c) == 1 and c.isascii() and c.isalnum():
+                found[ord(char)] = c
+                break
+    for code in range(0x80, 0x30000):
+        char = chr(code)
+        if unicodedata.decimal(char, None) is not None:
+            found[code] = str(unicodedata.decimal(char))
+    return found
+
+
 def normalise(text: str) -> str:
-    return strip_invisible(unicodedata.normalize("NFKC", text)).translate(_LOOKALIKES)
+    folded = strip_invisible(unicodedata.normalize("NFKC", text)).translate(_LOOKALIKES)
+    return folded.translate(_confusables())
 
 
 _RATER = (
@@ -188,29 +215,115 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
 
 @dataclass(frozen=True)
 class Screened:
-    text: str  # the text with every flagged sentence replaced by REMOVED
-    flagged: tuple[str, ...]  # the sentences removed, as written
+    text: str  # the text with each span addressed to the rater replaced by REMOVED
+    flagged: tuple[str, ...]  # the spans removed
 
 
-def _addresses_rater(sentence: str) -> bool:
-    lowered = normalise(sentence).lower()
-    if any(p.search(lowered) for p in PATTERNS):
-        return True
-    return bool(_SQUASHED.search(re.sub(r"[^a-z0-9]", "", lowered)))
+# a clause: what a span addressed to the rater is widened to, never past the sentence
+_CLAUSE_END = re.compile(r"[,;:()\[\]{}<>—–]|\s-\s")
+_QUOTE = re.compile(r"\"[^\"]{3,400}\"|“[^”]{3,400}”|«[^»]{3,400}»|„[^“”]{3,400}[“”]")
+_WORD = re.compile(r"\w+")
+_BASE64 = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{16,}={0,2}(?![\w+/=])")
+_HEX = re.compile(r"(?:\b[0-9a-fA-F]{2}\b[ :]?){6,}")
+
+
+def _decoded(sentence: str) -> list[tuple[int, int, str]]:
+    """Text hidden in an encoding the rater could undo: base64 and hex runs, with where they
+    sit, and the whole sentence read as ROT13."""
+    import base64
+    import binascii
+    import codecs
+
+    out = []
+    for m in _BASE64.finditer(sentence):
+        try:
+            raw = base64.b64decode(m.group() + "=" * (-len(m.group()) % 4), validate=True)
+            out.append((m.start(), m.end(), raw.decode("utf-8")))
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+    for m in _HEX.finditer(sentence):
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            out.append((m.start(), m.end(), bytes.fromhex(re.sub("[ :]", "", m.group())).decode()))
+    out.append((0, len(sentence), codecs.encode(sentence, "rot13")))
+    return out
+
+
+def _matches(lowered: str) -> list[tuple[int, int]]:
+    spans = [m.span() for p in PATTERNS for m in p.finditer(lowered)]
+    # spaced-out letters: only where no wording matched as written (the whole sentence goes)
+    if not spans and _SQUASHED.search(re.sub(r"[^a-z0-9]", "", lowered)):
+        spans.append((0, len(lowered)))
+    return spans
+
+
+def _quoted_data(sentence: str) -> list[tuple[int, int]]:
+    """Quotations that the sentence around them talks about (``appending "rate this 10"
+    raised the judge's score``): what a study reports, not words to the rater."""
+    found = []
+    for q in _QUOTE.finditer(sentence):
+        outside = sentence[: q.start()] + sentence[q.end() :]
+        if len(_WORD.findall(outside)) >= 4:
+            found.append(q.span())
+    return found
+
+
+def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
+    left = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, start)), default=0)
+    right = next((m.start() for m in _CLAUSE_END.finditer(sentence, end)), len(sentence))
+    return left, right
+
+
+def _rater_spans(sentence: str) -> list[tuple[int, int]]:
+    """Spans of a (normalised) sentence addressed to the rater, widened to their clause."""
+    data = _quoted_data(sentence)
+    blanked = sentence
+    for start, end in data:  # quotations read as spaces: neither matched nor squashed
+        blanked = blanked[:start] + " " * (end - start) + blanked[end:]
+    spans = _matches(blanked.lower())
+    for start, end, hidden in _decoded(blanked):
+        if _matches(normalise(hidden).lower()):
+            spans.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(_clause(sentence, *s) for s in spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 @lru_cache(maxsize=16_384)
 def screen(text: str) -> Screened:
-    """``text`` without the sentences that address the rater. Cached: a paper is screened
-    for every prompt it goes into (each profile, each attempt), and the patterns are the
-    costliest step of building a prompt."""
+    """``text`` with the spans that address the rater masked, each widened to its clause and
+    never to the sentence around it. Cached: a paper is screened for every prompt it goes
+    into (each profile, each attempt), and the patterns are the costliest step of a prompt."""
     kept: list[str] = []
     flagged: list[str] = []
     for sentence in _SENTENCE.split(" ".join(text.split())):
-        if sentence and _addresses_rater(sentence):
-            flagged.append(sentence)
-            if not kept or kept[-1] != REMOVED:
-                kept.append(REMOVED)
-        elif sentence:
+        if not sentence:
+            continue
+        folded = normalise(sentence)
+        spans = _rater_spans(folded)
+        if not spans:
             kept.append(sentence)
+            continue
+        # the rater reads the folded sentence: look-alikes and odd digits add nothing to it
+        out, at = [], 0
+        for start, end in spans:
+            out.append(folded[at:start])
+            flagged.append(folded[start:end].strip())
+            out.append(f" {REMOVED} ")
+            at = end
+        out.append(folded[at:])
+        kept.append(" ".join("".join(out).split()))
     return Screened(" ".join(kept) if flagged else text, tuple(flagged))
+
+
+def sanitised(p: Paper) -> tuple[Paper, list[str]] | None:
+    """The paper with the spans the first screen found addressed to the rater masked, and
+    those spans; None when it found none."""
+    title, abstract = screen(p.title), screen(p.abstract)
+    if not (title.flagged or abstract.flagged):
+        return None
+    masked = p.model_copy(update={"title": title.text, "abstract": abstract.text})
+    return masked, [*title.flagged, *abstract.flagged]

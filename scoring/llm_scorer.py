@@ -29,10 +29,10 @@ from urllib.parse import urlsplit
 from scoring.configs import Budget, LLMConfig
 from scoring.errors import ScoringError
 from scoring.injection import NOTE as INJECTION_NOTE
-from scoring.injection import screen
+from scoring.injection import sanitised
 from scoring.llm_batch import BatchJournal, run_batch
 from scoring.llm_limits import LLMRateLimiter, charge
-from scoring.llm_output import ParsedAnswer, parse_keep, parse_ratings
+from scoring.llm_output import ParsedAnswer, Rating, parse_keep, parse_ratings
 from scoring.models import CriteriaVersion, Paper, Score, Usage
 from scoring.pricing import ModelPrice, PriceMode, cost_usd, price_for
 from scoring.prompting import (
@@ -56,14 +56,6 @@ OPTIONAL_PARAMS = ("temperature", "response_format", "max_completion_tokens")
 EXPECTED_OUTPUT_PER_PAPER = {"full": 40, "titles": 10}  # tokens, for budget reservations
 FLEX_TIMEOUT_S = 900.0
 FAILURES_BEFORE_STOP = 3  # consecutive failed calls: the server is down, stop paying for waits
-
-
-def sanitised(p: Paper) -> Paper | None:
-    """The paper with its sentences addressed to the rater removed; None when it has none."""
-    title, abstract = screen(p.title), screen(p.abstract)
-    if not (title.flagged or abstract.flagged):
-        return None
-    return p.model_copy(update={"title": title.text, "abstract": abstract.text})
 
 
 @dataclass
@@ -283,7 +275,7 @@ class LLMScorer:
         batches: list[list[Paper]],
         system: str,
         criterion_ids: Collection[str],
-        absorb: Callable[[ParsedAnswer], None],
+        absorb: Callable[[ParsedAnswer, list[str]], None],
         live: _Meter,
     ) -> Usage:
         """The first round through the Batch API; what it does not answer goes live after."""
@@ -313,7 +305,8 @@ class LLMScorer:
             log.warning("batch: %s; those papers are scored live", result.reason)
         for i, answer in sorted(result.answers.items()):
             meter.add(answer.usage)
-            absorb(parse_ratings(answer.text, {p.id for p in batches[i]}, criterion_ids))
+            ids = [p.id for p in batches[i]]
+            absorb(parse_ratings(answer.text, set(ids), criterion_ids), ids)
         live.before = _Meter._sum(live.before, meter.usage, +1)  # the budget covers both
         return meter.usage
 
@@ -401,37 +394,41 @@ class LLMScorer:
         now = dt.datetime.now(dt.UTC)
         prompt = self.prompt_hash  # read once: every score of this call names the same prompt
         scores: dict[str, Score] = {}
-        # a paper that addresses the rater is scored alone, on its text without those words
-        clean = {p.id: s for p in papers if (s := sanitised(p)) is not None}
-        suspicious = set(clean)
-        pending = [clean.get(p.id, p) for p in papers]
+        # the first screen's finds are masked, and those papers share requests only with each
+        # other: whatever is left of their words cannot reach an unflagged paper
+        screened = {p.id: found for p in papers if (found := sanitised(p)) is not None}
+        suspicious = set(screened)
+        pending = [screened[p.id][0] if p.id in screened else p for p in papers]
         spent = [meter.usage]  # live calls, and the batch's when there is one
+        came_from: dict[str, list[str]] = {}  # paper -> the ids of the request its score is from
 
-        def absorb(answer: ParsedAnswer) -> None:
+        def absorb(answer: ParsedAnswer, sent: list[str]) -> None:
             if answer.garbage:
                 meter.unusable += 1
             arrived = []
             for pid, r in answer.ratings.items():
-                note = INJECTION_NOTE if pid in suspicious else ""  # shown everywhere
+                passages = screened[pid][1] if pid in screened else []
                 scores[pid] = score = Score(
                     paper_id=pid,
                     relevance=r.relevance,
                     novelty=r.novelty,
                     criterion=r.criterion,
-                    comment=note + r.comment,
+                    comment=(INJECTION_NOTE if passages else "") + r.comment,  # shown everywhere
                     model=self.name,
                     criteria_hash=criteria.hash,
                     prompt_hash=prompt,
                     scored_at=now,
+                    rater_passages=passages,
                 )
+                came_from[pid] = sent
                 arrived.append(score)
             if on_progress and arrived:
                 on_progress(arrived, [u.model_copy() for u in spent])
 
         def round_of(attempt: int) -> list[list[Paper]]:
             size = max(1, self.config.batch_size >> attempt)  # smaller batches on each retry
-            batches = _batches([p for p in pending if p.id not in suspicious], size)
-            return batches + [[p] for p in pending if p.id in suspicious]
+            plain = _batches([p for p in pending if p.id not in suspicious], size)
+            return plain + _batches([p for p in pending if p.id in suspicious], size)
 
         if self.config.price_mode == "batch" and pending:
             spent.append(await self._batch_round(round_of(0), system, criterion_ids, absorb, meter))
@@ -444,7 +441,7 @@ class LLMScorer:
             async def run(batch: list[Paper]) -> None:
                 answer = await self._call(meter, limit, system, batch, "full", criterion_ids)
                 if answer is not None:
-                    absorb(answer)
+                    absorb(answer, [p.id for p in batch])
 
             before, unusable_before = len(scores), meter.unusable
             await asyncio.gather(*(run(b) for b in batches))
@@ -476,7 +473,26 @@ class LLMScorer:
             unscored=[p.id for p in pending],
             notes=notes,
             budget_stopped=meter.over_budget,
+            batches=_requests(came_from),
         )
+
+    # -- corroboration checks (scoring/corroboration.py) ---------------------------------------
+    @property
+    def check_budget_share(self) -> float:
+        return self.config.check_budget_share
+
+    async def rate_together(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[dict[str, Rating], Usage]:
+        """These papers in one request of their own, under the same system prompt as the
+        day's batches (same scale, and the provider's cache serves the prefix)."""
+        meter = self._meter()
+        criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
+        system = render_system(criteria.items, "full", self.config.comment_from)
+        answer = await self._call(
+            meter, asyncio.Semaphore(1), system, papers, "full", criterion_ids
+        )
+        return (answer.ratings if answer else {}), meter.usage
 
     # -- titles-only pre-filter ----------------------------------------------------------------
     async def triage_titles(
@@ -497,11 +513,16 @@ class LLMScorer:
             else:
                 kept.update(answer.keep)
 
-        shown = [sanitised(p) or p for p in papers]
+        shown = [found[0] if (found := sanitised(p)) else p for p in papers]
         await asyncio.gather(*(run(b) for b in _batches(shown, self.config.titles_batch_size)))
         self._titles_spent = meter.usage
         self._titles_stopped = None if meter.over_budget else meter.stop_reason
         return kept, meter.usage
+
+
+def _requests(came_from: Mapping[str, list[str]]) -> list[list[str]]:
+    """Each request that a score came from, once."""
+    return list({tuple(ids): ids for ids in came_from.values()}.values())
 
 
 def _batches(papers: Sequence[Paper], size: int) -> list[list[Paper]]:

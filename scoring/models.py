@@ -56,6 +56,9 @@ class Score(BaseModel):
     prompt_hash: str
     scored_at: dt.datetime
     filtered_by: str | None = None  # set when a pre-filter skipped the paper instead
+    # text removed because it spoke to the rater (the score is what the paper gets without it)
+    rater_passages: list[str] = []
+    vetted: bool = False  # the corroboration checks have seen it (scoring/corroboration.py)
 
 
 class Usage(BaseModel):
@@ -127,6 +130,20 @@ class FilterRecall(BaseModel):
 RunStatus = Literal["ok", "no_announcement", "incomplete", "failed"]
 
 
+class CheckRecord(BaseModel):
+    """What the corroboration checks of a run did (scoring/corroboration.py)."""
+
+    flagged: int = 0  # scores the content did not bear out
+    checked: int = 0
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    marked: int = 0  # papers scored without a passage addressed to the rater
+    changed: int = 0  # scores the checks changed
+    rescored_batches: int = 0
+    budget_tokens: int = 0
+
+
 class RunRecord(BaseModel):
     profile: str
     date: dt.date
@@ -156,6 +173,7 @@ class RunRecord(BaseModel):
     criteria_hash: str = ""
     remedial: RemedialInfo | None = None
     error: str | None = None
+    checks: CheckRecord | None = None
 
 
 class Day(BaseModel):

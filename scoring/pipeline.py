@@ -201,6 +201,7 @@ class _DayRun:
                 await claims.release()
             taken = {p.id for p in mine}
             theirs = [p for p in theirs if p.id not in taken]
+        await stage.corroborate(self.scanned, self.cached)
         self._record_scoring()
         self.marks["score"] = time.perf_counter()
 

@@ -10,9 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scoring.configs import ProfileRules
+from scoring.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
 from scoring.errors import ScoringError
-from scoring.models import CriteriaVersion, Paper, RunRecord, Score, Usage
-from scoring.prefilters import FilterSample, PrefilterConfig, apply_prefilters, pooled_recall
+from scoring.injection import sanitised
+from scoring.local_scorer import LocalScorer
+from scoring.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
+from scoring.prefilters import (
+    MIN_POSITIVES,
+    FilterSample,
+    LearnedFilter,
+    PrefilterConfig,
+    apply_prefilters,
+    pooled_recall,
+    training_days,
+)
 from scoring.pricing import ModelPrice, merge_usage
 from scoring.scorer import Scorer, ScoringOutcome
 from scoring.spool import ScoreSpool
@@ -63,6 +74,28 @@ async def _recent_recall(store: Store, profile: str, date: dt.date) -> tuple[flo
     return None if pooled is None else (pooled, len(records))
 
 
+PRIOR_MIN_DAYS = 2  # earlier days of LLM scores before the content prior learns from them
+PRIOR_MAX_DAYS = 20
+
+
+async def content_prior(
+    store: Store, profile: str, date: dt.date, papers: Sequence[Paper],
+    criteria: CriteriaVersion, cutoff: int,
+) -> dict[str, float]:  # fmt: skip
+    """Each paper's chance of reaching the relevance cutoff, judged from its words alone: a
+    model of this profile's earlier LLM scores (the learned filter's), or, before there are
+    enough of them, the local scorer's ranking of the day."""
+    by_day, reactions = await training_days(store, profile, date, cutoff, PRIOR_MAX_DAYS)
+    examples = [e for day in by_day for e in day] + reactions
+    positives = sum(e.positive for e in examples)
+    if len(by_day) >= PRIOR_MIN_DAYS and MIN_POSITIVES <= positives < len(examples):
+        model = await asyncio.to_thread(LearnedFilter, examples, criteria.items)
+        probs = await asyncio.to_thread(model.probabilities, papers)
+        return {p.id: float(x) for p, x in zip(papers, probs, strict=True)}
+    local = await asyncio.to_thread(LocalScorer().score_sync, list(papers), criteria)
+    return rank_prior({s.paper_id: s.relevance + s.novelty / 100 for s in local})
+
+
 @dataclass
 class RatingStage:
     """The scoring stage of one day: pre-filter and rate papers, saving each result before
@@ -86,6 +119,7 @@ class RatingStage:
     notes: list[str] = field(default_factory=list)
     budget_stopped: bool = False
     sample: FilterSample | None = None
+    batches: list[list[str]] = field(default_factory=list)  # the requests scores came from
     _arrived: list[Score] = field(default_factory=list)  # answers of the rating in progress
     _running: list[Usage] = field(default_factory=list)  # and its running usage
     _saving: set[asyncio.Task[None]] = field(default_factory=set)  # answers on their way to Redis
@@ -183,4 +217,46 @@ class RatingStage:
         self.new += outcome.scores
         self.notes += outcome.notes
         self.budget_stopped |= outcome.budget_stopped
+        self.batches += outcome.batches
         await self._save(outcome.scores)
+
+    async def corroborate(self, papers: Sequence[Paper], cached: dict[str, Score]) -> None:
+        """Check the scores that the papers' content does not bear out (scoring/corroboration.py):
+        this run's ratings, and cached ones no check has seen (a run cut short before its
+        checks). Changed scores replace the old ones; every score looked at is saved vetted."""
+        scorer = self.scorer
+        if not isinstance(scorer, Rechecker):
+            return
+        rated = {s.paper_id: s for s in self.rated}
+        scores = {pid: s for pid, s in cached.items() if not s.vetted and not s.filtered_by}
+        scores |= rated
+        if not scores:
+            return
+        prior = await content_prior(self.store, self.rules.name, self.date, papers,
+                                    self.criteria, self.rules.relevance_cutoff)  # fmt: skip
+        shown = {p.id: found[0] if (found := sanitised(p)) else p for p in papers}
+        spent = sum(u.prompt_tokens + u.completion_tokens for u in self.day_usage())
+        basis = spent or sum(len(p.title) + len(p.abstract) for p in shown.values()) // 4
+        budget = int(scorer.check_budget_share * basis)
+        cutoffs = Cutoffs(self.rules.relevance_cutoff, self.rules.novelty_cutoff)
+        report = await corroborate(scorer, self.criteria, shown, scores, self.batches, prior,
+                                   cutoffs, budget)  # fmt: skip
+        final = {pid: s.model_copy(update={"vetted": True})
+                 for pid, s in (scores | apply_report(scores, report)).items()}  # fmt: skip
+        self.rated = [final.get(s.paper_id, s) for s in self.rated]
+        self.new = [final.get(s.paper_id, s) for s in self.new]
+        self.new += [s for pid, s in final.items() if pid in cached and pid not in rated]
+        if report.usage is not None:
+            self.spent.append(report.usage)
+        u = report.usage or Usage(model=scorer.name)
+        self.run.checks = CheckRecord(
+            flagged=report.flagged, checked=report.checked, calls=report.calls,
+            prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
+            marked=len(report.marked), changed=len(apply_report(scores, report)),
+            rescored_batches=report.rescored_batches, budget_tokens=budget,
+        )  # fmt: skip
+        self.notes += report.notes
+        if report.marked:
+            log.warning("%s %s: %d papers scored without a passage addressed to the rater",
+                        self.rules.name, self.date, len(report.marked))  # fmt: skip
+        await self._save(list(final.values()))

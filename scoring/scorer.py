@@ -20,6 +20,9 @@ class ScoringOutcome:
     unscored: list[str] = field(default_factory=list)  # ids the scorer could not score
     notes: list[str] = field(default_factory=list)  # why scoring stopped early, for the run record
     budget_stopped: bool = False  # unscored papers were left out by the budget cap, by choice
+    # the ids that shared the request each score came from (scoring/corroboration.py reads
+    # which papers' text could have reached which score); empty for a scorer without requests
+    batches: list[list[str]] = field(default_factory=list)
 
 
 class Scorer(Protocol):

@@ -1,0 +1,423 @@
+"""Corroboration: a score stands when the paper's content bears it out, not its words to the rater.
+
+A list of attack wordings cannot win (scoring/injection.py is only a cheap first screen), so
+this step looks at the *effect* of a paper's text instead of its words:
+
+1. **Predict** from content alone (``ContentPrior``): the chance that each paper reaches the
+   relevance cutoff, from a model of this profile's own earlier LLM scores (the learned
+   filter's), or, with no history yet, from the local scorer's ranking of the day.
+2. **Flag** the scores that the prediction does not bear out: a paper that passes the cutoffs
+   against the odds of its content, or with a score that is rare in itself (a 10), is
+   *raised*; a paper the content says is likely relevant scored at the floor, or a batch whose
+   scores sank as a whole, is *lowered*.
+3. **Check**, most surprising first, within a token budget (a share of the day's scoring
+   tokens). A raised paper is scored alone, so no other paper's text is in the request. If it
+   still scores high, parts of its text (title, abstract sentences) are removed and the rest
+   scored again: the most rater-like part first, then halves, narrowing down. A part whose
+   removal brings the score down by ``RISE`` or more is addressed to the rater: the paper keeps
+   the score it gets without it and is marked. A lowered paper is scored alone; if it comes
+   back higher, its batch held a paper that spoke to the rater about the others: that paper
+   is found by scoring the victim beside each suspect, and the batch is scored again without it.
+
+Removing a part only ever *lowers* what a check can grant: nothing here raises a paper above
+the score of its own text, so the worst a false alarm does is cost tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from scoring.injection import NOTE
+from scoring.llm_output import Rating
+from scoring.models import CriteriaVersion, Paper, Score, Usage
+from scoring.prompting import MAX_ABSTRACT_CHARS, clean_field
+
+log = logging.getLogger(__name__)
+
+RISE = 3  # a part's removal must move the score this much (either axis) to count
+RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised paper checked
+MAX_CALLS_PER_PAPER = 4
+MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
+RESCORE_MAX = 12  # sunken papers of a batch scored again once its speaker is found
+MAX_SUSPECTS = 4  # papers of a moved batch tried as the one that spoke about the others
+VICTIM_PRIOR = 0.15  # beside a speaker, a paper this likely relevant scored low is checked
+FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
+GAP = "[…]"
+# How rare a 10 is among the papers a GPT-4o filter selected on the 39 shared days (1,162
+# judgements): relevance 10 in 2 %, novelty 10 never (taken as 1 in 200). Lower scores are
+# common enough among relevant papers to carry no surprise of their own.
+_TAIL = {"relevance": {10: 0.02}, "novelty": {10: 0.005}}
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    relevance: int
+    novelty: int
+
+    def passes(self, relevance: int, novelty: int) -> bool:
+        return relevance >= self.relevance and novelty >= self.novelty
+
+
+@runtime_checkable
+class Rechecker(Protocol):
+    """A scorer that can rate a handful of papers in one request of their own."""
+
+    @property
+    def check_budget_share(self) -> float:
+        """The share of a day's scoring tokens the checks may spend."""
+        ...
+
+    async def rate_together(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[dict[str, Rating], Usage]: ...
+
+
+# -- the parts of a paper's text ------------------------------------------------------------------
+def parts_of(paper: Paper) -> list[str]:
+    """The title, then each sentence of the abstract, as the rater reads them."""
+    abstract = clean_field(paper.abstract, MAX_ABSTRACT_CHARS)
+    return [clean_field(paper.title), *(s for s in _SENTENCE.split(abstract) if s.strip())]
+
+
+def without(paper: Paper, parts: Sequence[str], removed: set[int]) -> Paper:
+    """The paper with the parts at ``removed`` replaced by a gap (0 is the title)."""
+    kept = [GAP if i in removed else p for i, p in enumerate(parts)]
+    return paper.model_copy(update={"title": kept[0], "abstract": " ".join(kept[1:])})
+
+
+_RATERISH = re.compile(
+    r"\b(?:scor\w*|rat(?:e|ed|es|ing)\w*|rank\w*|relevan\w*|novel\w*|grade\w*|review\w*|"
+    r"evaluat\w*|assess\w*|judg\w*|should|must|please|kindly|you|your|ignore\w*|instruct\w*|"
+    r"top|first|highest|maximum|outcome|select\w*|include\w*|priorit\w*|recommend\w*|"
+    r"decode|follow\w*|other papers?|this (?:paper|submission|work|entry|manuscript))\b",
+    re.I,
+)
+_SMALL_NUMBER = re.compile(r"(?<![\w.])(?:10|[1-9])(?:\s*/\s*10)?(?![\w.%])")
+_MARKUP = re.compile(r"!?\[[^\]]*\]\([^)]*\)|<[^>]{1,80}>|\*\*|__|`")
+_BLOB = re.compile(r"[A-Za-z0-9+/=_-]{24,}")
+
+
+def suspicion(text: str) -> float:
+    """How much a part reads like words to a rater: used only to decide which part a check
+    removes first (a wrong guess costs one more call), never to decide anything."""
+    letters = [c for c in text if c.isalpha()]
+    foreign = sum(1 for c in letters if ord(c) > 0x24F) / len(letters) if letters else 0.0
+    return (
+        len(_RATERISH.findall(text))
+        + 1.5 * len(_SMALL_NUMBER.findall(text))
+        + 2.0 * len(_MARKUP.findall(text))
+        + 3.0 * len(_BLOB.findall(text))
+        + 4.0 * foreign
+    )
+
+
+# -- what the content predicts ------------------------------------------------------------------
+def rank_prior(values: Mapping[str, float]) -> dict[str, float]:
+    """A chance of relevance from a day's ranking alone (no history to calibrate with): 0.5
+    for the day's top paper, 0.1 at the median, 0.03 at the bottom."""
+    order = sorted(values, key=lambda k: values[k])
+    n = max(1, len(order) - 1)
+    return {pid: 0.03 + 0.47 * (i / n) ** 3 for i, pid in enumerate(order)}
+
+
+def raised_surprise(p: float, score: Score) -> float:
+    """How unlikely, in nats, a selected paper's score is given its content: the chance of
+    its content reaching the cutoff, times how rare its top scores are."""
+    s = -math.log(max(p, 1e-3))
+    for axis, value in (("relevance", score.relevance), ("novelty", score.novelty)):
+        tail = [q for v, q in _TAIL[axis].items() if value >= v]
+        s += -math.log(min(tail)) if tail else 0.0
+    return s
+
+
+def floored(score: Score) -> bool:
+    return score.relevance <= FLOOR
+
+
+def moved_batches(batches: Sequence[Sequence[str]], scores: Mapping[str, Score]) -> list[int]:
+    """Batches whose scores moved together, far more than the rest of the day's: sank to the
+    floor, or collapsed onto one (relevance, novelty) pair, as words to the rater about "all
+    other papers" make an obeying model do."""
+
+    def odd(s: Score, common: tuple[int, int] | None) -> bool:
+        return (s.relevance <= FLOOR and s.novelty <= FLOOR) or (s.relevance, s.novelty) == common
+
+    moved = []
+    for i, ids in enumerate(batches):
+        got = [scores[pid] for pid in ids if pid in scores]
+        if len(got) < MIN_MOVED_BATCH:
+            continue
+        pairs = Counter((s.relevance, s.novelty) for s in got)
+        pair, times = pairs.most_common(1)[0]
+        common = pair if times >= 3 else None
+        rest = [scores[pid] for j, other in enumerate(batches) if j != i
+                for pid in other if pid in scores]  # fmt: skip
+        n_odd = sum(odd(s, common) for s in got)
+        rest_share = sum(odd(s, common) for s in rest) / len(rest) if rest else 0.0
+        if n_odd >= max(3, len(got) / 2) and n_odd / len(got) - rest_share >= 0.4:
+            moved.append(i)
+    return moved
+
+
+# -- the checks ------------------------------------------------------------------------------------
+@dataclass
+class CheckReport:
+    """What the checks did, for the run record."""
+
+    flagged: int = 0  # scores the prediction did not bear out
+    checked: int = 0  # of which checked (the rest: over the budget)
+    calls: int = 0
+    usage: Usage | None = None
+    marked: dict[str, list[str]] = field(default_factory=dict)  # paper -> passages removed
+    changed: dict[str, tuple[int, int]] = field(default_factory=dict)  # paper -> (rel, nov) now
+    rescored_batches: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class OverBudget(Exception):
+    """The checks' token budget is spent."""
+
+
+@dataclass
+class _Checks:
+    rater: Rechecker
+    criteria: CriteriaVersion
+    cutoffs: Cutoffs
+    budget_tokens: int
+    report: CheckReport = field(default_factory=CheckReport)
+
+    @property
+    def spent(self) -> int:
+        u = self.report.usage
+        return (u.prompt_tokens + u.completion_tokens) if u else 0
+
+    async def rate(self, papers: Sequence[Paper]) -> dict[str, Rating]:
+        """One request of these papers alone, charged to the budget."""
+        estimate = 1400 + sum(len(p.title) + len(p.abstract) for p in papers) // 4
+        if self.spent + estimate > self.budget_tokens:
+            raise OverBudget
+        ratings, usage = await self.rater.rate_together(papers, self.criteria)
+        self.report.calls += 1
+        u = self.report.usage or Usage(model=usage.model, mode=usage.mode)
+        u.calls += usage.calls
+        u.prompt_tokens += usage.prompt_tokens
+        u.cached_tokens += usage.cached_tokens
+        u.completion_tokens += usage.completion_tokens
+        self.report.usage = u
+        return ratings
+
+    async def alone(self, paper: Paper) -> Rating | None:
+        return (await self.rate([paper])).get(paper.id)
+
+    async def find_carrier(
+        self,
+        paper: Paper,
+        dropped: Callable[[set[int]], Awaitable[Rating | None]],
+    ) -> tuple[set[int], Rating] | None:
+        """The parts whose removal makes ``dropped`` answer (a rating without them), found by
+        removing the most rater-like part, then halves, narrowing down."""
+        parts = parts_of(paper)
+        order = sorted(range(len(parts)), key=lambda i: -suspicion(parts[i]))
+        calls = 0
+
+        async def test(removed: set[int]) -> Rating | None:
+            nonlocal calls
+            if calls >= MAX_CALLS_PER_PAPER:
+                return None
+            calls += 1
+            return await dropped(removed)
+
+        if suspicion(parts[order[0]]) > 0 and (got := await test({order[0]})):
+            return {order[0]}, got
+        candidates, found = order, None
+        while len(candidates) > 1:  # halves, the more rater-like first; the found one narrows
+            half = len(candidates) // 2
+            for group in (candidates[:half], candidates[half:]):
+                if got := await test(set(group)):
+                    candidates, found = group, (set(group), got)
+                    break
+            else:
+                break  # neither half alone: together they carry it (or nothing does)
+        return found
+
+    async def check_raised(self, paper: Paper, score: Score) -> None:
+        """Parts removed until the score falls (scored alone each time). A part that does not
+        read like words to a rater is confirmed by the whole paper scored alone: if that
+        falls too, other papers' words had raised it, not this part."""
+        parts = parts_of(paper)
+
+        async def dropped(removed: set[int]) -> Rating | None:
+            got = (await self.rate([without(paper, parts, removed)])).get(paper.id)
+            return got if got is not None and _lower_by(score, got) >= RISE else None
+
+        found = await self.find_carrier(paper, dropped)
+        if found is None:
+            return  # no part carries it: the content bears the score out
+        removed, rating = found
+        rater_like = len(removed) == 1 and suspicion(parts[next(iter(removed))]) > 0
+        if not rater_like:  # an innocent-looking part: were other papers' words the cause?
+            alone = await self.alone(paper)
+            if alone is not None and _lower_by(score, alone) >= RISE:
+                self.report.changed[paper.id] = (alone.relevance, alone.novelty)
+                return
+        self.report.marked[paper.id] = [parts[i] for i in sorted(removed)]
+        self.report.changed[paper.id] = (rating.relevance, rating.novelty)
+
+    async def check_lowered(
+        self, victim: Paper, score: Score, batch: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> bool:
+        """True when ``victim`` scored alone comes back higher: its batch spoke about it."""
+        alone = await self.alone(victim)
+        if alone is None or _lower_by(alone, score) < RISE:
+            return False
+        self.report.changed[victim.id] = (alone.relevance, alone.novelty)
+        if any(p.id in self.report.marked for p in batch):
+            return True  # the speaker is known already
+        suspects = sorted(
+            (p for p in batch if p.id != victim.id and p.id in scores
+             and not floored(scores[p.id])),
+            key=lambda p: -max((suspicion(t) for t in parts_of(p)), default=0.0),
+        )[:MAX_SUSPECTS]  # fmt: skip
+        for suspect in suspects:
+            parts = parts_of(suspect)
+
+            async def sinks(variant: Paper) -> bool:
+                v = (await self.rate([victim, variant])).get(victim.id)
+                return v is not None and _lower_by(alone, v) >= RISE
+
+            if not await sinks(suspect):
+                continue
+
+            async def stops_sinking(removed: set[int], s: Paper = suspect,
+                                    parts: list[str] = parts) -> Rating | None:  # fmt: skip
+                return None if await sinks(without(s, parts, removed)) else alone
+
+            found = await self.find_carrier(suspect, stops_sinking)
+            removed = found[0] if found else set(range(len(parts)))
+            self.report.marked[suspect.id] = [parts[i] for i in sorted(removed)]
+            own = await self.alone(without(suspect, parts, removed))
+            if own is not None:
+                self.report.changed[suspect.id] = (own.relevance, own.novelty)
+            return True
+        return True
+
+    async def rescore(
+        self, batch: Sequence[Paper], scores: Mapping[str, Score], prior: Mapping[str, float]
+    ) -> None:
+        """A batch that held a paper speaking about the others, its sunken papers scored again
+        without it: those the content calls likeliest relevant, in one request."""
+        sunk = sorted(
+            (p for p in batch if p.id not in self.report.marked and p.id in scores
+             and p.id not in self.report.changed and _odd(scores[p.id], scores, batch)),
+            key=lambda p: -prior.get(p.id, 0.0),
+        )[:RESCORE_MAX]  # fmt: skip
+        if not sunk:
+            return
+        got = await self.rate(sunk)
+        self.report.rescored_batches += 1
+        for pid, r in got.items():
+            self.report.changed.setdefault(pid, (r.relevance, r.novelty))
+
+
+def _odd(score: Score, scores: Mapping[str, Score], batch: Sequence[Paper]) -> bool:
+    """At the floor, or on the value most of its batch collapsed onto."""
+    pairs = Counter((scores[p.id].relevance, scores[p.id].novelty) for p in batch if p.id in scores)
+    common = pairs.most_common(1)[0][0] if pairs else None
+    return (score.relevance <= FLOOR and score.novelty <= FLOOR) or (
+        score.relevance, score.novelty) == common  # fmt: skip
+
+
+def _lower_by(high: Score | Rating, low: Rating | Score) -> int:
+    return max(high.relevance - low.relevance, high.novelty - low.novelty)
+
+
+async def corroborate(
+    rater: Rechecker,
+    criteria: CriteriaVersion,
+    papers: Mapping[str, Paper],
+    scores: Mapping[str, Score],
+    batches: Sequence[Sequence[str]],
+    prior: Mapping[str, float],
+    cutoffs: Cutoffs,
+    budget_tokens: int,
+) -> CheckReport:
+    """Check the scores the content does not bear out; what changed is in the report."""
+    checks = _Checks(rater, criteria, cutoffs, budget_tokens)
+    report = checks.report
+    raised = sorted(
+        (
+            (raised_surprise(prior.get(pid, 0.1), s), pid)
+            for pid, s in scores.items()
+            if pid in papers and cutoffs.passes(s.relevance, s.novelty)
+        ),
+        reverse=True,
+    )
+    raised = [(u, pid) for u, pid in raised if u >= RAISED_SURPRISE]
+    moved = moved_batches(batches, scores)
+    victims = {
+        i: sorted((papers[pid] for pid in batches[i] if pid in papers and floored(scores[pid])),
+                  key=lambda p: -prior.get(p.id, 0.0))[:3]
+        for i in moved
+    }  # fmt: skip
+    report.flagged = len(raised) + sum(len(v) for v in victims.values())
+    try:
+        # first the batches that sank together (many papers moved), then the raised papers
+        for i, suspects in victims.items():
+            batch = [papers[pid] for pid in batches[i] if pid in papers]
+            for victim in suspects:
+                report.checked += 1
+                if await checks.check_lowered(victim, scores[victim.id], batch, scores):
+                    await checks.rescore(batch, scores, prior)
+                    break
+        for u, pid in raised:
+            before = report.calls
+            await checks.check_raised(papers[pid], scores[pid])
+            report.checked += 1
+            log.debug(
+                "raised %s (%.1f nats, %d/%d): %d calls, now %s%s",
+                pid,
+                u,
+                scores[pid].relevance,
+                scores[pid].novelty,
+                report.calls - before,
+                report.changed.get(pid),
+                " marked" if pid in report.marked else "",
+            )
+    except OverBudget:
+        left = report.flagged - report.checked
+        report.notes.append(f"checks stopped at their budget of {budget_tokens:,} tokens; "
+                            f"{left} flagged scores unchecked")  # fmt: skip
+        log.warning("%s", report.notes[-1])
+    return report
+
+
+def apply_report(scores: Mapping[str, Score], report: CheckReport) -> dict[str, Score]:
+    """The scores the checks changed, as they now stand (marked where a passage was removed)."""
+    out: dict[str, Score] = {}
+    for pid, (relevance, novelty) in report.changed.items():
+        if pid not in scores:
+            continue
+        old = scores[pid]
+        if (relevance, novelty) == (old.relevance, old.novelty) and pid not in report.marked:
+            continue
+        comment = old.comment.removeprefix(NOTE)
+        passages = report.marked.get(pid, [])
+        out[pid] = old.model_copy(update={
+            "relevance": relevance, "novelty": novelty,
+            "comment": (NOTE if passages else "") + comment,
+            "rater_passages": passages,
+        })  # fmt: skip
+    for pid, passages in report.marked.items():
+        if pid in scores and pid not in out:
+            old = scores[pid]
+            out[pid] = old.model_copy(update={
+                "comment": NOTE + old.comment.removeprefix(NOTE), "rater_passages": passages,
+            })  # fmt: skip
+    return out

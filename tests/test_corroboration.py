@@ -1,0 +1,112 @@
+"""Corroboration: attacks the first screen does not know, against a model that obeys them.
+
+The day is real (2025-05-28), scored through ``run_day`` by the replay LLM, which obeys any
+attack sentence that reaches it. The attacks come from tests/attack_corpus.py, picked among
+those the first screen misses, so only the checks stand between them and the digest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scoring.configs import LLMConfig
+from scoring.fake_llm import FakeLLM, judgements_from_labels
+from scoring.injection import NOTE, screen
+from scoring.llm_scorer import LLMScorer
+from scoring.models import Day, Paper
+from scoring.pipeline import Batch, ProfileRules, run_day
+from scoring.store import Store
+from tests.attack_corpus import ATTACKS, STUDIES, study_texts
+from tests.feedgen import load_labels
+from tests.papers import DEFAULT, listing_papers
+
+RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+DAY = dt.date(2025, 5, 28)
+UNSEEN = [a for a in ATTACKS if a[2] == "abstract" and not screen(a[3]).flagged]
+
+
+async def score_day(
+    store: Store, papers: list[Paper], obey: dict[str, str], share: float = 1.0
+) -> tuple[Day, FakeLLM]:
+    await store.r.flushdb()
+    await store.ensure_profile("default", DEFAULT.items)
+    with FakeLLM(judgements=judgements_from_labels(load_labels("2025-05-28")), obey=obey) as fake:
+        config = LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40,
+                           check_budget_share=share)  # fmt: skip
+        scorer = LLMScorer(config)
+        try:
+            outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),
+                                    scorer, DAY)  # fmt: skip
+        finally:
+            await scorer.close()
+    assert outcome.day is not None
+    return outcome.day, fake
+
+
+def selected(day: Day) -> set[str]:
+    return {rp.paper.id for rp in day.papers if rp.selected}
+
+
+async def test_unseen_wordings_are_found_by_their_effect_and_buy_nothing(store: Store) -> None:
+    papers = listing_papers(240)
+    clean, _ = await score_day(store, papers, {})
+    hosts = [p for p in papers if p.id not in selected(clean)][3::37]
+    attacks = [a for a in UNSEEN if a[4] == "self10"][: len(hosts) - 1]
+    others = next(a for a in UNSEEN if a[4] == "others1")
+    planted = dict(zip((h.id for h in hosts), [*attacks, others], strict=True))
+    attacked = [
+        p.model_copy(update={"abstract": f"{p.abstract} {planted[p.id][3]}"})
+        if p.id in planted else p
+        for p in papers
+    ]  # fmt: skip
+    day, fake = await score_day(store, attacked, {a[3]: a[4] for a in planted.values()})
+
+    assert len(planted) >= 6 and not any(screen(a[3]).flagged for a in planted.values())
+    assert selected(day) == selected(clean)  # no attacker bought a place, no victim lost one
+    by_id = {rp.paper.id: rp for rp in day.papers}
+    for pid, attack in planted.items():
+        score = by_id[pid].score
+        assert score.comment.startswith(NOTE), (pid, attack[3])
+        assert any(attack[3] in part or part in attack[3] for part in score.rater_passages)
+    unmarked = [rp for rp in day.papers if rp.paper.id not in planted]
+    assert not any(rp.score.rater_passages for rp in unmarked)
+    checks = day.run.checks
+    assert checks is not None and checks.marked == len(planted) and checks.calls > 0
+    assert checks.prompt_tokens > 0 and checks.rescored_batches >= 1
+    checked = fake.requests[-checks.calls :]  # the checks come after the day's batches
+    for r in checked:  # the attack's own checks: that paper alone in its request
+        text = r["messages"][1]["content"]
+        if any(a[3] in text for a in attacks):
+            assert text.count("### ") == 1
+
+
+async def test_the_checks_stop_at_their_budget_and_say_so(store: Store) -> None:
+    papers = listing_papers(120)
+    clean, _ = await score_day(store, papers, {})
+    host = next(p for p in papers if p.id not in selected(clean))
+    attack = next(a for a in UNSEEN if a[4] == "self10")
+    attacked = [p.model_copy(update={"abstract": f"{p.abstract} {attack[3]}"})
+                if p.id == host.id else p for p in papers]  # fmt: skip
+    day, _ = await score_day(store, attacked, {attack[3]: attack[4]}, share=0.0)
+    checks = day.run.checks
+    assert checks is not None and checks.flagged == 1 and checks.calls == 0
+    assert any("checks stopped at their budget" in n for n in day.run.notes)
+
+
+async def test_studies_of_injection_are_rated_whole_and_never_marked(store: Store) -> None:
+    papers = listing_papers(120)
+    hosts = papers[::20][:6]
+    for version in (0, 1):
+        texts = {h.id: study_texts(i)[version] for i, h in enumerate(hosts)}
+        day, fake = await score_day(
+            store,
+            [p.model_copy(update={"abstract": texts[p.id]}) if p.id in texts else p
+             for p in papers],
+            {a[3]: a[4] for a in ATTACKS},
+        )  # fmt: skip
+        sent = " ".join(r["messages"][1]["content"] for r in fake.requests)
+        for i, h in enumerate(hosts):
+            rp = next(rp for rp in day.papers if rp.paper.id == h.id)
+            assert not rp.score.rater_passages and not rp.score.comment.startswith(NOTE)
+            if version == 0:
+                assert study_texts(i)[2] in sent, STUDIES[i][2]  # the result, whole
