@@ -279,3 +279,30 @@ async def test_a_fallback_lost_in_flight_is_posted_once_on_the_next_run(
     assert result.fallbacks == {f"paper:{REFUSED}": "msg_too_long"}
     papers = slack_papers(slack)
     assert sorted(papers) == sorted(f"paper:{rp.paper.id}" for rp in day.selected)
+
+
+async def test_a_title_the_platform_refuses_leaves_the_parent_and_its_paper_bare(
+    store: Store, slack: FakeSlack, discord_fake: FakeDiscord
+) -> None:
+    """Refused wherever the title appears: the parent goes out without its top list, the
+    paper as its bare id and link, and every other paper in full."""
+    day = await replayed_day(store)
+    top = day.selected[0].paper
+    slack.refuse[top.title[:40]] = "invalid_blocks"
+    discord_fake.refuse.append(top.title[:40])
+    for result in [
+        await post_slack(store, slack, day),
+        await post_discord(store, discord_fake, day),
+    ]:
+        assert set(result.fallbacks) == {"parent", f"paper:{top.id}"}
+    parent, *replies = slack.posts()
+    assert "Top 5" not in json.dumps(parent["blocks"]) and "*42* relevant" in str(parent)
+    bare = next(r for r in replies if f"arXiv:{top.id}" in json.dumps(r["blocks"]))
+    assert bare["blocks"][0]["text"]["text"] == f"#1 · <{top.url}|arXiv:{top.id}>"
+    assert sorted(slack_papers(slack)) == sorted(f"paper:{rp.paper.id}" for rp in day.selected)
+    [discord_parent] = discord_fake.messages_in(CHANNEL)
+    assert "Top 5" not in discord_parent["embeds"][0]["description"]
+    assert sorted(discord_papers(discord_fake)) == sorted(rp.paper.id for rp in day.selected)
+    # refused: the full parent, the paper's full message, its fallback with the title
+    assert len(slack.posts("chat.postMessage:refused")) == 3
+    assert len([c for c in discord_fake.calls if c.path.endswith(":refused")]) == 3
