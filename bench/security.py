@@ -199,12 +199,21 @@ async def probes(redis_url: str, tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fuzz", type=int, default=20_000, help="fuzzed commands")
-    parser.add_argument("--data", type=Path, default=SHARED if SHARED.exists() else DATA,
-                        help="listings, labels (and days.json) to run on")
-    parser.add_argument("--history", type=int, default=3,
-                        help="earlier days scored before the attacked day (the content prior)")
-    parser.add_argument("--clean-days", type=int, default=0,
-                        help="clean days to measure the checks on (0: all)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=SHARED if SHARED.exists() else DATA,
+        help="listings, labels (and days.json) to run on",
+    )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=3,
+        help="earlier days scored before the attacked day (the content prior)",
+    )
+    parser.add_argument(
+        "--clean-days", type=int, default=0, help="clean days to measure the checks on (0: all)"
+    )
     parser.add_argument("--only", choices=["injection", "rest"], help="one part only")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
