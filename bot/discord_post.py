@@ -23,6 +23,7 @@ from discord.http import HTTPClient, Route, handle_message_parameters
 from discord.utils import MISSING
 
 from bot.discord_embeds import (
+    MAX_CONTENT,
     discord_reactions_help,
     fallback_message,
     over_limits,
@@ -33,6 +34,7 @@ from bot.discord_embeds import (
 from bot.feedback import Effect
 from bot.ledger import Ledger
 from bot.platforms import Platform
+from bot.text import LINK_CHARS, clip, fit
 from bot.thread_post import (
     UNREACHABLE,
     PostTag,
@@ -171,8 +173,8 @@ class DiscordPublisher(ThreadPublisher):
     async def notice(
         self, channel: str, thread: str | None, text: str, tag: PostTag
     ) -> tuple[str, str]:
-        where = thread or channel
-        return where, await self._send(where, text, None, tag)
+        where = thread or channel  # built within it; never lost for a long title list
+        return where, await self._send(where, clip(text, MAX_CONTENT), None, tag)
 
     async def direct(self, user: str) -> str:
         with _answered(f"a direct message to {user}", None):
@@ -180,7 +182,8 @@ class DiscordPublisher(ThreadPublisher):
         return str(data["id"])
 
     def link(self, text: str, url: str) -> str:
-        return f"[{discord.utils.escape_markdown(text)}](<{url}>)"  # <>: no embed per link
+        title = fit(text, LINK_CHARS, discord.utils.escape_markdown)
+        return f"[{title}](<{url}>)"  # <>: no embed per link
 
     async def find(
         self, channel: str, thread: str | None, since: float, tags: list[PostTag]

@@ -27,14 +27,16 @@ from bot.feedback import Effect
 from bot.ledger import Ledger
 from bot.platforms import Platform
 from bot.slack_blocks import (
+    MAX_SECTION,
     Blocks,
-    escape,
     fallback_blocks,
     over_limits,
     parent_blocks,
     reply_blocks,
     slack_reactions_help,
+    title_link,
 )
+from bot.text import LINK_CHARS, clip
 from bot.thread_post import (
     UNREACHABLE,
     PostTag,
@@ -132,8 +134,9 @@ class SlackPublisher(ThreadPublisher):
     async def notice(
         self, channel: str, thread: str | None, text: str, tag: PostTag
     ) -> tuple[str, str]:
-        blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-        return channel, await self._post(channel, text, blocks, thread, tag)
+        shown = clip(text, MAX_SECTION)  # built within it; never lost for a long title list
+        blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": shown}}]
+        return channel, await self._post(channel, shown, blocks, thread, tag)
 
     async def direct(self, user: str) -> str:
         """Needs the im:write scope (and im:history to find a message again after a crash)."""
@@ -142,7 +145,7 @@ class SlackPublisher(ThreadPublisher):
         return str(answer["channel"]["id"])
 
     def link(self, text: str, url: str) -> str:
-        return f"<{url}|{escape(text)}>"
+        return title_link(text, url, LINK_CHARS)
 
     async def find(
         self, channel: str, thread: str | None, since: float, tags: list[PostTag]

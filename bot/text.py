@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from scoring.configs import ProfileRules
 
 MAX_AUTHORS = 6
+LINK_CHARS = 150  # a paper's title as a link in a notice (a direct message), once escaped
 TOP_IN_PARENT = 5
 CATCH_UP = "Catch-up digest: papers selected by submission time, not the announcement itself."
 

@@ -157,7 +157,8 @@ class ThreadPublisher(abc.ABC):
 
     @abc.abstractmethod
     def link(self, text: str, url: str) -> str:
-        """A link in the platform's markup, ``text`` escaped (it is a paper's title)."""
+        """A link in the platform's markup, ``text`` escaped (it is a paper's title) and cut
+        to bot/text.py ``LINK_CHARS`` after escaping."""
 
     @abc.abstractmethod
     async def find(

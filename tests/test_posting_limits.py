@@ -306,3 +306,30 @@ async def test_a_title_the_platform_refuses_leaves_the_parent_and_its_paper_bare
     # refused: the full parent, the paper's full message, its fallback with the title
     assert len(slack.posts("chat.postMessage:refused")) == 3
     assert len([c for c in discord_fake.calls if c.path.endswith(":refused")]) == 3
+
+
+async def test_a_direct_message_of_hostile_titles_stays_within_the_limits(
+    store: Store, slack: FakeSlack, discord_fake: FakeDiscord
+) -> None:
+    """A person's picks (bot/personal_digest.py), ten '& < >' titles: one message each."""
+    from bot.personal_digest import picks_text
+    from bot.thread_post import post_once
+    from scoring.preferences import PreferenceModel
+    from tests.hostile import entities
+
+    ids = {r["id"] for r in LABELS[:10]}
+    rows = [entities(r) if r["id"] in ids else r for r in load_listing(DAY.isoformat())]
+    day = await replayed_day(store, rows=rows)
+    picks = day.selected[:10]
+    client = slack_client("xoxb-test", slack.url)
+    slack_publisher = SlackPublisher(client, Ledger(store.r, "slack"), 0)
+    text = picks_text(day, picks, PreferenceModel(), slack_publisher)
+    await post_once(slack_publisher, "default", DAY, "DU1", text, "mine:slack:U1")
+    async with discord_http("bot-token", discord_fake.url) as http:
+        discord_publisher = DiscordPublisher(http, Ledger(store.r, "discord"), 0)
+        text = picks_text(day, picks, PreferenceModel(), discord_publisher)
+        await post_once(discord_publisher, "default", DAY, "91", text, "mine:discord:1")
+    [slack_dm] = slack.posts()
+    assert all(f"<{rp.paper.url}|" in slack_dm["text"] for rp in picks)
+    [discord_dm] = discord_fake.messages_in("91")
+    assert discord_dm["content"].startswith("Your picks for 2025-05-28")
