@@ -4,7 +4,7 @@ PaperbotError                 anything paperbot reports to a person as one clear
 ├── ConfigError               an invalid setting or config file (bot.settings raises it)
 ├── InputError                bad input from a person: command arguments, criteria text
 │   └── NotFound              an unknown paper id, profile, date or criteria version
-├── StoreUnavailable          Redis cannot be reached or started
+├── StoreUnavailable          Redis cannot be reached, started or written to (``kind`` says how)
 ├── FeedError                 the arXiv feed or export API
 │   ├── FeedUnavailable       the request failed after retries
 │   ├── FeedMalformed         the answer is not a feed we can trust; nothing is stored
@@ -12,15 +12,15 @@ PaperbotError                 anything paperbot reports to a person as one clear
 └── ScoringError              a scorer could not produce scores
 
 Front ends catch PaperbotError in one place and print ``str(error)``; ``explained`` also
-names the outside failures that are no bug of ours (Redis gone mid-run, a host unreachable,
-a file not writable); anything else is a bug and keeps its traceback.
+names the outside failures that are no bug of ours (Redis gone, full or read-only mid-run, a
+host unreachable, a file not writable); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 
 class PaperbotError(Exception):
@@ -39,8 +39,22 @@ class NotFound(InputError):
     pass
 
 
+StoreFailure = Literal[
+    "unreachable",  # not there at start (a wrong REDIS_URL, no server, a bad URL)
+    "connection_lost",  # went away mid-run (ConnectionError)
+    "timeout",  # did not answer in time (TimeoutError)
+    "loading",  # restarted and still loading its data
+    "out_of_memory",  # refuses writes: used memory is over maxmemory (OOM)
+    "read_only",  # refuses writes: a read-only replica (READONLY)
+]
+
+
 class StoreUnavailable(PaperbotError):
-    pass
+    """Redis cannot serve paperbot; ``kind`` says how, for callers that branch on it."""
+
+    def __init__(self, message: str, kind: StoreFailure = "unreachable") -> None:
+        super().__init__(message)
+        self.kind: StoreFailure = kind
 
 
 class FeedError(PaperbotError):
@@ -74,12 +88,59 @@ def explained(exc: BaseException) -> PaperbotError | None:
     traceback)."""
     if isinstance(exc, PaperbotError):
         return exc
-    lost = sys.modules.get("redis.exceptions")  # not loaded: exc cannot be one of its errors
-    if lost and isinstance(exc, lost.ConnectionError | lost.TimeoutError):
-        return StoreUnavailable(f"lost the connection to Redis ({exc}); run again once it is back")
+    store = store_failure(exc)
+    if store is not None:
+        return store
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return PaperbotError(f"{exc.strerror or exc}{where}")
     if isinstance(exc, TimeoutError):
         return PaperbotError("an outside service did not answer in time")
     return None
+
+
+# what each way of failing tells the person: what happened, then what to do. Scores are
+# appended to the run's spool before Redis is asked to keep them (scoring/spool.py), so a run
+# that fails here has lost nothing it paid for: the next run stores them before any new call.
+_KEPT = "scores already paid for are kept and reused"
+_STORE_ADVICE: dict[StoreFailure, str] = {
+    "connection_lost": "lost the connection to Redis ({detail}): run again once it is back; "
+    + _KEPT,
+    "timeout": "Redis did not answer in time ({detail}): run again once it answers; " + _KEPT,
+    "loading": "Redis is still loading its data after a restart ({detail}): run again in a "
+    "moment; " + _KEPT,
+    "out_of_memory": "Redis is out of memory and refuses writes ({detail}): raise its "
+    "maxmemory or free memory (`papers trim` drops old abstracts), then run again; " + _KEPT,
+    "read_only": "Redis refuses writes: it is a read-only replica ({detail}): point REDIS_URL "
+    "at the primary (or run REPLICAOF NO ONE), then run again; " + _KEPT,
+}
+# error codes a server reply starts with (inside a Lua script's error too: "... -OOM ...")
+_REPLY_CODES: dict[str, StoreFailure] = {"OOM": "out_of_memory", "READONLY": "read_only"}
+
+
+def store_failure(exc: BaseException) -> StoreUnavailable | None:
+    """redis-py's exception as a StoreUnavailable with its ``kind``; None when ``exc`` is not
+    Redis failing us (a bug, or not from Redis). The one place redis-py's errors are read."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    errors = sys.modules.get("redis.exceptions")  # not loaded: exc cannot be one of its errors
+    if errors is None or not isinstance(exc, errors.RedisError):
+        return None
+    kind: StoreFailure | None = None
+    if isinstance(exc, errors.BusyLoadingError):
+        kind = "loading"
+    elif isinstance(exc, errors.ConnectionError):
+        kind = "connection_lost"
+    elif isinstance(exc, errors.TimeoutError):
+        kind = "timeout"
+    elif isinstance(exc, errors.OutOfMemoryError):
+        kind = "out_of_memory"
+    elif isinstance(exc, errors.ReadOnlyError):
+        kind = "read_only"
+    elif isinstance(exc, errors.ResponseError):  # a script's write refused: its reply's code
+        found = [k for code, k in _REPLY_CODES.items() if f"-{code} " in str(exc)]
+        kind = found[0] if found else None
+    if kind is None:
+        return None
+    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return StoreUnavailable(_STORE_ADVICE[kind].format(detail=detail), kind)
