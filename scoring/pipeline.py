@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from scoring.configs import ProfileRules
@@ -178,8 +178,33 @@ class _DayRun:
             self.progress.start("scoring", len(self.scanned)),
         )  # fmt: skip
         stage.advance(len(self.cached))
-        claims = None if self.dry_run else ScoringClaims(self.store, self.criteria.hash,
-                                                         self.scorer.name)  # fmt: skip
+        with self._claims() as claims:
+            await self._score(stage, to_score, claims)
+        await stage.corroborate(self.scanned, self.cached)
+        self._record_scoring()
+        self.marks["score"] = time.perf_counter()
+
+    @contextlib.contextmanager
+    def _claims(self) -> Iterator[ScoringClaims | None]:
+        """This run's scoring claims, under the owner token the spool keeps for the day: a
+        re-run after a run of this day on this disk died takes its claims over at once
+        instead of waiting a lease for them to lapse (scoring/spool.py)."""
+        if self.dry_run:
+            yield None
+            return
+        hash_, model = self.criteria.hash, self.scorer.name
+        if self.spool is None:
+            yield ScoringClaims(self.store, hash_, model)
+            return
+        with self.spool.claims_owner(self.rules.name, self.date) as owner:
+            claims = ScoringClaims(self.store, hash_, model, owner=owner)
+            yield claims
+            if not claims.held:  # every claim released: nothing left to take over
+                self.spool.settled(self.rules.name, self.date)
+
+    async def _score(
+        self, stage: RatingStage, to_score: list[Paper], claims: ScoringClaims | None
+    ) -> None:
         mine, theirs = await claims.split(to_score) if claims else (to_score, [])
         rated_before = any(not s.filtered_by for s in self.cached.values())  # an earlier attempt
         try:
@@ -201,9 +226,6 @@ class _DayRun:
                 await claims.release()
             taken = {p.id for p in mine}
             theirs = [p for p in theirs if p.id not in taken]
-        await stage.corroborate(self.scanned, self.cached)
-        self._record_scoring()
-        self.marks["score"] = time.perf_counter()
 
     def _record_scoring(self) -> None:
         run, stage, scanned = self.run, self.stage, self.scanned

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from redis.exceptions import RedisError
+
 from scoring.configs import ProfileRules
 from scoring.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
 from scoring.errors import ScoringError
@@ -123,6 +125,8 @@ class RatingStage:
     _arrived: list[Score] = field(default_factory=list)  # answers of the rating in progress
     _running: list[Usage] = field(default_factory=list)  # and its running usage
     _saving: set[asyncio.Task[None]] = field(default_factory=set)  # answers on their way to Redis
+    _unsaved: int = 0  # saves Redis refused (the spool kept them)
+    _unsaved_filters: list[Score] = field(default_factory=list)  # saved again with the ratings
 
     def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
         """A day's usage adds up over its attempts: a resumed run shows what the day cost."""
@@ -139,14 +143,24 @@ class RatingStage:
     async def prefilter(
         self, papers: list[Paper], config: PrefilterConfig | None, followed: Sequence[str]
     ) -> list[Paper]:
-        """The papers worth the scorer's full rating; the filters' own decisions are saved."""
+        """The papers worth the scorer's full rating; the filters' own decisions are saved.
+        Papers an earlier run of the day passed on (and died before rating) pass again."""
         if config is None or not papers:
             return papers
         name, cutoff = self.rules.name, self.rules.relevance_cutoff
+        spool = None if self.dry_run else self.spool
+        key = f"{self.criteria.hash}:{self.scorer.name}"
+        before = spool.kept(name, self.date, key) if spool else set()
+        passed = [p for p in papers if p.id in before]
+        papers = [p for p in papers if p.id not in before]
+        if not papers:
+            return passed
         result = await apply_prefilters(
             self.store, name, self.date, papers, self.criteria, self.scorer, followed, cutoff,
             config, await _recent_recall(self.store, name, self.date),
         )  # fmt: skip
+        if spool:
+            spool.keep(name, self.date, key, [p.id for p in result.kept])
         for note in result.notes:
             log.info("%s %s: %s", name, self.date, note)
         self.sample = result.sample
@@ -154,9 +168,26 @@ class RatingStage:
             self.run.explored = result.sample.explored
         self.spent += result.usage
         self.new += result.filtered
-        await self._save(result.filtered)
+        await self._keep(result.filtered)
         self.advance(len(result.filtered))
-        return result.kept
+        return passed + result.kept
+
+    async def _keep(self, filtered: Sequence[Score]) -> None:
+        """The pre-filters' verdicts, paid for (the titles pass): spooled, then saved. A Redis
+        that refuses them (gone, full, read-only) does not stop the rating, whose answers are
+        spooled too: the run fails where it must read Redis, or at the final save, which
+        saves these again. Nothing paid for is asked twice."""
+        if self.dry_run or not filtered:
+            return
+        if self.spool is not None:
+            self.spool.append(self.rules.name, self.date, filtered)
+        try:
+            await self._save(filtered)
+        except RedisError as exc:
+            self._unsaved_filters = list(filtered)
+            self._unsaved += 1
+            log.warning("%s %s: the pre-filters' verdicts are not yet in Redis (%s); the spool "
+                        "keeps them", self.rules.name, self.date, exc)  # fmt: skip
 
     def _answered(self, batch: Sequence[Score], spent: Sequence[Usage]) -> None:
         if self.spool is not None and not self.dry_run:
@@ -175,8 +206,10 @@ class RatingStage:
     def _saved(self, task: asyncio.Task[None]) -> None:
         self._saving.discard(task)
         if not task.cancelled() and task.exception() is not None:  # Redis away: spooled
-            log.warning("%s %s: answers not yet in Redis (%s); the spool keeps them",
-                        self.rules.name, self.date, task.exception())  # fmt: skip
+            level = logging.DEBUG if self._unsaved else logging.WARNING  # once a run, not a batch
+            self._unsaved += 1
+            log.log(level, "%s %s: answers not yet in Redis (%s); the spool keeps them",
+                    self.rules.name, self.date, task.exception())  # fmt: skip
 
     async def rate(self, papers: list[Paper], must_rate: bool) -> None:
         """Rate ``papers`` and save the ratings. ``must_rate``: nothing rated (other than by
@@ -208,7 +241,8 @@ class RatingStage:
                 run.scores_reused, run.scores_new = len(self.cached), rated
                 run.unscored = scanned - len(self.cached) - len(self.new) - len(self._arrived)
                 run.usage = self.day_usage(self._running)
-                saved = await _record_cut_short(self.store, run, self._arrived, exc)
+                kept = [*self._unsaved_filters, *self._arrived]
+                saved = await _record_cut_short(self.store, run, kept, exc)
                 if saved and self.spool:
                     self.spool.clear(self.rules.name, self.date)
             raise
@@ -218,7 +252,8 @@ class RatingStage:
         self.notes += outcome.notes
         self.budget_stopped |= outcome.budget_stopped
         self.batches += outcome.batches
-        await self._save(outcome.scores)
+        await self._save([*self._unsaved_filters, *outcome.scores])
+        self._unsaved_filters = []
 
     async def corroborate(self, papers: Sequence[Paper], cached: dict[str, Score]) -> None:
         """Check the scores that the papers' content does not bear out (scoring/corroboration.py):

@@ -4,14 +4,23 @@ Each batch of LLM answers is appended (and flushed to the disk) the moment it ar
 Redis is asked to keep it; the file is removed once Redis has them. If Redis goes away mid-run
 the answers survive in the file, and the next run of that day stores them before it makes a
 single new call, so nothing is paid for twice.
+
+Beside it, what else a run that dies leaves the next run of that day on this disk: the owner
+token of its scoring claims (scoring/single_flight.py), locked while a run holds it, so the
+next run takes those claims over at once instead of waiting a lease for them to lapse; and
+the papers the pre-filters kept for a full rating (``.kept``), so the next run rates them
+without asking the titles pass about them again. Both go once every claim is released.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -58,3 +67,63 @@ class ScoreSpool:
 
     def clear(self, profile: str, date: dt.date) -> None:
         self._path(profile, date).unlink(missing_ok=True)
+
+    def _owner_path(self, profile: str, date: dt.date) -> Path:
+        return self.directory / f"{profile}-{date.isoformat()}.owner"
+
+    @contextlib.contextmanager
+    def claims_owner(self, profile: str, date: dt.date) -> Iterator[str]:
+        """The token this run's claims carry: the one an earlier run of the day left (it died:
+        a live run holds the file locked), else a new one. A second run of the day at the same
+        time gets a token of its own, so two live runs never share claims."""
+        path = self._owner_path(profile, date)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a+", encoding="utf-8")
+        except OSError as exc:  # no disk to share: claims of a dead run lapse by themselves
+            log.warning("cannot keep the claims' owner in %s: %s", path, exc)
+            yield uuid.uuid4().hex
+            return
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a live run of this day holds it
+                yield uuid.uuid4().hex
+                return
+            handle.seek(0)
+            token = handle.read().strip()
+            if not token:
+                token = uuid.uuid4().hex
+                handle.write(token)
+                handle.flush()
+            yield token  # the lock goes with the file's closing, or the process's end
+
+    def keep(self, profile: str, date: dt.date, key: str, paper_ids: Sequence[str]) -> None:
+        """The papers the pre-filters passed on to the full rating, under ``key`` (criteria
+        hash and model): paid for (the titles pass), and known nowhere else until rated."""
+        if not paper_ids:
+            return
+        path = self.directory / f"{profile}-{date.isoformat()}.kept"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as f:
+                f.writelines(f"{key} {pid}\n" for pid in paper_ids)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            log.warning("cannot keep the pre-filters' choice in %s: %s", path, exc)
+
+    def kept(self, profile: str, date: dt.date, key: str) -> set[str]:
+        """What an earlier run of the day that died had passed on under ``key``."""
+        path = self.directory / f"{profile}-{date.isoformat()}.kept"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return set()
+        split = (line.partition(" ") for line in lines)  # a line cut by a crash: no id, or cut
+        return {pid for k, _, pid in split if k == key and pid}
+
+    def settled(self, profile: str, date: dt.date) -> None:
+        """Every claim was released: nothing is left for a next run to take over."""
+        self._owner_path(profile, date).unlink(missing_ok=True)
+        (self.directory / f"{profile}-{date.isoformat()}.kept").unlink(missing_ok=True)

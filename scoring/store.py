@@ -249,13 +249,15 @@ class Store:
     async def claim_scoring(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
     ) -> set[str]:
-        """The ids this ``owner`` now holds the right to score; the rest another holds."""
+        """The ids this ``owner`` now holds the right to score (claims it held already too: an
+        earlier run under its token that died); the rest another holds."""
+        claims = [keys.scoring_claim(i, criteria, model) for i in paper_ids]
         async with self.r.pipeline(transaction=False) as pipe:
-            for i in paper_ids:
-                pipe.set(keys.scoring_claim(i, criteria, model), owner, nx=True,
-                         px=int(ttl_s * 1000))  # fmt: skip
+            for claim in claims:
+                pipe.set(claim, owner, nx=True, px=int(ttl_s * 1000))
             won = await pipe.execute()
-        return {i for i, ok in zip(paper_ids, won, strict=True) if ok}
+        holders = await self.r.mget(claims) if not all(won) else won
+        return {i for i, ok, h in zip(paper_ids, won, holders, strict=True) if ok or h == owner}
 
     async def extend_claims(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
