@@ -448,22 +448,34 @@ def prefs(
     _core(req, as_json)
 
 
+MineOpt = Annotated[bool, typer.Option("--mine", help="for --user alone, not the channel")]
+
+
 @app.command()
 def follow(
     author: Annotated[list[str], typer.Argument(help="author name")],
+    mine: MineOpt = False,
+    user: UserOpt = None,
     profile: ProfileOpt = "default",
 ) -> None:
-    """Always include this author's papers, marked Author match."""
-    _core(Request(command="follow", args=author, profile=profile))
+    """Always include this author's papers, marked Author match (--mine: in --user's view)."""
+    _core(
+        Request(command="follow", args=author, options={"mine": mine}, profile=profile, user=user)
+    )
 
 
 @app.command()
 def unfollow(
     author: Annotated[list[str], typer.Argument(help="author name")],
+    mine: MineOpt = False,
+    user: UserOpt = None,
     profile: ProfileOpt = "default",
 ) -> None:
-    """Stop following an author."""
-    _core(Request(command="unfollow", args=author, profile=profile))
+    """Stop following an author (--mine: one --user follows for themselves)."""
+    req = Request(
+        command="unfollow", args=author, options={"mine": mine}, profile=profile, user=user
+    )
+    _core(req)
 
 
 @app.command()

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot import chat_profiles
+from bot import chat_profiles, follows
 from bot.app import App
 from bot.feedback import Feedback
 from bot.metrics import timed_command
@@ -43,7 +43,6 @@ from scoring.ranking import (
     NOVELTY_WEIGHT,
     RELEVANCE_WEIGHT,
     blend,
-    normalize_name,
     preference_of,
 )
 from scoring.store import CriteriaEdit
@@ -51,7 +50,6 @@ from scoring.suggest import Suggestion, suggest
 
 log = logging.getLogger(__name__)
 
-MAX_AUTHOR = 100
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
 MAX_SEARCH = 200
 SEARCH_DAYS = 14
@@ -113,15 +111,19 @@ class CommandCore:
         """Why ``req`` may not run (an admin-only command from someone else), else None; a
         front end may ask before it acknowledges (Discord answers a refusal at once)."""
         command = offered(req.command, req.platform)
-        if command is None or not command.needs_admin(req.args) or req.admin:
+        if command is None or not command.needs_admin(req.args, req.options) or req.admin:
             return None
         configured = (
             not isinstance(req.platform, Platform)
             or self.app.settings.chat(req.platform).admins_configured
         )
         hint = "" if configured else f" (none are configured: set {req.platform}_admins)"
-        what = " ".join([command.name, *req.args[:1]])
-        return f"`{what}` is for an admin{hint}."
+        action = req.args[:1] if isinstance(command.admin, frozenset) else []
+        what = " ".join([command.name, *action])
+        refused = f"`{what}` is for an admin{hint}."
+        if command.personal is not None:  # what the person may do instead
+            refused += f" `{command.name} ... --{command.personal}` does it for you alone."
+        return refused
 
     # -- chat only ---------------------------------------------------------------------------
     async def setup(self, req: Request) -> Reply:
@@ -177,9 +179,11 @@ class CommandCore:
     ) -> tuple[list[RankedPaper], str, PreferenceModel]:
         """The day for one person (bot/mine.py), and a note on how it was ranked."""
         ranked, model = await personal_ranking(self.app, profile, user, day, n)
+        yours = await self.store.followed(profile, user)
+        first = f", the authors you follow ({len(yours)}) first" if yours else ""
         if model.empty:
-            return ranked, "; you have not reacted yet, so this is the channel's ranking", model
-        return ranked, f"; ranked for {user} from their {model.reactions} reactions", model
+            return ranked, f"; you have not reacted yet: the channel's ranking{first}", model
+        return ranked, f"; ranked for {user} from their {model.reactions} reactions{first}", model
 
     async def _moved(self, profile: str, user: str) -> tuple[list[str], dict[str, Any]]:
         """What the person's reactions changed in their top 10 of the latest day, and why:
@@ -648,7 +652,7 @@ class CommandCore:
             raise InputError(f"usage: {USAGE['feedback']}")
         pid = _paper_id(req.args[0])
         user = str(req.options.get("user") or req.user or "cli").strip()  # --user: CLI only
-        if not user or len(user) > MAX_AUTHOR or "|" in user:
+        if not user or len(user) > follows.MAX_AUTHOR or "|" in user:
             raise InputError("--user must be a name of at most 100 characters, without '|'")
         if await self.store.get_paper(pid) is None:
             raise NotFound(f"paper {pid} is not in any stored day")
@@ -661,22 +665,12 @@ class CommandCore:
         verb = {"up": "more like", "down": "less like", "clear": "no opinion on"}[req.args[1]]
         return Reply(text=f"Noted for {user}: {verb} {pid}. It counts from the next ranking.")
 
-    # -- followed authors --------------------------------------------------------------------
+    # -- followed authors: the channel's (admins) or your own (--mine), bot/follows.py -------
     async def follow(self, req: Request) -> Reply:
-        author = _author(req)
-        if not await self.store.follow(req.profile, author):
-            raise InputError(f"{author} is followed already")
-        return Reply(
-            text=f"Following {author}: their papers always appear, marked Author match.",
-            visibility="channel",
-        )
+        return await follows.follow(self.app, req)
 
     async def unfollow(self, req: Request) -> Reply:
-        author = _author(req)
-        if not await self.store.unfollow(req.profile, author):
-            followed = ", ".join(await self.store.followed(req.profile)) or "nobody"
-            raise NotFound(f"{author} is not followed; followed: {followed}")
-        return Reply(text=f"No longer following {author}.", visibility="channel")
+        return await follows.unfollow(self.app, req)
 
 
 def person(platform: Platform | str, user_id: str) -> str:
@@ -697,17 +691,6 @@ def _failure(req: Request, exc: Exception) -> Reply:
     log.error("internal error %s in %s from %s", incident, req.command, req.platform,
               exc_info=exc)  # fmt: skip
     return Reply(ok=False, text=f"internal error (id {incident}); the operator's log has it")
-
-
-def _author(req: Request) -> str:
-    name = " ".join(strip_invisible(" ".join(req.args)).split())
-    if not name:
-        raise InputError(f"usage: {USAGE[req.command]}")
-    if len(name) > MAX_AUTHOR:
-        raise InputError(f"an author name is at most {MAX_AUTHOR} characters")
-    if len(normalize_name(name).replace(" ", "")) < 2:
-        raise InputError(f"{name!r} does not look like a person's name")
-    return name
 
 
 def _criteria_lines(items: list[Criterion]) -> str:

@@ -202,13 +202,15 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
         args = [action, *([target] if target else []), *([text] if text else [])]
         await bot.answer(interaction, "criteria", args, options)
 
-    @group.command(description="Always include this author's papers")
-    async def follow(interaction: discord.Interaction, author: str) -> None:
-        await bot.answer(interaction, "follow", author.split())
+    @group.command(description="Always include this author's papers (channel: admins; mine: you)")
+    @app_commands.describe(mine="for you alone: your `top --mine` and picks")
+    async def follow(interaction: discord.Interaction, author: str, mine: bool = False) -> None:
+        await bot.answer(interaction, "follow", author.split(), {"mine": True} if mine else {})
 
-    @group.command(description="Stop following an author")
-    async def unfollow(interaction: discord.Interaction, author: str) -> None:
-        await bot.answer(interaction, "unfollow", author.split())
+    @group.command(description="Stop following an author (channel: admins; mine: yours)")
+    @app_commands.describe(mine="one you follow for yourself")
+    async def unfollow(interaction: discord.Interaction, author: str, mine: bool = False) -> None:
+        await bot.answer(interaction, "unfollow", author.split(), {"mine": True} if mine else {})
 
     @group.command(description="What reactions taught the ranking (reset: admins)")
     async def prefs(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.app import App
 from scoring.learning import preference_model
 from scoring.models import Day, RankedPaper
-from scoring.personal import personal_view
+from scoring.personal import followed_first, personal_view
 from scoring.preferences import PreferenceModel
 
 
@@ -14,16 +14,20 @@ async def personal_ranking(
     app: App, profile: str, person: str, day: Day, n: int
 ) -> tuple[list[RankedPaper], PreferenceModel]:
     """The day for one person: their own taste (from their reactions alone, -1 to 1 per paper)
-    on top of the channel's ranking, with their view's bound, margin and explore picks. No
-    reactions yet: the channel's ranking."""
+    on top of the channel's ranking, with their view's bound, margin and explore picks, and
+    the papers of the authors they follow for themselves first. No reactions yet: the
+    channel's ranking, their followed authors first."""
     model = await preference_model(
         app.store, profile, day.criteria.hash, day.run.scorer, 1.0, person
     )
+    followed = await app.store.followed(profile, person)
+    ranked = followed_first(day.papers, followed)  # marked, so the view's margin keeps them
     if model.empty:
-        return day.papers, model
+        return ranked, model
     papers = [rp.paper for rp in day.papers]
     scores = {rp.paper.id: rp.score for rp in day.papers}
     cutoff = app.profile_config(profile).relevance_cutoff
     taste = model.preferences(papers, scores)
     view = app.settings.personal_view()
-    return personal_view(day.papers, taste, cutoff, n, view, model.reactions), model
+    mine = personal_view(ranked, taste, cutoff, n, view, model.reactions)
+    return followed_first(mine, followed), model

@@ -36,6 +36,7 @@ def picks_text(
     for rp in ranked:
         title = publisher.link(cut(rp.paper.title, 120), rp.paper.url)
         mark = f" · {EXPLORE_MARK}" if rp.explore else ""
+        mark += " · ⭐ Author match" if rp.author_match else ""  # the names: `top --mine`
         if not rp.explore and model.word_model is not None:  # why it is among your picks
             words = model.word_model.words_in(rp.paper, 1, k=2)
             mark += f" · has {quoted(words)}, words you 👍" if words else ""

@@ -8,6 +8,7 @@ Light on purpose: the CLI reads it at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,9 @@ class Command:
     usage: str  # "NAME ARGS   what it does": help lists it, usage errors quote it
     # True: admins only; a set: only these actions ("" for the command with no action)
     admin: bool | frozenset[str] = False
+    # an option that makes the command about the person asking alone, open to everyone: without
+    # it the command changes what the whole channel gets (``follow --mine``)
+    personal: str | None = None
     platforms: frozenset[str] = EVERYWHERE
     slow: bool = False  # chat front ends say "working on it" first (a run takes minutes)
 
@@ -33,7 +37,9 @@ class Command:
     def summary(self) -> str:
         return self.usage.split("   ", 1)[-1]
 
-    def needs_admin(self, args: list[str]) -> bool:
+    def needs_admin(self, args: list[str], options: Mapping[str, str | bool] | None = None) -> bool:
+        if self.personal is not None and (options or {}).get(self.personal):
+            return False
         if isinstance(self.admin, bool):
             return self.admin
         return (args[0].lower() if args else "") in self.admin  # "": the bare command
@@ -51,8 +57,20 @@ COMMANDS: tuple[Command, ...] = (
         "criteria show|add TEXT|remove ID|edit ID TEXT|history|rollback VERSION|suggest|accept",
         admin=frozenset({"add", "remove", "edit", "rollback", "accept"}),
     ),
-    Command("follow", "follow AUTHOR   always include this author's papers (Author match)"),
-    Command("unfollow", "unfollow AUTHOR"),
+    Command(
+        "follow",
+        "follow AUTHOR [--mine]   always include this author's papers, marked Author match: in "
+        "the channel's digest (admins), or with --mine in your own `top --mine` and picks",
+        admin=True,
+        personal="mine",
+    ),
+    Command(
+        "unfollow",
+        "unfollow AUTHOR [--mine]   stop following an author (the channel's: admins; "
+        "--mine: yours)",
+        admin=True,
+        personal="mine",
+    ),
     Command("profiles", "profiles   list digest profiles"),
     Command(
         "setup",
@@ -110,7 +128,7 @@ def offered(name: str, platform: str) -> Command | None:
 
 def needs_admin(req: Request) -> bool:
     command = REGISTRY.get(req.command)
-    return command is not None and command.needs_admin(req.args)
+    return command is not None and command.needs_admin(req.args, req.options)
 
 
 def help_text(platform: str) -> str:

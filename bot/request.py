@@ -93,6 +93,11 @@ class Reply(BaseModel):
     visibility: Literal["private", "channel"] = "private"
 
 
+# options that are switches: never take the next word as their value, wherever they are
+# (``follow --mine Y. Wang`` is Y. Wang, for you)
+FLAGS = frozenset({"mine", "against", "forget-days"})
+
+
 def parse_text(text: str, **fields: Any) -> Request:
     """Parse chat text such as ``top 10 --date 2025-05-28`` into a Request."""
     try:
@@ -111,7 +116,7 @@ def parse_text(text: str, **fields: Any) -> Request:
             if "=" in key:
                 key, value = key.split("=", 1)
                 options[key] = value
-            elif i + 1 < len(words) and not words[i + 1].startswith("--"):
+            elif key not in FLAGS and i + 1 < len(words) and not words[i + 1].startswith("--"):
                 options[key] = words[i + 1]
                 i += 1
             else:

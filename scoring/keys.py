@@ -23,8 +23,10 @@ def criteria(profile: str) -> str:
     return f"{P}criteria:{profile}"
 
 
-def authors(profile: str) -> str:
-    return f"{P}authors:{profile}"
+def authors(profile: str, person: str | None = None) -> str:
+    """Hash: normalized name -> name as typed: the profile's followed authors, or with
+    ``person`` those one person follows for their own view (``follow --mine``)."""
+    return f"{P}authors:{profile}" if person is None else f"{P}my-authors:{profile}:{person}"
 
 
 # papers, scores and days

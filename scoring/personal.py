@@ -6,7 +6,9 @@ and never change what passes the cutoffs. A person's view is theirs alone: their
 or take ``bound`` blend points (3 by default, about four relevance points), and papers up to
 ``margin`` relevance points below the cutoff may be shown, never lower. ``explore`` of the
 slots go to papers just outside the person's top that their model is least sure about (marked),
-so what they react to teaches the model something it does not know yet.
+so what they react to teaches the model something it does not know yet. Papers by the authors
+the person follows for themselves (``follow --mine``) pass in their view as the channel's
+followed authors pass in the digest: selected, marked Author match, and first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring.models import RankedPaper
-from scoring.ranking import blend, preference_of
+from scoring.ranking import author_matches, blend, preference_of
 
 EXPLORE_REACH = 3  # explore picks come from the next 3 x N papers after the person's top
 
@@ -63,3 +65,20 @@ def personal_view(
         rest = [rp for rp in rows[keep:] if rp.paper.id not in picks]
         rows = rows[:keep] + explore + rest
     return [rp.model_copy(update={"rank": i}) for i, rp in enumerate(rows, start=1)]
+
+
+def followed_first(ranked: Sequence[RankedPaper], followed: Sequence[str]) -> list[RankedPaper]:
+    """A person's view with their own followed authors: each paper one of them wrote is
+    selected, marked Author match (after the channel's own matches) and comes first, in the
+    order it had; the rest keep theirs. Numbered again from 1."""
+    if not followed:
+        return list(ranked)
+    first, rest = [], []
+    for rp in ranked:
+        names = author_matches(rp.paper, followed)
+        if not names:
+            rest.append(rp)
+            continue
+        marks = list(dict.fromkeys([*rp.author_match, *names]))
+        first.append(rp.model_copy(update={"selected": True, "author_match": marks}))
+    return [rp.model_copy(update={"rank": i}) for i, rp in enumerate([*first, *rest], start=1)]

@@ -4,6 +4,7 @@ Keys (all under ``paperbot:``):
     profiles                       set of profile names
     criteria:{profile}             list of CriteriaVersion JSON, oldest first (append-only)
     authors:{profile}              hash normalized name -> name as the person typed it
+    my-authors:{profile}:{person}  the same, for the authors one person follows for themselves
     paper:{id}                     Paper JSON (latest version seen)
     score:{id}:{criteria}:{model}  Score JSON; reused whenever the same triple comes again
     seen:{profile}                 hash paper id -> first date it was in that profile's day
@@ -220,14 +221,16 @@ class Store:
                     continue
 
     # -- followed authors --------------------------------------------------------------------
-    async def follow(self, profile: str, author: str) -> bool:
-        return bool(await self.r.hsetnx(keys.authors(profile), normalize_name(author), author))
+    # ``person``: one person's own follows (their ``top --mine`` and picks), not the channel's
+    async def follow(self, profile: str, author: str, person: str | None = None) -> bool:
+        key = keys.authors(profile, person)
+        return bool(await self.r.hsetnx(key, normalize_name(author), author))
 
-    async def unfollow(self, profile: str, author: str) -> bool:
-        return bool(await self.r.hdel(keys.authors(profile), normalize_name(author)))
+    async def unfollow(self, profile: str, author: str, person: str | None = None) -> bool:
+        return bool(await self.r.hdel(keys.authors(profile, person), normalize_name(author)))
 
-    async def followed(self, profile: str) -> list[str]:
-        return sorted((await self.r.hgetall(keys.authors(profile))).values())
+    async def followed(self, profile: str, person: str | None = None) -> list[str]:
+        return sorted((await self.r.hgetall(keys.authors(profile, person))).values())
 
     # -- papers and scores -------------------------------------------------------------------
     async def save_paper(self, paper: Paper) -> None:

@@ -174,7 +174,7 @@ class FuzzTarget:
 
     async def _restore(self) -> None:
         r: Redis = self.app.store.r
-        for pattern in ("paperbot:authors:*", "paperbot:feedback*", "paperbot:saved*"):
+        for pattern in ("paperbot:*authors:*", "paperbot:feedback*", "paperbot:saved*"):
             async for key in r.scan_iter(match=pattern):
                 await r.delete(key)
 

@@ -110,7 +110,7 @@ async def test_top_answers_ephemerally(running: tuple[App, SlackHttp], slack: Fa
         ("top 500", "N must be from 1 to 50"),
         ("top ten", "N must be a whole number"),
         ("show not-an-id", "is not an arXiv id"),
-        ("follow", "usage: follow AUTHOR"),
+        ("follow --mine", "usage: follow AUTHOR"),  # the channel's follows are for admins
         ("score", "usage: score ID"),
         ("why 1 2", "usage: why ID"),
         ("search", "usage: search TEXT"),

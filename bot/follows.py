@@ -1,0 +1,113 @@
+"""``follow`` and ``unfollow``: an author for the whole channel (admins: the registry guards
+it), or with ``--mine`` for the person asking alone (their ``top --mine`` and direct-message
+picks, bot/mine.py).
+
+A followed author's papers pass whatever their scores, so a name many authors share floods
+the digest: "Y. Wang" matches about 20 of the 489 papers a day of the default profile (cs.LG +
+cs.AI, new and cross-lists) on the four real days in tests/data. A name is refused when it
+would have matched more than ``MAX_PER_DAY`` papers a day, on average, over the profile's last
+``COUNTED_DAYS`` stored days, counted with the matcher the ranking uses
+(``scoring.ranking.author_matches``). A profile with no stored day accepts any name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.app import App
+from bot.registry import USAGE
+from bot.request import Reply, Request
+from scoring.errors import InputError, NotFound
+from scoring.injection import strip_invisible
+from scoring.models import Paper
+from scoring.ranking import author_matches, normalize_name
+
+MAX_AUTHOR = 100  # characters of a name
+MAX_PER_DAY = 3  # papers a followed name may match a day, on average over the counted days
+COUNTED_DAYS = 7  # the profile's latest stored days a name is counted over
+
+
+def author_name(req: Request) -> str:
+    """The name the person typed, tidied; bad input is one clear InputError."""
+    name = " ".join(strip_invisible(" ".join(req.args)).split())
+    if not name:
+        raise InputError(f"usage: {USAGE[req.command]}")
+    if len(name) > MAX_AUTHOR:
+        raise InputError(f"an author name is at most {MAX_AUTHOR} characters")
+    if len(normalize_name(name).replace(" ", "")) < 2:
+        raise InputError(f"{name!r} does not look like a person's name")
+    return name
+
+
+def matches_per_day(name: str, days: Sequence[Sequence[Paper]]) -> list[int]:
+    """How many papers of each day ``name`` matches, as ranking matches a followed author."""
+    return [sum(1 for p in papers if author_matches(p, [name])) for papers in days]
+
+
+def too_common(name: str, counts: Sequence[int]) -> str | None:
+    """Why ``name`` may not be followed (it matched too many papers a day), else None."""
+    if not counts:
+        return None  # no stored day to count over: nothing to measure against
+    mean = sum(counts) / len(counts)
+    if mean <= MAX_PER_DAY:
+        return None
+    days = "day" if len(counts) == 1 else f"{len(counts)} stored days"
+    given = normalize_name(name).split()[:-1]
+    fix = (
+        "give a full first name"
+        if not given or len(given[0]) == 1
+        else "too many authors share it to follow"
+    )
+    return (
+        f'"{name}" matches {round(mean, 1):g} papers a day over the last {days} '
+        f"(at most {MAX_PER_DAY} allowed): {fix}"
+    )
+
+
+async def _stored_days(app: App, profile: str) -> list[list[Paper]]:
+    days = []
+    for date in (await app.store.days(profile))[-COUNTED_DAYS:]:
+        day = await app.store.load_day(profile, date)
+        if day is not None:
+            days.append([rp.paper for rp in day.papers])
+    return days
+
+
+def _person(req: Request) -> str | None:
+    """Whose own follows these are (``--mine``), or None for the channel's."""
+    if not req.options.get("mine"):
+        return None
+    if not req.user:
+        raise InputError("--mine follows for the person asking: give --user NAME")
+    return req.user
+
+
+async def follow(app: App, req: Request) -> Reply:
+    name, person = author_name(req), _person(req)
+    if refused := too_common(name, matches_per_day(name, await _stored_days(app, req.profile))):
+        raise InputError(refused)
+    if not await app.store.follow(req.profile, name, person):
+        raise InputError(f"{name} is followed already" + (" by you" if person else ""))
+    if person is None:
+        return Reply(
+            text=f"Following {name}: their papers always appear, marked Author match.",
+            visibility="channel",
+        )
+    yours = await app.store.followed(req.profile, person)
+    return Reply(
+        text=f"Following {name} for you: their papers come first in your `top --mine` and "
+        f"your picks, marked Author match; the channel's digest is unchanged. You follow: "
+        f"{', '.join(yours)}.",
+        data={"followed": yours},
+    )
+
+
+async def unfollow(app: App, req: Request) -> Reply:
+    name, person = author_name(req), _person(req)
+    if not await app.store.unfollow(req.profile, name, person):
+        followed = ", ".join(await app.store.followed(req.profile, person)) or "nobody"
+        whose = "you follow" if person else "followed"
+        raise NotFound(f"{name} is not followed{' by you' if person else ''}; {whose}: {followed}")
+    if person is None:
+        return Reply(text=f"No longer following {name}.", visibility="channel")
+    return Reply(text=f"You no longer follow {name}.")
