@@ -44,7 +44,7 @@ RISE = 3  # a part's removal must move the score this much (either axis) to coun
 RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised paper checked
 MAX_CALLS_PER_PAPER = 4
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
-RESCORE_MAX = 12  # sunken papers of a batch scored again once its speaker is found
+RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 MAX_SUSPECTS = 4  # papers of a moved batch tried as the one that spoke about the others
 VICTIM_PRIOR = 0.15  # beside a speaker, a paper this likely relevant scored low is checked
 FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
@@ -116,6 +116,21 @@ def suspicion(text: str) -> float:
         + 3.0 * len(_BLOB.findall(text))
         + 4.0 * foreign
     )
+
+
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def rater_likeness(parts: Sequence[str]) -> list[float]:
+    """Each part's ``suspicion``, plus how little it shares with the rest of the paper: a
+    passage to the rater is about rating, not about the paper's topic, in any language."""
+    words = [set(_WORD.findall(p.lower())) for p in parts]
+    out = []
+    for i, own in enumerate(words):
+        rest = set().union(*words[:i], *words[i + 1 :])
+        shared = len(own & rest) / len(own) if own else 1.0
+        out.append(suspicion(parts[i]) + 3.0 * (1.0 - shared))
+    return out
 
 
 # -- what the content predicts ------------------------------------------------------------------
@@ -224,7 +239,8 @@ class _Checks:
         """The parts whose removal makes ``dropped`` answer (a rating without them), found by
         removing the most rater-like part, then halves, narrowing down."""
         parts = parts_of(paper)
-        order = sorted(range(len(parts)), key=lambda i: -suspicion(parts[i]))
+        like = rater_likeness(parts)
+        top = max(range(len(parts)), key=lambda i: like[i])
         calls = 0
 
         async def test(removed: set[int]) -> Rating | None:
@@ -234,12 +250,15 @@ class _Checks:
             calls += 1
             return await dropped(removed)
 
-        if suspicion(parts[order[0]]) > 0 and (got := await test({order[0]})):
-            return {order[0]}, got
-        candidates, found = order, None
-        while len(candidates) > 1:  # halves, the more rater-like first; the found one narrows
+        if like[top] > 0 and (got := await test({top})):
+            return {top}, got
+        # halves in reading order, so a passage split over sentences stays in one; the half
+        # with the more rater-like part first; the one found narrows
+        candidates, found = list(range(len(parts))), None
+        while len(candidates) > 1:
             half = len(candidates) // 2
-            for group in (candidates[:half], candidates[half:]):
+            halves = (candidates[:half], candidates[half:])
+            for group in sorted(halves, key=lambda g: -max(like[i] for i in g)):
                 if got := await test(set(group)):
                     candidates, found = group, (set(group), got)
                     break
@@ -261,7 +280,7 @@ class _Checks:
         if found is None:
             return  # no part carries it: the content bears the score out
         removed, rating = found
-        rater_like = len(removed) == 1 and suspicion(parts[next(iter(removed))]) > 0
+        rater_like = len(removed) == 1 and rater_likeness(parts)[next(iter(removed))] >= 2.0
         if not rater_like:  # an innocent-looking part: were other papers' words the cause?
             alone = await self.alone(paper)
             if alone is not None and _lower_by(score, alone) >= RISE:
@@ -283,7 +302,7 @@ class _Checks:
         suspects = sorted(
             (p for p in batch if p.id != victim.id and p.id in scores
              and not floored(scores[p.id])),
-            key=lambda p: -max((suspicion(t) for t in parts_of(p)), default=0.0),
+            key=lambda p: -max(rater_likeness(parts_of(p)), default=0.0),
         )[:MAX_SUSPECTS]  # fmt: skip
         for suspect in suspects:
             parts = parts_of(suspect)
@@ -295,16 +314,17 @@ class _Checks:
             if not await sinks(suspect):
                 continue
 
-            async def stops_sinking(removed: set[int], s: Paper = suspect,
-                                    parts: list[str] = parts) -> Rating | None:  # fmt: skip
-                return None if await sinks(without(s, parts, removed)) else alone
-
-            found = await self.find_carrier(suspect, stops_sinking)
-            removed = found[0] if found else set(range(len(parts)))
+            # the speaker is known: one more call tells whether its most rater-like part is
+            # the passage (marked alone); if not, its whole text is marked, not searched for
+            like = rater_likeness(parts)
+            top = max(range(len(parts)), key=lambda i: like[i])
+            speaks = await sinks(without(suspect, parts, {top}))
+            removed = set(range(len(parts))) if speaks else {top}
             self.report.marked[suspect.id] = [parts[i] for i in sorted(removed)]
-            own = await self.alone(without(suspect, parts, removed))
-            if own is not None:
-                self.report.changed[suspect.id] = (own.relevance, own.novelty)
+            if self.cutoffs.passes(scores[suspect.id].relevance, scores[suspect.id].novelty):
+                own = await self.alone(without(suspect, parts, removed))
+                if own is not None:
+                    self.report.changed[suspect.id] = (own.relevance, own.novelty)
             return True
         return True
 
