@@ -92,7 +92,7 @@ def _settings() -> Settings:
     return settings
 
 
-class Stopped(Exception):
+class Stopped(PaperbotError):
     """SIGTERM or Ctrl-C: the work was cancelled and settled (a post in flight recorded)."""
 
 

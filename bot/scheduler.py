@@ -42,7 +42,7 @@ from bot.metrics import POST_FAILURES, RUNS, record_run
 from bot.settings import cron_trigger
 from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
-from scoring.errors import FeedNotReady, ScoringError, explained
+from scoring.errors import FeedNotReady, ScoringError, explained, watched
 from scoring.models import RunRecord
 from scoring.retention import TrimReport, trim_papers
 
@@ -145,7 +145,7 @@ class DailyService:
         for name in self.app.profiles:
             log.info("scheduler: %s next runs at %s", name, self.next_run(name))
             if catch_up:  # at start: whatever was missed while we were down
-                self.spawn(self.catch_up(name))
+                self.spawn(self.catch_up(name), f"catch up {name}")
 
     def sync_profiles(self) -> None:
         """One daily job per profile, as the profiles are now: a profile set up from chat
@@ -173,7 +173,8 @@ class DailyService:
         self.sync_profiles()
 
     async def stop(self) -> None:
-        """Stop scheduling; cancel runs in flight (a post in progress finishes its message)."""
+        """Stop scheduling; cancel runs in flight (a post in progress finishes its message).
+        A run that fails meanwhile is logged as it ends (``spawn``), not dropped here."""
         self.stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -182,14 +183,17 @@ class DailyService:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.app.store.r.delete(self._heartbeat_key)
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.create_task(work)
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """``work`` as a tracked task (``stop`` cancels it, ``idle`` waits for it) whose
+        failure is logged when it ends (``watched``): at ERROR with its traceback if a bug."""
+        task = watched(asyncio.create_task(work, name=name), log)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
     async def idle(self) -> None:
-        """Wait until no run is in flight (tests and ``--once``)."""
+        """Wait until no run is in flight (tests and ``--once``); a run that failed was
+        logged as it ended (``spawn``)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
@@ -199,9 +203,13 @@ class DailyService:
 
     async def _tracked(self, work: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
         """What APScheduler runs: the work as a tracked task, so stop() cancels it cleanly,
-        awaited, so max_instances=1 and coalescing see a run as in progress."""
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.spawn(work(*args))
+        awaited, so max_instances=1 and coalescing see a run as in progress. A failure is
+        logged once, by ``spawn``, not a second time by APScheduler."""
+        name = " ".join(
+            [getattr(work, "__name__", "job").strip("_").replace("_", " "), *map(str, args)]
+        )
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.spawn(work(*args), name)
 
     @property
     def _heartbeat_key(self) -> str:

@@ -1,5 +1,5 @@
-"""Slack's HTTP mode at the edge, before bolt sees a request: bad headers answer 400/401
-(never a 500), a valid request is acted on once.
+"""Slack's HTTP mode at the edge, before bolt sees a request: bad headers answer 401, a body
+bolt cannot read 400 (never a 500), a valid request is acted on once.
 
 - The timestamp must be whole seconds and within 5 minutes; the signature is checked here
   (bolt checks it again), so nothing unsigned reaches Redis.
@@ -7,8 +7,11 @@
   200 and nothing is done. Slack's own retries of an event (``X-Slack-Retry-Num``) come with
   a new signature but the same ``event_id``: the second one is acknowledged and skipped too.
   Both are remembered in Redis for ``SEEN_TTL_S``, so every replica sees them.
-- A body bolt cannot handle is a 400 with a logged reason (listeners run after the ack, so
-  a 5xx here can only come from reading the request).
+- A body bolt cannot read (not UTF-8, not JSON or a form, not an object, an event that is not
+  an object) is a 400 with a logged reason: it is read here the way bolt reads it, before
+  bolt is asked. A readable request that fails is our bug, not the sender's: logged at ERROR
+  with its traceback and answered 500 (listeners run after the ack, so their failures never
+  reach this edge: bolt logs them).
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from scoring import keys
+from scoring.errors import log_failure
 
 log = logging.getLogger(__name__)
 MAX_AGE_S = 300  # Slack: reject requests older than 5 minutes
@@ -41,6 +47,22 @@ def _event_id(body: bytes, content_type: str) -> str | None:
     except (ValueError, UnicodeDecodeError, KeyError, IndexError):
         return None
     return str(data["event_id"]) if isinstance(data, dict) and data.get("event_id") else None
+
+
+def unreadable(request: web.Request, body: bytes) -> str | None:
+    """Why bolt cannot read this body (the sender's error), or None when it can."""
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    headers: dict[str, str | Sequence[str]] = dict(request.headers)
+    try:  # bolt's own reading of a request: its body parser and context extractors
+        read = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if not isinstance(read.body.get("event", {}), dict):  # bolt's middleware reads its fields
+        return "its event is not an object"
+    return None
 
 
 def signature_of(secret: str, stamp: str, body: bytes) -> str:
@@ -65,6 +87,9 @@ def slack_edge(redis: Any, signing_secret: str, path: str) -> Any:
         body = await request.read()
         if not hmac.compare_digest(signature_of(signing_secret, stamp, body), signature):
             return web.json_response({"error": "invalid signature"}, status=401)
+        if (why := unreadable(request, body)) is not None:  # signed, but the sender's error
+            log.warning("Slack request not understood: %s", why)
+            return web.json_response({"error": "malformed request"}, status=400)
         seen = [keys.slack_request_seen(hashlib.sha256(signature.encode()).hexdigest()[:32])]
         if (event := _event_id(body, request.headers.get("Content-Type", ""))) is not None:
             seen.append(keys.slack_event_seen(event))
@@ -76,12 +101,11 @@ def slack_edge(redis: Any, signing_secret: str, path: str) -> Any:
             answer = await handler(request)
         except web.HTTPException:
             raise
-        except Exception as exc:  # a signed body bolt cannot read: the sender's error
-            log.warning("Slack request not understood: %s: %s", type(exc).__name__, exc)
-            return web.json_response({"error": "malformed request"}, status=400)
-        if answer.status >= 500:  # bolt failed before any listener ran: the body's shape
-            log.warning("Slack request not understood (bolt answered %d)", answer.status)
-            return web.json_response({"error": "malformed request"}, status=400)
+        except Exception as exc:  # a readable request we failed on: ours, not the sender's
+            log_failure(log, "Slack request", exc)
+            return web.json_response({"error": "internal error"}, status=500)
+        if answer.status >= 500:  # bolt's middleware failed (bolt logged its traceback)
+            log.error("Slack request failed: bolt answered %d", answer.status)
         return answer
 
     return edge

@@ -4,6 +4,8 @@ is unreachable or refuses its token never stops the scheduler or the other platf
 
 Each part has a ``Component`` state (``starting``, ``ok``, ``down`` with the reason), logged
 once per change, served in ``/healthz`` and in the scheduler's heartbeat (``papers status``).
+A failure that is a bug (not a PaperbotError, nor an outside failure ``explained`` names) is
+also logged at ERROR with its traceback, each time it ends the part.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scoring.errors import explained
+from scoring.errors import explained, log_failure
 
 log = logging.getLogger(__name__)
 State = Literal["starting", "ok", "down"]
@@ -67,8 +69,8 @@ async def supervise(
         except Exception as exc:
             known = explained(exc)
             reason = str(known) if known else f"{type(exc).__name__}: {exc}"
-            if known is None:
-                log.debug("%s failed", component.name, exc_info=True)
+            if known is None:  # a bug: its traceback, not only the one-line state change
+                log_failure(log, component.name, exc)
         delay = first_retry_s if component.state == "ok" else min(delay * 2, max_retry_s)
         component.set("down", reason[:300])
         await asyncio.sleep(delay)

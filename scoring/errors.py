@@ -3,24 +3,39 @@
 PaperbotError                 anything paperbot reports to a person as one clear line
 ├── ConfigError               an invalid setting or config file (bot.settings raises it)
 ├── InputError                bad input from a person: command arguments, criteria text
-│   └── NotFound              an unknown paper id, profile, date or criteria version
+│   ├── NotFound              an unknown paper id, profile, date or criteria version
+│   └── QuotaExceeded         a person or channel used today's quota (bot.quotas)
 ├── StoreUnavailable          Redis cannot be reached, started or written to (``kind`` says how)
 ├── FeedError                 the arXiv feed or export API
 │   ├── FeedUnavailable       the request failed after retries
 │   ├── FeedMalformed         the answer is not a feed we can trust; nothing is stored
 │   └── FeedNotReady          the feed still shows an earlier day (arXiv has not refreshed)
-└── ScoringError              a scorer could not produce scores
+├── ScoringError              a scorer could not produce scores
+├── PublishError              a platform refused a post or was unreachable (bot.thread_post)
+└── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.cli)
+
+Every exception class in ``bot/`` and ``scoring/`` sits in this tree (a test walks them); the
+one exception is ``scoring.corroboration.OverBudget``, control flow that never leaves its
+module.
 
 Front ends catch PaperbotError in one place and print ``str(error)``; ``explained`` also
 names the outside failures that are no bug of ours (Redis gone, full or read-only mid-run, a
 host unreachable, a file not writable); anything else is a bug and keeps its traceback.
+A failure caught where nobody will see it otherwise (a supervisor, a background task) is
+logged by ``log_failure``: an explained one as one ERROR line, a bug at ERROR with its
+traceback; ``watched`` does that for a task when it ends.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
 
 
 class PaperbotError(Exception):
@@ -144,3 +159,26 @@ def store_failure(exc: BaseException) -> StoreUnavailable | None:
         return None
     detail = " ".join(str(exc).split())[:200] or type(exc).__name__
     return StoreUnavailable(_STORE_ADVICE[kind].format(detail=detail), kind)
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log ``exc``, caught where nothing else reports it: one ERROR line ``{what} failed:
+    {reason}`` when ``explained`` knows it, else (a bug) ERROR with its traceback."""
+    known = explained(exc)
+    if known is not None:
+        logger.error("%s failed: %s", what, known)
+    else:
+        logger.error("%s failed: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
+
+
+def watched(task: asyncio.Task[T], logger: logging.Logger) -> asyncio.Task[T]:
+    """``task``, whose exception is logged (``log_failure``) as soon as it ends with one,
+    whether or not anyone awaits it later: a background task never fails silently, and
+    asyncio's "exception was never retrieved" never appears. A cancel is not a failure."""
+    task.add_done_callback(functools.partial(_log_outcome, logger))
+    return task
+
+
+def _log_outcome(logger: logging.Logger, task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log_failure(logger, task.get_name(), exc)

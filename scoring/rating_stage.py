@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 
 from scoring.configs import ProfileRules
 from scoring.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
-from scoring.errors import ScoringError
+from scoring.errors import ScoringError, explained, log_failure
 from scoring.injection import sanitised
 from scoring.local_scorer import LocalScorer
 from scoring.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
@@ -205,11 +205,16 @@ class RatingStage:
 
     def _saved(self, task: asyncio.Task[None]) -> None:
         self._saving.discard(task)
-        if not task.cancelled() and task.exception() is not None:  # Redis away: spooled
-            level = logging.DEBUG if self._unsaved else logging.WARNING  # once a run, not a batch
-            self._unsaved += 1
-            log.log(level, "%s %s: answers not yet in Redis (%s); the spool keeps them",
-                    self.rules.name, self.date, task.exception())  # fmt: skip
+        if task.cancelled() or (exc := task.exception()) is None:
+            return
+        self._unsaved += 1  # the spool keeps them; the final save tries them again
+        if explained(exc) is None:  # not Redis away: a bug, with its traceback
+            log_failure(log, f"{self.rules.name} {self.date}: saving answers", exc)
+        elif self._unsaved == 1:  # once a run, not once a batch
+            log.warning("%s %s: answers not yet in Redis (%s); the spool keeps them",
+                        self.rules.name, self.date, exc)  # fmt: skip
+        else:
+            log.debug("%s %s: answers not yet in Redis (%s)", self.rules.name, self.date, exc)
 
     async def rate(self, papers: list[Paper], must_rate: bool) -> None:
         """Rate ``papers`` and save the ratings. ``must_rate``: nothing rated (other than by
