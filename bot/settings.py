@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         True, description="comments only from one below a profile's relevance cutoff up"
     )
     llm_check_budget_share: float = Field(
-        0.3, ge=0, le=1,
+        0.5, ge=0, le=1,
         description="share of a day's scoring tokens the corroboration checks may spend",
     )  # fmt: skip
     budget_usd: float | None = Field(None, gt=0, description="per-run cap on LLM spending")

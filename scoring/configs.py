@@ -66,4 +66,4 @@ class LLMConfig:
     price_mode: PriceMode = "live"  # batch: the Batch API first; flex: service_tier="flex"
     batch_wait_s: float = 4 * 3600  # then what the batch has not answered goes live
     batch_poll_s: float = 30.0
-    check_budget_share: float = 0.3  # of a day's scoring tokens, for corroboration checks
+    check_budget_share: float = 0.5  # of a day's scoring tokens, for corroboration checks

@@ -29,7 +29,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -45,7 +45,7 @@ RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised pap
 MAX_CALLS_PER_PAPER = 4
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
-MAX_SUSPECTS = 4  # papers of a moved batch tried as the one that spoke about the others
+MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
 VICTIM_PRIOR = 0.15  # beside a speaker, a paper this likely relevant scored low is checked
 FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
 GAP = "[…]"
@@ -118,19 +118,37 @@ def suspicion(text: str) -> float:
     )
 
 
-_WORD = re.compile(r"[^\W\d_]{4,}")
+# words for rater_likeness: split on spaces and punctuation only, so scripts whose letters
+# carry combining marks (Devanagari, Thai) stay whole words; unspaced scripts are one word
+_SPLIT = re.compile(r"[\s.,;:!?()\[\]{}\"'`/\\|<>=+*~^$&#@%-]+")
 
 
-def rater_likeness(parts: Sequence[str]) -> list[float]:
-    """Each part's ``suspicion``, plus how little it shares with the rest of the paper: a
-    passage to the rater is about rating, not about the paper's topic, in any language."""
-    words = [set(_WORD.findall(p.lower())) for p in parts]
+def _words(text: str) -> set[str]:
+    return {w for w in _SPLIT.split(text.lower()) if len(w) >= 4 and not w.isdigit()}
+
+
+def rater_likeness(parts: Sequence[str], common: Collection[str] = ()) -> list[float]:
+    """Each part's ``suspicion``, plus how much of it nothing else explains: words found
+    neither elsewhere in the paper nor commonly in the day's papers (``common``). A passage to
+    the rater is about rating, not about the paper's topic, in whatever language it is."""
+    words = [_words(p) for p in parts]
     out = []
     for i, own in enumerate(words):
         rest = set().union(*words[:i], *words[i + 1 :])
-        shared = len(own & rest) / len(own) if own else 1.0
-        out.append(suspicion(parts[i]) + 3.0 * (1.0 - shared))
+        unexplained = len(own - rest - set(common)) / len(own) if own else 0.0
+        out.append(0.5 * suspicion(parts[i]) + 6.0 * unexplained)
     return out
+
+
+def common_words(papers: Iterable[Paper], share: float = 0.01) -> frozenset[str]:
+    """Words in at least ``share`` of these papers (and at least 3 of them)."""
+    seen: Counter[str] = Counter()
+    n = 0
+    for p in papers:
+        n += 1
+        seen.update(_words(f"{p.title} {p.abstract}"))
+    least = max(3, share * n)
+    return frozenset(w for w, k in seen.items() if k >= least)
 
 
 # -- what the content predicts ------------------------------------------------------------------
@@ -206,6 +224,8 @@ class _Checks:
     criteria: CriteriaVersion
     cutoffs: Cutoffs
     budget_tokens: int
+    common: frozenset[str] = frozenset()  # the day's common words (rater_likeness)
+    fresh: dict[str, Rating] = field(default_factory=dict)  # rated without a found speaker
     report: CheckReport = field(default_factory=CheckReport)
 
     @property
@@ -239,7 +259,7 @@ class _Checks:
         """The parts whose removal makes ``dropped`` answer (a rating without them), found by
         removing the most rater-like part, then halves, narrowing down."""
         parts = parts_of(paper)
-        like = rater_likeness(parts)
+        like = rater_likeness(parts, self.common)
         top = max(range(len(parts)), key=lambda i: like[i])
         calls = 0
 
@@ -280,7 +300,9 @@ class _Checks:
         if found is None:
             return  # no part carries it: the content bears the score out
         removed, rating = found
-        rater_like = len(removed) == 1 and rater_likeness(parts)[next(iter(removed))] >= 2.0
+        rater_like = (
+            len(removed) == 1 and rater_likeness(parts, self.common)[next(iter(removed))] >= 2.0
+        )
         if not rater_like:  # an innocent-looking part: were other papers' words the cause?
             alone = await self.alone(paper)
             if alone is not None and _lower_by(score, alone) >= RISE:
@@ -299,34 +321,56 @@ class _Checks:
         self.report.changed[victim.id] = (alone.relevance, alone.novelty)
         if any(p.id in self.report.marked for p in batch):
             return True  # the speaker is known already
-        suspects = sorted(
-            (p for p in batch if p.id != victim.id and p.id in scores
-             and not floored(scores[p.id])),
-            key=lambda p: -max(rater_likeness(parts_of(p)), default=0.0),
-        )[:MAX_SUSPECTS]  # fmt: skip
-        for suspect in suspects:
-            parts = parts_of(suspect)
+        speaker = await self.find_speaker(victim, alone, batch, scores)
+        if speaker is None:
+            return True  # two speakers at once, say: the rescore halves its way around them
+        parts = parts_of(speaker)
 
-            async def sinks(variant: Paper) -> bool:
-                v = (await self.rate([victim, variant])).get(victim.id)
-                return v is not None and _lower_by(alone, v) >= RISE
+        async def sinks(variant: Paper) -> bool:
+            v = (await self.rate([victim, variant])).get(victim.id)
+            return v is not None and _lower_by(alone, v) >= RISE
 
-            if not await sinks(suspect):
-                continue
-
-            # the speaker is known: one more call tells whether its most rater-like part is
-            # the passage (marked alone); if not, its whole text is marked, not searched for
-            like = rater_likeness(parts)
-            top = max(range(len(parts)), key=lambda i: like[i])
-            speaks = await sinks(without(suspect, parts, {top}))
-            removed = set(range(len(parts))) if speaks else {top}
-            self.report.marked[suspect.id] = [parts[i] for i in sorted(removed)]
-            if self.cutoffs.passes(scores[suspect.id].relevance, scores[suspect.id].novelty):
-                own = await self.alone(without(suspect, parts, removed))
-                if own is not None:
-                    self.report.changed[suspect.id] = (own.relevance, own.novelty)
-            return True
+        # the speaker is known: one more call tells whether its most rater-like part is the
+        # passage (marked alone); if not, its whole text is marked, not searched for
+        like = rater_likeness(parts, self.common)
+        top = max(range(len(parts)), key=lambda i: like[i])
+        removed = set(range(len(parts))) if await sinks(without(speaker, parts, {top})) else {top}
+        self.report.marked[speaker.id] = [parts[i] for i in sorted(removed)]
+        if self.cutoffs.passes(scores[speaker.id].relevance, scores[speaker.id].novelty):
+            own = await self.alone(without(speaker, parts, removed))
+            if own is not None:
+                self.report.changed[speaker.id] = (own.relevance, own.novelty)
         return True
+
+    async def find_speaker(
+        self, victim: Paper, alone: Rating, batch: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> Paper | None:
+        """The paper of ``batch`` whose text sinks ``victim``: the likeliest few tried beside it
+        one at a time, then the rest halved. Papers rated beside the victim without it sinking
+        were rated without the speaker: those ratings are kept (``fresh``) for the rescore."""
+
+        async def sinks(group: Sequence[Paper]) -> bool:
+            got = await self.rate([victim, *group])
+            v = got.get(victim.id)
+            sank = v is not None and _lower_by(alone, v) >= RISE
+            if not sank:
+                self.fresh.update({pid: r for pid, r in got.items() if pid != victim.id})
+            return sank
+
+        others = sorted(  # a speaker's own score may be anything, low included
+            (p for p in batch if p.id != victim.id and p.id in scores),
+            key=lambda p: -max(rater_likeness(parts_of(p), self.common), default=0.0),
+        )  # fmt: skip
+        for suspect in others[:MAX_SUSPECTS]:
+            if await sinks([suspect]):
+                return suspect
+        rest = others[MAX_SUSPECTS:]
+        while len(rest) > 1:
+            half = rest[: len(rest) // 2]
+            rest = half if await sinks(half) else rest[len(half) :]
+        if rest and rest[0].id not in self.fresh and await sinks(rest):
+            return rest[0]
+        return None
 
     async def rescore(
         self, batch: Sequence[Paper], scores: Mapping[str, Score], prior: Mapping[str, float]
@@ -338,10 +382,24 @@ class _Checks:
              and p.id not in self.report.changed and _odd(scores[p.id], scores, batch)),
             key=lambda p: -prior.get(p.id, 0.0),
         )[:RESCORE_MAX]  # fmt: skip
-        if not sunk:
+        for p in sunk:  # already rated beside a victim, without the speaker
+            if (r := self.fresh.get(p.id)) is not None:
+                self.report.changed.setdefault(p.id, (r.relevance, r.novelty))
+        sunk = [p for p in sunk if p.id not in self.fresh]
+        if sunk:
+            self.report.rescored_batches += 1
+            await self._rescore(sunk, depth=0)
+
+    async def _rescore(self, group: Sequence[Paper], depth: int) -> None:
+        """``group`` in one request; if it sinks again, a speaker no suspect test found is
+        among it: halves, each in a request of its own, down to a few papers."""
+        got = await self.rate(group)
+        at_floor = sum(1 for r in got.values() if r.relevance <= FLOOR and r.novelty <= FLOOR)
+        if depth < 3 and len(group) >= 4 and at_floor >= max(3, 0.6 * len(group)):
+            half = len(group) // 2
+            await self._rescore(group[:half], depth + 1)
+            await self._rescore(group[half:], depth + 1)
             return
-        got = await self.rate(sunk)
-        self.report.rescored_batches += 1
         for pid, r in got.items():
             self.report.changed.setdefault(pid, (r.relevance, r.novelty))
 
@@ -369,7 +427,7 @@ async def corroborate(
     budget_tokens: int,
 ) -> CheckReport:
     """Check the scores the content does not bear out; what changed is in the report."""
-    checks = _Checks(rater, criteria, cutoffs, budget_tokens)
+    checks = _Checks(rater, criteria, cutoffs, budget_tokens, common_words(papers.values()))
     report = checks.report
     raised = sorted(
         (
@@ -388,14 +446,8 @@ async def corroborate(
     }  # fmt: skip
     report.flagged = len(raised) + sum(len(v) for v in victims.values())
     try:
-        # first the batches that sank together (many papers moved), then the raised papers
-        for i, suspects in victims.items():
-            batch = [papers[pid] for pid in batches[i] if pid in papers]
-            for victim in suspects:
-                report.checked += 1
-                if await checks.check_lowered(victim, scores[victim.id], batch, scores):
-                    await checks.rescore(batch, scores, prior)
-                    break
+        # first the raised papers (a few calls each), then the batches that sank together (a
+        # batch's worth each): within a spent budget, the most wrong selections are undone
         for u, pid in raised:
             before = report.calls
             await checks.check_raised(papers[pid], scores[pid])
@@ -410,6 +462,24 @@ async def corroborate(
                 report.changed.get(pid),
                 " marked" if pid in report.marked else "",
             )
+        for i, suspects in victims.items():
+            batch = [papers[pid] for pid in batches[i] if pid in papers]
+            for victim in suspects:
+                report.checked += 1
+                if await checks.check_lowered(victim, scores[victim.id], batch, scores):
+                    await checks.rescore(batch, scores, prior)
+                    break
+        # a score given again without the speaker is checked like any other
+        for pid, (relevance, novelty) in list(report.changed.items()):
+            again = scores[pid].model_copy(update={"relevance": relevance, "novelty": novelty})
+            newly = cutoffs.passes(relevance, novelty) and not cutoffs.passes(
+                scores[pid].relevance, scores[pid].novelty
+            )
+            surprise = raised_surprise(prior.get(pid, 0.1), again)
+            if newly and pid in papers and pid not in report.marked and surprise >= RAISED_SURPRISE:
+                report.flagged += 1
+                await checks.check_raised(papers[pid], again)
+                report.checked += 1
     except OverBudget:
         left = report.flagged - report.checked
         report.notes.append(f"checks stopped at their budget of {budget_tokens:,} tokens; "
