@@ -1,7 +1,7 @@
 """Paper text addressed to the rater, against a model that obeys it (issue 29's figures).
 
 Used by bench/security.py; prints tables, asserts nothing. Every run is the real pipeline
-(``run_day``) on a real listing, an embedded Redis, and the replay LLM (scoring/fake_llm.py):
+(``run_day``) on a real listing, an embedded Redis, and the replay LLM (fakes/llm.py):
 papers with a reference judgement get it, the rest a low score from their id, and any paper
 whose text (as sent) still holds a sentence of a planted attack gets what the attack asks.
 
@@ -27,8 +27,8 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bench.report import table
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.configs import LLMConfig, ProfileRules
-from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.injection import sanitised
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMScorer

@@ -40,7 +40,7 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 import redis  # noqa: E402
 
 from bench.report import table  # noqa: E402
-from scoring.fake_llm import FakeLLM, Fault, judgements_from_labels  # noqa: E402
+from fakes.llm import FakeLLM, Fault, judgements_from_labels  # noqa: E402
 from scoring.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fake_discord import FakeDiscord  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402

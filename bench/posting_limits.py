@@ -35,7 +35,7 @@ if __name__ == "__main__":
 import redis  # noqa: E402
 
 from bench.report import table  # noqa: E402
-from scoring.fake_llm import FakeLLM, judgements_from_labels  # noqa: E402
+from fakes.llm import FakeLLM, judgements_from_labels  # noqa: E402
 from scoring.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fake_discord import FakeDiscord  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402

@@ -31,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # run as a script: import the packages from the repository root
 
+from fakes.llm import judgements_from_labels  # noqa: E402
 from prompts import read_prompt  # noqa: E402
 from scoring.criteria import criteria_hash, parse_criteria_markdown  # noqa: E402
 from scoring.errors import InputError  # noqa: E402
 from scoring.evaluation import LabelledDay  # noqa: E402
-from scoring.fake_llm import judgements_from_labels  # noqa: E402
 from scoring.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.local_scorer import LocalScorer  # noqa: E402
 from scoring.models import CriteriaVersion, FeedbackEvent, Paper, RankedPaper, Score  # noqa: E402

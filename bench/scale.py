@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.shared_feed import union_categories  # noqa: E402
+from fakes.llm import FakeLLM, judgements_from_labels  # noqa: E402
 from prompts import read_prompt  # noqa: E402
-from scoring.fake_llm import FakeLLM, judgements_from_labels  # noqa: E402
 from scoring.llm_limits import charge  # noqa: E402
 from scoring.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402

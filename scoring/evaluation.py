@@ -5,24 +5,30 @@ Earlier days (``history``) are scored first, as the learned filter would have se
 target day then runs through the real pipeline with the pre-filters on. By default the LLM is
 the local replay server answering with the reference judgements, so the figures are exact and
 free; ``live`` uses the configured LLM instead (and costs money).
+
+The replay server is a test double (``fakes/llm.py``): it is not installed with paperbot, so
+the replay runs from a clone, where an editable install finds it beside the packages.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
+import importlib.util
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from prompts import read_prompt
 from scoring.configs import ProfileRules
 from scoring.criteria import parse_criteria_markdown
-from scoring.errors import InputError
-from scoring.fake_llm import FakeLLM, judgements_from_labels
+from scoring.errors import ConfigError, InputError
 from scoring.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.models import FilterRecall, Usage
@@ -33,8 +39,13 @@ from scoring.progress import NoProgress, ProgressSink
 from scoring.redis_server import open_redis
 from scoring.store import Store
 
+if TYPE_CHECKING:
+    from fakes.llm import FakeLLM
+
 PROFILE = "eval"
 FRACTIONS = (0.2, 0.3, 0.4, 0.5)
+# A clone's fakes/ package, beside scoring/ (an editable install maps only the shipped packages)
+CHECKOUT_FAKES = Path(__file__).resolve().parents[1] / "fakes"
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,42 @@ class EvalReport:
         return out
 
 
+def _replay_server(labels: list[dict[str, Any]], latency_s: float) -> FakeLLM:
+    """The local LLM server answering with the reference judgements (not started yet)."""
+    try:
+        replay = _replay_module()
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("fakes", "tiktoken"):
+            raise
+        raise ConfigError(
+            "papers eval replays the reference judgements through a local fake LLM server, "
+            f"which is not installed with paperbot ({exc.name} is missing): run it from a clone "
+            "after pip install -e '.[eval]', or pass --live to use the configured LLM"
+        ) from None
+    fake: FakeLLM = replay.FakeLLM(
+        judgements=replay.judgements_from_labels(labels), latency_s=latency_s
+    )
+    return fake
+
+
+def _replay_module() -> ModuleType:
+    """``fakes.llm``: importable as it is (tests, bench/), else loaded from the clone's folder,
+    since an editable install maps only the packages that ship."""
+    try:
+        return importlib.import_module("fakes.llm")
+    except ModuleNotFoundError as exc:
+        if exc.name != "fakes" or not (CHECKOUT_FAKES / "__init__.py").is_file():
+            raise
+    spec = importlib.util.spec_from_file_location(
+        "fakes", CHECKOUT_FAKES / "__init__.py", submodule_search_locations=[str(CHECKOUT_FAKES)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["fakes"] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module("fakes.llm")
+
+
 @contextlib.asynccontextmanager
 async def _scratch_store() -> AsyncIterator[Store]:
     with tempfile.TemporaryDirectory(prefix="paperbot-eval-") as tmp:
@@ -165,9 +212,7 @@ async def evaluate(
     with contextlib.ExitStack() as stack:
         fake = None
         if not live:
-            fake = stack.enter_context(
-                FakeLLM(judgements=judgements_from_labels(labels), latency_s=latency_s)
-            )
+            fake = stack.enter_context(_replay_server(labels, latency_s))
             llm = replace(llm, base_url=fake.base_url, api_key=None)
         scorer = LLMScorer(llm)
         try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.configs import ProfileRules
-from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.models import Day

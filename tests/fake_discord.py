@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from scoring.json_http import JsonAnswer, JsonServer
+from fakes.json_http import JsonAnswer, JsonServer
 
 BOT_ID = "900"
 APP_ID = "900"

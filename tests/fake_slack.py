@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from scoring.json_http import JsonAnswer, JsonServer
+from fakes.json_http import JsonAnswer, JsonServer
 
 MAX_BLOCKS, MAX_HEADER, MAX_TEXT_OBJECT, MAX_FIELD, MAX_ITEMS = 50, 150, 3000, 2000, 10
 MAX_BLOCKS_CHARS, MAX_MESSAGE_TEXT = 13_000, 40_000

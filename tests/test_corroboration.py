@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.configs import LLMConfig
-from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.injection import NOTE, screen
 from scoring.llm_scorer import LLMScorer
 from scoring.models import Day, Paper

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.fake_llm import INTERESTS_ROLE, FakeLLM, Fault
+from fakes.llm import INTERESTS_ROLE, FakeLLM, Fault
 from scoring.interests import Interests, request, sentence_from_answer
 from scoring.models import Paper
 from tests.conftest import Cli

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scoring.fake_llm import FakeLLM, Judgement
+from fakes.llm import FakeLLM, Judgement
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.pricing import cost_usd
 from scoring.stopping import stop_if_asked

@@ -11,8 +11,8 @@ import time
 import pytest
 from redis.asyncio import Redis
 
+from fakes.llm import FakeLLM
 from scoring import keys
-from scoring.fake_llm import FakeLLM
 from scoring.llm_limits import Limits, LLMRateLimiter, charge, duration_s
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from tests.limits_worker import limited_scorer, limits_url

@@ -14,7 +14,7 @@ import pytest
 
 from bot.digest import render_markdown
 from bot.settings import Settings
-from scoring.fake_llm import FakeLLM, judgements_from_labels
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.models import FilterRecall

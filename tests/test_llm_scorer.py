@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fakes.llm import FakeLLM, Fault, Judgement
 from scoring import prompting
 from scoring.errors import ScoringError
-from scoring.fake_llm import FakeLLM, Fault, Judgement
 from scoring.llm_output import json_values, parse_keep, parse_ratings
 from scoring.llm_scorer import Budget, LLMConfig, LLMScorer
 from scoring.models import Paper

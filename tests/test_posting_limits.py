@@ -25,7 +25,7 @@ from bot.slack_blocks import escape
 from bot.slack_post import SlackPublisher, slack_client
 from bot.text import author_list, fit, units
 from bot.thread_post import PostResult
-from scoring.fake_llm import FakeLLM, judgements_from_labels
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.models import Day
 from scoring.store import Store
 from tests.conftest import Cli

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring.fake_llm import FakeLLM
+from fakes.llm import FakeLLM
 from scoring.listings import listing_batch
 from scoring.models import FeedbackEvent, Score
 from scoring.personal import PersonalView

@@ -21,8 +21,8 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.errors import StoreUnavailable, explained
-from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.redis_server import EmbeddedRedis
 from tests import preloaded
 from tests.feedgen import load_labels, rss_feed

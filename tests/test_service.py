@@ -20,7 +20,7 @@ from bot.commands import CommandCore
 from bot.day_lock import lock_key
 from bot.request import Request
 from bot.scheduler import DailyService
-from scoring.fake_llm import FakeLLM, judgements_from_labels
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.llm_scorer import LLMScorer
 from scoring.models import RunRecord, Usage
 from tests.conftest import Cli

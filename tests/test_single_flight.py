@@ -13,8 +13,8 @@ from collections import Counter
 
 import redis as redis_sync
 
+from fakes.llm import FakeLLM
 from scoring import keys
-from scoring.fake_llm import FakeLLM
 from scoring.pipeline import Batch, run_day
 from scoring.store import Store
 from tests.papers import DEFAULT, listing_papers

@@ -19,8 +19,8 @@ import redis.exceptions
 from redis.asyncio import Redis
 
 from bot.digest import render_markdown
+from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.errors import ScoringError
-from scoring.fake_llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch
 from scoring.llm_scorer import Budget, LLMConfig, LLMScorer
 from scoring.pipeline import Batch, ProfileRules, run_day

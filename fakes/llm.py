@@ -14,7 +14,7 @@ Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client tal
   ``reject_temperature=True`` rejects ``temperature`` like a reasoning model;
   ``obey_injections=True`` plays a naive model that follows orders found in paper text;
   ``obey={payload: effect}`` one that obeys any sentence of those payloads that reaches it.
-- The Batch API (``/v1/files``, ``/v1/batches``), answered by scoring/fake_batches.py.
+- The Batch API (``/v1/files``, ``/v1/batches``), answered by fakes/batches.py.
 - An account rate limit like OpenAI's (``tpm``/``rpm`` per ``rate_window_s``): token buckets
   charged at request time with the prompt's characters / 4 plus ``max_completion_tokens``,
   ``x-ratelimit-*`` headers on every answer, and 429 with ``retry-after`` past the limit.
@@ -34,10 +34,10 @@ from typing import Any
 
 import tiktoken
 
+from fakes.batches import FakeBatches
+from fakes.json_http import JsonAnswer, JsonServer
 from prompts import read_prompt
-from scoring.fake_batches import FakeBatches
 from scoring.injection import normalise
-from scoring.json_http import JsonAnswer, JsonServer
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
 _TITLE = re.compile(r"^(\S+) (.*)$", re.M)  # the titles pass: one paper a line

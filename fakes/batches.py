@@ -1,4 +1,4 @@
-"""The OpenAI Batch API, faked for the local LLM server (scoring/fake_llm.py).
+"""The OpenAI Batch API, faked for the local LLM server (fakes/llm.py).
 
 ``POST /v1/files`` (multipart, purpose ``batch``), ``POST /v1/batches``, ``GET
 /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``, ``GET /v1/files/{id}/content``. A batch

@@ -1,6 +1,6 @@
 """A small JSON-over-HTTP server on 127.0.0.1 (port 0) for the local fakes of outside services.
 
-The fake OpenAI server (``scoring/fake_llm.py``) and the tests' fake Slack Web API share it:
+The fake OpenAI server (``fakes/llm.py``) and the tests' fake Slack Web API share it:
 each supplies one function from (HTTP method, path, body, headers) to (status, JSON body,
 headers). RPC-style fakes (OpenAI, Slack) ignore the method; a REST fake (Discord) routes on it.
 """
