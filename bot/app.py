@@ -21,11 +21,11 @@ from bot.platforms import Platform
 from bot.quotas import Quotas, limits_uri
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
-from scoring.configs import LLMConfig, PrefilterConfig
+from scoring.configs import PrefilterConfig
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import ConfigError, NotFound
 from scoring.redis_server import EmbeddedRedis, open_redis
-from scoring.scorer import Scorer
+from scoring.scorer import Scorer, scorer_for_run
 from scoring.store import Store
 
 if TYPE_CHECKING:  # the scheduler imports the app, not the other way round
@@ -114,10 +114,11 @@ class App:
             except ValidationError as exc:  # written by a newer or older paperbot
                 log.error("profile %s set up from chat is unreadable, skipped: %s", name, exc)
         self.chat, self._chat_raw = chat, raw
-        config = getattr(self._scorer, "config", None)
-        if isinstance(config, LLMConfig) and config.comment_from != self.comment_from:
-            # a chat profile's lower relevance cutoff: comments are asked from lower up
-            self._scorer.config = dataclasses.replace(config, comment_from=self.comment_from)  # type: ignore[union-attr]
+
+    def run_scorer(self) -> Scorer:
+        """The scorer for one run or one command's scoring: its own state and, with the
+        profiles set up from chat, comments asked from their lowest relevance cutoff up."""
+        return scorer_for_run(self.scorer, self.comment_from)
 
     @property
     def comment_from(self) -> int | None:

@@ -320,7 +320,7 @@ class CommandCore:
 
     async def _score_now(self, req: Request, pid: str) -> Reply:
         """``score ID`` for a paper no stored day holds: fetch it and score it once."""
-        profile, scorer = req.profile, self.app.scorer
+        profile, scorer = req.profile, self.app.run_scorer()
         criteria = await self.store.current_criteria(profile)
         score = (await self.store.get_scores([pid], criteria.hash, scorer.name)).get(pid)
         paper = await self.store.get_paper(pid)

@@ -74,7 +74,7 @@ async def _pipeline(
     one call for the daily job, the demo and the backfill."""
     rules = app.profile_config(profile).rules(profile)
     return await run_day(
-        app.store, rules, batch, app.scorer, day, progress, dry_run=dry_run,
+        app.store, rules, batch, app.run_scorer(), day, progress, dry_run=dry_run,
         prefilters=app.prefilters(), prices=app.settings.prices,
         preference_bound=app.settings.preference_bound, spool=spool(app),
     )  # fmt: skip

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.app import App
 from scoring.learning import preference_model
 from scoring.models import Day, RankedPaper
@@ -27,7 +29,7 @@ async def personal_ranking(
     papers = [rp.paper for rp in day.papers]
     scores = {rp.paper.id: rp.score for rp in day.papers}
     cutoff = app.profile_config(profile).relevance_cutoff
-    taste = model.preferences(papers, scores)
+    taste = await asyncio.to_thread(model.preferences, papers, scores)
     view = app.settings.personal_view()
     mine = personal_view(ranked, taste, cutoff, n, view, model.reactions)
     return followed_first(mine, followed), model

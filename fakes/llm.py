@@ -113,6 +113,7 @@ class FakeLLM:
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
     always: str | None = None  # a fault kind for every request once the scripted ones ran out
+    fail_when: str | None = None  # requests whose messages hold this text always get a 500
     requests: list[dict[str, Any]] = field(default_factory=list)
     answered: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # + usage
     answers: list[str] = field(default_factory=list)  # what each answered request was told
@@ -166,6 +167,11 @@ class FakeLLM:
             fault = self.faults.popleft() if self.faults else None
             if fault is None and self.always:
                 fault = Fault(self.always)
+            failing = bool(self.fail_when) and str(self.fail_when) in json.dumps(
+                body.get("messages"), ensure_ascii=False
+            )
+            if failing:
+                fault = Fault("500")
             limited, limit_headers = self._rate_limit(body)
         if limited:
             return 429, _error("Rate limit reached for tokens", "rate_limit_error"), limit_headers
@@ -209,6 +215,7 @@ class FakeLLM:
                 {"retry-after": str(fault.value or 1)},
             )
         if fault and fault.kind == "500":
+            time.sleep(self.latency_s)  # a server that fails after working on the request
             return 500, _error("The server had an error", "server_error"), {}
         if self.reject_temperature and "temperature" in body:
             msg = "Unsupported parameter: 'temperature' is not supported with this model."

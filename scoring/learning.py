@@ -6,6 +6,7 @@ learned is saved under ``prefmodel:{profile}`` for ``prefs`` and for anyone read
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
 
@@ -32,7 +33,10 @@ async def preference_model(
     reacted = sorted({e.paper_id for e in events})
     scores = await store.get_scores(reacted, criteria_hash, scorer_name)
     papers = await store.get_papers(reacted)
-    model = build_model(events, papers, scores, now or dt.datetime.now(dt.UTC), bound)
+    # the fits are CPU work: off the event loop, so a chat command never stalls the others
+    model = await asyncio.to_thread(
+        build_model, events, papers, scores, now or dt.datetime.now(dt.UTC), bound
+    )
     if user is None:
         await store.save_preference_state(profile, model.state())
     return model

@@ -18,6 +18,8 @@ without those sentences: whatever they say cannot raise their own rating or reac
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -156,8 +158,22 @@ class LLMScorer:
         if config.temperature is None:
             self._dropped.add("temperature")
         self._warned_no_price = False
-        self._titles_spent: Usage | None = None  # set by triage_titles, used by the next score
+        self._owns_client = True  # False on a run's copy: the shared client is closed once
+        # one run's state (bot/jobs.py asks for_run() for each run, so profiles scored at once
+        # never share it): the titles pass's spending and stop reason, read by its score()
+        self._titles_spent: Usage | None = None
         self._titles_stopped: str | None = None  # why the titles pass stopped (not the budget)
+
+    def for_run(self, comment_from: int | None) -> LLMScorer:
+        """A scorer for one run: its own titles-pass state, stop reason and configuration,
+        sharing this one's HTTP client, rate limiter, batch journal and what it learned of the
+        server (parameters it rejects). Closing it closes nothing shared."""
+        run = copy.copy(self)
+        run.config = dataclasses.replace(self.config, comment_from=comment_from)
+        run._made = self._client  # made here, once, so every run shares the one connection pool
+        run._owns_client = False
+        run._titles_spent, run._titles_stopped = None, None
+        return run
 
     @property
     def name(self) -> str:
@@ -188,6 +204,8 @@ class LLMScorer:
         return self._made
 
     async def close(self) -> None:
+        if not self._owns_client:
+            return
         if self._made is not None:
             await self._made.close()
         if self.limiter is not None:

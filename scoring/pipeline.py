@@ -9,6 +9,7 @@ scoring, so running a day again reuses them and stores nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -259,7 +260,7 @@ class _DayRun:
             self.store, rules.name, self.criteria.hash, self.scorer.name, self.preference_bound
         )
         scores = self.scores
-        preferences = learned.preferences(self.scanned, scores)
+        preferences = await asyncio.to_thread(learned.preferences, self.scanned, scores)
         ranked = rank_day(self.scanned, scores, self.followed, rules.relevance_cutoff,
                           rules.novelty_cutoff, preferences)  # fmt: skip
         self.run.total_relevant = sum(1 for r in ranked if r.selected)

@@ -56,3 +56,17 @@ class TitleTriage(Protocol):
     async def triage_titles(
         self, papers: Sequence[Paper], criteria: CriteriaVersion
     ) -> tuple[set[str], Usage]: ...
+
+
+@runtime_checkable
+class PerRun(Protocol):
+    """A scorer that keeps state while a run lasts (the LLM scorer's titles pass): each run
+    gets its own copy, so profiles scored at once never share spending or a stop reason."""
+
+    def for_run(self, comment_from: int | None) -> Scorer: ...
+
+
+def scorer_for_run(scorer: Scorer, comment_from: int | None) -> Scorer:
+    """The scorer one run uses: its own copy where the scorer keeps run state, else itself.
+    ``comment_from``: the lowest relevance any profile asks comments from."""
+    return scorer.for_run(comment_from) if isinstance(scorer, PerRun) else scorer
