@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.chat_profiles import ChatProfile
 from bot.platforms import Platform
+from bot.ports import Schedule
+from bot.profile_record import ChatProfile
 from bot.quotas import Quotas, limits_uri
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
@@ -28,10 +29,9 @@ from scoring.redis_server import EmbeddedRedis, open_redis
 from scoring.scorer import Scorer, scorer_for_run
 from scoring.store import Store
 
-if TYPE_CHECKING:  # the scheduler imports the app, not the other way round
+if TYPE_CHECKING:
     import httpx
 
-    from bot.scheduler import DailyService
     from bot.supervise import Component
     from scoring.arxiv_client import ArxivClient
 
@@ -43,7 +43,7 @@ class App:
     settings: Settings
     store: Store
     quotas: Quotas
-    service: DailyService | None = None  # while ``papers serve`` runs the scheduler
+    service: Schedule | None = None  # while ``papers serve`` runs the scheduler
     # while ``papers serve`` runs: each front end's state (bot/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
     chat: dict[str, ChatProfile] = field(default_factory=dict)  # set up from chat (Redis)

@@ -1,0 +1,27 @@
+"""What the app's users need of the running scheduler, as protocols: the app holds the
+scheduler (bot/scheduler.py) without importing it, since the scheduler imports the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class Running(Protocol):
+    @property
+    def running(self) -> bool: ...
+
+
+class Schedule(Protocol):
+    """The daily service while ``papers serve`` runs it (bot/scheduler.DailyService)."""
+
+    clock: Clock
+    scheduler: Running
+
+    def next_run(self, profile: str) -> dt.datetime | None: ...
+
+    def sync_profiles(self) -> None: ...
