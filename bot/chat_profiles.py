@@ -16,7 +16,6 @@ from pydantic import ValidationError
 
 from bot.platforms import Platform
 from bot.profile_record import ChatProfile
-from bot.registry import USAGE
 from bot.request import Reply, Request, chat_platform, shown
 from bot.settings import ProfileConfig, check_profile_name
 from scoring.errors import InputError, NotFound
@@ -35,7 +34,6 @@ FIELDS = {
     "timezone": "timezone",
 }
 CREATE_ONLY = ("name", "criteria-from")
-OPTIONS = {"": (*FIELDS, *CREATE_ONLY), "show": (), "remove": ("forget-days",)}
 
 
 def default_name(platform: Platform, channel: str) -> str:
@@ -46,40 +44,16 @@ def _words(raw: str) -> list[str]:
     return [w for w in re.split(r"[,\s+]+", raw) if w]
 
 
-def _cutoff(option: str, raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 10:
-        raise InputError(f"--{option} must be a whole number from 1 to 10 (got {shown(raw)})")
-    return int(raw)
-
-
-def setup_options(req: Request, action: str) -> dict[str, str]:
-    """The options of ``setup [action]``, each known to it and given a value."""
-    allowed = OPTIONS[action]
-    for key, value in req.options.items():
-        if key not in allowed:
-            takes = ", ".join(f"--{o}" for o in allowed) or "no options"
-            what = f"setup {action}".strip()
-            raise InputError(f"`{what}` does not take --{shown(key)}; it takes {takes}")
-        if value is True and key != "forget-days":
-            raise InputError(f"--{key} needs a value")
-    return {k: str(v) for k, v in req.options.items()}
-
-
 def configured(
-    app: App, base: ProfileConfig, options: dict[str, str], platform: Platform, channel: str
+    app: App, base: ProfileConfig, options: dict[str, Any], platform: Platform, channel: str
 ) -> ProfileConfig:
     """``base`` with the options applied and bound to the channel; bad options: InputError."""
     changes: dict[str, Any] = {f"{platform}_channel": channel}
     for option, field in FIELDS.items():
         if option not in options:
             continue
-        raw = options[option]
-        if option in ("categories", "types"):
-            changes[field] = _words(raw)
-        elif option in ("relevance", "novelty"):
-            changes[field] = _cutoff(option, raw)
-        else:
-            changes[field] = raw
+        value = options[option]  # checked against its declaration (bot/registry.py) already
+        changes[field] = _words(value) if option in ("categories", "types") else value
     try:
         config = ProfileConfig.model_validate(base.model_dump() | changes)
         config.trigger(app.settings)  # the schedule and timezone make a valid cron trigger
@@ -107,11 +81,8 @@ def _channel(req: Request) -> str:
     return req.channel
 
 
-async def setup(app: App, req: Request) -> Reply:
-    action = req.args[0].lower() if req.args else ""
-    if action not in OPTIONS or len(req.args) > 1:
-        raise InputError(f"usage: {USAGE['setup']}")
-    options = setup_options(req, action)
+async def setup(app: App, req: Request, action: str, options: dict[str, Any]) -> Reply:
+    """``setup [show|remove]``: ``options`` are the ones given, by name, parsed already."""
     channel, platform = _channel(req), chat_platform(req)
     await app.refresh_profiles()
     bound = app.bound_profile(platform, channel)
@@ -131,7 +102,7 @@ async def setup(app: App, req: Request) -> Reply:
     return await _create(app, req, channel, options)
 
 
-async def _create(app: App, req: Request, channel: str, options: dict[str, str]) -> Reply:
+async def _create(app: App, req: Request, channel: str, options: dict[str, Any]) -> Reply:
     platform = chat_platform(req)
     name = options.get("name") or default_name(platform, channel)
     try:
@@ -175,7 +146,7 @@ async def _create(app: App, req: Request, channel: str, options: dict[str, str])
     return Reply(text=text, data=_data(record), visibility="channel")
 
 
-async def _change(app: App, req: Request, name: str, options: dict[str, str]) -> Reply:
+async def _change(app: App, req: Request, name: str, options: dict[str, Any]) -> Reply:
     if given := [o for o in CREATE_ONLY if o in options]:
         raise InputError(
             f"--{given[0]} is for a new profile; this channel is set up as {name} already "

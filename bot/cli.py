@@ -398,7 +398,7 @@ def top(
     as_json: JsonOpt = False,
 ) -> None:
     """The best papers of a day, best first."""
-    options: dict[str, str | bool] = {"date": date} if date is not None else {}
+    options: dict[str, str | bool | int] = {"date": date} if date is not None else {}
     if mine:
         options["mine"] = True
     args = [n] if n is not None else []
@@ -409,7 +409,7 @@ def top(
 def _paper_command(
     command: str, paper_id: str, date: str | None, profile: str, as_json: bool
 ) -> None:
-    options: dict[str, str | bool] = {"date": date} if date is not None else {}
+    options: dict[str, str | bool | int] = {"date": date} if date is not None else {}
     _core(Request(command=command, args=[paper_id], options=options, profile=profile), as_json)
 
 
@@ -486,7 +486,7 @@ def feedback(
     profile: ProfileOpt = "default",
 ) -> None:
     """Record what a reaction would: more (up) or less (down) like this paper."""
-    options: dict[str, str | bool] = {"user": user} if user is not None else {}
+    options: dict[str, str | bool | int] = {"user": user} if user is not None else {}
     _core(Request(command="feedback", args=[paper_id, verdict], options=options, profile=profile))
 
 

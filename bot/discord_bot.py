@@ -96,7 +96,7 @@ class PapersBot(discord.Client):
         interaction: discord.Interaction,
         command: str,
         args: list[str] | None = None,
-        options: dict[str, str | bool] | None = None,
+        options: dict[str, str | bool | int] | None = None,
     ) -> None:
         parent = getattr(interaction.channel, "parent_id", None)  # a thread's channel
         channel = str(parent or interaction.channel_id)
@@ -166,7 +166,7 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
         date: str | None = None,
         mine: bool = False,
     ) -> None:
-        options: dict[str, str | bool] = {"date": date} if date else {}
+        options: dict[str, str | bool | int] = {"date": date} if date else {}
         if mine:
             options["mine"] = True
         await bot.answer(interaction, "top", [str(n)], options)
@@ -196,7 +196,7 @@ def papers_group(bot: PapersBot) -> app_commands.Group:
         text: str | None = None,
         against: bool = False,
     ) -> None:
-        options: dict[str, str | bool] = {"against": True} if against else {}
+        options: dict[str, str | bool | int] = {"against": True} if against else {}
         if action == "add" and target:  # for add, the target is the new criterion's id
             options["id"], target = target, None
         args = [action, *([target] if target else []), *([text] if text else [])]

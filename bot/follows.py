@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.app import App
-from bot.registry import USAGE
 from bot.request import Reply, Request
 from scoring.errors import InputError, NotFound
 from scoring.injection import strip_invisible
@@ -27,11 +26,11 @@ MAX_PER_DAY = 3  # papers a followed name may match a day, on average over the c
 COUNTED_DAYS = 7  # the profile's latest stored days a name is counted over
 
 
-def author_name(req: Request) -> str:
+def author_name(typed: str) -> str:
     """The name the person typed, tidied; bad input is one clear InputError."""
-    name = " ".join(strip_invisible(" ".join(req.args)).split())
+    name = " ".join(strip_invisible(typed).split())
     if not name:
-        raise InputError(f"usage: {USAGE[req.command]}")
+        raise InputError("give an author's name")
     if len(name) > MAX_AUTHOR:
         raise InputError(f"an author name is at most {MAX_AUTHOR} characters")
     if len(normalize_name(name).replace(" ", "")) < 2:
@@ -73,17 +72,17 @@ async def _stored_days(app: App, profile: str) -> list[list[Paper]]:
     return days
 
 
-def _person(req: Request) -> str | None:
+def _person(req: Request, mine: bool) -> str | None:
     """Whose own follows these are (``--mine``), or None for the channel's."""
-    if not req.options.get("mine"):
+    if not mine:
         return None
     if not req.user:
         raise InputError("--mine follows for the person asking: give --user NAME")
     return req.user
 
 
-async def follow(app: App, req: Request) -> Reply:
-    name, person = author_name(req), _person(req)
+async def follow(app: App, req: Request, author: str, mine: bool) -> Reply:
+    name, person = author_name(author), _person(req, mine)
     if refused := too_common(name, matches_per_day(name, await _stored_days(app, req.profile))):
         raise InputError(refused)
     if not await app.store.follow(req.profile, name, person):
@@ -102,8 +101,8 @@ async def follow(app: App, req: Request) -> Reply:
     )
 
 
-async def unfollow(app: App, req: Request) -> Reply:
-    name, person = author_name(req), _person(req)
+async def unfollow(app: App, req: Request, author: str, mine: bool) -> Reply:
+    name, person = author_name(author), _person(req, mine)
     if not await app.store.unfollow(req.profile, name, person):
         followed = ", ".join(await app.store.followed(req.profile, person)) or "nobody"
         whose = "you follow" if person else "followed"

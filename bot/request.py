@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.platforms import CLI, Platform
+from bot.registry import FLAGS, Command, Param
 from scoring.errors import InputError
 from scoring.injection import strip_invisible
 from scoring.models import RankedPaper
@@ -23,7 +24,8 @@ from scoring.ranking import preference_of
 class Request(BaseModel):
     command: str
     args: list[str] = Field(default_factory=list)
-    options: dict[str, str | bool] = Field(default_factory=dict)
+    # by name: ``--date 2025-05-28`` from text, or any parameter from a typed front end
+    options: dict[str, str | bool | int] = Field(default_factory=dict)
     profile: str = "default"
     user: str | None = None
     max_top: int = 200  # front ends with smaller messages lower it (Slack: 50)
@@ -93,11 +95,6 @@ class Reply(BaseModel):
     visibility: Literal["private", "channel"] = "private"
 
 
-# options that are switches: never take the next word as their value, wherever they are
-# (``follow --mine Y. Wang`` is Y. Wang, for you)
-FLAGS = frozenset({"mine", "against", "forget-days"})
-
-
 def parse_text(text: str, **fields: Any) -> Request:
     """Parse chat text such as ``top 10 --date 2025-05-28`` into a Request."""
     try:
@@ -107,7 +104,7 @@ def parse_text(text: str, **fields: Any) -> Request:
     if not words:
         return Request(command="help", **fields)
     args: list[str] = []
-    options: dict[str, str | bool] = {}
+    options: dict[str, str | bool | int] = {}
     i = 1
     while i < len(words):
         w = words[i]
@@ -127,17 +124,19 @@ def parse_text(text: str, **fields: Any) -> Request:
     return Request(command=words[0].lower(), args=args, options=options, **fields)
 
 
-def parse_count(raw: str | None, default: int, maximum: int, what: str = "N") -> int:
+def parse_count(
+    raw: str | None, default: int, maximum: int, what: str = "N", minimum: int = 1
+) -> int:
     if raw is None:
         return default
     try:
         n = int(raw)
     except ValueError:
         raise InputError(
-            f"{what} must be a whole number from 1 to {maximum} (got {shown(raw)})"
+            f"{what} must be a whole number from {minimum} to {maximum} (got {shown(raw)})"
         ) from None
-    if not 1 <= n <= maximum:
-        raise InputError(f"{what} must be from 1 to {maximum} (got {n})")
+    if not minimum <= n <= maximum:
+        raise InputError(f"{what} must be from {minimum} to {maximum} (got {n})")
     return n
 
 
@@ -156,3 +155,71 @@ def parse_date(raw: str | bool | None, option: str = "--date") -> dt.date | None
         raise InputError(
             f"{option} must be a date like 2025-05-28 (got {shown(str(raw))})"
         ) from None
+
+
+def parse_params(command: Command, req: Request) -> dict[str, Any]:
+    """The values of ``req`` for the parameters ``command`` declares, converted and checked,
+    by keyword (the action under ``action``). The one parser of every front end's input:
+    positionals from the words in order (or by name from a typed front end), options by name.
+    Bad input is one InputError that says what is wrong; nothing has run yet."""
+    args, options = list(req.args), dict(req.options)
+    values: dict[str, Any] = {}
+    action = command.action_of(args, options)
+    what = command.name
+    if command.actions:
+        if action is None or command.action(action) is None:
+            raise InputError(f"usage: {command.usage}")
+        if options.pop("action", None) is None and args:
+            args.pop(0)
+        values["action"] = action
+        what = f"{command.name} {action}".strip()
+    params = command.params_of(action)
+    usage = command.action_usage(action) if action is not None else command.usage
+    for key in options:
+        if not any(p.name == key for p in params):
+            takes = ", ".join(f"--{p.name}" for p in params if p.option) or "no options"
+            raise InputError(f"`{what}` does not take --{shown(key)}; it takes {takes}")
+    for p in params:
+        if p.option:
+            raw: Any = options.get(p.name)
+        elif p.name in options:  # a typed front end names its positionals
+            raw = options[p.name]
+        elif p.rest:
+            raw, args = (" ".join(args) if args else None), []
+        else:
+            raw = args.pop(0) if args else None
+        values[p.key] = convert(p, raw, req, usage)
+    if args:
+        raise InputError(f"usage: {usage}")
+    return values
+
+
+def convert(p: Param, raw: Any, req: Request, usage: str) -> Any:
+    """One value, given as a person typed it (a string) or as a typed front end sends it."""
+    if raw is None:
+        if p.required:
+            raise InputError(f"usage: {usage}")
+        return False if p.type is bool else p.default
+    if p.type is bool:
+        if not isinstance(raw, bool):
+            raise InputError(f"--{p.name} is a switch: it takes no value (got {shown(str(raw))})")
+        return raw
+    if raw is True or raw is False:
+        raise InputError(f"--{p.name} needs a value")
+    text = raw if isinstance(raw, str) else str(raw)
+    if p.type is int:
+        high = getattr(req, p.high) if isinstance(p.high, str) else p.high
+        if p.prefix and text.lower().startswith(p.prefix):
+            text = text[len(p.prefix) :]
+        return parse_count(text, 0, high, p.label, p.low)
+    if p.type is dt.date:
+        return parse_date(text, p.label)
+    if not strip_invisible(text).strip():
+        if p.required:
+            raise InputError(f"usage: {usage}")
+        raise InputError(f"{p.label} is empty: give a value, or leave it out")
+    if p.choices:
+        if text.lower() not in p.choices:
+            raise InputError(f"{p.label} must be {' or '.join(p.choices)} (got {shown(text)})")
+        return text.lower()
+    return text.strip()

@@ -104,7 +104,7 @@ async def test_an_admin_changes_a_chat_profile_and_only_what_was_given(app: App)
 @pytest.mark.parametrize(
     ("text", "channel", "expected"),
     [
-        ("setup --relevance 11", "CNEW", "--relevance must be a whole number from 1 to 10"),
+        ("setup --relevance 11", "CNEW", "--relevance must be from 1 to 10 (got 11)"),
         ("setup --novelty high", "CNEW", "--novelty must be a whole number from 1 to 10"),
         ("setup --categories 'computer vision'", "CNEW", "--categories: "),
         ("setup --types new,everything", "CNEW", "--types: "),

@@ -1,0 +1,184 @@
+"""A person and the ranking: what reactions taught it (``prefs``), their own picks by direct
+message (``mine``), bookmarks (``saved``), a reaction by command (``feedback``) and followed
+authors (``follow``/``unfollow``: the channel's, or with ``--mine`` their own; bot/follows.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot import follows
+from bot.commands.base import CoreBase, paper_id, people
+from bot.feedback import Feedback
+from bot.request import Reply, Request, chat_platform
+from bot.text import cut, quoted
+from scoring.errors import InputError, NotFound
+from scoring.interests import interests
+from scoring.models import FeedbackEvent, RankedPaper
+from scoring.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
+
+MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
+
+
+class PeopleCommands(CoreBase):
+    async def _moved(self, profile: str, user: str) -> tuple[list[str], dict[str, Any]]:
+        """What the person's reactions changed in their top 10 of the latest day, and why:
+        the reacted paper most like each one that came in or went out."""
+        latest = await self.store.latest_day(profile)
+        day = await self.store.load_day(profile, latest) if latest else None
+        if day is None:
+            return [], {}
+        ranked, _, model = await self._personal(profile, user, day, MOVED_TOP)
+        if model.empty:
+            return [], {}
+        channel = {rp.paper.id for rp in day.papers[:MOVED_TOP]}
+        mine = {rp.paper.id for rp in ranked[:MOVED_TOP]}
+        raised = [rp for rp in ranked[:MOVED_TOP] if rp.paper.id not in channel and not rp.explore]
+        lowered = [rp for rp in day.papers[:MOVED_TOP] if rp.paper.id not in mine]
+        scores = {rp.paper.id: rp.score for rp in day.papers}
+        nearest = model.nearest_reacted([rp.paper for rp in raised + lowered], scores)
+
+        def why(rp: RankedPaper, sign: int) -> str:
+            """The word model's own words for a move; the nearest reacted paper until it has
+            some (the first reactions rank by similarity)."""
+            thumb = "👍" if sign > 0 else "👎"
+            if model.word_model is not None:
+                words = model.word_model.words_in(rp.paper, sign)
+                if words:
+                    return f" (has {quoted(words)}: words you {thumb})"
+                crit = rp.score.criterion
+                if crit and model.criterion_weights.get(crit, 0.0) * sign > 0:
+                    return f" (matched {crit}, a criterion you {thumb})"
+                return " (none of the words you 👍)" if sign < 0 else ""
+            if (like := nearest.get(rp.paper.id)) is None:
+                return ""
+            liked, liked_sign = like
+            return f" (like “{cut(liked.title, 60)}”, which you {'👍' if liked_sign > 0 else '👎'})"
+
+        def said(rows: list[RankedPaper], sign: int) -> str:
+            parts = [
+                f"{rp.paper.id} “{cut(rp.paper.title, 60)}”{why(rp, sign)}"
+                for rp in rows[:MOVED_SHOWN]
+            ]
+            more = f" and {len(rows) - MOVED_SHOWN} more" if len(rows) > MOVED_SHOWN else ""
+            return "; ".join(parts) + more if parts else "none"
+
+        lines = [
+            f"Your top {MOVED_TOP} of {latest} (`top --mine`) against the channel's:",
+            f"  Raised by your reactions: {said(raised, 1)}",
+            f"  Lowered: {said(lowered, -1)}",
+        ]
+        data = {"date": str(latest), "raised": [rp.paper.id for rp in raised],
+                "lowered": [rp.paper.id for rp in lowered]}  # fmt: skip
+        return lines, data
+
+    async def prefs(self, req: Request, action: str) -> Reply:
+        if action == "reset":
+            n = await self.store.reset_feedback(req.profile)
+            return Reply(
+                text=f"Forgot {n} reactions for {req.profile}: the ranking is the scores' alone.",
+                visibility="channel",
+            )
+        criteria = await self.store.current_criteria(req.profile)
+        model = await self._preferences(req.profile, criteria.hash, self.app.scorer.name)
+        state = model.state()
+        mine = await Feedback(self.store).prefs(req.profile, req.user)
+        titles = {c.id: c.title for c in criteria.items}
+        weights = sorted(model.criterion_weights.items(), key=lambda kv: -kv[1])
+
+        def named(rows: list[tuple[str, float]]) -> str:
+            return ", ".join(f"{titles.get(c, c)} ({w:+.2f})" for c, w in rows) or "none"
+
+        none = "none" if model.word_model is not None else "none yet"
+        learned = [
+            f"Criteria up: {named([r for r in weights if r[1] > 0])}",
+            f"Criteria down: {named([r for r in reversed(weights) if r[1] < 0])}",
+            f"Words that count for: {', '.join(state['terms_for']) or none}",
+            f"Words that count against: {', '.join(state['terms_against']) or none}",
+            f"Criteria weigh {model.criterion_share:.0%} and words {1 - model.criterion_share:.0%}"
+            " of a move: each as far as it predicted the reactions.",
+        ]
+        if model.empty:
+            hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."
+            learned = [hint]
+        lines = [
+            f"What reactions taught the ranking of {req.profile}: {model.reactions} reactions "
+            f"from {people(model.people)}.",
+            *learned,
+            f"Reactions move a paper by at most {model.bound:.1f} blend points "
+            f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
+            "near-ties and never change which papers pass the cutoffs. Your own view (`top "
+            f"--mine`) moves them by up to {self.app.settings.personal_bound:.1f}.",
+        ]
+        moved: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if req.user:
+            lines.append(
+                f"Yours: {mine.positive} positive, {mine.negative} negative, {mine.saved} saved."
+            )
+            said = await interests(self.store, req.profile, req.user, self.app.scorer)
+            if said is not None and said.sentence:
+                lines.append(f"Your interests, as {said.model} reads them: {said.sentence}")
+                extra["interests"] = said.sentence
+            changed, moved = await self._moved(req.profile, req.user)
+            lines += changed
+        data = state | {"yours": mine.__dict__, "moved": moved} | extra
+        return Reply(text="\n".join(lines), data=data)
+
+    async def mine(self, req: Request, action: str) -> Reply:
+        if not req.user:  # pragma: no cover - chat front ends always name the person
+            raise InputError("`mine` is about you: ask from Slack or Discord")
+        n = self.app.settings.personal_digest_top
+        if action == "show":
+            on = await self.store.gets_personal_digest(req.profile, req.user)
+        else:
+            on = action == "on"
+            changed = await self.store.set_personal_digest(req.profile, req.user, on)
+            done = "" if changed else " (it already was)"
+        where = self.app.profile_config(req.profile).channel(chat_platform(req))
+        if on:
+            text = (
+                f"You get your own top {n} of {req.profile} as a direct message each day, after "
+                "the digest (ranked by your reactions: react to papers in the digest to tune "
+                "it). `/papers mine off` stops it."
+            )
+            if not where:
+                text += f" Note: {req.profile} does not post on {req.platform.title()} yet."
+        else:
+            text = (
+                f"You get no direct message of your own picks. `/papers mine on`: your top {n} "
+                "each day; `/papers top 10 --mine` shows them now."
+            )
+        if action != "show":
+            text = f"{'On' if on else 'Off'}{done}. {text}"
+        return Reply(text=text, data={"on": on, "top": n})
+
+    async def saved(self, req: Request) -> Reply:
+        if not req.user:
+            raise InputError("saved lists are per person: ask from Slack or Discord")
+        ids = await Feedback(self.store).saved(req.profile, req.user)
+        papers = await self.store.get_papers(ids[: req.max_top])
+        views = [f"{papers[i].title} {papers[i].url}" for i in ids if i in papers]
+        text = "\n".join(views) if views else "Nothing saved yet: react with :bookmark: to save."
+        return Reply(text=text, data=ids)
+
+    async def feedback(self, req: Request, paper: str, verdict: str) -> Reply:
+        pid = paper_id(paper)
+        user = req.user or "cli"  # the CLI's --user, checked by the core (chat: who asks)
+        if await self.store.get_paper(pid) is None:
+            raise NotFound(f"paper {pid} is not in any stored day")
+        await self.store.remove_feedback(req.profile, user, pid, "cli")
+        if verdict != "clear":
+            sign = 1 if verdict == "up" else -1
+            at = dt.datetime.now(dt.UTC)
+            event = FeedbackEvent(user=user, paper_id=pid, source="cli", sign=sign, at=at)
+            await self.store.add_feedback(req.profile, event)
+        verb = {"up": "more like", "down": "less like", "clear": "no opinion on"}[verdict]
+        return Reply(text=f"Noted for {user}: {verb} {pid}. It counts from the next ranking.")
+
+    # -- followed authors: the channel's (admins) or your own (--mine), bot/follows.py -------
+    async def follow(self, req: Request, author: str, mine: bool) -> Reply:
+        return await follows.follow(self.app, req, author, mine)
+
+    async def unfollow(self, req: Request, author: str, mine: bool) -> Reply:
+        return await follows.unfollow(self.app, req, author, mine)
