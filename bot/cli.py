@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import inspect
 import json
 import signal
 import sys
@@ -27,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.platforms import CLI, PLATFORMS, Platform
-from bot.registry import COMMANDS
+from bot.registry import COMMANDS, Action, Command, Param
 from bot.request import EXPLORE_MARK, Reply, Request, parse_date
 from scoring.datasets import LABELLED_DATA
 from scoring.errors import InputError, PaperbotError, explained
@@ -47,8 +48,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-criteria_app = typer.Typer(help="Show and edit the profile's criteria (every edit is versioned).")
-app.add_typer(criteria_app, name="criteria")
 discord_app = typer.Typer(help="Discord set-up.")
 app.add_typer(discord_app, name="discord")
 archive_app = typer.Typer(help="The static HTML archive of every stored day.")
@@ -388,192 +387,6 @@ def backfill(
         _summary(result)
 
 
-@app.command()
-def top(
-    n: Annotated[str | None, typer.Argument(help="how many, 1-200 (default 10)")] = None,
-    date: DateOpt = None,
-    mine: Annotated[bool, typer.Option("--mine", help="ranked for --user's reactions")] = False,
-    user: UserOpt = None,
-    profile: ProfileOpt = "default",
-    as_json: JsonOpt = False,
-) -> None:
-    """The best papers of a day, best first."""
-    options: dict[str, str | bool | int] = {"date": date} if date is not None else {}
-    if mine:
-        options["mine"] = True
-    args = [n] if n is not None else []
-    req = Request(command="top", args=args, options=options, profile=profile, user=user)
-    _core(req, as_json)
-
-
-def _paper_command(
-    command: str, paper_id: str, date: str | None, profile: str, as_json: bool
-) -> None:
-    options: dict[str, str | bool | int] = {"date": date} if date is not None else {}
-    _core(Request(command=command, args=[paper_id], options=options, profile=profile), as_json)
-
-
-@app.command()
-def show(
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="arXiv id, e.g. 2505.21073")],
-    date: DateOpt = None,
-    profile: ProfileOpt = "default",
-    as_json: JsonOpt = False,
-) -> None:
-    """A paper's scores, rank and the reason for them."""
-    _paper_command("show", paper_id, date, profile, as_json)
-
-
-@app.command()
-def why(
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="arXiv id, e.g. 2505.21073")],
-    date: DateOpt = None,
-    profile: ProfileOpt = "default",
-    as_json: JsonOpt = False,
-) -> None:
-    """How a paper's scores and people's reactions made its rank."""
-    _paper_command("why", paper_id, date, profile, as_json)
-
-
-@app.command()
-def prefs(
-    action: Annotated[str | None, typer.Argument(help="reset: forget every reaction")] = None,
-    user: UserOpt = None,
-    profile: ProfileOpt = "default",
-    as_json: JsonOpt = False,
-) -> None:
-    """What reactions taught the ranking, in words."""
-    args = [action] if action is not None else []
-    req = Request(command="prefs", args=args, profile=profile, user=user)
-    _core(req, as_json)
-
-
-MineOpt = Annotated[bool, typer.Option("--mine", help="for --user alone, not the channel")]
-
-
-@app.command()
-def follow(
-    author: Annotated[list[str], typer.Argument(help="author name")],
-    mine: MineOpt = False,
-    user: UserOpt = None,
-    profile: ProfileOpt = "default",
-) -> None:
-    """Always include this author's papers, marked Author match (--mine: in --user's view)."""
-    _core(
-        Request(command="follow", args=author, options={"mine": mine}, profile=profile, user=user)
-    )
-
-
-@app.command()
-def unfollow(
-    author: Annotated[list[str], typer.Argument(help="author name")],
-    mine: MineOpt = False,
-    user: UserOpt = None,
-    profile: ProfileOpt = "default",
-) -> None:
-    """Stop following an author (--mine: one --user follows for themselves)."""
-    req = Request(
-        command="unfollow", args=author, options={"mine": mine}, profile=profile, user=user
-    )
-    _core(req)
-
-
-@app.command()
-def feedback(
-    paper_id: str,
-    verdict: Annotated[str, typer.Argument(help="up, down or clear")],
-    user: UserOpt = None,
-    profile: ProfileOpt = "default",
-) -> None:
-    """Record what a reaction would: more (up) or less (down) like this paper."""
-    options: dict[str, str | bool | int] = {"user": user} if user is not None else {}
-    _core(Request(command="feedback", args=[paper_id, verdict], options=options, profile=profile))
-
-
-@app.command()
-def profiles(as_json: JsonOpt = False) -> None:
-    """List the configured digest profiles."""
-    _core(Request(command="profiles"), as_json)
-
-
-@app.command()
-def status(as_json: JsonOpt = False) -> None:
-    """The scheduler, each profile's last run and next run, and this month's cost."""
-    _core(Request(command="status"), as_json)
-
-
-@app.command()
-def runs(
-    n: Annotated[str | None, typer.Argument(help="how many, default 10")] = None,
-    profile: ProfileOpt = "default",
-    as_json: JsonOpt = False,
-) -> None:
-    """Recent runs: counts, tokens, cost."""
-    _core(Request(command="runs", args=[n] if n is not None else [], profile=profile), as_json)
-
-
-def _criteria(action: str, args: list[str], profile: str, **options: Any) -> None:
-    opts = {k: v for k, v in options.items() if v not in (None, False)}
-    _core(Request(command="criteria", args=[action, *args], options=opts, profile=profile))
-
-
-@criteria_app.command("show")
-def criteria_show(profile: ProfileOpt = "default") -> None:
-    """The current criteria."""
-    _criteria("show", [], profile)
-
-
-@criteria_app.command("add")
-def criteria_add(
-    text: Annotated[list[str], typer.Argument(help="'Title: what papers it matches'")],
-    criterion_id: Annotated[str | None, typer.Option("--id", help="short id")] = None,
-    against: Annotated[bool, typer.Option("--against", help="counts against papers")] = False,
-    profile: ProfileOpt = "default",
-) -> None:
-    """Add a criterion."""
-    _criteria("add", text, profile, id=criterion_id, against=against)
-
-
-@criteria_app.command("remove")
-def criteria_remove(criterion_id: str, profile: ProfileOpt = "default") -> None:
-    """Remove a criterion by id."""
-    _criteria("remove", [criterion_id], profile)
-
-
-@criteria_app.command("edit")
-def criteria_edit(
-    criterion_id: str,
-    text: Annotated[list[str], typer.Argument(help="new text")],
-    profile: ProfileOpt = "default",
-) -> None:
-    """Replace a criterion's text (and title, with 'Title: text')."""
-    _criteria("edit", [criterion_id, *text], profile)
-
-
-@criteria_app.command("history")
-def criteria_history(profile: ProfileOpt = "default") -> None:
-    """Every version of the criteria."""
-    _criteria("history", [], profile)
-
-
-@criteria_app.command("suggest")
-def criteria_suggest(profile: ProfileOpt = "default") -> None:
-    """Propose an edit from people's reactions (shown as a diff; nothing changes)."""
-    _criteria("suggest", [], profile)
-
-
-@criteria_app.command("accept")
-def criteria_accept(profile: ProfileOpt = "default") -> None:
-    """Apply the pending suggestion as a new criteria version."""
-    _criteria("accept", [], profile)
-
-
-@criteria_app.command("rollback")
-def criteria_rollback(version: str, profile: ProfileOpt = "default") -> None:
-    """Make an earlier version current again (as a new version)."""
-    _criteria("rollback", [version], profile)
-
-
 DEMO_DAY = dt.date(2025, 5, 28)
 
 
@@ -891,18 +704,83 @@ def _print_eval(r: EvalReport) -> None:
     out.print(table)
 
 
-def _generic(name: str, summary: str) -> Callable[..., None]:
-    """A registry command without a typed CLI command of its own: arguments as in chat."""
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
-    def command(
-        args: Annotated[list[str] | None, typer.Argument(help="arguments, as in chat")] = None,
-        profile: ProfileOpt = "default",
-        as_json: JsonOpt = False,
-    ) -> None:
-        _core(Request(command=name, args=args or [], profile=profile), as_json)
 
-    command.__doc__ = summary[:1].upper() + summary[1:] + "."
-    return command
+def _cli_param(p: Param) -> inspect.Parameter:
+    """A declared parameter as typer reads it. Values stay as typed (the core parses and checks
+    them, with the same message on every front end); a switch is a flag."""
+    kind = inspect.Parameter.KEYWORD_ONLY
+    if p.type is bool:
+        flag = typer.Option(f"--{p.name}", help=p.help)
+        return inspect.Parameter(p.key, kind, annotation=Annotated[bool, flag], default=False)
+    if p.option:
+        opt = typer.Option(f"--{p.name}", metavar=p.shown, help=p.help)
+        return inspect.Parameter(p.key, kind, annotation=Annotated[str | None, opt], default=None)
+    arg = typer.Argument(metavar=p.shown, help=p.help, show_default=False)
+    hint: Any = list[str] if p.rest else str
+    if p.required:
+        return inspect.Parameter(p.key, kind, annotation=Annotated[hint, arg])
+    return inspect.Parameter(p.key, kind, annotation=Annotated[hint | None, arg], default=None)
+
+
+_PROFILE = inspect.Parameter(
+    "profile", inspect.Parameter.KEYWORD_ONLY, annotation=ProfileOpt, default="default"
+)
+_JSON = inspect.Parameter(
+    "as_json", inspect.Parameter.KEYWORD_ONLY, annotation=JsonOpt, default=False
+)
+_USER = inspect.Parameter("user", inspect.Parameter.KEYWORD_ONLY, annotation=UserOpt, default=None)
+
+
+def _generated(command: Command, action: Action | None = None) -> Callable[..., None]:
+    """The `papers` command of a registry declaration (an action of it: `criteria add`), the
+    way discord.py reads a command from its callback's signature: typer reads the generated
+    one. It hands the values to the core as given, by position and by name."""
+    params = action.params if action is not None else command.params
+    extra = [_USER] if command.user else []
+    choice: list[inspect.Parameter] = []
+    if command.actions and action is None:  # actions without parameters: one argument
+        names = [a.name for a in command.actions]
+        arg = typer.Argument(
+            metavar="|".join(names),
+            help="; ".join(f"{a.name}: {a.help}" for a in command.actions if a.help),
+            show_default=False,
+        )
+        choice = [
+            inspect.Parameter(
+                "action",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[str | None, arg],
+                default=None,
+            )
+        ]
+    # fmt: skip
+
+    def callback(**given: Any) -> None:
+        words = [action.name] if action is not None else []
+        if given.get("action") is not None:
+            words.append(given["action"])
+        options: dict[str, str | bool | int] = {}
+        for p in params:
+            value = given[p.key]
+            if value is None or value is False:
+                continue
+            if p.option:
+                options[p.name] = value
+            else:
+                words += value if isinstance(value, list) else [value]
+        if given.get("user") is not None:
+            options["user"] = given["user"]
+        req = Request(command=command.name, args=words, options=options,
+                      profile=given["profile"])  # fmt: skip
+        _core(req, given["as_json"])
+
+    signature = [*choice, *(_cli_param(p) for p in params), *extra, _PROFILE, _JSON]
+    callback.__signature__ = inspect.Signature(signature)  # type: ignore[attr-defined]
+    callback.__doc__ = _sentence(action.help if action is not None else command.summary)
+    return callback
 
 
 def _cli_names() -> set[str]:
@@ -910,12 +788,19 @@ def _cli_names() -> set[str]:
     return named | {g.name for g in app.registered_groups if g.name}
 
 
-# every command of bot/registry.py offered on the CLI is a `papers` command: a new one needs
-# no code here unless it wants typed options
-_TYPED = _cli_names()
+# every command of bot/registry.py offered on the CLI is a `papers` command made from its
+# declaration; the few written here (`day delete`, which asks first) are left as they are
+_WRITTEN = _cli_names()
 for _declared in COMMANDS:
-    if CLI in _declared.platforms and _declared.name not in _TYPED:
-        app.command(_declared.name)(_generic(_declared.name, _declared.summary))
+    if CLI not in _declared.platforms or _declared.name in _WRITTEN:
+        continue
+    if any(a.params for a in _declared.actions):  # `criteria add ...`: a command per action
+        _group = typer.Typer(help=_sentence(_declared.summary))
+        for _action in _declared.actions:
+            _group.command(_action.name)(_generated(_declared, _action))
+        app.add_typer(_group, name=_declared.name)
+    else:
+        app.command(_declared.name)(_generated(_declared))
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ The command tree is synced on request (``papers discord sync``), never on start.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Callable
@@ -26,10 +27,10 @@ from bot.feedback import Feedback
 from bot.jobs import run_from_chat
 from bot.ledger import Ledger
 from bot.platforms import Platform
-from bot.registry import COMMANDS, Command
-from bot.request import EXPLORE_MARK, Reply, Request, parse_text
+from bot.registry import COMMANDS, MAX_TOP, Command, Param
+from bot.request import EXPLORE_MARK, Reply, Request
 from bot.text import cut
-from scoring.errors import ConfigError, InputError
+from scoring.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -145,116 +146,60 @@ class PapersBot(discord.Client):
         )  # fmt: skip
 
 
-CriteriaAction = Literal[
-    "show", "history", "add", "remove", "edit", "rollback", "suggest", "accept"
-]
-
-
 def papers_group(bot: PapersBot) -> app_commands.Group:
-    """``/papers`` with the same subcommands as Slack, typed where Discord can type them."""
+    """``/papers`` with a subcommand per command of bot/registry.py offered on Discord, typed
+    from its declaration (discord.py reads the generated callback's signature)."""
     group = app_commands.Group(name="papers", description="Today's arXiv papers, ranked for us")
-
-    @group.command(description="The best papers of a day")
-    @app_commands.describe(
-        n="how many (1-25)",
-        date="YYYY-MM-DD (default: latest)",
-        mine="ranked with your own reactions on top of the channel's",
-    )
-    async def top(
-        interaction: discord.Interaction,
-        n: app_commands.Range[int, 1, DISCORD_MAX_TOP] = 10,
-        date: str | None = None,
-        mine: bool = False,
-    ) -> None:
-        options: dict[str, str | bool | int] = {"date": date} if date else {}
-        if mine:
-            options["mine"] = True
-        await bot.answer(interaction, "top", [str(n)], options)
-
-    @group.command(description="A paper's stored score, or scored now")
-    @app_commands.describe(paper="arXiv id, e.g. 2505.21073")
-    async def score(interaction: discord.Interaction, paper: str) -> None:
-        await bot.answer(interaction, "score", [paper])
-
-    @group.command(description="Why a paper got its score and rank")
-    @app_commands.describe(paper="arXiv id, e.g. 2505.21073")
-    async def why(interaction: discord.Interaction, paper: str) -> None:
-        await bot.answer(interaction, "why", [paper])
-
-    @group.command(description="Papers of the last 14 days whose title or abstract has the text")
-    async def search(interaction: discord.Interaction, text: str) -> None:
-        await bot.answer(interaction, "search", text.split())
-
-    @group.command(description="Show or change the criteria (changes: admins)")
-    @app_commands.describe(
-        action="what to do", target="criterion id or version", text="'Title: what it matches'"
-    )
-    async def criteria(
-        interaction: discord.Interaction,
-        action: CriteriaAction,
-        target: str | None = None,
-        text: str | None = None,
-        against: bool = False,
-    ) -> None:
-        options: dict[str, str | bool | int] = {"against": True} if against else {}
-        if action == "add" and target:  # for add, the target is the new criterion's id
-            options["id"], target = target, None
-        args = [action, *([target] if target else []), *([text] if text else [])]
-        await bot.answer(interaction, "criteria", args, options)
-
-    @group.command(description="Always include this author's papers (channel: admins; mine: you)")
-    @app_commands.describe(mine="for you alone: your `top --mine` and picks")
-    async def follow(interaction: discord.Interaction, author: str, mine: bool = False) -> None:
-        await bot.answer(interaction, "follow", author.split(), {"mine": True} if mine else {})
-
-    @group.command(description="Stop following an author (channel: admins; mine: yours)")
-    @app_commands.describe(mine="one you follow for yourself")
-    async def unfollow(interaction: discord.Interaction, author: str, mine: bool = False) -> None:
-        await bot.answer(interaction, "unfollow", author.split(), {"mine": True} if mine else {})
-
-    @group.command(description="What reactions taught the ranking (reset: admins)")
-    async def prefs(
-        interaction: discord.Interaction, action: Literal["show", "reset"] = "show"
-    ) -> None:
-        await bot.answer(interaction, "prefs", [] if action == "show" else [action])
-
-    @group.command(description="Papers you saved with 🔖")
-    async def saved(interaction: discord.Interaction) -> None:
-        await bot.answer(interaction, "saved")
-
-    @group.command(description="Run today's digest now and post it (admins)")
-    async def run(interaction: discord.Interaction) -> None:
-        await bot.answer(interaction, "run")
-
-    @group.command(description="Forget a stored day: its ranking and run record (admins)")
-    @app_commands.describe(date="the stored day, YYYY-MM-DD")
-    async def day(interaction: discord.Interaction, action: Literal["delete"], date: str) -> None:
-        await bot.answer(interaction, "day", [action, date])
-
-    @group.command(description="The scheduler, last and next runs, this month's cost")
-    async def status(interaction: discord.Interaction) -> None:
-        await bot.answer(interaction, "status")
-
-    @group.command(description="What paperbot can do")
-    async def help(interaction: discord.Interaction) -> None:  # noqa: A001
-        await bot.answer(interaction, "help")
-
-    typed = {c.name for c in group.commands}
-    for declared in COMMANDS:  # the rest of bot/registry.py: arguments as typed in chat
-        if Platform.DISCORD in declared.platforms and declared.name not in typed:
-            group.add_command(_generic_command(bot, declared))
+    for declared in COMMANDS:
+        if Platform.DISCORD in declared.platforms:
+            group.add_command(_command(bot, declared))
     return group
 
 
-def _generic_command(bot: PapersBot, declared: Command) -> app_commands.Command[Any, Any, None]:
-    async def callback(interaction: discord.Interaction, text: str = "") -> None:
-        try:
-            req = parse_text(f"{declared.name} {text}")
-        except InputError as exc:
-            await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
-            return
-        await bot.answer(interaction, declared.name, req.args, req.options)
+def _hint(p: Param) -> Any:
+    """The Discord type of a declared parameter: what Discord can check, it checks (a range,
+    choices); the core parses and checks every value again, as it does for text."""
+    if p.type is bool:
+        return bool
+    if p.type is int:
+        high = DISCORD_MAX_TOP if p.high == MAX_TOP else p.high
+        return app_commands.Range[int, p.low, int(high)]
+    if p.choices:
+        return Literal.__getitem__(p.choices)
+    return str  # dates as typed: the core says what is wrong with one
 
+
+def _command(bot: PapersBot, declared: Command) -> app_commands.Command[Any, Any, None]:
+    kind = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                annotation=discord.Interaction)]  # fmt: skip
+    described: dict[str, str] = {}
+    if declared.actions:
+        names = tuple(a.name for a in declared.actions if a.name)
+        choice: Any = Literal.__getitem__(names)
+        if declared.default is None:
+            params.append(inspect.Parameter("action", kind, annotation=choice))
+        else:
+            bare = declared.default or None  # "": the bare command
+            params.append(inspect.Parameter("action", kind, annotation=choice, default=bare))
+        described["action"] = "; ".join(f"{a.name}: {a.help}" for a in declared.actions
+                                        if a.name and a.help)[:100] or "what to do"  # fmt: skip
+    names_of = {p.key: p.name for p in declared.all_params}
+    for p in declared.all_params:
+        required = p.required and not p.option and not declared.actions
+        default = inspect.Parameter.empty if required else (False if p.type is bool else p.default)
+        params.append(inspect.Parameter(p.key, kind, annotation=_hint(p), default=default))
+        described[p.key] = (p.help or p.shown)[:100]
+    required_first = sorted(params[1:], key=lambda q: q.default is not q.empty)
+
+    async def callback(interaction: discord.Interaction, **given: Any) -> None:
+        options = {
+            names_of.get(k, k): v for k, v in given.items() if v is not None and v is not False
+        }
+        await bot.answer(interaction, declared.name, [], options)
+
+    callback.__signature__ = inspect.Signature([params[0], *required_first])  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_description__ = described  # type: ignore[attr-defined]
     return app_commands.Command(
         name=declared.name, description=declared.summary[:100], callback=callback
     )

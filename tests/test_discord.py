@@ -249,7 +249,7 @@ async def test_admin_only_commands_check_users_and_roles(bot: PapersBot, fake: F
     assert (await store.current_criteria("default")).version == 1
     assert "is for an admin" in said(await invoke(bot, fake, "prefs", action="reset"))
     by_role = await invoke(bot, fake, "criteria", who=ROLE_ADMIN, roles=[ADMIN_ROLE],
-                           action="add", target="graphs", text="Graphs: graph nets")  # fmt: skip
+                           action="add", id="graphs", text="Graphs: graph nets")  # fmt: skip
     assert (await store.current_criteria("default")).version == 2
     assert any(b.get("content", "").startswith(f"<@{ROLE_ADMIN}>") for b in by_role[1:])
     shown = said(await invoke(bot, fake, "criteria", action="show"))  # reading: everyone
@@ -260,16 +260,16 @@ async def test_an_admin_sets_up_a_new_channel_from_discord(
     bot: PapersBot, fake: FakeDiscord
 ) -> None:
     app = bot.app
-    in_use = said(await invoke(bot, fake, "setup", who=ADMIN, text="--categories cs.CL"))
+    in_use = said(await invoke(bot, fake, "setup", who=ADMIN, categories="cs.CL"))
     assert "posts profile default, which is set in the configuration" in in_use
-    refused = said(await invoke(bot, fake, "setup", channel="556", text="--categories cs.CL"))
+    refused = said(await invoke(bot, fake, "setup", channel="556", categories="cs.CL"))
     assert "`setup` is for an admin" in refused
     made = said(await invoke(bot, fake, "setup", who=ADMIN, channel="556",
-                             text="--categories cs.CL --name nlp"))  # fmt: skip
+                             categories="cs.CL", name="nlp"))  # fmt: skip
     assert "set up profile nlp for this channel: cs.CL" in made
     assert f"<@{ADMIN}> set up profile nlp" in made  # announced in the channel
     assert app.profile_config("nlp").discord_channel == "556"
-    shown = said(await invoke(bot, fake, "setup", channel="556", text="show"))
+    shown = said(await invoke(bot, fake, "setup", channel="556", action="show"))
     assert "profile nlp, set up from chat by discord:1001" in shown
 
 
