@@ -1,10 +1,11 @@
 """One arXiv request per listing for every profile and replica (many channels, one arXiv).
 
 Profiles that read the same feed template fetch the union of their categories once: the
-first run takes a Redis lock and stores the feed's bytes for ``LISTING_TTL_S``; concurrent
-runs, on any replica, wait for those bytes instead of asking arXiv again. Each profile then
-keeps its own categories, with the announce type it would have had in its own feed (a paper
-is ``new`` where its primary category is the profile's, a cross-list elsewhere).
+first run takes a lease in Redis (scoring/lease.py; never renewed: a fetch that holds it past
+``FETCH_LOCK_S`` has died) and stores the feed's bytes for ``LISTING_TTL_S``; concurrent runs,
+on any replica, wait for those bytes instead of asking arXiv again. Each profile then keeps
+its own categories, with the announce type it would have had in its own feed (a paper is
+``new`` where its primary category is the profile's, a cross-list elsewhere).
 
 Within a process the parsed listing is kept too (``_parsed``): a hundred profiles firing at
 once would otherwise parse the same megabyte of XML a hundred times on the event loop, and
@@ -24,6 +25,7 @@ from typing import Any
 from scoring import keys
 from scoring.arxiv_client import ArxivClient, feed_url
 from scoring.arxiv_feed import ParsedFeed, parse_feed
+from scoring.lease import Lease
 
 log = logging.getLogger(__name__)
 LISTING_TTL_S = 1800  # a listing changes once a day; half an hour covers a day's runs
@@ -74,7 +76,8 @@ async def fetch_listing(
         cached = await redis.get(key)
         if cached is not None:
             return await _parse_once(key, cached)
-        if await redis.set(lock, "1", nx=True, ex=FETCH_LOCK_S):
+        lease = Lease(redis, lock, FETCH_LOCK_S)
+        if await lease.acquire():
             try:
                 data = await arxiv.get(url)
                 # a malformed feed raises here and is never shared
@@ -83,8 +86,8 @@ async def fetch_listing(
                     await redis.set(key, data.decode("latin-1"), ex=LISTING_TTL_S)
                     _parsed[key] = (time.monotonic(), feed)
                 return feed
-            finally:
-                await redis.delete(lock)
+            finally:  # past FETCH_LOCK_S the lock may be another's: only ours is deleted
+                await lease.release()
         if time.monotonic() > deadline:  # the holder died without releasing: fetch ourselves
             log.warning("the shared fetch of %s did not finish; fetching it here", url)
             return parse_feed(await arxiv.get(url))

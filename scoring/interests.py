@@ -110,13 +110,12 @@ async def interests(
     recent = sorted(net, key=lambda pid: (-net[pid][1].timestamp(), pid))
     liked = [pid for pid in recent if net[pid][0] > 0]
     disliked = [pid for pid in recent if net[pid][0] < 0]
-    if len(liked) < MIN_LIKES or not await store.claim_interests(profile, user, CLAIM_S):
+    if len(liked) < MIN_LIKES:
         return stored
-    try:
-        fresh = await _ask(store, profile, user, scorer, (liked, disliked), stored, now)
-    finally:
-        await store.release_interests(profile, user)
-    return fresh
+    async with store.interests_claim(profile, user, CLAIM_S).held(renew=False) as ours:
+        if not ours:  # another caller is asking the LLM right now
+            return stored
+        return await _ask(store, profile, user, scorer, (liked, disliked), stored, now)
 
 
 async def _ask(

@@ -1,7 +1,8 @@
 """Single-flight scoring: a (paper, criteria hash, model) is paid for once, even when profiles
 with the same criteria run at the same moment on different replicas.
 
-Before any LLM call a run claims the papers it must score (``SET NX`` with a lease, in Redis).
+Before any LLM call a run claims the papers it must score (a lease per paper, in Redis:
+scoring/lease.py).
 It pre-filters and scores what it won and saves those scores before it releases them; the rest
 it waits for, since another run is paying for them. A claim is kept alive while its owner
 works, so a killed owner's papers are free again within one lease (at once for the next run
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from scoring.lease import renewing
 from scoring.models import Paper, Score
 from scoring.store import Store
 
@@ -54,22 +56,15 @@ class ScoringClaims:
     async def kept_alive(self) -> AsyncIterator[None]:
         """Extend this run's claims every third of a lease while the body runs."""
 
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(self.lease_s / 3)
-                if self.held:
-                    ids, lease = sorted(self.held), self.lease_s
-                    await self.store.extend_claims(
-                        ids, self.criteria_hash, self.model, self.owner, lease
-                    )
+        async def renew() -> bool:
+            if self.held:
+                await self.store.extend_claims(
+                    sorted(self.held), self.criteria_hash, self.model, self.owner, self.lease_s
+                )
+            return True  # the set held changes as the run goes: keep renewing what it holds
 
-        task = asyncio.create_task(renew())
-        try:
+        async with renewing(renew, self.lease_s / 3, f"the scoring claims of {self.owner}"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
     async def release(self) -> None:
         """Free this run's claims: call after its scores are saved (or when it gave up)."""

@@ -33,7 +33,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from scoring import keys
+from scoring import keys, lease
 from scoring.criteria import criteria_hash, validate_criteria
 from scoring.errors import NotFound
 from scoring.models import (
@@ -68,16 +68,6 @@ BATCH_TTL_S = 2 * 24 * 3600  # a batch runs 24 h at most
 
 
 # only the owner's own claims: a lapsed claim another owner took since is not touched
-_EXTEND_CLAIMS = """
-for _, key in ipairs(KEYS) do
-  if redis.call('GET', key) == ARGV[1] then
-    if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2])
-    else redis.call('DEL', key) end
-  end
-end
-return 0
-"""
-
 
 _ADD_CHAT_PROFILE = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'name' end
@@ -252,29 +242,24 @@ class Store:
     async def claim_scoring(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
     ) -> set[str]:
-        """The ids this ``owner`` now holds the right to score (claims it held already too: an
-        earlier run under its token that died); the rest another holds."""
+        """The ids this ``owner`` now holds the right to score (claims it held already too, their
+        lease restarted: an earlier run under its token that died); the rest another holds."""
         claims = [keys.scoring_claim(i, criteria, model) for i in paper_ids]
-        async with self.r.pipeline(transaction=False) as pipe:
-            for claim in claims:
-                pipe.set(claim, owner, nx=True, px=int(ttl_s * 1000))
-            won = await pipe.execute()
-        holders = await self.r.mget(claims) if not all(won) else won
-        return {i for i, ok, h in zip(paper_ids, won, holders, strict=True) if ok or h == owner}
+        won = await lease.acquire(self.r, claims, owner, ttl_s)
+        return {i for i, ok in zip(paper_ids, won, strict=True) if ok}
 
     async def extend_claims(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
     ) -> None:
-        """Keep this owner's claims alive while it scores (a killed owner's lapse);
-        ``ttl_s`` 0 releases them."""
-        await self.r.eval(_EXTEND_CLAIMS, len(paper_ids),
-                          *[keys.scoring_claim(i, criteria, model) for i in paper_ids],
-                          owner, int(ttl_s * 1000))  # fmt: skip
+        """Keep this owner's claims alive while it scores (a killed owner's lapse)."""
+        claims = [keys.scoring_claim(i, criteria, model) for i in paper_ids]
+        await lease.extend(self.r, claims, owner, ttl_s)
 
     async def release_claims(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str
     ) -> None:
-        await self.extend_claims(paper_ids, criteria, model, owner, ttl_s=0)
+        claims = [keys.scoring_claim(i, criteria, model) for i in paper_ids]
+        await lease.release(self.r, claims, owner)
 
     async def claimed(self, paper_ids: Sequence[str], criteria: str, model: str) -> set[str]:
         """The ids someone holds a live claim on."""
@@ -451,12 +436,9 @@ class Store:
     async def save_interests(self, profile: str, user: str, interests_json: str) -> None:
         await self.r.hset(keys.interests(profile), user, interests_json)
 
-    async def claim_interests(self, profile: str, user: str, seconds: int) -> bool:
-        """True for the one caller that may ask the LLM now (for ``seconds`` at most)."""
-        return bool(await self.r.set(keys.interests_claim(profile, user), 1, nx=True, ex=seconds))
-
-    async def release_interests(self, profile: str, user: str) -> None:
-        await self.r.delete(keys.interests_claim(profile, user))
+    def interests_claim(self, profile: str, user: str, seconds: float) -> lease.Lease:
+        """Held by the one caller that may ask the LLM now (for ``seconds`` at most)."""
+        return lease.Lease(self.r, keys.interests_claim(profile, user), seconds)
 
     async def save_suggestion(self, profile: str, suggestion_json: str) -> None:
         await self.r.set(keys.suggestion(profile), suggestion_json)
