@@ -1,6 +1,6 @@
-"""``follow`` and ``unfollow``: an author for the whole channel (admins: the registry guards
-it), or with ``--mine`` for the person asking alone (their ``top --mine`` and direct-message
-picks, bot/mine.py).
+"""``follow``, ``unfollow`` and ``following``: an author for the whole channel (admins: the
+registry guards it), or with ``--mine`` for the person asking alone (their ``top --mine`` and
+direct-message picks, bot/mine.py).
 
 A followed author's papers pass whatever their scores, so a name many authors share floods
 the digest: "Y. Wang" matches about 20 of the 489 papers a day of the default profile (cs.LG +
@@ -110,3 +110,11 @@ async def unfollow(app: App, req: Request, author: str, mine: bool) -> Reply:
     if person is None:
         return Reply(text=f"No longer following {name}.", visibility="channel")
     return Reply(text=f"You no longer follow {name}.")
+
+
+async def following(app: App, req: Request, mine: bool) -> Reply:
+    person = _person(req, mine)
+    names = await app.store.followed(req.profile, person)
+    whose = "You follow" if person else f"{req.profile} follows"
+    text = f"{whose}: {', '.join(names)}." if names else f"{whose} nobody yet."
+    return Reply(text=text, data=names)

@@ -234,6 +234,12 @@ COMMANDS: tuple[Command, ...] = (
         personal="mine",
         user=True,
     ),
+    Command(
+        "following",
+        "the authors the channel follows (--mine: the ones you follow)",
+        params=(Param("mine", bool, "the ones you follow (the CLI: --user)", option=True),),
+        user=True,
+    ),
     Command("profiles", "list digest profiles"),
     Command(
         "setup",

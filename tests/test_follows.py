@@ -134,3 +134,18 @@ def test_the_cli_follows_for_a_person_with_user(cli: Cli) -> None:
     nobody = cli("follow", "Yoshua", "Bengio", "--mine")
     assert nobody.exit_code == 1 and "give --user NAME" in nobody.stderr
     assert cli("follow", "Yoshua", "Bengio").exit_code == 0  # the operator is an admin
+    assert "default follows: Yoshua Bengio." in cli("following").stdout
+    assert cli("following", "--mine", "--user", "ann", "--json").stdout.strip() == (
+        '[\n  "Yoshua Bengio"\n]'
+    )
+
+
+async def test_following_lists_the_channels_authors_or_ones_own(app: App) -> None:
+    """A command added as ARCHITECTURE.md says: one declaration, one method."""
+    assert (await ask(app, "follow Yang Liu", user=ADMIN)).ok
+    assert (await ask(app, "follow --mine Ada Lovelace")).ok
+    assert (await ask(app, "following")).text == "default follows: Yang Liu."
+    assert (await ask(app, "following --mine")).data == ["Ada Lovelace"]
+    assert (await ask(app, "following --mine", user=BOB)).text == "You follow nobody yet."
+    wrong = await ask(app, "following Yang")
+    assert not wrong.ok and wrong.text.startswith("usage: following [--mine]")

@@ -3,6 +3,7 @@ from it on the CLI, Slack and Discord alike, and answered by the core's method o
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, cast
 
@@ -74,3 +75,68 @@ def test_no_module_but_the_key_layout_formats_a_redis_key() -> None:
         if key.search(line)
     ]
     assert found == []  # scoring/keys.py is the one home of the layout
+
+
+def _cli_commands() -> dict[str, Any]:
+    """`papers NAME` (or `papers NAME ACTION`) -> its click command."""
+    root = typer.main.get_command(cli_app)
+    found: dict[str, Any] = {}
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        found[name] = command
+        for action, sub in getattr(command, "commands", {}).items():
+            found[f"{name} {action}"] = sub
+    return found
+
+
+def test_every_declared_parameter_is_on_the_cli_and_discord_as_declared() -> None:
+    """The CLI and Discord are made from the declarations: the same parameters everywhere,
+    the CLI's as typed (the core parses them), Discord's with the declared types and choices."""
+    from discord import AppCommandOptionType as Kind
+
+    from bot.discord_bot import DISCORD_MAX_TOP
+    from bot.registry import MAX_TOP
+
+    cli = _cli_commands()
+    discord = {c.name: c for c in papers_group(cast(Any, None)).commands}
+    kinds = {bool: Kind.boolean, int: Kind.integer, str: Kind.string, dt.date: Kind.string}
+    checked = 0
+    for command in COMMANDS:
+        if "cli" in command.platforms:
+            actions = [a for a in command.actions if any(x.params for x in command.actions)]
+            for action, params in [(f" {a.name}", a.params) for a in actions] or [
+                ("", command.params)
+            ]:
+                made = {p.name: p for p in cli[command.name + action].params}
+                for p in params:
+                    got = made[p.key]
+                    assert got.param_type_name == ("option" if p.option else "argument"), p
+                    assert getattr(got, "is_flag", False) == (p.type is bool), p
+                    assert got.required == (p.required and not p.option), p
+                    if p.option:
+                        assert got.opts == [f"--{p.name}"], p
+                    checked += 1
+                assert ("user" in made) == command.user, command.name
+                if command.actions and not actions:
+                    assert "action" in made, command.name
+        if "discord" in command.platforms:
+            options = {o.name: o for o in discord[command.name].parameters}
+            if command.actions:
+                named = [a.name for a in command.actions if a.name]
+                assert [c.value for c in options.pop("action").choices] == named
+            assert set(options) == {p.key for p in command.all_params}, command.name
+            for p in command.all_params:
+                got = options[p.key]
+                assert got.type == kinds[p.type], p
+                assert [c.value for c in got.choices] == list(p.choices), p
+                assert got.required == (p.required and not p.option and not command.actions)
+                if p.type is int:
+                    high = DISCORD_MAX_TOP if p.high == MAX_TOP else p.high
+                    assert (got.min_value, got.max_value) == (p.low, high), p
+                checked += 1
+    assert checked > 30
+
+
+def test_each_method_takes_the_parameters_its_command_declares() -> None:
+    from bot.commands import _unanswered
+
+    assert _unanswered() == []

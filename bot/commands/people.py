@@ -182,3 +182,6 @@ class PeopleCommands(CoreBase):
 
     async def unfollow(self, req: Request, author: str, mine: bool) -> Reply:
         return await follows.unfollow(self.app, req, author, mine)
+
+    async def following(self, req: Request, mine: bool) -> Reply:
+        return await follows.following(self.app, req, mine)
