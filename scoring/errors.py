@@ -11,6 +11,7 @@ PaperbotError                 anything paperbot reports to a person as one clear
 │   ├── FeedMalformed         the answer is not a feed we can trust; nothing is stored
 │   └── FeedNotReady          the feed still shows an earlier day (arXiv has not refreshed)
 ├── ScoringError              a scorer could not produce scores
+├── TransitionRefused         a day asked for a move its state does not allow (scoring.lifecycle)
 ├── PublishError              a platform refused a post or was unreachable (bot.thread_post)
 └── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.cli)
 
@@ -96,6 +97,16 @@ class ScoringError(PaperbotError):
         super().__init__(message)
         self.usage = list(usage)
         self.reason = reason or message
+
+
+class TransitionRefused(PaperbotError):
+    """A day's lifecycle refused a move: ``state`` is where the day is, ``target`` where it
+    was asked to go (scoring.lifecycle's table says which moves exist)."""
+
+    def __init__(self, message: str, state: str, target: str) -> None:
+        super().__init__(message)
+        self.state = state
+        self.target = target
 
 
 def explained(exc: BaseException) -> PaperbotError | None:

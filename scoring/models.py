@@ -128,6 +128,9 @@ class FilterRecall(BaseModel):
 # incomplete: some were sent to the scorer and not rated (the day is owed until they are);
 # failed: nothing could be scored, or the run stopped part-way.
 RunStatus = Literal["ok", "no_announcement", "incomplete", "failed"]
+# Where a day is in its life (scoring/lifecycle.py, which holds the transitions); "scheduled"
+# is a day with no record yet. ``status`` stays the scoring outcome the digest shows.
+DayState = Literal["scheduled", "scoring", "failed", "incomplete", "scored", "posting", "posted"]
 
 
 class CheckRecord(BaseModel):
@@ -142,6 +145,15 @@ class CheckRecord(BaseModel):
     changed: int = 0  # scores the checks changed
     rescored_batches: int = 0
     budget_tokens: int = 0
+
+
+class Posting(BaseModel):
+    """How far posting a stored day got (scoring/lifecycle.py): the platforms asked that have
+    not finished, those that have, and the latest refusal until every one finished."""
+
+    pending: list[str] = []
+    done: list[str] = []
+    refused: str | None = None
 
 
 class RunRecord(BaseModel):
@@ -174,6 +186,10 @@ class RunRecord(BaseModel):
     remedial: RemedialInfo | None = None
     error: str | None = None
     checks: CheckRecord | None = None
+    # None: a record the lifecycle has not placed (one a run has just built, or one written
+    # before the lifecycle existed): scoring.lifecycle.state_of reads it from ``status``
+    state: DayState | None = None
+    posting: Posting | None = None  # while posting, and the platforms it finished on
 
 
 class Day(BaseModel):
