@@ -1,12 +1,18 @@
-"""The daily job and the backfill: fetch, run the pipeline, write the Markdown digest, post."""
+"""The daily job and the backfill: fetch, run the pipeline, write the Markdown digest, post.
+
+Each step moves the day's record through its lifecycle (scoring/lifecycle.py): a run ends
+scored, incomplete or failed; posting begins, notes each platform, and finishes. What comes
+next is the lifecycle's to say (``next_step``), not this module's: the scheduler asks it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
-from collections.abc import AsyncIterator, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.announcements import ARXIV_TZ, announcement_days, is_announcement_day, submission_window
@@ -27,6 +33,7 @@ from bot.thread_post import (
     fallback_note,
     fallback_note_mark,
 )
+from scoring import lifecycle
 from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo, RunRecord
 from scoring.pipeline import Batch, DayOutcome, run_day
@@ -71,13 +78,19 @@ async def _pipeline(
     app: App, profile: str, batch: Batch, day: dt.date, progress: ProgressSink, dry_run: bool
 ) -> DayOutcome:
     """The pipeline with this app's scorer, pre-filters, prices, preference bound and spool:
-    one call for the daily job, the demo and the backfill."""
+    one call for the daily job, the demo and the backfill. The day it stored ends its
+    scoring: scored, or incomplete (a run that fails has recorded that itself)."""
     rules = app.profile_config(profile).rules(profile)
-    return await run_day(
+    outcome = await run_day(
         app.store, rules, batch, app.run_scorer(), day, progress, dry_run=dry_run,
         prefilters=app.prefilters(), prices=app.settings.prices,
         preference_bound=app.settings.preference_bound, spool=spool(app),
     )  # fmt: skip
+    run = lifecycle.end_scoring(outcome.run)
+    if not dry_run:
+        await app.store.save_run(run)
+    day_ = outcome.day.model_copy(update={"run": run}) if outcome.day else None
+    return replace(outcome, run=run, day=day_)
 
 
 async def run_daily(
@@ -199,13 +212,13 @@ async def run_remedial(
     return results
 
 
-async def stored_result(app: App, run: RunRecord | None) -> JobResult | None:
-    """The day an earlier run stored, to post again (resume) without scoring it again; None
-    when it must be scored (again): never run, failed, or left incomplete by the LLM."""
-    if run is None or run.status in ("failed", "incomplete"):
-        return None
-    day = await app.store.load_day(run.profile, run.date) if run.status == "ok" else None
-    if run.status == "ok" and day is None:
+async def stored_day(app: App, run: RunRecord) -> JobResult | None:
+    """The day an earlier run stored, to post (resume) without scoring it again; None when
+    it is not there to post (a day arXiv announced nothing on has no papers to load)."""
+    if run.status == "no_announcement":
+        return JobResult(DayOutcome(run=run, day=None), None, False)
+    day = await app.store.load_day(run.profile, run.date)
+    if day is None:
         return None
     return JobResult(DayOutcome(run=run, day=day), None, False)
 
@@ -270,7 +283,8 @@ async def publish(
     channel: str | None,
     dry_run: bool = False,
 ) -> PostResult | None:
-    """Post the job's day as a thread; resumes a thread an earlier run began."""
+    """Post the job's day as a thread; resumes a thread an earlier run began. The run
+    record's posting progress is ``publish_all``'s to keep."""
     target = channel_for(app, platform, profile, channel)
     day = result.outcome.day
     if dry_run:
@@ -280,8 +294,6 @@ async def publish(
     if day is None and not app.settings.post_no_announcement:
         return None
     run = result.outcome.run
-    # until the thread is complete the day is unfinished: a run stopped mid-post is resumed
-    await app.store.set_run_error(profile, run.date, f"posting to {platform} did not finish")
     try:
         async with open_publisher(app, platform) as publisher:
             if day is None:
@@ -294,7 +306,6 @@ async def publish(
     except PublishError as exc:
         log.error("%s", exc)
         POST_FAILURES.labels(exc.platform).inc()
-        await app.store.set_run_error(profile, run.date, str(exc))
         raise
 
 
@@ -323,8 +334,17 @@ async def publish_all(
     dry_run: bool = False,
 ) -> list[tuple[str, PostResult | None]]:
     """Post the day everywhere asked; one platform's refusal does not stop the others. The
-    run record's error is cleared only when every platform finished; else the first refusal
-    is raised once all were tried."""
+    run record is ``posting`` (each platform noted as it finishes or refuses) until every
+    platform finished, then ``posted``; else the first refusal is raised once all were
+    tried. Asked nowhere, the day stays as it is (scored: nobody wanted it posted)."""
+    record = bool(platforms) and not dry_run
+    date = result.outcome.run.date
+
+    async def move(step: Callable[[RunRecord], RunRecord]) -> None:
+        if record:
+            await lifecycle.advance(app.store, profile, date, step)
+
+    await move(functools.partial(lifecycle.begin_posting, platforms=platforms))
     done: list[tuple[str, PostResult | None]] = []
     refused: list[PublishError] = []
     for platform in platforms:
@@ -332,10 +352,12 @@ async def publish_all(
             done.append((platform, await publish(app, platform, profile, result, channel, dry_run)))
         except PublishError as exc:
             refused.append(exc)
+            await move(functools.partial(lifecycle.refused_on, platform=platform, why=str(exc)))
+        else:
+            await move(functools.partial(lifecycle.posted_on, platform=platform))
     if refused:
         raise refused[0]
-    if platforms and not dry_run:
-        await app.store.set_run_error(profile, result.outcome.run.date, None)
+    await move(lifecycle.finish_posting)
     return done
 
 

@@ -6,6 +6,10 @@ oldest first: days missed while the service was down (at most ``catch_up_days``)
 backfill path, each with the remedial banner, then today's from the feed. Each day runs under
 a Redis lock, so replicas sharing one Redis never run or post the same day twice, and the post
 ledger lets a day a stopped run left half-posted finish where it stopped.
+
+What a day needs is its lifecycle's to say (scoring/lifecycle.py, ``next_step``): score it,
+post it, look again later, or nothing. The service does that step with the jobs (score,
+publish) and asks again, until the day is finished or must wait.
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ from bot.jobs import (
     publish_all,
     run_daily,
     run_remedial,
-    stored_result,
+    stored_day,
 )
 from bot.logs import run_context
 from bot.metrics import POST_FAILURES, RUNS, record_run
 from bot.settings import cron_trigger
 from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
+from scoring import lifecycle
 from scoring.errors import FeedNotReady, ScoringError, explained, watched
 from scoring.models import RunRecord
 from scoring.retention import TrimReport, trim_papers
@@ -50,7 +55,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
 PROFILES_SYNC_S = 30  # how soon a profile set up from chat on another replica is scheduled
 ONE_DAY = dt.timedelta(days=1)
-DONE = ("ok", "no_announcement")
 Action = Literal[
     "ran", "resumed", "locked", "waiting", "delayed", "incomplete", "partial", "failed"
 ]
@@ -96,11 +100,6 @@ def scheduled_at(trigger: CronTrigger, date: dt.date) -> dt.datetime:
     start = dt.datetime.combine(date, dt.time(0), trigger.timezone)
     fire = trigger.get_next_fire_time(None, start)
     return fire if fire is not None and fire.date() == date else start
-
-
-def is_done(run: RunRecord | None) -> bool:
-    """Stored and posted everywhere: nothing left to do for the day."""
-    return run is not None and run.status in DONE and run.error is None
 
 
 @dataclass
@@ -239,7 +238,7 @@ class DailyService:
         due = fired is not None and fired.astimezone(ARXIV_TZ).date() == today
         live = today if due and is_announcement_day(today, holidays) else None
         runs = await self.app.store.runs(profile, limit=100)
-        done = {r.date for r in runs if is_done(r)}
+        done = {r.date for r in runs if lifecycle.is_done(r)}
         recorded = {r.date for r in runs}
         live = None if live in done else live
         if not recorded:  # a fresh install owes nothing from before it existed
@@ -355,40 +354,53 @@ class DailyService:
     async def run_day(
         self, profile: str, date: dt.date, gap: list[dt.date], run_id: str = "-"
     ) -> DayReport:
-        """Score, store and post one day, unless another replica holds it. ``gap``: the missed
-        days being caught up (remedial banner), empty for today's announcement."""
+        """Score, store and post one day, unless another replica holds it: each step the one
+        its lifecycle names next. ``gap``: the missed days being caught up (remedial banner),
+        empty for today's announcement."""
         app = self.app
         async with day_lock(app.store.r, profile, date, app.settings.lock_ttl_s) as held:
             if not held:
                 log.info("%s %s: another replica holds the day; skipping", profile, date)
                 return DayReport(profile, date, "locked", bool(gap))
-            before = await app.store.get_run(profile, date)  # re-read under the lock
-            if is_done(before):  # another replica finished it meanwhile
-                return DayReport(profile, date, "resumed", bool(gap))
-            result = await stored_result(app, before)
+            run = await app.store.get_run(profile, date)  # re-read under the lock
+            result: JobResult | None = None  # the day this visit scored, or the stored one
             action: Action = "resumed"
-            if result is None:
-                log.info("%s %s: run %s starts", profile, date, run_id)
-                try:
-                    result = await self._score(profile, date, gap)
+            while True:
+                step = lifecycle.next_step(
+                    run, self.clock.now(), self.post_deadline(profile, date),
+                    scored_now=action == "ran",
+                )  # fmt: skip
+                if step.do == "nothing":  # finished (another replica finished it meanwhile)
+                    return DayReport(profile, date, action, bool(gap))
+                if step.do == "retry":  # scored again later, with backoff
+                    failed = lifecycle.state_of(run) == "failed"
+                    late: Action = "delayed" if failed else "incomplete"
+                    return DayReport(profile, date, late, bool(gap), detail=step.why)
+                if step.do == "post" and result is None and run is not None:
+                    result = await stored_day(app, run)  # resumed without scoring again
+                if step.do == "post" and result is not None:
+                    break
+                try:  # scoring: asked for, or the stored day to post is not there any more
+                    result = await self._score(profile, date, gap, run, run_id)
                 except ScoringError as exc:
                     await self._delayed(profile, date, str(exc))
                     return DayReport(profile, date, "delayed", bool(gap), detail=str(exc))
                 except FeedNotReady as exc:
                     return DayReport(profile, date, "waiting", bool(gap), detail=str(exc))
-                record_run(result.outcome.run, before.usage if before else [])
-                action = "ran"
-            run = result.outcome.run
-            if run.status == "incomplete":
-                detail = f"{run.unscored} papers unscored: {run.unscored_reason}"
-                if not self._past_deadline(profile, date):  # retried first; posted if it stays
-                    return DayReport(profile, date, "incomplete", bool(gap), detail=detail)
-                action = "partial"  # what was scored, with a banner; the rest follows
-                log.warning("%s %s: posting the incomplete day (%s)", profile, date, detail)
+                record_run(result.outcome.run, run.usage if run else [])
+                run, action = result.outcome.run, "ran"
+            if step.partial:  # what was scored, with a banner; the rest follows
+                action = "partial"
+                log.warning("%s %s: posting the incomplete day (%s)", profile, date, step.why)
             posted = await self._publish(profile, result)
             return DayReport(profile, date, action, bool(gap), posted)
 
-    async def _score(self, profile: str, date: dt.date, gap: list[dt.date]) -> JobResult:
+    async def _score(
+        self, profile: str, date: dt.date, gap: list[dt.date], run: RunRecord | None, run_id: str
+    ) -> JobResult:
+        log.info("%s %s: run %s starts", profile, date, run_id)
+        if (begun := lifecycle.begin_scoring(run)) is not None:
+            await self.app.store.save_run(begun)
         if gap:
             return (await run_remedial(self.app, profile, [date], banner_dates=gap))[0]
         return await run_daily(self.app, profile, date, strict_date=True)

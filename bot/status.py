@@ -13,6 +13,7 @@ from bot.ledger import Ledger
 from bot.platforms import PLATFORMS, Platform
 from bot.text import cost_text, filter_recall_text, run_cost, summed_cost
 from scoring import keys
+from scoring.lifecycle import state_of
 from scoring.models import RunRecord
 from scoring.retention import MemoryReport, memory_report
 
@@ -31,6 +32,14 @@ class ProfileStatus:
     month_cost_usd: float | None  # None: a model's price is unknown
     # platform -> slot -> why the last run's day went out there as a plain fallback
     fallbacks: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _posting_problem(run: RunRecord) -> str | None:
+    """Why the stored day is not posted everywhere yet: a refusal, or posting unfinished."""
+    if state_of(run) != "posting" or run.posting is None:
+        return None
+    pending = ", ".join(run.posting.pending)
+    return run.posting.refused or f"posting to {pending or 'the platforms'} did not finish"
 
 
 def _tokens(run: RunRecord) -> int:
@@ -63,7 +72,9 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
         f"({config.timezone or settings.schedule_timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
-        month_failed=sum(1 for r in month if r.status == "failed" or r.error),
+        month_failed=sum(
+            1 for r in month if r.status == "failed" or r.error or _posting_problem(r)
+        ),
         month_cost_usd=None if month_cost is None else round(month_cost, 6),
         fallbacks=fallbacks,
     )
@@ -98,12 +109,14 @@ def _last_run_line(record: RunRecord | None) -> str:
         f"{_tokens(record):,} tokens",
         "cost unknown" if cost is None else cost_text(cost),
         f"scored by {record.scorer or 'nobody'}",
+        f"day {state_of(record)}",
     ]
     if record.remedial:
         parts.append("catch-up")
     if recall := filter_recall_text(record):
         parts.append(recall)
-    problems = [p for p in [record.error, record.unscored and f"{record.unscored} unscored"] if p]
+    unscored = record.unscored and f"{record.unscored} unscored"
+    problems = [p for p in [record.error, _posting_problem(record), unscored] if p]
     line = " · ".join(parts)
     return line + (f"\n    failures: {'; '.join(map(str, problems))}" if problems else "")
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 CriterionKind = Literal["include", "exclude"]
@@ -131,6 +132,8 @@ RunStatus = Literal["ok", "no_announcement", "incomplete", "failed"]
 # Where a day is in its life (scoring/lifecycle.py, which holds the transitions); "scheduled"
 # is a day with no record yet. ``status`` stays the scoring outcome the digest shows.
 DayState = Literal["scheduled", "scoring", "failed", "incomplete", "scored", "posting", "posted"]
+# how records written before the lifecycle said that posting had begun and not finished
+_OLD_POSTING_ERROR = re.compile(r"posting to (\w+) did not finish")
 
 
 class CheckRecord(BaseModel):
@@ -184,12 +187,26 @@ class RunRecord(BaseModel):
     criteria_version: int = 0
     criteria_hash: str = ""
     remedial: RemedialInfo | None = None
-    error: str | None = None
+    error: str | None = None  # why scoring failed
     checks: CheckRecord | None = None
     # None: a record the lifecycle has not placed (one a run has just built, or one written
     # before the lifecycle existed): scoring.lifecycle.state_of reads it from ``status``
     state: DayState | None = None
     posting: Posting | None = None  # while posting, and the platforms it finished on
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_posting(cls, data: Any) -> Any:
+        """Records written before the lifecycle kept posting progress in ``error``: on a
+        stored day it said which platform had not finished, or why a platform refused."""
+        if not isinstance(data, dict) or data.get("state") or data.get("posting"):
+            return data
+        error = data.get("error")
+        if not error or data.get("status") not in ("ok", "no_announcement"):
+            return data
+        begun = _OLD_POSTING_ERROR.fullmatch(error)
+        posting = {"pending": [begun.group(1)]} if begun else {"refused": error}
+        return {**data, "state": "posting", "posting": posting, "error": None}
 
 
 class Day(BaseModel):

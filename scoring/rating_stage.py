@@ -15,6 +15,7 @@ from scoring.configs import ProfileRules
 from scoring.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
 from scoring.errors import ScoringError, explained, log_failure
 from scoring.injection import sanitised
+from scoring.lifecycle import scoring_failed
 from scoring.local_scorer import LocalScorer
 from scoring.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
 from scoring.prefilters import (
@@ -44,9 +45,8 @@ async def _record_cut_short(
     """Scoring stopped part-way: keep the answers paid for, and a ``failed`` run record with
     what the attempt spent, so the day is retried and its cost still adds up. False when
     Redis could not take them (they stay spooled)."""
-    run.status, run.finished_at = "failed", _now()
     reason = "the run was stopped" if isinstance(exc, asyncio.CancelledError) else str(exc)
-    run.error = f"scoring did not finish: {reason or type(exc).__name__}"
+    run = scoring_failed(run, f"scoring did not finish: {reason or type(exc).__name__}", _now())
 
     async def save() -> None:
         if scores:

@@ -475,14 +475,6 @@ class Store:
             self._queue_run(pipe, run)
             await pipe.execute()
 
-    async def set_run_error(self, profile: str, date: dt.date, error: str | None) -> None:
-        """Note a failure after the day was stored (a refused post) on its run record, or
-        clear it (None) once a later attempt succeeded."""
-        run = await self.get_run(profile, date)
-        if run is not None:
-            run.error = error
-            await self.save_run(run)
-
     async def delete_day(self, profile: str, date: dt.date) -> bool:
         """Forget a stored day: its ranking, run record and first-seen marks (a later day's
         digest may then show those papers again). Scores stay, keyed by paper and criteria,

@@ -1,17 +1,26 @@
 """A day's lifecycle (scoring/lifecycle.py): every move its table allows, every other one
-refused; the paths the scheduler takes."""
+refused; the paths the scheduler takes; records written before the lifecycle read right."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from scoring import lifecycle
+from bot.scheduler import DailyService
+from bot.status import service_status
+from scoring import keys, lifecycle
 from scoring.errors import TransitionRefused
 from scoring.lifecycle import TRANSITIONS, Step, next_step, state_of
 from scoring.models import DayState, Posting, RunRecord
+from scoring.store import Store
+from tests.fake_slack import FakeSlack
+from tests.feedgen import rss_feed
+from tests.scheduling import FakeClock, at, opened, parents
+from tests.servers import Answer, RecordingServer
 
 DAY = dt.date(2025, 5, 28)
 NOW = dt.datetime(2025, 5, 28, 5, 0, tzinfo=dt.UTC)
@@ -158,3 +167,76 @@ def test_a_run_that_died_while_scoring_is_scored_again() -> None:
     assert stale is not None and stale.state == "scoring"
     assert next_step(stale, NOW, DEADLINE).do == "score" and not lifecycle.is_done(stale)
     assert lifecycle.begin_scoring(stale).state == "scoring"  # type: ignore[union-attr]
+
+
+def old_record(status: str, error: str | None) -> str:
+    """A run record as paperbot wrote it before the lifecycle: no state, no posting."""
+    raw = json.loads(record(None, status).model_dump_json())
+    del raw["state"], raw["posting"]
+    raw["error"] = error
+    return json.dumps(raw)
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "state", "posting", "kept_error", "step"),
+    [
+        ("ok", "posting to slack did not finish", "posting", Posting(pending=["slack"]), None,
+         "post"),
+        ("no_announcement", "posting to discord did not finish", "posting",
+         Posting(pending=["discord"]), None, "post"),
+        ("ok", "Slack refused the post to C1: channel_not_found", "posting",
+         Posting(refused="Slack refused the post to C1: channel_not_found"), None, "post"),
+        ("ok", None, "posted", None, None, "nothing"),  # finished, as it was then
+        ("failed", "scoring did not finish: 401", "failed", None, "scoring did not finish: 401",
+         "score"),
+        ("incomplete", None, "incomplete", None, None, "score"),
+    ],
+)  # fmt: skip
+def test_an_old_record_is_read_into_its_state(
+    status: str, error: str | None, state: str, posting: Posting | None, kept_error: str | None,
+    step: str,
+) -> None:  # fmt: skip
+    run = RunRecord.model_validate_json(old_record(status, error))
+    assert (state_of(run), run.posting, run.error) == (state, posting, kept_error)
+    assert next_step(run, NOW, DEADLINE).do == step
+    assert lifecycle.is_done(run) == (step == "nothing")
+
+
+async def test_an_old_record_in_redis_is_read_and_moved_on(store: Store) -> None:
+    await store.r.set(keys.run("default", DAY), old_record("ok", "posting to slack did not finish"))
+    run = await store.get_run("default", DAY)
+    assert run is not None and state_of(run) == "posting" and run.error is None
+    moved = await lifecycle.advance(store, "default", DAY, lifecycle.begin_scoring)  # type: ignore[arg-type]
+    again = await store.get_run("default", DAY)
+    assert moved == again and again is not None and again.state == "scoring"
+    assert json.loads(await store.r.get(keys.run("default", DAY)))["posting"] == {
+        "pending": ["slack"], "done": [], "refused": None
+    }  # fmt: skip
+
+
+@pytest.mark.usefixtures("isolated_env", "clean_redis")
+async def test_a_refused_post_is_resumed_by_the_next_visit_without_scoring_again(
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
+) -> None:
+    http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
+    async with opened(redis_url, tmp_path, slack, http_server) as app:
+        service = DailyService(app, FakeClock(at("2025-05-28")))
+        slack.script(("error", "channel_not_found"))  # the first post of the thread is refused
+        first = await service.catch_up("default")
+        refused = await app.store.get_run("default", DAY)
+        status, _ = await service_status(app, dt.datetime.now(dt.UTC))
+        owed = await service.owed("default")
+        second = await service.catch_up("default")
+        posted = await app.store.get_run("default", DAY)
+        third = await service.catch_up("default")
+
+    assert [(r.action, r.posted) for r in first] == [("ran", {})]
+    assert refused is not None and refused.state == "posting" and refused.error is None
+    assert refused.posting is not None and refused.posting.pending == ["slack"]
+    assert "channel_not_found" in (refused.posting.refused or "")
+    assert "day posting" in status and "failures: " in status and "channel_not_found" in status
+    assert owed.live == DAY  # not finished: still owed
+    assert [r.action for r in second] == ["resumed"] and second[0].posted["slack"] > 0
+    assert posted is not None and posted.state == "posted" and posted.attempt == 1  # not rescored
+    assert posted.posting == Posting(done=["slack"])
+    assert third == [] and len(parents(slack)) == 1

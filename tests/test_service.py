@@ -210,10 +210,12 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
 
     assert [r.action for r in first] == ["delayed"] and [r.action for r in second] == ["delayed"]
     assert failed is not None and failed.status == "failed" and "401" in (failed.error or "")
+    assert failed.state == "failed"
     assert [r.action for r in third] == ["ran"]
     assert not archived_while_failing
     assert (tmp_path / "archive" / "default" / "2025-05-28.html").is_file()
     assert done is not None and done.status == "ok" and done.error is None
+    assert done.state == "posted"
     posts = parents(slack)
     assert "delayed" in posts[0]["text"] and "sk-" not in json.dumps(posts)
     assert len([p for p in posts if "delayed" in p["text"]]) == 1
@@ -377,8 +379,11 @@ async def test_an_incomplete_day_is_retried_posted_at_the_deadline_and_completed
     assert dt.timedelta(minutes=9) < wait <= dt.timedelta(minutes=10)
     assert [r.action for r in late] == ["partial"]
     assert partial_run is not None and partial_run.status == "incomplete"
-    assert partial_run.error is None  # posted, but still owed: incomplete is not done
+    # posted as it was, and still owed: an incomplete day is not done
+    assert partial_run.error is None and partial_run.state == "posted"
+    assert partial_run.posting is not None and partial_run.posting.done == ["slack"]
     assert [r.action for r in done] == ["ran"] and final is not None and final.status == "ok"
+    assert final.state == "posted"
 
     top = parents(slack)
     assert len(top) == 1

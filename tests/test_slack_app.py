@@ -295,7 +295,7 @@ async def test_run_is_for_admins_and_posts_the_thread(
     assert day is not None and f"{len(day.selected) + 1} messages posted to channel C1" in done
     assert len(slack.posts()) == len(day.selected) + 1
     run = await app.store.get_run("default", day.date)  # posted everywhere: the day is finished
-    assert run is not None and run.error is None
+    assert run is not None and run.error is None and run.state == "posted"
 
 
 async def _last(slack: FakeSlack, method: str) -> str:
