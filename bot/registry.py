@@ -14,12 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.platforms import CLI, PLATFORMS
-
-if TYPE_CHECKING:
-    from bot.request import Request
 
 EVERYWHERE: frozenset[str] = frozenset({CLI, *PLATFORMS})
 CHAT: frozenset[str] = frozenset(PLATFORMS)
@@ -356,7 +353,18 @@ def offered(name: str, platform: str) -> Command | None:
     return command if command is not None and platform in command.platforms else None
 
 
-def needs_admin(req: Request) -> bool:
+class Asked(Protocol):
+    """What the admin rule reads of a request (bot.request.Request, which imports this)."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def args(self) -> list[str]: ...
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+
+def needs_admin(req: Asked) -> bool:
     command = REGISTRY.get(req.command)
     return command is not None and command.needs_admin(req.args, req.options)
 
