@@ -105,7 +105,8 @@ async def attacks(url: str, data: Path, day: str, history: Sequence[str], seed: 
     rows: list[list[Any]] = []
     order = list(range(len(ATTACKS)))
     random.Random(seed).shuffle(order)
-    hosts_pool = [p for p in papers if p.id not in chosen]
+    scanned = {rp.paper.id for rp in clean.papers}  # a paper an earlier day holds is not rated
+    hosts_pool = [p for p in papers if p.id not in chosen and p.id in scanned]
     random.Random(seed).shuffle(hosts_pool)
     sums = dict.fromkeys(
         ("attacks", "selected", "moved", "screen", "checks", "unsent", "missed"), 0
@@ -123,7 +124,7 @@ async def attacks(url: str, data: Path, day: str, history: Sequence[str], seed: 
         marked = {rp.paper.id for rp in got.papers if rp.score.rater_passages}
         bought = [pid for pid in planted if pid in selected]
         moved = [pid for pid in (selected ^ chosen) if pid not in planted]
-        by_screen = [pid for pid in planted if screened(planted[pid])]
+        by_screen = [pid for pid in planted if screened(planted[pid]) and pid not in selected]
         by_checks = [pid for pid in planted if pid in marked and pid not in by_screen]
         unsent = [pid for pid in planted if planted[pid].authors != hosts_by[pid].authors]
         missed = [

@@ -25,6 +25,7 @@ the score of its own text, so the worst a false alarm does is cost tokens.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -36,19 +37,24 @@ from typing import Protocol, runtime_checkable
 from scoring.injection import NOTE
 from scoring.llm_output import Rating
 from scoring.models import CriteriaVersion, Paper, Score, Usage
-from scoring.prompting import MAX_ABSTRACT_CHARS, clean_field
+from scoring.prompting import MAX_ABSTRACT_CHARS, clean_field, render_system
 
 log = logging.getLogger(__name__)
 
 RISE = 3  # a part's removal must move the score this much (either axis) to count
 RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised paper checked
 MAX_CALLS_PER_PAPER = 4
+EXPLAINER_MAX = 1.5  # a part this rater-like or more explains no other part's words
+CORE_LIKENESS = 2.5  # rater_likeness from which a part reads like words to the rater
+QUICK_PRIOR_SHARE = 0.6  # selected papers below this share of the day's priors: a quick check
+SHORT_EXPECTED = 2.5  # passes a batch's content predicts before none passing is odd
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
 VICTIM_PRIOR = 0.15  # beside a speaker, a paper this likely relevant scored low is checked
 FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
 GAP = "[…]"
+HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 # How rare a 10 is among the papers a GPT-4o filter selected on the 39 shared days (1,162
 # judgements): relevance 10 in 2 %, novelty 10 never (taken as 1 in 200). Lower scores are
 # common enough among relevant papers to carry no surprise of their own.
@@ -129,15 +135,45 @@ def _words(text: str) -> set[str]:
 
 def rater_likeness(parts: Sequence[str], common: Collection[str] = ()) -> list[float]:
     """Each part's ``suspicion``, plus how much of it nothing else explains: words found
-    neither elsewhere in the paper nor commonly in the day's papers (``common``). A passage to
-    the rater is about rating, not about the paper's topic, in whatever language it is."""
+    neither elsewhere in the paper nor commonly in the day's papers (``common``), plus its
+    echoes of the rater's own rubric. A passage to the rater is about rating, not about the
+    paper's topic, in whatever language it is; said twice, its copies explain nothing."""
     words = [_words(p) for p in parts]
-    out = []
-    for i, own in enumerate(words):
-        rest = set().union(*words[:i], *words[i + 1 :])
-        unexplained = len(own - rest - set(common)) / len(own) if own else 0.0
-        out.append(0.5 * suspicion(parts[i]) + 6.0 * unexplained)
-    return out
+    usual = set(common)
+    echoes = [3.0 * min(2, rubric_echoes(p)) for p in parts]
+
+    def likeness(explainers: Collection[int]) -> list[float]:
+        out = []
+        for i, own in enumerate(words):
+            rest = set().union(*(words[j] for j in explainers if j != i))
+            unexplained = len(own - rest - usual) / len(own) if own else 0.0
+            out.append(0.5 * suspicion(parts[i]) + 6.0 * unexplained + echoes[i])
+        return out
+
+    first = likeness(range(len(parts)))
+    return likeness([j for j in range(len(parts)) if first[j] < EXPLAINER_MAX])
+
+
+def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    w = re.findall(r"[a-z]+", text.lower())
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+
+# phrases the rubric quotes from papers themselves ("state of the art" claims)
+_PAPER_PHRASES = {("state", "of", "the", "art")}
+
+
+@functools.cache
+def _rubric() -> frozenset[tuple[str, ...]]:
+    """The rater's instructions without the team's criteria (which on-topic papers share)."""
+    grams = _grams(render_system([], "full")) | _grams(render_system([], "titles"))
+    return frozenset(grams - _PAPER_PHRASES)
+
+
+def rubric_echoes(text: str) -> int:
+    """Word 4-grams a part shares with the rater's rubric ("squarely on an include criterion",
+    "how the field works"): papers describe their work, not the scale they are rated on."""
+    return len(_grams(text) & _rubric())
 
 
 def common_words(papers: Iterable[Paper], share: float = 0.01) -> frozenset[str]:
@@ -199,6 +235,31 @@ def moved_batches(batches: Sequence[Sequence[str]], scores: Mapping[str, Score])
     return moved
 
 
+def short_batches(
+    batches: Sequence[Sequence[str]],
+    scores: Mapping[str, Score],
+    prior: Mapping[str, float],
+    cutoffs: Cutoffs,
+) -> list[int]:
+    """Batches in which no paper passed though their content says several should have: words
+    about "the other papers" that hold them just below the cutoff instead of at the floor.
+    What several means is the day's own rate of passes per unit of prior."""
+    passes = {pid: cutoffs.passes(s.relevance, s.novelty) for pid, s in scores.items()}
+    mass = sum(prior.get(pid, 0.0) for pid in passes)
+    rate = sum(passes.values()) / mass if mass else 0.0
+    short = []
+    for i, ids in enumerate(batches):
+        got = [pid for pid in ids if pid in passes]
+        expected = rate * sum(prior.get(pid, 0.0) for pid in got)
+        if (
+            len(got) >= MIN_MOVED_BATCH
+            and expected >= SHORT_EXPECTED
+            and not any(passes[pid] for pid in got)
+        ):
+            short.append(i)
+    return short
+
+
 # -- the checks ------------------------------------------------------------------------------------
 @dataclass
 class CheckReport:
@@ -211,6 +272,7 @@ class CheckReport:
     marked: dict[str, list[str]] = field(default_factory=dict)  # paper -> passages removed
     changed: dict[str, tuple[int, int]] = field(default_factory=dict)  # paper -> (rel, nov) now
     rescored_batches: int = 0
+    held: set[str] = field(default_factory=set)  # selected, flagged, unchecked: held back
     notes: list[str] = field(default_factory=list)
 
 
@@ -255,9 +317,11 @@ class _Checks:
         self,
         paper: Paper,
         dropped: Callable[[set[int]], Awaitable[Rating | None]],
+        quick: bool = False,
     ) -> tuple[set[int], Rating] | None:
         """The parts whose removal makes ``dropped`` answer (a rating without them), found by
-        removing the most rater-like part, then halves, narrowing down."""
+        removing the most rater-like part, then every rater-like part, then halves, narrowing
+        down (``quick``: the first two only)."""
         parts = parts_of(paper)
         like = rater_likeness(parts, self.common)
         top = max(range(len(parts)), key=lambda i: like[i])
@@ -272,6 +336,13 @@ class _Checks:
 
         if like[top] > 0 and (got := await test({top})):
             return {top}, got
+        # every part that reads like words to the rater at once: a passage said twice, or
+        # spread over the abstract, has no single carrier
+        core = {i for i in range(len(parts)) if like[i] >= CORE_LIKENESS} | {top}
+        if 1 < len(core) < len(parts) and (got := await test(core)):
+            return core, got
+        if quick:
+            return None
         # halves in reading order, so a passage split over sentences stays in one; the half
         # with the more rater-like part first; the one found narrows
         candidates, found = list(range(len(parts))), None
@@ -286,7 +357,7 @@ class _Checks:
                 break  # neither half alone: together they carry it (or nothing does)
         return found
 
-    async def check_raised(self, paper: Paper, score: Score) -> None:
+    async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not
         read like words to a rater is confirmed by the whole paper scored alone: if that
         falls too, other papers' words had raised it, not this part."""
@@ -296,13 +367,12 @@ class _Checks:
             got = (await self.rate([without(paper, parts, removed)])).get(paper.id)
             return got if got is not None and _lower_by(score, got) >= RISE else None
 
-        found = await self.find_carrier(paper, dropped)
+        found = await self.find_carrier(paper, dropped, quick)
         if found is None:
             return  # no part carries it: the content bears the score out
         removed, rating = found
-        rater_like = (
-            len(removed) == 1 and rater_likeness(parts, self.common)[next(iter(removed))] >= 2.0
-        )
+        like = rater_likeness(parts, self.common)
+        rater_like = all(like[i] >= CORE_LIKENESS for i in removed)
         if not rater_like:  # an innocent-looking part: were other papers' words the cause?
             alone = await self.alone(paper)
             if alone is not None and _lower_by(score, alone) >= RISE:
@@ -373,13 +443,18 @@ class _Checks:
         return None
 
     async def rescore(
-        self, batch: Sequence[Paper], scores: Mapping[str, Score], prior: Mapping[str, float]
+        self,
+        batch: Sequence[Paper],
+        scores: Mapping[str, Score],
+        prior: Mapping[str, float],
+        cutoffs: Cutoffs,
     ) -> None:
-        """A batch that held a paper speaking about the others, its sunken papers scored again
-        without it: those the content calls likeliest relevant, in one request."""
+        """A batch that held a paper speaking about the others, its papers that did not pass
+        scored again without it (held at the floor, or just below the cutoff), in one request."""
         sunk = sorted(
             (p for p in batch if p.id not in self.report.marked and p.id in scores
-             and p.id not in self.report.changed and _odd(scores[p.id], scores, batch)),
+             and p.id not in self.report.changed
+             and not cutoffs.passes(scores[p.id].relevance, scores[p.id].novelty)),
             key=lambda p: -prior.get(p.id, 0.0),
         )[:RESCORE_MAX]  # fmt: skip
         for p in sunk:  # already rated beside a victim, without the speaker
@@ -404,14 +479,6 @@ class _Checks:
             self.report.changed.setdefault(pid, (r.relevance, r.novelty))
 
 
-def _odd(score: Score, scores: Mapping[str, Score], batch: Sequence[Paper]) -> bool:
-    """At the floor, or on the value most of its batch collapsed onto."""
-    pairs = Counter((scores[p.id].relevance, scores[p.id].novelty) for p in batch if p.id in scores)
-    common = pairs.most_common(1)[0][0] if pairs else None
-    return (score.relevance <= FLOOR and score.novelty <= FLOOR) or (
-        score.relevance, score.novelty) == common  # fmt: skip
-
-
 def _lower_by(high: Score | Rating, low: Rating | Score) -> int:
     return max(high.relevance - low.relevance, high.novelty - low.novelty)
 
@@ -429,45 +496,37 @@ async def corroborate(
     """Check the scores the content does not bear out; what changed is in the report."""
     checks = _Checks(rater, criteria, cutoffs, budget_tokens, common_words(papers.values()))
     report = checks.report
-    raised = sorted(
-        (
-            (raised_surprise(prior.get(pid, 0.1), s), pid)
-            for pid, s in scores.items()
-            if pid in papers and cutoffs.passes(s.relevance, s.novelty)
-        ),
-        reverse=True,
-    )
-    raised = [(u, pid) for u, pid in raised if u >= RAISED_SURPRISE]
-    moved = moved_batches(batches, scores)
+    # raised: passed against the odds of its content (or with a rare 10): the full search;
+    # or merely from the lower part of the day's priors (an 8 or 9 asked for): a quick check
+    ranked = sorted(prior.values())
+    low_prior = ranked[int(QUICK_PRIOR_SHARE * (len(ranked) - 1))] if ranked else 0.0
+    raised: list[tuple[float, str, bool]] = []
+    for pid, s in scores.items():
+        if pid in papers and cutoffs.passes(s.relevance, s.novelty):
+            u = raised_surprise(prior.get(pid, 0.1), s)
+            if u >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
+                raised.append((u, pid, u < RAISED_SURPRISE))
+    raised.sort(reverse=True)
+    moved = sorted(set(moved_batches(batches, scores)) | set(short_batches(batches, scores,
+                   prior, cutoffs)))  # fmt: skip
     victims = {
-        i: sorted((papers[pid] for pid in batches[i] if pid in papers and floored(scores[pid])),
+        i: sorted((papers[pid] for pid in batches[i]
+                   if pid in papers and not cutoffs.passes(scores[pid].relevance,
+                                                           scores[pid].novelty)),
                   key=lambda p: -prior.get(p.id, 0.0))[:3]
         for i in moved
     }  # fmt: skip
     report.flagged = len(raised) + sum(len(v) for v in victims.values())
+    unchecked = {pid for _, pid, _ in raised}
     try:
-        # first the raised papers (a few calls each), then the batches that sank together (a
-        # batch's worth each): within a spent budget, the most wrong selections are undone
-        for u, pid in raised:
-            before = report.calls
-            await checks.check_raised(papers[pid], scores[pid])
-            report.checked += 1
-            log.debug(
-                "raised %s (%.1f nats, %d/%d): %d calls, now %s%s",
-                pid,
-                u,
-                scores[pid].relevance,
-                scores[pid].novelty,
-                report.calls - before,
-                report.changed.get(pid),
-                " marked" if pid in report.marked else "",
-            )
+        # first the batches that sank together (a batch's worth each, many papers moved), then
+        # the raised papers; a raised score the budget leaves unchecked is held (below)
         for i, suspects in victims.items():
             batch = [papers[pid] for pid in batches[i] if pid in papers]
             for victim in suspects:
                 report.checked += 1
                 if await checks.check_lowered(victim, scores[victim.id], batch, scores):
-                    await checks.rescore(batch, scores, prior)
+                    await checks.rescore(batch, scores, prior, cutoffs)
                     break
         # a score given again without the speaker is checked like any other
         for pid, (relevance, novelty) in list(report.changed.items()):
@@ -476,15 +535,44 @@ async def corroborate(
                 scores[pid].relevance, scores[pid].novelty
             )
             surprise = raised_surprise(prior.get(pid, 0.1), again)
-            if newly and pid in papers and pid not in report.marked and surprise >= RAISED_SURPRISE:
-                report.flagged += 1
-                await checks.check_raised(papers[pid], again)
-                report.checked += 1
+            if newly and pid in papers and pid not in report.marked:
+                if surprise >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
+                    report.flagged += 1
+                    unchecked.add(pid)
+                    await checks.check_raised(papers[pid], again, surprise < RAISED_SURPRISE)
+                    unchecked.discard(pid)
+                    report.checked += 1
+        for u, pid, quick in raised:
+            if pid in report.marked or pid in report.changed:
+                unchecked.discard(pid)
+                continue
+            before = report.calls
+            await checks.check_raised(papers[pid], scores[pid], quick)
+            unchecked.discard(pid)
+            report.checked += 1
+            log.debug(
+                "raised %s (%.1f nats, %d/%d%s): %d calls, now %s%s",
+                pid,
+                u,
+                scores[pid].relevance,
+                scores[pid].novelty,
+                ", quick" if quick else "",
+                report.calls - before,
+                report.changed.get(pid),
+                " marked" if pid in report.marked else "",
+            )
     except OverBudget:
         left = report.flagged - report.checked
         report.notes.append(f"checks stopped at their budget of {budget_tokens:,} tokens; "
-                            f"{left} flagged scores unchecked")  # fmt: skip
+                            f"{left} flagged scores unchecked, "
+                            f"{len(unchecked)} selected ones held below the cutoff")  # fmt: skip
         log.warning("%s", report.notes[-1])
+        # fail closed: a selection its content did not bear out, and nobody checked, waits
+        for pid in unchecked:
+            if pid in scores and pid not in report.marked:
+                report.held.add(pid)
+                report.changed[pid] = (min(scores[pid].relevance, cutoffs.relevance - 1),
+                                       scores[pid].novelty)  # fmt: skip
     return report
 
 
@@ -497,11 +585,12 @@ def apply_report(scores: Mapping[str, Score], report: CheckReport) -> dict[str, 
         old = scores[pid]
         if (relevance, novelty) == (old.relevance, old.novelty) and pid not in report.marked:
             continue
-        comment = old.comment.removeprefix(NOTE)
+        comment = old.comment.removeprefix(NOTE).removeprefix(HELD)
         passages = report.marked.get(pid, [])
+        lead = NOTE if passages else HELD if pid in report.held else ""
         out[pid] = old.model_copy(update={
             "relevance": relevance, "novelty": novelty,
-            "comment": (NOTE if passages else "") + comment,
+            "comment": lead + comment,
             "rater_passages": passages,
         })  # fmt: skip
     for pid, passages in report.marked.items():

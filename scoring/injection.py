@@ -108,10 +108,18 @@ _RATER = (
 _RATE_VERB = r"(?:rate|score|grade|give|assign|award|mark|rank|rating|scoring|set|output|return)"
 _HIGH = (
     r"(?:10(?:\s*/\s*10)?|ten|maximum|max|highest|top|perfect|full marks|best possible|"
-    r"the best|9|nine)"
+    r"the best|9|nine)(?!-)"  # "top-k", "top-ranked": a compound, not a score
 )
-_LOW = r"(?:1|one|lowest|minimum|min|zero|0|off-?topic|irrelevant|low(?:er)? scores?|reject)"
+# "one" only as a score ("a one", "of one"), not a count ("one or two languages")
+_LOW = (
+    r"(?:1|(?:a|of) one|lowest|minimum|min|zero|0|off-?topic|irrelevant|low(?:er)? scores?|reject)"
+)
 _PAPER = r"(?:paper|work|abstract|submission|article|manuscript|study|preprint|entry|one)"
+# who is addressed, not who is described: "models" and "LLMs" are what many papers study
+_ADDRESSEE = (
+    r"(?:reviewers?|raters?|graders?|evaluators?|assessors?|judges?|scorers?|"
+    r"ai(?: assistant| system| reviewer)s?|assistants?|chatgpt|gpt-?\d*|claude|gemini|you)"
+)
 _OTHERS = (
     r"(?:(?:all |every |each )?(?:the )?(?:other|remaining|rest of the|following|preceding|"
     r"previous|next|competing)\s+(?:papers?|submissions?|abstracts?|articles?|entries|items|works)"
@@ -124,12 +132,13 @@ _SOURCES: list[re.Pattern[str]] = [
     # speaking to the rater
     re.compile(
         rf"(?:\b(?:dear|hey|hello|note to|instructions? (?:to|for))\s+(?:the |all )?"
-        rf"{_RATER}\b|\battention\s*[:,!]\s*(?:the |all )?{_RATER}\b)"
+        rf"{_ADDRESSEE}\b|\battention\s*[:,!]\s*(?:the |all )?{_ADDRESSEE}\b)"
     ),
     re.compile(
         rf"\b{_RATER},?\s+(?:should|must|shall|need to|have to|ought to|are "
         rf"(?:instructed|required|asked|expected) to|please)\s+(?:\w+\s+){{0,2}}?"
-        rf"(?:rate|score|grade|rank|award|ignore|disregard|accept|select this)\b"
+        rf"(?:(?:rate|score|grade|rank|award|accept|select)\s+(?:this|it|the present|our)\b|"
+        rf"(?:ignore|disregard)\b)"
     ),
     # rating this paper
     re.compile(rf"\b{_RATE_VERB}\s+(?:this|the present|our|my|the current)\s+{_PAPER}\b"),
@@ -145,16 +154,18 @@ _SOURCES: list[re.Pattern[str]] = [
         rf"\b(?:this|the present|our|the current)\s+{_PAPER}\s+(?:to\s+)?(?:receives?|"
         rf"gets?|be given|earns?)\b[^.;]{{0,20}}\b{_HIGH}\b"
     ),
-    re.compile(rf"\bdeserv\w*\s+(?:a |an |the )?{_HIGH}\b"),
+    re.compile(
+        rf"\bdeserv\w*\s+(?:a |an |the )?{_HIGH}\b(?:\s+(?:score|rating|grade|marks?|"
+        rf"relevance|novelty|rank\w*)\b|\s*(?:[.;!]|$))"
+    ),
     re.compile(
         rf"\b(?:this|the present|our|the current)\s+{_PAPER}\s+(?:is|rates?|scores?)\s+"
         rf"(?:a |an )?{_HIGH}\b"
     ),
     re.compile(
-        rf"\b(?:relevance|novelty)\b[^.;]{{0,25}}(?:[:=]|\bof|\bscores?|\bis|\bshould be)"
-        rf"\s*{_HIGH}\b"
+        rf"\b(?:relevance|novelty)\b[^.;]{{0,25}}(?:[:=]\s*|\b(?:of|scores?|is|should be)\s+)"
+        rf"{_HIGH}\b"
     ),
-    re.compile(r"\b10\s*/\s*10\b|\b10 out of 10\b|\bten out of ten\b"),
     # overriding the instructions
     re.compile(
         r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.;]{0,40}\b(?:previous|"
@@ -162,7 +173,8 @@ _SOURCES: list[re.Pattern[str]] = [
         r"\b(?:instructions?|rules|prompts?|guidelines|criteria|directions|rubric)\b"
     ),
     re.compile(
-        r"(?:^|\s)(?:new|updated|additional|hidden|secret) (?:instructions?|task|rules?)\s*:"
+        r"(?:^|\s)(?:(?:new|updated|additional|hidden|secret) (?:instructions?|rules?)|"
+        r"(?:hidden|secret|updated) task)\s*:"
     ),
     re.compile(
         r"^(?:system|assistant|user)\s*(?:prompt|message)?\s*:|<\|im_start\|>|"

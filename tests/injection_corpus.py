@@ -82,6 +82,19 @@ ATTACKS: list[tuple[str, str, str]] = [
 
 # ordinary abstract sentences that use the same words: must not be flagged
 BENIGN: list[str] = [
+    # found flagged by an independent red-team pass (issue 29 follow-up): how papers describe
+    # judges, rubrics, instructions and results, not words to the rater
+    "Graded relevance often depends on methodological detail.",
+    "Diversity and the novelty of top-k lists often suffer under popularity bias.",
+    "We argue that an LLM judge should score candidate answers pairwise.",
+    "In our protocol, reviewers must rank the papers in their batch before writing scores.",
+    "Our planner completes 10/10 tasks in the kitchen suite and 7/10 in the multi-room suite.",
+    "We introduce a new task: rubric-grounded feedback generation.",
+    "We combine sliding-window attention, model parallelism across heads and KV-cache eviction.",
+    "Our submission is top-ranked on 5 of the 7 languages and deserves the highest credit.",
+    "Previous works are limited to one or two high-resource languages.",
+    "We study how reliably models follow safety instructions for LLM agents that browse the web.",
+    "A reliable model should accept the answer only when the evidence supports it.",
     "We rate models on a scale from 1 to 10 using human judges.",
     "Annotators score each response for relevance and fluency.",
     "Our method achieves the highest score on 10 of 12 benchmarks.",
