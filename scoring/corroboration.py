@@ -46,6 +46,7 @@ RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised pap
 MAX_CALLS_PER_PAPER = 4
 EXPLAINER_MAX = 1.5  # a part this rater-like or more explains no other part's words
 CORE_LIKENESS = 2.5  # rater_likeness from which a part reads like words to the rater
+QUICK_PER_REQUEST = 8  # quick checks that share a request (each paper's own variant)
 QUICK_PRIOR_SHARE = 0.6  # selected papers below this share of the day's priors: a quick check
 SHORT_EXPECTED = 2.5  # passes a batch's content predicts before none passing is odd
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
@@ -241,7 +242,7 @@ def short_batches(
     prior: Mapping[str, float],
     cutoffs: Cutoffs,
 ) -> list[int]:
-    """Batches in which no paper passed though their content says several should have: words
+    """Batches in which (next to) no paper passed though their content says several should: words
     about "the other papers" that hold them just below the cutoff instead of at the floor.
     What several means is the day's own rate of passes per unit of prior."""
     passes = {pid: cutoffs.passes(s.relevance, s.novelty) for pid, s in scores.items()}
@@ -251,11 +252,8 @@ def short_batches(
     for i, ids in enumerate(batches):
         got = [pid for pid in ids if pid in passes]
         expected = rate * sum(prior.get(pid, 0.0) for pid in got)
-        if (
-            len(got) >= MIN_MOVED_BATCH
-            and expected >= SHORT_EXPECTED
-            and not any(passes[pid] for pid in got)
-        ):
+        passed = sum(passes[pid] for pid in got)  # the speaker may raise itself meanwhile
+        if len(got) >= MIN_MOVED_BATCH and expected >= SHORT_EXPECTED and passed <= expected / 4:
             short.append(i)
     return short
 
@@ -356,6 +354,22 @@ class _Checks:
             else:
                 break  # neither half alone: together they carry it (or nothing does)
         return found
+
+    async def stand_without_passages(
+        self, group: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> set[str]:
+        """The papers of ``group`` whose scores stand with every rater-like part removed,
+        rated together in one request (a paper whose score falls is left to a check alone)."""
+        variants = {}
+        for paper in group:
+            parts = parts_of(paper)
+            like = rater_likeness(parts, self.common)
+            core = {i for i in range(len(parts)) if like[i] >= CORE_LIKENESS}
+            core |= {max(range(len(parts)), key=lambda i: like[i])}
+            variants[paper.id] = without(paper, parts, core) if len(core) < len(parts) else paper
+        got = await self.rate(list(variants.values()))
+        return {pid for pid, r in got.items()
+                if pid in scores and _lower_by(scores[pid], r) < RISE}  # fmt: skip
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not
@@ -506,7 +520,9 @@ async def corroborate(
             u = raised_surprise(prior.get(pid, 0.1), s)
             if u >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
                 raised.append((u, pid, u < RAISED_SURPRISE))
-    raised.sort(reverse=True)
+    # the quick checks first (a call or two each, most of them on sound selections), then the
+    # full searches, most surprising first: what the budget leaves unchecked is held
+    raised.sort(key=lambda r: (not r[2], -r[0]))
     moved = sorted(set(moved_batches(batches, scores)) | set(short_batches(batches, scores,
                    prior, cutoffs)))  # fmt: skip
     victims = {
@@ -542,8 +558,16 @@ async def corroborate(
                     await checks.check_raised(papers[pid], again, surprise < RAISED_SURPRISE)
                     unchecked.discard(pid)
                     report.checked += 1
+        # the quick ones together first: each without its rater-like parts, several to a
+        # request; only a paper whose score falls there is checked alone (most do not)
+        quick_ids = [pid for _, pid, quick in raised if quick and pid not in report.changed]
+        for k in range(0, len(quick_ids), QUICK_PER_REQUEST):
+            group = [papers[pid] for pid in quick_ids[k : k + QUICK_PER_REQUEST]]
+            for pid in await checks.stand_without_passages(group, scores):
+                unchecked.discard(pid)
+                report.checked += 1
         for u, pid, quick in raised:
-            if pid in report.marked or pid in report.changed:
+            if pid in report.marked or pid in report.changed or pid not in unchecked:
                 unchecked.discard(pid)
                 continue
             before = report.calls

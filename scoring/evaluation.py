@@ -105,6 +105,8 @@ class EvalReport:
     filter_estimate: FilterRecall | None = None  # the day's self-estimate of its recall
     filter_true_recall: float | None = None  # the learned filter's recall of the reference
     explored: int = 0  # dropped papers scored anyway (in sent_to_llm)
+    # the corroboration checks (in usage): calls, tokens, scores flagged and marked
+    checks: dict[str, int] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -248,7 +250,15 @@ async def evaluate(
     true_filter = (
         len(in_reach - learned_out) / len(in_reach) if in_reach and run.filter_recall else None
     )
+    c = run.checks
+    checks = (
+        {"calls": c.calls, "prompt_tokens": c.prompt_tokens,
+         "tokens": c.prompt_tokens + c.completion_tokens, "flagged": c.flagged,
+         "marked": c.marked}
+        if c else {"calls": 0, "prompt_tokens": 0, "tokens": 0, "flagged": 0, "marked": 0}
+    )  # fmt: skip
     return EvalReport(
+        checks=checks,
         date=target.date,
         model=llm.model,
         scanned=run.total_scanned,

@@ -265,8 +265,8 @@ class RatingStage:
         this run's ratings, and cached ones no check has seen (a run cut short before its
         checks). Changed scores replace the old ones; every score looked at is saved vetted."""
         scorer = self.scorer
-        if not isinstance(scorer, Rechecker):
-            return
+        if not isinstance(scorer, Rechecker) or scorer.check_budget_share <= 0:
+            return  # no LLM to ask again, or checks turned off
         rated = {s.paper_id: s for s in self.rated}
         scores = {pid: s for pid, s in cached.items() if not s.vetted and not s.filtered_by}
         scores |= rated

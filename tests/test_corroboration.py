@@ -11,6 +11,7 @@ import datetime as dt
 
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.configs import LLMConfig
+from scoring.corroboration import HELD
 from scoring.injection import NOTE, screen
 from scoring.llm_scorer import LLMScorer
 from scoring.models import Day, Paper
@@ -87,10 +88,16 @@ async def test_the_checks_stop_at_their_budget_and_say_so(store: Store) -> None:
     attack = next(a for a in UNSEEN if a[4] == "self10")
     attacked = [p.model_copy(update={"abstract": f"{p.abstract} {attack[3]}"})
                 if p.id == host.id else p for p in papers]  # fmt: skip
-    day, _ = await score_day(store, attacked, {attack[3]: attack[4]}, share=0.0)
+    day, _ = await score_day(store, attacked, {attack[3]: attack[4]}, share=0.0001)
     checks = day.run.checks
-    assert checks is not None and checks.flagged == 1 and checks.calls == 0
+    assert checks is not None and checks.flagged >= 1 and checks.calls == 0
     assert any("checks stopped at their budget" in n for n in day.run.notes)
+    # fail closed: the selection nobody could check is held below the cutoff, and says so
+    held = next(rp for rp in day.papers if rp.paper.id == host.id)
+    assert not held.selected and held.score.comment.startswith(HELD)
+    # 0 turns the checks off: nothing flagged, nothing held
+    off, _ = await score_day(store, attacked, {attack[3]: attack[4]}, share=0.0)
+    assert off.run.checks is None and host.id in selected(off)
 
 
 async def test_studies_of_injection_are_rated_whole_and_never_marked(store: Store) -> None:

@@ -317,9 +317,12 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     assert set(report["learned_recall"]) == {"20%", "30%", "40%", "50%"}
     usage, prompt = report["usage"], report["prompt"]
     batch_size = Settings.model_fields["llm_batch_size"].default
-    assert usage["calls"] == math.ceil(report["sent_to_llm"] / batch_size)
+    checks = report["checks"]  # corroboration: scores the content did not bear out, asked again
+    assert usage["calls"] == math.ceil(report["sent_to_llm"] / batch_size) + checks["calls"]
+    assert checks["marked"] == 0  # replayed reference judgements: nothing addressed the rater
     assert prompt["prompt_tokens"] == usage["prompt_tokens"]
-    assert prompt["paper_tokens"] < usage["prompt_tokens"] < 1.3 * prompt["paper_tokens"]
+    rating = usage["prompt_tokens"] - checks["prompt_tokens"]  # the day's batches alone
+    assert prompt["paper_tokens"] < usage["prompt_tokens"] and rating < 1.3 * prompt["paper_tokens"]
     assert 0 < prompt["prefix_share_of_overhead"] <= 1
     assert report["costs"]["gpt-4o"] > report["costs"]["gpt-4o-mini"] > 0
 

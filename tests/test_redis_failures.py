@@ -142,6 +142,9 @@ def test_redis_failing_mid_run_is_one_line_and_the_rerun_pays_nothing_twice(
     env = base_env(
         own_redis.url, tmp_path / "data", "", OPENAI_BASE_URL=replay.base_url,
         PAPERS_MODEL="gpt-4o", PAPERS_LLM_CONCURRENCY="1", PAPERS_LLM_BATCH_SIZE="10",
+        # checks off: they rate a paper again on purpose, and their outcome is not spooled (a
+        # re-run after a failure mid-checks repeats them; see tests/test_corroboration.py)
+        PAPERS_LLM_CHECK_BUDGET_SHARE="0",
     )  # fmt: skip
     args = ["run", "--feed", str(feed)]
     fail, mend = BREAKS[kind](own_redis)
