@@ -155,3 +155,13 @@ def test_eval_in_a_clone_loads_the_fakes_beside_the_packages(tmp_path: Path) -> 
     )  # fmt: skip
     assert found.returncode == 0, found.stderr
     assert Path(found.stdout.strip()) == ROOT / "fakes" / "llm.py"
+
+
+def test_every_product_package_ships() -> None:
+    """A subpackage left out of pyproject's list is missing from the wheel and the image."""
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("bot", "scoring", "prompts")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found and found <= set(shipped_packages()), found - set(shipped_packages())
