@@ -47,7 +47,7 @@ MAX_CALLS_PER_PAPER = 4
 EXPLAINER_MAX = 1.5  # a part this rater-like or more explains no other part's words
 CORE_LIKENESS = 2.5  # rater_likeness from which a part reads like words to the rater
 QUICK_PER_REQUEST = 8  # quick checks that share a request (each paper's own variant)
-QUICK_PRIOR_SHARE = 0.6  # selected papers below this share of the day's priors: a quick check
+QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
 SHORT_EXPECTED = 2.5  # passes a batch's content predicts before none passing is odd
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
@@ -252,8 +252,13 @@ def short_batches(
     for i, ids in enumerate(batches):
         got = [pid for pid in ids if pid in passes]
         expected = rate * sum(prior.get(pid, 0.0) for pid in got)
-        passed = sum(passes[pid] for pid in got)  # the speaker may raise itself meanwhile
-        if len(got) >= MIN_MOVED_BATCH and expected >= SHORT_EXPECTED and passed <= expected / 4:
+        passed = sum(passes[pid] for pid in got)
+        # one pass may be the speaker's own (it can raise itself while it holds the others)
+        if (
+            len(got) >= MIN_MOVED_BATCH
+            and expected >= SHORT_EXPECTED
+            and passed <= max(expected / 4, 1 if expected >= 3.5 else 0)
+        ):
             short.append(i)
     return short
 
@@ -523,8 +528,9 @@ async def corroborate(
     # the quick checks first (a call or two each, most of them on sound selections), then the
     # full searches, most surprising first: what the budget leaves unchecked is held
     raised.sort(key=lambda r: (not r[2], -r[0]))
-    moved = sorted(set(moved_batches(batches, scores)) | set(short_batches(batches, scores,
-                   prior, cutoffs)))  # fmt: skip
+    sank = set(moved_batches(batches, scores))
+    moved = sorted(sank | set(short_batches(batches, scores, prior, cutoffs)))
+    # up to three victims each, likeliest first: the likeliest may be low on its own merits
     victims = {
         i: sorted((papers[pid] for pid in batches[i]
                    if pid in papers and not cutoffs.passes(scores[pid].relevance,
@@ -534,6 +540,7 @@ async def corroborate(
     }  # fmt: skip
     report.flagged = len(raised) + sum(len(v) for v in victims.values())
     unchecked = {pid for _, pid, _ in raised}
+    surprising = {pid for _, pid, quick in raised if not quick}
     try:
         # first the batches that sank together (a batch's worth each, many papers moved), then
         # the raised papers; a raised score the budget leaves unchecked is held (below)
@@ -555,6 +562,8 @@ async def corroborate(
                 if surprise >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
                     report.flagged += 1
                     unchecked.add(pid)
+                    if surprise >= RAISED_SURPRISE:
+                        surprising.add(pid)
                     await checks.check_raised(papers[pid], again, surprise < RAISED_SURPRISE)
                     unchecked.discard(pid)
                     report.checked += 1
@@ -586,17 +595,19 @@ async def corroborate(
                 " marked" if pid in report.marked else "",
             )
     except OverBudget:
+        # fail closed for a selection against the odds of its content that nobody checked; a
+        # selection merely low in the day's priors (most are sound) keeps its score
+        held = {pid for pid in unchecked if pid in surprising and pid in scores
+                and pid not in report.marked}  # fmt: skip
         left = report.flagged - report.checked
         report.notes.append(f"checks stopped at their budget of {budget_tokens:,} tokens; "
                             f"{left} flagged scores unchecked, "
-                            f"{len(unchecked)} selected ones held below the cutoff")  # fmt: skip
+                            f"{len(held)} selected ones held below the cutoff")  # fmt: skip
         log.warning("%s", report.notes[-1])
-        # fail closed: a selection its content did not bear out, and nobody checked, waits
-        for pid in unchecked:
-            if pid in scores and pid not in report.marked:
-                report.held.add(pid)
-                report.changed[pid] = (min(scores[pid].relevance, cutoffs.relevance - 1),
-                                       scores[pid].novelty)  # fmt: skip
+        for pid in held:
+            report.held.add(pid)
+            report.changed[pid] = (min(scores[pid].relevance, cutoffs.relevance - 1),
+                                   scores[pid].novelty)  # fmt: skip
     return report
 
 
