@@ -42,6 +42,7 @@ from scoring.prompting import MAX_ABSTRACT_CHARS, clean_field, render_system
 log = logging.getLogger(__name__)
 
 RISE = 3  # a part's removal must move the score this much (either axis) to count
+CROSS = 2  # or this much when it takes the paper back below the cutoffs
 RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised paper checked
 MAX_CALLS_PER_PAPER = 4
 EXPLAINER_MAX = 1.5  # a part this rater-like or more explains no other part's words
@@ -360,6 +361,15 @@ class _Checks:
                 break  # neither half alone: together they carry it (or nothing does)
         return found
 
+    def fell(self, score: Score, without: Rating) -> bool:
+        """A removal that moved the score back: by ``RISE``, or by ``CROSS`` across the
+        cutoffs (an 8 asked for by a paper its content rates a 6)."""
+        drop = _lower_by(score, without)
+        crossed = self.cutoffs.passes(score.relevance, score.novelty) and not self.cutoffs.passes(
+            without.relevance, without.novelty
+        )
+        return drop >= RISE or (crossed and drop >= CROSS)
+
     async def stand_without_passages(
         self, group: Sequence[Paper], scores: Mapping[str, Score]
     ) -> set[str]:
@@ -374,7 +384,7 @@ class _Checks:
             variants[paper.id] = without(paper, parts, core) if len(core) < len(parts) else paper
         got = await self.rate(list(variants.values()))
         return {pid for pid, r in got.items()
-                if pid in scores and _lower_by(scores[pid], r) < RISE}  # fmt: skip
+                if pid in scores and not self.fell(scores[pid], r)}  # fmt: skip
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not
@@ -384,7 +394,7 @@ class _Checks:
 
         async def dropped(removed: set[int]) -> Rating | None:
             got = (await self.rate([without(paper, parts, removed)])).get(paper.id)
-            return got if got is not None and _lower_by(score, got) >= RISE else None
+            return got if got is not None and self.fell(score, got) else None
 
         found = await self.find_carrier(paper, dropped, quick)
         if found is None:
