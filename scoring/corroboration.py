@@ -53,7 +53,6 @@ SHORT_EXPECTED = 2.5  # passes a batch's content predicts before none passing is
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
-VICTIM_PRIOR = 0.15  # beside a speaker, a paper this likely relevant scored low is checked
 FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
 GAP = "[…]"
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
@@ -156,6 +155,12 @@ def rater_likeness(parts: Sequence[str], common: Collection[str] = ()) -> list[f
     return likeness([j for j in range(len(parts)) if first[j] < EXPLAINER_MAX])
 
 
+def rater_like_parts(like: Sequence[float]) -> set[int]:
+    """Every part that reads like words to the rater, and at least the most rater-like one."""
+    top = max(range(len(like)), key=lambda i: like[i])
+    return {i for i, x in enumerate(like) if x >= CORE_LIKENESS} | {top}
+
+
 def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
     w = re.findall(r"[a-z]+", text.lower())
     return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
@@ -206,10 +211,6 @@ def raised_surprise(p: float, score: Score) -> float:
         tail = [q for v, q in _TAIL[axis].items() if value >= v]
         s += -math.log(min(tail)) if tail else 0.0
     return s
-
-
-def floored(score: Score) -> bool:
-    return score.relevance <= FLOOR
 
 
 def moved_batches(batches: Sequence[Sequence[str]], scores: Mapping[str, Score]) -> list[int]:
@@ -342,7 +343,7 @@ class _Checks:
             return {top}, got
         # every part that reads like words to the rater at once: a passage said twice, or
         # spread over the abstract, has no single carrier
-        core = {i for i in range(len(parts)) if like[i] >= CORE_LIKENESS} | {top}
+        core = rater_like_parts(like)
         if 1 < len(core) < len(parts) and (got := await test(core)):
             return core, got
         if quick:
@@ -378,9 +379,7 @@ class _Checks:
         variants = {}
         for paper in group:
             parts = parts_of(paper)
-            like = rater_likeness(parts, self.common)
-            core = {i for i in range(len(parts)) if like[i] >= CORE_LIKENESS}
-            core |= {max(range(len(parts)), key=lambda i: like[i])}
+            core = rater_like_parts(rater_likeness(parts, self.common))
             variants[paper.id] = without(paper, parts, core) if len(core) < len(parts) else paper
         got = await self.rate(list(variants.values()))
         return {pid for pid, r in got.items()
@@ -424,22 +423,28 @@ class _Checks:
         if speaker is None:
             return True  # two speakers at once, say: the rescore halves its way around them
         parts = parts_of(speaker)
-
-        async def sinks(variant: Paper) -> bool:
-            v = (await self.rate([victim, variant])).get(victim.id)
-            return v is not None and _lower_by(alone, v) >= RISE
-
         # the speaker is known: one more call tells whether its most rater-like part is the
         # passage (marked alone); if not, its whole text is marked, not searched for
         like = rater_likeness(parts, self.common)
         top = max(range(len(parts)), key=lambda i: like[i])
-        removed = set(range(len(parts))) if await sinks(without(speaker, parts, {top})) else {top}
+        speaks = await self.sinks(victim, alone, [without(speaker, parts, {top})])
+        removed = set(range(len(parts))) if speaks else {top}
         self.report.marked[speaker.id] = [parts[i] for i in sorted(removed)]
         if self.cutoffs.passes(scores[speaker.id].relevance, scores[speaker.id].novelty):
             own = await self.alone(without(speaker, parts, removed))
             if own is not None:
                 self.report.changed[speaker.id] = (own.relevance, own.novelty)
         return True
+
+    async def sinks(self, victim: Paper, alone: Rating, group: Sequence[Paper]) -> bool:
+        """True when ``victim`` rated beside ``group`` falls from its rating ``alone``; if it
+        does not, ``group`` was rated without the speaker (kept in ``fresh`` for the rescore)."""
+        got = await self.rate([victim, *group])
+        v = got.get(victim.id)
+        sank = v is not None and _lower_by(alone, v) >= RISE
+        if not sank:
+            self.fresh.update({pid: r for pid, r in got.items() if pid != victim.id})
+        return sank
 
     async def find_speaker(
         self, victim: Paper, alone: Rating, batch: Sequence[Paper], scores: Mapping[str, Score]
@@ -449,12 +454,7 @@ class _Checks:
         were rated without the speaker: those ratings are kept (``fresh``) for the rescore."""
 
         async def sinks(group: Sequence[Paper]) -> bool:
-            got = await self.rate([victim, *group])
-            v = got.get(victim.id)
-            sank = v is not None and _lower_by(alone, v) >= RISE
-            if not sank:
-                self.fresh.update({pid: r for pid, r in got.items() if pid != victim.id})
-            return sank
+            return await self.sinks(victim, alone, group)
 
         others = sorted(  # a speaker's own score may be anything, low included
             (p for p in batch if p.id != victim.id and p.id in scores),
@@ -529,12 +529,17 @@ async def corroborate(
     # or merely from the lower part of the day's priors (an 8 or 9 asked for): a quick check
     ranked = sorted(prior.values())
     low_prior = ranked[int(QUICK_PRIOR_SHARE * (len(ranked) - 1))] if ranked else 0.0
-    raised: list[tuple[float, str, bool]] = []
-    for pid, s in scores.items():
-        if pid in papers and cutoffs.passes(s.relevance, s.novelty):
-            u = raised_surprise(prior.get(pid, 0.1), s)
-            if u >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
-                raised.append((u, pid, u < RAISED_SURPRISE))
+
+    def flag(pid: str, score: Score) -> tuple[float, bool] | None:
+        """(surprise, quick) for a selection to check; None for one the content bears out."""
+        u = raised_surprise(prior.get(pid, 0.1), score)
+        if u >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
+            return u, u < RAISED_SURPRISE
+        return None
+
+    raised = [(f[0], pid, f[1]) for pid, s in scores.items()
+              if pid in papers and cutoffs.passes(s.relevance, s.novelty)
+              and (f := flag(pid, s)) is not None]  # fmt: skip
     # the quick checks first (a call or two each, most of them on sound selections), then the
     # full searches, most surprising first: what the budget leaves unchecked is held
     raised.sort(key=lambda r: (not r[2], -r[0]))
@@ -567,14 +572,13 @@ async def corroborate(
             newly = cutoffs.passes(relevance, novelty) and not cutoffs.passes(
                 scores[pid].relevance, scores[pid].novelty
             )
-            surprise = raised_surprise(prior.get(pid, 0.1), again)
             if newly and pid in papers and pid not in report.marked:
-                if surprise >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
+                if (f := flag(pid, again)) is not None:
                     report.flagged += 1
                     unchecked.add(pid)
-                    if surprise >= RAISED_SURPRISE:
+                    if not f[1]:
                         surprising.add(pid)
-                    await checks.check_raised(papers[pid], again, surprise < RAISED_SURPRISE)
+                    await checks.check_raised(papers[pid], again, f[1])
                     unchecked.discard(pid)
                     report.checked += 1
         # the quick ones together first: each without its rater-like parts, several to a
