@@ -47,11 +47,12 @@ RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised pap
 MAX_CALLS_PER_PAPER = 4
 EXPLAINER_MAX = 1.5  # a part this rater-like or more explains no other part's words
 CORE_LIKENESS = 2.5  # rater_likeness from which a part reads like words to the rater
-QUICK_PER_REQUEST = 8  # quick checks that share a request (each paper's own variant)
+QUICK_PER_REQUEST = 16  # quick checks that share a request (each paper's own variant)
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
 SHORT_EXPECTED = 2.5  # passes a batch's content predicts before none passing is odd
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
+MAX_VICTIMS = 3  # papers of a sunken batch rated again away from it, in one request
 MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
 FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
 GAP = "[…]"
@@ -339,7 +340,8 @@ class _Checks:
             calls += 1
             return await dropped(removed)
 
-        if like[top] > 0 and (got := await test({top})):
+        # a top part that reads like any other spends no call of its own: halving finds it
+        if like[top] >= EXPLAINER_MAX and (got := await test({top})):
             return {top}, got
         # every part that reads like words to the rater at once: a passage said twice, or
         # spread over the abstract, has no single carrier
@@ -409,19 +411,30 @@ class _Checks:
         self.report.marked[paper.id] = [parts[i] for i in sorted(removed)]
         self.report.changed[paper.id] = (rating.relevance, rating.novelty)
 
+    async def risen(
+        self, victims: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> dict[str, Rating]:
+        """The victims that come back higher rated away from their batch, in one request of
+        their own (none of them reads like words to the rater: see ``victims_of``)."""
+        got = await self.rate(victims)
+        back = {v.id: r for v in victims if (r := got.get(v.id)) is not None}
+        return {pid: r for pid, r in back.items() if _lower_by(r, scores[pid]) >= RISE}
+
     async def check_lowered(
-        self, victim: Paper, score: Score, batch: Sequence[Paper], scores: Mapping[str, Score]
-    ) -> bool:
-        """True when ``victim`` scored alone comes back higher: its batch spoke about it."""
-        alone = await self.alone(victim)
-        if alone is None or _lower_by(alone, score) < RISE:
-            return False
+        self,
+        victim: Paper,
+        alone: Rating,
+        batch: Sequence[Paper],
+        scores: Mapping[str, Score],
+    ) -> None:
+        """``victim`` came back higher away from its batch (``alone``): its batch spoke about
+        it. The speaker is found and marked."""
         self.report.changed[victim.id] = (alone.relevance, alone.novelty)
         if any(p.id in self.report.marked for p in batch):
-            return True  # the speaker is known already
+            return  # the speaker is known already
         speaker = await self.find_speaker(victim, alone, batch, scores)
         if speaker is None:
-            return True  # two speakers at once, say: the rescore halves its way around them
+            return  # two speakers at once, say: the rescore halves its way around them
         parts = parts_of(speaker)
         # the speaker is known: one more call tells whether its most rater-like part is the
         # passage (marked alone); if not, its whole text is marked, not searched for
@@ -434,7 +447,6 @@ class _Checks:
             own = await self.alone(without(speaker, parts, removed))
             if own is not None:
                 self.report.changed[speaker.id] = (own.relevance, own.novelty)
-        return True
 
     async def sinks(self, victim: Paper, alone: Rating, group: Sequence[Paper]) -> bool:
         """True when ``victim`` rated beside ``group`` falls from its rating ``alone``; if it
@@ -508,6 +520,23 @@ class _Checks:
             self.report.changed.setdefault(pid, (r.relevance, r.novelty))
 
 
+def victims_of(
+    batch: Sequence[Paper],
+    scores: Mapping[str, Score],
+    prior: Mapping[str, float],
+    cutoffs: Cutoffs,
+    common: Collection[str],
+) -> list[Paper]:
+    """The papers of a sunken batch to rate again away from it, together: the three its
+    content predicted highest that did not pass (the likeliest may be low on its own merits),
+    none that reads like words to the rater (a speaker among them would sink the others
+    again)."""
+    low = [p for p in batch if p.id in scores
+           and not cutoffs.passes(scores[p.id].relevance, scores[p.id].novelty)
+           and max(rater_likeness(parts_of(p), common), default=0.0) < CORE_LIKENESS]  # fmt: skip
+    return sorted(low, key=lambda p: -prior.get(p.id, 0.0))[:MAX_VICTIMS]
+
+
 def _lower_by(high: Score | Rating, low: Rating | Score) -> int:
     return max(high.relevance - low.relevance, high.novelty - low.novelty)
 
@@ -545,27 +574,27 @@ async def corroborate(
     raised.sort(key=lambda r: (not r[2], -r[0]))
     sank = set(moved_batches(batches, scores))
     moved = sorted(sank | set(short_batches(batches, scores, prior, cutoffs)))
-    # up to three victims each, likeliest first: the likeliest may be low on its own merits
-    victims = {
-        i: sorted((papers[pid] for pid in batches[i]
-                   if pid in papers and not cutoffs.passes(scores[pid].relevance,
-                                                           scores[pid].novelty)),
-                  key=lambda p: -prior.get(p.id, 0.0))[:3]
-        for i in moved
-    }  # fmt: skip
+    victims = {i: victims_of([papers[pid] for pid in batches[i] if pid in papers], scores,
+                             prior, cutoffs, checks.common) for i in moved}  # fmt: skip
     report.flagged = len(raised) + sum(len(v) for v in victims.values())
     unchecked = {pid for _, pid, _ in raised}
     surprising = {pid for _, pid, quick in raised if not quick}
     try:
         # first the batches that sank together (a batch's worth each, many papers moved), then
         # the raised papers; a raised score the budget leaves unchecked is held (below)
-        for i, suspects in victims.items():
+        for i, likeliest in victims.items():
+            if not likeliest:
+                continue
             batch = [papers[pid] for pid in batches[i] if pid in papers]
-            for victim in suspects:
-                report.checked += 1
-                if await checks.check_lowered(victim, scores[victim.id], batch, scores):
-                    await checks.rescore(batch, scores, prior, cutoffs)
-                    break
+            report.checked += len(likeliest)
+            if risen := await checks.risen(likeliest, scores):
+                victim = next(v for v in likeliest if v.id in risen)
+                await checks.check_lowered(victim, risen[victim.id], batch, scores)
+                for other in likeliest:
+                    if other.id in risen and other.id not in report.changed:
+                        r = risen[other.id]
+                        report.changed[other.id] = (r.relevance, r.novelty)
+                await checks.rescore(batch, scores, prior, cutoffs)
         # a score given again without the speaker is checked like any other
         for pid, (relevance, novelty) in list(report.changed.items()):
             again = scores[pid].model_copy(update={"relevance": relevance, "novelty": novelty})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from scoring.corroboration import Cutoffs, Rechecker, apply_report, corroborate,
 from scoring.errors import ScoringError, explained, log_failure
 from scoring.injection import sanitised
 from scoring.lifecycle import scoring_failed
+from scoring.llm_output import Rating
 from scoring.local_scorer import LocalScorer
 from scoring.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
 from scoring.prefilters import (
@@ -33,6 +36,36 @@ from scoring.spool import ScoreSpool
 from scoring.store import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class SpooledRechecker:
+    """The checks' rater with its answers spooled to disk as they arrive: a re-run of a day
+    that died mid-checks (Redis gone, say) asks the same requests again, and none is paid
+    twice. The requests are the same because the checks follow from the spooled scores."""
+
+    rater: Rechecker
+    spool: ScoreSpool
+    profile: str
+    date: dt.date
+    model: str
+    answers: dict[str, list[Rating]] = field(default_factory=dict)
+
+    @property
+    def check_budget_share(self) -> float:
+        return self.rater.check_budget_share
+
+    async def rate_together(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[dict[str, Rating], Usage]:
+        shown = [(p.id, p.title, p.abstract) for p in papers]
+        key = hashlib.sha256(json.dumps([criteria.hash, shown]).encode()).hexdigest()
+        if (known := self.answers.get(key)) is not None:
+            return {r.id: r for r in known}, Usage(model=self.model)
+        ratings, usage = await self.rater.rate_together(papers, criteria)
+        self.answers[key] = list(ratings.values())
+        self.spool.append_check(self.profile, self.date, key, self.answers[key])
+        return ratings, usage
 
 
 def _now() -> dt.datetime:
@@ -279,7 +312,12 @@ class RatingStage:
         basis = spent or sum(len(p.title) + len(p.abstract) for p in shown.values()) // 4
         budget = int(scorer.check_budget_share * basis)
         cutoffs = Cutoffs(self.rules.relevance_cutoff, self.rules.novelty_cutoff)
-        report = await corroborate(scorer, self.criteria, shown, scores, self.batches, prior,
+        rater: Rechecker = scorer
+        if self.spool is not None and not self.dry_run:
+            name, date = self.rules.name, self.date
+            answers = self.spool.checks(name, date)
+            rater = SpooledRechecker(scorer, self.spool, name, date, scorer.name, answers)
+        report = await corroborate(rater, self.criteria, shown, scores, self.batches, prior,
                                    cutoffs, budget)  # fmt: skip
         final = {pid: s.model_copy(update={"vetted": True})
                  for pid, s in (scores | apply_report(scores, report)).items()}  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import logging
 import os
 import uuid
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from scoring.llm_output import Rating
 from scoring.models import Score
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,42 @@ class ScoreSpool:
 
     def clear(self, profile: str, date: dt.date) -> None:
         self._path(profile, date).unlink(missing_ok=True)
+        self._checks_path(profile, date).unlink(missing_ok=True)
+
+    # -- the corroboration checks' answers (scoring/corroboration.py) ---------------------------
+    def _checks_path(self, profile: str, date: dt.date) -> Path:
+        return self.directory / f"{profile}-{date.isoformat()}.checks.jsonl"
+
+    def append_check(
+        self, profile: str, date: dt.date, request: str, ratings: Sequence[Rating]
+    ) -> None:
+        """A check's answer, under its request's hash: a re-run of a day that died mid-checks
+        asks the same requests again and gets them from here, paid once."""
+        path = self._checks_path(profile, date)
+        line = json.dumps({"request": request, "ratings": [r.model_dump() for r in ratings]})
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            log.warning("cannot spool a check's answer to %s: %s", path, exc)
+
+    def checks(self, profile: str, date: dt.date) -> dict[str, list[Rating]]:
+        """request hash -> its answer, from earlier runs of the day (a cut line is skipped)."""
+        try:
+            lines = self._checks_path(profile, date).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return {}
+        answers = {}
+        for line in lines:
+            try:
+                row = json.loads(line)
+                answers[row["request"]] = [Rating.model_validate(r) for r in row["ratings"]]
+            except (ValueError, KeyError, TypeError, ValidationError):
+                log.warning("skipped an unreadable check answer of %s %s", profile, date)
+        return answers
 
     def _owner_path(self, profile: str, date: dt.date) -> Path:
         return self.directory / f"{profile}-{date.isoformat()}.owner"

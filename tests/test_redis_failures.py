@@ -142,8 +142,8 @@ def test_redis_failing_mid_run_is_one_line_and_the_rerun_pays_nothing_twice(
     env = base_env(
         own_redis.url, tmp_path / "data", "", OPENAI_BASE_URL=replay.base_url,
         PAPERS_MODEL="gpt-4o", PAPERS_LLM_CONCURRENCY="1", PAPERS_LLM_BATCH_SIZE="10",
-        # checks off: they rate a paper again on purpose, and their outcome is not spooled (a
-        # re-run after a failure mid-checks repeats them; see tests/test_corroboration.py)
+        # checks off: they rate a paper again on purpose, which this count of papers asked
+        # twice would take for a repeat (the checks' own spool: the test after the next)
         PAPERS_LLM_CHECK_BUDGET_SHARE="0",
     )  # fmt: skip
     args = ["run", "--feed", str(feed)]
@@ -212,3 +212,50 @@ async def test_each_redis_failure_is_a_store_error_that_says_its_kind(
     found = [k.kind for k in kinds if isinstance(k, StoreUnavailable)]
     assert found == ["out_of_memory"] * 2 + ["read_only"] * 2 + ["connection_lost"]
     assert explained(redis.exceptions.ResponseError("WRONGTYPE Operation")) is None  # a bug
+
+
+def test_a_run_killed_mid_checks_pays_no_check_twice(
+    own_redis: EmbeddedRedis, replay: FakeLLM, tmp_path: Path
+) -> None:
+    """The process dies once the corroboration checks have begun (a paper rated a second
+    time): the re-run asks the checks' requests again, and the spool answers the ones paid."""
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss_feed(DAY))
+    env = base_env(
+        own_redis.url, tmp_path / "data", "", OPENAI_BASE_URL=replay.base_url,
+        PAPERS_MODEL="gpt-4o", PAPERS_LLM_CONCURRENCY="1", PAPERS_LLM_BATCH_SIZE="10",
+    )  # fmt: skip
+    args = ["run", "--feed", str(feed)]
+
+    def checking() -> bool:
+        rated = Counter(pid for body, _ in list(replay.answered) if _full(body)
+                        for pid in PAPER_LINE.findall(_user(body)))  # fmt: skip
+        return any(n > 1 for n in rated.values())
+
+    proc = preloaded.start(args, env)
+    deadline = time.monotonic() + 120
+    while not checking():
+        assert proc.poll() is None, "the run ended before its checks began"
+        assert time.monotonic() < deadline, "no check in time"
+        time.sleep(0.005)
+    proc.kill()
+    proc.communicate()
+    paid = [_user(b) for b, _ in list(replay.answered) if _full(b)]
+
+    second = preloaded.run(args, env)
+    assert second.returncode == 0, second.stderr
+    asked = Counter(_user(b) for b in list(replay.requests) if _full(b))
+    twice = [text for text, n in asked.items() if n > 1]
+    assert [t[:80] for t in twice if t in paid] == []  # nothing answered is paid again
+    assert len(twice) <= 1  # only what was in flight at the kill (one call at a time)
+    assert len(asked) > len(paid)  # the re-run went on with the checks the first left
+    assert not list((tmp_path / "data" / "spool").glob("*"))
+
+
+def _user(body: dict[str, Any]) -> str:
+    return str(next((m["content"] for m in body["messages"] if m["role"] == "user"), ""))
+
+
+def _full(body: dict[str, Any]) -> bool:
+    """A full rating (the day's batches and the checks), not the titles pass."""
+    return "json_schema" in body.get("response_format", {}) and "### " in _user(body)
