@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 RISE = 3  # a part's removal must move the score this much (either axis) to count
 CROSS = 2  # or this much when it takes the paper back below the cutoffs
-RAISED_SURPRISE = 4.0  # nats: the least surprise (below) that gets a raised paper checked
+QUICK_SURPRISE = 4.0  # nats (below) from which a selection gets at least a quick check
+RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half predicts
+# (chance 0.37 or more) is a quick check, one from a paper that seldom passes is not
 MAX_CALLS_PER_PAPER = 4
 EXPLAINER_MAX = 1.5  # a part this rater-like or more explains no other part's words
 CORE_LIKENESS = 2.5  # rater_likeness from which a part reads like words to the rater
@@ -562,7 +564,7 @@ async def corroborate(
     def flag(pid: str, score: Score) -> tuple[float, bool] | None:
         """(surprise, quick) for a selection to check; None for one the content bears out."""
         u = raised_surprise(prior.get(pid, 0.1), score)
-        if u >= RAISED_SURPRISE or prior.get(pid, 0.0) < low_prior:
+        if u >= QUICK_SURPRISE or prior.get(pid, 0.0) < low_prior:
             return u, u < RAISED_SURPRISE
         return None
 
