@@ -33,8 +33,6 @@ class PrefilterConfig:
     learned_min_keep: float = 0.2  # floor and ceiling on the kept fraction
     learned_max_keep: float = 0.9
     learned_explore: float = 0.05  # share of the dropped papers sent anyway, to measure recall
-    learned_explore_min: int = 5
-    learned_min_papers: int = 50  # smaller batches are not worth filtering
     titles: bool = False
 
 
@@ -65,5 +63,4 @@ class LLMConfig:
     comment_from: int | None = None  # comments only from this relevance up (None: always)
     price_mode: PriceMode = "live"  # batch: the Batch API first; flex: service_tier="flex"
     batch_wait_s: float = 4 * 3600  # then what the batch has not answered goes live
-    batch_poll_s: float = 30.0
     check_budget_share: float = 0.5  # of a day's scoring tokens, for corroboration checks

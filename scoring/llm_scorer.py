@@ -316,9 +316,7 @@ class LLMScorer:
         if live._over(live._total(estimate)):  # the whole file is paid at once
             log.warning("the batch would pass the budget; scoring live instead")
             return meter.usage
-        result = await run_batch(
-            self._client, bodies, self.journal, cfg.batch_wait_s, cfg.batch_poll_s
-        )
+        result = await run_batch(self._client, bodies, self.journal, cfg.batch_wait_s)
         if result.reason:
             log.warning("batch: %s; those papers are scored live", result.reason)
         for i, answer in sorted(result.answers.items()):

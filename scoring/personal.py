@@ -20,6 +20,7 @@ from scoring.models import RankedPaper
 from scoring.ranking import author_matches, blend, preference_of
 
 EXPLORE_REACH = 3  # explore picks come from the next 3 x N papers after the person's top
+FULL_AT = 20  # reactions after which a person's taste moves papers its full bound
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,11 @@ class PersonalView:
     bound: float = 3.0  # blend points a person's taste may add or take
     margin: int = 2  # relevance points below the cutoff a paper may be and still be shown
     explore: float = 0.1  # share of the slots for what the model is least sure about
-    full_at: int = 20  # reactions after which a person's taste moves papers its full bound
 
-    def strength(self, reactions: int) -> float:
-        """How far a person's taste may move papers: a few reactions move them a little."""
-        return min(1.0, reactions / self.full_at) if self.full_at else 1.0
+
+def strength(reactions: int, full_at: int = FULL_AT) -> float:
+    """How far a person's taste may move papers: a few reactions move them a little."""
+    return min(1.0, reactions / full_at) if full_at else 1.0
 
 
 def personal_view(
@@ -41,12 +42,13 @@ def personal_view(
     n: int,
     view: PersonalView = PersonalView(),
     reactions: int | None = None,
+    full_at: int = FULL_AT,
 ) -> list[RankedPaper]:
     """The day for one person, best first, numbered; ``taste`` in [-1, 1] per paper id (their
     model at bound 1). Explore picks are marked ``explore`` and take the last slots of the
     first ``n``. A person with no reactions (empty ``taste``) sees the channel's order."""
     floor = relevance_cutoff - view.margin
-    bound = view.bound * (view.strength(reactions) if reactions is not None else 1.0)
+    bound = view.bound * (strength(reactions, full_at) if reactions is not None else 1.0)
     rows = []
     for rp in ranked:
         if rp.score.relevance < floor and not rp.author_match:

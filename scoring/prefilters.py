@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 CRITERION_WEIGHT = 3.0  # a criterion's own text is a strong example of what the team wants
 REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
+MIN_PAPERS = 50  # fewer candidates are not worth filtering
+EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -250,10 +252,7 @@ def _explore_sample(dropped: Sequence[int], config: PrefilterConfig, date: dt.da
     """A random share of the dropped papers (the same for a re-run of the day)."""
     if not dropped or config.learned_explore <= 0:
         return set()
-    n = min(
-        len(dropped),
-        max(config.learned_explore_min, math.ceil(config.learned_explore * len(dropped))),
-    )
+    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(config.learned_explore * len(dropped))))
     rng = np.random.default_rng(date.toordinal())
     return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
 
@@ -292,7 +291,7 @@ async def apply_prefilters(
     candidates = [p for p in papers if p.id not in protected]
 
     keep_all = config.learned_keep is not None and config.learned_keep >= 1.0
-    if len(candidates) >= config.learned_min_papers and not keep_all:
+    if len(candidates) >= MIN_PAPERS and not keep_all:
         by_day, reactions = await training_days(
             store, profile, date, relevance_cutoff, config.learned_max_days
         )
