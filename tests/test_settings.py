@@ -1,16 +1,23 @@
 """Settings in groups, each setting declared once and set by the names people have always used
-(environment variables, papers.toml keys)."""
+(environment variables, papers.toml keys); .env.example and papers.toml.example checked
+against them."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, load_settings, variables
+from bot.settings import Settings, Variable, load_settings, variables
 from scoring.configs import LLMConfig
 from scoring.errors import ConfigError
 from scoring.llm_scorer import LLMScorer
+
+ROOT = Path(__file__).resolve().parents[1]
+# "# NAME=value  # comment": the value runs to two spaces and a #, or to the end of the line
+SHOWN = re.compile(r"^# ([A-Z][A-Z0-9_]*)=(.*?)(?:\s{2,}#.*)?$", re.M)
+READ_BY_LOAD_SETTINGS = {"PAPERS_CONFIG"}  # names the file; not a setting itself
 
 
 @pytest.fixture
@@ -23,6 +30,13 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PAPERS_CONFIG", str(config))
 
 
+def has_plain_default(var: Variable) -> bool:
+    """A default .env.example must show as it is: not unset (None), not a computed one (the
+    data dir), not an empty or example collection (admins, prices, profiles)."""
+    default = var.field.default
+    return var.field.default_factory is None and default is not None
+
+
 def test_each_setting_has_one_key_and_one_variable() -> None:
     found = variables()
     assert len({v.key for v in found}) == len({v.env for v in found}) == len(found)
@@ -32,6 +46,43 @@ def test_each_setting_has_one_key_and_one_variable() -> None:
     }  # fmt: skip
     # the LLM group is the scorer's own configuration: nothing is copied or mapped
     assert Settings.model_fields["llm"].annotation is LLMConfig
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_env_example_matches_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / ".env.example").read_text()
+    assert not any(re.search(r"^[A-Z_]+=\S", line) for line in text.splitlines())  # no values set
+    shown = dict(SHOWN.findall(text))
+    by_env = {v.env: v for v in variables()}
+    unknown, missing = set(shown) - READ_BY_LOAD_SETTINGS - set(by_env), set(by_env) - set(shown)
+    assert not unknown, f"no such settings: {sorted(unknown)}"
+    assert not missing, f"settings .env.example leaves out: {sorted(missing)}"
+    defaults = load_settings()
+    for env, value in shown.items():
+        if env in READ_BY_LOAD_SETTINGS or not value:
+            continue
+        var = by_env[env]
+        with monkeypatch.context() as m:
+            m.setenv(env, value)
+            loaded = load_settings()  # an example is a valid value: ConfigError otherwise
+        if has_plain_default(var):
+            assert var.value(loaded) == var.value(defaults), f"{env}={value} is not the default"
+        else:
+            assert var.value(loaded) != var.value(defaults), f"{env}={value} was not read"
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_papers_toml_example_uncommented_is_valid(tmp_path: Path) -> None:
+    """Every key papers.toml.example shows, commented or not, is a setting, and its value a
+    valid one (unknown keys are refused)."""
+    text = (ROOT / "papers.toml.example").read_text()
+    example = re.compile(r'^# (?=\[|[a-z_."0-9:]+ = )', re.M)  # a commented key or table
+    config = tmp_path / "papers.toml"
+    config.write_text(example.sub("", text))
+    settings = load_settings(config)
+    assert settings.llm.budget_usd == 0.5 and settings.learning.reactions == {"rocket": "positive"}
+    assert settings.llm.prices["llama3.1:8b"].output == 0.0
+    assert set(settings.profiles) == {"default", "theory"}
 
 
 @pytest.mark.usefixtures("clean_env")
