@@ -39,7 +39,7 @@ from scoring.evaluation import LabelledDay  # noqa: E402
 from scoring.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.local_scorer import LocalScorer  # noqa: E402
 from scoring.models import CriteriaVersion, FeedbackEvent, Paper, RankedPaper, Score  # noqa: E402
-from scoring.personal import PersonalView, personal_view  # noqa: E402
+from scoring.personal import FULL_AT, PersonalView, personal_view  # noqa: E402
 from scoring.preferences import DEFAULT_BOUND, build_model  # noqa: E402
 from scoring.ranking import rank_day  # noqa: E402
 
@@ -155,15 +155,13 @@ def main() -> None:
     parser.add_argument("--personal-bound", type=float, default=PersonalView().bound)
     parser.add_argument("--margin", type=int, default=PersonalView().margin)
     parser.add_argument("--explore", type=float, default=PersonalView().explore)
-    parser.add_argument("--full-at", type=int, default=PersonalView().full_at)
+    parser.add_argument("--full-at", type=int, default=FULL_AT)
     parser.add_argument(
         "--per-day", action="store_true", help="each day's p@10 and the taste's AUC, per reader"
     )
     args = parser.parse_args()
     learners = args.learners.split(",")
-    view = PersonalView(
-        bound=args.personal_bound, margin=args.margin, explore=args.explore, full_at=args.full_at
-    )
+    view = PersonalView(bound=args.personal_bound, margin=args.margin, explore=args.explore)
     dates = tuple(args.days.split(","))
     try:
         dated = [dt.date.fromisoformat(d) for d in dates]
@@ -201,7 +199,9 @@ def main() -> None:
             taste = model.preferences(day, scores) if events else {}
             if taste:
                 aucs.append(taste_auc(reader, ranked, taste))
-            return personal_view(ranked, taste, RELEVANCE_CUTOFF, SHOWN, view, model.reactions)
+            return personal_view(
+                ranked, taste, RELEVANCE_CUTOFF, SHOWN, view, model.reactions, args.full_at
+            )
 
         return show
 

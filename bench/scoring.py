@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import math
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,24 +58,25 @@ async def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     settings = load_settings()
-    base = settings.llm_config()
+    base = settings.llm
     target = LabelledDay.in_dir(args.data, dt.date.fromisoformat(args.day))
     history = (
         [LabelledDay.in_dir(args.data, dt.date.fromisoformat(args.history))] if args.history else []
     )
-    bare = replace(settings.prefilter_config(), titles=False)  # each row names its filters
+    bare = settings.prefilter.model_copy(update={"titles": False})  # each row names its filters
     setups = [("all papers, no pre-filter", [], bare)]
     if history:
-        learned = replace(bare, learned_min_days=1)
+        learned = bare.model_copy(update={"min_days": 1})
         setups.append((f"learned filter ({history[0].date})", history, learned))
-        setups.append(("learned filter + titles pass", history, replace(learned, titles=True)))
+        titles = learned.model_copy(update={"titles": True})
+        setups.append(("learned filter + titles pass", history, titles))
     print(f"day {target.date}, replay latency {args.latency} s per call, model {base.model}")  # noqa: T201
     for label, hist, prefilters in setups:
         for concurrency in sorted({1, base.concurrency}):
             report = await evaluate(
                 target,
                 hist,
-                llm=replace(base, concurrency=concurrency),
+                llm=base.model_copy(update={"concurrency": concurrency}),
                 prefilters=prefilters,
                 latency_s=args.latency,
             )

@@ -79,7 +79,7 @@ async def main() -> None:
             await http.session.close()
             await server.close()
 
-            for interval in (settings.slack_min_interval_s, 0.0):
+            for interval in (settings.slack.min_interval_s, 0.0):
                 for key in [k async for k in app.store.r.scan_iter("paperbot:post:*")]:
                     await app.store.r.delete(key)  # post the same day again from scratch
                 publisher = SlackPublisher(

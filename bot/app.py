@@ -8,7 +8,6 @@ never loads numpy, the LLM SDK or an HTTP stack.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -69,12 +68,12 @@ class App:
 
             from scoring.arxiv_client import ArxivClient
 
-            timeout = self.settings.http_timeout_s
+            timeout = self.settings.arxiv.timeout_s
             self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
             self._arxiv = ArxivClient(
                 self._http,
-                min_interval_s=self.settings.arxiv_min_interval_s,
-                backoff_s=self.settings.arxiv_backoff_s,
+                min_interval_s=self.settings.arxiv.min_interval_s,
+                backoff_s=self.settings.arxiv.backoff_s,
             )
         return self._arxiv
 
@@ -146,7 +145,7 @@ class App:
 
     def prefilters(self) -> PrefilterConfig | None:
         """Pre-filters save LLM tokens; the local scorer spends none, so it gets none."""
-        return self.settings.prefilter_config() if self.settings.llm_configured else None
+        return self.settings.prefilter if self.settings.llm.configured else None
 
     async def ensure_profile(self, name: str) -> ProfileConfig:
         """The profile's config; its stored state is created on first use: criteria from its
@@ -175,18 +174,18 @@ def make_scorer(settings: Settings, store: Store | None, comment_from: int | Non
     ``store``: where the LLM scorer keeps batch ids, so they survive a restart, and the Redis
     its account's rate limit is shared through."""
     # imported here: each scorer's libraries load only when it is the one used
-    if settings.llm_configured:
+    if settings.llm.configured:
         from scoring.llm_limits import Limits, LLMRateLimiter
         from scoring.llm_scorer import LLMScorer
 
-        # with the profiles set up from chat (App.comment_from), not the configured ones alone
-        config = dataclasses.replace(settings.llm_config(), comment_from=comment_from)
-        scorer = LLMScorer(config)
+        config = settings.llm
+        # comments from the cutoffs of the profiles set up from chat too (App.comment_from)
+        scorer = LLMScorer(config, comment_from)
         scorer.journal = store
         if store is not None:
             scorer.limiter = LLMRateLimiter(
                 limits_uri(redis_url(settings)), store.r, config.base_url, config.model,
-                Limits(settings.llm_rpm, settings.llm_tpm), window_s=settings.llm_rate_window_s,
+                Limits(settings.llm.rpm, settings.llm.tpm), window_s=settings.llm.rate_window_s,
             )  # fmt: skip
         return scorer
     from scoring.local_scorer import LocalScorer
@@ -202,10 +201,10 @@ def redis_url(settings: Settings) -> str:
 def quotas(settings: Settings) -> Quotas:
     return Quotas(
         redis_url(settings),
-        per_person={"score": settings.chat_score_quota, "run": settings.chat_run_quota},
+        per_person={"score": settings.limits.score_quota, "run": settings.limits.run_quota},
         per_profile={
-            "score": settings.chat_score_quota_profile,
-            "run": settings.chat_run_quota_profile,
+            "score": settings.limits.score_quota_profile,
+            "run": settings.limits.run_quota_profile,
         },
     )
 

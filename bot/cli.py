@@ -17,7 +17,6 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -409,8 +408,10 @@ def demo() -> None:
     home = settings.data_dir / "demo"
     settings = settings.model_copy(
         update={
-            "data_dir": home, "redis_url": None, "openai_api_key": None,
-            "openai_base_url": None, "slack_bot_token": None, "discord_bot_token": None,
+            "data_dir": home, "redis_url": None,
+            "llm": settings.llm.model_copy(update={"api_key": None, "base_url": None}),
+            "slack": settings.slack.model_copy(update={"bot_token": None}),
+            "discord": settings.discord.model_copy(update={"bot_token": None}),
         }
     )  # fmt: skip
     site = home / "archive"
@@ -632,14 +633,15 @@ def eval_(
         _fail("--history days must differ from each other and from the day evaluated")
     if keep is not None and not 0 < keep <= 1:
         _fail(f"--keep must be more than 0 and at most 1 (got {keep})")
-    if live and not settings.llm_configured:
+    if live and not settings.llm.configured:
         _fail("--live needs OPENAI_API_KEY or OPENAI_BASE_URL")
-    prefilters = settings.prefilter_config()
-    prefilters = replace(
-        prefilters,
-        titles=prefilters.titles if titles is None else titles,
-        learned_keep=prefilters.learned_keep if keep is None else keep,
-        learned_min_days=max(1, len(days)) if days else prefilters.learned_min_days,
+    prefilters = settings.prefilter
+    prefilters = prefilters.model_copy(
+        update={
+            "titles": prefilters.titles if titles is None else titles,
+            "keep": prefilters.keep if keep is None else keep,
+            "min_days": max(1, len(days)) if days else prefilters.min_days,
+        }
     )
 
     async def main() -> EvalReport:
@@ -647,11 +649,11 @@ def eval_(
             return await evaluate(
                 LabelledDay.in_dir(data, target),
                 [LabelledDay.in_dir(data, d) for d in days if d],
-                llm=settings.llm_config(),
+                llm=settings.llm,
                 prefilters=prefilters,
                 follow=follow_ or [],
                 price_at=price_at or ["gpt-4o", "gpt-4o-mini"],
-                prices=settings.prices,
+                prices=settings.llm.prices,
                 latency_s=latency,
                 live=live,
                 progress=progress,

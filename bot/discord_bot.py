@@ -72,11 +72,11 @@ class PapersBot(discord.Client):
         intents.guilds = True  # channels and threads, for interactions in them
         intents.guild_reactions = True  # on_raw_reaction_add / _remove
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
-        use_api(app.settings.discord_api_url)
+        use_api(app.settings.discord.api_url)
         self.app = app
         self.core = CommandCore(app, runner=run_from_chat)
         self.ledger = Ledger(app.store.r, Platform.DISCORD)
-        self.feedback = Feedback(app.store, app.settings.reactions)
+        self.feedback = Feedback(app.store, app.settings.learning.reactions)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_group(self))
         self.when_ready = on_ready
@@ -208,11 +208,11 @@ def _command(bot: PapersBot, declared: Command) -> app_commands.Command[Any, Any
 async def sync_commands(app: App, guild: int | None) -> list[Any]:
     """Register ``/papers`` with Discord: in one guild (instant) or globally (up to an hour)."""
     settings = app.settings
-    if settings.discord_bot_token is None:
+    if settings.discord.bot_token is None:
         raise ConfigError("syncing commands needs DISCORD_BOT_TOKEN")
     bot = PapersBot(app)
     try:
-        await bot.login(settings.discord_bot_token.get_secret_value())
+        await bot.login(settings.discord.bot_token.get_secret_value())
         target = discord.Object(id=guild) if guild else None
         if target is not None:
             bot.tree.copy_global_to(guild=target)

@@ -83,8 +83,8 @@ async def _pipeline(
     rules = app.profile_config(profile).rules(profile)
     outcome = await run_day(
         app.store, rules, batch, app.run_scorer(), day, progress, dry_run=dry_run,
-        prefilters=app.prefilters(), prices=app.settings.prices,
-        preference_bound=app.settings.preference_bound, spool=spool(app),
+        prefilters=app.prefilters(), prices=app.settings.llm.prices,
+        preference_bound=app.settings.learning.preference_bound, spool=spool(app),
     )  # fmt: skip
     run = lifecycle.end_scoring(outcome.run)
     if not dry_run:
@@ -109,7 +109,7 @@ async def run_daily(
     A ``date`` a person gave must be an announcement day, not in the future, and the feed's
     own date when it has one, unless ``force``: a wrong date would stick as the latest day."""
     if date and not strict_date and not force:
-        check_date(date, app.settings.arxiv_holidays)
+        check_date(date, app.settings.arxiv.holidays)
     config = await app.ensure_profile(profile)
     progress = progress or NoProgress()
     fetched = progress.start("fetching feed", 1)
@@ -118,7 +118,7 @@ async def run_daily(
     else:  # arXiv: one request for the categories of every profile, shared across replicas
         union = union_categories([p.categories for p in app.profiles.values()])
         parsed = await shared_feed(
-            app.store.r, app.arxiv, app.settings.feed_url, union, config.categories, date
+            app.store.r, app.arxiv, app.settings.arxiv.feed_url, union, config.categories, date
         )
     fetched(1)
     day = date or parsed.announced_on or today_eastern()
@@ -166,7 +166,7 @@ async def run_backfill(
         raise InputError(f"backfill at most {MAX_BACKFILL_DAYS} days at a time (asked {days})")
     if end > today_eastern():
         raise InputError(f"--to {end} is in the future")
-    holidays = app.settings.arxiv_holidays
+    holidays = app.settings.arxiv.holidays
     dates = announcement_days(start - dt.timedelta(days=1), end, holidays)
     if not dates:
         raise InputError(
@@ -193,9 +193,9 @@ async def run_remedial(
     progress = progress or NoProgress()
     fetched = progress.start("fetching days", len(dates))
     for day in dates:
-        start, end = submission_window(day, app.settings.arxiv_holidays)
+        start, end = submission_window(day, app.settings.arxiv.holidays)
         papers = await app.arxiv.fetch_submitted(
-            app.settings.export_api_url, config.categories, start, end, day
+            app.settings.arxiv.export_api_url, config.categories, start, end, day
         )
         batch = Batch(
             papers=papers,
@@ -227,9 +227,9 @@ async def stored_day(app: App, run: RunRecord) -> JobResult | None:
 async def open_publisher(app: App, platform: Platform) -> AsyncIterator[ThreadPublisher]:
     chat = app.settings.chat(platform)
     ledger = Ledger(app.store.r, chat.platform)
-    if chat.token is None:
+    if chat.bot_token is None:
         raise ConfigError(f"posting to {platform.title()} needs {chat.token_env}")
-    token, reactions = chat.token.get_secret_value(), app.settings.reactions
+    token, reactions = chat.bot_token.get_secret_value(), app.settings.learning.reactions
     if chat.platform is Platform.SLACK:
         client = slack_client(token, chat.api_url)
         yield SlackPublisher(client, ledger, chat.min_interval_s, reactions)
@@ -258,7 +258,7 @@ def check_posting(
     for platform in platforms:
         channel_for(app, platform, profile, channel)
         chat = app.settings.chat(platform)
-        if chat.token is None and not dry_run:
+        if chat.bot_token is None and not dry_run:
             raise ConfigError(
                 f"--post {platform} needs {chat.token_env} in the environment or .env"
             )
@@ -364,7 +364,8 @@ async def publish_all(
 def platforms_for(app: App, profile: str) -> list[Platform]:
     """Where the scheduled job posts this profile: platforms with a token and a channel."""
     config = app.profile_config(profile)
-    return [p for p in PLATFORMS if app.settings.chat(p).token is not None and config.channel(p)]
+    settings = app.settings
+    return [p for p in PLATFORMS if settings.chat(p).bot_token is not None and config.channel(p)]
 
 
 async def run_from_chat(app: App, platform: Platform, profile: str, person: str) -> str:

@@ -51,8 +51,8 @@ class RedactSecrets(logging.Filter):
 
 def secrets_of(settings: Settings) -> list[str]:
     values = [
-        settings.openai_api_key, settings.slack_bot_token, settings.slack_app_token,
-        settings.slack_signing_secret, settings.discord_bot_token,
+        settings.llm.api_key, settings.slack.bot_token, settings.slack.app_token,
+        settings.slack.signing_secret, settings.discord.bot_token,
     ]  # fmt: skip
     found = [v.get_secret_value() for v in values if v is not None]
     if settings.redis_url and "@" in settings.redis_url:  # redis://user:password@host

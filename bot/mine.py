@@ -30,6 +30,6 @@ async def personal_ranking(
     scores = {rp.paper.id: rp.score for rp in day.papers}
     cutoff = app.profile_config(profile).relevance_cutoff
     taste = await asyncio.to_thread(model.preferences, papers, scores)
-    view = app.settings.personal_view()
+    view = app.settings.personal
     mine = personal_view(ranked, taste, cutoff, n, view, model.reactions)
     return followed_first(mine, followed), model

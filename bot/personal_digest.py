@@ -52,7 +52,7 @@ async def send_personal_digests(
     platform will not message (DMs closed, left the workspace) is logged and skipped: the
     channel's digest is posted already and the others still get theirs. Messages sent."""
     sent = 0
-    n = app.settings.personal_digest_top
+    n = app.settings.personal.digest_top
     for person in await app.store.personal_digest_people(day.profile):
         if not person.startswith(f"{platform}:"):
             continue

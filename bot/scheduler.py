@@ -160,7 +160,7 @@ class DailyService:
                 continue
             self.scheduler.add_job(
                 self._tracked, cron_trigger(*when), args=[self.catch_up, name], id=f"daily:{name}",
-                name=f"daily digest {name}", misfire_grace_time=settings.misfire_grace_s,
+                name=f"daily digest {name}", misfire_grace_time=settings.schedule.misfire_grace_s,
                 coalesce=True, max_instances=1, replace_existing=True,
             )  # fmt: skip
             if self.scheduler.running:  # at start, each profile's next run is logged below
@@ -231,7 +231,7 @@ class DailyService:
     async def owed(self, profile: str) -> Owed:
         """The announcement days this profile has not finished, oldest first."""
         settings = self.app.settings
-        holidays = set(settings.arxiv_holidays)
+        holidays = set(settings.arxiv.holidays)
         now = self.clock.now()
         today = now.astimezone(ARXIV_TZ).date()
         fired = last_fire(self.app.profile_config(profile).trigger(settings), now)
@@ -247,13 +247,13 @@ class DailyService:
         through = today - ONE_DAY
         # the last catch_up_days announcement days before today; older gaps are given up
         window: list[dt.date] = []
-        if settings.catch_up_days:
-            start = through - dt.timedelta(days=7 * settings.catch_up_days // 5 + 7)
-            window = announcement_days(start, through, holidays)[-settings.catch_up_days :]
+        if settings.schedule.catch_up_days:
+            start = through - dt.timedelta(days=7 * settings.schedule.catch_up_days // 5 + 7)
+            window = announcement_days(start, through, holidays)[-settings.schedule.catch_up_days :]
         if window and (given_up := announcement_days(anchor, window[0] - ONE_DAY, holidays)):
             log.warning(
                 "%s: %d missed days older than catch_up_days=%d are not caught up (%s to %s)",
-                profile, len(given_up), settings.catch_up_days, given_up[0], given_up[-1],
+                profile, len(given_up), settings.schedule.catch_up_days, given_up[0], given_up[-1],
             )  # fmt: skip
         # days after the last finished one, and earlier unfinished ones (LLM down, post refused)
         missed = [d for d in window if d not in done and (d > anchor or d in recorded)]
@@ -312,7 +312,7 @@ class DailyService:
         and a day the LLM failed entirely gets the delayed notice."""
         settings = self.app.settings
         fire = scheduled_at(self.app.profile_config(profile).trigger(settings), date)
-        return fire + dt.timedelta(seconds=settings.partial_post_after_s)
+        return fire + dt.timedelta(seconds=settings.schedule.partial_post_after_s)
 
     def _past_deadline(self, profile: str, date: dt.date) -> bool:
         return self.clock.now() >= self.post_deadline(profile, date)
@@ -329,10 +329,10 @@ class DailyService:
         settings = self.app.settings
         limit, delay = MAX_RETRIES, float(RETRY_S)
         if first.action == "locked":  # a holder that died frees the day when its lock lapses
-            delay = min(delay, settings.lock_ttl_s + LOCK_SLACK_S)
+            delay = min(delay, settings.schedule.lock_ttl_s + LOCK_SLACK_S)
         if first.action in SCORE_AGAIN:
-            limit = settings.score_retry_attempts
-            delay = min(settings.score_retry_s * 2.0 ** (tries - 1), MAX_SCORE_RETRY_S)
+            limit = settings.schedule.score_retry_attempts
+            delay = min(settings.schedule.score_retry_s * 2.0 ** (tries - 1), MAX_SCORE_RETRY_S)
             until_deadline = (
                 self.post_deadline(profile, first.date) - self.clock.now()
             ).total_seconds()
@@ -346,7 +346,7 @@ class DailyService:
         self.scheduler.add_job(
             self._tracked, "date", run_date=when, args=[self.catch_up, profile],
             id=f"retry:{profile}",
-            replace_existing=True, misfire_grace_time=self.app.settings.misfire_grace_s,
+            replace_existing=True, misfire_grace_time=self.app.settings.schedule.misfire_grace_s,
         )  # fmt: skip
         log.warning("%s %s: %s; looking again at %s", profile, key[1], first.detail
                     or first.action, when.isoformat(timespec="seconds"))  # fmt: skip
@@ -358,7 +358,7 @@ class DailyService:
         its lifecycle names next. ``gap``: the missed days being caught up (remedial banner),
         empty for today's announcement."""
         app = self.app
-        async with day_lock(app.store.r, profile, date, app.settings.lock_ttl_s) as held:
+        async with day_lock(app.store.r, profile, date, app.settings.schedule.lock_ttl_s) as held:
             if not held:
                 log.info("%s %s: another replica holds the day; skipping", profile, date)
                 return DayReport(profile, date, "locked", bool(gap))

@@ -49,9 +49,9 @@ async def serve_all(
     the front ends disconnect."""
     settings = app.settings
     fronts: dict[str, Runner] = {}
-    if chat and settings.slack_bot_token is not None:
+    if chat and settings.slack.bot_token is not None:
         fronts[Platform.SLACK] = lambda ready: serve(app, host, port, http, ready)
-    if chat and discord and settings.discord_bot_token is not None:
+    if chat and discord and settings.discord.bot_token is not None:
         fronts[Platform.DISCORD] = lambda ready: serve_discord(app, ready)
     if settings.health_port is not None:
         health_port = settings.health_port
@@ -126,7 +126,7 @@ async def serve_health(
 
 
 async def serve_discord(app: App, ready: Callable[[], None] | None = None) -> None:
-    token = app.settings.discord_bot_token
+    token = app.settings.discord.bot_token
     assert token is not None
     bot = PapersBot(app, on_ready=ready)  # a fresh client each try: a closed one cannot start
     log.info("Discord: connecting to the gateway")
@@ -144,14 +144,14 @@ async def serve(
     app: App, host: str, port: int, http: bool, ready: Callable[[], None] | None = None
 ) -> None:
     bolt = build_slack_app(app)
-    token = app.settings.slack_app_token
+    token = app.settings.slack.app_token
     if token is not None and not http:
         handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
         await handler.connect_async()
         log.info("Slack: connected in Socket Mode")
         await _until_cancelled(ready, handler.close_async)
         return
-    secret = app.settings.slack_signing_secret
+    secret = app.settings.slack.signing_secret
     if secret is None:
         raise ConfigError("Slack's HTTP mode needs SLACK_SIGNING_SECRET")
     web_app = slack_web_app(bolt, app.store.r, secret.get_secret_value(), EVENTS_PATH)

@@ -2,6 +2,18 @@
 
 Precedence: environment, then the config file (``--config``, ``PAPERS_CONFIG`` or
 ``./papers.toml``), then defaults. Secrets are ``SecretStr``: their repr is ``'**********'``.
+
+``Settings`` is made of groups, each setting declared once in its group: ``llm``
+(``scoring.configs.LLMConfig``, what the scorer takes), ``prefilter``
+(``scoring.configs.PrefilterConfig``), ``personal`` (``scoring.personal.PersonalView``),
+``learning``, ``arxiv``, ``schedule``, ``limits``, ``slack`` and ``discord``
+(``ChatSettings``), beside a few settings of the whole service. People set them flat, by the
+names they have always had: a setting's papers.toml key is its group's prefix and its field
+name (``llm_batch_size``) unless the field's validation alias gives another (``model``), and
+its environment variable is ``PAPERS_`` + the key in capitals unless the alias names one as
+its second choice (``SLACK_BOT_TOKEN``); ``variables()`` lists them all. The environment is
+read by those names (``_Environment``), and ``Settings`` puts each key into its group before
+validating (``_into_groups``).
 """
 
 from __future__ import annotations
@@ -9,35 +21,46 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from bot.platforms import Platform
-from scoring.configs import Budget, LLMConfig, PrefilterConfig, ProfileRules
+from scoring.configs import LLMConfig, PrefilterConfig, ProfileRules, group
 from scoring.errors import ConfigError
 from scoring.models import AnnounceType
 from scoring.personal import PersonalView
 from scoring.preferences import DEFAULT_BOUND
-from scoring.pricing import ModelPrice
 
 DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"
 DEFAULT_EXPORT_API = "https://export.arxiv.org/api/query"
 # arXiv's feeds refresh around midnight US Eastern on announcement days (Monday-Friday)
 DEFAULT_SCHEDULE = "30 0 * * mon-fri"
 DEFAULT_TIMEZONE = "America/New_York"
+ENV_PREFIX = "PAPERS_"  # a setting's variable, unless its field names another
 
 
 def cron_trigger(schedule: str, timezone: str) -> CronTrigger:
@@ -63,33 +86,223 @@ def check_profile_name(name: str) -> str:
     return name
 
 
-def _env(*names: str) -> AliasChoices:
-    return AliasChoices(*names)
-
-
 def _default_types() -> list[AnnounceType]:
     return ["new", "cross"]
 
 
-@dataclass(frozen=True)
-class ChatSettings:
-    """One chat platform's settings as one group (``Settings.chat``): the posting, ledger,
-    admin checks and front ends read this, not the flat ``slack_*`` / ``discord_*`` fields."""
+# -- the groups ------------------------------------------------------------------------------
+class ArxivSettings(BaseModel):
+    """Where and how politely the arXiv feed and export API are read."""
 
-    platform: Platform
-    token: SecretStr | None
-    token_env: str  # the variable that sets ``token``, for error messages
+    model_config = group("arxiv_")
+
+    feed_url: str = Field(default=DEFAULT_FEED, validation_alias="feed_url")
+    export_api_url: str = Field(
+        default=DEFAULT_EXPORT_API,
+        validation_alias="export_api_url",
+        description="backfill, catch-up",
+    )
+    min_interval_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="spacing of arXiv requests; never below 3 s for arxiv.org hosts",
+    )
+    backoff_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="first wait before retrying arXiv (doubling, at most 30 s)",
+    )
+    timeout_s: float = Field(default=30.0, gt=0, validation_alias="http_timeout_s")
+    holidays: list[dt.date] = Field(
+        default_factory=list, description="weekdays arXiv announces nothing (not failures)"
+    )
+
+    @field_validator("feed_url")
+    @classmethod
+    def _feed_url(cls, value: str) -> str:
+        if "{categories}" not in value:
+            raise ValueError("must contain {categories}, e.g. " + DEFAULT_FEED)
+        return value
+
+
+class ChatSettings(BaseModel):
+    """One chat platform's settings (``Settings.chat``): the posting, ledger, admin checks and
+    front ends read this. Each platform's group declares its own fields."""
+
+    model_config = group()
+
+    platform: ClassVar[Platform]
+    bot_token: SecretStr | None
     api_url: str
     min_interval_s: float  # spacing of posts to one channel
-    admins: frozenset[str]  # user ids
-    admin_roles: frozenset[str] = frozenset()  # role ids whose members are admins (Discord)
+    admins: list[str]  # user ids
+
+    @property
+    def token_env(self) -> str:
+        """The variable that sets ``bot_token``, for error messages."""
+        return _variable("bot_token", type(self).model_fields["bot_token"], None).env
+
+    def _admin_roles(self) -> Collection[str]:
+        """Role ids whose members are admins (Discord's ``admin_roles``)."""
+        return ()
 
     @property
     def admins_configured(self) -> bool:
-        return bool(self.admins or self.admin_roles)
+        return bool(self.admins or self._admin_roles())
 
     def is_admin(self, user: str, roles: Iterable[str] = ()) -> bool:
-        return user in self.admins or bool(self.admin_roles.intersection(roles))
+        return user in self.admins or not set(self._admin_roles()).isdisjoint(roles)
+
+
+class SlackSettings(ChatSettings):
+    model_config = group("slack_")
+
+    platform: ClassVar[Platform] = Platform.SLACK
+    bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_bot_token", "SLACK_BOT_TOKEN"),
+        description="posting and /papers",
+    )
+    app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_app_token", "SLACK_APP_TOKEN"),
+        description="Socket Mode",
+    )
+    signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+        description="HTTP mode: requests are verified with it",
+    )
+    api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("slack_api_url", "SLACK_API_URL"),
+    )
+    min_interval_s: float = Field(
+        default=1.0, ge=0, description="spacing of posts to one channel (Slack: ~1 message/s)"
+    )
+    admins: list[str] = Field(
+        default_factory=list, description="user ids allowed to edit criteria and start runs"
+    )
+
+
+class DiscordSettings(ChatSettings):
+    model_config = group("discord_")
+
+    platform: ClassVar[Platform] = Platform.DISCORD
+    bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("discord_bot_token", "DISCORD_BOT_TOKEN"),
+        description="posting, /papers and reactions",
+    )
+    api_url: str = Field(
+        default="https://discord.com/api/v10",
+        validation_alias=AliasChoices("discord_api_url", "DISCORD_API_URL"),
+    )
+    min_interval_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="spacing of posts to one channel (Discord: 5 messages per 5 s)",
+    )
+    admins: list[str] = Field(
+        default_factory=list, description="Discord user ids allowed to edit criteria and run"
+    )
+    admin_roles: list[str] = Field(
+        default_factory=list, description="Discord role ids whose members are admins"
+    )
+
+    def _admin_roles(self) -> Collection[str]:
+        return self.admin_roles
+
+
+class LearningSettings(BaseModel):
+    """What reactions mean and how far they move the channel's ranking."""
+
+    model_config = group()
+
+    preference_bound: float = Field(
+        default=DEFAULT_BOUND,
+        ge=0,
+        le=2,
+        description="most blend points reactions add or take (0: off)",
+    )
+    reactions: dict[str, Literal["positive", "negative", "save"]] | None = Field(
+        default=None,
+        description="emoji name -> effect; unset: thumbs/heart/fire/star, thumbs down, ...",
+    )
+    suggest_min_reactions: int = Field(
+        default=10, ge=1, description="reactions before criteria suggest"
+    )
+
+
+class ScheduleSettings(BaseModel):
+    """When ``papers serve`` runs each day, catches up, retries and gives up waiting."""
+
+    model_config = group()
+
+    cron: str = Field(
+        default=DEFAULT_SCHEDULE,
+        validation_alias="schedule",
+        description="crontab line of the daily job",
+    )
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        validation_alias="schedule_timezone",
+        description="the schedule's IANA timezone",
+    )
+    misfire_grace_s: int = Field(
+        default=6 * 3600,
+        ge=1,
+        description="a run missed by less than this (asleep, busy) still runs",
+    )
+    catch_up_days: int = Field(
+        default=5, ge=0, le=31, description="missed announcement days caught up at most (0: none)"
+    )
+    lock_ttl_s: int = Field(
+        default=600,
+        ge=10,
+        description="a day's lock lapses this long after its holder stops renewing",
+    )
+    partial_post_after_s: int = Field(
+        default=3 * 3600, ge=0,
+        description="an incomplete day is posted with what was scored this long after its "
+        "scheduled time (nothing scored: the delayed notice); the rest follows in its thread",
+    )  # fmt: skip
+    score_retry_s: int = Field(
+        default=600,
+        ge=1,
+        description="first retry of a day the LLM left incomplete; doubles, to 1 h",
+    )
+    score_retry_attempts: int = Field(
+        default=8, ge=0, description="retries of an incomplete day before the next scheduled run"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        cron_trigger(DEFAULT_SCHEDULE, value)
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        cron_trigger(value, "UTC")
+        return value
+
+
+class LimitSettings(BaseModel):
+    """Daily quotas of what chat may spend: ``score`` of an unstored paper and ``run``."""
+
+    model_config = group("chat_")
+
+    score_quota: int = Field(
+        default=20, ge=0, description="`score` of an unstored paper from chat, per person and day"
+    )
+    score_quota_profile: int = Field(
+        default=100, ge=0, description="`score` of an unstored paper from chat, per profile and day"
+    )
+    run_quota: int = Field(default=2, ge=0, description="`run` from chat, per person and day")
+    run_quota_profile: int = Field(default=5, ge=0, description="`run` from chat, per profile, day")
 
 
 class ProfileConfig(BaseModel):
@@ -124,7 +337,7 @@ class ProfileConfig(BaseModel):
 
     def when(self, settings: Settings) -> tuple[str, str]:
         """This profile's crontab line and its timezone, the global ones where unset."""
-        return self.schedule or settings.schedule, self.timezone or settings.schedule_timezone
+        return self.schedule or settings.schedule.cron, self.timezone or settings.schedule.timezone
 
     def trigger(self, settings: Settings) -> CronTrigger:
         """When this profile's daily job runs."""
@@ -140,213 +353,69 @@ class ProfileConfig(BaseModel):
         )
 
 
+# -- the whole ---------------------------------------------------------------------------------
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PAPERS_", extra="forbid", populate_by_name=True, env_ignore_empty=True
-    )
+    model_config = SettingsConfigDict(extra="forbid", env_ignore_empty=True)
 
-    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL", "redis_url"))
-    data_dir: Path = Field(
-        default_factory=lambda: Path(platformdirs.user_data_dir("paperbot")),
-        validation_alias=_env("PAPERS_DATA_DIR", "data_dir"),
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("redis_url", "REDIS_URL")
     )
-    openai_api_key: SecretStr | None = Field(
-        None, validation_alias=_env("OPENAI_API_KEY", "openai_api_key")
-    )
-    openai_base_url: str | None = Field(
-        None, validation_alias=_env("OPENAI_BASE_URL", "openai_base_url")
-    )
-    model: str = Field("gpt-4o-mini", validation_alias=_env("PAPERS_MODEL", "model"))
-    feed_url: str = Field(DEFAULT_FEED, validation_alias=_env("PAPERS_FEED_URL", "feed_url"))
-    export_api_url: str = Field(
-        DEFAULT_EXPORT_API, validation_alias=_env("PAPERS_EXPORT_API_URL", "export_api_url")
-    )
-    arxiv_min_interval_s: float = Field(
-        3.0,
-        ge=0,
-        validation_alias=_env("PAPERS_ARXIV_MIN_INTERVAL_S", "arxiv_min_interval_s"),
-        description="spacing of arXiv requests; never below 3 s for arxiv.org hosts",
-    )
-    arxiv_backoff_s: float = Field(
-        1.0, ge=0, le=60, description="first wait before retrying arXiv (doubling, at most 30 s)"
-    )
-    http_timeout_s: float = Field(
-        30.0, gt=0, validation_alias=_env("PAPERS_HTTP_TIMEOUT_S", "http_timeout_s")
-    )
-    llm_batch_size: int = Field(40, ge=1, le=200, description="papers per LLM call")
-    llm_titles_batch_size: int = Field(200, ge=1, le=500)
-    llm_concurrency: int = Field(4, ge=1, le=64, description="LLM calls in flight at once")
-    llm_max_retries: int = Field(4, ge=0, le=10, description="per call: 429, 5xx, timeouts")
-    llm_timeout_s: float = Field(120.0, gt=0)
-    llm_missing_retries: int = Field(2, ge=0, le=5, description="re-asks for papers left out")
-    llm_temperature: float | None = Field(0.0, ge=0, le=2)
-    llm_json_schema: bool = Field(True, description="false for servers without JSON schema")
-    llm_output_tokens_per_paper: int = Field(80, ge=16, le=4000)
-    llm_price_mode: Literal["live", "batch", "flex"] = Field(
-        "live", description="batch: OpenAI Batch API (half price, slower); flex: flex tier"
-    )
-    llm_batch_wait_s: float = Field(
-        4 * 3600, gt=0, description="then what the batch has not answered is scored live"
-    )
-    llm_rpm: int | None = Field(
-        None, gt=0, description="requests a minute for the LLM account, shared by all replicas"
-    )
-    llm_tpm: int | None = Field(
-        None, gt=0, description="tokens a minute for the LLM account, shared by all replicas"
-    )
-    llm_rate_window_s: int = Field(60, ge=1, le=3600, description="the window of those limits")
-    llm_short_comments: bool = Field(
-        True, description="comments only from one below a profile's relevance cutoff up"
-    )
-    llm_check_budget_share: float = Field(
-        0.5, ge=0, le=1,
-        description="share of a day's scoring tokens the corroboration checks may spend",
-    )  # fmt: skip
-    budget_usd: float | None = Field(None, gt=0, description="per-run cap on LLM spending")
-    budget_tokens: int | None = Field(None, gt=0, description="per-run cap on LLM tokens")
-    prices: dict[str, ModelPrice] = Field(
-        default_factory=dict, description="USD per 1M tokens; overrides the built-in table"
-    )
-    titles_prefilter: bool = Field(
-        True, description="titles-only LLM pass before scoring (as the reference run does)"
-    )
-    learned_filter_keep: float | None = Field(
-        None, gt=0, le=1, description="a fixed kept fraction instead of the recall target (1: off)"
-    )
-    learned_filter_target_recall: float = Field(
-        0.97, gt=0, le=1, description="share of what the LLM would select that the filter keeps"
-    )
-    learned_filter_min_keep: float = Field(0.2, gt=0, le=1, description="floor on the kept share")
-    learned_filter_max_keep: float = Field(0.9, gt=0, le=1, description="ceiling on it")
-    learned_filter_explore: float = Field(
-        0.05, ge=0, le=0.5, description="share of dropped papers scored anyway to measure recall"
-    )
-    learned_filter_min_days: int = Field(3, ge=1)
-    learned_filter_max_days: int = Field(20, ge=1)
-    preference_bound: float = Field(
-        DEFAULT_BOUND, ge=0, le=2, description="most blend points reactions add or take (0: off)"
-    )
-    personal_bound: float = Field(
-        PersonalView.bound, ge=0, le=10,
-        description="most blend points a person's own reactions move a paper in `top --mine`",
-    )  # fmt: skip
-    personal_margin: int = Field(
-        PersonalView.margin, ge=0, le=9,
-        description="`top --mine` shows papers up to this many relevance points below the cutoff",
-    )  # fmt: skip
-    personal_explore: float = Field(
-        PersonalView.explore, ge=0, le=0.5,
-        description="share of `top --mine` slots for papers the person's model is least sure of",
-    )  # fmt: skip
-    personal_digest_top: int = Field(
-        5, ge=1, le=10, description="papers in a person's daily direct message (`mine on`)"
-    )
-    suggest_min_reactions: int = Field(10, ge=1, description="reactions before criteria suggest")
-    slack_bot_token: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
-    )
-    slack_app_token: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_APP_TOKEN", "slack_app_token")
-    )
-    slack_signing_secret: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
-    )
-    slack_api_url: str = Field(
-        "https://slack.com/api/", validation_alias=_env("SLACK_API_URL", "slack_api_url")
-    )
-    slack_min_interval_s: float = Field(
-        1.0, ge=0, description="spacing of posts to one channel (Slack: ~1 message/s)"
-    )
-    slack_admins: list[str] = Field(
-        default_factory=list, description="user ids allowed to edit criteria and start runs"
-    )
-    discord_bot_token: SecretStr | None = Field(
-        None, validation_alias=_env("DISCORD_BOT_TOKEN", "discord_bot_token")
-    )
-    discord_api_url: str = Field(
-        "https://discord.com/api/v10", validation_alias=_env("DISCORD_API_URL", "discord_api_url")
-    )
-    discord_min_interval_s: float = Field(
-        0.5, ge=0, description="spacing of posts to one channel (Discord: 5 messages per 5 s)"
-    )
-    discord_admins: list[str] = Field(
-        default_factory=list, description="Discord user ids allowed to edit criteria and run"
-    )
-    discord_admin_roles: list[str] = Field(
-        default_factory=list, description="Discord role ids whose members are admins"
-    )
-    reactions: dict[str, Literal["positive", "negative", "save"]] | None = Field(
-        None, description="emoji name -> effect; unset: thumbs/heart/fire/star, thumbs down, ..."
-    )
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("paperbot")))
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    prefilter: PrefilterConfig = Field(default_factory=PrefilterConfig)
+    personal: PersonalView = Field(default_factory=PersonalView)
+    learning: LearningSettings = Field(default_factory=LearningSettings)
+    arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
     post_no_announcement: bool = Field(
-        False, description="post a short note on days arXiv announces nothing"
+        default=False, description="post a short note on days arXiv announces nothing"
     )
     # unset: INFO for `papers serve` (lifecycle events are worth a line), WARNING for one-shot
     # commands, whose progress bars and summaries already say what happens
-    log_level: str | None = Field(None, validation_alias=_env("PAPERS_LOG_LEVEL", "log_level"))
-    log_format: Literal["text", "json"] = Field("text", description="json: one object a line")
-    schedule: str = Field(DEFAULT_SCHEDULE, description="crontab line of the daily job")
-    schedule_timezone: str = Field(DEFAULT_TIMEZONE, description="the schedule's IANA timezone")
-    misfire_grace_s: int = Field(
-        6 * 3600, ge=1, description="a run missed by less than this (asleep, busy) still runs"
-    )
-    catch_up_days: int = Field(
-        5, ge=0, le=31, description="missed announcement days caught up at most (0: none)"
-    )
-    arxiv_holidays: list[dt.date] = Field(
-        default_factory=list, description="weekdays arXiv announces nothing (not failures)"
+    log_level: str | None = None
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one object a line"
     )
     retention_days: int = Field(
-        365, ge=1, description="days a paper's full text stays in Redis (the archive keeps it)"
+        default=365,
+        ge=1,
+        description="days a paper's full text stays in Redis (the archive keeps it)",
     )
-    lock_ttl_s: int = Field(
-        600, ge=10, description="a day's lock lapses this long after its holder stops renewing"
-    )
-    partial_post_after_s: int = Field(
-        3 * 3600, ge=0,
-        description="an incomplete day is posted with what was scored this long after its "
-        "scheduled time (nothing scored: the delayed notice); the rest follows in its thread",
-    )  # fmt: skip
-    score_retry_s: int = Field(
-        600, ge=1, description="first retry of a day the LLM left incomplete; doubles, to 1 h"
-    )
-    score_retry_attempts: int = Field(
-        8, ge=0, description="retries of an incomplete day before the next scheduled run"
-    )
-    chat_score_quota: int = Field(
-        20, ge=0, description="`score` of an unstored paper from chat, per person and day"
-    )
-    chat_score_quota_profile: int = Field(
-        100, ge=0, description="`score` of an unstored paper from chat, per profile and day"
-    )
-    chat_run_quota: int = Field(2, ge=0, description="`run` from chat, per person and day")
-    chat_run_quota_profile: int = Field(5, ge=0, description="`run` from chat, per profile, day")
     archive_after_runs: bool = Field(
-        True, description="rebuild the HTML archive (PAPERS_DATA_DIR/archive) after each served run"
+        default=True,
+        description="rebuild the HTML archive (PAPERS_DATA_DIR/archive) after each served run",
     )
     health_port: int | None = Field(
-        None, ge=1, le=65535, description="serve /healthz and /metrics on this port"
+        default=None, ge=1, le=65535, description="serve /healthz and /metrics on this port"
     )
     profiles: dict[str, ProfileConfig] = Field(default_factory=lambda: {"default": ProfileConfig()})
 
-    @field_validator("feed_url")
+    @model_validator(mode="before")
     @classmethod
-    def _feed_url(cls, value: str) -> str:
-        if "{categories}" not in value:
-            raise ValueError("must contain {categories}, e.g. " + DEFAULT_FEED)
-        return value
-
-    @field_validator("schedule_timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        cron_trigger(DEFAULT_SCHEDULE, value)
-        return value
-
-    @field_validator("schedule")
-    @classmethod
-    def _schedule(cls, value: str) -> str:
-        cron_trigger(value, "UTC")
-        return value
+    def _into_groups(cls, data: Any) -> Any:
+        """papers.toml, the environment and ``load_settings``' keywords are flat: each key goes
+        into its group (``llm_batch_size`` into ``llm``). A group is no key of its own."""
+        if not isinstance(data, dict):
+            return data
+        routes = _routes()
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            where = routes.get(key)
+            if where is not None:
+                out.setdefault(where, {})[key] = value
+            elif key in _groups():
+                example = next(v.key for v in variables() if v.group == key)
+                raise PydanticCustomError(
+                    "group_as_setting",
+                    "a group, not a setting: its settings go by their own names, as {example}",
+                    {"key": key, "example": example},
+                )
+            else:
+                out[key] = value
+        return out
 
     @field_validator("log_level")
     @classmethod
@@ -371,72 +440,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"profile {name}: {exc}") from None
         return value
 
-    def llm_config(self) -> LLMConfig:
-        return LLMConfig(
-            model=self.model,
-            base_url=self.openai_base_url,
-            api_key=self.openai_api_key.get_secret_value() if self.openai_api_key else None,
-            batch_size=self.llm_batch_size,
-            titles_batch_size=self.llm_titles_batch_size,
-            concurrency=self.llm_concurrency,
-            max_retries=self.llm_max_retries,
-            timeout_s=self.llm_timeout_s,
-            missing_retries=self.llm_missing_retries,
-            temperature=self.llm_temperature,
-            json_schema=self.llm_json_schema,
-            output_tokens_per_paper=self.llm_output_tokens_per_paper,
-            prices=self.prices,
-            budget=Budget(max_tokens=self.budget_tokens, max_usd=self.budget_usd),
-            price_mode=self.llm_price_mode,
-            batch_wait_s=self.llm_batch_wait_s,
-            comment_from=self.comment_from,
-            check_budget_share=self.llm_check_budget_share,
-        )
-
-    @property
-    def comment_from(self) -> int | None:
-        """Comments are asked from one below the lowest relevance cutoff (None: always)."""
-        return self.comment_from_for(self.profiles.values())
-
     def comment_from_for(self, profiles: Iterable[ProfileConfig]) -> int | None:
-        """``comment_from`` over these profiles (with those set up from chat: App)."""
-        if not self.llm_short_comments:
+        """Comments are asked from one below the lowest relevance cutoff of these profiles
+        (the configured ones with those set up from chat: App.comment_from); None: always."""
+        if not self.llm.short_comments:
             return None
         return max(1, min(p.relevance_cutoff for p in profiles) - 1)
 
     def chat(self, platform: Platform) -> ChatSettings:
         """One platform's settings; ValueError for a platform paperbot does not know."""
-        if Platform(platform) is Platform.SLACK:  # ValueError for any other name
-            return ChatSettings(
-                Platform.SLACK, self.slack_bot_token, "SLACK_BOT_TOKEN", self.slack_api_url,
-                self.slack_min_interval_s, frozenset(self.slack_admins),
-            )  # fmt: skip
-        return ChatSettings(
-            Platform.DISCORD, self.discord_bot_token, "DISCORD_BOT_TOKEN", self.discord_api_url,
-            self.discord_min_interval_s, frozenset(self.discord_admins),
-            frozenset(self.discord_admin_roles),
-        )  # fmt: skip
-
-    def personal_view(self) -> PersonalView:
-        return PersonalView(
-            bound=self.personal_bound, margin=self.personal_margin, explore=self.personal_explore
-        )
-
-    def prefilter_config(self) -> PrefilterConfig:
-        return PrefilterConfig(
-            learned_min_days=self.learned_filter_min_days,
-            learned_max_days=self.learned_filter_max_days,
-            learned_keep=self.learned_filter_keep,
-            learned_target_recall=self.learned_filter_target_recall,
-            learned_min_keep=self.learned_filter_min_keep,
-            learned_max_keep=self.learned_filter_max_keep,
-            learned_explore=self.learned_filter_explore,
-            titles=self.titles_prefilter,
-        )
-
-    @property
-    def llm_configured(self) -> bool:
-        return self.openai_api_key is not None or self.openai_base_url is not None
+        return self.slack if Platform(platform) is Platform.SLACK else self.discord
 
     @classmethod
     def settings_customise_sources(
@@ -448,20 +461,108 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = settings_cls.model_config.get("toml_file")
-        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        sources: tuple[PydanticBaseSettingsSource, ...] = (
+            init_settings,
+            _Environment(settings_cls),
+        )
         if toml_file:
             sources += (TomlConfigSettingsSource(settings_cls, toml_file=toml_file),)
         return sources
 
 
+# -- the names people set them by ------------------------------------------------------------
+@dataclass(frozen=True)
+class Variable:
+    """One setting as people set it."""
+
+    key: str  # in papers.toml, and the keyword of load_settings
+    env: str  # its environment variable
+    group: str | None  # the field of Settings holding it; None: a field of Settings itself
+    name: str  # its field's name there
+    field: FieldInfo
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} ({self.env})"
+
+    def value(self, settings: Settings) -> Any:
+        return getattr(getattr(settings, self.group) if self.group else settings, self.name)
+
+
+def _names(name: str, field: FieldInfo) -> list[str]:
+    """The names a field takes as input: its key, then the variable it declares, if any."""
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [str(alias or name)]
+
+
+def _variable(name: str, field: FieldInfo, group_name: str | None) -> Variable:
+    key, *env = _names(name, field)
+    return Variable(key, env[0] if env else ENV_PREFIX + key.upper(), group_name, name, field)
+
+
+def _group_model(field: FieldInfo) -> type[BaseModel] | None:
+    kind = field.annotation
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+@functools.cache
+def variables() -> tuple[Variable, ...]:
+    """Every setting, in the order Settings declares them."""
+    found = []
+    for name, field in Settings.model_fields.items():
+        model = _group_model(field)
+        if model is None:
+            found.append(_variable(name, field, None))
+        else:
+            found += [_variable(n, f, name) for n, f in model.model_fields.items()]
+    return tuple(found)
+
+
+@functools.cache
+def _groups() -> frozenset[str]:
+    return frozenset(n for n, f in Settings.model_fields.items() if _group_model(f) is not None)
+
+
+@functools.cache
+def _routes() -> dict[str, str]:
+    """Each name a group's setting takes as input (its key; a variable it declares) -> its
+    group."""
+    return {n: v.group for v in variables() if v.group for n in _names(v.name, v.field)}
+
+
+class _Environment(EnvSettingsSource):
+    """Each setting from its own variable (``variables()``), decoded as pydantic-settings
+    decodes one (JSON for lists, tables and models), under its papers.toml key."""
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for var in variables():
+            raw = self.env_vars.get(var.env if self.case_sensitive else var.env.lower())
+            if raw is None:
+                continue
+            try:
+                value = self.prepare_field_value(var.key, var.field, raw, False)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"invalid setting {var.label} in environment: not JSON ({exc})"
+                ) from None
+            if value is not None:
+                found[var.key] = value
+        return found
+
+
 def _one_line(exc: ValidationError, source: str) -> str:
     err = exc.errors()[0]
-    parts = [str(part) for part in err["loc"]] or ["?"]
-    for name, field in Settings.model_fields.items():  # name the key both ways people set it
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices) and parts[0] in alias.choices:
-            parts[0] = f"{name} ({alias.choices[0]})"
+    parts = [str(part) for part in err["loc"]] or [str(err.get("ctx", {}).get("key", "?"))]
+    if len(parts) > 1 and parts[0] in _groups():
+        parts = parts[1:]  # people know a setting by its key, not by its group
     key = ".".join(parts)
+    for var in variables():  # name the key both ways people set it
+        if parts and parts[0] in _names(var.name, var.field):
+            key = ".".join([var.key, *parts[1:]]) + f" ({var.env})"
+            break
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"invalid setting {key} in {source}: {err['msg']}{more}"
 

@@ -50,24 +50,24 @@ def render_reply(reply: Reply) -> str:
 
 def build_slack_app(app: App) -> AsyncApp:
     settings = app.settings
-    if settings.slack_bot_token is None:
+    if settings.slack.bot_token is None:
         raise ConfigError("the Slack app needs SLACK_BOT_TOKEN")
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+    if settings.slack.app_token is None and settings.slack.signing_secret is None:
         raise ConfigError(
             "the Slack app needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET"
         )
-    client = slack_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    client = slack_client(settings.slack.bot_token.get_secret_value(), settings.slack.api_url)
     bolt = AsyncApp(
         client=client,
         signing_secret=(
-            settings.slack_signing_secret.get_secret_value()
-            if settings.slack_signing_secret
+            settings.slack.signing_secret.get_secret_value()
+            if settings.slack.signing_secret
             else None
         ),
-        request_verification_enabled=settings.slack_signing_secret is not None,
+        request_verification_enabled=settings.slack.signing_secret is not None,
     )
     core = CommandCore(app, runner=run_from_chat)
-    feedback = Feedback(app.store, settings.reactions)
+    feedback = Feedback(app.store, settings.learning.reactions)
     ledger = Ledger(app.store.r, Platform.SLACK)
     chat = settings.chat(Platform.SLACK)
 

@@ -69,7 +69,7 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
         last_run=last,
         next_run=fire.isoformat() if fire else None,
         schedule=f"{config.schedule or settings.schedule} "
-        f"({config.timezone or settings.schedule_timezone})",
+        f"({config.timezone or settings.schedule.timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
         month_failed=sum(

@@ -1,16 +1,40 @@
 """The plain settings the scoring layer accepts: a profile's rules, the pre-filters, the LLM.
 
+``PrefilterConfig`` and ``LLMConfig`` are also groups of bot's ``Settings``
+(``settings.prefilter``, ``settings.llm``): each of their settings is declared here once, with
+its default, bounds and meaning, and the pipeline takes the very object people configured.
+How people name a setting is part of its declaration (``group``): its papers.toml key is the
+group's prefix and the field's name (``llm_`` + ``batch_size``) unless the field's
+``validation_alias`` gives another (``openai_base_url``); its environment variable is
+``PAPERS_`` and the key in capitals unless the alias names one as its second choice
+(``OPENAI_BASE_URL``). Code and tests build them by field name.
+
 Kept free of heavy imports so bot.settings (and every CLI command) loads fast; the modules
 that act on them (pipeline, prefilters, llm_scorer) import them from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, SecretStr
 
 from scoring.models import AnnounceType
 from scoring.pricing import ModelPrice, PriceMode
+
+
+def group(prefix: str = "") -> ConfigDict:
+    """The config of a settings group: frozen, unknown keys refused, set by field name or by
+    papers.toml key (``prefix`` + the field's name, unless the field gives its own)."""
+    return ConfigDict(
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        validate_default=True,  # as BaseSettings does: a default is checked like a value
+        alias_generator=AliasGenerator(validation_alias=lambda name: prefix + name),
+    )
 
 
 @dataclass(frozen=True)
@@ -24,46 +48,113 @@ class ProfileRules:
     novelty_cutoff: int
 
 
-@dataclass(frozen=True)
-class PrefilterConfig:
-    learned_min_days: int = 3  # earlier days with LLM scores before the filter is trained
-    learned_max_days: int = 20
-    learned_keep: float | None = None  # a fixed fraction; None: keep what reaches the target
-    learned_target_recall: float = 0.97  # of the papers the LLM would select
-    learned_min_keep: float = 0.2  # floor and ceiling on the kept fraction
-    learned_max_keep: float = 0.9
-    learned_explore: float = 0.05  # share of the dropped papers sent anyway, to measure recall
-    learned_explore_min: int = 5
-    learned_min_papers: int = 50  # smaller batches are not worth filtering
-    titles: bool = False
+class PrefilterConfig(BaseModel):
+    """The pre-filters (scoring/prefilters.py): the learned filter (``learned_filter_*``) and
+    the titles pass (``titles_prefilter``)."""
+
+    model_config = group("learned_filter_")
+
+    titles: bool = Field(
+        default=True,
+        validation_alias="titles_prefilter",
+        description="titles-only LLM pass before scoring (as the reference run does)",
+    )
+    keep: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="a fixed kept fraction instead of the recall target (1: off)",
+    )
+    target_recall: float = Field(
+        default=0.97,
+        gt=0,
+        le=1,
+        description="share of what the LLM would select that the filter keeps",
+    )
+    min_keep: float = Field(default=0.2, gt=0, le=1, description="floor on the kept share")
+    max_keep: float = Field(default=0.9, gt=0, le=1, description="ceiling on it")
+    explore: float = Field(
+        default=0.05,
+        ge=0,
+        le=0.5,
+        description="share of dropped papers scored anyway to measure recall",
+    )
+    min_days: int = Field(
+        default=3, ge=1, description="earlier days with LLM scores before the filter is trained"
+    )
+    max_days: int = Field(default=20, ge=1, description="the most earlier days it is trained on")
 
 
-@dataclass(frozen=True)
-class Budget:
-    """Per-run cap; None means no cap on that measure."""
+class LLMConfig(BaseModel):
+    """The LLM scorer (scoring/llm_scorer.py) and the account it calls: ``llm_*``, with the
+    model, the OpenAI client's key and URL, the per-run budget and the price table."""
 
-    max_tokens: int | None = None
-    max_usd: float | None = None
+    model_config = group("llm_")
 
+    model: str = Field(default="gpt-4o-mini", validation_alias="model")
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL"),
+        description="any OpenAI-compatible server (Ollama, vLLM, ...); unset: OpenAI",
+    )
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY")
+    )
+    batch_size: int = Field(default=40, ge=1, le=200, description="papers per LLM call")
+    titles_batch_size: int = Field(
+        default=200, ge=1, le=500, description="titles per titles-pass call"
+    )
+    concurrency: int = Field(default=4, ge=1, le=64, description="LLM calls in flight at once")
+    max_retries: int = Field(
+        default=4, ge=0, le=10, description="per call, in the SDK: 429, 5xx, timeouts"
+    )
+    timeout_s: float = Field(default=120.0, gt=0)
+    missing_retries: int = Field(default=2, ge=0, le=5, description="re-asks for papers left out")
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    json_schema: bool = Field(default=True, description="false for servers without JSON schema")
+    output_tokens_per_paper: int = Field(
+        default=80, ge=16, le=4000, description="the answer's token cap, per paper in the call"
+    )
+    price_mode: PriceMode = Field(
+        default="live", description="batch: OpenAI Batch API (half price, slower); flex: flex tier"
+    )
+    batch_wait_s: float = Field(
+        default=4 * 3600, gt=0, description="then what the batch has not answered is scored live"
+    )
+    rpm: int | None = Field(
+        default=None,
+        gt=0,
+        description="requests a minute for the LLM account, shared by all replicas",
+    )
+    tpm: int | None = Field(
+        default=None,
+        gt=0,
+        description="tokens a minute for the LLM account, shared by all replicas",
+    )
+    rate_window_s: int = Field(default=60, ge=1, le=3600, description="the window of those limits")
+    short_comments: bool = Field(
+        default=True, description="comments only from one below a profile's relevance cutoff up"
+    )
+    check_budget_share: float = Field(
+        default=0.5, ge=0, le=1,
+        description="share of a day's scoring tokens the corroboration checks may spend",
+    )  # fmt: skip
+    budget_usd: float | None = Field(
+        default=None, gt=0, validation_alias="budget_usd", description="per-run cap on LLM spending"
+    )
+    budget_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        validation_alias="budget_tokens",
+        description="per-run cap on LLM tokens",
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        validation_alias="prices",
+        description="USD per 1M tokens; overrides the built-in table",
+    )
 
-@dataclass(frozen=True)
-class LLMConfig:
-    model: str
-    base_url: str | None = None
-    api_key: str | None = None
-    batch_size: int = 30
-    titles_batch_size: int = 200
-    concurrency: int = 4
-    max_retries: int = 4  # per call, inside the SDK (429, 5xx, timeouts)
-    timeout_s: float = 120.0
-    missing_retries: int = 2
-    temperature: float | None = 0.0
-    json_schema: bool = True
-    output_tokens_per_paper: int = 80
-    prices: Mapping[str, ModelPrice] = field(default_factory=dict)
-    budget: Budget = Budget()
-    comment_from: int | None = None  # comments only from this relevance up (None: always)
-    price_mode: PriceMode = "live"  # batch: the Batch API first; flex: service_tier="flex"
-    batch_wait_s: float = 4 * 3600  # then what the batch has not answered goes live
-    batch_poll_s: float = 30.0
-    check_budget_share: float = 0.5  # of a day's scoring tokens, for corroboration checks
+    @property
+    def configured(self) -> bool:
+        """A key or a base URL turns the LLM scorer on (else the local scorer runs)."""
+        return self.api_key is not None or self.base_url is not None

@@ -20,20 +20,20 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from prompts import read_prompt
-from scoring.configs import ProfileRules
+from scoring.configs import LLMConfig, PrefilterConfig, ProfileRules
 from scoring.criteria import parse_criteria_markdown
 from scoring.errors import ConfigError, InputError
 from scoring.listings import jsonl_file, listing_batch, read_jsonl
-from scoring.llm_scorer import LLMConfig, LLMScorer
+from scoring.llm_scorer import LLMScorer
 from scoring.models import FilterRecall, Usage
 from scoring.pipeline import run_day
-from scoring.prefilters import LearnedFilter, PrefilterConfig, most_likely, training_examples
+from scoring.prefilters import LearnedFilter, most_likely, training_examples
 from scoring.pricing import MODE_RATE, ModelPrice, cost_usd
 from scoring.progress import NoProgress, ProgressSink
 from scoring.redis_server import open_redis
@@ -215,7 +215,7 @@ async def evaluate(
         fake = None
         if not live:
             fake = stack.enter_context(_replay_server(labels, latency_s))
-            llm = replace(llm, base_url=fake.base_url, api_key=None)
+            llm = llm.model_copy(update={"base_url": fake.base_url, "api_key": None})
         scorer = LLMScorer(llm)
         try:
             async with _scratch_store() as store:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RUNNING = ("validating", "in_progress", "finalizing")
 TAG = "paperbot_requests"  # batch metadata: the hash of the request file
+POLL_S = 30.0  # between looks at a batch in progress (it answers within minutes to hours)
 
 
 class BatchJournal(Protocol):
@@ -68,7 +69,6 @@ async def run_batch(
     bodies: Sequence[dict[str, Any]],
     journal: BatchJournal | None,
     wait_s: float,
-    poll_s: float,
 ) -> BatchResult:
     """Answers to ``bodies`` through the Batch API, within ``wait_s``."""
     import openai  # loaded with the client; bound here for the except clauses
@@ -98,7 +98,7 @@ async def run_batch(
         batch = await client.batches.retrieve(batch_id)
         while batch.status in RUNNING and time.monotonic() < deadline:
             stop_if_asked()
-            await asyncio.sleep(poll_s)
+            await asyncio.sleep(POLL_S)
             batch = await client.batches.retrieve(batch_id)
         if batch.status in RUNNING:
             await client.batches.cancel(batch_id)  # what is missing goes live: never both

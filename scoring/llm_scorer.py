@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scoring.configs import Budget, LLMConfig
+from scoring.configs import LLMConfig
 from scoring.errors import ScoringError
 from scoring.injection import NOTE as INJECTION_NOTE
 from scoring.injection import sanitised
@@ -70,7 +69,8 @@ class _Meter:
     """
 
     usage: Usage
-    budget: Budget
+    max_tokens: int | None  # the run's caps (None: no cap on that measure)
+    max_usd: float | None
     prices: Mapping[str, ModelPrice]
     before: Usage | None = None
     reserved: Usage | None = None
@@ -101,14 +101,11 @@ class _Meter:
         return total
 
     def _over(self, total: Usage) -> str | None:
-        b = self.budget
-        if (
-            b.max_tokens is not None
-            and total.prompt_tokens + total.completion_tokens > b.max_tokens
-        ):
-            return f"the next call would pass the token budget of {b.max_tokens}"
-        if b.max_usd is not None and total.cost_usd is not None and total.cost_usd > b.max_usd:
-            return f"the next call would pass the cost budget of ${b.max_usd:.2f}"
+        cap, cap_usd = self.max_tokens, self.max_usd
+        if cap is not None and total.prompt_tokens + total.completion_tokens > cap:
+            return f"the next call would pass the token budget of {cap}"
+        if cap_usd is not None and total.cost_usd is not None and total.cost_usd > cap_usd:
+            return f"the next call would pass the cost budget of ${cap_usd:.2f}"
         return None
 
     async def reserve(self, prompt: int, completion: int) -> Usage | None:
@@ -147,8 +144,9 @@ class _Meter:
 
 
 class LLMScorer:
-    def __init__(self, config: LLMConfig) -> None:
+    def __init__(self, config: LLMConfig, comment_from: int | None = None) -> None:
         self.config = config
+        self.comment_from = comment_from  # comments only from this relevance up (None: always)
         self._made: AsyncOpenAI | None = None  # on first call: the SDK takes a second to import
         self.journal: BatchJournal | None = None  # where batch ids survive a restart
         self.limiter: LLMRateLimiter | None = None  # the account's rate limit, shared in Redis
@@ -165,11 +163,11 @@ class LLMScorer:
         self._titles_stopped: str | None = None  # why the titles pass stopped (not the budget)
 
     def for_run(self, comment_from: int | None) -> LLMScorer:
-        """A scorer for one run: its own titles-pass state, stop reason and configuration,
+        """A scorer for one run: its own titles-pass state, stop reason and comment range,
         sharing this one's HTTP client, rate limiter, batch journal and what it learned of the
         server (parameters it rejects). Closing it closes nothing shared."""
         run = copy.copy(self)
-        run.config = dataclasses.replace(self.config, comment_from=comment_from)
+        run.comment_from = comment_from
         run._made = self._client  # made here, once, so every run shares the one connection pool
         run._owns_client = False
         run._titles_spent, run._titles_stopped = None, None
@@ -195,7 +193,8 @@ class LLMScorer:
 
             config, flex = self.config, self.config.price_mode == "flex"
             self._made = AsyncOpenAI(
-                api_key=config.api_key or "unused",  # local servers ignore it; the SDK wants one
+                # local servers ignore the key; the SDK wants one
+                api_key=config.api_key.get_secret_value() if config.api_key else "unused",
                 base_url=config.base_url,
                 # flex answers slowly and says "resource unavailable" (429) when busy: wait longer
                 max_retries=config.max_retries + (4 if flex else 0),
@@ -213,12 +212,13 @@ class LLMScorer:
 
     def _meter(self, before: Usage | None = None) -> _Meter:
         cfg = self.config
-        if cfg.budget.max_usd is not None and price_for(cfg.model, cfg.prices) is None:
+        if cfg.budget_usd is not None and price_for(cfg.model, cfg.prices) is None:
             if not self._warned_no_price:
                 log.warning("no price known for %s: the dollar budget cannot apply", cfg.model)
                 self._warned_no_price = True
         mode: PriceMode = "flex" if cfg.price_mode == "flex" else "live"  # batch sets its own
-        return _Meter(Usage(model=cfg.model, mode=mode), cfg.budget, cfg.prices, before=before)
+        usage = Usage(model=cfg.model, mode=mode)
+        return _Meter(usage, cfg.budget_tokens, cfg.budget_usd, cfg.prices, before=before)
 
     # -- one call ------------------------------------------------------------------------------
     async def ask_json(
@@ -265,7 +265,7 @@ class LLMScorer:
         return self.config.output_tokens_per_paper * len(batch) + 200
 
     def _schema(self, mode: Mode) -> dict[str, Any]:
-        return output_schema(mode, compact=self.config.comment_from is not None)
+        return output_schema(mode, compact=self.comment_from is not None)
 
     def _body(
         self, system: str, user: str, schema: Mapping[str, object], max_tokens: int
@@ -316,9 +316,7 @@ class LLMScorer:
         if live._over(live._total(estimate)):  # the whole file is paid at once
             log.warning("the batch would pass the budget; scoring live instead")
             return meter.usage
-        result = await run_batch(
-            self._client, bodies, self.journal, cfg.batch_wait_s, cfg.batch_poll_s
-        )
+        result = await run_batch(self._client, bodies, self.journal, cfg.batch_wait_s)
         if result.reason:
             log.warning("batch: %s; those papers are scored live", result.reason)
         for i, answer in sorted(result.answers.items()):
@@ -407,7 +405,7 @@ class LLMScorer:
             raise ScoringError(f"no paper could be scored: {stopped}", usage=[], reason=stopped)
         meter = self._meter(before=titles_spent)  # the titles pass of this run counts
         criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
-        system = render_system(criteria.items, "full", self.config.comment_from)
+        system = render_system(criteria.items, "full", self.comment_from)
         limit = asyncio.Semaphore(self.config.concurrency)
         now = dt.datetime.now(dt.UTC)
         prompt = self.prompt_hash  # read once: every score of this call names the same prompt
@@ -506,7 +504,7 @@ class LLMScorer:
         day's batches (same scale, and the provider's cache serves the prefix)."""
         meter = self._meter()
         criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
-        system = render_system(criteria.items, "full", self.config.comment_from)
+        system = render_system(criteria.items, "full", self.comment_from)
         answer = await self._call(
             meter, asyncio.Semaphore(1), system, papers, "full", criterion_ids
         )

@@ -14,24 +14,42 @@ followed authors pass in the digest: selected, marked Author match, and first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+from pydantic import BaseModel, Field
+
+from scoring.configs import group
 from scoring.models import RankedPaper
 from scoring.ranking import author_matches, blend, preference_of
 
 EXPLORE_REACH = 3  # explore picks come from the next 3 x N papers after the person's top
+FULL_AT = 20  # reactions after which a person's taste moves papers its full bound
 
 
-@dataclass(frozen=True)
-class PersonalView:
-    bound: float = 3.0  # blend points a person's taste may add or take
-    margin: int = 2  # relevance points below the cutoff a paper may be and still be shown
-    explore: float = 0.1  # share of the slots for what the model is least sure about
-    full_at: int = 20  # reactions after which a person's taste moves papers its full bound
+class PersonalView(BaseModel):
+    """A person's own view: the ``personal`` group of bot's Settings (``personal_*``)."""
 
-    def strength(self, reactions: int) -> float:
-        """How far a person's taste may move papers: a few reactions move them a little."""
-        return min(1.0, reactions / self.full_at) if self.full_at else 1.0
+    model_config = group("personal_")
+
+    bound: float = Field(
+        default=3.0, ge=0, le=10,
+        description="most blend points a person's own reactions move a paper in `top --mine`",
+    )  # fmt: skip
+    margin: int = Field(
+        default=2, ge=0, le=9,
+        description="`top --mine` shows papers up to this many relevance points below the cutoff",
+    )  # fmt: skip
+    explore: float = Field(
+        default=0.1, ge=0, le=0.5,
+        description="share of `top --mine` slots for papers the person's model is least sure of",
+    )  # fmt: skip
+    digest_top: int = Field(
+        default=5, ge=1, le=10, description="papers in a person's daily direct message (`mine on`)"
+    )
+
+
+def strength(reactions: int, full_at: int = FULL_AT) -> float:
+    """How far a person's taste may move papers: a few reactions move them a little."""
+    return min(1.0, reactions / full_at) if full_at else 1.0
 
 
 def personal_view(
@@ -39,14 +57,17 @@ def personal_view(
     taste: Mapping[str, float],
     relevance_cutoff: int,
     n: int,
-    view: PersonalView = PersonalView(),
+    view: PersonalView | None = None,
     reactions: int | None = None,
+    full_at: int = FULL_AT,
 ) -> list[RankedPaper]:
     """The day for one person, best first, numbered; ``taste`` in [-1, 1] per paper id (their
     model at bound 1). Explore picks are marked ``explore`` and take the last slots of the
-    first ``n``. A person with no reactions (empty ``taste``) sees the channel's order."""
+    first ``n``. A person with no reactions (empty ``taste``) sees the channel's order.
+    ``view``: None, the defaults."""
+    view = view or PersonalView()
     floor = relevance_cutoff - view.margin
-    bound = view.bound * (view.strength(reactions) if reactions is not None else 1.0)
+    bound = view.bound * (strength(reactions, full_at) if reactions is not None else 1.0)
     rows = []
     for rp in ranked:
         if rp.score.relevance < floor and not rp.author_match:

@@ -3,8 +3,8 @@
 Order: papers by followed authors always pass; then the learned filter (TF-IDF + logistic
 regression trained on this profile's earlier LLM scores and people's reactions) keeps the
 papers whose chance of relevance reaches a cut chosen by cross-validation over the history
-days, so that it keeps ``learned_target_recall`` of what the LLM would select (or a fixed
-``learned_keep`` fraction), and sends a random sample of the rest anyway so the day's recall
+days, so that it keeps ``target_recall`` of what the LLM would select (or a fixed ``keep``
+fraction), and sends a random sample of the rest anyway so the day's recall
 can be estimated; then the optional titles-only LLM pass. A dropped paper gets a stored
 score (relevance 1, ``filtered_by`` set) saying why, so it still counts as scanned, ranks
 last, and is never sent again for the same criteria.
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 CRITERION_WEIGHT = 3.0  # a criterion's own text is a strong example of what the team wants
 REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
+MIN_PAPERS = 50  # fewer candidates are not worth filtering
+EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -224,9 +226,7 @@ def _by_threshold(probs: np.ndarray, threshold: float, config: PrefilterConfig) 
     order = np.argsort(-probs, kind="stable")
     n = len(probs)
     above = int((probs >= threshold).sum())
-    k = min(
-        max(above, math.ceil(config.learned_min_keep * n)), math.ceil(config.learned_max_keep * n)
-    )
+    k = min(max(above, math.ceil(config.min_keep * n)), math.ceil(config.max_keep * n))
     return set(order[:k].tolist())
 
 
@@ -240,20 +240,17 @@ def _learned_choice(
     """Which candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
     examples = [e for day in by_day for e in day] + list(reactions)
     probs = LearnedFilter(examples, criteria).probabilities(candidates)
-    if config.learned_keep is not None:
-        return set(most_likely(probs, config.learned_keep).tolist()), probs, None
-    threshold = recall_threshold(by_day, reactions, criteria, config.learned_target_recall)
+    if config.keep is not None:
+        return set(most_likely(probs, config.keep).tolist()), probs, None
+    threshold = recall_threshold(by_day, reactions, criteria, config.target_recall)
     return _by_threshold(probs, threshold, config), probs, threshold
 
 
 def _explore_sample(dropped: Sequence[int], config: PrefilterConfig, date: dt.date) -> set[int]:
     """A random share of the dropped papers (the same for a re-run of the day)."""
-    if not dropped or config.learned_explore <= 0:
+    if not dropped or config.explore <= 0:
         return set()
-    n = min(
-        len(dropped),
-        max(config.learned_explore_min, math.ceil(config.learned_explore * len(dropped))),
-    )
+    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(config.explore * len(dropped))))
     rng = np.random.default_rng(date.toordinal())
     return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
 
@@ -291,17 +288,16 @@ async def apply_prefilters(
     result = PrefilterResult(kept=list(papers))
     candidates = [p for p in papers if p.id not in protected]
 
-    keep_all = config.learned_keep is not None and config.learned_keep >= 1.0
-    if len(candidates) >= config.learned_min_papers and not keep_all:
+    keep_all = config.keep is not None and config.keep >= 1.0
+    if len(candidates) >= MIN_PAPERS and not keep_all:
         by_day, reactions = await training_days(
-            store, profile, date, relevance_cutoff, config.learned_max_days
+            store, profile, date, relevance_cutoff, config.max_days
         )
         examples = [e for day in by_day for e in day] + reactions
         positives = sum(e.positive for e in examples)
-        if len(by_day) < config.learned_min_days:
+        if len(by_day) < config.min_days:
             result.notes.append(
-                f"learned filter idle: {len(by_day)} of {config.learned_min_days} days of LLM "
-                "scores"
+                f"learned filter idle: {len(by_day)} of {config.min_days} days of LLM scores"
             )
         elif positives < MIN_POSITIVES or positives == len(examples):
             result.notes.append(f"learned filter idle: {positives} relevant examples")
@@ -313,10 +309,10 @@ async def apply_prefilters(
             widened = None
             if threshold is not None and recent_recall is not None:
                 estimate, runs = recent_recall
-                if estimate < config.learned_target_recall:
+                if estimate < config.target_recall:
                     widened = (
                         f"recall estimated at {estimate:.2f} over the last {runs} days, below "
-                        f"the target {config.learned_target_recall:.2f}: the cut is halved"
+                        f"the target {config.target_recall:.2f}: the cut is halved"
                     )
                     keep = _by_threshold(probs, threshold / 2, config)
             dropped = [i for i in range(len(candidates)) if i not in keep]
@@ -331,7 +327,7 @@ async def apply_prefilters(
                 f"kept {len(keep)} of {len(candidates)} (fixed fraction)"
                 if threshold is None
                 else f"kept {len(keep)} of {len(candidates)} at chance >= {threshold:.3f} "
-                f"(target recall {config.learned_target_recall:.2f})"
+                f"(target recall {config.target_recall:.2f})"
             )
             result.notes.append(
                 f"learned filter: trained on {len(examples)} papers from {len(by_day)} days, "

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from fakes.llm import FakeLLM, Judgement
+from scoring import llm_batch
 from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.pricing import cost_usd
 from scoring.stopping import stop_if_asked
@@ -19,6 +20,11 @@ from tests.papers import DEFAULT, listing_papers
 from tests.waiting import eventually
 
 PAPERS = listing_papers(40)
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm_batch, "POLL_S", 0.05)
 
 
 @pytest.fixture
@@ -31,7 +37,7 @@ def fake() -> Iterator[FakeLLM]:
 def batch_scorer(fake: FakeLLM, store: Store, **options: float) -> LLMScorer:
     config = LLMConfig(
         model="gpt-4o", base_url=fake.base_url, batch_size=10, price_mode="batch",
-        batch_wait_s=options.get("wait", 5.0), batch_poll_s=0.05,
+        batch_wait_s=options.get("wait", 5.0),
     )  # fmt: skip
     scorer = LLMScorer(config)
     scorer.journal = store

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from bot.digest import render_markdown
-from bot.settings import Settings
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.listings import listing_batch, read_jsonl
 from scoring.llm_scorer import LLMConfig, LLMScorer
@@ -184,7 +183,7 @@ async def test_learned_filter_keeps_a_fraction_and_followed_authors(
     rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
     author = rows[-1]["authors"][0]  # a paper the filter may well drop
     await store.follow("default", author)
-    config = PrefilterConfig(learned_min_days=1, learned_keep=0.3, learned_explore=0)
+    config = PrefilterConfig(min_days=1, keep=0.3, explore=0, titles=False)
     outcome = await _history_and_day(store, replay, config)
     run = outcome.run
     protected = [rp for rp in outcome.day.papers if rp.author_match]
@@ -203,7 +202,7 @@ async def test_recall_targeted_filter_keeps_enough_and_measures_itself(
 ) -> None:
     await store.ensure_profile("default", DEFAULT.items)
     scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=replay.base_url))
-    config = PrefilterConfig(learned_min_days=2)
+    config = PrefilterConfig(min_days=2, titles=False)
     try:
         for day in ("2025-05-28", "2025-05-29"):  # history, everything scored
             date = dt.date.fromisoformat(day)
@@ -269,7 +268,7 @@ def test_learned_filter_counts_forms_of_a_word_as_one() -> None:
 
 
 async def test_learned_filter_waits_for_enough_history(store: Store, replay: FakeLLM) -> None:
-    outcome = await _history_and_day(store, replay, PrefilterConfig(learned_min_days=2))
+    outcome = await _history_and_day(store, replay, PrefilterConfig(min_days=2, titles=False))
     assert outcome.run.filtered == {}
 
 
@@ -284,7 +283,7 @@ async def test_titles_pass_drops_papers_and_its_tokens_count(store: Store, repla
 
 
 async def test_reactions_join_the_training_data(store: Store, replay: FakeLLM) -> None:
-    await _history_and_day(store, replay, PrefilterConfig(learned_min_days=1))
+    await _history_and_day(store, replay, PrefilterConfig(min_days=1, titles=False))
     before, days = await training_examples(store, "default", dt.date(2025, 6, 4), 7, 20)
     paper_id = next(iter(SELECTED))
     await store.set_reaction_label("default", paper_id, -1)
@@ -316,7 +315,7 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     )
     assert set(report["learned_recall"]) == {"20%", "30%", "40%", "50%"}
     usage, prompt = report["usage"], report["prompt"]
-    batch_size = Settings.model_fields["llm_batch_size"].default
+    batch_size = LLMConfig.model_fields["batch_size"].default
     checks = report["checks"]  # corroboration: scores the content did not bear out, asked again
     assert usage["calls"] == math.ceil(report["sent_to_llm"] / batch_size) + checks["calls"]
     assert checks["marked"] == 0  # replayed reference judgements: nothing addressed the rater

@@ -13,7 +13,7 @@ from fakes.llm import FakeLLM, Fault, Judgement
 from scoring import prompting
 from scoring.errors import ScoringError
 from scoring.llm_output import json_values, parse_keep, parse_ratings
-from scoring.llm_scorer import Budget, LLMConfig, LLMScorer
+from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.models import Paper
 from scoring.pricing import ModelPrice, cost_usd, merge_usage, price_for
 from scoring.prompting import TEMPLATES, prompt_hash, render_system
@@ -32,9 +32,9 @@ def fake() -> Iterator[FakeLLM]:
 _OPEN: list[LLMScorer] = []
 
 
-def scorer(fake: FakeLLM, **options: object) -> LLMScorer:
+def scorer(fake: FakeLLM, comment_from: int | None = None, **options: object) -> LLMScorer:
     config = {"model": "gpt-4o-mini", "base_url": fake.base_url, "batch_size": 5, "max_retries": 2}
-    made = LLMScorer(LLMConfig(**(config | options)))  # type: ignore[arg-type]
+    made = LLMScorer(LLMConfig(**(config | options)), comment_from)  # type: ignore[arg-type]
     _OPEN.append(made)
     return made
 
@@ -161,7 +161,7 @@ async def test_token_budget_stops_cleanly(fake: FakeLLM, concurrency: int) -> No
     spent = one_call.usage[0].prompt_tokens + one_call.usage[0].completion_tokens
     fake.requests.clear()
     cap = int(spent * 2.5)
-    capped = scorer(fake, batch_size=4, concurrency=concurrency, budget=Budget(max_tokens=cap))
+    capped = scorer(fake, batch_size=4, concurrency=concurrency, budget_tokens=cap)
     outcome = await capped.score(PAPERS, DEFAULT)
     used = outcome.usage[0].prompt_tokens + outcome.usage[0].completion_tokens
     assert used <= cap  # calls in flight reserve their share: concurrency cannot overshoot
@@ -171,9 +171,7 @@ async def test_token_budget_stops_cleanly(fake: FakeLLM, concurrency: int) -> No
 
 
 async def test_dollar_budget_with_unknown_price_is_ignored_not_fatal(fake: FakeLLM) -> None:
-    outcome = await scorer(fake, model="my-local-llama", budget=Budget(max_usd=0.0001)).score(
-        PAPERS, DEFAULT
-    )
+    outcome = await scorer(fake, model="my-local-llama", budget_usd=0.0001).score(PAPERS, DEFAULT)
     assert len(outcome.scores) == len(PAPERS)
     assert outcome.usage[0].cost_usd is None
 
@@ -325,9 +323,7 @@ async def test_dollar_budget_stops_cleanly(fake: FakeLLM) -> None:
     one_call = await scorer(fake, model="gpt-4o", batch_size=4).score(PAPERS[:4], DEFAULT)
     per_call = one_call.usage[0].cost_usd
     assert per_call and per_call > 0
-    capped = scorer(
-        fake, model="gpt-4o", batch_size=4, concurrency=1, budget=Budget(max_usd=per_call * 1.5)
-    )
+    capped = scorer(fake, model="gpt-4o", batch_size=4, concurrency=1, budget_usd=per_call * 1.5)
     outcome = await capped.score(PAPERS, DEFAULT)
     assert len(outcome.scores) == 4 and len(outcome.unscored) == 8
     assert outcome.usage[0].cost_usd <= per_call * 1.5
@@ -337,7 +333,7 @@ async def test_dollar_budget_stops_cleanly(fake: FakeLLM) -> None:
 async def test_titles_pass_spends_from_the_same_budget(fake: FakeLLM) -> None:
     _, titles = await scorer(fake).triage_titles(PAPERS, DEFAULT)
     cap = titles.prompt_tokens + titles.completion_tokens + 10
-    capped = scorer(fake, budget=Budget(max_tokens=cap))
+    capped = scorer(fake, budget_tokens=cap)
     await capped.triage_titles(PAPERS, DEFAULT)
     outcome = await capped.score(PAPERS, DEFAULT)  # a budget stop is not an error
     assert not outcome.scores and len(outcome.unscored) == len(PAPERS)

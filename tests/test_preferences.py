@@ -207,8 +207,8 @@ def test_mine_ranks_for_the_person_asking(cli: Cli, feed: str, tmp_path: Path) -
     assert by_id[channel[30]["id"]]["rank"] < channel[30]["rank"]
     assert by_id[channel[0]["id"]]["preference"] < 0
     # the channel's bound plus the person's own (scoring/personal.py), never far below the cutoff
-    assert all(abs(r["preference"]) <= DEFAULT_BOUND + PersonalView.bound for r in ann)
-    assert min(r["relevance"] for r in ann) >= 7 - PersonalView.margin
+    assert all(abs(r["preference"]) <= DEFAULT_BOUND + PersonalView().bound for r in ann)
+    assert min(r["relevance"] for r in ann) >= 7 - PersonalView().margin
     text = cli("top", "5", "--mine", "--user", "bob").stdout
     assert "channel's ranking" in " ".join(text.split())
     result = cli("top", "5", "--mine")

@@ -10,10 +10,10 @@ import asyncio
 import datetime as dt
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from bot.app import App
 from bot.commands import CommandCore
@@ -203,7 +203,8 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
             archived_while_failing = (tmp_path / "archive").exists()
             failed = await app.store.get_run("default", dt.date(2025, 5, 28))
             await app.scorer.close()  # type: ignore[attr-defined]
-            app.scorer = LLMScorer(replace(app.settings.llm_config(), api_key="sk-right"))
+            right = app.settings.llm.model_copy(update={"api_key": SecretStr("sk-right")})
+            app.scorer = LLMScorer(right)
             third = await service.catch_up("default")
             done = await app.store.get_run("default", dt.date(2025, 5, 28))
             await app.scorer.close()  # type: ignore[attr-defined]

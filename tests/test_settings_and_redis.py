@@ -16,8 +16,8 @@ def test_secrets_never_show(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
     settings = load_settings()
-    assert settings.openai_api_key is not None
-    assert settings.openai_api_key.get_secret_value() == "sk-very-secret"
+    assert settings.llm.api_key is not None
+    assert settings.llm.api_key.get_secret_value() == "sk-very-secret"
     caplog.set_level(logging.DEBUG)
     logging.getLogger("test").info("settings: %s %r", settings, settings)
     assert "sk-very-secret" not in str(settings) + repr(settings) + caplog.text
@@ -26,10 +26,10 @@ def test_secrets_never_show(
 def test_config_file_and_env_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "papers.toml"
     config.write_text('model = "from-file"\n[profiles.ml]\ncategories = ["cs.LG", "stat.ML"]\n')
-    assert load_settings(config).model == "from-file"
+    assert load_settings(config).llm.model == "from-file"
     monkeypatch.setenv("PAPERS_MODEL", "from-env")
     settings = load_settings(config)
-    assert settings.model == "from-env"
+    assert settings.llm.model == "from-env"
     assert settings.profiles["ml"].categories == ["cs.LG", "stat.ML"]
     assert "default" in settings.profiles
 
@@ -64,11 +64,11 @@ def test_llm_settings_reach_the_scorer(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("PAPERS_LLM_BATCH_SIZE", "12")
     settings = load_settings(config)
-    llm = settings.llm_config()
+    llm = settings.llm
     assert llm.base_url == "http://127.0.0.1:9/v1" and llm.api_key is None
-    assert llm.batch_size == 12 and llm.budget.max_usd == 0.5
+    assert llm.batch_size == 12 and llm.budget_usd == 0.5
     assert llm.prices["llama3.1:8b"].output == 0.2
-    assert settings.prefilter_config().titles is True
+    assert settings.prefilter.titles is True
 
 
 def test_missing_explicit_config_file(tmp_path: Path) -> None:
@@ -108,10 +108,10 @@ def test_each_chat_platform_is_one_settings_group() -> None:
         discord_api_url="http://127.0.0.1:9/api", discord_min_interval_s=2,
     )  # fmt: skip
     slack, discord = settings.chat("slack"), settings.chat("discord")
-    assert slack.token is not None and slack.token.get_secret_value() == "xoxb-1"
+    assert slack.bot_token is not None and slack.bot_token.get_secret_value() == "xoxb-1"
     assert (slack.token_env, slack.min_interval_s) == ("SLACK_BOT_TOKEN", 1.0)
     assert slack.is_admin("U1") and not slack.is_admin("U2", roles=["77"])
-    assert discord.token is None and discord.token_env == "DISCORD_BOT_TOKEN"
+    assert discord.bot_token is None and discord.token_env == "DISCORD_BOT_TOKEN"
     assert (discord.api_url, discord.min_interval_s) == ("http://127.0.0.1:9/api", 2)
     assert discord.is_admin("1003", roles=["5", "77"]) and not discord.is_admin("1003")
     assert slack.admins_configured and discord.admins_configured

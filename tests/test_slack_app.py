@@ -369,7 +369,8 @@ async def test_socket_mode_serves_commands(
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()
     slack.socket_url = str(server.make_url("/link")).replace("http://", "ws://")
-    app.settings.slack_app_token = SecretStr("xapp-test")
+    slack_settings = app.settings.slack.model_copy(update={"app_token": SecretStr("xapp-test")})
+    app.settings = app.settings.model_copy(update={"slack": slack_settings})
     task = asyncio.create_task(serve(app, "127.0.0.1", 0, http=False))
     try:
         await asyncio.wait_for(connected.wait(), 10)

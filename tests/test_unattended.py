@@ -22,7 +22,7 @@ from bot.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.errors import ScoringError
 from scoring.listings import listing_batch
-from scoring.llm_scorer import Budget, LLMConfig, LLMScorer
+from scoring.llm_scorer import LLMConfig, LLMScorer
 from scoring.pipeline import Batch, ProfileRules, run_day
 from scoring.redis_server import EmbeddedRedis
 from scoring.spool import ScoreSpool
@@ -111,7 +111,7 @@ async def test_the_budget_cap_leaves_papers_unscored_by_choice_not_incomplete(
     await store.ensure_profile("default", DEFAULT.items)
     config = LLMConfig(
         model="gpt-4o", base_url=replay.base_url, batch_size=10, concurrency=1,
-        budget=Budget(max_tokens=9000),
+        budget_tokens=9000,
     )  # fmt: skip
     scorer = LLMScorer(config)
     try:

@@ -62,5 +62,5 @@ class CoreBase:
         self, profile: str, criteria_hash: str, scorer: str, user: str | None = None
     ) -> PreferenceModel:
         """The profile's preference model (or one person's), at the configured bound."""
-        bound = self.app.settings.preference_bound
+        bound = self.app.settings.learning.preference_bound
         return await preference_model(self.store, profile, criteria_hash, scorer, bound, user)

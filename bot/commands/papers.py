@@ -149,7 +149,7 @@ class PaperCommands(CoreBase):
                 await self.app.quotas.spend("score", profile, req.user or "")
             config = self.app.profile_config(profile)
             paper = await self.app.arxiv.fetch_by_id(
-                self.app.settings.export_api_url, pid, config.categories
+                self.app.settings.arxiv.export_api_url, pid, config.categories
             )
             if paper is None:
                 raise NotFound(f"arXiv has no paper {pid}")

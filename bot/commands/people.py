@@ -108,7 +108,7 @@ class PeopleCommands(CoreBase):
             f"Reactions move a paper by at most {model.bound:.1f} blend points "
             f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
             "near-ties and never change which papers pass the cutoffs. Your own view (`top "
-            f"--mine`) moves them by up to {self.app.settings.personal_bound:.1f}.",
+            f"--mine`) moves them by up to {self.app.settings.personal.bound:.1f}.",
         ]
         moved: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -128,7 +128,7 @@ class PeopleCommands(CoreBase):
     async def mine(self, req: Request, action: str) -> Reply:
         if not req.user:  # pragma: no cover - chat front ends always name the person
             raise InputError("`mine` is about you: ask from Slack or Discord")
-        n = self.app.settings.personal_digest_top
+        n = self.app.settings.personal.digest_top
         if action == "show":
             on = await self.store.gets_personal_digest(req.profile, req.user)
         else:
