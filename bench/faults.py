@@ -12,7 +12,7 @@ seconds later, and real ``papers`` processes for the kills.
 2. LLM faults: the scheduler runs the day against each fault, then again once it clears;
    scored / unscored / status after the fault, status after the retry, papers lost, and
    "nothing passed" claims made about a day with unscored papers.
-3. Redis killed mid-scoring and mid-posting (``papers run`` processes): LLM answers paid twice,
+3. Redis killed mid-scoring and mid-posting (``papers run`` processes): LLM requests paid twice,
    duplicate posts.
 4. Platform down during ``serve``: Discord unreachable, or the Slack Web API answering 503,
    for ``--down`` seconds while signed Slack commands arrive: the scheduler's day, commands
@@ -235,13 +235,10 @@ def redis_kills(args: argparse.Namespace, tmp: Path, llm: FakeLLM) -> None:
         llm.latency_s = 0.0
         slack.latency_s = 0.0
         second = run_until(cmd, env)
+        # a request sent twice is paid twice; a paper in two requests need not be (the
+        # corroboration checks rate a paper again on purpose)
         asked = Counter(
-            line[4:]
-            for body in llm.requests
-            for m in body["messages"]
-            if m["role"] == "user"
-            for line in m["content"].splitlines()
-            if line.startswith("### ")
+            m["content"] for body in llm.requests for m in body["messages"] if m["role"] == "user"
         )
         _, replies = slack_thread(slack)
         rows.append([
@@ -255,7 +252,7 @@ def redis_kills(args: argparse.Namespace, tmp: Path, llm: FakeLLM) -> None:
     table(
         "Redis killed during papers run --post slack, then restarted and the run repeated",
         ["when", "exit", "last line", "traceback", "LLM calls before", "calls after",
-         "papers paid twice", "rerun exit", "duplicate replies"],
+         "requests paid twice", "rerun exit", "duplicate replies"],
         rows,
     )  # fmt: skip
 
