@@ -337,7 +337,7 @@ def run(
         return result, await publish_all(opened, profile, result, platforms, channel, dry_run)
 
     result, done = _execute(work)
-    from bot.thread_post import fallback_note  # loaded by the posting already
+    from bot.text import fallback_note  # loaded by the posting already
 
     for platform, posted in done:
         if posted is not None:

@@ -26,13 +26,8 @@ from bot.personal_digest import send_personal_digests
 from bot.platforms import PLATFORMS, Platform
 from bot.shared_feed import shared_feed, union_categories
 from bot.slack_post import SlackPublisher, slack_client
-from bot.thread_post import (
-    PostResult,
-    PublishError,
-    ThreadPublisher,
-    fallback_note,
-    fallback_note_mark,
-)
+from bot.text import fallback_note, fallback_note_mark
+from bot.thread_post import PostResult, PublishError, ThreadPublisher
 from scoring import lifecycle
 from scoring.errors import ConfigError, FeedNotReady, InputError
 from scoring.models import RemedialInfo, RunRecord

@@ -11,7 +11,7 @@ from typing import Any
 from bot.app import App
 from bot.ledger import Ledger
 from bot.platforms import PLATFORMS, Platform
-from bot.text import cost_text, filter_recall_text, run_cost, summed_cost
+from bot.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
 from scoring import keys
 from scoring.lifecycle import state_of
 from scoring.models import RunRecord
@@ -92,8 +92,6 @@ def _memory_line(m: MemoryReport, retention_days: int) -> str:
 
 
 def _fallback_lines(fallbacks: dict[str, dict[str, str]]) -> str:
-    from bot.thread_post import fallback_note  # posting's wording, loaded only when needed
-
     notes = [fallback_note(Platform(p), found) for p, found in fallbacks.items()]
     return "".join(f"\n    posted: {note}" for note in notes if note)
 

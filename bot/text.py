@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from scoring.models import Day, RunRecord, Usage
 
 if TYPE_CHECKING:
+    from bot.platforms import Platform
     from scoring.configs import ProfileRules
 
 MAX_AUTHORS = 6
@@ -201,3 +202,25 @@ TEMPLATE_HELPERS = {
     "filter_recall_text": filter_recall_text,
     "cost": cost_text,
 }
+
+
+def fallback_note(platform: Platform, fallbacks: dict[str, str]) -> str | None:
+    """The run record's line about a day's fallbacks on one platform: "Slack: 1 paper posted
+    as a plain fallback: invalid_blocks (2505.21073)"; None when there were none."""
+    if not fallbacks:
+        return None
+    by_reason: dict[str, list[str]] = {}
+    for slot, reason in sorted(fallbacks.items()):
+        by_reason.setdefault(" ".join(reason.split()), []).append(slot.removeprefix("paper:"))
+    papers = sum(1 for slot in fallbacks if slot.startswith("paper:"))
+    what = [f"{papers} paper{'s' if papers != 1 else ''}"] if papers else []
+    what += ["the parent message"] if "parent" in fallbacks else []
+    reasons = "; ".join(f"{reason} ({', '.join(slots)})" for reason, slots in by_reason.items())
+    return (
+        f"{fallback_note_mark(platform)}{' and '.join(what)} posted as a plain fallback: {reasons}"
+    )
+
+
+def fallback_note_mark(platform: Platform) -> str:
+    """How a fallback note begins: the run record keeps one per platform, the latest."""
+    return f"{platform.title()}: "
