@@ -28,13 +28,13 @@ from redis.asyncio import Redis
 
 from bench.report import table
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.configs import LLMConfig, ProfileRules
-from scoring.injection import sanitised
-from scoring.listings import listing_batch, read_jsonl
-from scoring.llm_scorer import LLMScorer
-from scoring.models import Day, Paper
-from scoring.pipeline import Batch, run_day
-from scoring.store import Store
+from scoring.domain.configs import LLMConfig, ProfileRules
+from scoring.domain.injection import sanitised
+from scoring.domain.models import Day, Paper
+from scoring.evaluation.listings import listing_batch, read_jsonl
+from scoring.llm.scorer import LLMScorer
+from scoring.pipeline.day_run import Batch, run_day
+from scoring.storage.store import Store
 from tests.attack_corpus import ATTACKS, STUDIES, study_texts
 from tests.papers import DEFAULT
 

@@ -36,7 +36,7 @@ import redis  # noqa: E402
 
 from bench.report import table  # noqa: E402
 from fakes.llm import FakeLLM, judgements_from_labels  # noqa: E402
-from scoring.redis_server import EmbeddedRedis  # noqa: E402
+from scoring.storage.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fake_discord import FakeDiscord  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.feedgen import feed_rows, load_labels, rss_feed  # noqa: E402

@@ -33,15 +33,15 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 from fakes.llm import judgements_from_labels  # noqa: E402
 from prompts import read_prompt  # noqa: E402
-from scoring.criteria import criteria_hash, parse_criteria_markdown  # noqa: E402
-from scoring.errors import InputError  # noqa: E402
-from scoring.evaluation import LabelledDay  # noqa: E402
-from scoring.listings import listing_batch, read_jsonl  # noqa: E402
-from scoring.local_scorer import LocalScorer  # noqa: E402
-from scoring.models import CriteriaVersion, FeedbackEvent, Paper, RankedPaper, Score  # noqa: E402
-from scoring.personal import FULL_AT, PersonalView, personal_view  # noqa: E402
-from scoring.preferences import DEFAULT_BOUND, build_model  # noqa: E402
-from scoring.ranking import rank_day  # noqa: E402
+from scoring.domain.criteria import criteria_hash, parse_criteria_markdown  # noqa: E402
+from scoring.domain.errors import InputError  # noqa: E402
+from scoring.domain.models import CriteriaVersion, FeedbackEvent, Paper, RankedPaper, Score  # noqa: E402
+from scoring.domain.ranking import rank_day  # noqa: E402
+from scoring.evaluation.listings import listing_batch, read_jsonl  # noqa: E402
+from scoring.evaluation.measure import LabelledDay  # noqa: E402
+from scoring.learning.personal import FULL_AT, PersonalView, personal_view  # noqa: E402
+from scoring.learning.preferences import DEFAULT_BOUND, build_model  # noqa: E402
+from scoring.pipeline.local_scorer import LocalScorer  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "arxiv"
 DAYS = ("2025-05-28", "2025-05-29", "2025-06-03", "2025-06-05")

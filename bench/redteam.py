@@ -27,9 +27,9 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 import bench.attacks as A  # noqa: E402
 from bench.redteam_corpus import attacks_for  # noqa: E402
-from scoring.corroboration import _SENTENCE  # noqa: E402
-from scoring.listings import read_jsonl  # noqa: E402
-from scoring.redis_server import EmbeddedRedis  # noqa: E402
+from scoring.evaluation.listings import read_jsonl  # noqa: E402
+from scoring.pipeline.corroboration import _SENTENCE  # noqa: E402
+from scoring.storage.redis_server import EmbeddedRedis  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "arxiv"
 DAYS = [r["date"] for r in json.loads((DATA / "days.json").read_text())]
@@ -88,7 +88,7 @@ def recording_plant(paper, where, text):
 
 
 # -- the requests the day's scores came from (to tell which batch a moved paper was in)
-import scoring.rating_stage as RS  # noqa: E402
+import scoring.pipeline.rating_stage as RS  # noqa: E402
 
 _orig_corroborate = RS.corroborate
 BATCHES: list = []
@@ -297,7 +297,7 @@ def main() -> None:
     days = args or ["2025-05-28", "2025-06-24"]
     logging.basicConfig(level=logging.CRITICAL)
     h = Collect(level=logging.DEBUG)
-    for name in ("scoring.corroboration", "scoring.rating_stage"):
+    for name in ("scoring.pipeline.corroboration", "scoring.pipeline.rating_stage"):
         lg = logging.getLogger(name)
         lg.setLevel(logging.DEBUG)
         lg.addHandler(h)

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 from bot.shared_feed import union_categories  # noqa: E402
 from fakes.llm import FakeLLM, judgements_from_labels  # noqa: E402
 from prompts import read_prompt  # noqa: E402
-from scoring.llm_limits import charge  # noqa: E402
-from scoring.redis_server import EmbeddedRedis  # noqa: E402
+from scoring.llm.limits import charge  # noqa: E402
+from scoring.storage.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.feedgen import load_labels, rss_feed  # noqa: E402
 from tests.servers import Answer, RecordingServer  # noqa: E402

@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 from bench import attacks  # noqa: E402
 from bench.report import table  # noqa: E402
-from scoring.injection import screen  # noqa: E402
-from scoring.listings import read_jsonl  # noqa: E402
-from scoring.redis_server import EmbeddedRedis  # noqa: E402
+from scoring.domain.injection import screen  # noqa: E402
+from scoring.evaluation.listings import read_jsonl  # noqa: E402
+from scoring.storage.redis_server import EmbeddedRedis  # noqa: E402
 from tests.fuzzing import FuzzTarget, command_texts, platforms  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "arxiv"

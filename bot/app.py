@@ -21,18 +21,18 @@ from bot.profile_record import ChatProfile
 from bot.quotas import Quotas, limits_uri
 from bot.settings import ProfileConfig, Settings
 from prompts import read_prompt
-from scoring.configs import PrefilterConfig
-from scoring.criteria import parse_criteria_markdown
-from scoring.errors import ConfigError, NotFound
-from scoring.redis_server import EmbeddedRedis, open_redis
-from scoring.scorer import Scorer, scorer_for_run
-from scoring.store import Store
+from scoring.domain.configs import PrefilterConfig
+from scoring.domain.criteria import parse_criteria_markdown
+from scoring.domain.errors import ConfigError, NotFound
+from scoring.domain.scorer import Scorer, scorer_for_run
+from scoring.storage.redis_server import EmbeddedRedis, open_redis
+from scoring.storage.store import Store
 
 if TYPE_CHECKING:
     import httpx
 
     from bot.supervise import Component
-    from scoring.arxiv_client import ArxivClient
+    from scoring.arxiv.client import ArxivClient
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class App:
         if self._arxiv is None:
             import httpx
 
-            from scoring.arxiv_client import ArxivClient
+            from scoring.arxiv.client import ArxivClient
 
             timeout = self.settings.arxiv.timeout_s
             self._http = httpx.AsyncClient(timeout=timeout, follow_redirects=True)
@@ -175,8 +175,8 @@ def make_scorer(settings: Settings, store: Store | None, comment_from: int | Non
     its account's rate limit is shared through."""
     # imported here: each scorer's libraries load only when it is the one used
     if settings.llm.configured:
-        from scoring.llm_limits import Limits, LLMRateLimiter
-        from scoring.llm_scorer import LLMScorer
+        from scoring.llm.limits import Limits, LLMRateLimiter
+        from scoring.llm.scorer import LLMScorer
 
         config = settings.llm
         # comments from the cutoffs of the profiles set up from chat too (App.comment_from)
@@ -188,7 +188,7 @@ def make_scorer(settings: Settings, store: Store | None, comment_from: int | Non
                 Limits(settings.llm.rpm, settings.llm.tpm), window_s=settings.llm.rate_window_s,
             )  # fmt: skip
         return scorer
-    from scoring.local_scorer import LocalScorer
+    from scoring.pipeline.local_scorer import LocalScorer
 
     return LocalScorer()
 

@@ -29,12 +29,12 @@ from bot.text import (
     summed_cost,
     total_cost,
 )
-from scoring.configs import ProfileRules
-from scoring.criteria import criteria_markdown
-from scoring.errors import InputError
-from scoring.models import Day, RankedPaper
-from scoring.progress import NoProgress, ProgressSink
-from scoring.retention import is_trimmed
+from scoring.domain.configs import ProfileRules
+from scoring.domain.criteria import criteria_markdown
+from scoring.domain.errors import InputError
+from scoring.domain.models import Day, RankedPaper
+from scoring.domain.progress import NoProgress, ProgressSink
+from scoring.storage.retention import is_trimmed
 
 TOP_ON_OVERVIEWS = 5
 STYLE = "style.css"

@@ -18,7 +18,7 @@ from bot.platforms import Platform
 from bot.profile_record import ChatProfile
 from bot.request import Reply, Request, chat_platform, shown
 from bot.settings import ProfileConfig, check_profile_name
-from scoring.errors import InputError, NotFound
+from scoring.domain.errors import InputError, NotFound
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -29,8 +29,8 @@ from rich.table import Table
 from bot.platforms import CLI, PLATFORMS, Platform
 from bot.registry import COMMANDS, Action, Command, Param
 from bot.request import EXPLORE_MARK, Reply, Request, parse_date
-from scoring.datasets import LABELLED_DATA
-from scoring.errors import InputError, PaperbotError, explained
+from scoring.domain.errors import InputError, PaperbotError, explained
+from scoring.evaluation.datasets import LABELLED_DATA
 
 if TYPE_CHECKING:  # the rest loads when a command runs: `papers --help` starts in 0.3 s
     from bot.app import App
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the rest loads when a command runs: `papers --help` starts 
     from bot.jobs import JobResult
     from bot.settings import Settings
     from bot.thread_post import PostResult
-    from scoring.evaluation import EvalReport
+    from scoring.evaluation.measure import EvalReport
 
 app = typer.Typer(
     help="paperbot: the daily arXiv digest, scored against your team's criteria.",
@@ -396,7 +396,7 @@ def demo() -> None:
     what to set next. Nothing is posted and your own data is not touched."""
     from bot.archive import build_archive
     from bot.jobs import run_listing
-    from scoring.listings import jsonl_file, listing_batch, read_jsonl
+    from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
 
     listing = LABELLED_DATA / "listings" / f"{DEMO_DAY}.jsonl"
     if not jsonl_file(listing).is_file():
@@ -445,7 +445,7 @@ def trim(
 ) -> None:
     """Drop paper texts older than PAPERS_RETENTION_DAYS from Redis (`serve` does it daily);
     titles, authors and scores stay, and the archive pages keep the full text."""
-    from scoring.retention import trim_papers
+    from scoring.storage.retention import trim_papers
 
     async def work(a: App) -> None:
         before = dt.date.today() - dt.timedelta(days=a.settings.retention_days)
@@ -619,7 +619,7 @@ def eval_(
     as_json: JsonOpt = False,
 ) -> None:
     """Tokens, cost and recall of the scoring setup on a day with reference labels."""
-    from scoring.evaluation import LabelledDay, evaluate
+    from scoring.evaluation.measure import LabelledDay, evaluate
 
     settings = _settings()
     try:

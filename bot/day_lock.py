@@ -3,7 +3,7 @@
 Two ``papers serve`` processes against one Redis both wake at the scheduled minute; the one that
 gets the lock runs and posts the day, the other skips it. A holder that dies stops renewing,
 so the lock lapses after ``ttl_s`` and the next run (on any replica) resumes the day from the
-post ledger. The lease, its renewal and its compare-and-delete release: scoring/lease.py.
+post ledger. The lease, its renewal and its compare-and-delete release: scoring/storage/lease.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
-from scoring import keys
-from scoring.lease import Lease
+from scoring.storage import keys
+from scoring.storage.lease import Lease
 
 
 def lock_key(profile: str, date: dt.date) -> str:

@@ -7,10 +7,10 @@ import re
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.text import TEMPLATE_HELPERS
-from scoring.configs import ProfileRules
-from scoring.criteria import criteria_markdown
-from scoring.models import Day, RankedPaper
-from scoring.prompting import render_system
+from scoring.domain.configs import ProfileRules
+from scoring.domain.criteria import criteria_markdown
+from scoring.domain.models import Day, RankedPaper
+from scoring.llm.prompting import render_system
 
 MAX_AUTHORS_IN_TOC = 4
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")

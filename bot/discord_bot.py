@@ -30,7 +30,7 @@ from bot.platforms import Platform
 from bot.registry import COMMANDS, MAX_TOP, Command, Param
 from bot.request import EXPLORE_MARK, Reply, Request
 from bot.text import cut
-from scoring.errors import ConfigError
+from scoring.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from bot.text import (
     total_cost,
     units,
 )
-from scoring.configs import ProfileRules
-from scoring.models import Day, RankedPaper
+from scoring.domain.configs import ProfileRules
+from scoring.domain.models import Day, RankedPaper
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256

@@ -45,9 +45,9 @@ from bot.thread_post import (
     notice_opening,
     refused,
 )
-from scoring.configs import ProfileRules
-from scoring.errors import ConfigError
-from scoring.models import Day, RankedPaper
+from scoring.domain.configs import ProfileRules
+from scoring.domain.errors import ConfigError
+from scoring.domain.models import Day, RankedPaper
 
 log = logging.getLogger(__name__)
 

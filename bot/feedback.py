@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.ledger import Ledger
-from scoring import keys
-from scoring.models import FeedbackEvent
-from scoring.store import Store
+from scoring.domain.models import FeedbackEvent
+from scoring.storage import keys
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 

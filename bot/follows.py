@@ -7,7 +7,7 @@ the digest: "Y. Wang" matches about 20 of the 489 papers a day of the default pr
 cs.AI, new and cross-lists) on the four real days in tests/data. A name is refused when it
 would have matched more than ``MAX_PER_DAY`` papers a day, on average, over the profile's last
 ``COUNTED_DAYS`` stored days, counted with the matcher the ranking uses
-(``scoring.ranking.author_matches``). A profile with no stored day accepts any name.
+(``scoring.domain.ranking.author_matches``). A profile with no stored day accepts any name.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Sequence
 
 from bot.app import App
 from bot.request import Reply, Request
-from scoring.errors import InputError, NotFound
-from scoring.injection import strip_invisible
-from scoring.models import Paper
-from scoring.ranking import author_matches, normalize_name
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.injection import strip_invisible
+from scoring.domain.models import Paper
+from scoring.domain.ranking import author_matches, normalize_name
 
 MAX_AUTHOR = 100  # characters of a name
 MAX_PER_DAY = 3  # papers a followed name may match a day, on average over the counted days

@@ -1,6 +1,6 @@
 """The daily job and the backfill: fetch, run the pipeline, write the Markdown digest, post.
 
-Each step moves the day's record through its lifecycle (scoring/lifecycle.py): a run ends
+Each step moves the day's record through its lifecycle (scoring/pipeline/lifecycle.py): a run ends
 scored, incomplete or failed; posting begins, notes each platform, and finishes. What comes
 next is the lifecycle's to say (``next_step``), not this module's: the scheduler asks it.
 """
@@ -28,12 +28,12 @@ from bot.shared_feed import shared_feed, union_categories
 from bot.slack_post import SlackPublisher, slack_client
 from bot.text import fallback_note, fallback_note_mark
 from bot.thread_post import PostResult, PublishError, ThreadPublisher
-from scoring import lifecycle
-from scoring.errors import ConfigError, FeedNotReady, InputError
-from scoring.models import RemedialInfo, RunRecord
-from scoring.pipeline import Batch, DayOutcome, run_day
-from scoring.progress import NoProgress, ProgressSink
-from scoring.spool import ScoreSpool
+from scoring.domain.errors import ConfigError, FeedNotReady, InputError
+from scoring.domain.models import RemedialInfo, RunRecord
+from scoring.domain.progress import NoProgress, ProgressSink
+from scoring.pipeline import lifecycle
+from scoring.pipeline.day_run import Batch, DayOutcome, run_day
+from scoring.storage.spool import ScoreSpool
 
 log = logging.getLogger(__name__)
 MAX_BACKFILL_DAYS = 31

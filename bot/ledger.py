@@ -1,6 +1,6 @@
 """The post ledger: what was posted where, so a re-run resumes instead of posting twice.
 
-Keys (built in scoring/keys.py), one set per platform (``slack``, ``discord``):
+Keys (built in scoring/storage/keys.py), one set per platform (``slack``, ``discord``):
     post:{platform}:{profile}:{date}   hash  "parent" -> {"channel", "ts"} JSON;
                                              "thread" -> where the replies go;
                                              "paper:{id}" -> ts of that paper's reply;
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.platforms import Platform
-from scoring import keys
+from scoring.storage import keys
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from scoring.models import RunRecord, Usage
+from scoring.domain.models import RunRecord, Usage
 
 if TYPE_CHECKING:
     from aiohttp import web

@@ -1,4 +1,4 @@
-"""A person's own view of a day (scoring/personal.py) from their stored reactions: what
+"""A person's own view of a day (scoring/learning/personal.py) from their stored reactions: what
 ``top --mine``, ``prefs`` and the personal direct message (bot/personal_digest.py) show."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.app import App
-from scoring.learning import preference_model
-from scoring.models import Day, RankedPaper
-from scoring.personal import followed_first, personal_view
-from scoring.preferences import PreferenceModel
+from scoring.domain.models import Day, RankedPaper
+from scoring.learning.from_feedback import preference_model
+from scoring.learning.personal import followed_first, personal_view
+from scoring.learning.preferences import PreferenceModel
 
 
 async def personal_ranking(

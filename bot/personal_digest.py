@@ -16,8 +16,8 @@ from bot.platforms import Platform
 from bot.request import EXPLORE_MARK
 from bot.text import cut, quoted
 from bot.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
-from scoring.models import Day, RankedPaper
-from scoring.preferences import PreferenceModel
+from scoring.domain.models import Day, RankedPaper
+from scoring.learning.preferences import PreferenceModel
 
 log = logging.getLogger(__name__)
 

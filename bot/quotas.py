@@ -10,7 +10,7 @@ from limits import RateLimitItem, RateLimitItemPerDay
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
-from scoring.errors import InputError
+from scoring.domain.errors import InputError
 
 
 class QuotaExceeded(InputError):

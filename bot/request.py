@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 
 from bot.platforms import CLI, Platform
 from bot.registry import FLAGS, Command, Param
-from scoring.errors import InputError
-from scoring.injection import strip_invisible
-from scoring.models import RankedPaper
-from scoring.ranking import preference_of
+from scoring.domain.errors import InputError
+from scoring.domain.injection import strip_invisible
+from scoring.domain.models import RankedPaper
+from scoring.domain.ranking import preference_of
 
 
 class Request(BaseModel):
@@ -59,7 +59,7 @@ class PaperView(BaseModel):
     comment: str
     author_match: list[str] = Field(default_factory=list)
     abstract: str = ""
-    explore: bool = False  # a personal view's pick to learn from (see scoring/personal.py)
+    explore: bool = False  # a personal view's pick to learn from (see scoring/learning/personal.py)
 
     @classmethod
     def of(cls, rp: RankedPaper, date: dt.date, with_abstract: bool = False) -> PaperView:

@@ -7,7 +7,7 @@ backfill path, each with the remedial banner, then today's from the feed. Each d
 a Redis lock, so replicas sharing one Redis never run or post the same day twice, and the post
 ledger lets a day a stopped run left half-posted finish where it stopped.
 
-What a day needs is its lifecycle's to say (scoring/lifecycle.py, ``next_step``): score it,
+What a day needs is its lifecycle's to say (scoring/pipeline/lifecycle.py, ``next_step``): score it,
 post it, look again later, or nothing. The service does that step with the jobs (score,
 publish) and asks again, until the day is finished or must wait.
 """
@@ -46,10 +46,10 @@ from bot.metrics import POST_FAILURES, RUNS, record_run
 from bot.settings import cron_trigger
 from bot.status import SERVICE_KEY
 from bot.thread_post import PublishError
-from scoring import lifecycle
-from scoring.errors import FeedNotReady, ScoringError, explained, watched
-from scoring.models import RunRecord
-from scoring.retention import TrimReport, trim_papers
+from scoring.domain.errors import FeedNotReady, ScoringError, explained, watched
+from scoring.domain.models import RunRecord
+from scoring.pipeline import lifecycle
+from scoring.storage.retention import TrimReport, trim_papers
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30

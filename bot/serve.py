@@ -27,7 +27,7 @@ from bot.slack_app import build_slack_app
 from bot.slack_edge import slack_web_app
 from bot.supervise import Component, Runner, supervise
 from bot.thread_post import UNREACHABLE
-from scoring.errors import ConfigError
+from scoring.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

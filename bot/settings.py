@@ -4,13 +4,13 @@ Precedence: environment, then the config file (``--config``, ``PAPERS_CONFIG`` o
 ``./papers.toml``), then defaults. Secrets are ``SecretStr``: their repr is ``'**********'``.
 
 ``Settings`` is made of groups, each setting declared once in its group: ``llm``
-(``scoring.configs.LLMConfig``, what the scorer takes), ``prefilter``
-(``scoring.configs.PrefilterConfig``), ``personal`` (``scoring.personal.PersonalView``),
-``learning``, ``arxiv``, ``schedule``, ``limits``, ``slack`` and ``discord``
-(``ChatSettings``), beside a few settings of the whole service. People set them flat, by the
-names they have always had: a setting's papers.toml key is its group's prefix and its field
-name (``llm_batch_size``) unless the field's validation alias gives another (``model``), and
-its environment variable is ``PAPERS_`` + the key in capitals unless the alias names one as
+(``scoring.domain.configs.LLMConfig``, what the scorer takes), ``prefilter``
+(``scoring.domain.configs.PrefilterConfig``), ``personal``
+(``scoring.learning.personal.PersonalView``), ``learning``, ``arxiv``, ``schedule``, ``limits``,
+``slack`` and ``discord`` (``ChatSettings``), beside a few settings of the whole service. People set
+them flat, by the names they have always had: a setting's papers.toml key is its group's prefix and
+its field name (``llm_batch_size``) unless the field's validation alias gives another (``model``),
+and its environment variable is ``PAPERS_`` + the key in capitals unless the alias names one as
 its second choice (``SLACK_BOT_TOKEN``); ``variables()`` lists them all. The environment is
 read by those names (``_Environment``), and ``Settings`` puts each key into its group before
 validating (``_into_groups``).
@@ -49,11 +49,11 @@ from pydantic_settings import (
 )
 
 from bot.platforms import Platform
-from scoring.configs import LLMConfig, PrefilterConfig, ProfileRules, group
-from scoring.errors import ConfigError
-from scoring.models import AnnounceType
-from scoring.personal import PersonalView
-from scoring.preferences import DEFAULT_BOUND
+from scoring.domain.configs import LLMConfig, PrefilterConfig, ProfileRules, group
+from scoring.domain.errors import ConfigError
+from scoring.domain.models import AnnounceType
+from scoring.learning.personal import PersonalView
+from scoring.learning.preferences import DEFAULT_BOUND
 
 DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"
 DEFAULT_EXPORT_API = "https://export.arxiv.org/api/query"

@@ -1,8 +1,8 @@
 """One arXiv request per listing for every profile and replica (many channels, one arXiv).
 
 Profiles that read the same feed template fetch the union of their categories once: the
-first run takes a lease in Redis (scoring/lease.py; never renewed: a fetch that holds it past
-``FETCH_LOCK_S`` has died) and stores the feed's bytes for ``LISTING_TTL_S``; concurrent runs,
+first run takes a lease in Redis (scoring/storage/lease.py; never renewed: a fetch that holds it
+past ``FETCH_LOCK_S`` has died) and stores the feed's bytes for ``LISTING_TTL_S``; concurrent runs,
 on any replica, wait for those bytes instead of asking arXiv again. Each profile then keeps
 its own categories, with the announce type it would have had in its own feed (a paper is
 ``new`` where its primary category is the profile's, a cross-list elsewhere).
@@ -22,10 +22,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from scoring import keys
-from scoring.arxiv_client import ArxivClient, feed_url
-from scoring.arxiv_feed import ParsedFeed, parse_feed
-from scoring.lease import Lease
+from scoring.arxiv.client import ArxivClient, feed_url
+from scoring.arxiv.feed import ParsedFeed, parse_feed
+from scoring.storage import keys
+from scoring.storage.lease import Lease
 
 log = logging.getLogger(__name__)
 LISTING_TTL_S = 1800  # a listing changes once a day; half an hour covers a day's runs

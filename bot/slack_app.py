@@ -27,7 +27,7 @@ from bot.registry import offered
 from bot.request import EXPLORE_MARK, Reply, parse_text
 from bot.slack_blocks import escape
 from bot.slack_post import slack_client
-from scoring.errors import ConfigError, InputError
+from scoring.domain.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 

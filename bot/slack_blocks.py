@@ -28,8 +28,8 @@ from bot.text import (
     total_cost,
     units,
 )
-from scoring.configs import ProfileRules
-from scoring.models import Day, RankedPaper
+from scoring.domain.configs import ProfileRules
+from scoring.domain.models import Day, RankedPaper
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000  # a text object: section text, context element

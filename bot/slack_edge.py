@@ -28,8 +28,8 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from scoring import keys
-from scoring.errors import log_failure
+from scoring.domain.errors import log_failure
+from scoring.storage import keys
 
 log = logging.getLogger(__name__)
 MAX_AGE_S = 300  # Slack: reject requests older than 5 minutes

@@ -45,8 +45,8 @@ from bot.thread_post import (
     cannot_reach,
     refused,
 )
-from scoring.configs import ProfileRules
-from scoring.models import Day, RankedPaper
+from scoring.domain.configs import ProfileRules
+from scoring.domain.models import Day, RankedPaper
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "paperbot_post"  # message metadata: which post of which day a message is

@@ -12,10 +12,10 @@ from bot.app import App
 from bot.ledger import Ledger
 from bot.platforms import PLATFORMS, Platform
 from bot.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
-from scoring import keys
-from scoring.lifecycle import state_of
-from scoring.models import RunRecord
-from scoring.retention import MemoryReport, memory_report
+from scoring.domain.models import RunRecord
+from scoring.pipeline.lifecycle import state_of
+from scoring.storage import keys
+from scoring.storage.retention import MemoryReport, memory_report
 
 SERVICE_KEY = keys.SERVICE  # + replica id: a heartbeat each running scheduler refreshes
 

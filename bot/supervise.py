@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scoring.errors import explained, log_failure
+from scoring.domain.errors import explained, log_failure
 
 log = logging.getLogger(__name__)
 State = Literal["starting", "ok", "down"]

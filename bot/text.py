@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from scoring.models import Day, RunRecord, Usage
+from scoring.domain.models import Day, RunRecord, Usage
 
 if TYPE_CHECKING:
     from bot.platforms import Platform
-    from scoring.configs import ProfileRules
+    from scoring.domain.configs import ProfileRules
 
 MAX_AUTHORS = 6
 LINK_CHARS = 150  # a paper's title as a link in a notice (a direct message), once escaped

@@ -30,10 +30,10 @@ import aiohttp
 
 from bot.ledger import Intent, Ledger
 from bot.platforms import Platform
-from scoring.configs import ProfileRules
-from scoring.errors import PaperbotError
-from scoring.models import Day, RankedPaper
-from scoring.stopping import stop_if_asked
+from scoring.domain.configs import ProfileRules
+from scoring.domain.errors import PaperbotError
+from scoring.domain.models import Day, RankedPaper
+from scoring.domain.stopping import stop_if_asked
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -37,7 +37,7 @@ import tiktoken
 from fakes.batches import FakeBatches
 from fakes.json_http import JsonAnswer, JsonServer
 from prompts import read_prompt
-from scoring.injection import normalise
+from scoring.domain.injection import normalise
 
 _PAPER = re.compile(r"^### (\S+)\n(.*?)(?=^### |\Z)", re.M | re.S)
 _TITLE = re.compile(r"^(\S+) (.*)$", re.M)  # the titles pass: one paper a line

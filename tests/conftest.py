@@ -23,10 +23,11 @@ from redis.asyncio import Redis
 from typer.testing import CliRunner
 
 from bot import shared_feed
-from scoring import arxiv_client, arxiv_feed
-from scoring.arxiv_feed import ParsedFeed
-from scoring.redis_server import EmbeddedRedis
-from scoring.store import Store
+from scoring.arxiv import client as arxiv_client
+from scoring.arxiv import feed as arxiv_feed
+from scoring.arxiv.feed import ParsedFeed
+from scoring.storage.redis_server import EmbeddedRedis
+from scoring.storage.store import Store
 from tests.fake_discord import FakeDiscord
 from tests.fake_slack import FakeSlack
 from tests.servers import RecordingServer

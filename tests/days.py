@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.configs import ProfileRules
-from scoring.listings import listing_batch, read_jsonl
-from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.models import Day
-from scoring.pipeline import run_day
-from scoring.store import Store
+from scoring.domain.configs import ProfileRules
+from scoring.domain.models import Day
+from scoring.evaluation.listings import listing_batch, read_jsonl
+from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.pipeline.day_run import run_day
+from scoring.storage.store import Store
 from tests.feedgen import DATA, load_labels
 from tests.papers import DEFAULT
 

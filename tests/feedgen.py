@@ -14,8 +14,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from scoring.listings import announce_type as listing_announce_type
-from scoring.listings import read_jsonl
+from scoring.evaluation.listings import announce_type as listing_announce_type
+from scoring.evaluation.listings import read_jsonl
 
 # A compressed copy of shared/data/arxiv (see its README for provenance and licences), so the
 # tests pass in a clone with nothing beside it.

@@ -23,8 +23,8 @@ from bot.commands import CommandCore, person
 from bot.registry import USAGE
 from bot.request import Request, parse_text
 from bot.settings import load_settings
-from scoring.arxiv_client import ArxivClient
-from scoring.errors import InputError
+from scoring.arxiv.client import ArxivClient
+from scoring.domain.errors import InputError
 
 TOKENS = [
     "2505.21073", "2505.20318", "2505.1234567", "hep-th/9901001", "2505.21073v2", "arXiv:2505.2",

@@ -3,7 +3,7 @@
 What strangers may put in a title, an author list and an abstract, written from the
 platforms' rules (what escaping doubles, what counts twice in UTF-16, what markdown eats), not
 from paperbot's renderers: each kind is as long as arXiv ingest lets it through
-(scoring/injection.py keeps 500 characters of a title, 5,000 of an abstract, 200 authors of
+(scoring/domain/injection.py keeps 500 characters of a title, 5,000 of an abstract, 200 authors of
 200 characters). Each function takes a listing row (tests/data/arxiv/listings) and returns it
 with the paper's id and categories, but hostile text.
 """

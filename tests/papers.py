@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from prompts import read_prompt
-from scoring.criteria import criteria_hash, parse_criteria_markdown
-from scoring.listings import paper_from_row
-from scoring.models import CriteriaVersion, Criterion, Paper
+from scoring.domain.criteria import criteria_hash, parse_criteria_markdown
+from scoring.domain.models import CriteriaVersion, Criterion, Paper
+from scoring.evaluation.listings import paper_from_row
 from tests.feedgen import feed_rows
 
 

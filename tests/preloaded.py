@@ -72,8 +72,8 @@ def _child(request: dict[str, Any]) -> None:
 # what `papers run` and `papers serve` import on first use (the platforms' SDKs, the scorers,
 # scikit-learn, the HTTP transport): about 1.7 s of CPU a child would otherwise pay again
 WARM = (
-    "bot.cli", "bot.jobs", "bot.serve", "bot.archive", "bot.commands", "scoring.evaluation",
-    "scoring.local_scorer", "scoring.llm_scorer", "sklearn.feature_extraction.text",
+    "bot.cli", "bot.jobs", "bot.serve", "bot.archive", "bot.commands", "scoring.evaluation.measure",
+    "scoring.pipeline.local_scorer", "scoring.llm.scorer", "sklearn.feature_extraction.text",
     "sklearn.metrics.pairwise", "sklearn.linear_model", "httpcore", "anyio", "h11",
 )  # fmt: skip
 

@@ -11,9 +11,9 @@ import sys
 
 from redis.asyncio import Redis
 
-from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.store import Store
+from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.storage.store import Store
 from tests.papers import DEFAULT, listing_papers
 
 DAY = dt.date(2025, 5, 28)

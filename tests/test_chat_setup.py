@@ -18,7 +18,7 @@ from bot.commands import CommandCore
 from bot.request import Reply, parse_text
 from bot.scheduler import DailyService
 from bot.settings import load_settings
-from scoring import keys
+from scoring.storage import keys
 from tests.conftest import snapshot
 from tests.waiting import eventually
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.configs import LLMConfig
-from scoring.corroboration import HELD
-from scoring.injection import NOTE, screen
-from scoring.llm_scorer import LLMScorer
-from scoring.models import Day, Paper
-from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.store import Store
+from scoring.domain.configs import LLMConfig
+from scoring.domain.injection import NOTE, screen
+from scoring.domain.models import Day, Paper
+from scoring.llm.scorer import LLMScorer
+from scoring.pipeline.corroboration import HELD
+from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.storage.store import Store
 from tests.attack_corpus import ATTACKS, STUDIES, study_texts
 from tests.feedgen import load_labels
 from tests.papers import DEFAULT, listing_papers

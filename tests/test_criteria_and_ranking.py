@@ -3,10 +3,10 @@ import datetime as dt
 import pytest
 
 from prompts import read_prompt
-from scoring import criteria as crit
-from scoring.errors import InputError, NotFound
-from scoring.models import Paper, Score
-from scoring.ranking import author_matches, names_match, rank_day
+from scoring.domain import criteria as crit
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.models import Paper, Score
+from scoring.domain.ranking import author_matches, names_match, rank_day
 
 DEFAULTS = crit.parse_criteria_markdown(read_prompt("criteria.md"))
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from bot.digest import escape_md, render_markdown
 from prompts import read_prompt
-from scoring.configs import ProfileRules
-from scoring.criteria import parse_criteria_markdown
-from scoring.models import CriteriaVersion, Day, Paper, RankedPaper, RunRecord, Score, Usage
+from scoring.domain.configs import ProfileRules
+from scoring.domain.criteria import parse_criteria_markdown
+from scoring.domain.models import CriteriaVersion, Day, Paper, RankedPaper, RunRecord, Score, Usage
 
 RULES = ProfileRules("default", ("cs.LG",), ("new",), 7, 5)
 AUTHORS = [f"Author Number{i}" for i in range(9)]
@@ -70,7 +70,7 @@ def test_latex_stays_readable_and_untrusted_text_opens_nothing() -> None:
 
 def test_an_empty_day_is_a_sentence_in_the_archive(tmp_path: Path) -> None:
     from bot.archive import _write_pages
-    from scoring.progress import NoProgress
+    from scoring.domain.progress import NoProgress
 
     quiet = day("local-tfidf-v1")
     quiet.papers[0].selected = False

@@ -23,8 +23,8 @@ from bot.discord_post import DiscordPublisher, discord_http
 from bot.ledger import Ledger
 from bot.settings import load_settings
 from bot.thread_post import PublishError
-from scoring.models import Day, Paper, RankedPaper, Score
-from scoring.store import Store
+from scoring.domain.models import Day, Paper, RankedPaper, Score
+from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.days import DAY, RULES, replayed_day
 from tests.fake_discord import APP_ID, BOT_ID, GUILD_ID, FakeDiscord, user

@@ -24,7 +24,7 @@ import scoring
 from bot.scheduler import DailyService
 from bot.slack_edge import signature_of, slack_edge
 from bot.supervise import Component, supervise
-from scoring.errors import PaperbotError, StoreUnavailable
+from scoring.domain.errors import PaperbotError, StoreUnavailable
 from tests.fake_slack import FakeSlack
 from tests.scheduling import FakeClock, at, opened
 from tests.servers import RecordingServer
@@ -34,7 +34,7 @@ from tests.waiting import eventually
 OUTSIDE_THE_TREE = {
     # control flow inside corroborate(): raised by one method, caught in the same module, never
     # reported; were it to escape, it would be a bug and should keep its traceback
-    "scoring.corroboration.OverBudget",
+    "scoring.pipeline.corroboration.OverBudget",
 }
 
 

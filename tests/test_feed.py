@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from scoring.arxiv_feed import parse_feed, split_authors, split_id
-from scoring.errors import FeedMalformed
+from scoring.arxiv.feed import parse_feed, split_authors, split_id
+from scoring.domain.errors import FeedMalformed
 from tests.feedgen import DATA, empty_rss, feed_rows, rss_feed
 
 ATOM = DATA / "feeds" / "atom_cs.AI_2025-08-20.xml"

@@ -14,10 +14,10 @@ from bot.app import App, open_app
 from bot.commands import CommandCore
 from bot.request import Reply, parse_text
 from bot.settings import load_settings
-from scoring.listings import listing_batch
-from scoring.local_scorer import LocalScorer
-from scoring.pipeline import ProfileRules, run_day
-from scoring.ranking import author_matches, normalize_name
+from scoring.domain.ranking import author_matches, normalize_name
+from scoring.evaluation.listings import listing_batch
+from scoring.pipeline.day_run import ProfileRules, run_day
+from scoring.pipeline.local_scorer import LocalScorer
 from tests.conftest import Cli, snapshot
 from tests.feedgen import load_listing
 

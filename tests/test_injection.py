@@ -9,16 +9,16 @@ import codecs
 
 import pytest
 
-from scoring.injection import (
+from scoring.domain.injection import (
     MAX_STORED_ABSTRACT_CHARS,
     REMOVED,
     normalise,
     screen,
     strip_invisible,
 )
-from scoring.local_scorer import LocalScorer
-from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.store import Store
+from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.pipeline.local_scorer import LocalScorer
+from scoring.storage.store import Store
 from tests.attack_corpus import STUDIES as STUDY_ABSTRACTS
 from tests.attack_corpus import study_texts
 from tests.injection_corpus import ATTACKS, BENIGN, STUDIES

@@ -1,6 +1,6 @@
-"""A person's interests in a sentence the LLM writes from their reactions (scoring/interests.py):
-shown by ``prefs``, written at most once a week, never from a failed answer, never carrying
-what a paper title told the model to say."""
+"""A person's interests in a sentence the LLM writes from their reactions
+(scoring/learning/interests.py): shown by ``prefs``, written at most once a week, never from a
+failed answer, never carrying what a paper title told the model to say."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from fakes.llm import INTERESTS_ROLE, FakeLLM, Fault
-from scoring.interests import Interests, request, sentence_from_answer
-from scoring.models import Paper
+from scoring.domain.models import Paper
+from scoring.learning.interests import Interests, request, sentence_from_answer
 from tests.conftest import Cli
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
@@ -125,7 +125,7 @@ def test_a_title_cannot_give_the_model_orders_or_a_link_to_show() -> None:
 def test_a_slow_llm_does_not_hold_prefs_up(
     cli: Cli, ranked: list[dict], clean_redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("scoring.interests.ASK_S", 0.3)
+    monkeypatch.setattr("scoring.learning.interests.ASK_S", 0.3)
     with FakeLLM() as fake:
         llm = Cli(cli.env | {"OPENAI_BASE_URL": fake.base_url})
         react(llm, ranked[30:34], "up")

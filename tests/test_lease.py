@@ -1,5 +1,5 @@
-"""Leases (scoring/lease.py) against a real Redis: only the owner extends or releases its lease,
-a late release never deletes what another owner took over, and renewal keeps a long holder's
+"""Leases (scoring/storage/lease.py) against a real Redis: only the owner extends or releases its
+lease, a late release never deletes what another owner took over, and renewal keeps a long holder's
 lease alive. Expiry is forced with PEXPIRE or short TTLs, and waited for by polling."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from redis.asyncio import Redis
 
 from bot.day_lock import day_lock, lock_key
 from bot.shared_feed import fetch_listing
-from scoring import keys
-from scoring.lease import Lease
-from scoring.store import Store
+from scoring.storage import keys
+from scoring.storage.lease import Lease
+from scoring.storage.store import Store
 from tests.feedgen import rss_feed
 from tests.waiting import eventually
 
@@ -105,7 +105,7 @@ async def test_a_day_lock_lost_meanwhile_is_left_to_its_new_holder(
         await force_expiry(aredis, key)  # paused past its TTL (a long GC, a frozen VM)
         other = Lease(aredis, key, ttl_s=30)
         assert await other.acquire()  # another replica took the day over
-        with caplog.at_level(logging.ERROR, logger="scoring.lease"):
+        with caplog.at_level(logging.ERROR, logger="scoring.storage.lease"):
             await eventually(lambda: "lost the lease" in caplog.text, "the lost lease logged")
     assert await aredis.get(key) == other.token  # the first holder's exit deleted nothing
 

@@ -1,4 +1,4 @@
-"""A day's lifecycle (scoring/lifecycle.py): every move its table allows, every other one
+"""A day's lifecycle (scoring/pipeline/lifecycle.py): every move its table allows, every other one
 refused; the paths the scheduler takes; records written before the lifecycle read right."""
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import pytest
 
 from bot.scheduler import DailyService
 from bot.status import service_status
-from scoring import keys, lifecycle
-from scoring.errors import TransitionRefused
-from scoring.lifecycle import TRANSITIONS, Step, next_step, state_of
-from scoring.models import DayState, Posting, RunRecord
-from scoring.store import Store
+from scoring.domain.errors import TransitionRefused
+from scoring.domain.models import DayState, Posting, RunRecord
+from scoring.pipeline import lifecycle
+from scoring.pipeline.lifecycle import TRANSITIONS, Step, next_step, state_of
+from scoring.storage import keys
+from scoring.storage.store import Store
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
 from tests.scheduling import FakeClock, at, opened, parents

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 
 from fakes.llm import FakeLLM, Judgement
-from scoring import llm_batch
-from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.pricing import cost_usd
-from scoring.stopping import stop_if_asked
-from scoring.store import Store
+from scoring.domain.pricing import cost_usd
+from scoring.domain.stopping import stop_if_asked
+from scoring.llm import batch as llm_batch
+from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.storage.store import Store
 from tests.papers import DEFAULT, listing_papers
 from tests.waiting import eventually
 

@@ -12,9 +12,9 @@ import pytest
 from redis.asyncio import Redis
 
 from fakes.llm import FakeLLM
-from scoring import keys
-from scoring.llm_limits import Limits, LLMRateLimiter, charge, duration_s
-from scoring.llm_scorer import LLMConfig, LLMScorer
+from scoring.llm.limits import Limits, LLMRateLimiter, charge, duration_s
+from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.storage import keys
 from tests.limits_worker import limited_scorer, limits_url
 from tests.papers import DEFAULT, listing_papers
 

@@ -14,11 +14,12 @@ import pytest
 
 from bot.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.listings import listing_batch, read_jsonl
-from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.models import FilterRecall
-from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.prefilters import (
+from scoring.domain.models import FilterRecall
+from scoring.evaluation.listings import listing_batch, read_jsonl
+from scoring.learning.words import stemmed_terms
+from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.pipeline.prefilters import (
     Example,
     LearnedFilter,
     PrefilterConfig,
@@ -26,8 +27,7 @@ from scoring.prefilters import (
     pooled_recall,
     training_examples,
 )
-from scoring.store import Store
-from scoring.words import stemmed_terms
+from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import DATA, load_labels, rss_feed
 from tests.papers import DEFAULT, listing_papers

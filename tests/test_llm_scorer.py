@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from fakes.llm import FakeLLM, Fault, Judgement
-from scoring import prompting
-from scoring.errors import ScoringError
-from scoring.llm_output import json_values, parse_keep, parse_ratings
-from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.models import Paper
-from scoring.pricing import ModelPrice, cost_usd, merge_usage, price_for
-from scoring.prompting import TEMPLATES, prompt_hash, render_system
+from scoring.domain.errors import ScoringError
+from scoring.domain.models import Paper
+from scoring.domain.pricing import ModelPrice, cost_usd, merge_usage, price_for
+from scoring.llm import prompting
+from scoring.llm.output import json_values, parse_keep, parse_ratings
+from scoring.llm.prompting import TEMPLATES, prompt_hash, render_system
+from scoring.llm.scorer import LLMConfig, LLMScorer
 from tests.papers import DEFAULT, listing_papers
 
 PAPERS = listing_papers(12)
@@ -306,7 +306,7 @@ def test_prices() -> None:
 
 
 def scorer_usage(model: str, prompt: int, cached: int, completion: int) -> list:
-    from scoring.models import Usage
+    from scoring.domain.models import Usage
 
     return [
         Usage(

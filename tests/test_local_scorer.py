@@ -1,6 +1,6 @@
-from scoring.criteria import add_criterion
-from scoring.local_scorer import LocalScorer
-from scoring.models import Paper
+from scoring.domain.criteria import add_criterion
+from scoring.domain.models import Paper
+from scoring.pipeline.local_scorer import LocalScorer
 from tests.papers import DEFAULT, criteria_version, listing_papers
 
 

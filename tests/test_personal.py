@@ -1,6 +1,6 @@
-"""A person's own view (scoring/personal.py) and the similarity learner behind it
-(scoring/preferences.py, ``knn``): strongly personal, never far below the cutoff, exploring a
-little, learning from a few reactions, and able to say why a paper moved."""
+"""A person's own view (scoring/learning/personal.py) and the similarity learner behind it
+(scoring/learning/preferences.py, ``knn``): strongly personal, never far below the cutoff, exploring
+a little, learning from a few reactions, and able to say why a paper moved."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.models import FeedbackEvent, Paper, Score
-from scoring.personal import PersonalView, personal_view
-from scoring.preferences import build_model
-from scoring.ranking import rank_day
+from scoring.domain.models import FeedbackEvent, Paper, Score
+from scoring.domain.ranking import rank_day
+from scoring.learning.personal import PersonalView, personal_view
+from scoring.learning.preferences import build_model
 from tests.conftest import Cli
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from bot.request import parse_text
-from scoring import keys
+from scoring.storage import keys
 from tests.conftest import Cli
 from tests.fake_discord import FakeDiscord, dm_channel
 from tests.fake_slack import FakeSlack

@@ -26,8 +26,8 @@ from bot.slack_post import SlackPublisher, slack_client
 from bot.text import author_list, fit, units
 from bot.thread_post import PostResult
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.models import Day
-from scoring.store import Store
+from scoring.domain.models import Day
+from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.days import DAY, RULES, replayed_day
 from tests.fake_discord import FakeDiscord
@@ -314,7 +314,7 @@ async def test_a_direct_message_of_hostile_titles_stays_within_the_limits(
     """A person's picks (bot/personal_digest.py), ten '& < >' titles: one message each."""
     from bot.personal_digest import picks_text
     from bot.thread_post import post_once
-    from scoring.preferences import PreferenceModel
+    from scoring.learning.preferences import PreferenceModel
     from tests.hostile import entities
 
     ids = {r["id"] for r in LABELS[:10]}

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from fakes.llm import FakeLLM
-from scoring.listings import listing_batch
-from scoring.models import FeedbackEvent, Score
-from scoring.personal import PersonalView
-from scoring.preferences import CRITERION_SHARE, DEFAULT_BOUND, SHARE_FLOOR, build_model
-from scoring.ranking import rank_day
-from scoring.store import Store
+from scoring.domain.models import FeedbackEvent, Score
+from scoring.domain.ranking import rank_day
+from scoring.evaluation.listings import listing_batch
+from scoring.learning.personal import PersonalView
+from scoring.learning.preferences import CRITERION_SHARE, DEFAULT_BOUND, SHARE_FLOOR, build_model
+from scoring.storage.store import Store
 from tests.conftest import Cli, snapshot
 from tests.feedgen import load_listing, rss_feed
 from tests.papers import DEFAULT, listing_papers
@@ -206,7 +206,8 @@ def test_mine_ranks_for_the_person_asking(cli: Cli, feed: str, tmp_path: Path) -
     by_id = {r["id"]: r for r in ann}
     assert by_id[channel[30]["id"]]["rank"] < channel[30]["rank"]
     assert by_id[channel[0]["id"]]["preference"] < 0
-    # the channel's bound plus the person's own (scoring/personal.py), never far below the cutoff
+    # the channel's bound plus the person's own (scoring/learning/personal.py), never far below the
+    # cutoff
     assert all(abs(r["preference"]) <= DEFAULT_BOUND + PersonalView().bound for r in ann)
     assert min(r["relevance"] for r in ann) >= 7 - PersonalView().margin
     text = cli("top", "5", "--mine", "--user", "bob").stdout

@@ -22,8 +22,8 @@ import redis
 from redis.asyncio import Redis
 
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.errors import StoreUnavailable, explained
-from scoring.redis_server import EmbeddedRedis
+from scoring.domain.errors import StoreUnavailable, explained
+from scoring.storage.redis_server import EmbeddedRedis
 from tests import preloaded
 from tests.feedgen import load_labels, rss_feed
 from tests.processes import Finished, base_env

@@ -74,7 +74,7 @@ def test_no_module_but_the_key_layout_formats_a_redis_key() -> None:
         for n, line in enumerate(path.read_text().splitlines(), 1)
         if key.search(line)
     ]
-    assert found == []  # scoring/keys.py is the one home of the layout
+    assert found == []  # scoring/storage/keys.py is the one home of the layout
 
 
 def _cli_commands() -> dict[str, Any]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import redis
 
-from scoring import keys
-from scoring.models import Paper
-from scoring.retention import TRIMMED_ABSTRACT, memory_report, trim_papers
-from scoring.store import Store
+from scoring.domain.models import Paper
+from scoring.storage import keys
+from scoring.storage.retention import TRIMMED_ABSTRACT, memory_report, trim_papers
+from scoring.storage.store import Store
 from tests.conftest import Cli, snapshot
 from tests.feedgen import rss_feed
 from tests.papers import listing_papers

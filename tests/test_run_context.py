@@ -19,11 +19,11 @@ from bot.app import open_app
 from bot.scheduler import DailyService
 from bot.settings import load_settings
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.configs import LLMConfig
-from scoring.errors import ScoringError
-from scoring.llm_scorer import LLMScorer
-from scoring.models import Criterion, Usage
-from scoring.scorer import scorer_for_run
+from scoring.domain.configs import LLMConfig
+from scoring.domain.errors import ScoringError
+from scoring.domain.models import Criterion, Usage
+from scoring.domain.scorer import scorer_for_run
+from scoring.llm.scorer import LLMScorer
 from tests.fake_slack import FakeSlack
 from tests.feedgen import load_labels, rss_feed
 from tests.papers import DEFAULT, criteria_version, listing_papers

@@ -21,8 +21,8 @@ from bot.day_lock import lock_key
 from bot.request import Request
 from bot.scheduler import DailyService
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.llm_scorer import LLMScorer
-from scoring.models import RunRecord, Usage
+from scoring.domain.models import RunRecord, Usage
+from scoring.llm.scorer import LLMScorer
 from tests.conftest import Cli
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, load_labels, rss_feed

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, Variable, load_settings, variables
-from scoring.configs import LLMConfig
-from scoring.errors import ConfigError
-from scoring.llm_scorer import LLMScorer
+from scoring.domain.configs import LLMConfig
+from scoring.domain.errors import ConfigError
+from scoring.llm.scorer import LLMScorer
 
 ROOT = Path(__file__).resolve().parents[1]
 # "# NAME=value  # comment": the value runs to two spaces and a #, or to the end of the line

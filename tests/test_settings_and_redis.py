@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import load_settings
-from scoring.errors import ConfigError, StoreUnavailable
-from scoring.redis_server import open_redis, redact_url
+from scoring.domain.errors import ConfigError, StoreUnavailable
+from scoring.storage.redis_server import open_redis, redact_url
 
 
 def test_secrets_never_show(

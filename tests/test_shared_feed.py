@@ -15,7 +15,7 @@ from bot.app import open_app
 from bot.jobs import run_daily
 from bot.settings import load_settings
 from bot.shared_feed import for_profile
-from scoring.arxiv_feed import parse_feed
+from scoring.arxiv.feed import parse_feed
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
 

@@ -121,10 +121,10 @@ def test_the_fakes_tools_are_an_extra_not_a_runtime_dependency_or_in_the_image()
 def test_eval_without_the_fakes_names_what_to_install(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from scoring import evaluation
+    from scoring.evaluation import measure
 
     # an installed wheel: no fakes package importable and no clone beside the packages
-    monkeypatch.setattr(evaluation, "CHECKOUT_FAKES", tmp_path / "fakes")
+    monkeypatch.setattr(measure, "CHECKOUT_FAKES", tmp_path / "fakes")
     for name in ("fakes", "fakes.llm"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     monkeypatch.setattr(sys, "meta_path", [NoFakes(), *sys.meta_path])
@@ -145,7 +145,7 @@ def test_eval_in_a_clone_loads_the_fakes_beside_the_packages(tmp_path: Path) -> 
     install maps only the packages that ship: the replay server is found all the same."""
     code = (
         "import importlib.util, sys; assert importlib.util.find_spec('fakes') is None, sys.path\n"
-        "from scoring.evaluation import _replay_module\n"
+        "from scoring.evaluation.measure import _replay_module\n"
         "print(_replay_module().__file__)"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

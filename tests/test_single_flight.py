@@ -14,9 +14,9 @@ from collections import Counter
 import redis as redis_sync
 
 from fakes.llm import FakeLLM
-from scoring import keys
-from scoring.pipeline import Batch, run_day
-from scoring.store import Store
+from scoring.pipeline.day_run import Batch, run_day
+from scoring.storage import keys
+from scoring.storage.store import Store
 from tests.papers import DEFAULT, listing_papers
 from tests.single_flight_worker import DAY, rules, scorer
 

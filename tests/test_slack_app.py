@@ -22,7 +22,7 @@ from bot.settings import load_settings
 from bot.slack_app import build_slack_app
 from bot.slack_edge import signature_of, slack_web_app
 from bot.slack_post import SlackPublisher, slack_client
-from scoring.store import Store
+from scoring.storage.store import Store
 from tests.days import RULES, replayed_day
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, rss_feed

@@ -12,10 +12,10 @@ from bot.ledger import Ledger
 from bot.slack_blocks import MAX_BLOCKS, within_limits
 from bot.slack_post import SlackPublisher, slack_client
 from bot.thread_post import PublishError
-from scoring.listings import listing_batch, read_jsonl
-from scoring.local_scorer import LocalScorer
-from scoring.pipeline import ProfileRules, run_day
-from scoring.store import Store
+from scoring.evaluation.listings import listing_batch, read_jsonl
+from scoring.pipeline.day_run import ProfileRules, run_day
+from scoring.pipeline.local_scorer import LocalScorer
+from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.days import DAY, RULES, replayed_day
 from tests.fake_slack import FakeSlack

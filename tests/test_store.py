@@ -4,11 +4,11 @@ import datetime as dt
 import pytest
 
 from prompts import read_prompt
-from scoring.criteria import add_criterion, parse_criteria_markdown
-from scoring.errors import NotFound
-from scoring.local_scorer import LocalScorer
-from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.store import Store
+from scoring.domain.criteria import add_criterion, parse_criteria_markdown
+from scoring.domain.errors import NotFound
+from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.pipeline.local_scorer import LocalScorer
+from scoring.storage.store import Store
 from tests.papers import listing_papers
 
 DEFAULTS = parse_criteria_markdown(read_prompt("criteria.md"))

@@ -20,13 +20,13 @@ from redis.asyncio import Redis
 
 from bot.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.errors import ScoringError
-from scoring.listings import listing_batch
-from scoring.llm_scorer import LLMConfig, LLMScorer
-from scoring.pipeline import Batch, ProfileRules, run_day
-from scoring.redis_server import EmbeddedRedis
-from scoring.spool import ScoreSpool
-from scoring.store import Store
+from scoring.domain.errors import ScoringError
+from scoring.evaluation.listings import listing_batch
+from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.storage.redis_server import EmbeddedRedis
+from scoring.storage.spool import ScoreSpool
+from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import load_labels, load_listing, rss_feed
 from tests.papers import DEFAULT

@@ -27,7 +27,7 @@ from bot.metrics import timed_command
 from bot.platforms import CLI, Platform
 from bot.registry import COMMANDS, help_text, offered
 from bot.request import Reply, Request, parse_params, shown
-from scoring.errors import FeedError, InputError, ScoringError, explained
+from scoring.domain.errors import FeedError, InputError, ScoringError, explained
 
 __all__ = ["CommandCore", "Runner", "person"]
 

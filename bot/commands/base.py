@@ -9,11 +9,11 @@ from bot.app import App
 from bot.mine import personal_ranking
 from bot.platforms import Platform
 from bot.request import shown
-from scoring.arxiv_feed import split_id
-from scoring.errors import InputError, NotFound
-from scoring.learning import preference_model
-from scoring.models import Day, RankedPaper
-from scoring.preferences import PreferenceModel
+from scoring.arxiv.feed import split_id
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.models import Day, RankedPaper
+from scoring.learning.from_feedback import preference_model
+from scoring.learning.preferences import PreferenceModel
 
 # ``run`` from chat: the daily job, posted (bot.jobs.run_from_chat), injected by the chat
 # front ends so the core imports no platform code

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from bot.commands.base import CoreBase
 from bot.request import Reply, Request
-from scoring import criteria as crit
-from scoring.errors import InputError, NotFound
-from scoring.injection import strip_invisible
-from scoring.models import Criterion
-from scoring.store import CriteriaEdit
-from scoring.suggest import Suggestion, suggest
+from scoring.domain import criteria as crit
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.injection import strip_invisible
+from scoring.domain.models import Criterion
+from scoring.learning.suggest import Suggestion, suggest
+from scoring.storage.store import CriteriaEdit
 
 
 class CriteriaCommands(CoreBase):

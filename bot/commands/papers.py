@@ -14,10 +14,10 @@ from bot.registry import help_text
 from bot.request import PaperView, Reply, Request, chat_platform
 from bot.status import service_status
 from bot.text import cost_text, filter_recall_text, run_cost
-from scoring.errors import InputError, NotFound
-from scoring.injection import tidy_paper
-from scoring.models import Day, RankedPaper
-from scoring.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT, blend, preference_of
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.injection import tidy_paper
+from scoring.domain.models import Day, RankedPaper
+from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT, blend, preference_of
 
 MAX_SEARCH = 200
 SEARCH_DAYS = 14

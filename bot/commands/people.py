@@ -12,10 +12,10 @@ from bot.commands.base import CoreBase, paper_id, people
 from bot.feedback import Feedback
 from bot.request import Reply, Request, chat_platform
 from bot.text import cut, quoted
-from scoring.errors import InputError, NotFound
-from scoring.interests import interests
-from scoring.models import FeedbackEvent, RankedPaper
-from scoring.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.models import FeedbackEvent, RankedPaper
+from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
+from scoring.learning.interests import interests
 
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
 

@@ -26,9 +26,9 @@ from tenacity import (
     wait_exponential,
 )
 
-from scoring.arxiv_feed import ParsedFeed, clean_text, parse_feed, split_id
-from scoring.errors import FeedMalformed, FeedUnavailable
-from scoring.models import Paper
+from scoring.arxiv.feed import ParsedFeed, clean_text, parse_feed, split_id
+from scoring.domain.errors import FeedMalformed, FeedUnavailable
+from scoring.domain.models import Paper
 
 log = logging.getLogger(__name__)
 ARXIV_MIN_INTERVAL_S = 3.0

@@ -17,8 +17,8 @@ from typing import Any
 
 import feedparser
 
-from scoring.errors import FeedMalformed
-from scoring.models import AnnounceType, Paper
+from scoring.domain.errors import FeedMalformed
+from scoring.domain.models import AnnounceType, Paper
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, SecretStr
 
-from scoring.models import AnnounceType
-from scoring.pricing import ModelPrice, PriceMode
+from scoring.domain.models import AnnounceType
+from scoring.domain.pricing import ModelPrice, PriceMode
 
 
 def group(prefix: str = "") -> ConfigDict:
@@ -49,8 +49,8 @@ class ProfileRules:
 
 
 class PrefilterConfig(BaseModel):
-    """The pre-filters (scoring/prefilters.py): the learned filter (``learned_filter_*``) and
-    the titles pass (``titles_prefilter``)."""
+    """The pre-filters (scoring/pipeline/prefilters.py): the learned filter (``learned_filter_*``)
+    and the titles pass (``titles_prefilter``)."""
 
     model_config = group("learned_filter_")
 
@@ -86,7 +86,7 @@ class PrefilterConfig(BaseModel):
 
 
 class LLMConfig(BaseModel):
-    """The LLM scorer (scoring/llm_scorer.py) and the account it calls: ``llm_*``, with the
+    """The LLM scorer (scoring/llm/scorer.py) and the account it calls: ``llm_*``, with the
     model, the OpenAI client's key and URL, the per-run budget and the price table."""
 
     model_config = group("llm_")

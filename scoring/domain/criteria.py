@@ -10,8 +10,8 @@ import hashlib
 import json
 import re
 
-from scoring.errors import InputError, NotFound
-from scoring.models import Criterion, CriterionKind
+from scoring.domain.errors import InputError, NotFound
+from scoring.domain.models import Criterion, CriterionKind
 
 MAX_CRITERIA = 30
 MAX_TEXT = 1000

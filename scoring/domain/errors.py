@@ -16,7 +16,7 @@ PaperbotError                 anything paperbot reports to a person as one clear
 └── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.cli)
 
 Every exception class in ``bot/`` and ``scoring/`` sits in this tree (a test walks them); the
-one exception is ``scoring.corroboration.OverBudget``, control flow that never leaves its
+one exception is ``scoring.pipeline.corroboration.OverBudget``, control flow that never leaves its
 module.
 
 Front ends catch PaperbotError in one place and print ``str(error)``; ``explained`` also
@@ -91,7 +91,7 @@ class FeedNotReady(FeedError):
 
 class ScoringError(PaperbotError):
     """``reason``: why, without the message's framing; ``usage``: what the failed attempt
-    spent (``scoring.models.Usage``), to be recorded."""
+    spent (``scoring.domain.models.Usage``), to be recorded."""
 
     def __init__(self, message: str, usage: Sequence[Any] = (), reason: str = "") -> None:
         super().__init__(message)
@@ -126,8 +126,8 @@ def explained(exc: BaseException) -> PaperbotError | None:
 
 
 # what each way of failing tells the person: what happened, then what to do. Scores are
-# appended to the run's spool before Redis is asked to keep them (scoring/spool.py), so a run
-# that fails here has lost nothing it paid for: the next run stores them before any new call.
+# appended to the run's spool before Redis is asked to keep them (scoring/storage/spool.py), so a
+# run that fails here has lost nothing it paid for: the next run stores them before any new call.
 _KEPT = "scores already paid for are kept and reused"
 _STORE_ADVICE: dict[StoreFailure, str] = {
     "connection_lost": "lost the connection to Redis ({detail}): run again once it is back; "

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from scoring.models import Paper
+from scoring.domain.models import Paper
 
 REMOVED = "[text addressed to the rater removed]"
 NOTE = "Scored without a passage addressed to the rater. "

@@ -59,7 +59,8 @@ class Score(BaseModel):
     filtered_by: str | None = None  # set when a pre-filter skipped the paper instead
     # text removed because it spoke to the rater (the score is what the paper gets without it)
     rater_passages: list[str] = []
-    vetted: bool = False  # the corroboration checks have seen it (scoring/corroboration.py)
+    # the corroboration checks have seen it (scoring/pipeline/corroboration.py)
+    vetted: bool = False
 
 
 class Usage(BaseModel):
@@ -129,15 +130,15 @@ class FilterRecall(BaseModel):
 # incomplete: some were sent to the scorer and not rated (the day is owed until they are);
 # failed: nothing could be scored, or the run stopped part-way.
 RunStatus = Literal["ok", "no_announcement", "incomplete", "failed"]
-# Where a day is in its life (scoring/lifecycle.py, which holds the transitions); "scheduled"
-# is a day with no record yet. ``status`` stays the scoring outcome the digest shows.
+# Where a day is in its life (scoring/pipeline/lifecycle.py, which holds the transitions);
+# "scheduled" is a day with no record yet. ``status`` stays the scoring outcome the digest shows.
 DayState = Literal["scheduled", "scoring", "failed", "incomplete", "scored", "posting", "posted"]
 # how records written before the lifecycle said that posting had begun and not finished
 _OLD_POSTING_ERROR = re.compile(r"posting to (\w+) did not finish")
 
 
 class CheckRecord(BaseModel):
-    """What the corroboration checks of a run did (scoring/corroboration.py)."""
+    """What the corroboration checks of a run did (scoring/pipeline/corroboration.py)."""
 
     flagged: int = 0  # scores the content did not bear out
     checked: int = 0
@@ -151,8 +152,8 @@ class CheckRecord(BaseModel):
 
 
 class Posting(BaseModel):
-    """How far posting a stored day got (scoring/lifecycle.py): the platforms asked that have
-    not finished, those that have, and the latest refusal until every one finished."""
+    """How far posting a stored day got (scoring/pipeline/lifecycle.py): the platforms asked that
+    have not finished, those that have, and the latest refusal until every one finished."""
 
     pending: list[str] = []
     done: list[str] = []

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from scoring.models import Usage
+from scoring.domain.models import Usage
 
 
 class ModelPrice(BaseModel):

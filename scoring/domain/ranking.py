@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from scoring.models import Paper, RankedPaper, Score
+from scoring.domain.models import Paper, RankedPaper, Score
 
 RELEVANCE_WEIGHT = 0.7
 NOVELTY_WEIGHT = 0.3

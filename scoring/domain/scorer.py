@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from scoring.models import CriteriaVersion, Paper, Score, Usage
+from scoring.domain.models import CriteriaVersion, Paper, Score, Usage
 
 # called with each group of scores as it arrives and what the call has spent so far (nothing
 # for a scorer without cost), so a run cut short keeps both the answers and their price
@@ -20,7 +20,7 @@ class ScoringOutcome:
     unscored: list[str] = field(default_factory=list)  # ids the scorer could not score
     notes: list[str] = field(default_factory=list)  # why scoring stopped early, for the run record
     budget_stopped: bool = False  # unscored papers were left out by the budget cap, by choice
-    # the ids that shared the request each score came from (scoring/corroboration.py reads
+    # the ids that shared the request each score came from (scoring/pipeline/corroboration.py reads
     # which papers' text could have reached which score); empty for a scorer without requests
     batches: list[list[str]] = field(default_factory=list)
 

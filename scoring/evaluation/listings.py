@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scoring.errors import InputError
-from scoring.models import AnnounceType, Paper
-from scoring.pipeline import Batch
+from scoring.domain.errors import InputError
+from scoring.domain.models import AnnounceType, Paper
+from scoring.pipeline.day_run import Batch
 
 
 def jsonl_file(path: Path) -> Path:

@@ -26,18 +26,18 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from prompts import read_prompt
-from scoring.configs import LLMConfig, PrefilterConfig, ProfileRules
-from scoring.criteria import parse_criteria_markdown
-from scoring.errors import ConfigError, InputError
-from scoring.listings import jsonl_file, listing_batch, read_jsonl
-from scoring.llm_scorer import LLMScorer
-from scoring.models import FilterRecall, Usage
-from scoring.pipeline import run_day
-from scoring.prefilters import LearnedFilter, most_likely, training_examples
-from scoring.pricing import MODE_RATE, ModelPrice, cost_usd
-from scoring.progress import NoProgress, ProgressSink
-from scoring.redis_server import open_redis
-from scoring.store import Store
+from scoring.domain.configs import LLMConfig, PrefilterConfig, ProfileRules
+from scoring.domain.criteria import parse_criteria_markdown
+from scoring.domain.errors import ConfigError, InputError
+from scoring.domain.models import FilterRecall, Usage
+from scoring.domain.pricing import MODE_RATE, ModelPrice, cost_usd
+from scoring.domain.progress import NoProgress, ProgressSink
+from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
+from scoring.llm.scorer import LLMScorer
+from scoring.pipeline.day_run import run_day
+from scoring.pipeline.prefilters import LearnedFilter, most_likely, training_examples
+from scoring.storage.redis_server import open_redis
+from scoring.storage.store import Store
 
 if TYPE_CHECKING:
     from fakes.llm import FakeLLM
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 PROFILE = "eval"
 FRACTIONS = (0.2, 0.3, 0.4, 0.5)
 # A clone's fakes/ package, beside scoring/ (an editable install maps only the shipped packages)
-CHECKOUT_FAKES = Path(__file__).resolve().parents[1] / "fakes"
+CHECKOUT_FAKES = Path(__file__).resolve().parents[2] / "fakes"
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable
 
-from scoring.models import FeedbackEvent
-from scoring.preferences import DEFAULT_BOUND, PreferenceModel, build_model
-from scoring.store import Store
+from scoring.domain.models import FeedbackEvent
+from scoring.learning.preferences import DEFAULT_BOUND, PreferenceModel, build_model
+from scoring.storage.store import Store
 
 
 async def preference_model(

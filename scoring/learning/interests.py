@@ -7,7 +7,7 @@ per person (``REWRITE_AFTER``), retried a day after a failed or slow answer (``R
 up.
 
 The titles are strangers' text inside a prompt: sentences that address the model are cut out
-(scoring/injection.py), each title is one cleaned line, and the answer must be one plain
+(scoring/domain/injection.py), each title is one cleaned line, and the answer must be one plain
 sentence with no link, or it is not shown.
 """
 
@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from prompts import read_prompt
-from scoring.injection import screen, strip_invisible
-from scoring.learning import net_reactions
-from scoring.llm_output import json_values
-from scoring.models import Paper
-from scoring.prompting import clean_field
-from scoring.scorer import Scorer
-from scoring.store import Store
+from scoring.domain.injection import screen, strip_invisible
+from scoring.domain.models import Paper
+from scoring.domain.scorer import Scorer
+from scoring.learning.from_feedback import net_reactions
+from scoring.llm.output import json_values
+from scoring.llm.prompting import clean_field
+from scoring.storage.store import Store
 
 if TYPE_CHECKING:
-    from scoring.llm_scorer import LLMScorer
+    from scoring.llm.scorer import LLMScorer
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ async def interests(
 ) -> Interests | None:
     """The person's interests sentence: the stored one, or a new one when it is due and the
     LLM is configured. None until there is one to show."""
-    from scoring.llm_scorer import LLMScorer  # the LLM's libraries load when it is asked
+    from scoring.llm.scorer import LLMScorer  # the LLM's libraries load when it is asked
 
     now = now or dt.datetime.now(dt.UTC)
     raw = await store.interests(profile, user)

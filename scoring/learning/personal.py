@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
-from scoring.configs import group
-from scoring.models import RankedPaper
-from scoring.ranking import author_matches, blend, preference_of
+from scoring.domain.configs import group
+from scoring.domain.models import RankedPaper
+from scoring.domain.ranking import author_matches, blend, preference_of
 
 EXPLORE_REACH = 3  # explore picks come from the next 3 x N papers after the person's top
 FULL_AT = 20  # reactions after which a person's taste moves papers its full bound

@@ -23,8 +23,8 @@ swap papers one or two relevance points apart (the near-ties around the cutoff),
 never ranked below one three or more relevance points lower with the same novelty. Selection
 (the cutoffs) does not change, so a top-relevance paper is always in the digest.
 
-A person's own view (``top --mine``, scoring/personal.py) uses their reactions alone at bound
-1 as a taste in [-1, 1], scaled by that view's own, larger bound.
+A person's own view (``top --mine``, scoring/learning/personal.py) uses their reactions alone at
+bound 1 as a taste in [-1, 1], scaled by that view's own, larger bound.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from scoring.models import FeedbackEvent, Paper, Score
-from scoring.words import prefix_stems, stem_names
+from scoring.domain.models import FeedbackEvent, Paper, Score
+from scoring.learning.words import prefix_stems, stem_names
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer

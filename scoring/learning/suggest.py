@@ -19,14 +19,14 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from prompts import read_prompt
-from scoring.criteria import criteria_markdown, parse_criteria_markdown
-from scoring.errors import InputError
-from scoring.learning import net_reactions, preference_model
-from scoring.llm_output import json_values
-from scoring.models import CriteriaVersion, Criterion, Paper
-from scoring.prompting import clean_field
-from scoring.scorer import Scorer
-from scoring.store import Store
+from scoring.domain.criteria import criteria_markdown, parse_criteria_markdown
+from scoring.domain.errors import InputError
+from scoring.domain.models import CriteriaVersion, Criterion, Paper
+from scoring.domain.scorer import Scorer
+from scoring.learning.from_feedback import net_reactions, preference_model
+from scoring.llm.output import json_values
+from scoring.llm.prompting import clean_field
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ async def suggest(
     # worth suggesting even when the word model needs no word against to rank
     common_for, common_against = model.common_terms()
     state = model.state() | {"terms_for": common_for, "terms_against": common_against}
-    from scoring.llm_scorer import LLMScorer  # the LLM's libraries load when it is asked
+    from scoring.llm.scorer import LLMScorer  # the LLM's libraries load when it is asked
 
     if isinstance(scorer, LLMScorer):
         import openai  # loaded with the scorer's client; bound here for the except clause

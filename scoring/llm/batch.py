@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from scoring.stopping import stop_if_asked
+from scoring.domain.stopping import stop_if_asked
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scoring import keys
+from scoring.storage import keys
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from prompts import read_prompt
-from scoring.models import Criterion, Paper
+from scoring.domain.models import Criterion, Paper
 
 Mode = Literal["full", "titles"]
 TEMPLATES = ("system.md.j2", "papers.md.j2")

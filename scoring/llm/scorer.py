@@ -11,7 +11,7 @@ Robustness, in the order a call meets it:
 - a budget cap, repeated failures or a rejected key stop scoring cleanly: what was scored
   is kept, the rest is reported, and the run completes.
 
-Papers whose text addresses the rater (scoring/injection.py) are scored alone, on their text
+Papers whose text addresses the rater (scoring/domain/injection.py) are scored alone, on their text
 without those sentences: whatever they say cannot raise their own rating or reach another's.
 """
 
@@ -27,16 +27,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scoring.configs import LLMConfig
-from scoring.errors import ScoringError
-from scoring.injection import NOTE as INJECTION_NOTE
-from scoring.injection import sanitised
-from scoring.llm_batch import BatchJournal, run_batch
-from scoring.llm_limits import LLMRateLimiter, charge
-from scoring.llm_output import ParsedAnswer, Rating, parse_keep, parse_ratings
-from scoring.models import CriteriaVersion, Paper, Score, Usage
-from scoring.pricing import ModelPrice, PriceMode, cost_usd, price_for
-from scoring.prompting import (
+from scoring.domain.configs import LLMConfig
+from scoring.domain.errors import ScoringError
+from scoring.domain.injection import NOTE as INJECTION_NOTE
+from scoring.domain.injection import sanitised
+from scoring.domain.models import CriteriaVersion, Paper, Score, Usage
+from scoring.domain.pricing import ModelPrice, PriceMode, cost_usd, price_for
+from scoring.domain.scorer import ProgressCallback, ScoringOutcome
+from scoring.domain.stopping import stop_if_asked
+from scoring.llm.batch import BatchJournal, run_batch
+from scoring.llm.limits import LLMRateLimiter, charge
+from scoring.llm.output import ParsedAnswer, Rating, parse_keep, parse_ratings
+from scoring.llm.prompting import (
     Mode,
     output_schema,
     prompt_hash,
@@ -44,8 +46,6 @@ from scoring.prompting import (
     render_papers,
     render_system,
 )
-from scoring.scorer import ProgressCallback, ScoringOutcome
-from scoring.stopping import stop_if_asked
 
 if TYPE_CHECKING:
     import openai
@@ -492,7 +492,7 @@ class LLMScorer:
             batches=_requests(came_from),
         )
 
-    # -- corroboration checks (scoring/corroboration.py) ---------------------------------------
+    # -- corroboration checks (scoring/pipeline/corroboration.py) ----------------------------------
     @property
     def check_budget_share(self) -> float:
         return self.config.check_budget_share

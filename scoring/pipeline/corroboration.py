@@ -1,6 +1,6 @@
 """Corroboration: a score stands when the paper's content bears it out, not its words to the rater.
 
-A list of attack wordings cannot win (scoring/injection.py is only a cheap first screen), so
+A list of attack wordings cannot win (scoring/domain/injection.py is only a cheap first screen), so
 this step looks at the *effect* of a paper's text instead of its words:
 
 1. **Predict** from content alone (``ContentPrior``): the chance that each paper reaches the
@@ -34,10 +34,10 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, 
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from scoring.injection import NOTE
-from scoring.llm_output import Rating
-from scoring.models import CriteriaVersion, Paper, Score, Usage
-from scoring.prompting import MAX_ABSTRACT_CHARS, clean_field, render_system
+from scoring.domain.injection import NOTE
+from scoring.domain.models import CriteriaVersion, Paper, Score, Usage
+from scoring.llm.output import Rating
+from scoring.llm.prompting import MAX_ABSTRACT_CHARS, clean_field, render_system
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,9 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from scoring.configs import ProfileRules
-from scoring.injection import MAX_STORED_ABSTRACT_CHARS, tidy_paper
-from scoring.learning import preference_model
-from scoring.models import (
+from scoring.domain.configs import ProfileRules
+from scoring.domain.injection import MAX_STORED_ABSTRACT_CHARS, tidy_paper
+from scoring.domain.models import (
     CriteriaVersion,
     Day,
     Paper,
@@ -30,20 +29,21 @@ from scoring.models import (
     RunRecord,
     Score,
 )
-from scoring.preferences import DEFAULT_BOUND
-from scoring.prefilters import (
+from scoring.domain.pricing import ModelPrice
+from scoring.domain.progress import NoProgress, ProgressSink
+from scoring.domain.ranking import rank_day
+from scoring.domain.scorer import Scorer
+from scoring.learning.from_feedback import preference_model
+from scoring.learning.preferences import DEFAULT_BOUND
+from scoring.pipeline.prefilters import (
     FILTER_NAMES,
     PrefilterConfig,
     measured,
 )
-from scoring.pricing import ModelPrice
-from scoring.progress import NoProgress, ProgressSink
-from scoring.ranking import rank_day
-from scoring.rating_stage import RatingStage
-from scoring.scorer import Scorer
-from scoring.single_flight import ScoringClaims
-from scoring.spool import ScoreSpool
-from scoring.store import Store
+from scoring.pipeline.rating_stage import RatingStage
+from scoring.pipeline.single_flight import ScoringClaims
+from scoring.storage.spool import ScoreSpool
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class _DayRun:
     def _claims(self) -> Iterator[ScoringClaims | None]:
         """This run's scoring claims, under the owner token the spool keeps for the day: a
         re-run after a run of this day on this disk died takes its claims over at once
-        instead of waiting a lease for them to lapse (scoring/spool.py)."""
+        instead of waiting a lease for them to lapse (scoring/storage/spool.py)."""
         if self.dry_run:
             yield None
             return
@@ -301,7 +301,7 @@ async def run_day(
     spool: ScoreSpool | None = None,
 ) -> DayOutcome:
     """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing.
-    ``spool``: where answers wait until Redis has them (scoring/spool.py)."""
+    ``spool``: where answers wait until Redis has them (scoring/storage/spool.py)."""
     day_run = _DayRun(store, rules, batch, scorer, date, progress or NoProgress(), dry_run,
                       prefilters, prices, preference_bound, spool)  # fmt: skip
     if not await day_run.begin():

@@ -33,9 +33,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scoring.errors import TransitionRefused
-from scoring.models import DayState, Posting, RunRecord
-from scoring.store import Store
+from scoring.domain.errors import TransitionRefused
+from scoring.domain.models import DayState, Posting, RunRecord
+from scoring.storage.store import Store
 
 TRANSITIONS: Mapping[DayState, frozenset[DayState]] = {
     "scheduled": frozenset({"scoring"}),

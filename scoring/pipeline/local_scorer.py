@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scoring.models import CriteriaVersion, Paper, Score
-from scoring.scorer import ProgressCallback, ScoringOutcome
+from scoring.domain.models import CriteriaVersion, Paper, Score
+from scoring.domain.scorer import ProgressCallback, ScoringOutcome
 
 METHOD_VERSION = "tfidf-v1"
 SIM_FOR_TEN = 0.16

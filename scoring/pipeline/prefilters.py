@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scoring.configs import PrefilterConfig
-from scoring.local_scorer import weighted_text
-from scoring.models import CriteriaVersion, Criterion, FilterRecall, Paper, Score, Usage
-from scoring.ranking import author_matches
-from scoring.scorer import Scorer, TitleTriage
-from scoring.store import Store
-from scoring.words import stemmed_terms
+from scoring.domain.configs import PrefilterConfig
+from scoring.domain.models import CriteriaVersion, Criterion, FilterRecall, Paper, Score, Usage
+from scoring.domain.ranking import author_matches
+from scoring.domain.scorer import Scorer, TitleTriage
+from scoring.learning.words import stemmed_terms
+from scoring.pipeline.local_scorer import weighted_text
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 

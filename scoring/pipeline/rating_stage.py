@@ -1,4 +1,4 @@
-"""The rating stage of a day's run (scoring/pipeline.py): pre-filter and rate papers, saving
+"""The rating stage of a day's run (scoring/pipeline/day_run.py): pre-filter and rate papers, saving
 each answer to Redis as it arrives, and record a run cut short so its spend still adds up."""
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
-from scoring.configs import ProfileRules
-from scoring.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
-from scoring.errors import ScoringError, explained, log_failure
-from scoring.injection import sanitised
-from scoring.lifecycle import scoring_failed
-from scoring.llm_output import Rating
-from scoring.local_scorer import LocalScorer
-from scoring.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
-from scoring.prefilters import (
+from scoring.domain.configs import ProfileRules
+from scoring.domain.errors import ScoringError, explained, log_failure
+from scoring.domain.injection import sanitised
+from scoring.domain.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
+from scoring.domain.pricing import ModelPrice, merge_usage
+from scoring.domain.scorer import Scorer, ScoringOutcome
+from scoring.llm.output import Rating
+from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
+from scoring.pipeline.lifecycle import scoring_failed
+from scoring.pipeline.local_scorer import LocalScorer
+from scoring.pipeline.prefilters import (
     MIN_POSITIVES,
     FilterSample,
     LearnedFilter,
@@ -30,10 +32,8 @@ from scoring.prefilters import (
     pooled_recall,
     training_days,
 )
-from scoring.pricing import ModelPrice, merge_usage
-from scoring.scorer import Scorer, ScoringOutcome
-from scoring.spool import ScoreSpool
-from scoring.store import Store
+from scoring.storage.spool import ScoreSpool
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -294,9 +294,10 @@ class RatingStage:
         self._unsaved_filters = []
 
     async def corroborate(self, papers: Sequence[Paper], cached: dict[str, Score]) -> None:
-        """Check the scores that the papers' content does not bear out (scoring/corroboration.py):
-        this run's ratings, and cached ones no check has seen (a run cut short before its
-        checks). Changed scores replace the old ones; every score looked at is saved vetted."""
+        """Check the scores that the papers' content does not bear out
+        (scoring/pipeline/corroboration.py): this run's ratings, and cached ones no check has seen
+        (a run cut short before its checks). Changed scores replace the old ones; every score looked
+        at is saved vetted."""
         scorer = self.scorer
         if not isinstance(scorer, Rechecker) or scorer.check_budget_share <= 0:
             return  # no LLM to ask again, or checks turned off

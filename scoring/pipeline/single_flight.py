@@ -2,11 +2,11 @@
 with the same criteria run at the same moment on different replicas.
 
 Before any LLM call a run claims the papers it must score (a lease per paper, in Redis:
-scoring/lease.py).
+scoring/storage/lease.py).
 It pre-filters and scores what it won and saves those scores before it releases them; the rest
 it waits for, since another run is paying for them. A claim is kept alive while its owner
 works, so a killed owner's papers are free again within one lease (at once for the next run
-of that day on the same disk, which takes the dead run's token over: scoring/spool.py); a
+of that day on the same disk, which takes the dead run's token over: scoring/storage/spool.py); a
 paper its owner could not
 score (its budget ran out, the LLM failed) is released unscored, and a waiter claims it next.
 No run waits on another while holding claims of its own that are not saved, so two runs that
@@ -22,9 +22,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from scoring.lease import renewing
-from scoring.models import Paper, Score
-from scoring.store import Store
+from scoring.domain.models import Paper, Score
+from scoring.storage.lease import renewing
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 

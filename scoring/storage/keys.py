@@ -137,7 +137,7 @@ def listing_lock(url_digest: str) -> str:
     return f"{P}listing-lock:{url_digest}"
 
 
-# one LLM account's shared rate limit (scoring/llm_limits.py)
+# one LLM account's shared rate limit (scoring/llm/limits.py)
 def llm_account(base_url: str, model: str) -> str:
     """The identifier ``limits`` counts an account's requests and tokens under."""
     return f"{P}llm:{base_url.rstrip('/')}:{model}"

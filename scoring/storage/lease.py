@@ -8,13 +8,13 @@ doing long work keeps its lease alive with ``renewing`` (every third of the TTL 
 one that dies stops renewing, and its lease lapses within a TTL.
 
 Taking a key its owner already holds succeeds and restarts its TTL: a run that inherits a
-dead run's token (scoring/spool.py) takes that run's claims over at once.
+dead run's token (scoring/storage/spool.py) takes that run's claims over at once.
 
-Who holds what, each key from scoring/keys.py:
+Who holds what, each key from scoring/storage/keys.py:
     day lock           bot/day_lock.py           one replica runs and posts a (profile, day)
     listing lock       bot/shared_feed.py        one fetch of an arXiv listing for everyone
-    scoring claims     scoring/single_flight.py  one payer per (paper, criteria, model)
-    interests claim    scoring/interests.py      one LLM ask for a person's interests
+    scoring claims     scoring/pipeline/single_flight.py  one payer per (paper, criteria, model)
+    interests claim    scoring/learning/interests.py      one LLM ask for a person's interests
 """
 
 from __future__ import annotations

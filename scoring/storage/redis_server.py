@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
-from scoring.errors import StoreUnavailable
+from scoring.domain.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 _MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to about 107 bytes

@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from scoring import keys
-from scoring.models import Paper
+from scoring.domain.models import Paper
+from scoring.storage import keys
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ the answers survive in the file, and the next run of that day stores them before
 single new call, so nothing is paid for twice.
 
 Beside it, what else a run that dies leaves the next run of that day on this disk: the owner
-token of its scoring claims (scoring/single_flight.py), locked while a run holds it, so the
+token of its scoring claims (scoring/pipeline/single_flight.py), locked while a run holds it, so the
 next run takes those claims over at once instead of waiting a lease for them to lapse; and
 the papers the pre-filters kept for a full rating (``.kept``), so the next run rates them
 without asking the titles pass about them again. Both go once every claim is released.
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from scoring.llm_output import Rating
-from scoring.models import Score
+from scoring.domain.models import Score
+from scoring.llm.output import Rating
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class ScoreSpool:
         self._path(profile, date).unlink(missing_ok=True)
         self._checks_path(profile, date).unlink(missing_ok=True)
 
-    # -- the corroboration checks' answers (scoring/corroboration.py) ---------------------------
+    # -- the corroboration checks' answers (scoring/pipeline/corroboration.py) ---------------------
     def _checks_path(self, profile: str, date: dt.date) -> Path:
         return self.directory / f"{profile}-{date.isoformat()}.checks.jsonl"
 

@@ -33,10 +33,9 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from scoring import keys, lease
-from scoring.criteria import criteria_hash, validate_criteria
-from scoring.errors import NotFound
-from scoring.models import (
+from scoring.domain.criteria import criteria_hash, validate_criteria
+from scoring.domain.errors import NotFound
+from scoring.domain.models import (
     CriteriaVersion,
     Criterion,
     Day,
@@ -46,7 +45,8 @@ from scoring.models import (
     RunRecord,
     Score,
 )
-from scoring.ranking import normalize_name
+from scoring.domain.ranking import normalize_name
+from scoring.storage import keys, lease
 
 CriteriaEdit = Callable[[list[Criterion]], tuple[list[Criterion], str, str]]
 
@@ -238,7 +238,8 @@ class Store:
         raw = await self.r.mget([keys.score(i, criteria, model) for i in paper_ids])
         return {i: Score.model_validate_json(x) for i, x in zip(paper_ids, raw, strict=True) if x}
 
-    # -- single-flight scoring (scoring/single_flight.py): one payer per (paper, criteria, model)
+    # -- single-flight scoring (scoring/pipeline/single_flight.py): one payer per (paper, criteria,
+    # model)
     async def claim_scoring(
         self, paper_ids: Sequence[str], criteria: str, model: str, owner: str, ttl_s: float
     ) -> set[str]:
@@ -268,7 +269,7 @@ class Store:
         held = await self.r.mget([keys.scoring_claim(i, criteria, model) for i in paper_ids])
         return {i for i, h in zip(paper_ids, held, strict=True) if h}
 
-    # -- Batch API jobs (scoring/llm_batch.py): a restart resumes the batch it paid for --------
+    # -- Batch API jobs (scoring/llm/batch.py): a restart resumes the batch it paid for --------
     async def batch_id(self, key: str) -> str | None:
         value = await self.r.get(keys.llm_batch(key))
         return str(value) if value else None
