@@ -1,0 +1,2 @@
+"""The service's daily work: the scheduler, the jobs it runs, arXiv's calendar and the
+shared feed."""
