@@ -136,9 +136,9 @@ LLM_FAULTS: dict[str, tuple[list[Fault | str], str | None]] = {
 
 
 async def llm_faults(redis_url: str, tmp: Path) -> None:
-    from bot.app import open_app
-    from bot.scheduler import DailyService
-    from bot.settings import load_settings
+    from bot.runtime.app import open_app
+    from bot.runtime.settings import load_settings
+    from bot.service.scheduler import DailyService
     from tests.servers import Answer, RecordingServer
 
     class Clock:
@@ -216,7 +216,7 @@ def redis_kills(args: argparse.Namespace, tmp: Path, llm: FakeLLM) -> None:
         llm.latency_s = 0.2 if when == "mid-scoring" else 0.0
         slack.latency_s = args.latency if when == "mid-posting" else 0.0
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from bot.cli import main; main()", *cmd], env=env,
+            [sys.executable, "-c", "from bot.frontends.cli import main; main()", *cmd], env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 120
@@ -262,9 +262,9 @@ async def platform_down(args: argparse.Namespace, redis_url: str, tmp: Path) -> 
     import datetime as dt
     import socket
 
-    from bot.app import open_app
-    from bot.serve import serve_all
-    from bot.settings import load_settings
+    from bot.frontends.serve import serve_all
+    from bot.runtime.app import open_app
+    from bot.runtime.settings import load_settings
     from tests.servers import Answer, RecordingServer
     from tests.slack_http import SECRET, SlackHttp
 

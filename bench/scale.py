@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.shared_feed import union_categories  # noqa: E402
+from bot.service.shared_feed import union_categories  # noqa: E402
 from fakes.llm import FakeLLM, judgements_from_labels  # noqa: E402
 from prompts import read_prompt  # noqa: E402
 from scoring.llm.limits import charge  # noqa: E402
@@ -108,7 +108,7 @@ def finished(replicas: list[Replica], profiles: int, day: str) -> set[str]:
 
 def start_replica(env: dict[str, str], now: str) -> Replica:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--no-chat",
+        [sys.executable, "-c", "from bot.frontends.cli import main; main()", "serve", "--no-chat",
          "--now", now],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
     )  # fmt: skip

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # this file is bench/scoring.py: keep it from shadowing the package
 
-from bot.settings import load_settings  # noqa: E402
+from bot.runtime.settings import load_settings  # noqa: E402
 from scoring.evaluation.measure import EvalReport, LabelledDay, evaluate  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "arxiv"

@@ -117,10 +117,10 @@ async def probes(redis_url: str, tmp: Path) -> None:
     import redis
     from aiohttp.test_utils import TestServer
 
-    from bot.app import open_app
-    from bot.settings import load_settings
-    from bot.slack_app import build_slack_app
-    from bot.slack_edge import signature_of, slack_web_app
+    from bot.frontends.slack_app import build_slack_app
+    from bot.frontends.slack_edge import signature_of, slack_web_app
+    from bot.runtime.app import open_app
+    from bot.runtime.settings import load_settings
     from tests.days import replayed_day
     from tests.fake_slack import FakeSlack
     from tests.slack_http import SECRET, SlackHttp

@@ -19,11 +19,11 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 
 from aiohttp.test_utils import TestServer  # noqa: E402
 
-from bot.app import open_app  # noqa: E402
-from bot.ledger import Ledger  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.slack_app import build_slack_app  # noqa: E402
-from bot.slack_post import SlackPublisher, slack_client  # noqa: E402
+from bot.frontends.slack_app import build_slack_app  # noqa: E402
+from bot.publishing.slack_post import SlackPublisher, slack_client  # noqa: E402
+from bot.records.ledger import Ledger  # noqa: E402
+from bot.runtime.app import open_app  # noqa: E402
+from bot.runtime.settings import load_settings  # noqa: E402
 from tests.days import RULES, replayed_day  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.slack_http import SECRET, SlackHttp  # noqa: E402

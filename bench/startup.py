@@ -38,7 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    papers = [sys.executable, "-c", "from bot.cli import main; main()"]
+    papers = [sys.executable, "-c", "from bot.frontends.cli import main; main()"]
     with tempfile.TemporaryDirectory(prefix="paperbot-startup-") as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERS_", "REDIS_"))}
         config = Path(tmp) / "papers.toml"

@@ -22,7 +22,7 @@ import typer.testing
 from redis.asyncio import Redis
 from typer.testing import CliRunner
 
-from bot import shared_feed
+from bot.service import shared_feed
 from scoring.arxiv import client as arxiv_client
 from scoring.arxiv import feed as arxiv_feed
 from scoring.arxiv.feed import ParsedFeed
@@ -136,7 +136,7 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str):  # type: ignore[no-untyped-def]
-        from bot.cli import app
+        from bot.frontends.cli import app
 
         return self.runner.invoke(app, list(args), env=self.env, catch_exceptions=False)
 

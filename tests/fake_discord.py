@@ -12,7 +12,7 @@ order: ``("429", retry_after)``, ``("403", code)`` (Missing Permissions), ``("50
 A message (a create, a webhook follow-up, an interaction's answer) is refused as Discord
 refuses it, counted as Discord counts (the decoded text, markdown backslashes included, in
 UTF-16 units: the stricter reading of "characters"), independently of paperbot's own check
-(bot/discord_embeds.py): 400 ``{"code": 50035, "message": "Invalid Form Body", "errors":
+(bot/render/discord_embeds.py): 400 ``{"code": 50035, "message": "Invalid Form Body", "errors":
 ...}`` for content over 2,000, more than 10 embeds, an embed's title over 256, description
 over 4,096, more than 25 fields, a field name over 256 or value over 1,024 (or either empty),
 a footer over 2,048, an author name over 256, or embeds over 6,000 in all; 400 code 50006 for

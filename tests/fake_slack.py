@@ -9,7 +9,7 @@ real clock, keeping its ``metadata``; ``conversations.history`` (``oldest``) and
 
 ``chat.postMessage`` refuses what Slack refuses, counted as Slack counts (the decoded text,
 escapes such as ``&amp;`` included, in UTF-16 units: the stricter reading of "characters"),
-independently of paperbot's own check (bot/slack_blocks.py): ``invalid_blocks`` for more than
+independently of paperbot's own check (bot/render/slack_blocks.py): ``invalid_blocks`` for more than
 50 blocks, a header's plain_text over 150 or a text object (section text, context element)
 over 3,000 or empty, a section field over 2,000, more than 10 fields or context elements;
 ``msg_blocks_too_long`` for blocks over about 13k characters (DESIGN.md §4); ``msg_too_long``

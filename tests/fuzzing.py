@@ -18,11 +18,11 @@ from typing import Any
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from bot.app import App, open_app
-from bot.commands import CommandCore, person
-from bot.registry import USAGE
-from bot.request import Request, parse_text
-from bot.settings import load_settings
+from bot.commands.core import CommandCore, person
+from bot.commands.registry import USAGE
+from bot.commands.request import Request, parse_text
+from bot.runtime.app import App, open_app
+from bot.runtime.settings import load_settings
 from scoring.arxiv.client import ArxivClient
 from scoring.domain.errors import InputError
 

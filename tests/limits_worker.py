@@ -11,7 +11,7 @@ import sys
 
 from redis.asyncio import Redis
 
-from bot.quotas import limits_uri as limits_url
+from bot.runtime.quotas import limits_uri as limits_url
 from scoring.llm.limits import Limits, LLMRateLimiter
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from tests.papers import DEFAULT, listing_papers

@@ -47,7 +47,7 @@ def _child(request: dict[str, Any]) -> None:
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         sys.argv = ["papers", *request["args"]]
-        from bot.cli import main
+        from bot.frontends.cli import main
 
         try:
             main()
@@ -72,9 +72,10 @@ def _child(request: dict[str, Any]) -> None:
 # what `papers run` and `papers serve` import on first use (the platforms' SDKs, the scorers,
 # scikit-learn, the HTTP transport): about 1.7 s of CPU a child would otherwise pay again
 WARM = (
-    "bot.cli", "bot.jobs", "bot.serve", "bot.archive", "bot.commands", "scoring.evaluation.measure",
-    "scoring.pipeline.local_scorer", "scoring.llm.scorer", "sklearn.feature_extraction.text",
-    "sklearn.metrics.pairwise", "sklearn.linear_model", "httpcore", "anyio", "h11",
+    "bot.frontends.cli", "bot.service.jobs", "bot.frontends.serve", "bot.publishing.archive",
+    "bot.commands.core", "scoring.evaluation.measure", "scoring.pipeline.local_scorer",
+    "scoring.llm.scorer", "sklearn.feature_extraction.text", "sklearn.metrics.pairwise",
+    "sklearn.linear_model", "httpcore", "anyio", "h11",
 )  # fmt: skip
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import App, open_app
-from bot.settings import load_settings
+from bot.runtime.app import App, open_app
+from bot.runtime.settings import load_settings
 from tests.fake_slack import FakeSlack
 from tests.servers import RecordingServer
 

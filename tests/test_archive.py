@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive import serve_archive
+from bot.publishing.archive import serve_archive
 from tests.conftest import Cli
 from tests.feedgen import export_atom, feed_rows, rss_feed
 from tests.servers import Answer, RecordingServer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.announcements import ARXIV_TZ, announcement_days, submission_window
+from bot.service.announcements import ARXIV_TZ, announcement_days, submission_window
 from scoring.arxiv.client import ArxivClient, Pacer
 from tests.conftest import Cli
 from tests.feedgen import export_atom, feed_rows

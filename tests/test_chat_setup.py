@@ -1,4 +1,4 @@
-"""Channels set up from chat (`/papers setup`, bot/chat_profiles.py): an admin binds a new
+"""Channels set up from chat (`/papers setup`, bot/commands/chat_profiles.py): an admin binds a new
 profile to the channel; it lives in Redis beside the configured ones, which win; every
 replica sees it and its scheduler picks it up without a restart."""
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.app import App, open_app
-from bot.commands import CommandCore
-from bot.request import Reply, parse_text
-from bot.scheduler import DailyService
-from bot.settings import load_settings
+from bot.commands.core import CommandCore
+from bot.commands.request import Reply, parse_text
+from bot.runtime.app import App, open_app
+from bot.runtime.settings import load_settings
+from bot.service.scheduler import DailyService
 from scoring.storage import keys
 from tests.conftest import snapshot
 from tests.waiting import eventually

@@ -90,8 +90,8 @@ def test_force_stores_a_deliberate_date(cli: Cli, clean_redis: redis.Redis, date
 def test_a_wrong_day_can_be_deleted_and_the_archive_follows(
     cli: Cli, clean_redis: redis.Redis, tmp_path: Path
 ) -> None:
-    from bot.registry import needs_admin
-    from bot.request import Request
+    from bot.commands.registry import needs_admin
+    from bot.commands.request import Request
 
     assert cli("run", "--feed", FEED, "--date", "2099-01-01", "--force").exit_code == 0
     assert cli("run", "--feed", FEED).exit_code == 0

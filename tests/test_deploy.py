@@ -23,9 +23,9 @@ import typer.main
 import yaml
 from packaging.requirements import Requirement
 
-from bot.cli import app as cli_app
-from bot.metrics import REGISTRY
-from bot.serve import serve_all
+from bot.frontends.cli import app as cli_app
+from bot.frontends.serve import serve_all
+from bot.runtime.metrics import REGISTRY
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
 from tests.scheduling import FakeClock, at, opened

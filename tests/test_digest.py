@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from bot.digest import escape_md, render_markdown
+from bot.render.digest import escape_md, render_markdown
 from prompts import read_prompt
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import parse_criteria_markdown
@@ -69,7 +69,7 @@ def test_latex_stays_readable_and_untrusted_text_opens_nothing() -> None:
 
 
 def test_an_empty_day_is_a_sentence_in_the_archive(tmp_path: Path) -> None:
-    from bot.archive import _write_pages
+    from bot.publishing.archive import _write_pages
     from scoring.domain.progress import NoProgress
 
     quiet = day("local-tfidf-v1")

@@ -16,13 +16,13 @@ import discord
 import pytest
 import redis
 
-from bot.app import open_app
-from bot.discord_bot import PapersBot, reaction_name, sync_commands
-from bot.discord_embeds import MAX_CONTENT, paper_message, within_limits
-from bot.discord_post import DiscordPublisher, discord_http
-from bot.ledger import Ledger
-from bot.settings import load_settings
-from bot.thread_post import PublishError
+from bot.frontends.discord_bot import PapersBot, reaction_name, sync_commands
+from bot.publishing.discord_post import DiscordPublisher, discord_http
+from bot.publishing.thread_post import PublishError
+from bot.records.ledger import Ledger
+from bot.render.discord_embeds import MAX_CONTENT, paper_message, within_limits
+from bot.runtime.app import open_app
+from bot.runtime.settings import load_settings
 from scoring.domain.models import Day, Paper, RankedPaper, Score
 from scoring.storage.store import Store
 from tests.conftest import Cli

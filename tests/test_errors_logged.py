@@ -21,9 +21,9 @@ from redis.asyncio import Redis
 
 import bot
 import scoring
-from bot.scheduler import DailyService
-from bot.slack_edge import signature_of, slack_edge
-from bot.supervise import Component, supervise
+from bot.frontends.slack_edge import signature_of, slack_edge
+from bot.runtime.supervise import Component, supervise
+from bot.service.scheduler import DailyService
 from scoring.domain.errors import PaperbotError, StoreUnavailable
 from tests.fake_slack import FakeSlack
 from tests.scheduling import FakeClock, at, opened
@@ -54,7 +54,8 @@ def test_every_exception_class_is_in_the_one_tree() -> None:
             for _, cls in inspect.getmembers(module, inspect.isclass):
                 if cls.__module__ == info.name and issubclass(cls, BaseException):
                     found[f"{cls.__module__}.{cls.__qualname__}"] = cls
-    assert "bot.thread_post.PublishError" in found and "bot.quotas.QuotaExceeded" in found
+    assert "bot.publishing.thread_post.PublishError" in found
+    assert "bot.runtime.quotas.QuotaExceeded" in found
     outside = {name for name, cls in found.items() if not issubclass(cls, PaperbotError)}
     assert outside == OUTSIDE_THE_TREE
 
@@ -71,7 +72,7 @@ async def test_a_supervisor_logs_a_bug_with_its_traceback_and_a_known_error_in_o
     async def run(_ready: object) -> None:
         raise error
 
-    caplog.set_level(logging.ERROR, logger="bot.supervise")
+    caplog.set_level(logging.ERROR, logger="bot.runtime.supervise")
     task = asyncio.create_task(supervise(component, run, first_retry_s=60))
     try:
         await eventually(lambda: component.state == "down", "the component down")
@@ -183,7 +184,7 @@ async def test_the_slack_edge_answers_500_for_a_crash_and_400_for_a_malformed_bo
         async with session.post(server.make_url("/slack/events"), data=body, headers=headers) as r:
             return r.status
 
-    caplog.set_level(logging.WARNING, logger="bot.slack_edge")
+    caplog.set_level(logging.WARNING, logger="bot.frontends.slack_edge")
     try:
         async with aiohttp.ClientSession() as session:
             crashed = await post(COMMAND.encode(), FORM)

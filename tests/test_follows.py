@@ -1,4 +1,4 @@
-"""Following authors (bot/follows.py): for the channel an admin command, for oneself
+"""Following authors (bot/commands/follows.py): for the channel an admin command, for oneself
 (``--mine``) everyone's; a name many authors share is refused, counted on real stored days."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.app import App, open_app
-from bot.commands import CommandCore
-from bot.request import Reply, parse_text
-from bot.settings import load_settings
+from bot.commands.core import CommandCore
+from bot.commands.request import Reply, parse_text
+from bot.runtime.app import App, open_app
+from bot.runtime.settings import load_settings
 from scoring.domain.ranking import author_matches, normalize_name
 from scoring.evaluation.listings import listing_batch
 from scoring.pipeline.day_run import ProfileRules, run_day

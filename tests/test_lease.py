@@ -12,8 +12,8 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from bot.day_lock import day_lock, lock_key
-from bot.shared_feed import fetch_listing
+from bot.records.day_lock import day_lock, lock_key
+from bot.service.shared_feed import fetch_listing
 from scoring.storage import keys
 from scoring.storage.lease import Lease
 from scoring.storage.store import Store

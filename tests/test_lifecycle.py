@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.scheduler import DailyService
-from bot.status import service_status
+from bot.commands.status import service_status
+from bot.service.scheduler import DailyService
 from scoring.domain.errors import TransitionRefused
 from scoring.domain.models import DayState, Posting, RunRecord
 from scoring.pipeline import lifecycle

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import render_markdown
+from bot.render.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.models import FilterRecall
 from scoring.evaluation.listings import listing_batch, read_jsonl

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from rich.console import Console
 
-from bot.logs import HANDLER_NAME, RUN_ID, configure_logging, run_context
-from bot.settings import load_settings
+from bot.runtime.logs import HANDLER_NAME, RUN_ID, configure_logging, run_context
+from bot.runtime.settings import load_settings
 
 
 @contextlib.contextmanager

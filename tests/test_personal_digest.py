@@ -1,5 +1,5 @@
-"""A person's own picks by direct message (`/papers mine on`, bot/personal_digest.py): sent
-once per day after the channel's thread, on Slack (conversations.open) and Discord (a DM
+"""A person's own picks by direct message (`/papers mine on`, bot/publishing/personal_digest.py):
+sent once per day after the channel's thread, on Slack (conversations.open) and Discord (a DM
 channel), never twice through a crash, and a person whose DMs are closed stops nobody else."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.request import parse_text
+from bot.commands.request import parse_text
 from scoring.storage import keys
 from tests.conftest import Cli
 from tests.fake_discord import FakeDiscord, dm_channel
@@ -127,8 +127,8 @@ def test_discord_subscribers_get_a_dm_and_closed_dms_are_skipped(
 
 
 async def test_mine_on_and_off_from_chat(app_with_slack: object) -> None:
-    from bot.app import App
-    from bot.commands import CommandCore
+    from bot.commands.core import CommandCore
+    from bot.runtime.app import App
 
     app = app_with_slack
     assert isinstance(app, App)
@@ -160,8 +160,8 @@ async def test_mine_on_and_off_from_chat(app_with_slack: object) -> None:
 async def app_with_slack(
     redis_url: str, clean_redis: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> object:
-    from bot.app import open_app
-    from bot.settings import load_settings
+    from bot.runtime.app import open_app
+    from bot.runtime.settings import load_settings
 
     monkeypatch.delenv("PAPERS_CONFIG", raising=False)
     settings = load_settings(

@@ -19,12 +19,12 @@ from discord.utils import escape_markdown
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_post import DiscordPublisher, discord_http
-from bot.ledger import Ledger
-from bot.slack_blocks import escape
-from bot.slack_post import SlackPublisher, slack_client
-from bot.text import author_list, fit, units
-from bot.thread_post import PostResult
+from bot.publishing.discord_post import DiscordPublisher, discord_http
+from bot.publishing.slack_post import SlackPublisher, slack_client
+from bot.publishing.thread_post import PostResult
+from bot.records.ledger import Ledger
+from bot.render.slack_blocks import escape
+from bot.render.text import author_list, fit, units
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.models import Day
 from scoring.storage.store import Store
@@ -311,9 +311,10 @@ async def test_a_title_the_platform_refuses_leaves_the_parent_and_its_paper_bare
 async def test_a_direct_message_of_hostile_titles_stays_within_the_limits(
     store: Store, slack: FakeSlack, discord_fake: FakeDiscord
 ) -> None:
-    """A person's picks (bot/personal_digest.py), ten '& < >' titles: one message each."""
-    from bot.personal_digest import picks_text
-    from bot.thread_post import post_once
+    """A person's picks (bot/publishing/personal_digest.py), ten '& < >' titles: one message
+    each."""
+    from bot.publishing.personal_digest import picks_text
+    from bot.publishing.thread_post import post_once
     from scoring.learning.preferences import PreferenceModel
     from tests.hostile import entities
 

@@ -1,4 +1,4 @@
-"""One command registry (bot/registry.py): every command is offered, guarded and explained
+"""One command registry (bot/commands/registry.py): every command is offered, guarded and explained
 from it on the CLI, Slack and Discord alike, and answered by the core's method of its name."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any, cast
 import pytest
 import typer.main
 
-from bot.app import open_app
-from bot.cli import app as cli_app
-from bot.commands import CommandCore
-from bot.discord_bot import papers_group
-from bot.registry import COMMANDS, REGISTRY
-from bot.request import parse_text
-from bot.settings import load_settings
+from bot.commands.core import CommandCore
+from bot.commands.registry import COMMANDS, REGISTRY
+from bot.commands.request import parse_text
+from bot.frontends.cli import app as cli_app
+from bot.frontends.discord_bot import papers_group
+from bot.runtime.app import open_app
+from bot.runtime.settings import load_settings
 from tests.conftest import Cli
 
 
@@ -57,7 +57,8 @@ async def test_chat_gets_the_registry_commands_and_the_core_guards_admins(
 
 
 def test_a_registry_command_needs_no_cli_code(cli: Cli) -> None:
-    result = cli("version")  # declared once in bot/registry.py, answered by CommandCore.version
+    # declared once in bot/commands/registry.py, answered by CommandCore.version
+    result = cli("version")
     assert result.exit_code == 0 and result.stdout.startswith("paperbot ")
 
 
@@ -93,8 +94,8 @@ def test_every_declared_parameter_is_on_the_cli_and_discord_as_declared() -> Non
     the CLI's as typed (the core parses them), Discord's with the declared types and choices."""
     from discord import AppCommandOptionType as Kind
 
-    from bot.discord_bot import DISCORD_MAX_TOP
-    from bot.registry import MAX_TOP
+    from bot.commands.registry import MAX_TOP
+    from bot.frontends.discord_bot import DISCORD_MAX_TOP
 
     cli = _cli_commands()
     discord = {c.name: c for c in papers_group(cast(Any, None)).commands}
@@ -137,6 +138,6 @@ def test_every_declared_parameter_is_on_the_cli_and_discord_as_declared() -> Non
 
 
 def test_each_method_takes_the_parameters_its_command_declares() -> None:
-    from bot.commands import _unanswered
+    from bot.commands.core import _unanswered
 
     assert _unanswered() == []

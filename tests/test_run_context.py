@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_app
-from bot.scheduler import DailyService
-from bot.settings import load_settings
+from bot.runtime.app import open_app
+from bot.runtime.settings import load_settings
+from bot.service.scheduler import DailyService
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ScoringError

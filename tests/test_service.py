@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.app import App
-from bot.commands import CommandCore
-from bot.day_lock import lock_key
-from bot.request import Request
-from bot.scheduler import DailyService
+from bot.commands.core import CommandCore
+from bot.commands.request import Request
+from bot.records.day_lock import lock_key
+from bot.runtime.app import App
+from bot.service.scheduler import DailyService
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.models import RunRecord, Usage
 from scoring.llm.scorer import LLMScorer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, Variable, load_settings, variables
+from bot.runtime.settings import Settings, Variable, load_settings, variables
 from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ConfigError
 from scoring.llm.scorer import LLMScorer

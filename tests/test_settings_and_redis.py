@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from scoring.domain.errors import ConfigError, StoreUnavailable
 from scoring.storage.redis_server import open_redis, redact_url
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import open_app
-from bot.jobs import run_daily
-from bot.settings import load_settings
-from bot.shared_feed import for_profile
+from bot.runtime.app import open_app
+from bot.runtime.settings import load_settings
+from bot.service.jobs import run_daily
+from bot.service.shared_feed import for_profile
 from scoring.arxiv.feed import parse_feed
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer

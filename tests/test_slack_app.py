@@ -15,13 +15,13 @@ import redis
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
-from bot.app import App, open_app
-from bot.feedback import Feedback
-from bot.ledger import Ledger
-from bot.settings import load_settings
-from bot.slack_app import build_slack_app
-from bot.slack_edge import signature_of, slack_web_app
-from bot.slack_post import SlackPublisher, slack_client
+from bot.frontends.slack_app import build_slack_app
+from bot.frontends.slack_edge import signature_of, slack_web_app
+from bot.publishing.slack_post import SlackPublisher, slack_client
+from bot.records.feedback import Feedback
+from bot.records.ledger import Ledger
+from bot.runtime.app import App, open_app
+from bot.runtime.settings import load_settings
 from scoring.storage.store import Store
 from tests.days import RULES, replayed_day
 from tests.fake_slack import FakeSlack
@@ -266,7 +266,7 @@ def test_manifest_declares_what_the_app_uses() -> None:
 async def test_serve_in_http_mode_answers_signed_commands(
     running: tuple[App, SlackHttp], slack: FakeSlack, unused_tcp_port: int
 ) -> None:
-    from bot.serve import serve
+    from bot.frontends.serve import serve
 
     app, _ = running
     ready = asyncio.Event()
@@ -333,7 +333,7 @@ async def test_socket_mode_serves_commands(
     """Socket Mode: the app opens a websocket from apps.connections.open and acks envelopes."""
     from aiohttp import WSMsgType, web
 
-    from bot.serve import serve
+    from bot.frontends.serve import serve
 
     app, _ = running
     acked: list[str] = []

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.ledger import Ledger
-from bot.slack_blocks import MAX_BLOCKS, within_limits
-from bot.slack_post import SlackPublisher, slack_client
-from bot.thread_post import PublishError
+from bot.publishing.slack_post import SlackPublisher, slack_client
+from bot.publishing.thread_post import PublishError
+from bot.records.ledger import Ledger
+from bot.render.slack_blocks import MAX_BLOCKS, within_limits
 from scoring.evaluation.listings import listing_batch, read_jsonl
 from scoring.pipeline.day_run import ProfileRules, run_day
 from scoring.pipeline.local_scorer import LocalScorer
@@ -54,7 +54,7 @@ async def test_full_day_posts_one_thread_within_limits(store: Store, slack: Fake
 async def test_the_reactions_help_names_the_teams_own_reactions(
     store: Store, slack: FakeSlack
 ) -> None:
-    from bot.discord_embeds import discord_reactions_help
+    from bot.render.discord_embeds import discord_reactions_help
 
     day = await replayed_day(store)
     team = {"rocket": "positive", "+1": "positive", "x": "negative", "pushpin": "save"}

@@ -24,14 +24,14 @@ def loaded_after(code: str, env: dict[str, str] | None = None) -> list[str]:
 
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:
-    assert loaded_after("import bot.cli") == []
+    assert loaded_after("import bot.frontends.cli") == []
 
 
 def test_top_on_a_stored_day_loads_no_model_or_platform_library(cli: Cli) -> None:
     feed = DATA / "feeds" / "atom_cs.AI_2025-08-20.xml"
     assert cli("run", "--feed", str(feed)).exit_code == 0
     top = (
-        "import sys\nfrom bot.cli import main\nsys.argv = ['papers', 'top', '5']\n"
+        "import sys\nfrom bot.frontends.cli import main\nsys.argv = ['papers', 'top', '5']\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code"
     )
     env = {**cli.env, "PATH": "/usr/bin:/bin", "HOME": str(ROOT)}

@@ -18,7 +18,7 @@ import pytest
 import redis.exceptions
 from redis.asyncio import Redis
 
-from bot.digest import render_markdown
+from bot.render.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.errors import ScoringError
 from scoring.evaluation.listings import listing_batch

@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
-from bot.app import App
-from bot.mine import personal_ranking
-from bot.platforms import Platform
-from bot.request import shown
+from bot.commands.mine import personal_ranking
+from bot.commands.request import shown
+from bot.runtime.app import App
+from bot.runtime.platforms import Platform
 from scoring.arxiv.feed import split_id
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.models import Day, RankedPaper
 from scoring.learning.from_feedback import preference_model
 from scoring.learning.preferences import PreferenceModel
 
-# ``run`` from chat: the daily job, posted (bot.jobs.run_from_chat), injected by the chat
+# ``run`` from chat: the daily job, posted (bot.service.jobs.run_from_chat), injected by the chat
 # front ends so the core imports no platform code
 Runner = Callable[["App", Platform, str, str], Awaitable[str]]
 
@@ -50,7 +50,7 @@ class CoreBase:
     async def _personal(
         self, profile: str, user: str, day: Day, n: int
     ) -> tuple[list[RankedPaper], str, PreferenceModel]:
-        """The day for one person (bot/mine.py), and a note on how it was ranked."""
+        """The day for one person (bot/commands/mine.py), and a note on how it was ranked."""
         ranked, model = await personal_ranking(self.app, profile, user, day, n)
         yours = await self.store.followed(profile, user)
         first = f", the authors you follow ({len(yours)}) first" if yours else ""

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from bot.platforms import Platform
-from bot.profile_record import ChatProfile
-from bot.request import Reply, Request, chat_platform, shown
-from bot.settings import ProfileConfig, check_profile_name
+from bot.commands.request import Reply, Request, chat_platform, shown
+from bot.runtime.platforms import Platform
+from bot.runtime.profile_record import ChatProfile
+from bot.runtime.settings import ProfileConfig, check_profile_name
 from scoring.domain.errors import InputError, NotFound
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.runtime.app import App
 
 MAX_CHAT_PROFILES = 500
 # option -> the ProfileConfig field it sets; the other options are about the setup itself
@@ -52,7 +52,8 @@ def configured(
     for option, field in FIELDS.items():
         if option not in options:
             continue
-        value = options[option]  # checked against its declaration (bot/registry.py) already
+        # checked against its declaration (bot/commands/registry.py) already
+        value = options[option]
         changes[field] = _words(value) if option in ("categories", "types") else value
     try:
         config = ProfileConfig.model_validate(base.model_dump() | changes)

@@ -3,9 +3,9 @@
 Front ends (the CLI, Slack and Discord) turn their input into a ``Request`` and render the
 ``Reply``. ``CommandCore.handle`` is the one entry: is the command offered here, does it need
 an admin, then the request is parsed against the command's declared parameters
-(bot/registry.py, ``bot.request.parse_params``) and the method of the command's name is called
-with the values as keywords. Bad input raises InputError and becomes ``Reply(ok=False)``,
-with nothing changed; every front end shows it the same way.
+(bot/commands/registry.py, ``bot.commands.request.parse_params``) and the method of the command's
+name is called with the values as keywords. Bad input raises InputError and becomes
+``Reply(ok=False)``, with nothing changed; every front end shows it the same way.
 
 The methods live with their group: ``papers`` (a day's papers, runs, the service),
 ``criteria``, ``people`` (reactions, a person's own view, followed authors).
@@ -18,15 +18,15 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from bot import follows
+from bot.commands import follows
 from bot.commands.base import Runner
 from bot.commands.criteria import CriteriaCommands
 from bot.commands.papers import PaperCommands
 from bot.commands.people import PeopleCommands
-from bot.metrics import timed_command
-from bot.platforms import CLI, Platform
-from bot.registry import COMMANDS, help_text, offered
-from bot.request import Reply, Request, parse_params, shown
+from bot.commands.registry import COMMANDS, help_text, offered
+from bot.commands.request import Reply, Request, parse_params, shown
+from bot.runtime.metrics import timed_command
+from bot.runtime.platforms import CLI, Platform
 from scoring.domain.errors import FeedError, InputError, ScoringError, explained
 
 __all__ = ["CommandCore", "Runner", "person"]
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 class CommandCore(PaperCommands, CriteriaCommands, PeopleCommands):
-    """Answers every command of bot/registry.py with the method of the same name."""
+    """Answers every command of bot/commands/registry.py with the method of the same name."""
 
     async def handle(self, req: Request) -> Reply:
         """Every command's answer; nothing escapes: a failure we can name is a clean error
@@ -132,5 +132,5 @@ def _unanswered() -> list[str]:
 _MISSING = _unanswered()
 if _MISSING:  # a registry entry without its handler is a bug to find at import, not in chat
     raise RuntimeError(
-        f"bot/registry.py commands without a matching CommandCore method: {_MISSING}"
+        f"bot/commands/registry.py commands without a matching CommandCore method: {_MISSING}"
     )

@@ -4,7 +4,7 @@ people's reactions and accept it. Every edit is a new version, applied atomicall
 from __future__ import annotations
 
 from bot.commands.base import CoreBase
-from bot.request import Reply, Request
+from bot.commands.request import Reply, Request
 from scoring.domain import criteria as crit
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.injection import strip_invisible

@@ -1,6 +1,6 @@
 """``follow``, ``unfollow`` and ``following``: an author for the whole channel (admins: the
 registry guards it), or with ``--mine`` for the person asking alone (their ``top --mine`` and
-direct-message picks, bot/mine.py).
+direct-message picks, bot/commands/mine.py).
 
 A followed author's papers pass whatever their scores, so a name many authors share floods
 the digest: "Y. Wang" matches about 20 of the 489 papers a day of the default profile (cs.LG +
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.app import App
-from bot.request import Reply, Request
+from bot.commands.request import Reply, Request
+from bot.runtime.app import App
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.injection import strip_invisible
 from scoring.domain.models import Paper

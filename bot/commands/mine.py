@@ -1,11 +1,12 @@
 """A person's own view of a day (scoring/learning/personal.py) from their stored reactions: what
-``top --mine``, ``prefs`` and the personal direct message (bot/personal_digest.py) show."""
+``top --mine``, ``prefs`` and the personal direct message (bot/publishing/personal_digest.py)
+show."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bot.app import App
+from bot.runtime.app import App
 from scoring.domain.models import Day, RankedPaper
 from scoring.learning.from_feedback import preference_model
 from scoring.learning.personal import followed_first, personal_view

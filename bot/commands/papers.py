@@ -1,19 +1,19 @@
 """A day's papers and the service: ``top``, ``show``, ``score``, ``why``, ``search``,
 ``runs``, ``profiles``, ``status``, ``day delete``, ``version``, ``help``, and from chat
-``run`` and ``setup`` (bot/chat_profiles.py)."""
+``run`` and ``setup`` (bot/commands/chat_profiles.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from bot import chat_profiles
+from bot.commands import chat_profiles
 from bot.commands.base import CoreBase, paper_id, people
-from bot.platforms import CLI
-from bot.registry import help_text
-from bot.request import PaperView, Reply, Request, chat_platform
-from bot.status import service_status
-from bot.text import cost_text, filter_recall_text, run_cost
+from bot.commands.registry import help_text
+from bot.commands.request import PaperView, Reply, Request, chat_platform
+from bot.commands.status import service_status
+from bot.render.text import cost_text, filter_recall_text, run_cost
+from bot.runtime.platforms import CLI
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.injection import tidy_paper
 from scoring.domain.models import Day, RankedPaper

@@ -1,17 +1,18 @@
 """A person and the ranking: what reactions taught it (``prefs``), their own picks by direct
 message (``mine``), bookmarks (``saved``), a reaction by command (``feedback``) and followed
-authors (``follow``/``unfollow``: the channel's, or with ``--mine`` their own; bot/follows.py)."""
+authors (``follow``/``unfollow``: the channel's, or with ``--mine`` their own;
+bot/commands/follows.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from bot import follows
+from bot.commands import follows
 from bot.commands.base import CoreBase, paper_id, people
-from bot.feedback import Feedback
-from bot.request import Reply, Request, chat_platform
-from bot.text import cut, quoted
+from bot.commands.request import Reply, Request, chat_platform
+from bot.records.feedback import Feedback
+from bot.render.text import cut, quoted
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.models import FeedbackEvent, RankedPaper
 from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
@@ -176,7 +177,7 @@ class PeopleCommands(CoreBase):
         verb = {"up": "more like", "down": "less like", "clear": "no opinion on"}[verdict]
         return Reply(text=f"Noted for {user}: {verb} {pid}. It counts from the next ranking.")
 
-    # -- followed authors: the channel's (admins) or your own (--mine), bot/follows.py -------
+    # -- followed authors: the channel's (admins) or your own (--mine), bot/commands/follows.py ----
     async def follow(self, req: Request, author: str, mine: bool) -> Reply:
         return await follows.follow(self.app, req, author, mine)
 

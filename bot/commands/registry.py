@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.platforms import CLI, PLATFORMS
+from bot.runtime.platforms import CLI, PLATFORMS
 
 EVERYWHERE: frozenset[str] = frozenset({CLI, *PLATFORMS})
 CHAT: frozenset[str] = frozenset(PLATFORMS)
@@ -354,7 +354,7 @@ def offered(name: str, platform: str) -> Command | None:
 
 
 class Asked(Protocol):
-    """What the admin rule reads of a request (bot.request.Request, which imports this)."""
+    """What the admin rule reads of a request (bot.commands.request.Request, which imports this)."""
 
     @property
     def command(self) -> str: ...

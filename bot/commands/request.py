@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.platforms import CLI, Platform
-from bot.registry import FLAGS, Command, Param
+from bot.commands.registry import FLAGS, Command, Param
+from bot.runtime.platforms import CLI, Platform
 from scoring.domain.errors import InputError
 from scoring.domain.injection import strip_invisible
 from scoring.domain.models import RankedPaper

@@ -8,10 +8,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.app import App
-from bot.ledger import Ledger
-from bot.platforms import PLATFORMS, Platform
-from bot.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
+from bot.records.ledger import Ledger
+from bot.render.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
+from bot.runtime.app import App
+from bot.runtime.platforms import PLATFORMS, Platform
 from scoring.domain.models import RunRecord
 from scoring.pipeline.lifecycle import state_of
 from scoring.storage import keys

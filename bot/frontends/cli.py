@@ -26,18 +26,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.platforms import CLI, PLATFORMS, Platform
-from bot.registry import COMMANDS, Action, Command, Param
-from bot.request import EXPLORE_MARK, Reply, Request, parse_date
+from bot.commands.registry import COMMANDS, Action, Command, Param
+from bot.commands.request import EXPLORE_MARK, Reply, Request, parse_date
+from bot.runtime.platforms import CLI, PLATFORMS, Platform
 from scoring.domain.errors import InputError, PaperbotError, explained
 from scoring.evaluation.datasets import LABELLED_DATA
 
 if TYPE_CHECKING:  # the rest loads when a command runs: `papers --help` starts in 0.3 s
-    from bot.app import App
-    from bot.archive import ArchiveReport
-    from bot.jobs import JobResult
-    from bot.settings import Settings
-    from bot.thread_post import PostResult
+    from bot.publishing.archive import ArchiveReport
+    from bot.publishing.thread_post import PostResult
+    from bot.runtime.app import App
+    from bot.runtime.settings import Settings
+    from bot.service.jobs import JobResult
     from scoring.evaluation.measure import EvalReport
 
 app = typer.Typer(
@@ -82,8 +82,8 @@ def _root(
 
 
 def _settings() -> Settings:
-    from bot.logs import configure_logging
-    from bot.settings import load_settings
+    from bot.runtime.logs import configure_logging
+    from bot.runtime.settings import load_settings
 
     settings = load_settings(_state.config)
     configure_logging(settings, err, _state.log_level)
@@ -136,7 +136,7 @@ def _guarded(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def _execute(work: Callable[[App], Awaitable[T]], settings: Settings | None = None) -> T:
     """Run ``work`` inside an open app."""
-    from bot.app import open_app
+    from bot.runtime.app import open_app
 
     async def main() -> T:
         async with open_app(settings or _settings()) as opened:
@@ -206,7 +206,7 @@ def _progress() -> Iterator[RichProgress]:
 
 
 def _core(req: Request, as_json: bool = False) -> None:
-    from bot.commands import CommandCore
+    from bot.commands.core import CommandCore
 
     _no_blanks(req)
     req = req.model_copy(update={"admin": True})  # the local operator runs the service
@@ -246,7 +246,7 @@ def _print_reply(reply: Reply, as_json: bool) -> None:
 
 
 def _summary(result: JobResult) -> None:
-    from bot.text import cost_text
+    from bot.render.text import cost_text
 
     run = result.outcome.run
     if run.status == "no_announcement":
@@ -312,7 +312,7 @@ def run(
     ] = False,
 ) -> None:
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
-    from bot.jobs import check_posting, publish_all, run_daily
+    from bot.service.jobs import check_posting, publish_all, run_daily
 
     asked = list(dict.fromkeys(post or []))
     unknown = sorted(set(asked) - set(PLATFORMS))
@@ -337,7 +337,7 @@ def run(
         return result, await publish_all(opened, profile, result, platforms, channel, dry_run)
 
     result, done = _execute(work)
-    from bot.text import fallback_note  # loaded by the posting already
+    from bot.render.text import fallback_note  # loaded by the posting already
 
     for platform, posted in done:
         if posted is not None:
@@ -371,7 +371,7 @@ def backfill(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="store and write nothing")] = False,
 ) -> None:
     """Build remedial digests for past days through the arXiv export API."""
-    from bot.jobs import run_backfill
+    from bot.service.jobs import run_backfill
 
     _writable_dir(out_dir)
 
@@ -394,8 +394,8 @@ def demo() -> None:
     """A real arXiv day (2025-05-28, bundled) end to end, offline: the local scorer and an
     embedded Redis of its own (DATA_DIR/demo); writes the digest and the archive, then says
     what to set next. Nothing is posted and your own data is not touched."""
-    from bot.archive import build_archive
-    from bot.jobs import run_listing
+    from bot.publishing.archive import build_archive
+    from bot.service.jobs import run_listing
     from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
 
     listing = LABELLED_DATA / "listings" / f"{DEMO_DAY}.jsonl"
@@ -500,9 +500,9 @@ def serve(
     """Run the service: the daily job on its schedule (catching up missed days), /papers
     commands and reactions on Slack (Socket Mode, or HTTP with --http) and Discord, whichever
     have tokens. SIGTERM or Ctrl-C stops it after the message being posted."""
-    from bot.announcements import ARXIV_TZ
-    from bot.scheduler import ShiftedClock
-    from bot.serve import serve_all
+    from bot.frontends.serve import serve_all
+    from bot.service.announcements import ARXIV_TZ
+    from bot.service.scheduler import ShiftedClock
 
     _state.log_level = "INFO"
 
@@ -524,7 +524,7 @@ def serve(
 
 
 def _archive_dir(settings: Settings, profile: str, folder: Path | None) -> Path:
-    from bot.archive import archive_dir
+    from bot.publishing.archive import archive_dir
 
     return folder if folder is not None else archive_dir(settings, profile)
 
@@ -535,7 +535,7 @@ def archive_build(
     folder: Annotated[Path | None, typer.Option("--out", help="folder to write")] = None,
 ) -> None:
     """Write the HTML archive: an index, a page per month and per stored day."""
-    from bot.archive import build_archive
+    from bot.publishing.archive import build_archive
 
     _writable_dir(folder)
 
@@ -560,7 +560,7 @@ def archive_serve(
     port: Annotated[int, typer.Option(help="port (0: any free one)", min=0, max=65535)] = 8000,
 ) -> None:
     """Serve the built archive for local viewing (any static file server will do)."""
-    from bot.archive import serve_archive
+    from bot.publishing.archive import serve_archive
 
     target = _archive_dir(_settings(), profile, folder)
     try:
@@ -584,7 +584,7 @@ def discord_sync(
     ] = None,
 ) -> None:
     """Register the /papers slash commands with Discord (run after install or an upgrade)."""
-    from bot.discord_bot import sync_commands
+    from bot.frontends.discord_bot import sync_commands
 
     async def work(opened: App) -> int:
         return len(await sync_commands(opened, guild))
@@ -667,7 +667,7 @@ def eval_(
 
 
 def _print_eval(r: EvalReport) -> None:
-    from bot.text import cost_text
+    from bot.render.text import cost_text
 
     table = Table(title=f"eval {r.date} · {r.model}", show_header=False)
     table.add_column()
@@ -790,7 +790,7 @@ def _cli_names() -> set[str]:
     return named | {g.name for g in app.registered_groups if g.name}
 
 
-# every command of bot/registry.py offered on the CLI is a `papers` command made from its
+# every command of bot/commands/registry.py offered on the CLI is a `papers` command made from its
 # declaration; the few written here (`day delete`, which asks first) are left as they are
 _WRITTEN = _cli_names()
 for _declared in COMMANDS:

@@ -19,17 +19,17 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.app import App
-from bot.commands import CommandCore, person
-from bot.discord_embeds import EMOJI_NAMES
-from bot.discord_post import use_api
-from bot.feedback import Feedback
-from bot.jobs import run_from_chat
-from bot.ledger import Ledger
-from bot.platforms import Platform
-from bot.registry import COMMANDS, MAX_TOP, Command, Param
-from bot.request import EXPLORE_MARK, Reply, Request
-from bot.text import cut
+from bot.commands.core import CommandCore, person
+from bot.commands.registry import COMMANDS, MAX_TOP, Command, Param
+from bot.commands.request import EXPLORE_MARK, Reply, Request
+from bot.publishing.discord_post import use_api
+from bot.records.feedback import Feedback
+from bot.records.ledger import Ledger
+from bot.render.discord_embeds import EMOJI_NAMES
+from bot.render.text import cut
+from bot.runtime.app import App
+from bot.runtime.platforms import Platform
+from bot.service.jobs import run_from_chat
 from scoring.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -147,8 +147,8 @@ class PapersBot(discord.Client):
 
 
 def papers_group(bot: PapersBot) -> app_commands.Group:
-    """``/papers`` with a subcommand per command of bot/registry.py offered on Discord, typed
-    from its declaration (discord.py reads the generated callback's signature)."""
+    """``/papers`` with a subcommand per command of bot/commands/registry.py offered on Discord,
+    typed from its declaration (discord.py reads the generated callback's signature)."""
     group = app_commands.Group(name="papers", description="Today's arXiv papers, ranked for us")
     for declared in COMMANDS:
         if Platform.DISCORD in declared.platforms:

@@ -17,16 +17,16 @@ import discord
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import App
-from bot.discord_bot import PapersBot
-from bot.discord_post import unreachable
-from bot.metrics import metrics_view
-from bot.platforms import Platform
-from bot.scheduler import Clock, DailyService
-from bot.slack_app import build_slack_app
-from bot.slack_edge import slack_web_app
-from bot.supervise import Component, Runner, supervise
-from bot.thread_post import UNREACHABLE
+from bot.frontends.discord_bot import PapersBot
+from bot.frontends.slack_app import build_slack_app
+from bot.frontends.slack_edge import slack_web_app
+from bot.publishing.discord_post import unreachable
+from bot.publishing.thread_post import UNREACHABLE
+from bot.runtime.app import App
+from bot.runtime.metrics import metrics_view
+from bot.runtime.platforms import Platform
+from bot.runtime.supervise import Component, Runner, supervise
+from bot.service.scheduler import Clock, DailyService
 from scoring.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)

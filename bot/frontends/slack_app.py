@@ -17,16 +17,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import App
-from bot.commands import CommandCore, person
-from bot.feedback import Feedback
-from bot.jobs import run_from_chat
-from bot.ledger import Ledger
-from bot.platforms import Platform
-from bot.registry import offered
-from bot.request import EXPLORE_MARK, Reply, parse_text
-from bot.slack_blocks import escape
-from bot.slack_post import slack_client
+from bot.commands.core import CommandCore, person
+from bot.commands.registry import offered
+from bot.commands.request import EXPLORE_MARK, Reply, parse_text
+from bot.publishing.slack_post import slack_client
+from bot.records.feedback import Feedback
+from bot.records.ledger import Ledger
+from bot.render.slack_blocks import escape
+from bot.runtime.app import App
+from bot.runtime.platforms import Platform
+from bot.service.jobs import run_from_chat
 from scoring.domain.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)

@@ -18,17 +18,17 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from bot.app import App
-from bot.digest import paper_anchor, scoring_prompt
-from bot.files import write_if_changed
-from bot.settings import Settings
-from bot.text import (
+from bot.publishing.files import write_if_changed
+from bot.render.digest import paper_anchor, scoring_prompt
+from bot.render.text import (
     TEMPLATE_HELPERS,
     cost_text,
     run_cost,
     summed_cost,
     total_cost,
 )
+from bot.runtime.app import App
+from bot.runtime.settings import Settings
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import criteria_markdown
 from scoring.domain.errors import InputError
@@ -165,7 +165,9 @@ def _write_pages(
         latest=days[-1] if days else None,
         months=list(reversed(months)),
     )
-    style = (Path(__file__).parent / "templates" / "archive" / STYLE).read_text(encoding="utf-8")
+    style = (Path(__file__).parents[1] / "templates" / "archive" / STYLE).read_text(
+        encoding="utf-8"
+    )
     pages[STYLE] = style
     written = 0
     wrote = progress.start("writing pages", len(pages))

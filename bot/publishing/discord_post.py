@@ -1,12 +1,12 @@
 """Posting a stored day to Discord: a parent message with an embed, a thread started from it,
 one message per paper in the thread.
 
-The flow and the ledger are shared with Slack (bot/thread_post.py). Requests go through
+The flow and the ledger are shared with Slack (bot/publishing/thread_post.py). Requests go through
 discord.py's own HTTP client, which waits out 429s (``retry_after``) per route bucket; the
 pacer keeps a day's burst under Discord's per-channel limit (about 5 messages per 5 s). A
 refusal of what one message holds (400 with a code of ``CONTENT_CODES``, or an embed over
-Discord's limits before sending) is ``content_refused``: bot/thread_post.py posts that paper
-as a plain fallback and goes on. Any other refusal stops the run with Discord's status, code
+Discord's limits before sending) is ``content_refused``: bot/publishing/thread_post.py posts that
+paper as a plain fallback and goes on. Any other refusal stops the run with Discord's status, code
 and message.
 """
 
@@ -22,20 +22,7 @@ import discord
 from discord.http import HTTPClient, Route, handle_message_parameters
 from discord.utils import MISSING
 
-from bot.discord_embeds import (
-    MAX_CONTENT,
-    discord_reactions_help,
-    fallback_message,
-    over_limits,
-    paper_message,
-    parent_message,
-    thread_name,
-)
-from bot.feedback import Effect
-from bot.ledger import Ledger
-from bot.platforms import Platform
-from bot.text import LINK_CHARS, clip, fit
-from bot.thread_post import (
+from bot.publishing.thread_post import (
     UNREACHABLE,
     PostTag,
     PublishError,
@@ -45,6 +32,19 @@ from bot.thread_post import (
     notice_opening,
     refused,
 )
+from bot.records.feedback import Effect
+from bot.records.ledger import Ledger
+from bot.render.discord_embeds import (
+    MAX_CONTENT,
+    discord_reactions_help,
+    fallback_message,
+    over_limits,
+    paper_message,
+    parent_message,
+    thread_name,
+)
+from bot.render.text import LINK_CHARS, clip, fit
+from bot.runtime.platforms import Platform
 from scoring.domain.configs import ProfileRules
 from scoring.domain.errors import ConfigError
 from scoring.domain.models import Day, RankedPaper

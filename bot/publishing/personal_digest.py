@@ -1,5 +1,6 @@
 """A person's own picks by direct message: people who asked for it (``/papers mine on``) get
-their view of the day (bot/mine.py) right after the day's thread is posted on their platform.
+their view of the day (bot/commands/mine.py) right after the day's thread is posted on their
+platform.
 
 Each message is one ledger slot of the day (``notice:mine:{person}``), posted through the same
 intent-post-record step as the thread, so a run killed between Slack or Discord accepting the
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from bot.app import App
-from bot.mine import personal_ranking
-from bot.platforms import Platform
-from bot.request import EXPLORE_MARK
-from bot.text import cut, quoted
-from bot.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
+from bot.commands.mine import personal_ranking
+from bot.commands.request import EXPLORE_MARK
+from bot.publishing.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
+from bot.render.text import cut, quoted
+from bot.runtime.app import App
+from bot.runtime.platforms import Platform
 from scoring.domain.models import Day, RankedPaper
 from scoring.learning.preferences import PreferenceModel
 

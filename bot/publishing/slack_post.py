@@ -1,11 +1,11 @@
 """Posting a stored day to Slack as one thread: a parent message, then one reply per paper.
 
-Resumable and never twice through bot/thread_post.py (shared with Discord). Posts to one
+Resumable and never twice through bot/publishing/thread_post.py (shared with Discord). Posts to one
 channel are spaced (Slack allows about one message a second); a 429 is
 retried after its Retry-After by slack_sdk's handler on the client. A refusal of what one
 message holds (``CONTENT_ERRORS``, or blocks over Slack's limits before sending) is
-``content_refused``: bot/thread_post.py posts that paper as a plain fallback and goes on. Any
-other refusal stops the run with Slack's reason: there is no silent fallback to a top-level
+``content_refused``: bot/publishing/thread_post.py posts that paper as a plain fallback and goes on.
+Any other refusal stops the run with Slack's reason: there is no silent fallback to a top-level
 message.
 """
 
@@ -23,10 +23,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.feedback import Effect
-from bot.ledger import Ledger
-from bot.platforms import Platform
-from bot.slack_blocks import (
+from bot.publishing.thread_post import (
+    UNREACHABLE,
+    PostTag,
+    PublishError,
+    ThreadPublisher,
+    cannot_reach,
+    refused,
+)
+from bot.records.feedback import Effect
+from bot.records.ledger import Ledger
+from bot.render.slack_blocks import (
     MAX_SECTION,
     Blocks,
     fallback_blocks,
@@ -36,15 +43,8 @@ from bot.slack_blocks import (
     slack_reactions_help,
     title_link,
 )
-from bot.text import LINK_CHARS, clip
-from bot.thread_post import (
-    UNREACHABLE,
-    PostTag,
-    PublishError,
-    ThreadPublisher,
-    cannot_reach,
-    refused,
-)
+from bot.render.text import LINK_CHARS, clip
+from bot.runtime.platforms import Platform
 from scoring.domain.configs import ProfileRules
 from scoring.domain.models import Day, RankedPaper
 

@@ -1,7 +1,7 @@
 """Posting a stored day as one thread, on any platform: the never-twice, never-lost part.
 
 A platform supplies a ``ThreadPublisher`` (how to post a parent, open its thread, post a paper,
-find its own posts again); this module owns the order and the ledger (bot/ledger.py): an
+find its own posts again); this module owns the order and the ledger (bot/records/ledger.py): an
 intent is written before and a record after every post, so a run that died after k replies
 posts exactly the missing ones into the same thread, and a finished day posts nothing. A kill
 between the platform accepting a message and its record leaves an intent alone: the next run
@@ -28,8 +28,8 @@ from typing import TypeVar
 
 import aiohttp
 
-from bot.ledger import Intent, Ledger
-from bot.platforms import Platform
+from bot.records.ledger import Intent, Ledger
+from bot.runtime.platforms import Platform
 from scoring.domain.configs import ProfileRules
 from scoring.domain.errors import PaperbotError
 from scoring.domain.models import Day, RankedPaper
@@ -158,7 +158,7 @@ class ThreadPublisher(abc.ABC):
     @abc.abstractmethod
     def link(self, text: str, url: str) -> str:
         """A link in the platform's markup, ``text`` escaped (it is a paper's title) and cut
-        to bot/text.py ``LINK_CHARS`` after escaping."""
+        to bot/render/text.py ``LINK_CHARS`` after escaping."""
 
     @abc.abstractmethod
     async def find(

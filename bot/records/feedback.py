@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.ledger import Ledger
+from bot.records.ledger import Ledger
 from scoring.domain.models import FeedbackEvent
 from scoring.storage import keys
 from scoring.storage.store import Store

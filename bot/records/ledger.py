@@ -14,7 +14,7 @@ Keys (built in scoring/storage/keys.py), one set per platform (``slack``, ``disc
 
 Each post is recorded the moment the platform confirms it, so a run killed after k replies
 knows exactly which k exist. A kill between the platform accepting a message and that record
-leaves an intent without a record: the next run asks the platform (bot/thread_post.py).
+leaves an intent without a record: the next run asks the platform (bot/publishing/thread_post.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.platforms import Platform
+from bot.runtime.platforms import Platform
 from scoring.storage import keys
 
 

@@ -6,7 +6,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.text import TEMPLATE_HELPERS
+from bot.render.text import TEMPLATE_HELPERS
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import criteria_markdown
 from scoring.domain.models import Day, RankedPaper

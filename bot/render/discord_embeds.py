@@ -3,7 +3,7 @@
 Discord's limits, enforced here: content 2,000 characters; an embed's title 256, description
 4,096, 25 fields of 1,024 (names 256), footer 2,048, and 6,000 characters in all; a thread
 name 100. Discord counts the text it receives, markdown escapes included, so every length
-here is of the final text, in UTF-16 units (bot/text.py ``units``, the stricter reading of
+here is of the final text, in UTF-16 units (bot/render/text.py ``units``, the stricter reading of
 "characters"). Paper text is markdown-escaped (each backslash counts) and cut after escaping
 (``fit``), never between a backslash and what it escapes; every message is sent with mentions
 disabled, so an abstract cannot ping anyone or format the digest.
@@ -17,8 +17,8 @@ from typing import Any
 import discord
 from discord.utils import escape_markdown
 
-from bot.feedback import Effect, reactions_help
-from bot.text import (
+from bot.records.feedback import Effect, reactions_help
+from bot.render.text import (
     TOP_IN_PARENT,
     author_list,
     banners,

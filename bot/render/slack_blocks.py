@@ -4,7 +4,7 @@ Slack's limits, enforced here rather than hoped for: 50 blocks a message, 3,000 
 a text object (section, context element), 150 a header, 40,000 the message's ``text``, and
 about 13k characters of blocks a message (abstracts are cut long before that, with a link to
 the rest). Slack counts the text it receives, escapes included (``&amp;`` is 5), so every
-length here is of the final, escaped text, in UTF-16 units (bot/text.py ``units``, the
+length here is of the final, escaped text, in UTF-16 units (bot/render/text.py ``units``, the
 stricter reading of "characters"). Paper text is escaped (&, <, >) so an abstract cannot open
 a link or mention a channel, and cut after escaping (``fit``), never inside an escape.
 """
@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.feedback import Effect, reactions_help
-from bot.text import (
+from bot.records.feedback import Effect, reactions_help
+from bot.render.text import (
     TOP_IN_PARENT,
     author_list,
     banners,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from scoring.domain.models import Day, RunRecord, Usage
 
 if TYPE_CHECKING:
-    from bot.platforms import Platform
+    from bot.runtime.platforms import Platform
     from scoring.domain.configs import ProfileRules
 
 MAX_AUTHORS = 6

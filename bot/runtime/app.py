@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.platforms import Platform
-from bot.ports import Schedule
-from bot.profile_record import ChatProfile
-from bot.quotas import Quotas, limits_uri
-from bot.settings import ProfileConfig, Settings
+from bot.runtime.platforms import Platform
+from bot.runtime.ports import Schedule
+from bot.runtime.profile_record import ChatProfile
+from bot.runtime.quotas import Quotas, limits_uri
+from bot.runtime.settings import ProfileConfig, Settings
 from prompts import read_prompt
 from scoring.domain.configs import PrefilterConfig
 from scoring.domain.criteria import parse_criteria_markdown
@@ -31,7 +31,7 @@ from scoring.storage.store import Store
 if TYPE_CHECKING:
     import httpx
 
-    from bot.supervise import Component
+    from bot.runtime.supervise import Component
     from scoring.arxiv.client import ArxivClient
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class App:
     store: Store
     quotas: Quotas
     service: Schedule | None = None  # while ``papers serve`` runs the scheduler
-    # while ``papers serve`` runs: each front end's state (bot/supervise.py)
+    # while ``papers serve`` runs: each front end's state (bot/runtime/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
     chat: dict[str, ChatProfile] = field(default_factory=dict)  # set up from chat (Redis)
     _chat_raw: dict[str, str] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.runtime.settings import Settings
 
 RUN_ID: ContextVar[str] = ContextVar("run_id", default="-")
 HANDLER_NAME = "paperbot"

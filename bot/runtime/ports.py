@@ -1,5 +1,5 @@
 """What the app's users need of the running scheduler, as protocols: the app holds the
-scheduler (bot/scheduler.py) without importing it, since the scheduler imports the app."""
+scheduler (bot/service/scheduler.py) without importing it, since the scheduler imports the app."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Running(Protocol):
 
 
 class Schedule(Protocol):
-    """The daily service while ``papers serve`` runs it (bot/scheduler.DailyService)."""
+    """The daily service while ``papers serve`` runs it (bot.service.scheduler.DailyService)."""
 
     clock: Clock
     scheduler: Running

@@ -7,8 +7,8 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from bot.platforms import Platform
-from bot.settings import ProfileConfig
+from bot.runtime.platforms import Platform
+from bot.runtime.settings import ProfileConfig
 
 
 class ChatProfile(BaseModel):

@@ -48,7 +48,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.platforms import Platform
+from bot.runtime.platforms import Platform
 from scoring.domain.configs import LLMConfig, PrefilterConfig, ProfileRules, group
 from scoring.domain.errors import ConfigError
 from scoring.domain.models import AnnounceType

@@ -15,19 +15,24 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.announcements import ARXIV_TZ, announcement_days, is_announcement_day, submission_window
-from bot.app import App
-from bot.digest import render_markdown
-from bot.discord_post import DiscordPublisher, discord_http
-from bot.files import write_if_changed
-from bot.ledger import Ledger
-from bot.metrics import POST_FAILURES
-from bot.personal_digest import send_personal_digests
-from bot.platforms import PLATFORMS, Platform
-from bot.shared_feed import shared_feed, union_categories
-from bot.slack_post import SlackPublisher, slack_client
-from bot.text import fallback_note, fallback_note_mark
-from bot.thread_post import PostResult, PublishError, ThreadPublisher
+from bot.publishing.discord_post import DiscordPublisher, discord_http
+from bot.publishing.files import write_if_changed
+from bot.publishing.personal_digest import send_personal_digests
+from bot.publishing.slack_post import SlackPublisher, slack_client
+from bot.publishing.thread_post import PostResult, PublishError, ThreadPublisher
+from bot.records.ledger import Ledger
+from bot.render.digest import render_markdown
+from bot.render.text import fallback_note, fallback_note_mark
+from bot.runtime.app import App
+from bot.runtime.metrics import POST_FAILURES
+from bot.runtime.platforms import PLATFORMS, Platform
+from bot.service.announcements import (
+    ARXIV_TZ,
+    announcement_days,
+    is_announcement_day,
+    submission_window,
+)
+from bot.service.shared_feed import shared_feed, union_categories
 from scoring.domain.errors import ConfigError, FeedNotReady, InputError
 from scoring.domain.models import RemedialInfo, RunRecord
 from scoring.domain.progress import NoProgress, ProgressSink

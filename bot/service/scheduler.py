@@ -28,11 +28,16 @@ from typing import Any, Literal, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
-from bot.app import App
-from bot.archive import archive_dir, build_archive
-from bot.day_lock import day_lock
-from bot.jobs import (
+from bot.commands.status import SERVICE_KEY
+from bot.publishing.archive import archive_dir, build_archive
+from bot.publishing.thread_post import PublishError
+from bot.records.day_lock import day_lock
+from bot.runtime.app import App
+from bot.runtime.logs import run_context
+from bot.runtime.metrics import POST_FAILURES, RUNS, record_run
+from bot.runtime.settings import cron_trigger
+from bot.service.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
+from bot.service.jobs import (
     JobResult,
     announce_delay,
     platforms_for,
@@ -41,11 +46,6 @@ from bot.jobs import (
     run_remedial,
     stored_day,
 )
-from bot.logs import run_context
-from bot.metrics import POST_FAILURES, RUNS, record_run
-from bot.settings import cron_trigger
-from bot.status import SERVICE_KEY
-from bot.thread_post import PublishError
 from scoring.domain.errors import FeedNotReady, ScoringError, explained, watched
 from scoring.domain.models import RunRecord
 from scoring.pipeline import lifecycle

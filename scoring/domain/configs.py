@@ -9,8 +9,8 @@ group's prefix and the field's name (``llm_`` + ``batch_size``) unless the field
 ``PAPERS_`` and the key in capitals unless the alias names one as its second choice
 (``OPENAI_BASE_URL``). Code and tests build them by field name.
 
-Kept free of heavy imports so bot.settings (and every CLI command) loads fast; the modules
-that act on them (pipeline, prefilters, llm_scorer) import them from here.
+Kept free of heavy imports so bot.runtime.settings (and every CLI command) loads fast; the
+modules that act on them (the day's run, the pre-filters, the LLM scorer) import them from here.
 """
 
 from __future__ import annotations

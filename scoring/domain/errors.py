@@ -1,19 +1,19 @@
 """The one error root of paperbot.
 
 PaperbotError                 anything paperbot reports to a person as one clear line
-├── ConfigError               an invalid setting or config file (bot.settings raises it)
+├── ConfigError               an invalid setting or config file (bot.runtime.settings)
 ├── InputError                bad input from a person: command arguments, criteria text
 │   ├── NotFound              an unknown paper id, profile, date or criteria version
-│   └── QuotaExceeded         a person or channel used today's quota (bot.quotas)
+│   └── QuotaExceeded         a person or channel used today's quota (bot.runtime.quotas)
 ├── StoreUnavailable          Redis cannot be reached, started or written to (``kind`` says how)
 ├── FeedError                 the arXiv feed or export API
 │   ├── FeedUnavailable       the request failed after retries
 │   ├── FeedMalformed         the answer is not a feed we can trust; nothing is stored
 │   └── FeedNotReady          the feed still shows an earlier day (arXiv has not refreshed)
 ├── ScoringError              a scorer could not produce scores
-├── TransitionRefused         a day asked for a move its state does not allow (scoring.lifecycle)
-├── PublishError              a platform refused a post or was unreachable (bot.thread_post)
-└── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.cli)
+├── TransitionRefused         a move a day's state does not allow (scoring.pipeline.lifecycle)
+├── PublishError              a platform refused a post, or was unreachable (bot.publishing)
+└── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.frontends.cli)
 
 Every exception class in ``bot/`` and ``scoring/`` sits in this tree (a test walks them); the
 one exception is ``scoring.pipeline.corroboration.OverBudget``, control flow that never leaves its
@@ -101,7 +101,7 @@ class ScoringError(PaperbotError):
 
 class TransitionRefused(PaperbotError):
     """A day's lifecycle refused a move: ``state`` is where the day is, ``target`` where it
-    was asked to go (scoring.lifecycle's table says which moves exist)."""
+    was asked to go (scoring.pipeline.lifecycle's table says which moves exist)."""
 
     def __init__(self, message: str, state: str, target: str) -> None:
         super().__init__(message)

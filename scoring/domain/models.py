@@ -191,7 +191,7 @@ class RunRecord(BaseModel):
     error: str | None = None  # why scoring failed
     checks: CheckRecord | None = None
     # None: a record the lifecycle has not placed (one a run has just built, or one written
-    # before the lifecycle existed): scoring.lifecycle.state_of reads it from ``status``
+    # before the lifecycle existed): scoring.pipeline.lifecycle.state_of reads it from ``status``
     state: DayState | None = None
     posting: Posting | None = None  # while posting, and the platforms it finished on
 

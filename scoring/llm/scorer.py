@@ -157,8 +157,8 @@ class LLMScorer:
             self._dropped.add("temperature")
         self._warned_no_price = False
         self._owns_client = True  # False on a run's copy: the shared client is closed once
-        # one run's state (bot/jobs.py asks for_run() for each run, so profiles scored at once
-        # never share it): the titles pass's spending and stop reason, read by its score()
+        # one run's state (bot/service/jobs.py asks for_run() for each run, so profiles scored at
+        # once never share it): the titles pass's spending and stop reason, read by its score()
         self._titles_spent: Usage | None = None
         self._titles_stopped: str | None = None  # why the titles pass stopped (not the budget)
 

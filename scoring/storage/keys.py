@@ -128,7 +128,7 @@ def slack_event_seen(event_id: str) -> str:
     return f"{P}slack:event:{event_id}"
 
 
-# arXiv listings shared by every profile and replica (bot/shared_feed.py)
+# arXiv listings shared by every profile and replica (bot/service/shared_feed.py)
 def listing(url_digest: str) -> str:
     return f"{P}listing:{url_digest}"
 

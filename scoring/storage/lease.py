@@ -11,10 +11,10 @@ Taking a key its owner already holds succeeds and restarts its TTL: a run that i
 dead run's token (scoring/storage/spool.py) takes that run's claims over at once.
 
 Who holds what, each key from scoring/storage/keys.py:
-    day lock           bot/day_lock.py           one replica runs and posts a (profile, day)
-    listing lock       bot/shared_feed.py        one fetch of an arXiv listing for everyone
-    scoring claims     scoring/pipeline/single_flight.py  one payer per (paper, criteria, model)
-    interests claim    scoring/learning/interests.py      one LLM ask for a person's interests
+    day lock        bot/records/day_lock.py            one replica runs and posts a (profile, day)
+    listing lock    bot/service/shared_feed.py         one fetch of an arXiv listing for everyone
+    scoring claims  scoring/pipeline/single_flight.py  one payer per (paper, criteria, model)
+    interests claim scoring/learning/interests.py      one LLM ask for a person's interests
 """
 
 from __future__ import annotations

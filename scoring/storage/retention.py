@@ -3,8 +3,8 @@
 After that the stored record keeps what the ranking, the commands and the archive need (id,
 title, authors, categories, dates, and its scores, which live apart) and its abstract is
 replaced by a pointer to arXiv; the archive page of each day keeps the full text (pages of
-days past retention are not rewritten: bot/archive.py). Redis then grows with the papers of
-the retention window, not with every paper ever listed.
+days past retention are not rewritten: bot/publishing/archive.py). Redis then grows with the papers
+of the retention window, not with every paper ever listed.
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ class Store:
         return sorted(await self.r.smembers(keys.PROFILES))
 
     async def chat_profiles(self) -> dict[str, str]:
-        """Profiles set up from chat, as their stored JSON (bot/chat_profiles.py reads it)."""
+        """Profiles set up from chat, as their stored JSON (bot/commands/chat_profiles.py reads
+        it)."""
         return dict(await self.r.hgetall(keys.CHAT_PROFILES))
 
     async def add_chat_profile(self, name: str, record: str, channel: str) -> str | None:
