@@ -11,7 +11,7 @@ view of the account.
 - The configured limits are tightened by the provider's ``x-ratelimit-limit-*`` headers (kept
   in Redis, so every replica learns them), and ``x-ratelimit-remaining-*`` near zero holds
   every caller until the provider's reset: other users of the same key spend it too.
-- A profile's budget cap is separate (llm_scorer's meter): this only paces.
+- A profile's budget cap is separate (scoring/llm/meter.py): this only paces.
 """
 
 from __future__ import annotations
