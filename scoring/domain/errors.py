@@ -13,7 +13,7 @@ PaperbotError                 anything paperbot reports to a person as one clear
 ├── ScoringError              a scorer could not produce scores
 ├── TransitionRefused         a move a day's state does not allow (scoring.pipeline.lifecycle)
 ├── PublishError              a platform refused a post, or was unreachable (bot.publishing)
-└── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.frontends.cli)
+└── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.frontends.cli_common)
 
 Every exception class in ``bot/`` and ``scoring/`` sits in this tree (a test walks them); the
 one exception is ``scoring.pipeline.corroboration.OverBudget``, control flow that never leaves its
