@@ -34,7 +34,7 @@ from scoring.domain.pricing import MODE_RATE, ModelPrice, cost_usd
 from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm.scorer import LLMScorer
-from scoring.pipeline.day_run import run_day
+from scoring.pipeline.day_run import DayOutcome, run_day
 from scoring.pipeline.prefilters import LearnedFilter, most_likely, training_examples
 from scoring.storage.redis_server import open_redis
 from scoring.storage.store import Store
@@ -219,13 +219,7 @@ async def evaluate(
         scorer = LLMScorer(llm)
         try:
             async with _scratch_store() as store:
-                criteria = parse_criteria_markdown(read_prompt("criteria.md"))
-                await store.ensure_profile(rules.name, criteria, follow)
-                for n, day in enumerate(history):
-                    # stored as the days just before the target: training looks only backwards
-                    as_of = target.date - dt.timedelta(days=len(history) - n)
-                    batch = listing_batch(read_jsonl(day.listing), day.date, rules.categories)
-                    await run_day(store, rules, batch, scorer, as_of, progress)
+                await _store_history(store, rules, follow, history, target, scorer, progress)
                 seen = len(fake.answered) if fake else 0
                 batch = listing_batch(read_jsonl(target.listing), target.date, rules.categories)
                 started = time.perf_counter()
@@ -237,6 +231,43 @@ async def evaluate(
                 learned = await _learned_recall(store, rules, target, outcome.day)
         finally:
             await scorer.close()
+    answered = fake.answered[seen:] if fake else []
+    return _report(target, history, outcome, llm, price_at, prices, wall, learned, fake, answered)
+
+
+async def _store_history(
+    store: Store,
+    rules: ProfileRules,
+    follow: Sequence[str],
+    history: Sequence[LabelledDay],
+    target: LabelledDay,
+    scorer: LLMScorer,
+    progress: ProgressSink,
+) -> None:
+    """The profile, and the labelled days before ``target`` run and stored in order."""
+    criteria = parse_criteria_markdown(read_prompt("criteria.md"))
+    await store.ensure_profile(rules.name, criteria, follow)
+    for n, day in enumerate(history):
+        # stored as the days just before the target: training looks only backwards
+        as_of = target.date - dt.timedelta(days=len(history) - n)
+        batch = listing_batch(read_jsonl(day.listing), day.date, rules.categories)
+        await run_day(store, rules, batch, scorer, as_of, progress)
+
+
+def _report(
+    target: LabelledDay,
+    history: Sequence[LabelledDay],
+    outcome: DayOutcome,
+    llm: LLMConfig,
+    price_at: Sequence[str],
+    prices: dict[str, ModelPrice] | None,
+    wall: float,
+    learned: dict[float, float],
+    fake: FakeLLM | None,
+    answered: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+) -> EvalReport:
+    """The figures of the target day's run against its reference labels; ``answered``: the
+    replay server's requests of that run (none when the LLM was live)."""
     run = outcome.run
     usage = next((u for u in run.usage if u.model == llm.model), Usage(model=llm.model))
     reference = target.reference()
@@ -270,8 +301,8 @@ async def evaluate(
         recalled=len(reference & selected),
         wall_s=wall,
         concurrency=llm.concurrency,
-        prompt=_prompt_figures(fake, fake.answered[seen:]) if fake else None,
-        calls_by_phase=_phases(fake.answered[seen:]) if fake else {},
+        prompt=_prompt_figures(fake, answered) if fake else None,
+        calls_by_phase=_phases(answered) if fake else {},
         learned_recall=learned,
         history=[d.date for d in history],
         mode_costs={

@@ -290,66 +290,97 @@ async def apply_prefilters(
 
     keep_all = config.keep is not None and config.keep >= 1.0
     if len(candidates) >= MIN_PAPERS and not keep_all:
-        by_day, reactions = await training_days(
-            store, profile, date, relevance_cutoff, config.max_days
-        )
-        examples = [e for day in by_day for e in day] + reactions
-        positives = sum(e.positive for e in examples)
-        if len(by_day) < config.min_days:
-            result.notes.append(
-                f"learned filter idle: {len(by_day)} of {config.min_days} days of LLM scores"
-            )
-        elif positives < MIN_POSITIVES or positives == len(examples):
-            result.notes.append(f"learned filter idle: {positives} relevant examples")
-        else:
-            chosen = await asyncio.to_thread(
-                _learned_choice, by_day, reactions, criteria.items, candidates, config
-            )
-            keep, probs, threshold = chosen
-            widened = None
-            if threshold is not None and recent_recall is not None:
-                estimate, runs = recent_recall
-                if estimate < config.target_recall:
-                    widened = (
-                        f"recall estimated at {estimate:.2f} over the last {runs} days, below "
-                        f"the target {config.target_recall:.2f}: the cut is halved"
-                    )
-                    keep = _by_threshold(probs, threshold / 2, config)
-            dropped = [i for i in range(len(candidates)) if i not in keep]
-            explore = _explore_sample(dropped, config, date)
-            for i in dropped:
-                if i in explore:
-                    continue
-                why = f"Skipped by the learned pre-filter (chance of relevance {probs[i]:.0%})."
-                result.filtered.append(_skip_score(candidates[i], scorer, criteria, "learned", why))
-            result.dropped[FILTER_NAMES["learned"]] = len(dropped) - len(explore)
-            how = (
-                f"kept {len(keep)} of {len(candidates)} (fixed fraction)"
-                if threshold is None
-                else f"kept {len(keep)} of {len(candidates)} at chance >= {threshold:.3f} "
-                f"(target recall {config.target_recall:.2f})"
-            )
-            result.notes.append(
-                f"learned filter: trained on {len(examples)} papers from {len(by_day)} days, "
-                f"{how}; {len(explore)} dropped papers sent anyway to measure its recall"
-                + (f"; widened: {widened}" if widened else "")
-            )
-            result.sample = FilterSample(
-                kept=[candidates[i].id for i in sorted(keep)],
-                explored=[candidates[i].id for i in sorted(explore)],
-                dropped=len(dropped), threshold=threshold, widened=widened,
-            )  # fmt: skip
-            candidates = [p for i, p in enumerate(candidates) if i in keep or i in explore]
-
-    if config.titles and isinstance(scorer, TitleTriage) and candidates:
-        kept_ids, usage = await scorer.triage_titles(candidates, criteria)
-        result.usage.append(usage)
-        off_topic = [p for p in candidates if p.id not in kept_ids]
-        for p in off_topic:
-            why = "Skipped by the titles-only pre-filter."
-            result.filtered.append(_skip_score(p, scorer, criteria, "titles", why))
-        result.dropped[FILTER_NAMES["titles"]] = len(off_topic)
-        candidates = [p for p in candidates if p.id in kept_ids]
+        candidates = await _learned_pass(
+            store, profile, date, candidates, criteria, scorer, relevance_cutoff, config,
+            recent_recall, result,
+        )  # fmt: skip
+    candidates = await _titles_pass(candidates, criteria, scorer, config, result)
 
     result.kept = [p for p in papers if p.id in protected] + candidates
     return result
+
+
+async def _learned_pass(
+    store: Store,
+    profile: str,
+    date: dt.date,
+    candidates: list[Paper],
+    criteria: CriteriaVersion,
+    scorer: Scorer,
+    relevance_cutoff: int,
+    config: PrefilterConfig,
+    recent_recall: tuple[float, int] | None,
+    result: PrefilterResult,
+) -> list[Paper]:
+    """The learned filter: the candidates it keeps (and its sample of the dropped ones, sent
+    anyway to measure its recall); all of them while it has too little to learn from."""
+    by_day, reactions = await training_days(store, profile, date, relevance_cutoff, config.max_days)
+    examples = [e for day in by_day for e in day] + reactions
+    positives = sum(e.positive for e in examples)
+    if len(by_day) < config.min_days:
+        result.notes.append(
+            f"learned filter idle: {len(by_day)} of {config.min_days} days of LLM scores"
+        )
+        return candidates
+    if positives < MIN_POSITIVES or positives == len(examples):
+        result.notes.append(f"learned filter idle: {positives} relevant examples")
+        return candidates
+    chosen = await asyncio.to_thread(
+        _learned_choice, by_day, reactions, criteria.items, candidates, config
+    )
+    keep, probs, threshold = chosen
+    widened = None
+    if threshold is not None and recent_recall is not None:
+        estimate, runs = recent_recall
+        if estimate < config.target_recall:
+            widened = (
+                f"recall estimated at {estimate:.2f} over the last {runs} days, below "
+                f"the target {config.target_recall:.2f}: the cut is halved"
+            )
+            keep = _by_threshold(probs, threshold / 2, config)
+    dropped = [i for i in range(len(candidates)) if i not in keep]
+    explore = _explore_sample(dropped, config, date)
+    for i in dropped:
+        if i in explore:
+            continue
+        why = f"Skipped by the learned pre-filter (chance of relevance {probs[i]:.0%})."
+        result.filtered.append(_skip_score(candidates[i], scorer, criteria, "learned", why))
+    result.dropped[FILTER_NAMES["learned"]] = len(dropped) - len(explore)
+    how = (
+        f"kept {len(keep)} of {len(candidates)} (fixed fraction)"
+        if threshold is None
+        else f"kept {len(keep)} of {len(candidates)} at chance >= {threshold:.3f} "
+        f"(target recall {config.target_recall:.2f})"
+    )
+    result.notes.append(
+        f"learned filter: trained on {len(examples)} papers from {len(by_day)} days, "
+        f"{how}; {len(explore)} dropped papers sent anyway to measure its recall"
+        + (f"; widened: {widened}" if widened else "")
+    )
+    result.sample = FilterSample(
+        kept=[candidates[i].id for i in sorted(keep)],
+        explored=[candidates[i].id for i in sorted(explore)],
+        dropped=len(dropped), threshold=threshold, widened=widened,
+    )  # fmt: skip
+    return [p for i, p in enumerate(candidates) if i in keep or i in explore]
+
+
+async def _titles_pass(
+    candidates: list[Paper],
+    criteria: CriteriaVersion,
+    scorer: Scorer,
+    config: PrefilterConfig,
+    result: PrefilterResult,
+) -> list[Paper]:
+    """The titles-only pass, when asked for and the scorer has one: the candidates the LLM
+    finds on topic from their titles alone."""
+    if not (config.titles and isinstance(scorer, TitleTriage) and candidates):
+        return candidates
+    kept_ids, usage = await scorer.triage_titles(candidates, criteria)
+    result.usage.append(usage)
+    off_topic = [p for p in candidates if p.id not in kept_ids]
+    for p in off_topic:
+        why = "Skipped by the titles-only pre-filter."
+        result.filtered.append(_skip_score(p, scorer, criteria, "titles", why))
+    result.dropped[FILTER_NAMES["titles"]] = len(off_topic)
+    return [p for p in candidates if p.id in kept_ids]
