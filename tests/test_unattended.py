@@ -24,8 +24,8 @@ from scoring.domain.errors import ScoringError
 from scoring.evaluation.listings import listing_batch
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.pipeline.spool import ScoreSpool
 from scoring.storage.redis_server import EmbeddedRedis
-from scoring.storage.spool import ScoreSpool
 from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import load_labels, load_listing, rss_feed

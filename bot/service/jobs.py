@@ -38,7 +38,7 @@ from scoring.domain.models import RemedialInfo, RunRecord
 from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.pipeline import lifecycle
 from scoring.pipeline.day_run import Batch, DayOutcome, run_day
-from scoring.storage.spool import ScoreSpool
+from scoring.pipeline.spool import ScoreSpool
 
 log = logging.getLogger(__name__)
 MAX_BACKFILL_DAYS = 31

@@ -126,7 +126,7 @@ def explained(exc: BaseException) -> PaperbotError | None:
 
 
 # what each way of failing tells the person: what happened, then what to do. Scores are
-# appended to the run's spool before Redis is asked to keep them (scoring/storage/spool.py), so a
+# appended to the run's spool before Redis is asked to keep them (scoring/pipeline/spool.py), so a
 # run that fails here has lost nothing it paid for: the next run stores them before any new call.
 _KEPT = "scores already paid for are kept and reused"
 _STORE_ADVICE: dict[StoreFailure, str] = {

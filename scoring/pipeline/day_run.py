@@ -42,7 +42,7 @@ from scoring.pipeline.prefilters import (
 )
 from scoring.pipeline.rating_stage import RatingStage
 from scoring.pipeline.single_flight import ScoringClaims
-from scoring.storage.spool import ScoreSpool
+from scoring.pipeline.spool import ScoreSpool
 from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class _DayRun:
     def _claims(self) -> Iterator[ScoringClaims | None]:
         """This run's scoring claims, under the owner token the spool keeps for the day: a
         re-run after a run of this day on this disk died takes its claims over at once
-        instead of waiting a lease for them to lapse (scoring/storage/spool.py)."""
+        instead of waiting a lease for them to lapse (scoring/pipeline/spool.py)."""
         if self.dry_run:
             yield None
             return
@@ -301,7 +301,7 @@ async def run_day(
     spool: ScoreSpool | None = None,
 ) -> DayOutcome:
     """Filter, score, rank and store one day. ``dry_run`` computes everything, stores nothing.
-    ``spool``: where answers wait until Redis has them (scoring/storage/spool.py)."""
+    ``spool``: where answers wait until Redis has them (scoring/pipeline/spool.py)."""
     day_run = _DayRun(store, rules, batch, scorer, date, progress or NoProgress(), dry_run,
                       prefilters, prices, preference_bound, spool)  # fmt: skip
     if not await day_run.begin():

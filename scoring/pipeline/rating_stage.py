@@ -32,7 +32,7 @@ from scoring.pipeline.prefilters import (
     pooled_recall,
     training_days,
 )
-from scoring.storage.spool import ScoreSpool
+from scoring.pipeline.spool import ScoreSpool
 from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)

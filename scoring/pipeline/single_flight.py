@@ -6,7 +6,7 @@ scoring/storage/lease.py).
 It pre-filters and scores what it won and saves those scores before it releases them; the rest
 it waits for, since another run is paying for them. A claim is kept alive while its owner
 works, so a killed owner's papers are free again within one lease (at once for the next run
-of that day on the same disk, which takes the dead run's token over: scoring/storage/spool.py); a
+of that day on the same disk, which takes the dead run's token over: scoring/pipeline/spool.py); a
 paper its owner could not
 score (its budget ran out, the LLM failed) is released unscored, and a waiter claims it next.
 No run waits on another while holding claims of its own that are not saved, so two runs that

@@ -8,7 +8,7 @@ doing long work keeps its lease alive with ``renewing`` (every third of the TTL 
 one that dies stops renewing, and its lease lapses within a TTL.
 
 Taking a key its owner already holds succeeds and restarts its TTL: a run that inherits a
-dead run's token (scoring/storage/spool.py) takes that run's claims over at once.
+dead run's token (scoring/pipeline/spool.py) takes that run's claims over at once.
 
 Who holds what, each key from scoring/storage/keys.py:
     day lock        bot/records/day_lock.py            one replica runs and posts a (profile, day)
