@@ -35,7 +35,7 @@ from bot.records.day_lock import day_lock
 from bot.runtime.app import App
 from bot.runtime.logs import run_context
 from bot.runtime.metrics import POST_FAILURES, RUNS, record_run
-from bot.runtime.settings import cron_trigger
+from bot.runtime.setting_groups import cron_trigger
 from bot.service.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
 from bot.service.jobs import (
     JobResult,
