@@ -28,7 +28,7 @@ sys.path[0] = str(ROOT)  # run as a script: import the packages from the reposit
 import bench.attacks as A  # noqa: E402
 from bench.redteam_corpus import attacks_for  # noqa: E402
 from scoring.evaluation.listings import read_jsonl  # noqa: E402
-from scoring.pipeline.corroboration import _SENTENCE  # noqa: E402
+from scoring.pipeline.rater_parts import _SENTENCE  # noqa: E402
 from scoring.storage.redis_server import EmbeddedRedis  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "arxiv"

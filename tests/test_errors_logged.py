@@ -34,7 +34,7 @@ from tests.waiting import eventually
 OUTSIDE_THE_TREE = {
     # control flow inside corroborate(): raised by one method, caught in the same module, never
     # reported; were it to escape, it would be a bug and should keep its traceback
-    "scoring.pipeline.corroboration.OverBudget",
+    "scoring.pipeline.checks.OverBudget",
 }
 
 

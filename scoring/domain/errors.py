@@ -16,7 +16,7 @@ PaperbotError                 anything paperbot reports to a person as one clear
 └── Stopped                   SIGTERM or Ctrl-C stopped a command (bot.frontends.cli_common)
 
 Every exception class in ``bot/`` and ``scoring/`` sits in this tree (a test walks them); the
-one exception is ``scoring.pipeline.corroboration.OverBudget``, control flow that never leaves its
+one exception is ``scoring.pipeline.checks.OverBudget``, control flow that never leaves its
 module.
 
 Front ends catch PaperbotError in one place and print ``str(error)``; ``explained`` also

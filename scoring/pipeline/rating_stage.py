@@ -20,7 +20,8 @@ from scoring.domain.models import CheckRecord, CriteriaVersion, Paper, RunRecord
 from scoring.domain.pricing import ModelPrice, merge_usage
 from scoring.domain.scorer import Scorer, ScoringOutcome
 from scoring.llm.output import Rating
-from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate, rank_prior
+from scoring.pipeline.content_odds import rank_prior
+from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate
 from scoring.pipeline.lifecycle import scoring_failed
 from scoring.pipeline.local_scorer import LocalScorer
 from scoring.pipeline.prefilters import (

@@ -1,0 +1,300 @@
+"""The checks themselves: a paper rated again, alone or without some of its parts, within a
+token budget (scoring/pipeline/corroboration.py decides which scores are checked)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from scoring.domain.models import CriteriaVersion, Paper, Score, Usage
+from scoring.llm.output import Rating
+from scoring.pipeline.content_odds import FLOOR, Cutoffs
+from scoring.pipeline.rater_parts import (
+    CORE_LIKENESS,
+    EXPLAINER_MAX,
+    parts_of,
+    rater_like_parts,
+    rater_likeness,
+    without,
+)
+
+log = logging.getLogger(__name__)
+
+RISE = 3  # a part's removal must move the score this much (either axis) to count
+CROSS = 2  # or this much when it takes the paper back below the cutoffs
+MAX_CALLS_PER_PAPER = 4
+RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
+MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
+
+
+@runtime_checkable
+class Rechecker(Protocol):
+    """A scorer that can rate a handful of papers in one request of their own."""
+
+    @property
+    def check_budget_share(self) -> float:
+        """The share of a day's scoring tokens the checks may spend."""
+        ...
+
+    async def rate_together(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[dict[str, Rating], Usage]: ...
+
+
+@dataclass
+class CheckReport:
+    """What the checks did, for the run record."""
+
+    flagged: int = 0  # scores the prediction did not bear out
+    checked: int = 0  # of which checked (the rest: over the budget)
+    calls: int = 0
+    usage: Usage | None = None
+    marked: dict[str, list[str]] = field(default_factory=dict)  # paper -> passages removed
+    changed: dict[str, tuple[int, int]] = field(default_factory=dict)  # paper -> (rel, nov) now
+    rescored_batches: int = 0
+    held: set[str] = field(default_factory=set)  # selected, flagged, unchecked: held back
+    notes: list[str] = field(default_factory=list)
+
+
+class OverBudget(Exception):
+    """The checks' token budget is spent."""
+
+
+@dataclass
+class Checks:
+    rater: Rechecker
+    criteria: CriteriaVersion
+    cutoffs: Cutoffs
+    budget_tokens: int
+    common: frozenset[str] = frozenset()  # the day's common words (rater_likeness)
+    fresh: dict[str, Rating] = field(default_factory=dict)  # rated without a found speaker
+    report: CheckReport = field(default_factory=CheckReport)
+
+    @property
+    def spent(self) -> int:
+        u = self.report.usage
+        return (u.prompt_tokens + u.completion_tokens) if u else 0
+
+    async def rate(self, papers: Sequence[Paper]) -> dict[str, Rating]:
+        """One request of these papers alone, charged to the budget."""
+        estimate = 1400 + sum(len(p.title) + len(p.abstract) for p in papers) // 4
+        if self.spent + estimate > self.budget_tokens:
+            raise OverBudget
+        ratings, usage = await self.rater.rate_together(papers, self.criteria)
+        self.report.calls += 1
+        u = self.report.usage or Usage(model=usage.model, mode=usage.mode)
+        u.calls += usage.calls
+        u.prompt_tokens += usage.prompt_tokens
+        u.cached_tokens += usage.cached_tokens
+        u.completion_tokens += usage.completion_tokens
+        self.report.usage = u
+        return ratings
+
+    async def alone(self, paper: Paper) -> Rating | None:
+        return (await self.rate([paper])).get(paper.id)
+
+    async def find_carrier(
+        self,
+        paper: Paper,
+        dropped: Callable[[set[int]], Awaitable[Rating | None]],
+        quick: bool = False,
+    ) -> tuple[set[int], Rating] | None:
+        """The parts whose removal makes ``dropped`` answer (a rating without them), found by
+        removing the most rater-like part, then every rater-like part, then halves, narrowing
+        down (``quick``: the first two only)."""
+        parts = parts_of(paper)
+        like = rater_likeness(parts, self.common)
+        top = max(range(len(parts)), key=lambda i: like[i])
+        calls = 0
+
+        async def test(removed: set[int]) -> Rating | None:
+            nonlocal calls
+            if calls >= MAX_CALLS_PER_PAPER:
+                return None
+            calls += 1
+            return await dropped(removed)
+
+        # a top part that reads like any other spends no call of its own: halving finds it
+        if like[top] >= EXPLAINER_MAX and (got := await test({top})):
+            return {top}, got
+        # every part that reads like words to the rater at once: a passage said twice, or
+        # spread over the abstract, has no single carrier
+        core = rater_like_parts(like)
+        if 1 < len(core) < len(parts) and (got := await test(core)):
+            return core, got
+        if quick:
+            return None
+        # halves in reading order, so a passage split over sentences stays in one; the half
+        # with the more rater-like part first; the one found narrows
+        candidates, found = list(range(len(parts))), None
+        while len(candidates) > 1:
+            half = len(candidates) // 2
+            halves = (candidates[:half], candidates[half:])
+            for group in sorted(halves, key=lambda g: -max(like[i] for i in g)):
+                if got := await test(set(group)):
+                    candidates, found = group, (set(group), got)
+                    break
+            else:
+                break  # neither half alone: together they carry it (or nothing does)
+        return found
+
+    def fell(self, score: Score, without: Rating) -> bool:
+        """A removal that moved the score back: by ``RISE``, or by ``CROSS`` across the
+        cutoffs (an 8 asked for by a paper its content rates a 6)."""
+        drop = _lower_by(score, without)
+        crossed = self.cutoffs.passes(score.relevance, score.novelty) and not self.cutoffs.passes(
+            without.relevance, without.novelty
+        )
+        return drop >= RISE or (crossed and drop >= CROSS)
+
+    async def stand_without_passages(
+        self, group: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> set[str]:
+        """The papers of ``group`` whose scores stand with every rater-like part removed,
+        rated together in one request (a paper whose score falls is left to a check alone)."""
+        variants = {}
+        for paper in group:
+            parts = parts_of(paper)
+            core = rater_like_parts(rater_likeness(parts, self.common))
+            variants[paper.id] = without(paper, parts, core) if len(core) < len(parts) else paper
+        got = await self.rate(list(variants.values()))
+        return {pid for pid, r in got.items()
+                if pid in scores and not self.fell(scores[pid], r)}  # fmt: skip
+
+    async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
+        """Parts removed until the score falls (scored alone each time). A part that does not
+        read like words to a rater is confirmed by the whole paper scored alone: if that
+        falls too, other papers' words had raised it, not this part."""
+        parts = parts_of(paper)
+
+        async def dropped(removed: set[int]) -> Rating | None:
+            got = (await self.rate([without(paper, parts, removed)])).get(paper.id)
+            return got if got is not None and self.fell(score, got) else None
+
+        found = await self.find_carrier(paper, dropped, quick)
+        if found is None:
+            return  # no part carries it: the content bears the score out
+        removed, rating = found
+        like = rater_likeness(parts, self.common)
+        rater_like = all(like[i] >= CORE_LIKENESS for i in removed)
+        if not rater_like:  # an innocent-looking part: were other papers' words the cause?
+            alone = await self.alone(paper)
+            if alone is not None and _lower_by(score, alone) >= RISE:
+                self.report.changed[paper.id] = (alone.relevance, alone.novelty)
+                return
+        self.report.marked[paper.id] = [parts[i] for i in sorted(removed)]
+        self.report.changed[paper.id] = (rating.relevance, rating.novelty)
+
+    async def risen(
+        self, victims: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> dict[str, Rating]:
+        """The victims that come back higher rated away from their batch, in one request of
+        their own (none of them reads like words to the rater: see ``victims_of``)."""
+        got = await self.rate(victims)
+        back = {v.id: r for v in victims if (r := got.get(v.id)) is not None}
+        return {pid: r for pid, r in back.items() if _lower_by(r, scores[pid]) >= RISE}
+
+    async def check_lowered(
+        self,
+        victim: Paper,
+        alone: Rating,
+        batch: Sequence[Paper],
+        scores: Mapping[str, Score],
+    ) -> None:
+        """``victim`` came back higher away from its batch (``alone``): its batch spoke about
+        it. The speaker is found and marked."""
+        self.report.changed[victim.id] = (alone.relevance, alone.novelty)
+        if any(p.id in self.report.marked for p in batch):
+            return  # the speaker is known already
+        speaker = await self.find_speaker(victim, alone, batch, scores)
+        if speaker is None:
+            return  # two speakers at once, say: the rescore halves its way around them
+        parts = parts_of(speaker)
+        # the speaker is known: one more call tells whether its most rater-like part is the
+        # passage (marked alone); if not, its whole text is marked, not searched for
+        like = rater_likeness(parts, self.common)
+        top = max(range(len(parts)), key=lambda i: like[i])
+        speaks = await self.sinks(victim, alone, [without(speaker, parts, {top})])
+        removed = set(range(len(parts))) if speaks else {top}
+        self.report.marked[speaker.id] = [parts[i] for i in sorted(removed)]
+        if self.cutoffs.passes(scores[speaker.id].relevance, scores[speaker.id].novelty):
+            own = await self.alone(without(speaker, parts, removed))
+            if own is not None:
+                self.report.changed[speaker.id] = (own.relevance, own.novelty)
+
+    async def sinks(self, victim: Paper, alone: Rating, group: Sequence[Paper]) -> bool:
+        """True when ``victim`` rated beside ``group`` falls from its rating ``alone``; if it
+        does not, ``group`` was rated without the speaker (kept in ``fresh`` for the rescore)."""
+        got = await self.rate([victim, *group])
+        v = got.get(victim.id)
+        sank = v is not None and _lower_by(alone, v) >= RISE
+        if not sank:
+            self.fresh.update({pid: r for pid, r in got.items() if pid != victim.id})
+        return sank
+
+    async def find_speaker(
+        self, victim: Paper, alone: Rating, batch: Sequence[Paper], scores: Mapping[str, Score]
+    ) -> Paper | None:
+        """The paper of ``batch`` whose text sinks ``victim``: the likeliest few tried beside it
+        one at a time, then the rest halved. Papers rated beside the victim without it sinking
+        were rated without the speaker: those ratings are kept (``fresh``) for the rescore."""
+
+        async def sinks(group: Sequence[Paper]) -> bool:
+            return await self.sinks(victim, alone, group)
+
+        others = sorted(  # a speaker's own score may be anything, low included
+            (p for p in batch if p.id != victim.id and p.id in scores),
+            key=lambda p: -max(rater_likeness(parts_of(p), self.common), default=0.0),
+        )  # fmt: skip
+        for suspect in others[:MAX_SUSPECTS]:
+            if await sinks([suspect]):
+                return suspect
+        rest = others[MAX_SUSPECTS:]
+        while len(rest) > 1:
+            half = rest[: len(rest) // 2]
+            rest = half if await sinks(half) else rest[len(half) :]
+        if rest and rest[0].id not in self.fresh and await sinks(rest):
+            return rest[0]
+        return None
+
+    async def rescore(
+        self,
+        batch: Sequence[Paper],
+        scores: Mapping[str, Score],
+        prior: Mapping[str, float],
+        cutoffs: Cutoffs,
+    ) -> None:
+        """A batch that held a paper speaking about the others, its papers that did not pass
+        scored again without it (held at the floor, or just below the cutoff), in one request."""
+        sunk = sorted(
+            (p for p in batch if p.id not in self.report.marked and p.id in scores
+             and p.id not in self.report.changed
+             and not cutoffs.passes(scores[p.id].relevance, scores[p.id].novelty)),
+            key=lambda p: -prior.get(p.id, 0.0),
+        )[:RESCORE_MAX]  # fmt: skip
+        for p in sunk:  # already rated beside a victim, without the speaker
+            if (r := self.fresh.get(p.id)) is not None:
+                self.report.changed.setdefault(p.id, (r.relevance, r.novelty))
+        sunk = [p for p in sunk if p.id not in self.fresh]
+        if sunk:
+            self.report.rescored_batches += 1
+            await self._rescore(sunk, depth=0)
+
+    async def _rescore(self, group: Sequence[Paper], depth: int) -> None:
+        """``group`` in one request; if it sinks again, a speaker no suspect test found is
+        among it: halves, each in a request of its own, down to a few papers."""
+        got = await self.rate(group)
+        at_floor = sum(1 for r in got.values() if r.relevance <= FLOOR and r.novelty <= FLOOR)
+        if depth < 3 and len(group) >= 4 and at_floor >= max(3, 0.6 * len(group)):
+            half = len(group) // 2
+            await self._rescore(group[:half], depth + 1)
+            await self._rescore(group[half:], depth + 1)
+            return
+        for pid, r in got.items():
+            self.report.changed.setdefault(pid, (r.relevance, r.novelty))
+
+
+def _lower_by(high: Score | Rating, low: Rating | Score) -> int:
+    return max(high.relevance - low.relevance, high.novelty - low.novelty)
