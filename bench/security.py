@@ -118,7 +118,7 @@ async def probes(redis_url: str, tmp: Path) -> None:
     from aiohttp.test_utils import TestServer
 
     from bot.frontends.slack_app import build_slack_app
-    from bot.frontends.slack_edge import signature_of, slack_web_app
+    from bot.frontends.slack_edge import SeenRequests, signature_of, slack_web_app
     from bot.runtime.app import open_app
     from bot.runtime.settings import load_settings
     from tests.days import replayed_day
@@ -135,8 +135,9 @@ async def probes(redis_url: str, tmp: Path) -> None:
     rows = []
     async with open_app(settings_) as app:
         day = await replayed_day(app.store)
-        server = TestServer(slack_web_app(build_slack_app(app), app.store.r, SECRET,
-                                          "/slack/events"), host="127.0.0.1")  # fmt: skip
+        seen = app.repository(SeenRequests)
+        server = TestServer(slack_web_app(build_slack_app(app), seen, SECRET, "/slack/events"),
+                            host="127.0.0.1")  # fmt: skip
         await server.start_server()
         http = SlackHttp(str(server.make_url("/slack/events")), slack)
 

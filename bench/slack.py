@@ -23,6 +23,7 @@ from bot.frontends.slack_app import build_slack_app  # noqa: E402
 from bot.publishing.slack_post import SlackPublisher, slack_client  # noqa: E402
 from bot.records.ledger import Ledger  # noqa: E402
 from bot.runtime.app import open_app  # noqa: E402
+from bot.runtime.platforms import Platform  # noqa: E402
 from bot.runtime.settings import load_settings  # noqa: E402
 from tests.days import RULES, replayed_day  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
@@ -83,7 +84,9 @@ async def main() -> None:
                 for key in [k async for k in app.store.r.scan_iter("paperbot:post:*")]:
                     await app.store.r.delete(key)  # post the same day again from scratch
                 publisher = SlackPublisher(
-                    slack_client("xoxb-bench", slack.url), Ledger(app.store.r, "slack"), interval
+                    slack_client("xoxb-bench", slack.url),
+                    app.repository(Ledger, Platform.SLACK),
+                    interval,
                 )
                 t = time.monotonic()
                 result = await publisher.post_day(day, RULES, "C1")

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 import bot
 import scoring
-from bot.frontends.slack_edge import signature_of, slack_edge
+from bot.frontends.slack_edge import SeenRequests, signature_of, slack_edge
 from bot.runtime.supervise import Component, supervise
 from bot.service.scheduler import DailyService
 from scoring.domain.errors import PaperbotError, StoreUnavailable
@@ -169,7 +169,8 @@ async def test_the_slack_edge_answers_500_for_a_crash_and_400_for_a_malformed_bo
             return web.Response(status=answer[0])
         raise RuntimeError("a bug behind the edge")
 
-    web_app = web.Application(middlewares=[slack_edge(aredis, SECRET, "/slack/events")])
+    edge = slack_edge(SeenRequests(aredis), SECRET, "/slack/events")
+    web_app = web.Application(middlewares=[edge])
     web_app.router.add_post("/slack/events", handler)
     server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()

@@ -12,8 +12,8 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from bot.records.day_lock import day_lock, lock_key
-from bot.service.shared_feed import fetch_listing
+from bot.records.day_lock import DayLocks, lock_key
+from bot.service.shared_feed import SharedListings, fetch_listing
 from scoring.storage import keys
 from scoring.storage.lease import Lease
 from scoring.storage.store import Store
@@ -100,7 +100,7 @@ async def test_a_day_lock_lost_meanwhile_is_left_to_its_new_holder(
 ) -> None:
     date = dt.date(2025, 5, 28)
     key = lock_key("default", date)
-    async with day_lock(aredis, "default", date, ttl_s=0.3) as held:
+    async with DayLocks(aredis).held("default", date, ttl_s=0.3) as held:
         assert held
         await force_expiry(aredis, key)  # paused past its TTL (a long GC, a frozen VM)
         other = Lease(aredis, key, ttl_s=30)
@@ -163,11 +163,12 @@ async def test_a_slow_fetch_does_not_delete_the_listing_lock_another_replica_too
     date = dt.date.fromisoformat(DAY)
     template = "https://arxiv.test/lease/{categories}"
     slow, second = BlockedArxiv(), BlockedArxiv()
-    a = asyncio.create_task(fetch_listing(aredis, slow, template, ["cs.LG"], date))  # type: ignore[arg-type]
+    listings = SharedListings(aredis)
+    a = asyncio.create_task(fetch_listing(listings, slow, template, ["cs.LG"], date))  # type: ignore[arg-type]
     await asyncio.wait_for(slow.entered.wait(), 30)
     [lock] = [k async for k in aredis.scan_iter(match=keys.listing_lock("*"))]
     await force_expiry(aredis, lock)
-    b = asyncio.create_task(fetch_listing(aredis, second, template, ["cs.LG"], date))  # type: ignore[arg-type]
+    b = asyncio.create_task(fetch_listing(listings, second, template, ["cs.LG"], date))  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(second.entered.wait(), 30)  # b holds the lock and fetches
         taken = await aredis.get(lock)

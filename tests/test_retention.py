@@ -11,7 +11,7 @@ import redis
 
 from scoring.domain.models import Paper
 from scoring.storage import keys
-from scoring.storage.retention import TRIMMED_ABSTRACT, memory_report, trim_papers
+from scoring.storage.retention import TRIMMED_ABSTRACT, Retention
 from scoring.storage.store import Store
 from tests.conftest import Cli, snapshot
 from tests.feedgen import rss_feed
@@ -26,16 +26,16 @@ async def test_only_papers_announced_before_the_cut_are_trimmed(store: Store) ->
     recent = recent.model_copy(update={"announced_on": dt.date(2025, 5, 28)})
     for p in (old, recent):
         await store.save_paper(p)
-    dry = await trim_papers(store.r, dt.date(2025, 1, 1), dry_run=True)
+    dry = await Retention(store.r).trim_papers(dt.date(2025, 1, 1), dry_run=True)
     assert (dry.examined, dry.trimmed) == (2, 1)
     assert (await store.get_paper(old.id)) == old  # a dry run changes nothing
-    report = await trim_papers(store.r, dt.date(2025, 1, 1))
+    report = await Retention(store.r).trim_papers(dt.date(2025, 1, 1))
     assert report.trimmed == 1 and report.bytes_after < report.bytes_before
     kept = await store.get_paper(old.id)
     assert kept is not None and kept.abstract == TRIMMED_ABSTRACT and kept.comment is None
     assert (kept.title, kept.authors, kept.categories) == (old.title, old.authors, old.categories)
     assert (await store.get_paper(recent.id)) == recent
-    again = await trim_papers(store.r, dt.date(2025, 1, 1))
+    again = await Retention(store.r).trim_papers(dt.date(2025, 1, 1))
     assert again.trimmed == 0  # idempotent: every replica may run it
 
 
@@ -43,7 +43,7 @@ async def test_memory_report_counts_papers_and_profile_days(store: Store) -> Non
     for p in listing_papers(3):
         await store.save_paper(p)
     await store.r.zadd(keys.days("a"), {"2025-05-28": 1, "2025-05-29": 2})
-    report = await memory_report(store.r, ["a", "b"])
+    report = await Retention(store.r).memory_report(await store.count_days(["a", "b"]))
     assert (report.papers, report.profile_days) == (3, 2)
     assert report.used_bytes > 0 and report.per_paper == report.used_bytes // 3
 

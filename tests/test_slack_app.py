@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from bot.frontends.slack_app import build_slack_app
-from bot.frontends.slack_edge import signature_of, slack_web_app
+from bot.frontends.slack_edge import SeenRequests, signature_of, slack_web_app
 from bot.publishing.slack_post import SlackPublisher, slack_client
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
@@ -82,7 +82,7 @@ async def running(
     )
     async with open_app(settings) as app:
         bolt = build_slack_app(app)
-        web_app = slack_web_app(bolt, app.store.r, SECRET, "/slack/events")
+        web_app = slack_web_app(bolt, app.repository(SeenRequests), SECRET, "/slack/events")
         server = TestServer(web_app, host="127.0.0.1")
         await server.start_server()
         http = SlackHttp(str(server.make_url("/slack/events")), slack)

@@ -4,20 +4,17 @@ do, when is the next one, what has this month cost."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.records.heartbeats import Heartbeats
 from bot.records.ledger import Ledger
 from bot.render.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
 from bot.runtime.app import App
 from bot.runtime.platforms import PLATFORMS, Platform
 from scoring.domain.models import RunRecord
 from scoring.pipeline.lifecycle import state_of
-from scoring.storage import keys
-from scoring.storage.retention import MemoryReport, memory_report
-
-SERVICE_KEY = keys.SERVICE  # + replica id: a heartbeat each running scheduler refreshes
+from scoring.storage.retention import MemoryReport
 
 
 @dataclass
@@ -46,12 +43,6 @@ def _tokens(run: RunRecord) -> int:
     return sum(u.prompt_tokens + u.completion_tokens for u in run.usage)
 
 
-async def live_schedulers(app: App) -> list[dict[str, Any]]:
-    found = [key async for key in app.store.r.scan_iter(match=f"{SERVICE_KEY}*")]
-    beats = [json.loads(raw) for raw in await app.store.r.mget(found) if raw] if found else []
-    return sorted(beats, key=lambda beat: beat["id"])
-
-
 async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus:
     settings = app.settings
     config = app.profile_config(name)
@@ -62,7 +53,7 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
     fire = config.trigger(settings).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
-        if last and (found := await Ledger(app.store.r, platform).fallbacks(name, last.date)):
+        if last and (found := await app.repository(Ledger, platform).fallbacks(name, last.date)):
             fallbacks[str(platform)] = found
     return ProfileStatus(
         profile=name,
@@ -121,7 +112,7 @@ def _last_run_line(record: RunRecord | None) -> str:
 
 async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any]]:
     """The text and the data of ``status`` for every configured profile."""
-    beats = await live_schedulers(app)
+    beats = await app.repository(Heartbeats).live()
     if beats:
         head = f"Scheduler: {len(beats)} running (" + ", ".join(b["id"] for b in beats) + ")"
     else:
@@ -132,7 +123,7 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
             if part.get("state") != "ok":
                 lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
     profiles = [await profile_status(app, name, now) for name in app.profiles]
-    memory = await memory_report(app.store.r, list(app.profiles))
+    memory = await app.retention.memory_report(await app.store.count_days(app.profiles))
     lines.append(_memory_line(memory, app.settings.retention_days))
     for s in profiles:
         failed = f", {s.month_failed} with failures" if s.month_failed else ""

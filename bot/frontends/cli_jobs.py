@@ -239,11 +239,10 @@ def trim(
 ) -> None:
     """Drop paper texts older than PAPERS_RETENTION_DAYS from Redis (`serve` does it daily);
     titles, authors and scores stay, and the archive pages keep the full text."""
-    from scoring.storage.retention import trim_papers
 
     async def work(a: App) -> None:
         before = dt.date.today() - dt.timedelta(days=a.settings.retention_days)
-        report = await trim_papers(a.store.r, before, dry_run=dry_run)
+        report = await a.retention.trim_papers(before, dry_run=dry_run)
         verb = "would trim" if dry_run else "trimmed"
         freed = (report.bytes_before - report.bytes_after) // 1024
         out.print(f"{verb} {report.trimmed} of {report.examined} stored papers announced "

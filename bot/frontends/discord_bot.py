@@ -75,7 +75,7 @@ class PapersBot(discord.Client):
         use_api(app.settings.discord.api_url)
         self.app = app
         self.core = CommandCore(app, runner=run_from_chat)
-        self.ledger = Ledger(app.store.r, Platform.DISCORD)
+        self.ledger = app.repository(Ledger, Platform.DISCORD)
         self.feedback = Feedback(app.store, app.settings.learning.reactions)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_group(self))

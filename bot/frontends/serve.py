@@ -19,9 +19,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.frontends.discord_bot import PapersBot
 from bot.frontends.slack_app import build_slack_app
-from bot.frontends.slack_edge import slack_web_app
+from bot.frontends.slack_edge import SeenRequests, slack_web_app
 from bot.publishing.discord_post import unreachable
 from bot.publishing.thread_post import UNREACHABLE
+from bot.records.heartbeats import Heartbeats
 from bot.runtime.app import App
 from bot.runtime.metrics import metrics_view
 from bot.runtime.platforms import Platform
@@ -100,7 +101,7 @@ async def serve_health(
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
-            redis_ok = bool(await app.store.r.ping())
+            redis_ok = await app.repository(Heartbeats).redis_answers()
         except Exception as exc:  # any failure to reach Redis is "unhealthy", with the reason
             log.error("health check: Redis unreachable: %s", exc)
             redis_ok = False
@@ -154,7 +155,9 @@ async def serve(
     secret = app.settings.slack.signing_secret
     if secret is None:
         raise ConfigError("Slack's HTTP mode needs SLACK_SIGNING_SECRET")
-    web_app = slack_web_app(bolt, app.store.r, secret.get_secret_value(), EVENTS_PATH)
+    web_app = slack_web_app(
+        bolt, app.repository(SeenRequests), secret.get_secret_value(), EVENTS_PATH
+    )
     runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

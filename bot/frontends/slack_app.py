@@ -68,7 +68,7 @@ def build_slack_app(app: App) -> AsyncApp:
     )
     core = CommandCore(app, runner=run_from_chat)
     feedback = Feedback(app.store, settings.learning.reactions)
-    ledger = Ledger(app.store.r, Platform.SLACK)
+    ledger = app.repository(Ledger, Platform.SLACK)
     chat = settings.chat(Platform.SLACK)
 
     @bolt.command("/papers")

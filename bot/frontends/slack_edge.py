@@ -72,7 +72,26 @@ def signature_of(secret: str, stamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def slack_edge(redis: Any, signing_secret: str, path: str) -> Any:
+class SeenRequests:
+    """The repository of Slack's replay and retry guards (``slack:seen:{sig}``,
+    ``slack:event:{id}``): a mark per request and per event, kept ``SEEN_TTL_S``."""
+
+    def __init__(self, redis: Any) -> None:
+        self._r = redis
+
+    async def first_time(self, signature: str, event_id: str | None) -> str | None:
+        """Mark the request (and its event) seen; None when neither was, else the key of
+        the one seen before."""
+        seen = [keys.slack_request_seen(hashlib.sha256(signature.encode()).hexdigest()[:32])]
+        if event_id is not None:
+            seen.append(keys.slack_event_seen(event_id))
+        for key in seen:
+            if not await self._r.set(key, "1", nx=True, ex=SEEN_TTL_S):
+                return key
+        return None
+
+
+def slack_edge(seen: SeenRequests, signing_secret: str, path: str) -> Any:
 
     @web.middleware
     async def edge(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -90,13 +109,10 @@ def slack_edge(redis: Any, signing_secret: str, path: str) -> Any:
         if (why := unreadable(request, body)) is not None:  # signed, but the sender's error
             log.warning("Slack request not understood: %s", why)
             return web.json_response({"error": "malformed request"}, status=400)
-        seen = [keys.slack_request_seen(hashlib.sha256(signature.encode()).hexdigest()[:32])]
-        if (event := _event_id(body, request.headers.get("Content-Type", ""))) is not None:
-            seen.append(keys.slack_event_seen(event))
-        for key in seen:
-            if not await redis.set(key, "1", nx=True, ex=SEEN_TTL_S):
-                log.info("Slack request already handled (%s); acknowledged, not repeated", key)
-                return web.Response(status=200)
+        event = _event_id(body, request.headers.get("Content-Type", ""))
+        if (key := await seen.first_time(signature, event)) is not None:
+            log.info("Slack request already handled (%s); acknowledged, not repeated", key)
+            return web.Response(status=200)
         try:
             answer = await handler(request)
         except web.HTTPException:
@@ -111,8 +127,8 @@ def slack_edge(redis: Any, signing_secret: str, path: str) -> Any:
     return edge
 
 
-def slack_web_app(bolt: Any, redis: Any, signing_secret: str, path: str) -> web.Application:
+def slack_web_app(bolt: Any, seen: SeenRequests, signing_secret: str, path: str) -> web.Application:
     """bolt's aiohttp app for HTTP mode with the edge checks in front."""
     web_app: web.Application = bolt.server(path=path).web_app
-    web_app.middlewares.insert(0, slack_edge(redis, signing_secret, path))
+    web_app.middlewares.insert(0, slack_edge(seen, signing_secret, path))
     return web_app

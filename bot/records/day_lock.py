@@ -21,8 +21,17 @@ def lock_key(profile: str, date: dt.date) -> str:
     return keys.day_lock(profile, date)
 
 
-@contextlib.asynccontextmanager
-async def day_lock(redis: Any, profile: str, date: dt.date, ttl_s: float) -> AsyncIterator[bool]:
-    """Yields True while this process holds the day's lock, False if another one does."""
-    async with Lease(redis, lock_key(profile, date), ttl_s).held() as held:
-        yield held
+class DayLocks:
+    """The repository of the day locks (``lock:{profile}:{date}``), each one a lease."""
+
+    def __init__(self, redis: Any) -> None:
+        self._r = redis
+
+    def lease(self, profile: str, date: dt.date, ttl_s: float) -> Lease:
+        return Lease(self._r, lock_key(profile, date), ttl_s)
+
+    @contextlib.asynccontextmanager
+    async def held(self, profile: str, date: dt.date, ttl_s: float) -> AsyncIterator[bool]:
+        """Yields True while this process holds the day's lock, False if another one does."""
+        async with self.lease(profile, date, ttl_s).held() as held:
+            yield held

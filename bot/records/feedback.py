@@ -1,25 +1,20 @@
 """Reactions as feedback: who reacted how to which paper, stored so a redelivery counts once.
 
-Keys (under ``paperbot:``):
-    feedback:{profile}        (in the Store) "{user}|{paper}|{reaction}" -> sign and time
-    saved:{profile}:{user}    sorted set paper id -> time saved (bookmarks)
-
-A paper's net feedback becomes its reaction label for the learned pre-filter
-(``Store.set_reaction_label``); removing the reaction undoes both.
+Reactions and bookmarks are stored by scoring/storage/store.py (``feedback:{profile}``,
+``saved:{profile}:{user}``). A paper's net feedback becomes its reaction label for the
+learned pre-filter (``Store.set_reaction_label``); removing the reaction undoes both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from bot.records.ledger import Ledger
 from scoring.domain.models import FeedbackEvent
-from scoring.storage import keys
 from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,7 +75,6 @@ class Prefs:
 class Feedback:
     def __init__(self, store: Store, reactions: Mapping[str, Effect] | None = None) -> None:
         self.store = store
-        self.r: Any = store.r
         self.reactions = dict(reactions or DEFAULT_REACTIONS)
 
     async def react(
@@ -91,8 +85,7 @@ class Feedback:
         if effect is None:
             return None
         if effect == "save":
-            key = keys.saved(profile, user)
-            await (self.r.zadd(key, {paper: time.time()}) if added else self.r.zrem(key, paper))
+            await self.store.bookmark(profile, user, paper, added)
             return effect
         if added:
             sign = 1 if effect == "positive" else -1
@@ -117,7 +110,7 @@ class Feedback:
     async def prefs(self, profile: str, user: str | None = None) -> Prefs:
         events = await self.store.feedback_events(profile)
         mine = [e for e in events if user is None or e.user == user]
-        saved = await self.r.zcard(keys.saved(profile, user)) if user else 0
+        saved = await self.store.bookmark_count(profile, user) if user else 0
         liked = sorted({e.paper_id for e in mine if e.sign > 0})
         return Prefs(
             positive=sum(1 for e in mine if e.sign > 0),
@@ -127,4 +120,4 @@ class Feedback:
         )
 
     async def saved(self, profile: str, user: str) -> list[str]:
-        return list(await self.r.zrevrange(keys.saved(profile, user), 0, -1))
+        return await self.store.bookmarks(profile, user)

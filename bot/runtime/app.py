@@ -1,17 +1,22 @@
-"""The app factory: settings in, connected Redis, store, HTTP client and scorer out.
+"""The app factory: settings in, connected Redis, its repositories, HTTP client and scorer out.
 
 Nothing is built at import time; front ends call ``open_app(settings)`` once. The arXiv
 client and the scorer are built on first use: a command that only reads Redis (``top``)
 never loads numpy, the LLM SDK or an HTTP stack.
+
+The Redis connection goes to the repositories alone (docs/ARCHITECTURE.md, "Redis keys"):
+``store``, ``retention`` and those ``App.repository`` makes (``Ledger``, ``Heartbeats``,
+``DayLocks``, ...), each owning its keys. Everything else asks a repository, never the
+connection.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from pydantic import ValidationError
 
@@ -26,6 +31,7 @@ from scoring.domain.criteria import parse_criteria_markdown
 from scoring.domain.errors import ConfigError, NotFound
 from scoring.domain.scorer import Scorer, scorer_for_run
 from scoring.storage.redis_server import EmbeddedRedis, open_redis
+from scoring.storage.retention import Retention
 from scoring.storage.store import Store
 
 if TYPE_CHECKING:
@@ -35,6 +41,8 @@ if TYPE_CHECKING:
     from scoring.arxiv.client import ArxivClient
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -42,6 +50,8 @@ class App:
     settings: Settings
     store: Store
     quotas: Quotas
+    # the connection: only the repositories below are given it (nothing else sends it a command)
+    redis: Any = field(repr=False)
     service: Schedule | None = None  # while ``papers serve`` runs the scheduler
     # while ``papers serve`` runs: each front end's state (bot/runtime/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
@@ -54,7 +64,7 @@ class App:
     @property
     def scorer(self) -> Scorer:
         if self._scorer is None:
-            self._scorer = make_scorer(self.settings, self.store, self.comment_from)
+            self._scorer = make_scorer(self.settings, self.store, self.comment_from, self.redis)
         return self._scorer
 
     @scorer.setter
@@ -80,6 +90,21 @@ class App:
     @arxiv.setter
     def arxiv(self, client: ArxivClient) -> None:
         self._arxiv = client
+
+    # -- the repositories beside the store, each the owner of its keys ------------------------
+    @property
+    def retention(self) -> Retention:
+        """The paper sweep and the memory report (scoring/storage/retention.py)."""
+        return Retention(self.redis)
+
+    def repository(
+        self, kind: Callable[Concatenate[Any, P], R], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """A repository of the bot's, given the connection: ``repository(Ledger, platform)``,
+        ``repository(Heartbeats)``, ``repository(DayLocks)`` (bot/records/), and
+        ``SharedListings``, ``SeenRequests``. They stand above runtime in the layers, so the
+        caller names the kind and App, which may not import them, hands it the connection."""
+        return kind(self.redis, *args, **kwargs)
 
     async def aclose(self) -> None:
         """Close what was built on first use (the LLM scorer's and arXiv's HTTP clients)."""
@@ -169,10 +194,12 @@ class App:
         return config
 
 
-def make_scorer(settings: Settings, store: Store | None, comment_from: int | None) -> Scorer:
+def make_scorer(
+    settings: Settings, store: Store | None, comment_from: int | None, redis: Any = None
+) -> Scorer:
     """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
-    ``store``: where the LLM scorer keeps batch ids, so they survive a restart, and the Redis
-    its account's rate limit is shared through."""
+    ``store``: where the LLM scorer keeps batch ids, so they survive a restart; ``redis``: the
+    connection its account's rate limit is shared through (scoring/llm/limits.py owns it)."""
     # imported here: each scorer's libraries load only when it is the one used
     if settings.llm.configured:
         from scoring.llm.limits import Limits, LLMRateLimiter
@@ -182,9 +209,9 @@ def make_scorer(settings: Settings, store: Store | None, comment_from: int | Non
         # comments from the cutoffs of the profiles set up from chat too (App.comment_from)
         scorer = LLMScorer(config, comment_from)
         scorer.journal = store
-        if store is not None:
+        if redis is not None:
             scorer.limiter = LLMRateLimiter(
-                limits_uri(redis_url(settings)), store.r, config.base_url, config.model,
+                limits_uri(redis_url(settings)), redis, config.base_url, config.model,
                 Limits(settings.llm.rpm, settings.llm.tpm), window_s=settings.llm.rate_window_s,
             )  # fmt: skip
         return scorer
@@ -213,7 +240,7 @@ def quotas(settings: Settings) -> Quotas:
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     async with open_redis(settings.redis_url, settings.data_dir) as redis:
         limits = quotas(settings)
-        app = App(settings=settings, store=Store(redis), quotas=limits)
+        app = App(settings=settings, store=Store(redis), quotas=limits, redis=redis)
         try:
             await app.refresh_profiles()
             yield app

@@ -32,7 +32,7 @@ from bot.service.announcements import (
     is_announcement_day,
     submission_window,
 )
-from bot.service.shared_feed import shared_feed, union_categories
+from bot.service.shared_feed import SharedListings, shared_feed, union_categories
 from scoring.domain.errors import ConfigError, FeedNotReady, InputError
 from scoring.domain.models import RemedialInfo, RunRecord
 from scoring.domain.progress import NoProgress, ProgressSink
@@ -117,9 +117,8 @@ async def run_daily(
         parsed = await app.arxiv.fetch_feed(feed)
     else:  # arXiv: one request for the categories of every profile, shared across replicas
         union = union_categories([p.categories for p in app.profiles.values()])
-        parsed = await shared_feed(
-            app.store.r, app.arxiv, app.settings.arxiv.feed_url, union, config.categories, date
-        )
+        listings, template = app.repository(SharedListings), app.settings.arxiv.feed_url
+        parsed = await shared_feed(listings, app.arxiv, template, union, config.categories, date)
     fetched(1)
     day = date or parsed.announced_on or today_eastern()
     if strict_date and date and parsed.announced_on and parsed.announced_on < date:
@@ -226,7 +225,7 @@ async def stored_day(app: App, run: RunRecord) -> JobResult | None:
 @contextlib.asynccontextmanager
 async def open_publisher(app: App, platform: Platform) -> AsyncIterator[ThreadPublisher]:
     chat = app.settings.chat(platform)
-    ledger = Ledger(app.store.r, chat.platform)
+    ledger = app.repository(Ledger, chat.platform)
     if chat.bot_token is None:
         raise ConfigError(f"posting to {platform.title()} needs {chat.token_env}")
     token, reactions = chat.bot_token.get_secret_value(), app.settings.learning.reactions

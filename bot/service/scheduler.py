@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
 import socket
@@ -28,10 +27,10 @@ from typing import Any, Literal, Protocol
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.commands.status import SERVICE_KEY
 from bot.publishing.archive import archive_dir, build_archive
 from bot.publishing.thread_post import PublishError
-from bot.records.day_lock import day_lock
+from bot.records.day_lock import DayLocks
+from bot.records.heartbeats import Heartbeats
 from bot.runtime.app import App
 from bot.runtime.logs import run_context
 from bot.runtime.metrics import POST_FAILURES, RUNS, record_run
@@ -49,7 +48,7 @@ from bot.service.jobs import (
 from scoring.domain.errors import FeedNotReady, ScoringError, explained, watched
 from scoring.domain.models import RunRecord
 from scoring.pipeline import lifecycle
-from scoring.storage.retention import TrimReport, trim_papers
+from scoring.storage.retention import TrimReport
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
@@ -180,7 +179,7 @@ class DailyService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.app.store.r.delete(self._heartbeat_key)
+        await self.app.repository(Heartbeats).end(self._id)
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """``work`` as a tracked task (``stop`` cancels it, ``idle`` waits for it) whose
@@ -210,10 +209,6 @@ class DailyService:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self.spawn(work(*args), name)
 
-    @property
-    def _heartbeat_key(self) -> str:
-        return f"{SERVICE_KEY}{self._id}"
-
     async def _beat(self) -> None:
         """Announce this scheduler replica (``papers status`` lists the live ones)."""
         beat = {
@@ -225,7 +220,7 @@ class DailyService:
             },
             "components": {name: c.as_dict() for name, c in self.app.components.items()},
         }
-        await self.app.store.r.set(self._heartbeat_key, json.dumps(beat), ex=3 * HEARTBEAT_S)
+        await self.app.repository(Heartbeats).beat(self._id, beat, ttl_s=3 * HEARTBEAT_S)
 
     # -- the work ----------------------------------------------------------------------------
     async def owed(self, profile: str) -> Owed:
@@ -292,7 +287,7 @@ class DailyService:
         run it; it is idempotent)."""
         before = self.clock.now().date() - dt.timedelta(days=self.app.settings.retention_days)
         try:
-            return await trim_papers(self.app.store.r, before)
+            return await self.app.retention.trim_papers(before)
         except Exception:
             log.exception("retention: trimming paper texts failed; tomorrow tries again")
             return TrimReport()
@@ -358,7 +353,8 @@ class DailyService:
         its lifecycle names next. ``gap``: the missed days being caught up (remedial banner),
         empty for today's announcement."""
         app = self.app
-        async with day_lock(app.store.r, profile, date, app.settings.schedule.lock_ttl_s) as held:
+        locks = app.repository(DayLocks)
+        async with locks.held(profile, date, app.settings.schedule.lock_ttl_s) as held:
             if not held:
                 log.info("%s %s: another replica holds the day; skipping", profile, date)
                 return DayReport(profile, date, "locked", bool(gap))

@@ -31,12 +31,12 @@ log = logging.getLogger(__name__)
 LISTING_TTL_S = 1800  # a listing changes once a day; half an hour covers a day's runs
 FETCH_LOCK_S = 120  # a fetch holding the lock longer than this has died: take over
 POLL_S = 0.2
-_parsed: dict[str, tuple[float, ParsedFeed]] = {}  # listing key -> (parsed at, the feed)
+_parsed: dict[str, tuple[float, ParsedFeed]] = {}  # listing digest -> (parsed at, the feed)
 _parsing: dict[tuple[int, str], asyncio.Lock] = {}
 
 
 async def _parse_once(key: str, raw: str | bytes) -> ParsedFeed:
-    """The listing stored under ``key``, parsed once per process while it is shared."""
+    """The listing stored under the digest ``key``, parsed once per process while shared."""
     loop_key = (id(asyncio.get_running_loop()), key)  # a lock serves the loop it was made on
     async with _parsing.setdefault(loop_key, asyncio.Lock()):
         now = time.monotonic()
@@ -49,6 +49,29 @@ async def _parse_once(key: str, raw: str | bytes) -> ParsedFeed:
         return _parsed[key][1]
 
 
+class SharedListings:
+    """The repository of the shared listings: a day's union feed under ``listing:{digest}``
+    for ``LISTING_TTL_S``, and the lease of the one fetch in flight (``listing-lock:``)."""
+
+    def __init__(self, redis: Any) -> None:
+        self._r = redis
+
+    async def has(self, digest: str) -> bool:
+        return bool(await self._r.exists(keys.listing(digest)))
+
+    async def get(self, digest: str) -> str | bytes | None:
+        """The feed's bytes (as latin-1 text through a decoding connection), or None."""
+        return await self._r.get(keys.listing(digest))
+
+    async def put(self, digest: str, data: bytes) -> None:
+        await self._r.set(keys.listing(digest), data.decode("latin-1"), ex=LISTING_TTL_S)
+
+    def fetch_lease(self, digest: str) -> Lease:
+        """Held by the one fetch of this listing (never renewed: one that holds it past
+        ``FETCH_LOCK_S`` has died)."""
+        return Lease(self._r, keys.listing_lock(digest), FETCH_LOCK_S)
+
+
 def union_categories(profiles: Sequence[Sequence[str]]) -> list[str]:
     """Every profile's categories, each once, in the configured order: built from the
     settings alone, so it is the same URL whichever profile asks (one profile: its own)."""
@@ -56,7 +79,11 @@ def union_categories(profiles: Sequence[Sequence[str]]) -> list[str]:
 
 
 async def fetch_listing(
-    redis: Any, arxiv: ArxivClient, template: str, union: list[str], date: dt.date | None
+    listings: SharedListings,
+    arxiv: ArxivClient,
+    template: str,
+    union: list[str],
+    date: dt.date | None,
 ) -> ParsedFeed:
     """The union feed for ``date``, fetched once for all profiles and replicas. Only a feed
     that shows ``date`` is shared: one not yet refreshed is read by its own run, which
@@ -66,25 +93,24 @@ async def fetch_listing(
     if date is None:
         return parse_feed(await arxiv.get(url))
     digest = f"{hashlib.sha256(url.encode()).hexdigest()[:24]}:{date}"
-    key, lock = keys.listing(digest), keys.listing_lock(digest)
     deadline = time.monotonic() + FETCH_LOCK_S
     while True:
-        if key in _parsed:
-            if await redis.exists(key):
-                return _parsed[key][1]
-            _parsed.pop(key, None)  # Redis is the truth: the shared copy expired or was removed
-        cached = await redis.get(key)
+        if digest in _parsed:
+            if await listings.has(digest):
+                return _parsed[digest][1]
+            _parsed.pop(digest, None)  # Redis is the truth: the shared copy expired or was removed
+        cached = await listings.get(digest)
         if cached is not None:
-            return await _parse_once(key, cached)
-        lease = Lease(redis, lock, FETCH_LOCK_S)
+            return await _parse_once(digest, cached)
+        lease = listings.fetch_lease(digest)
         if await lease.acquire():
             try:
                 data = await arxiv.get(url)
                 # a malformed feed raises here and is never shared
                 feed = await asyncio.to_thread(parse_feed, data)
                 if feed.announced_on == date:
-                    await redis.set(key, data.decode("latin-1"), ex=LISTING_TTL_S)
-                    _parsed[key] = (time.monotonic(), feed)
+                    await listings.put(digest, data)
+                    _parsed[digest] = (time.monotonic(), feed)
                 return feed
             finally:  # past FETCH_LOCK_S the lock may be another's: only ours is deleted
                 await lease.release()
@@ -108,11 +134,11 @@ def for_profile(feed: ParsedFeed, categories: Sequence[str]) -> ParsedFeed:
 
 
 async def shared_feed(
-    redis: Any,
+    listings: SharedListings,
     arxiv: ArxivClient,
     template: str,
     union: list[str],
     categories: Sequence[str],
     date: dt.date | None = None,
 ) -> ParsedFeed:
-    return for_profile(await fetch_listing(redis, arxiv, template, union, date), categories)
+    return for_profile(await fetch_listing(listings, arxiv, template, union, date), categories)

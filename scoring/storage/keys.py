@@ -11,7 +11,6 @@ P = "paperbot:"
 PROFILES = f"{P}profiles"
 CHAT_PROFILES = f"{P}chat-profiles"  # hash: name -> profile set up with `/papers setup`
 CHAT_PROFILE_CHANNELS = f"{P}chat-profile-channels"  # hash: platform:channel -> that name
-SERVICE = f"{P}service:"  # + replica id: a heartbeat each running scheduler refreshes
 
 
 def _day(date: dt.date | str) -> str:
@@ -109,6 +108,12 @@ def interests_claim(profile: str, user: str) -> str:
 
 def saved(profile: str, user: str) -> str:
     return f"{P}saved:{profile}:{user}"
+
+
+# the service
+def service(replica: str) -> str:
+    """A heartbeat each running scheduler refreshes (``replica`` "*": every one, to SCAN)."""
+    return f"{P}service:{replica}"
 
 
 # posting

@@ -37,43 +37,6 @@ def is_trimmed(paper: Paper) -> bool:
     return paper.abstract == TRIMMED_ABSTRACT
 
 
-async def trim_papers(redis: Any, before: dt.date, dry_run: bool = False) -> TrimReport:
-    """Replace the abstract (and the author's comment) of papers announced before ``before``."""
-    report = TrimReport()
-    batch: list[str] = []
-
-    async def flush() -> None:
-        raw = await redis.mget(batch)
-        trimmed: dict[str, str] = {}
-        for key, value in zip(batch, raw, strict=True):
-            if value is None:
-                continue
-            report.examined += 1
-            paper = Paper.model_validate_json(value)
-            if paper.announced_on >= before or is_trimmed(paper):
-                continue
-            short = paper.model_copy(update={"abstract": TRIMMED_ABSTRACT, "comment": None})
-            trimmed[key] = short.model_dump_json()
-            report.bytes_before += len(value)
-            report.bytes_after += len(trimmed[key])
-        report.trimmed += len(trimmed)
-        if trimmed and not dry_run:
-            await redis.mset(trimmed)
-        batch.clear()
-
-    async for key in redis.scan_iter(match=keys.paper("*"), count=SCAN_BATCH):
-        batch.append(key)
-        if len(batch) >= SCAN_BATCH:
-            await flush()
-    if batch:
-        await flush()
-    if report.trimmed:
-        log.info("retention: %d paper texts older than %s %s (%d kB freed)", report.trimmed,
-                 before, "would be trimmed" if dry_run else "trimmed",
-                 (report.bytes_before - report.bytes_after) // 1024)  # fmt: skip
-    return report
-
-
 @dataclass
 class MemoryReport:
     used_bytes: int
@@ -90,12 +53,57 @@ class MemoryReport:
         return self.used_bytes // self.papers if self.papers else None
 
 
-async def memory_report(redis: Any, profiles: list[str]) -> MemoryReport:
-    info = await redis.info("memory")
-    papers = 0
-    async for _ in redis.scan_iter(match=keys.paper("*"), count=SCAN_BATCH):
-        papers += 1
-    days = 0
-    for name in profiles:
-        days += await redis.zcard(keys.days(name))
-    return MemoryReport(int(info["used_memory"]), int(await redis.dbsize()), papers, days)
+class Retention:
+    """The repository of the retention sweep: the one code that scans the paper records
+    (``paper:{id}``, which scoring/storage/store.py writes) to shorten old ones in place, and
+    reads what Redis holds for ``papers status``."""
+
+    def __init__(self, redis: Any) -> None:
+        self._r = redis
+
+    async def trim_papers(self, before: dt.date, dry_run: bool = False) -> TrimReport:
+        """Replace the abstract (and the author's comment) of papers announced before
+        ``before``."""
+        report = TrimReport()
+        batch: list[str] = []
+
+        async def flush() -> None:
+            raw = await self._r.mget(batch)
+            trimmed: dict[str, str] = {}
+            for key, value in zip(batch, raw, strict=True):
+                if value is None:
+                    continue
+                report.examined += 1
+                paper = Paper.model_validate_json(value)
+                if paper.announced_on >= before or is_trimmed(paper):
+                    continue
+                short = paper.model_copy(update={"abstract": TRIMMED_ABSTRACT, "comment": None})
+                trimmed[key] = short.model_dump_json()
+                report.bytes_before += len(value)
+                report.bytes_after += len(trimmed[key])
+            report.trimmed += len(trimmed)
+            if trimmed and not dry_run:
+                await self._r.mset(trimmed)
+            batch.clear()
+
+        async for key in self._r.scan_iter(match=keys.paper("*"), count=SCAN_BATCH):
+            batch.append(key)
+            if len(batch) >= SCAN_BATCH:
+                await flush()
+        if batch:
+            await flush()
+        if report.trimmed:
+            log.info("retention: %d paper texts older than %s %s (%d kB freed)", report.trimmed,
+                     before, "would be trimmed" if dry_run else "trimmed",
+                     (report.bytes_before - report.bytes_after) // 1024)  # fmt: skip
+        return report
+
+    async def memory_report(self, profile_days: int) -> MemoryReport:
+        """What Redis holds: its memory, keys and paper records, against ``profile_days``
+        (the stored days of every profile: scoring/storage/store.py counts them)."""
+        info = await self._r.info("memory")
+        papers = 0
+        async for _ in self._r.scan_iter(match=keys.paper("*"), count=SCAN_BATCH):
+            papers += 1
+        return MemoryReport(int(info["used_memory"]), int(await self._r.dbsize()), papers,
+                            profile_days)  # fmt: skip

@@ -1,23 +1,8 @@
 """The Redis store: papers, scores, criteria versions, followed authors, ranked days, runs.
 
-Keys (all under ``paperbot:``):
-    profiles                       set of profile names
-    criteria:{profile}             list of CriteriaVersion JSON, oldest first (append-only)
-    authors:{profile}              hash normalized name -> name as the person typed it
-    my-authors:{profile}:{person}  the same, for the authors one person follows for themselves
-    paper:{id}                     Paper JSON (latest version seen)
-    score:{id}:{criteria}:{model}  Score JSON; reused whenever the same triple comes again
-    seen:{profile}                 hash paper id -> first date it was in that profile's day
-    day:{profile}:{date}           day metadata JSON (run record, criteria, per-paper rank info)
-    ranked:{profile}:{date}        sorted set paper id -> rank (1 = best) for the day
-    days:{profile}                 sorted set date -> ordinal, every stored day
-    run:{profile}:{date}           RunRecord JSON of the latest attempt for that day
-    runs:{profile}                 sorted set date -> ordinal, every day with a run record
-    labels:{profile}               hash paper id -> +1 / -1, people's reactions (training data)
-    feedback:{profile}             hash "{user}|{paper}|{source}" -> "{sign}|{unix time}"
-    prefmodel:{profile}            JSON of what the preference model learned (rebuilt from feedback)
-    suggestion:{profile}           JSON of the pending criteria suggestion (an admin accepts it)
-    interests:{profile}            hash person -> JSON of their interests as the LLM wrote them
+Its keys: the rows of docs/ARCHITECTURE.md's key table it owns (a test holds the table to the
+code), built in scoring/storage/keys.py; ``feedback:{profile}`` maps "{user}|{paper}|{source}"
+to "{sign}|{unix time}", and ``criteria:{profile}`` appends each version, oldest first.
 
 A day is written in one MULTI/EXEC, so a crash never leaves half a day behind.
 """
@@ -27,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -65,9 +51,6 @@ def _glob(text: str) -> str:
 
 
 BATCH_TTL_S = 2 * 24 * 3600  # a batch runs 24 h at most
-
-
-# only the owner's own claims: a lapsed claim another owner took since is not touched
 
 _ADD_CHAT_PROFILE = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'name' end
@@ -363,6 +346,10 @@ class Store:
     async def days(self, profile: str) -> list[dt.date]:
         return [dt.date.fromisoformat(d) for d in await self.r.zrange(keys.days(profile), 0, -1)]
 
+    async def count_days(self, profiles: Iterable[str]) -> int:
+        """How many days these profiles have stored, together."""
+        return sum([int(await self.r.zcard(keys.days(name))) for name in profiles])
+
     async def latest_day(self, profile: str) -> dt.date | None:
         last = await self.r.zrange(keys.days(profile), -1, -1)
         return dt.date.fromisoformat(last[0]) if last else None
@@ -454,6 +441,17 @@ class Store:
     async def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]:
         raws = await self.r.mget([keys.paper(i) for i in ids]) if ids else []
         return {i: Paper.model_validate_json(r) for i, r in zip(ids, raws, strict=True) if r}
+
+    # -- bookmarks: a person's saved papers (a reaction whose effect is "save") -------------
+    async def bookmark(self, profile: str, user: str, paper_id: str, on: bool = True) -> None:
+        key = keys.saved(profile, user)
+        await (self.r.zadd(key, {paper_id: time.time()}) if on else self.r.zrem(key, paper_id))
+
+    async def bookmarks(self, profile: str, user: str) -> list[str]:  # newest first
+        return list(await self.r.zrevrange(keys.saved(profile, user), 0, -1))
+
+    async def bookmark_count(self, profile: str, user: str) -> int:
+        return int(await self.r.zcard(keys.saved(profile, user)))
 
     # -- reaction labels -----------------------------------------------------------------------
     async def set_reaction_label(self, profile: str, paper_id: str, label: int) -> None:
