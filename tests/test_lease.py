@@ -166,7 +166,7 @@ async def test_a_slow_fetch_does_not_delete_the_listing_lock_another_replica_too
     listings = SharedListings(aredis)
     a = asyncio.create_task(fetch_listing(listings, slow, template, ["cs.LG"], date))  # type: ignore[arg-type]
     await asyncio.wait_for(slow.entered.wait(), 30)
-    [lock] = [k async for k in aredis.scan_iter(match=keys.listing_lock("*"))]
+    [lock] = [k async for k in aredis.scan_iter(match=keys.listing_lock("*", DAY))]
     await force_expiry(aredis, lock)
     b = asyncio.create_task(fetch_listing(listings, second, template, ["cs.LG"], date))  # type: ignore[arg-type]
     try:

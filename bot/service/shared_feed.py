@@ -31,12 +31,12 @@ log = logging.getLogger(__name__)
 LISTING_TTL_S = 1800  # a listing changes once a day; half an hour covers a day's runs
 FETCH_LOCK_S = 120  # a fetch holding the lock longer than this has died: take over
 POLL_S = 0.2
-_parsed: dict[str, tuple[float, ParsedFeed]] = {}  # listing digest -> (parsed at, the feed)
+_parsed: dict[str, tuple[float, ParsedFeed]] = {}  # "{url hash}:{date}" -> (parsed at, feed)
 _parsing: dict[tuple[int, str], asyncio.Lock] = {}
 
 
 async def _parse_once(key: str, raw: str | bytes) -> ParsedFeed:
-    """The listing stored under the digest ``key``, parsed once per process while shared."""
+    """The listing named ``key`` in ``_parsed``, parsed once per process while shared."""
     loop_key = (id(asyncio.get_running_loop()), key)  # a lock serves the loop it was made on
     async with _parsing.setdefault(loop_key, asyncio.Lock()):
         now = time.monotonic()
@@ -56,20 +56,21 @@ class SharedListings:
     def __init__(self, redis: Any) -> None:
         self._r = redis
 
-    async def has(self, digest: str) -> bool:
-        return bool(await self._r.exists(keys.listing(digest)))
+    async def has(self, url_hash: str, date: dt.date) -> bool:
+        return bool(await self._r.exists(keys.listing(url_hash, date)))
 
-    async def get(self, digest: str) -> str | bytes | None:
+    async def get(self, url_hash: str, date: dt.date) -> str | bytes | None:
         """The feed's bytes (as latin-1 text through a decoding connection), or None."""
-        return await self._r.get(keys.listing(digest))
+        return await self._r.get(keys.listing(url_hash, date))
 
-    async def put(self, digest: str, data: bytes) -> None:
-        await self._r.set(keys.listing(digest), data.decode("latin-1"), ex=LISTING_TTL_S)
+    async def put(self, url_hash: str, date: dt.date, data: bytes) -> None:
+        text = data.decode("latin-1")  # each byte one character: they survive decode_responses
+        await self._r.set(keys.listing(url_hash, date), text, ex=LISTING_TTL_S)
 
-    def fetch_lease(self, digest: str) -> Lease:
+    def fetch_lease(self, url_hash: str, date: dt.date) -> Lease:
         """Held by the one fetch of this listing (never renewed: one that holds it past
         ``FETCH_LOCK_S`` has died)."""
-        return Lease(self._r, keys.listing_lock(digest), FETCH_LOCK_S)
+        return Lease(self._r, keys.listing_lock(url_hash, date), FETCH_LOCK_S)
 
 
 def union_categories(profiles: Sequence[Sequence[str]]) -> list[str]:
@@ -92,24 +93,25 @@ async def fetch_listing(
     url = feed_url(template, union)
     if date is None:
         return parse_feed(await arxiv.get(url))
-    digest = f"{hashlib.sha256(url.encode()).hexdigest()[:24]}:{date}"
+    url_hash = hashlib.sha256(url.encode()).hexdigest()[:24]
+    digest = f"{url_hash}:{date}"  # this process's name for the listing (``_parsed``)
     deadline = time.monotonic() + FETCH_LOCK_S
     while True:
         if digest in _parsed:
-            if await listings.has(digest):
+            if await listings.has(url_hash, date):
                 return _parsed[digest][1]
             _parsed.pop(digest, None)  # Redis is the truth: the shared copy expired or was removed
-        cached = await listings.get(digest)
+        cached = await listings.get(url_hash, date)
         if cached is not None:
             return await _parse_once(digest, cached)
-        lease = listings.fetch_lease(digest)
+        lease = listings.fetch_lease(url_hash, date)
         if await lease.acquire():
             try:
                 data = await arxiv.get(url)
                 # a malformed feed raises here and is never shared
                 feed = await asyncio.to_thread(parse_feed, data)
                 if feed.announced_on == date:
-                    await listings.put(digest, data)
+                    await listings.put(url_hash, date, data)
                     _parsed[digest] = (time.monotonic(), feed)
                 return feed
             finally:  # past FETCH_LOCK_S the lock may be another's: only ours is deleted

@@ -134,12 +134,13 @@ def slack_event_seen(event_id: str) -> str:
 
 
 # arXiv listings shared by every profile and replica (bot/service/shared_feed.py)
-def listing(url_digest: str) -> str:
-    return f"{P}listing:{url_digest}"
+def listing(url_hash: str, date: dt.date | str) -> str:
+    """A day's listing of one feed URL (``url_hash``: a digest of the URL)."""
+    return f"{P}listing:{url_hash}:{_day(date)}"
 
 
-def listing_lock(url_digest: str) -> str:
-    return f"{P}listing-lock:{url_digest}"
+def listing_lock(url_hash: str, date: dt.date | str) -> str:
+    return f"{P}listing-lock:{url_hash}:{_day(date)}"
 
 
 # one LLM account's shared rate limit (scoring/llm/limits.py)
