@@ -62,22 +62,6 @@ def test_a_registry_command_needs_no_cli_code(cli: Cli) -> None:
     assert result.exit_code == 0 and result.stdout.startswith("paperbot ")
 
 
-def test_no_module_but_the_key_layout_formats_a_redis_key() -> None:
-    import re
-
-    root = Path(__file__).resolve().parents[1]
-    key = re.compile(r"""["'](?:\{P\}|paperbot:)[a-z-]+[:"']""")
-    found = [
-        f"{path.relative_to(root)}:{n}"
-        for folder in ("bot", "scoring")
-        for path in (root / folder).rglob("*.py")
-        if path.name != "keys.py"
-        for n, line in enumerate(path.read_text().splitlines(), 1)
-        if key.search(line)
-    ]
-    assert found == []  # scoring/storage/keys.py is the one home of the layout
-
-
 def _cli_commands() -> dict[str, Any]:
     """`papers NAME` (or `papers NAME ACTION`) -> its click command."""
     root = typer.main.get_command(cli_app)
