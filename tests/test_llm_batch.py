@@ -15,6 +15,7 @@ from scoring.domain.pricing import cost_usd
 from scoring.domain.stopping import stop_if_asked
 from scoring.llm import batch as llm_batch
 from scoring.llm.scorer import LLMConfig, LLMScorer
+from scoring.storage.batch_jobs import BatchJobs
 from scoring.storage.store import Store
 from tests.papers import DEFAULT, listing_papers
 from tests.waiting import eventually
@@ -40,7 +41,7 @@ def batch_scorer(fake: FakeLLM, store: Store, **options: float) -> LLMScorer:
         batch_wait_s=options.get("wait", 5.0),
     )  # fmt: skip
     scorer = LLMScorer(config)
-    scorer.journal = store
+    scorer.journal = BatchJobs(store.r)  # what the app gives it: batch ids kept in Redis
     return scorer
 
 

@@ -30,6 +30,7 @@ from scoring.domain.configs import PrefilterConfig
 from scoring.domain.criteria import parse_criteria_markdown
 from scoring.domain.errors import ConfigError, NotFound
 from scoring.domain.scorer import Scorer, scorer_for_run
+from scoring.storage.batch_jobs import BatchJobs
 from scoring.storage.redis_server import EmbeddedRedis, open_redis
 from scoring.storage.retention import Retention
 from scoring.storage.store import Store
@@ -64,7 +65,7 @@ class App:
     @property
     def scorer(self) -> Scorer:
         if self._scorer is None:
-            self._scorer = make_scorer(self.settings, self.store, self.comment_from, self.redis)
+            self._scorer = make_scorer(self.settings, self.comment_from, self.redis)
         return self._scorer
 
     @scorer.setter
@@ -194,12 +195,11 @@ class App:
         return config
 
 
-def make_scorer(
-    settings: Settings, store: Store | None, comment_from: int | None, redis: Any = None
-) -> Scorer:
+def make_scorer(settings: Settings, comment_from: int | None, redis: Any = None) -> Scorer:
     """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
-    ``store``: where the LLM scorer keeps batch ids, so they survive a restart; ``redis``: the
-    connection its account's rate limit is shared through (scoring/llm/limits.py owns it)."""
+    ``redis``: the connection of the repository its batch ids survive a restart in
+    (scoring/storage/batch_jobs.py) and of its account's shared rate limit (scoring/llm/limits.py
+    owns those keys)."""
     # imported here: each scorer's libraries load only when it is the one used
     if settings.llm.configured:
         from scoring.llm.limits import Limits, LLMRateLimiter
@@ -208,8 +208,8 @@ def make_scorer(
         config = settings.llm
         # comments from the cutoffs of the profiles set up from chat too (App.comment_from)
         scorer = LLMScorer(config, comment_from)
-        scorer.journal = store
         if redis is not None:
+            scorer.journal = BatchJobs(redis)
             scorer.limiter = LLMRateLimiter(
                 limits_uri(redis_url(settings)), redis, config.base_url, config.model,
                 Limits(settings.llm.rpm, settings.llm.tpm), window_s=settings.llm.rate_window_s,

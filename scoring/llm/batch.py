@@ -33,7 +33,7 @@ POLL_S = 30.0  # between looks at a batch in progress (it answers within minutes
 
 
 class BatchJournal(Protocol):
-    """Where a submitted batch's id is kept across restarts (the Store, in Redis)."""
+    """Where a submitted batch's id is kept across restarts (scoring/storage/batch_jobs.py)."""
 
     async def batch_id(self, key: str) -> str | None: ...
 

@@ -50,8 +50,6 @@ def _glob(text: str) -> str:
     return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
-BATCH_TTL_S = 2 * 24 * 3600  # a batch runs 24 h at most
-
 _ADD_CHAT_PROFILE = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'name' end
 if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return 'channel' end
@@ -252,14 +250,6 @@ class Store:
             return set()
         held = await self.r.mget([keys.scoring_claim(i, criteria, model) for i in paper_ids])
         return {i for i, h in zip(paper_ids, held, strict=True) if h}
-
-    # -- Batch API jobs (scoring/llm/batch.py): a restart resumes the batch it paid for --------
-    async def batch_id(self, key: str) -> str | None:
-        value = await self.r.get(keys.llm_batch(key))
-        return str(value) if value else None
-
-    async def remember_batch(self, key: str, batch_id: str) -> None:
-        await self.r.set(keys.llm_batch(key), batch_id, ex=BATCH_TTL_S)
 
     async def save_scores(self, scores: Iterable[Score]) -> None:
         mapping = {
