@@ -60,7 +60,7 @@ class SpooledRechecker:
         self, papers: Sequence[Paper], criteria: CriteriaVersion
     ) -> tuple[dict[str, Rating], Usage]:
         shown = [(p.id, p.title, p.abstract) for p in papers]
-        key = hashlib.sha256(json.dumps([criteria.hash, shown]).encode()).hexdigest()
+        key = hashlib.sha256(json.dumps([self.model, criteria.hash, shown]).encode()).hexdigest()
         if (known := self.answers.get(key)) is not None:
             return {r.id: r for r in known}, Usage(model=self.model)
         ratings, usage = await self.rater.rate_together(papers, criteria)
