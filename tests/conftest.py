@@ -33,6 +33,15 @@ from tests.fake_slack import FakeSlack
 from tests.servers import RecordingServer
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked ``unit`` or ``system`` by its folder (tests/README.md), so
+    ``-m unit`` selects what ``pytest tests/unit`` does, whatever paths are given."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in ("unit", "system"):
+            item.add_marker(folder)
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: two workers a core (at most 8). Much of the suite waits on real
     processes, servers and timers, so one a core leaves the CPUs idle half the time."""
@@ -44,7 +53,7 @@ def parse_each_feed_once() -> Iterator[None]:
     """feedparser takes about half a second for a full day, and some 70 tests run the same
     few feeds through `papers run`: each worker parses a given feed once and hands every later
     run its own copy. Only clean feeds are kept (no skipped entry, nothing raised), so every
-    warning and error still comes from feedparser; test_feed.py calls the parser itself."""
+    warning and error still comes from feedparser; unit/test_feed.py calls the parser itself."""
     parsed: dict[bytes, ParsedFeed] = {}
     real = arxiv_feed.parse_feed
 

@@ -65,7 +65,7 @@ def test_a_registry_command_needs_no_cli_code(cli: Cli) -> None:
 def test_no_module_but_the_key_layout_formats_a_redis_key() -> None:
     import re
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     key = re.compile(r"""["'](?:\{P\}|paperbot:)[a-z-]+[:"']""")
     found = [
         f"{path.relative_to(root)}:{n}"

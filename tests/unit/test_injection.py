@@ -1,6 +1,6 @@
 """The first screen for paper text addressed to the rater: known wordings in every disguise,
 masked clause by clause; quotations that studies report left alone. What it misses is the
-corroboration checks' to catch (tests/test_corroboration.py)."""
+corroboration checks' to catch (tests/system/test_corroboration.py)."""
 
 from __future__ import annotations
 

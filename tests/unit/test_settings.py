@@ -14,7 +14,7 @@ from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ConfigError
 from scoring.llm.scorer import LLMScorer
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # "# NAME=value  # comment": the value runs to two spaces and a #, or to the end of the line
 SHOWN = re.compile(r"^# ([A-Z][A-Z0-9_]*)=(.*?)(?:\s{2,}#.*)?$", re.M)
 READ_BY_LOAD_SETTINGS = {"PAPERS_CONFIG"}  # names the file; not a setting itself

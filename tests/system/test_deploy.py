@@ -32,7 +32,7 @@ from tests.scheduling import FakeClock, at, opened
 from tests.servers import Answer, RecordingServer
 from tests.waiting import eventually
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dockerfile() -> list[tuple[str, str]]:

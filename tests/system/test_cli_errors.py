@@ -19,7 +19,7 @@ from tests import preloaded
 from tests.conftest import Cli, snapshot
 from tests.feedgen import DATA
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FEED = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")  # announced on 2025-08-20
 USAGE, ERROR = 2, 1
 

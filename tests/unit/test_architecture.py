@@ -12,7 +12,7 @@ from pathlib import Path
 import grimp
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "scoring", "prompts", "fakes")
 MAX_MODULES = 15  # per folder, its __init__.py included
 MAX_MODULE_LINES = 500

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import Cli
 from tests.feedgen import DATA
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("sklearn", "scipy", "numpy", "openai", "tiktoken", "discord", "slack_bolt", "slack_sdk")
 LOADED = f"import sys; print('loaded:', *(m for m in {HEAVY!r} if m in sys.modules))"
 

@@ -244,7 +244,7 @@ def test_manifest_declares_what_the_app_uses() -> None:
     import yaml
 
     manifest = yaml.safe_load(
-        (Path(__file__).parents[1] / "bot" / "slack_manifest.yaml").read_text()
+        (Path(__file__).resolve().parents[2] / "bot" / "slack_manifest.yaml").read_text()
     )
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {

