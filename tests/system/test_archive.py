@@ -77,11 +77,6 @@ def test_archive_pages_link_to_each_other_and_to_arxiv(site: Path) -> None:
         assert '<li class="off">' not in page.read_text()
 
 
-def test_archive_serve_needs_a_built_folder(cli: Cli, tmp_path: Path) -> None:
-    result = cli("archive", "serve", "--dir", str(tmp_path / "nothing"))
-    assert result.exit_code == 1 and "run `papers archive build` first" in result.output
-
-
 @pytest.fixture
 def served(site: Path) -> Iterator[str]:
     server = serve_archive(site, "127.0.0.1", 0)

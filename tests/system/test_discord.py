@@ -16,14 +16,14 @@ import discord
 import pytest
 import redis
 
-from bot.frontends.discord_bot import PapersBot, reaction_name, sync_commands
+from bot.frontends.discord_bot import PapersBot, sync_commands
 from bot.publishing.discord_post import DiscordPublisher, discord_http
 from bot.publishing.thread_post import PublishError
 from bot.records.ledger import Ledger
-from bot.render.discord_embeds import MAX_CONTENT, paper_message, within_limits
+from bot.render.discord_embeds import MAX_CONTENT, within_limits
 from bot.runtime.app import open_app
 from bot.runtime.settings import load_settings
-from scoring.domain.models import Day, Paper, RankedPaper, Score
+from scoring.domain.models import Day
 from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.days import DAY, RULES, replayed_day
@@ -76,18 +76,6 @@ async def test_day_posts_a_parent_a_thread_and_one_message_per_paper(
     assert first["url"].startswith("https://arxiv.org/abs/") and len(first["fields"]) <= 25
     again = await post(store, fake, day)
     assert again.posted == 0 and again.already == 42 and len(fake.sent()) == 43
-
-
-def test_limits_hold_for_huge_papers() -> None:
-    p = Paper(id="2505.00001", title="T" * 900, abstract="word " * 5000, primary="cs.LG",
-              authors=[f"Author {i}" for i in range(500)], categories=["cs.LG"],
-              announced_on=DAY)  # fmt: skip
-    s = Score(paper_id=p.id, relevance=9, novelty=8, criterion="c" * 2000, comment="x" * 3000,
-              model="m", criteria_hash="h", prompt_hash="p",
-              scored_at=dt.datetime.now(dt.UTC))  # fmt: skip
-    rp = RankedPaper(paper=p, score=s, rank=1, blend=9.0, selected=True,
-                     author_match=["Name"] * 300)  # fmt: skip
-    assert within_limits(*paper_message(rp))
 
 
 async def test_429_is_waited_out_and_nothing_doubles(store: Store, fake: FakeDiscord) -> None:
@@ -311,12 +299,6 @@ async def test_reactions_become_feedback_and_change_prefs(
     assert [e.user for e in await store.feedback_events("default")] == [f"discord:{ADMIN}"]
     await react(MEMBER, "👍", msg="42")  # not one of our messages
     assert len(await store.feedback_events("default")) == 1
-
-
-def test_emoji_names_follow_the_reaction_settings() -> None:
-    assert reaction_name(discord.PartialEmoji(name="👍🏿")) == "+1"
-    assert reaction_name(discord.PartialEmoji(name="❤️")) == "heart"
-    assert reaction_name(discord.PartialEmoji(name="paperbot_up", id=123)) == "paperbot_up"
 
 
 async def test_sync_is_explicit_and_registers_one_group(bot: PapersBot, fake: FakeDiscord) -> None:

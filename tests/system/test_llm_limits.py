@@ -8,13 +8,11 @@ import subprocess
 import sys
 import time
 
-import pytest
 from redis.asyncio import Redis
 
 from fakes.llm import FakeLLM
-from scoring.llm.limits import Limits, LLMRateLimiter, charge, duration_s
+from scoring.llm.limits import Limits, LLMRateLimiter, charge
 from scoring.llm.scorer import LLMConfig, LLMScorer
-from scoring.storage import keys
 from tests.limits_worker import limited_scorer, limits_url
 from tests.papers import DEFAULT, listing_papers
 
@@ -100,24 +98,3 @@ async def test_provider_headers_tighten_the_limit_for_every_replica(
                                Limits(tpm=80_000))  # fmt: skip
         assert await other.limits() == Limits(rpm=500, tpm=50_000)  # learned through Redis
         await other.aclose()
-
-
-async def test_an_account_the_provider_says_is_spent_holds_every_caller(
-    aredis: Redis, redis_url: str
-) -> None:
-    limiter = LLMRateLimiter(limits_url(redis_url), aredis, None, "gpt-4o", Limits())
-    await limiter.learn({"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "300ms"})
-    assert await aredis.pttl(keys.llm_hold(limiter.account)) > 0
-    waited = await limiter.acquire(100)
-    assert waited >= 0.2
-    await limiter.learn({"x-ratelimit-limit-tokens": "not a number"})  # ignored, not an error
-    assert await limiter.limits() == Limits()
-    await limiter.aclose()
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("1s", 1.0), ("6m0s", 360.0), ("120ms", 0.12), ("1h2m3.5s", 3723.5), ("", None), ("x", None)],
-)
-def test_reset_durations_as_openai_writes_them(text: str, seconds: float | None) -> None:
-    assert duration_s(text) == (pytest.approx(seconds) if seconds is not None else None)

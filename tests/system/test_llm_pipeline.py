@@ -14,23 +14,14 @@ import pytest
 
 from bot.render.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.domain.models import FilterRecall
 from scoring.evaluation.listings import listing_batch, read_jsonl
-from scoring.learning.words import stemmed_terms
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
-from scoring.pipeline.prefilters import (
-    Example,
-    LearnedFilter,
-    PrefilterConfig,
-    estimate_recall,
-    pooled_recall,
-    training_examples,
-)
+from scoring.pipeline.prefilters import PrefilterConfig, training_examples
 from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import DATA, load_labels, rss_feed
-from tests.papers import DEFAULT, listing_papers
+from tests.papers import DEFAULT
 from tests.servers import Answer, RecordingServer
 
 DAY = "2025-05-28"
@@ -236,37 +227,6 @@ async def test_recall_targeted_filter_keeps_enough_and_measures_itself(
     assert "learned filter recall ~" in digest  # the self-estimate, in the appendix
 
 
-def test_recall_estimates_and_their_pooling() -> None:
-    assert estimate_recall(40, 10, 0, 200) == (1.0, estimate_recall(40, 10, 0, 200)[1], 1.0)
-    est, low, high = estimate_recall(40, 10, 1, 200)  # 1 in 10 dropped ~ 20 missed
-    assert est == pytest.approx(40 / 60) and low < est < high
-    records = [
-        FilterRecall(kept_relevant=40, sample=10, sample_relevant=1, dropped=100, estimate=0.8,
-                     low=0.5, high=0.99),
-        FilterRecall(kept_relevant=60, sample=10, sample_relevant=0, dropped=100, estimate=1.0,
-                     low=0.9, high=1.0),
-    ]  # fmt: skip
-    assert pooled_recall(records) == pytest.approx(100 / 110)
-
-
-def test_learned_filter_counts_forms_of_a_word_as_one() -> None:
-    # Trained on "interpretability", it must recognise "interpretable" / "concepts" in a new
-    # paper; unstemmed, those words are unknown and the paper ranks like an unrelated one.
-    assert stemmed_terms("Interpretable interpretation of the concepts") == [
-        "interpret", "interpret", "concept", "interpret interpret", "interpret concept"
-    ]  # fmt: skip
-    liked = "Interpretability of concept representations in transformer language models"
-    other = "Segmentation of medical images with convolutional networks for clinical use"
-    examples = [Example(f"{liked} {n}", True) for n in range(6)]
-    examples += [Example(f"{other} {n}", False) for n in range(30)]
-    model = LearnedFilter(examples, [])
-    paper = listing_papers(1)[0]
-    new = paper.model_copy(update={"title": "Interpretable concepts", "abstract": "Concepts."})
-    unrelated = paper.model_copy(update={"title": "Rainfall quantiles", "abstract": "Rain."})
-    p_new, p_unrelated = model.probabilities([new, unrelated])
-    assert p_new > p_unrelated + 0.1
-
-
 async def test_learned_filter_waits_for_enough_history(store: Store, replay: FakeLLM) -> None:
     outcome = await _history_and_day(store, replay, PrefilterConfig(min_days=2, titles=False))
     assert outcome.run.filtered == {}
@@ -324,12 +284,6 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     assert prompt["paper_tokens"] < usage["prompt_tokens"] and rating < 1.3 * prompt["paper_tokens"]
     assert 0 < prompt["prefix_share_of_overhead"] <= 1
     assert report["costs"]["gpt-4o"] > report["costs"]["gpt-4o-mini"] > 0
-
-
-def test_eval_of_an_unlabelled_day_is_one_clear_line(cli: Cli) -> None:
-    result = cli("eval", "2025-01-02", "--data", str(DATA))
-    assert result.exit_code == 1
-    assert "no listings file for 2025-01-02" in result.stderr
 
 
 def test_llm_down_is_one_clear_error_and_the_day_resumes(

@@ -23,7 +23,6 @@ from bot.service.scheduler import DailyService
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.models import RunRecord, Usage
 from scoring.llm.scorer import LLMScorer
-from tests.conftest import Cli
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, load_labels, rss_feed
 from tests.scheduling import ET, PAPER_LINK, FakeClock, at, opened, parents, replied_papers
@@ -274,15 +273,6 @@ async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
     assert next_run > now and next_run.astimezone(ET).time() == dt.time(0, 30)
     assert next_run.astimezone(ET).weekday() < 5
     assert profile["month_cost_usd"] == 0.25 and gone == []
-
-
-def test_status_from_the_cli(cli: Cli) -> None:
-    result = cli("status")
-    assert result.exit_code == 0, result.output
-    assert "Scheduler: not running" in result.output
-    assert "last run: none yet" in result.output and "next run: " in result.output
-    data = json.loads(cli("status", "--json").output)
-    assert data["schedulers"] == [] and data["profiles"][0]["profile"] == "default"
 
 
 @pytest.mark.usefixtures("isolated_env", "clean_redis")

@@ -18,11 +18,9 @@ from pydantic import SecretStr
 from bot.frontends.slack_app import build_slack_app
 from bot.frontends.slack_edge import signature_of, slack_web_app
 from bot.publishing.slack_post import SlackPublisher, slack_client
-from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
-from scoring.storage.store import Store
 from tests.days import RULES, replayed_day
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, rss_feed
@@ -240,29 +238,6 @@ async def _when(text: Any, needle: str) -> str | None:
     return value if needle in value else None
 
 
-def test_manifest_declares_what_the_app_uses() -> None:
-    import yaml
-
-    manifest = yaml.safe_load(
-        (Path(__file__).resolve().parents[2] / "bot" / "slack_manifest.yaml").read_text()
-    )
-    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {
-        "chat:write",
-        "commands",
-        "reactions:read",
-        "app_mentions:read",
-        "channels:history",
-        "im:write",  # conversations.open: a person's picks by direct message
-        "im:history",
-    } <= scopes
-    (command,) = manifest["features"]["slash_commands"]
-    assert command["command"] == "/papers" and "top [N]" in command["usage_hint"]
-    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"reaction_added", "reaction_removed", "app_mention"}
-    assert manifest["settings"]["socket_mode_enabled"] is True
-
-
 async def test_serve_in_http_mode_answers_signed_commands(
     running: tuple[App, SlackHttp], slack: FakeSlack, unused_tcp_port: int
 ) -> None:
@@ -301,14 +276,6 @@ async def test_run_is_for_admins_and_posts_the_thread(
 async def _last(slack: FakeSlack, method: str) -> str:
     calls = slack.posts(method)
     return calls[-1]["text"] if calls else ""
-
-
-async def test_reaction_mapping_is_configurable(store: Store) -> None:
-    feedback = Feedback(store, {"rocket": "positive"})
-    assert await feedback.react("default", "U1", "2505.00001", "rocket", True) == "positive"
-    assert await feedback.react("default", "U1", "2505.00001", "+1", True) is None  # unmapped now
-    prefs = await feedback.prefs("default", "U1")
-    assert (prefs.positive, prefs.negative) == (1, 0)
 
 
 async def test_score_of_an_unknown_paper_scores_it_now(

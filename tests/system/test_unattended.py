@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import load_labels, load_listing, rss_feed
 from tests.papers import DEFAULT
+from tests.unit.test_unattended import one_error_line
 from tests.waiting import eventually
 
 DAY = dt.date(2025, 5, 28)
@@ -159,44 +159,11 @@ async def test_answers_that_arrive_while_redis_is_gone_are_stored_by_the_next_ru
     assert not list((tmp_path / "spool").glob("*"))  # stored, then the spool was removed
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def feed_file(tmp_path: Path) -> Path:
     path = tmp_path / "feed.xml"
     path.write_bytes(rss_feed(DAY.isoformat()))
     return path
-
-
-def one_error_line(stderr: str, expected: str) -> None:
-    assert "Traceback" not in stderr, stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and expected in errors[0], stderr
-
-
-@pytest.mark.parametrize(
-    ("extra", "args", "expected"),
-    [
-        ({"DISCORD_BOT_TOKEN": "t", "DISCORD_API_URL": "http://127.0.0.1:{dead}/api/v10"},
-         ["--post", "discord", "--channel", "1000"], "cannot reach Discord"),
-        ({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_API_URL": "http://127.0.0.1:{dead}/api/"},
-         ["--post", "slack", "--channel", "C1"], "cannot reach Slack"),
-        ({}, ["--out", "/proc/paperbot-nope"], "/proc/paperbot-nope"),
-        ({"REDIS_URL": "redis://127.0.0.1:{dead}/0"}, [], "Redis"),
-    ],
-)  # fmt: skip
-def test_failure_paths_are_one_error_line(
-    cli: Cli, feed_file: Path, extra: dict[str, str], args: list[str], expected: str
-) -> None:
-    dead = free_port()
-    env = cli.env | {k: v.format(dead=dead) for k, v in extra.items()}
-    result = Cli(env)("run", "--feed", str(feed_file), *args)
-    assert result.exit_code == 1
-    one_error_line(result.stderr, expected)
 
 
 def test_an_llm_that_answers_garbage_is_an_error_not_an_empty_day(

@@ -76,14 +76,6 @@ def test_missing_explicit_config_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
 
 
-async def test_embedded_redis_keeps_data_between_runs(tmp_path: Path) -> None:
-    async with open_redis(None, tmp_path) as r:
-        await r.set("paperbot:test", "kept")
-    assert (tmp_path / "appendonly.aof").exists() or (tmp_path / "appendonlydir").exists()
-    async with open_redis(None, tmp_path) as r:
-        assert await r.get("paperbot:test") == "kept"
-
-
 async def test_unreachable_redis_url(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match=r"redis://:\*\*\*@127.0.0.1:1/0"):
         async with open_redis("redis://:pw@127.0.0.1:1/0", tmp_path):
