@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis, local fake HTTP servers, and a CLI runner wired to both.
+"""Fixtures of both folders: a real Redis, and a CLI runner wired to it (the local fakes of
+outside services are system/conftest.py's; tests/README.md says which test goes where).
 
 Redis: ``PAPERS_TEST_REDIS_URL`` when set (it is flushed! each pytest-xdist worker after the
 first uses database 1, 2, ...), otherwise paperbot's own embedded redis-server started once per
@@ -28,9 +29,6 @@ from scoring.arxiv import feed as arxiv_feed
 from scoring.arxiv.feed import ParsedFeed
 from scoring.storage.redis_server import EmbeddedRedis
 from scoring.storage.store import Store
-from tests.fake_discord import FakeDiscord
-from tests.fake_slack import FakeSlack
-from tests.servers import RecordingServer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -125,13 +123,6 @@ async def store(aredis: Redis) -> Store:
     return Store(aredis)
 
 
-@pytest.fixture
-def http_server() -> Iterator[RecordingServer]:
-    server = RecordingServer().start()
-    yield server
-    server.stop()
-
-
 def snapshot(client: redis.Redis) -> dict[bytes, bytes | None]:
     """Every key with its serialized value: equal snapshots mean nothing changed."""
     return {k: client.dump(k) for k in sorted(client.keys("*"))}
@@ -165,22 +156,6 @@ def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
             "OPENAI_BASE_URL": "",
         }
     )
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack Web API on 127.0.0.1 (tests/fake_slack.py)."""
-    fake = FakeSlack()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def discord_fake() -> Iterator[FakeDiscord]:
-    """A fake Discord REST API on 127.0.0.1 (tests/fake_discord.py)."""
-    fake = FakeDiscord()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
