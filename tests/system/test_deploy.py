@@ -7,6 +7,7 @@ the static file and the running service cannot drift apart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import shlex
@@ -23,9 +24,11 @@ import typer.main
 import yaml
 from packaging.requirements import Requirement
 
+from bot.frontends import serve as serve_module
 from bot.frontends.cli import app as cli_app
-from bot.frontends.serve import serve_all
+from bot.frontends.serve import serve_all, serve_discord
 from bot.runtime.metrics import REGISTRY
+from bot.runtime.supervise import supervise
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
 from tests.scheduling import FakeClock, at, opened
@@ -210,9 +213,22 @@ async def test_healthz_and_metrics_while_serving(
 
 @pytest.mark.usefixtures("isolated_env", "clean_redis")
 async def test_discord_unreachable_degrades_the_service_and_stops_nothing_else(
-    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer
-) -> None:
+    redis_url: str, tmp_path: Path, slack: FakeSlack, http_server: RecordingServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
+    # each try at Discord counted, and the next made within a tenth of a second rather than
+    # seconds later (the backoff's own delays): the service must stay up through several
+    tries = 0
+
+    async def counted(*args: Any) -> None:
+        nonlocal tries
+        tries += 1
+        await serve_discord(*args)
+
+    monkeypatch.setattr(serve_module, "serve_discord", counted)
+    quick = functools.partial(supervise, first_retry_s=0.02, max_retry_s=0.1)
+    monkeypatch.setattr(serve_module, "supervise", quick)
     health_port, slack_port, dead = free_port(), free_port(), free_port()
     stop = asyncio.Event()
     async with opened(
@@ -227,7 +243,7 @@ async def test_discord_unreachable_degrades_the_service_and_stops_nothing_else(
         await eventually(lambda: app.service and app.service.history, "the day's run", 60)
         down = lambda: app.components["discord"].state == "down"  # noqa: E731
         await eventually(down, "Discord marked down", 60)
-        await asyncio.sleep(2.5)  # a few retries of Discord: the service must stay up
+        await eventually(lambda: tries >= 4, "three retries of Discord", 60)
         alive = not serving.done()
         async with httpx.AsyncClient() as client:
             health = await client.get(f"http://127.0.0.1:{health_port}/healthz")

@@ -67,17 +67,18 @@ async def test_background_tasks_of_the_service_never_fail_silently(
 
             # a run that fails while stop() cancels it: one line for a known error
             caplog.clear()
-            cancelled = asyncio.Event()
+            waiting, cancelled = asyncio.Event(), asyncio.Event()
 
             async def cut_short() -> None:
                 try:
+                    waiting.set()
                     await asyncio.Event().wait()
                 except asyncio.CancelledError:
                     cancelled.set()
                     raise StoreUnavailable("Redis went away while stopping") from None
 
             service.spawn(cut_short(), "cut short")
-            await asyncio.sleep(0)  # let it start waiting
+            await asyncio.wait_for(waiting.wait(), 10)  # it runs, so stop() cancels it mid-wait
         finally:
             await service.stop()
         assert cancelled.is_set()

@@ -23,6 +23,7 @@ from tests.conftest import Cli
 from tests.feedgen import DATA, load_labels, rss_feed
 from tests.papers import DEFAULT
 from tests.servers import Answer, RecordingServer
+from tests.waiting import eventually
 
 DAY = "2025-05-28"
 SELECTED = {r["id"] for r in load_labels(DAY) if "relevance" in r}
@@ -120,8 +121,8 @@ async def test_a_run_cut_short_keeps_the_scores_it_paid_for(store: Store, replay
     scorer = LLMScorer(config)
     try:
         task = asyncio.create_task(run_day(store, RULES, batch, scorer, day))
-        while len(replay.answered) < 3:  # one call at a time: two answers are surely in
-            await asyncio.sleep(0.02)
+        # one call at a time: two answers are surely in
+        await eventually(lambda: len(replay.answered) >= 3, "three answers")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -26,7 +26,7 @@ from scoring.domain.errors import StoreUnavailable, explained
 from scoring.storage.redis_server import EmbeddedRedis
 from tests import preloaded
 from tests.feedgen import load_labels, rss_feed
-from tests.processes import Finished, base_env
+from tests.processes import Finished, base_env, reached
 
 DAY = "2025-05-28"
 PAPER_LINE = re.compile(r"^(?:### )?(\d{4}\.\d{4,5})\b", re.M)  # full rating / titles pass
@@ -72,13 +72,9 @@ def run_breaking_redis(
     deadline = time.monotonic() + 120
     failed = False
     try:
-        while proc.poll() is None and not failed:
-            if when():
-                fail()
-                failed = True
-            elif time.monotonic() > deadline:
-                raise AssertionError("the run never reached the moment to fail Redis")
-            time.sleep(0.005)
+        if reached(proc, when, "the run, to fail Redis", 120):
+            fail()
+            failed = True
         out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:
@@ -244,11 +240,8 @@ def test_a_run_killed_mid_checks_pays_no_check_twice(
         return sum(len(f.read_text().splitlines()) for f in spool.glob("*.checks.jsonl"))
 
     proc = preloaded.start(args, env)
-    deadline = time.monotonic() + 120
-    while not spooled():  # the kill comes once a check's answer is on the disk
-        assert proc.poll() is None, "the run ended before a check's answer was spooled"
-        assert time.monotonic() < deadline, "no check in time"
-        time.sleep(0.002)
+    # the kill comes once a check's answer is on the disk
+    assert reached(proc, spooled, "a check's answer spooled", 120), "the run ended before"
     proc.kill()
     proc.communicate()
     first = checks()[0]

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.fake_slack import FakeSlack
 from tests.feedgen import sampled_rss
 from tests.scheduling import parents, replied_papers
 from tests.servers import Answer, RecordingServer
+from tests.waiting import wait_until
 
 TOKEN = "xoxb-never-logged-1234"
 
@@ -46,13 +46,18 @@ class Served:
                 pass
 
     def wait_for(self, check: Callable[[], bool], what: str, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
+        def met() -> bool:
+            if check():
+                return True
             if self.proc.poll() is not None:
-                raise AssertionError(f"papers serve exited {self.proc.returncode}: {self.raw}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}: {self.raw[-5:]}")
-            time.sleep(0.05)
+                raise AssertionError(f"papers serve exited {self.proc.returncode}")
+            return False
+
+        try:
+            wait_until(met, what, timeout, every=0.02)
+        except AssertionError as failed:
+            failed.add_note("its last lines:\n" + "".join(self.raw[-20:]))
+            raise
 
     def logged(self, text: str) -> bool:
         return any(text in line.get("message", "") for line in self.lines)

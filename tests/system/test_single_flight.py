@@ -19,6 +19,7 @@ from scoring.storage import keys
 from scoring.storage.store import Store
 from tests.papers import DEFAULT, listing_papers
 from tests.single_flight_worker import DAY, rules, scorer
+from tests.waiting import eventually, wait_until
 
 N = 30
 
@@ -118,10 +119,16 @@ async def test_a_live_owners_claim_is_not_stolen_and_its_scores_are_used(store: 
     papers = listing_papers(N)
     ids = [p.id for p in papers[:10]]
     assert await store.claim_scoring(ids, DEFAULT.hash, "gpt-4o", "other-run", ttl_s=30.0)
+    others = [p.id for p in papers[10:]]
     with FakeLLM() as fake:
         waiting = asyncio.create_task(run_profile(store, fake, "waiter"))
-        await asyncio.sleep(1.0)
+
+        async def its_own_saved() -> bool:
+            return len(await store.get_scores(others, DEFAULT.hash, "gpt-4o")) == N - 10
+
+        await eventually(its_own_saved, "the waiter's own twenty papers scored")
         assert not waiting.done()  # it waits for the other run's ten
+        assert not set(rated_ids(fake)) & set(ids)  # without rating them itself
         # the other run saves its scores, then releases its claims
         with FakeLLM() as other:
             other_llm = scorer(other.base_url)
@@ -145,9 +152,7 @@ def test_answers_reach_redis_as_they_arrive_so_a_killed_run_paid_for_them_once(
              "doomed", str(N)],
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while len(fake.answered) < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(fake.answered) >= 3, "three answers", 60)
         worker.kill()
         worker.communicate(timeout=30)
     client = redis_sync.Redis.from_url(redis_url)

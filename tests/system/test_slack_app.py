@@ -415,7 +415,7 @@ async def test_a_replayed_command_and_a_retried_event_are_acted_on_once(
     )
     await answer(slack, await http.command("help"))  # a later command, answered: the rest is in
     await http.event({**mention, "ts": "1.2"}, "Ev2")
-    await until(lambda: asyncio.sleep(0, len(slack.posts("chat.postMessage")) >= 2))
+    await until(lambda: len(slack.posts("chat.postMessage")) >= 2)
 
     assert statuses == [200, 200, 200] and first == again == 200
     assert len(slack.posts("replayed")) == 1

@@ -80,10 +80,19 @@ async def test_renewal_keeps_a_long_holders_lease_alive_and_only_while_held(
         assert ours
         await aredis.pexpire(KEY, 500)
         await eventually(lambda: _renewed(aredis, KEY, 500), "the lease to be renewed")
-        until = time.monotonic() + 3 * ttl  # three TTLs: lapsed long ago without renewal
-        while time.monotonic() < until:
+        # renewed again and again, every third of its TTL, and ours all along: four renewals
+        # span more than a TTL, so without them it would have lapsed
+        since, renewals, last = time.monotonic(), 0, await aredis.pttl(KEY)
+
+        async def renewed_four_times() -> bool:
+            nonlocal renewals, last
             assert await aredis.get(KEY) == lease.token
-            await asyncio.sleep(ttl / 10)
+            left = await aredis.pttl(KEY)
+            renewals, last = renewals + (left > last), left  # a renewal sets the TTL back up
+            return renewals >= 4
+
+        await eventually(renewed_four_times, "four renewals", 30)
+        assert time.monotonic() - since > ttl
         async with Lease(aredis, KEY, ttl_s=ttl).held() as theirs:
             assert not theirs  # a second owner is refused, and deletes nothing on its way out
         assert await aredis.get(KEY) == lease.token

@@ -13,9 +13,12 @@ from scoring.domain.stopping import stop_if_asked
 
 
 async def test_a_cancel_swallowed_below_us_still_stops_at_the_next_checkpoint() -> None:
+    inside = asyncio.Event()
+
     async def swallowing_library() -> None:  # what a racing wait_for / cancel scope may do
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.sleep(10)
+            inside.set()
+            await asyncio.Event().wait()  # until cancelled
 
     async def run() -> str:
         await swallowing_library()
@@ -23,7 +26,7 @@ async def test_a_cancel_swallowed_below_us_still_stops_at_the_next_checkpoint() 
         return "ran on"
 
     task = asyncio.create_task(run())
-    await asyncio.sleep(0)
+    await inside.wait()  # the cancel lands inside the library, which swallows it
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -31,7 +34,7 @@ async def test_a_cancel_swallowed_below_us_still_stops_at_the_next_checkpoint() 
     async def timed_out() -> str:  # a timeout's own cancel is not a stop
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(0.01):
-                await asyncio.sleep(10)
+                await asyncio.Event().wait()  # until the timeout cancels it
         stop_if_asked()
         return "ran on"
 
