@@ -9,8 +9,10 @@ session (each worker has its own) in a temporary directory.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import hashlib
+import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,6 +29,8 @@ from bot.service import shared_feed
 from scoring.arxiv import client as arxiv_client
 from scoring.arxiv import feed as arxiv_feed
 from scoring.arxiv.feed import ParsedFeed
+from scoring.domain.models import CriteriaVersion, Paper, Score
+from scoring.pipeline.local_scorer import LocalScorer
 from scoring.storage.redis_server import EmbeddedRedis
 from scoring.storage.store import Store
 
@@ -68,6 +72,37 @@ def parse_each_feed_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for module in (arxiv_client, shared_feed):
             patch.setattr(module, "parse_feed", parse_once)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def score_each_day_once() -> Iterator[None]:
+    """The local scorer spends about a second of CPU on a full day, and some 80 runs of the
+    suite score the same few days against the same criteria (a third of the suite's CPU): each
+    worker scores given papers against given criteria once and hands every later call the same
+    scores, stamped with the time of that call as a fresh scoring would be. The scorer is a
+    function of its papers and criteria; unit/test_local_scorer.py checks that it is, and calls
+    the scorer itself."""
+    scored: dict[bytes, list[Score]] = {}
+    real = LocalScorer.score_sync
+
+    @functools.wraps(real)
+    def score_once(
+        self: LocalScorer, papers: list[Paper], criteria: CriteriaVersion
+    ) -> list[Score]:
+        what = hashlib.blake2b(f"{type(self).__qualname__} {criteria.hash}".encode())
+        what.update(json.dumps([c.model_dump(mode="json") for c in criteria.items]).encode())
+        for paper in papers:
+            what.update(paper.model_dump_json().encode())
+        key = what.digest()
+        if key not in scored:
+            scored[key] = real(self, papers, criteria)
+            return scored[key]
+        now = dt.datetime.now(dt.UTC)
+        return [score.model_copy(update={"scored_at": now}) for score in scored[key]]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LocalScorer, "score_sync", score_once)
         yield
 
 

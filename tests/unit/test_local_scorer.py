@@ -1,7 +1,17 @@
+import inspect
+
+import pytest
+
 from scoring.domain.criteria import add_criterion
 from scoring.domain.models import Paper
 from scoring.pipeline.local_scorer import LocalScorer
 from tests.papers import DEFAULT, criteria_version, listing_papers
+
+
+@pytest.fixture(autouse=True)
+def the_scorer_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the scorer: every call scores (no memo of conftest.py's)."""
+    monkeypatch.setattr(LocalScorer, "score_sync", inspect.unwrap(LocalScorer.score_sync))
 
 
 def _about(base: Paper, paper_id: str, title: str, abstract: str) -> Paper:
