@@ -224,6 +224,8 @@ class FakeLLM:
         if schema and not self.json_schema:
             msg = "response_format json_schema is not supported by this server"
             return 400, _error(msg, "invalid_request_error", "response_format"), {}
+        # the behaviour under test, not a wait: an answer that takes a while (``slow``: past the
+        # client's timeout), so calls overlap, limits bind and a kill lands mid-call
         time.sleep(self.latency_s + (fault.value if fault and fault.kind == "slow" else 0.0))
 
         messages = body.get("messages", [])

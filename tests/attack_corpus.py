@@ -1,5 +1,5 @@
 """A second corpus of paper text addressed to the rater, written after issue 29 and never used
-to write a pattern (bench/security.py, tests/test_corroboration.py).
+to write a pattern (bench/security.py, tests/system/test_corroboration.py).
 
 ``ATTACKS``: (style, language, where, text, effect). ``where`` is the field the text goes in
 (abstract, title, authors); ``effect`` is what a model that obeys it does: ``self10`` (rates

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Redis, local fake HTTP servers, and a CLI runner wired to both.
+"""Fixtures of both folders: a real Redis, and a CLI runner wired to it (the local fakes of
+outside services are system/conftest.py's; tests/README.md says which test goes where).
 
 Redis: ``PAPERS_TEST_REDIS_URL`` when set (it is flushed! each pytest-xdist worker after the
 first uses database 1, 2, ...), otherwise paperbot's own embedded redis-server started once per
@@ -8,8 +9,10 @@ session (each worker has its own) in a temporary directory.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import hashlib
+import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,11 +29,19 @@ from bot.service import shared_feed
 from scoring.arxiv import client as arxiv_client
 from scoring.arxiv import feed as arxiv_feed
 from scoring.arxiv.feed import ParsedFeed
+from scoring.domain.models import CriteriaVersion, Paper, Score
+from scoring.pipeline.local_scorer import LocalScorer
 from scoring.storage.redis_server import EmbeddedRedis
 from scoring.storage.store import Store
-from tests.fake_discord import FakeDiscord
-from tests.fake_slack import FakeSlack
-from tests.servers import RecordingServer
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked ``unit`` or ``system`` by its folder (tests/README.md), so
+    ``-m unit`` selects what ``pytest tests/unit`` does, whatever paths are given."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder in ("unit", "system"):
+            item.add_marker(folder)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -44,7 +55,7 @@ def parse_each_feed_once() -> Iterator[None]:
     """feedparser takes about half a second for a full day, and some 70 tests run the same
     few feeds through `papers run`: each worker parses a given feed once and hands every later
     run its own copy. Only clean feeds are kept (no skipped entry, nothing raised), so every
-    warning and error still comes from feedparser; test_feed.py calls the parser itself."""
+    warning and error still comes from feedparser; unit/test_feed.py calls the parser itself."""
     parsed: dict[bytes, ParsedFeed] = {}
     real = arxiv_feed.parse_feed
 
@@ -61,6 +72,37 @@ def parse_each_feed_once() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for module in (arxiv_client, shared_feed):
             patch.setattr(module, "parse_feed", parse_once)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def score_each_day_once() -> Iterator[None]:
+    """The local scorer spends about a second of CPU on a full day, and some 80 runs of the
+    suite score the same few days against the same criteria (a third of the suite's CPU): each
+    worker scores given papers against given criteria once and hands every later call the same
+    scores, stamped with the time of that call as a fresh scoring would be. The scorer is a
+    function of its papers and criteria; unit/test_local_scorer.py checks that it is, and calls
+    the scorer itself."""
+    scored: dict[bytes, list[Score]] = {}
+    real = LocalScorer.score_sync
+
+    @functools.wraps(real)
+    def score_once(
+        self: LocalScorer, papers: list[Paper], criteria: CriteriaVersion
+    ) -> list[Score]:
+        what = hashlib.blake2b(f"{type(self).__qualname__} {criteria.hash}".encode())
+        what.update(json.dumps([c.model_dump(mode="json") for c in criteria.items]).encode())
+        for paper in papers:
+            what.update(paper.model_dump_json().encode())
+        key = what.digest()
+        if key not in scored:
+            scored[key] = real(self, papers, criteria)
+            return scored[key]
+        now = dt.datetime.now(dt.UTC)
+        return [score.model_copy(update={"scored_at": now}) for score in scored[key]]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LocalScorer, "score_sync", score_once)
         yield
 
 
@@ -116,13 +158,6 @@ async def store(aredis: Redis) -> Store:
     return Store(aredis)
 
 
-@pytest.fixture
-def http_server() -> Iterator[RecordingServer]:
-    server = RecordingServer().start()
-    yield server
-    server.stop()
-
-
 def snapshot(client: redis.Redis) -> dict[bytes, bytes | None]:
     """Every key with its serialized value: equal snapshots mean nothing changed."""
     return {k: client.dump(k) for k in sorted(client.keys("*"))}
@@ -156,22 +191,6 @@ def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
             "OPENAI_BASE_URL": "",
         }
     )
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    """A fake Slack Web API on 127.0.0.1 (tests/fake_slack.py)."""
-    fake = FakeSlack()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def discord_fake() -> Iterator[FakeDiscord]:
-    """A fake Discord REST API on 127.0.0.1 (tests/fake_discord.py)."""
-    fake = FakeDiscord()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -203,7 +203,7 @@ class FakeDiscord:
             self.history.setdefault(channel, []).append(message)
             if nonce:
                 self._nonces[(channel, nonce)] = {**message, "nonce": nonce}
-        if self.latency_s:
+        if self.latency_s:  # the behaviour under test: an answer in flight (a kill lands mid-post)
             time.sleep(self.latency_s)
         return {**message, "nonce": nonce} if nonce else message
 

@@ -204,7 +204,7 @@ class FakeSlack:
             if users in self.no_dms:
                 return 200, {"ok": False, "error": "user_disabled"}, {}
             return 200, {"ok": True, "channel": {"id": f"D{users}", "is_im": True}}, {}
-        if self.latency_s:
+        if self.latency_s:  # the behaviour under test: an answer in flight (a kill lands mid-post)
             time.sleep(self.latency_s)
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}, {}

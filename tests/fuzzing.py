@@ -1,5 +1,5 @@
 """Fuzzing the command core: generated command text from chat and the CLI, real Redis, a stored
-day. Shared by tests/test_fuzz.py (a few hundred) and bench/security.py (20,000).
+day. Shared by tests/system/test_fuzz.py (a few hundred) and bench/security.py (20,000).
 
 A command from chat is parsed as the Slack adapter parses it, refused as the adapter refuses a
 non-admin's privileged command, then handed to the core. Checks: nothing escapes ``handle``,

@@ -1,4 +1,5 @@
-"""Attack and benign text for the injection defences (tests/test_injection.py, bench/security.py).
+"""Attack and benign text for the injection defences (tests/unit/test_injection.py,
+bench/security.py).
 
 Each attack is text a paper could carry in its abstract (or title), with what a model that
 obeys it would do: ``self10`` (rate the paper 10/10) or ``others1`` (rate every other paper

@@ -1,4 +1,4 @@
-"""One process scoring papers through the shared LLM rate limit (tests/test_llm_limits.py).
+"""One process scoring papers through the shared LLM rate limit (tests/system/test_llm_limits.py).
 
 argv: LLM base URL, Redis URL, tokens per window, window seconds, papers offset, count.
 Prints the number of papers scored.

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,13 +126,12 @@ class PreloadedProcess:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(["papers"], timeout or 0)
-            time.sleep(0.005)
-        assert self.returncode is not None
-        return self.returncode
+        """Its exit status, the moment the server reports it (no polling)."""
+        code = self._server.exited(self.pid, timeout)
+        if code is None:
+            raise subprocess.TimeoutExpired(["papers"], timeout or 0)
+        self.returncode = code
+        return code
 
     def send_signal(self, sig: signal.Signals) -> None:
         if self.poll() is None:
@@ -162,8 +160,8 @@ class PreloadedProcess:
                     if pending:
                         yield pending
                     return
-                if not lines:
-                    time.sleep(0.02)
+                if not lines:  # nothing new: look again in a moment, or at once on exit
+                    self._server.exited(self.pid, 0.02)
 
 
 class _Server:
@@ -178,6 +176,7 @@ class _Server:
         self._changed = threading.Condition()
         self._pids: dict[int, int] = {}
         self._codes: dict[int, int] = {}
+        self._gone = False
         self._send = threading.Lock()
         threading.Thread(target=self._listen, daemon=True).start()
 
@@ -191,6 +190,9 @@ class _Server:
                 else:
                     self._codes[message["pid"]] = message["code"]
                 self._changed.notify_all()
+        with self._changed:  # the server is gone: no exit will be reported any more
+            self._gone = True
+            self._changed.notify_all()
 
     def start(self, args: list[str], env: dict[str, str], cwd: Path) -> PreloadedProcess:
         ident = next(self._ids)
@@ -211,6 +213,15 @@ class _Server:
 
     def code(self, pid: int) -> int | None:
         with self._changed:
+            return self._codes.get(pid)
+
+    def exited(self, pid: int, timeout: float | None) -> int | None:
+        """``pid``'s exit status once it has exited, waiting at most ``timeout`` seconds
+        (None: until then) for the server's report; None if it is still running."""
+        with self._changed:
+            self._changed.wait_for(lambda: pid in self._codes or self._gone, timeout)
+            if pid not in self._codes and self._gone:
+                raise RuntimeError("the preloaded papers server exited")
             return self._codes.get(pid)
 
 

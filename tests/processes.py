@@ -13,6 +13,9 @@ from pathlib import Path
 from tests import preloaded
 from tests.fake_discord import FakeDiscord
 from tests.fake_slack import FakeSlack
+from tests.waiting import wait_until
+
+_EXITED = object()  # what reached() found instead of its moment: the process ended first
 
 
 def base_env(redis_url: str, data: Path, config_text: str, **extra: str) -> dict[str, str]:
@@ -58,20 +61,27 @@ def run_until(
     deadline = time.monotonic() + timeout
     signalled = False
     try:
-        while until is not None and proc.poll() is None:
-            if until():
-                proc.send_signal(sig)
-                signalled = True
-                break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out: papers {' '.join(args)}")
-            time.sleep(0.005)
+        if until is not None and reached(proc, until, f"papers {' '.join(args)}", timeout):
+            proc.send_signal(sig)
+            signalled = True
         out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     return Finished(proc.returncode, out, err, signalled)
+
+
+def reached(
+    proc: preloaded.PreloadedProcess, moment: Callable[[], bool], what: str, timeout: float
+) -> bool:
+    """Wait until ``moment()`` holds while ``proc`` runs: True then, False if the process ended
+    first (the caller asserts which it expected); AssertionError after ``timeout`` seconds."""
+    found = wait_until(
+        lambda: _EXITED if proc.poll() is not None else moment(),
+        f"the moment to act on {what}", timeout,
+    )  # fmt: skip
+    return found is not _EXITED
 
 
 def slack_thread(slack: FakeSlack, channel: str = "C1") -> tuple[int, list[str]]:

@@ -1,4 +1,4 @@
-"""One process running a profile's day with the LLM scorer (tests/test_single_flight.py).
+"""One process running a profile's day with the LLM scorer (tests/system/test_single_flight.py).
 
 argv: LLM base URL, Redis URL, profile name, number of papers. Prints scores reused and new.
 """

@@ -11,7 +11,7 @@ sentences that quote an attack, and no score: being flagged carries no penalty.
 ``normalise`` is NFKC, then invisible and control characters removed, then common Cyrillic and
 Greek look-alikes folded to Latin: matching sees what a model would read. The patterns are
 below, one list; the attack and benign corpus that keeps them honest is in
-``tests/test_injection.py`` and ``bench/security.py``.
+``tests/unit/test_injection.py`` and ``bench/security.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,103 @@
+"""Every mistake a person can make on the command line: one ``error:`` line on stderr, the
+exit code the README documents (2: usage, 1: everything else), and nothing changed in Redis.
+
+Each invocation is a real `papers` process, as a newcomer runs it (forked from one that
+imported the CLI already: tests/preloaded.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import redis
+
+from tests import preloaded
+from tests.conftest import Cli, snapshot
+from tests.feedgen import DATA
+
+ROOT = Path(__file__).resolve().parents[2]
+FEED = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")  # announced on 2025-08-20
+USAGE, ERROR = 2, 1
+
+# (arguments, exit code, words the one line must hold)
+MISTAKES: list[tuple[tuple[str, ...], int, str]] = [
+    (("top", "-5"), USAGE, "no such option: -5"),
+    (("show",), USAGE, "missing argument 'ID'"),
+    (("nosuch",), USAGE, "no such command"),
+    (("archive", "serve", "--port", "-1"), USAGE, "--port"),
+    (("archive", "serve", "--port", "70000"), USAGE, "--port"),
+    (("serve", "--port", "70000"), USAGE, "--port"),
+    (("run", "--post", "teams", "--feed", FEED), ERROR, "--post teams"),
+    (("run", "--post", "slack", "--feed", FEED), ERROR, "no Slack channel"),
+    (("run", "--feed", FEED, "--out", "/proc/nope"), ERROR, "--out /proc/nope is not writable"),
+    (("run", "--feed", FEED, "--out", FEED), ERROR, "is a file, not a folder"),
+    (("run", "--feed", ""), ERROR, "--feed is empty"),
+    (("run", "--feed", FEED, "--date", ""), ERROR, "--date is empty"),
+    (("run", "--feed", FEED, "--date", "2099-01-01"), ERROR, "in the future"),
+    (("run", "--feed", FEED, "--date", "2025-08-23"), ERROR, "is a Saturday"),
+    (("run", "--feed", FEED, "--date", "2025-08-19"), ERROR, "differs from the feed's date"),
+    (("archive", "build", "--out", "/proc/nope"), ERROR, "not writable"),
+    (("backfill", "--from", "2025-13-40", "--to", "2025-05-30"), ERROR, "--from must be a date"),
+    (("eval", "2025-13-40"), ERROR, "must be a date like"),
+    (("eval", "2025-05-28", "--history", "2025-05-28"), ERROR, "--history days must differ"),
+    (("eval", "2025-05-28", "--keep", "-0.1"), ERROR, "--keep must be more than 0"),
+    (("top", ""), ERROR, "empty argument"),
+    (("top", "--date", ""), ERROR, "--date is empty"),
+    (("top", "0"), ERROR, "from 1 to 200"),
+    (("show", "9" * 100_000), ERROR, "is not an arXiv id"),
+    (("feedback", "2508.13001", "up", "--user", ""), ERROR, "empty"),
+    (("criteria", "add", "no colon here"), ERROR, "needs a title"),
+    (("criteria", "add", ":"), ERROR, "both a title and a text"),
+    (("criteria", "add", "Title:"), ERROR, "both a title and a text"),
+]
+
+
+def papers(args: tuple[str, ...], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return preloaded.run(list(args), env)
+
+
+def test_every_mistake_is_one_line_with_its_exit_code_and_changes_nothing(
+    cli: Cli, clean_redis: redis.Redis
+) -> None:
+    assert cli("run", "--feed", FEED).exit_code == 0  # a stored day, as a newcomer has
+    before = snapshot(clean_redis)
+    env = {**os.environ, **cli.env, "PAPERS_DATA_DIR": cli.env["PAPERS_DATA_DIR"]}
+    env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(lambda m: papers(m[0], env), MISTAKES))
+    wrong = []
+    for (args, code, words), result in zip(MISTAKES, done, strict=True):
+        lines = result.stderr.strip().splitlines()
+        one_line = len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) < 300
+        if result.returncode != code or not one_line or words not in lines[0]:
+            shown = " ".join(a if len(a) < 40 else a[:20] + "..." for a in args)
+            wrong.append(f"papers {shown}: exit {result.returncode}, stderr {lines[:3]}")
+    assert not wrong, "\n".join(wrong)
+    assert snapshot(clean_redis) == before
+
+
+def test_the_demo_runs_a_real_day_offline_and_touches_nothing_else(
+    cli: Cli, clean_redis: redis.Redis
+) -> None:
+    before = snapshot(clean_redis)
+    env = {**cli.env, "OPENAI_API_KEY": "sk-not-used", "SLACK_BOT_TOKEN": "xoxb-not-used"}
+    result = Cli(env)("demo")
+    assert result.exit_code == 0, result.output
+    home = Path(cli.env["PAPERS_DATA_DIR"]) / "demo"
+    digest = (home / "digests" / "default" / "2025-05-28.md").read_text()
+    assert "local" in digest.lower() and "Where You Place the Norm Matters" in digest
+    assert (home / "archive" / "2025-05-28.html").is_file()
+    assert "OPENAI_API_KEY" in result.stdout and "papers run" in result.stdout
+    assert snapshot(clean_redis) == before  # the demo has its own embedded Redis
+
+
+def test_offline_a_plain_run_says_what_to_do_in_one_line(cli: Cli) -> None:
+    env = {**os.environ, **cli.env, "PAPERS_FEED_URL": "https://arxiv.invalid/rss/{categories}"}
+    result = papers(("run",), env)
+    lines = result.stderr.strip().splitlines()
+    # one line: no "retrying" warnings, no retries against a network that is not there
+    assert result.returncode == ERROR and len(lines) == 1, result.stderr
+    assert "no network" in lines[0] and "--feed FILE" in lines[0] and "papers demo" in lines[0]

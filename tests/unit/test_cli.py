@@ -1,0 +1,111 @@
+"""The `papers` CLI in-process against the test Redis: a run on a saved feed, the criteria
+commands, and every wrong input refused in one line that changes nothing (runs on a served
+feed: system/test_cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import Cli, snapshot
+from tests.feedgen import DATA, rss_feed
+
+DAY = "2025-05-28"
+
+
+def test_real_atom_capture_from_a_file(cli: Cli, tmp_path: Path) -> None:
+    atom = DATA / "feeds" / "atom_cs.AI_2025-08-20.xml"
+    result = cli("run", "--feed", str(atom), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "| Total arXiv papers | 7 |" in (tmp_path / "2025-08-20.md").read_text()
+
+
+def test_criteria_lifecycle(cli: Cli) -> None:
+    assert "version 1" in cli("criteria", "show").stdout
+    add = cli("criteria", "add", "Sparse attention: block-sparse and linear attention")
+    assert add.exit_code == 0 and "version 2" in add.stdout and "sparse-attention" in add.stdout
+    edit = cli("criteria", "edit", "sparse-attention", "linear attention only")
+    assert edit.exit_code == 0 and "version 3" in edit.stdout
+    removed = cli("criteria", "remove", "science")
+    assert removed.exit_code == 0 and "version 4" in removed.stdout
+    back = cli("criteria", "rollback", "1")
+    assert back.exit_code == 0 and "version 5" in back.stdout
+    history = cli("criteria", "history").stdout
+    for expected in ("v1", "init", "v2", "add", "v3", "edit", "v4", "remove", "v5", "rollback"):
+        assert expected in history
+    assert "sparse-attention" not in cli("criteria", "show").stdout
+
+
+BAD_INPUTS = [
+    ("top", "0"),
+    ("top", "10000"),
+    ("top", "abc"),
+    ("top", "5", "--date", "yesterday"),
+    ("top", "5", "--date", "2020-01-01"),
+    ("show", "2505.99999"),
+    ("show", "not-an-id"),
+    ("top", "--profile", "nope"),
+    ("criteria", "add", "   "),
+    ("criteria", "edit", "nope", "text"),
+    ("criteria", "remove", "nope"),
+    ("criteria", "rollback", "99"),
+    ("criteria", "rollback", "x"),
+    ("follow", " "),
+    ("run", "--feed", "/does/not/exist.xml"),
+    ("run", "--feed", "x", "--date", "28/05/2025"),
+    ("backfill", "--from", "2025-05-28", "--to", "2025-05-20"),
+]
+
+
+@pytest.fixture(scope="module")
+def stored_day(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One stored 2025-05-28 run, captured once and restored into each test's clean Redis."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    feed = tmp_path_factory.mktemp("feed") / "feed.xml"
+    feed.write_bytes(rss_feed(DAY))
+    config = feed.parent / "papers.toml"
+    config.write_text("")
+    env = {"PAPERS_CONFIG": str(config), "PAPERS_DATA_DIR": str(feed.parent / "data")}
+    cli = Cli({"REDIS_URL": redis_url, **env})
+    assert cli("run", "--feed", str(feed)).exit_code == 0
+    dump = snapshot(client)
+    client.close()
+    return dump
+
+
+@pytest.mark.parametrize("args", BAD_INPUTS, ids=[" ".join(a) for a in BAD_INPUTS])
+def test_bad_input_is_one_line_and_changes_nothing(
+    cli: Cli, stored_day: dict, clean_redis: redis.Redis, args: tuple[str, ...]
+) -> None:
+    for key, value in stored_day.items():
+        clean_redis.restore(key, 0, value, replace=True)
+    before = snapshot(clean_redis)
+    assert before == stored_day
+    result = cli(*args)
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert snapshot(clean_redis) == before
+
+
+def test_invalid_setting_is_one_line(cli: Cli) -> None:
+    cli.env["PAPERS_ARXIV_MIN_INTERVAL_S"] = "soon"
+    result = cli("profiles")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: invalid setting arxiv_min_interval_s (PAPERS_ARXIV_MIN_INTERVAL_S) in "
+        "environment or "
+        f"{cli.env['PAPERS_CONFIG']}: Input should be a valid number, unable to parse string "
+        "as a number"
+    )
+
+
+def test_unreachable_redis_names_the_url(cli: Cli) -> None:
+    cli.env["REDIS_URL"] = "redis://:hunter2@127.0.0.1:1/0"
+    result = cli("profiles")
+    assert result.exit_code == 1
+    assert "cannot reach Redis at redis://:***@127.0.0.1:1/0" in result.stderr
+    assert "hunter2" not in result.output + result.stderr
