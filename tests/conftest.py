@@ -97,7 +97,7 @@ def score_each_day_once() -> Iterator[None]:
         key = what.digest()
         if key not in scored:
             scored[key] = real(self, papers, criteria)
-            return scored[key]
+            return [score.model_copy() for score in scored[key]]  # the caller's own to change
         now = dt.datetime.now(dt.UTC)
         return [score.model_copy(update={"scored_at": now}) for score in scored[key]]
 
