@@ -149,19 +149,37 @@ class Checks:
         )
         return drop >= RISE or (crossed and drop >= CROSS)
 
-    async def stand_without_passages(
-        self, group: Sequence[Paper], scores: Mapping[str, Score]
-    ) -> set[str]:
-        """The papers of ``group`` whose scores stand with every rater-like part removed,
-        rated together in one request (a paper whose score falls is left to a check alone)."""
-        variants = {}
+    async def first_round(
+        self, group: Sequence[Paper], claims: Mapping[str, Score]
+    ) -> tuple[set[str], set[str]]:
+        """``group`` rated together in one request, each paper without every part that reads
+        like words to the rater: (the papers whose claimed score stands, the papers found).
+        A paper is found when its score falls and all it lost reads like words to the rater
+        (marked, rated as without them); one that falls otherwise is left to a check alone,
+        since another paper of the request may have spoken about it."""
+        variants, removed = {}, {}
         for paper in group:
             parts = parts_of(paper)
-            core = rater_like_parts(rater_likeness(parts, self.common))
-            variants[paper.id] = without(paper, parts, core) if len(core) < len(parts) else paper
+            like = rater_likeness(parts, self.common)
+            core = rater_like_parts(like)
+            if len(core) < len(parts):
+                variants[paper.id] = without(paper, parts, core)
+                if all(like[i] >= CORE_LIKENESS for i in core):
+                    removed[paper.id] = [parts[i] for i in sorted(core)]
+            else:
+                variants[paper.id] = paper
         got = await self.rate(list(variants.values()))
-        return {pid for pid, r in got.items()
-                if pid in scores and not self.fell(scores[pid], r)}  # fmt: skip
+        stood, found = set(), set()
+        for pid, r in got.items():
+            if pid not in claims:
+                continue
+            if not self.fell(claims[pid], r):
+                stood.add(pid)
+            elif pid in removed:
+                self.report.marked[pid] = removed[pid]
+                self.report.changed[pid] = (r.relevance, r.novelty)
+                found.add(pid)
+        return stood, found
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not

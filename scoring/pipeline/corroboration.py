@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 QUICK_SURPRISE = 4.0  # nats (below) from which a selection gets at least a quick check
 RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half predicts
 # (chance 0.37 or more) is a quick check, one from a paper that seldom passes is not
-QUICK_PER_REQUEST = 16  # quick checks that share a request (each paper's own variant)
+PER_REQUEST = 20  # first-round checks that share a request (each paper's own variant)
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
@@ -68,10 +68,11 @@ async def corroborate(
     day = _Day(checks, papers, scores, batches, prior, cutoffs)
     try:
         # first the batches that sank together (a batch's worth each, many papers moved), then
-        # the scores given again, the quick checks, the full searches
+        # every raised score (those given again included) in shared requests, each paper
+        # without its rater-like parts; what that leaves open, alone
         await day.sunken_batches()
-        await day.given_again()
-        await day.quick_checks()
+        day.given_again()
+        await day.first_rounds()
         await day.full_searches()
     except OverBudget:
         day.hold(budget_tokens)
@@ -92,6 +93,7 @@ class _Day:
     raised: list[tuple[float, str, bool]] = field(default_factory=list)  # (nats, id, quick)
     unchecked: set[str] = field(default_factory=set)
     surprising: set[str] = field(default_factory=set)  # unchecked ones are held (fail closed)
+    claims: dict[str, Score] = field(default_factory=dict)  # the score each check tests
     low_prior: float = 0.0
 
     def __post_init__(self) -> None:
@@ -107,6 +109,7 @@ class _Day:
             key=lambda r: (not r[2], -r[0]),
         )  # fmt: skip
         self.unchecked = {pid for _, pid, _ in self.raised}
+        self.claims = {pid: self.scores[pid] for pid in self.unchecked}
         self.surprising = {pid for _, pid, quick in self.raised if not quick}
         self.checks.report.flagged = len(self.raised)
 
@@ -145,8 +148,9 @@ class _Day:
                         self.report.changed[other.id] = (r.relevance, r.novelty)
                 await self.checks.rescore(batch, scores, self.prior, cutoffs)
 
-    async def given_again(self) -> None:
-        """A score given again without the speaker is checked like any other."""
+    def given_again(self) -> None:
+        """A score given again without the speaker is checked like any other: it joins the
+        raised ones, claiming the score it was given again."""
         report = self.report
         for pid, (relevance, novelty) in list(report.changed.items()):
             old = self.scores[pid]
@@ -158,35 +162,45 @@ class _Day:
                 continue
             if (f := self.flag(pid, again)) is not None:
                 report.flagged += 1
+                self.raised.append((f[0], pid, f[1]))
+                self.claims[pid] = again
                 self.unchecked.add(pid)
                 if not f[1]:
                     self.surprising.add(pid)
-                await self.checks.check_raised(self.papers[pid], again, f[1])
-                self.unchecked.discard(pid)
-                report.checked += 1
+        self.raised.sort(key=lambda r: (not r[2], -r[0]))
 
-    async def quick_checks(self) -> None:
-        """The quick ones together: each without its rater-like parts, several to a request;
-        only a paper whose score falls there is checked alone (most do not)."""
-        ids = [pid for _, pid, quick in self.raised if quick and pid not in self.report.changed]
-        for k in range(0, len(ids), QUICK_PER_REQUEST):
-            group = [self.papers[pid] for pid in ids[k : k + QUICK_PER_REQUEST]]
-            for pid in await self.checks.stand_without_passages(group, self.scores):
+    def open_claims(self) -> list[str]:
+        """The raised scores still to check, the quick ones first, then the most surprising."""
+        report = self.report
+        again = {pid for pid in self.claims if self.claims[pid] is not self.scores[pid]}
+        return [pid for _, pid, _ in self.raised if pid in self.unchecked
+                and pid not in report.marked
+                and (pid not in report.changed or pid in again)]  # fmt: skip
+
+    async def first_rounds(self) -> None:
+        """Every raised score in shared requests, each paper without its rater-like parts. A
+        quick one whose score stands is settled there; one found (its score falls with only
+        rater-like parts gone) is marked; the rest are left to a check alone."""
+        ids = self.open_claims()
+        requests = -(-len(ids) // PER_REQUEST)
+        size = -(-len(ids) // requests) if requests else 0
+        for k in range(0, len(ids), max(1, size)):
+            group = [self.papers[pid] for pid in ids[k : k + size]]
+            stood, found = await self.checks.first_round(group, self.claims)
+            for pid in found | {pid for pid in stood if pid not in self.surprising}:
                 self.unchecked.discard(pid)
                 self.report.checked += 1
 
     async def full_searches(self) -> None:
         """Every flagged selection not yet settled: parts removed until its score falls."""
         report = self.report
-        for u, pid, quick in self.raised:
-            if pid in report.marked or pid in report.changed or pid not in self.unchecked:
-                self.unchecked.discard(pid)
-                continue
+        for u, pid in [(u, pid) for u, pid, _ in self.raised if pid in self.open_claims()]:
+            quick = pid not in self.surprising
             before = report.calls
-            await self.checks.check_raised(self.papers[pid], self.scores[pid], quick)
+            await self.checks.check_raised(self.papers[pid], self.claims[pid], quick)
             self.unchecked.discard(pid)
             report.checked += 1
-            score, marked = self.scores[pid], " marked" if pid in report.marked else ""
+            score, marked = self.claims[pid], " marked" if pid in report.marked else ""
             log.debug("raised %s (%.1f nats, %d/%d%s): %d calls, now %s%s", pid, u,
                       score.relevance, score.novelty, ", quick" if quick else "",
                       report.calls - before, report.changed.get(pid), marked)  # fmt: skip
