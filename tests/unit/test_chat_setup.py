@@ -238,7 +238,7 @@ async def test_a_name_taken_by_another_replica_after_it_was_read_is_refused(
         async def stale() -> None:  # ... and is still between that read and its save
             return None
 
-        monkeypatch.setattr(other, "refresh_profiles", stale)
+        monkeypatch.setattr(other.profiles, "refresh", stale)
         assert (await ask(app, "setup --name team", channel="CONE")).ok
         late = await ask(other, "setup --name team", channel="CTWO")
         assert not late.ok and "profile name team was taken a moment ago" in late.text
