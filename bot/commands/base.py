@@ -51,7 +51,9 @@ class CoreBase:
         self, profile: str, user: str, day: Day, n: int
     ) -> tuple[list[RankedPaper], str, PreferenceModel]:
         """The day for one person (bot/commands/mine.py), and a note on how it was ranked."""
-        ranked, model = await personal_ranking(self.app, profile, user, day, n)
+        ranked, model = await personal_ranking(
+            self.store, self.app.profiles, self.app.settings.personal, profile, user, day, n
+        )
         yours = await self.store.followed(profile, user)
         first = f", the authors you follow ({len(yours)}) first" if yours else ""
         if model.empty:

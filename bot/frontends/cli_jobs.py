@@ -215,7 +215,7 @@ def demo() -> None:
         batch = listing_batch(read_jsonl(listing), DEMO_DAY, config.categories)
         with progress_bar() as progress:
             result = await run_listing(opened, "default", batch, DEMO_DAY, None, progress)
-            await build_archive(opened, "default", site, progress)
+            await build_archive(opened.store, opened.profiles, "default", site, progress)
         return result
 
     result = execute(work, settings)
@@ -300,7 +300,7 @@ def serve(
 def _archive_dir(settings: Settings, profile: str, folder: Path | None) -> Path:
     from bot.publishing.archive import archive_dir
 
-    return folder if folder is not None else archive_dir(settings, profile)
+    return folder if folder is not None else archive_dir(settings.data_dir, profile)
 
 
 @archive_app.command("build")
@@ -316,7 +316,7 @@ def archive_build(
     async def work(opened: App) -> ArchiveReport:
         with progress_bar() as progress:
             target = _archive_dir(opened.settings, profile, folder)
-            return await build_archive(opened, profile, target, progress)
+            return await build_archive(opened.store, opened.profiles, profile, target, progress)
 
     report = execute(work)
     out.print(

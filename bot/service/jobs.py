@@ -300,7 +300,9 @@ async def publish(
             rules = app.profile_config(profile).rules(profile)
             posted = await publisher.post_day(day, rules, target)
             await note_fallbacks(app, platform, profile, run.date, posted.fallbacks)
-            await send_personal_digests(app, publisher, platform, day)  # after the channel's
+            await send_personal_digests(  # after the channel's
+                app.store, app.profiles, app.settings.personal, publisher, platform, day
+            )
             return posted
     except PublishError as exc:
         log.error("%s", exc)

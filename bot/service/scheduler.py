@@ -295,7 +295,9 @@ class DailyService:
     async def _rebuild_archive(self, profile: str) -> None:
         """Keep the archive pages current; a failure here must not look like a failed run."""
         try:
-            report = await build_archive(self.app, profile, archive_dir(self.app.settings, profile))
+            app = self.app
+            out = archive_dir(app.settings.data_dir, profile)
+            report = await build_archive(app.store, app.profiles, profile, out)
             log.info("%s: archive rebuilt, %d files changed in %s", profile, report.written,
                      report.out)  # fmt: skip
         except Exception:
