@@ -17,7 +17,8 @@ from scoring.learning.preferences import PreferenceModel
 
 # ``run`` from chat: the daily job, posted (bot.service.jobs.run_from_chat), injected by the chat
 # front ends so the core imports no platform code
-Runner = Callable[["App", Platform, str, str], Awaitable[str]]
+# (platform, profile, person) -> the summary
+Runner = Callable[[Platform, str, str], Awaitable[str]]
 
 
 def people(n: int) -> str:

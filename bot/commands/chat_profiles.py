@@ -57,7 +57,7 @@ def configured(
         changes[field] = _words(value) if option in ("categories", "types") else value
     try:
         config = ProfileConfig.model_validate(base.model_dump() | changes)
-        config.trigger(app.settings)  # the schedule and timezone make a valid cron trigger
+        config.trigger(app.settings.schedule)  # the schedule and timezone make a valid cron trigger
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
@@ -223,7 +223,7 @@ def origin(app: App, name: str) -> str:
 
 
 def _describe(app: App, name: str, config: ProfileConfig) -> str:
-    schedule, timezone = config.when(app.settings)
+    schedule, timezone = config.when(app.settings.schedule)
     when = app.service.next_run(name) if app.service else None
     after = f", next {when:%Y-%m-%d %H:%M %Z}" if when else ""
     return (

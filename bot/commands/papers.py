@@ -33,7 +33,7 @@ class PaperCommands(CoreBase):
         if self.runner is None:  # pragma: no cover - every chat front end injects one
             raise InputError("run is not available here: use `papers run`")
         platform = chat_platform(req)
-        return Reply(text=await self.runner(self.app, platform, req.profile, req.user or ""))
+        return Reply(text=await self.runner(platform, req.profile, req.user or ""))
 
     async def version(self, req: Request) -> Reply:
         from importlib.metadata import PackageNotFoundError, version

@@ -50,7 +50,7 @@ async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus
     last = runs[0] if runs else None
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
     month_cost = summed_cost(run_cost(r) for r in month)
-    fire = config.trigger(settings).get_next_fire_time(None, now)
+    fire = config.trigger(settings.schedule).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
         if last and (found := await app.repository(Ledger, platform).fallbacks(name, last.date)):

@@ -15,9 +15,9 @@ import redis
 
 from bot.commands.core import CommandCore
 from bot.commands.request import Reply, parse_text
+from bot.frontends.wiring import daily_service
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
-from bot.service.scheduler import DailyService
 from scoring.storage import keys
 from tests.conftest import snapshot
 from tests.waiting import eventually
@@ -201,7 +201,7 @@ async def test_another_replicas_scheduler_picks_up_a_new_profile_without_a_resta
 ) -> None:
     settings = app.settings.model_copy(update={"data_dir": tmp_path / "two"})
     async with open_app(settings) as other:
-        service = DailyService(other)
+        service = daily_service(other)
         service.profiles_sync_s = 0.1
         service.start(catch_up=False)
         try:
