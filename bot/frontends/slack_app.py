@@ -17,10 +17,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.commands.core import CommandCore, person
+from bot.commands.core import person
 from bot.commands.registry import offered
 from bot.commands.request import EXPLORE_MARK, Reply, parse_text
-from bot.frontends.wiring import chat_runner
+from bot.frontends.wiring import chat_runner, command_core
 from bot.publishing.slack_post import slack_client
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
@@ -66,7 +66,7 @@ def build_slack_app(app: App) -> AsyncApp:
         ),
         request_verification_enabled=settings.slack.signing_secret is not None,
     )
-    core = CommandCore(app, runner=chat_runner(app))
+    core = command_core(app, chat_runner(app))
     feedback = Feedback(app.store, settings.learning.reactions)
     ledger = app.repository(Ledger, Platform.SLACK)
     chat = settings.chat(Platform.SLACK)

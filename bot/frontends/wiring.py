@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from bot.commands.base import Runner
+from bot.commands.base import CoreDeps, Runner
+from bot.commands.chat_profiles import ChatSetup
+from bot.commands.core import CommandCore
+from bot.commands.status import StatusSources
 from bot.records.day_lock import DayLocks
 from bot.records.heartbeats import Heartbeats
 from bot.records.ledger import Ledger
@@ -20,6 +23,44 @@ from bot.runtime.app import App
 if TYPE_CHECKING:
     from bot.service.jobs import JobDeps
     from bot.service.scheduler import Clock, DailyService, ServiceDeps
+
+
+def command_core(app: App, runner: Runner | None = None) -> CommandCore:
+    """The command core on this app; ``runner``: ``run`` from chat (``chat_runner``)."""
+    return CommandCore(core_deps(app), runner)
+
+
+def core_deps(app: App) -> CoreDeps:
+    """What the command core uses (bot/commands/base.py)."""
+    settings = app.settings
+    return CoreDeps(
+        store=app.store,
+        profiles=app.profiles,
+        scorer=lambda: app.scorer,
+        run_scorer=app.run_scorer,
+        arxiv=lambda: app.arxiv,
+        quotas=app.quotas,
+        chat=settings.chat,
+        arxiv_settings=settings.arxiv,
+        learning=settings.learning,
+        personal=settings.personal,
+        service=lambda: app.service,
+        setup=ChatSetup(app.store, app.profiles, settings.schedule, lambda: app.service),
+        status=status_sources(app),
+    )
+
+
+def status_sources(app: App) -> StatusSources:
+    """What ``status`` reads (bot/commands/status.py)."""
+    return StatusSources(
+        store=app.store,
+        profiles=app.profiles,
+        schedule=app.settings.schedule,
+        heartbeats=app.repository(Heartbeats),
+        ledger=lambda platform: app.repository(Ledger, platform),
+        retention=app.retention,
+        retention_days=app.settings.retention_days,
+    )
 
 
 def job_deps(app: App) -> JobDeps:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands.status import service_status
-from bot.frontends.wiring import daily_service
+from bot.frontends.wiring import daily_service, status_sources
 from scoring.domain.models import Posting
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
@@ -30,7 +30,7 @@ async def test_a_refused_post_is_resumed_by_the_next_visit_without_scoring_again
         slack.script(("error", "channel_not_found"))  # the first post of the thread is refused
         first = await service.catch_up("default")
         refused = await app.store.get_run("default", DAY)
-        status, _ = await service_status(app, dt.datetime.now(dt.UTC))
+        status, _ = await service_status(status_sources(app), dt.datetime.now(dt.UTC))
         owed = await service.owed("default")
         second = await service.catch_up("default")
         posted = await app.store.get_run("default", DAY)

@@ -26,11 +26,10 @@ import redis
 from aiohttp.test_utils import TestServer
 from redis.asyncio.client import Pipeline, Redis
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Reply, parse_text
 from bot.frontends.slack_app import build_slack_app
 from bot.frontends.slack_edge import SeenRequests, slack_web_app
-from bot.frontends.wiring import daily_service
+from bot.frontends.wiring import command_core, daily_service
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
 from bot.runtime.app import open_app
@@ -203,7 +202,7 @@ async def do_the_work(
     )  # fmt: skip
     date = dt.date.fromisoformat(DAY)
     async with open_app(settings) as app:
-        core = CommandCore(app)
+        core = command_core(app)
 
         async def ask(text: str, user: str = "UANN", channel: str = "C1") -> Reply:
             profile = await app.profile_for_channel(Platform.SLACK, channel)

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Request
-from bot.frontends.wiring import daily_service
+from bot.frontends.wiring import command_core, daily_service
 from bot.records.day_lock import lock_key
 from bot.runtime.app import App
 from bot.service.scheduler import DailyService
@@ -254,12 +253,12 @@ async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
             )
         latest = this_month + dt.timedelta(days=1)
         await seed_run(app, latest.isoformat(), status="failed", error="scoring failed (401)")
-        idle = await CommandCore(app).handle(Request(command="status"))
+        idle = await command_core(app).handle(Request(command="status"))
         service = daily_service(app, FakeClock(now))
         service.start(catch_up=False)
         try:
             await eventually(lambda: app.store.r.keys("paperbot:service:*"), "a heartbeat")
-            running = await CommandCore(app).handle(Request(command="status"))
+            running = await command_core(app).handle(Request(command="status"))
         finally:
             await service.stop()
         gone = await app.store.r.keys("paperbot:service:*")

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Reply, parse_text
-from bot.frontends.wiring import daily_service
+from bot.frontends.wiring import command_core, daily_service
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
 from scoring.storage import keys
@@ -44,7 +43,7 @@ async def ask(app: App, text: str, channel: str = "CNEW", admin: bool = True) ->
         text, platform="slack", channel=channel, admin=admin, user=ADMIN if admin else MEMBER,
         profile=await app.profile_for_channel("slack", channel),
     )  # fmt: skip
-    return await CommandCore(app).handle(req)
+    return await command_core(app).handle(req)
 
 
 async def test_an_admin_sets_up_a_channel_and_its_commands_read_that_profile(app: App) -> None:
@@ -140,7 +139,7 @@ async def test_setting_up_and_removing_are_for_admins(app: App, clean_redis: red
         refused = await ask(app, text, admin=False)
         assert not refused.ok and "is for an admin" in refused.text, text
     assert snapshot(clean_redis) == before
-    chat_only = await CommandCore(app).handle(parse_text("setup", platform="cli", admin=True))
+    chat_only = await command_core(app).handle(parse_text("setup", platform="cli", admin=True))
     assert not chat_only.ok and "unknown command" in chat_only.text
     assert (await ask(app, "setup")).ok
     assert not (await ask(app, "setup remove", admin=False)).ok
