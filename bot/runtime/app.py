@@ -1,6 +1,7 @@
 """The app factory: settings in, connected Redis, its repositories, HTTP client and scorer out.
 
-Nothing is built at import time; front ends call ``open_app(settings)`` once. The arXiv
+Nothing is built at import time; front ends call ``open_app(settings)`` once, hold the app (the
+composition root) and hand each part below them what it uses (bot/frontends/wiring.py). The arXiv
 client and the scorer are built on first use: a command that only reads Redis (``top``)
 never loads numpy, the LLM SDK or an HTTP stack.
 
