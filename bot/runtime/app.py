@@ -119,9 +119,6 @@ class App:
     def chat(self) -> dict[str, ChatProfile]:
         return self.profiles.chat
 
-    def source(self, name: str) -> str:
-        return self.profiles.source(name)
-
     async def refresh_profiles(self) -> None:
         await self.profiles.refresh()
 
@@ -136,9 +133,6 @@ class App:
 
     def profile_config(self, name: str) -> ProfileConfig:
         return self.profiles.config(name)
-
-    def bound_profile(self, platform: Platform, *channels: str | None) -> str | None:
-        return self.profiles.bound(platform, *channels)
 
     async def profile_for_channel(self, platform: Platform, *channels: str | None) -> str:
         return await self.profiles.for_channel(platform, *channels)

@@ -176,7 +176,7 @@ async def test_the_configuration_wins_over_a_chat_profile_of_the_same_name(
     )  # fmt: skip
     async with open_app(settings) as later:  # papers.toml gained a profile named team
         assert later.profile_config("team").categories == ["cs.RO"]
-        assert later.source("team") == "config"
+        assert later.profiles.source("team") == "config"
         listed = await ask(later, "profiles")
         assert "team: cs.RO" in listed.text and "over a chat profile of this name" in listed.text
         assert await later.profile_for_channel("slack", "CNEW") == "default"
