@@ -136,9 +136,9 @@ LLM_FAULTS: dict[str, tuple[list[Fault | str], str | None]] = {
 
 
 async def llm_faults(redis_url: str, tmp: Path) -> None:
+    from bot.frontends.wiring import daily_service
     from bot.runtime.app import open_app
     from bot.runtime.settings import load_settings
-    from bot.service.scheduler import DailyService
     from tests.servers import Answer, RecordingServer
 
     class Clock:
@@ -167,7 +167,7 @@ async def llm_faults(redis_url: str, tmp: Path) -> None:
                 profiles={"default": {"slack_channel": "C1"}},
             )  # fmt: skip
             async with open_app(settings) as app:
-                service = DailyService(app, Clock())
+                service = daily_service(app, Clock())
                 first = (await service.catch_up("default"))[0]
                 after = await app.store.get_run("default", __import__("datetime").date(2025, 5, 28))
                 llm.faults.clear()

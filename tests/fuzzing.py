@@ -18,9 +18,10 @@ from typing import Any
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from bot.commands.core import CommandCore, person
+from bot.commands.core import person
 from bot.commands.registry import USAGE
 from bot.commands.request import Request, parse_text
+from bot.frontends.wiring import command_core
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
 from scoring.arxiv.client import ArxivClient
@@ -119,7 +120,7 @@ class FuzzTarget:
         self._opened = open_app(settings)
         self.app: App = self.loop.run_until_complete(self._opened.__aenter__())
         self.app.arxiv = ArxivClient(self.app.arxiv.http, min_interval_s=0, attempts=1)
-        self.core = CommandCore(self.app)
+        self.core = command_core(self.app)
 
     def close(self) -> None:
         self.loop.run_until_complete(self._opened.__aexit__(None, None, None))

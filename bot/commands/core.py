@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from bot.commands import follows
-from bot.commands.base import Runner
+from bot.commands.base import CoreDeps, Runner
 from bot.commands.criteria import CriteriaCommands
 from bot.commands.papers import PaperCommands
 from bot.commands.people import PeopleCommands
@@ -29,7 +29,7 @@ from bot.runtime.metrics import timed_command
 from bot.runtime.platforms import CLI, Platform
 from scoring.domain.errors import FeedError, InputError, ScoringError, explained
 
-__all__ = ["CommandCore", "Runner", "person"]
+__all__ = ["CommandCore", "CoreDeps", "Runner", "person"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class CommandCore(PaperCommands, CriteriaCommands, PeopleCommands):
                     raise InputError(refused)
                 req = _asker(req, command.user)
                 values = parse_params(command, req)  # before anything is read or written
-                await self.app.ensure_profile(req.profile)
+                await self.deps.profiles.ensure(req.profile)
                 handler: Callable[..., Awaitable[Reply]] = getattr(self, command.name)
                 return await handler(req, **values)
             except Exception as exc:
@@ -66,8 +66,7 @@ class CommandCore(PaperCommands, CriteriaCommands, PeopleCommands):
         if command is None or not command.needs_admin(req.args, req.options) or req.admin:
             return None
         configured = (
-            not isinstance(req.platform, Platform)
-            or self.app.settings.chat(req.platform).admins_configured
+            not isinstance(req.platform, Platform) or self.deps.chat(req.platform).admins_configured
         )
         hint = "" if configured else f" (none are configured: set {req.platform}_admins)"
         action = command.action_of(req.args, req.options) if command.actions else ""

@@ -52,7 +52,7 @@ class CriteriaCommands(CoreBase):
 
     async def _suggest(self, profile: str) -> Reply:
         found, how = await suggest(
-            self.store, profile, self.app.scorer, self.app.settings.learning.suggest_min_reactions
+            self.store, profile, self.deps.scorer(), self.deps.learning.suggest_min_reactions
         )
         if found is None:
             return Reply(text=f"No edit to suggest ({how}): the criteria already say it.")

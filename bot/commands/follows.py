@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.commands.request import Reply, Request
-from bot.runtime.app import App
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.injection import strip_invisible
 from scoring.domain.models import Paper
 from scoring.domain.ranking import author_matches, normalize_name
+from scoring.storage.store import Store
 
 MAX_AUTHOR = 100  # characters of a name
 MAX_PER_DAY = 3  # papers a followed name may match a day, on average over the counted days
@@ -63,10 +63,10 @@ def too_common(name: str, counts: Sequence[int]) -> str | None:
     )
 
 
-async def _stored_days(app: App, profile: str) -> list[list[Paper]]:
+async def _stored_days(store: Store, profile: str) -> list[list[Paper]]:
     days = []
-    for date in (await app.store.days(profile))[-COUNTED_DAYS:]:
-        day = await app.store.load_day(profile, date)
+    for date in (await store.days(profile))[-COUNTED_DAYS:]:
+        day = await store.load_day(profile, date)
         if day is not None:
             days.append([rp.paper for rp in day.papers])
     return days
@@ -81,18 +81,18 @@ def _person(req: Request, mine: bool) -> str | None:
     return req.user
 
 
-async def follow(app: App, req: Request, author: str, mine: bool) -> Reply:
+async def follow(store: Store, req: Request, author: str, mine: bool) -> Reply:
     name, person = author_name(author), _person(req, mine)
-    if refused := too_common(name, matches_per_day(name, await _stored_days(app, req.profile))):
+    if refused := too_common(name, matches_per_day(name, await _stored_days(store, req.profile))):
         raise InputError(refused)
-    if not await app.store.follow(req.profile, name, person):
+    if not await store.follow(req.profile, name, person):
         raise InputError(f"{name} is followed already" + (" by you" if person else ""))
     if person is None:
         return Reply(
             text=f"Following {name}: their papers always appear, marked Author match.",
             visibility="channel",
         )
-    yours = await app.store.followed(req.profile, person)
+    yours = await store.followed(req.profile, person)
     return Reply(
         text=f"Following {name} for you: their papers come first in your `top --mine` and "
         f"your picks, marked Author match; the channel's digest is unchanged. You follow: "
@@ -101,10 +101,10 @@ async def follow(app: App, req: Request, author: str, mine: bool) -> Reply:
     )
 
 
-async def unfollow(app: App, req: Request, author: str, mine: bool) -> Reply:
+async def unfollow(store: Store, req: Request, author: str, mine: bool) -> Reply:
     name, person = author_name(author), _person(req, mine)
-    if not await app.store.unfollow(req.profile, name, person):
-        followed = ", ".join(await app.store.followed(req.profile, person)) or "nobody"
+    if not await store.unfollow(req.profile, name, person):
+        followed = ", ".join(await store.followed(req.profile, person)) or "nobody"
         whose = "you follow" if person else "followed"
         raise NotFound(f"{name} is not followed{' by you' if person else ''}; {whose}: {followed}")
     if person is None:
@@ -112,9 +112,9 @@ async def unfollow(app: App, req: Request, author: str, mine: bool) -> Reply:
     return Reply(text=f"You no longer follow {name}.")
 
 
-async def following(app: App, req: Request, mine: bool) -> Reply:
+async def following(store: Store, req: Request, mine: bool) -> Reply:
     person = _person(req, mine)
-    names = await app.store.followed(req.profile, person)
+    names = await store.followed(req.profile, person)
     whose = "You follow" if person else f"{req.profile} follows"
     text = f"{whose}: {', '.join(names)}." if names else f"{whose} nobody yet."
     return Reply(text=text, data=names)

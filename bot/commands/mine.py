@@ -6,31 +6,35 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.runtime.app import App
+from bot.runtime.profiles import Profiles
 from scoring.domain.models import Day, RankedPaper
 from scoring.learning.from_feedback import preference_model
-from scoring.learning.personal import followed_first, personal_view
+from scoring.learning.personal import PersonalView, followed_first, personal_view
 from scoring.learning.preferences import PreferenceModel
+from scoring.storage.store import Store
 
 
 async def personal_ranking(
-    app: App, profile: str, person: str, day: Day, n: int
+    store: Store,
+    profiles: Profiles,
+    view: PersonalView,
+    profile: str,
+    person: str,
+    day: Day,
+    n: int,
 ) -> tuple[list[RankedPaper], PreferenceModel]:
     """The day for one person: their own taste (from their reactions alone, -1 to 1 per paper)
     on top of the channel's ranking, with their view's bound, margin and explore picks, and
     the papers of the authors they follow for themselves first. No reactions yet: the
-    channel's ranking, their followed authors first."""
-    model = await preference_model(
-        app.store, profile, day.criteria.hash, day.run.scorer, 1.0, person
-    )
-    followed = await app.store.followed(profile, person)
+    channel's ranking, their followed authors first. ``view``: the personal view's settings."""
+    model = await preference_model(store, profile, day.criteria.hash, day.run.scorer, 1.0, person)
+    followed = await store.followed(profile, person)
     ranked = followed_first(day.papers, followed)  # marked, so the view's margin keeps them
     if model.empty:
         return ranked, model
     papers = [rp.paper for rp in day.papers]
     scores = {rp.paper.id: rp.score for rp in day.papers}
-    cutoff = app.profile_config(profile).relevance_cutoff
+    cutoff = profiles.config(profile).relevance_cutoff
     taste = await asyncio.to_thread(model.preferences, papers, scores)
-    view = app.settings.personal
     mine = personal_view(ranked, taste, cutoff, n, view, model.reactions)
     return followed_first(mine, followed), model

@@ -27,13 +27,13 @@ class PaperCommands(CoreBase):
     # -- chat only ---------------------------------------------------------------------------
     async def setup(self, req: Request, action: str, **options: Any) -> Reply:
         given = {k.replace("_", "-"): v for k, v in options.items() if v not in (None, False)}
-        return await chat_profiles.setup(self.app, req, action, given)
+        return await chat_profiles.setup(self.deps.setup, req, action, given)
 
     async def run(self, req: Request) -> Reply:
         if self.runner is None:  # pragma: no cover - every chat front end injects one
             raise InputError("run is not available here: use `papers run`")
         platform = chat_platform(req)
-        return Reply(text=await self.runner(self.app, platform, req.profile, req.user or ""))
+        return Reply(text=await self.runner(platform, req.profile, req.user or ""))
 
     async def version(self, req: Request) -> Reply:
         from importlib.metadata import PackageNotFoundError, version
@@ -140,16 +140,16 @@ class PaperCommands(CoreBase):
 
     async def _score_now(self, req: Request, pid: str) -> Reply:
         """``score ID`` for a paper no stored day holds: fetch it and score it once."""
-        profile, scorer = req.profile, self.app.run_scorer()
+        profile, scorer = req.profile, self.deps.run_scorer()
         criteria = await self.store.current_criteria(profile)
         score = (await self.store.get_scores([pid], criteria.hash, scorer.name)).get(pid)
         paper = await self.store.get_paper(pid)
         if score is None or paper is None or score.prompt_hash != scorer.prompt_hash:
             if req.platform != CLI:  # it costs an arXiv fetch and an LLM call
-                await self.app.quotas.spend("score", profile, req.user or "")
-            config = self.app.profile_config(profile)
-            paper = await self.app.arxiv.fetch_by_id(
-                self.app.settings.arxiv.export_api_url, pid, config.categories
+                await self.deps.quotas.spend("score", profile, req.user or "")
+            config = self.deps.profiles.config(profile)
+            paper = await self.deps.arxiv().fetch_by_id(
+                self.deps.arxiv_settings.export_api_url, pid, config.categories
             )
             if paper is None:
                 raise NotFound(f"arXiv has no paper {pid}")
@@ -169,14 +169,14 @@ class PaperCommands(CoreBase):
 
     async def profiles(self, req: Request) -> Reply:
         rows: list[dict[str, Any]] = []
-        for name, config in sorted(self.app.profiles.items()):
+        for name, config in sorted(self.deps.profiles.items()):
             latest = (
                 await self.store.latest_day(name) if await self.store.has_profile(name) else None
             )
             rows.append(
                 {
                     "name": name,
-                    "source": self.app.source(name),
+                    "source": self.deps.profiles.source(name),
                     "categories": config.categories,
                     "relevance_cutoff": config.relevance_cutoff,
                     "novelty_cutoff": config.novelty_cutoff,
@@ -186,7 +186,7 @@ class PaperCommands(CoreBase):
         text = "\n".join(
             f"{r['name']}: {'+'.join(r['categories'])}, relevance >= {r['relevance_cutoff']}, "
             f"novelty >= {r['novelty_cutoff']}, latest day {r['latest_day'] or 'none'}; "
-            f"{chat_profiles.origin(self.app, r['name'])}"
+            f"{chat_profiles.origin(self.deps.profiles, r['name'])}"
             for r in rows
         )
         return Reply(text=text, data=rows)
@@ -224,9 +224,9 @@ class PaperCommands(CoreBase):
         return Reply(text=text, data={"deleted": str(date), "profile": req.profile})
 
     async def status(self, req: Request) -> Reply:
-        service = self.app.service
+        service = self.deps.service()
         now = service.clock.now() if service else dt.datetime.now(dt.UTC)
-        text, data = await service_status(self.app, now)
+        text, data = await service_status(self.deps.status, now)
         return Reply(text=text, data=data)
 
     async def help(self, req: Request) -> Reply:

@@ -81,7 +81,7 @@ class PeopleCommands(CoreBase):
                 visibility="channel",
             )
         criteria = await self.store.current_criteria(req.profile)
-        model = await self._preferences(req.profile, criteria.hash, self.app.scorer.name)
+        model = await self._preferences(req.profile, criteria.hash, self.deps.scorer().name)
         state = model.state()
         mine = await Feedback(self.store).prefs(req.profile, req.user)
         titles = {c.id: c.title for c in criteria.items}
@@ -109,7 +109,7 @@ class PeopleCommands(CoreBase):
             f"Reactions move a paper by at most {model.bound:.1f} blend points "
             f"({RELEVANCE_WEIGHT} x relevance + {NOVELTY_WEIGHT} x novelty): they reorder "
             "near-ties and never change which papers pass the cutoffs. Your own view (`top "
-            f"--mine`) moves them by up to {self.app.settings.personal.bound:.1f}.",
+            f"--mine`) moves them by up to {self.deps.personal.bound:.1f}.",
         ]
         moved: dict[str, Any] = {}
         extra: dict[str, Any] = {}
@@ -117,7 +117,7 @@ class PeopleCommands(CoreBase):
             lines.append(
                 f"Yours: {mine.positive} positive, {mine.negative} negative, {mine.saved} saved."
             )
-            said = await interests(self.store, req.profile, req.user, self.app.scorer)
+            said = await interests(self.store, req.profile, req.user, self.deps.scorer())
             if said is not None and said.sentence:
                 lines.append(f"Your interests, as {said.model} reads them: {said.sentence}")
                 extra["interests"] = said.sentence
@@ -129,14 +129,14 @@ class PeopleCommands(CoreBase):
     async def mine(self, req: Request, action: str) -> Reply:
         if not req.user:  # pragma: no cover - chat front ends always name the person
             raise InputError("`mine` is about you: ask from Slack or Discord")
-        n = self.app.settings.personal.digest_top
+        n = self.deps.personal.digest_top
         if action == "show":
             on = await self.store.gets_personal_digest(req.profile, req.user)
         else:
             on = action == "on"
             changed = await self.store.set_personal_digest(req.profile, req.user, on)
             done = "" if changed else " (it already was)"
-        where = self.app.profile_config(req.profile).channel(chat_platform(req))
+        where = self.deps.profiles.config(req.profile).channel(chat_platform(req))
         if on:
             text = (
                 f"You get your own top {n} of {req.profile} as a direct message each day, after "
@@ -179,10 +179,10 @@ class PeopleCommands(CoreBase):
 
     # -- followed authors: the channel's (admins) or your own (--mine), bot/commands/follows.py ----
     async def follow(self, req: Request, author: str, mine: bool) -> Reply:
-        return await follows.follow(self.app, req, author, mine)
+        return await follows.follow(self.store, req, author, mine)
 
     async def unfollow(self, req: Request, author: str, mine: bool) -> Reply:
-        return await follows.unfollow(self.app, req, author, mine)
+        return await follows.unfollow(self.store, req, author, mine)
 
     async def following(self, req: Request, mine: bool) -> Reply:
-        return await follows.following(self.app, req, mine)
+        return await follows.following(self.store, req, mine)

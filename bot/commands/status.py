@@ -4,17 +4,34 @@ do, when is the next one, what has this month cost."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.records.heartbeats import Heartbeats
 from bot.records.ledger import Ledger
 from bot.render.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
-from bot.runtime.app import App
 from bot.runtime.platforms import PLATFORMS, Platform
+from bot.runtime.profiles import Profiles
+from bot.runtime.setting_groups import ScheduleSettings
 from scoring.domain.models import RunRecord
 from scoring.pipeline.lifecycle import state_of
-from scoring.storage.retention import MemoryReport
+from scoring.storage.retention import MemoryReport, Retention
+from scoring.storage.store import Store
+
+
+@dataclass(frozen=True)
+class StatusSources:
+    """What ``status`` reads: the runs and days, each profile's schedule, the schedulers'
+    heartbeats, the post ledgers, and Redis's memory."""
+
+    store: Store
+    profiles: Profiles
+    schedule: ScheduleSettings
+    heartbeats: Heartbeats
+    ledger: Callable[[Platform], Ledger]
+    retention: Retention
+    retention_days: int
 
 
 @dataclass
@@ -43,24 +60,23 @@ def _tokens(run: RunRecord) -> int:
     return sum(u.prompt_tokens + u.completion_tokens for u in run.usage)
 
 
-async def profile_status(app: App, name: str, now: dt.datetime) -> ProfileStatus:
-    settings = app.settings
-    config = app.profile_config(name)
-    runs = await app.store.runs(name, 100)
+async def profile_status(sources: StatusSources, name: str, now: dt.datetime) -> ProfileStatus:
+    schedule = sources.schedule
+    config = sources.profiles.config(name)
+    runs = await sources.store.runs(name, 100)
     last = runs[0] if runs else None
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
     month_cost = summed_cost(run_cost(r) for r in month)
-    fire = config.trigger(settings).get_next_fire_time(None, now)
+    fire = config.trigger(schedule).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
-        if last and (found := await app.repository(Ledger, platform).fallbacks(name, last.date)):
+        if last and (found := await sources.ledger(platform).fallbacks(name, last.date)):
             fallbacks[str(platform)] = found
     return ProfileStatus(
         profile=name,
         last_run=last,
         next_run=fire.isoformat() if fire else None,
-        schedule=f"{config.schedule or settings.schedule} "
-        f"({config.timezone or settings.schedule.timezone})",
+        schedule=f"{config.schedule or schedule} ({config.timezone or schedule.timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
         month_failed=sum(
@@ -110,9 +126,9 @@ def _last_run_line(record: RunRecord | None) -> str:
     return line + (f"\n    failures: {'; '.join(map(str, problems))}" if problems else "")
 
 
-async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any]]:
+async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str, dict[str, Any]]:
     """The text and the data of ``status`` for every configured profile."""
-    beats = await app.repository(Heartbeats).live()
+    beats = await sources.heartbeats.live()
     if beats:
         head = f"Scheduler: {len(beats)} running (" + ", ".join(b["id"] for b in beats) + ")"
     else:
@@ -122,9 +138,9 @@ async def service_status(app: App, now: dt.datetime) -> tuple[str, dict[str, Any
         for name, part in (beat.get("components") or {}).items():
             if part.get("state") != "ok":
                 lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
-    profiles = [await profile_status(app, name, now) for name in app.profiles]
-    memory = await app.retention.memory_report(await app.store.count_days(app.profiles))
-    lines.append(_memory_line(memory, app.settings.retention_days))
+    profiles = [await profile_status(sources, name, now) for name in sources.profiles]
+    memory = await sources.retention.memory_report(await sources.store.count_days(sources.profiles))
+    lines.append(_memory_line(memory, sources.retention_days))
     for s in profiles:
         failed = f", {s.month_failed} with failures" if s.month_failed else ""
         lines += [

@@ -195,11 +195,11 @@ def progress_bar() -> Iterator[RichProgress]:
 
 
 def run_core(req: Request, as_json: bool = False) -> None:
-    from bot.commands.core import CommandCore
+    from bot.frontends.wiring import command_core
 
     _no_blanks(req)
     req = req.model_copy(update={"admin": True})  # the local operator runs the service
-    reply = execute(lambda opened: CommandCore(opened).handle(req))
+    reply = execute(lambda opened: command_core(opened).handle(req))
     _print_reply(reply, as_json)
 
 

@@ -106,6 +106,7 @@ def run(
     ] = False,
 ) -> None:
     """Fetch today's batch, score, rank, store, write the Markdown digest, and post it."""
+    from bot.frontends.wiring import job_deps
     from bot.service.jobs import check_posting, publish_all, run_daily
 
     asked = list(dict.fromkeys(post or []))
@@ -120,15 +121,16 @@ def run(
     writable_dir(out_dir)
 
     async def work(opened: App) -> tuple[JobResult, list[tuple[str, PostResult | None]]]:
-        check_posting(opened, profile, platforms, channel, dry_run)  # before anything is paid
+        jobs = job_deps(opened)
+        check_posting(jobs, profile, platforms, channel, dry_run)  # before anything is paid
         with progress_bar() as progress:
             result = await run_daily(
-                opened, profile, parse_date(date), feed, out_dir, dry_run, progress, force=force
+                jobs, profile, parse_date(date), feed, out_dir, dry_run, progress, force=force
             )
         _summary(result)
         if result.outcome.run.status == "incomplete" and not partial:
             return result, []  # a partial day is posted only when asked: the rest may follow
-        return result, await publish_all(opened, profile, result, platforms, channel, dry_run)
+        return result, await publish_all(jobs, profile, result, platforms, channel, dry_run)
 
     result, done = execute(work)
     from bot.render.text import fallback_note  # loaded by the posting already
@@ -165,6 +167,7 @@ def backfill(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="store and write nothing")] = False,
 ) -> None:
     """Build remedial digests for past days through the arXiv export API."""
+    from bot.frontends.wiring import job_deps
     from bot.service.jobs import run_backfill
 
     writable_dir(out_dir)
@@ -174,7 +177,8 @@ def backfill(
         if first is None or last is None:  # pragma: no cover - typer requires both
             raise InputError("--from and --to are required")
         with progress_bar() as progress:
-            return await run_backfill(opened, profile, first, last, out_dir, dry_run, progress)
+            jobs = job_deps(opened)
+            return await run_backfill(jobs, profile, first, last, out_dir, dry_run, progress)
 
     for result in execute(work):
         _summary(result)
@@ -188,6 +192,7 @@ def demo() -> None:
     """A real arXiv day (2025-05-28, bundled) end to end, offline: the local scorer and an
     embedded Redis of its own (DATA_DIR/demo); writes the digest and the archive, then says
     what to set next. Nothing is posted and your own data is not touched."""
+    from bot.frontends.wiring import job_deps
     from bot.publishing.archive import build_archive
     from bot.service.jobs import run_listing
     from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
@@ -214,8 +219,9 @@ def demo() -> None:
         config = await opened.ensure_profile("default")
         batch = listing_batch(read_jsonl(listing), DEMO_DAY, config.categories)
         with progress_bar() as progress:
-            result = await run_listing(opened, "default", batch, DEMO_DAY, None, progress)
-            await build_archive(opened, "default", site, progress)
+            jobs = job_deps(opened)
+            result = await run_listing(jobs, "default", batch, DEMO_DAY, None, progress)
+            await build_archive(opened.store, opened.profiles, "default", site, progress)
         return result
 
     result = execute(work, settings)
@@ -300,7 +306,7 @@ def serve(
 def _archive_dir(settings: Settings, profile: str, folder: Path | None) -> Path:
     from bot.publishing.archive import archive_dir
 
-    return folder if folder is not None else archive_dir(settings, profile)
+    return folder if folder is not None else archive_dir(settings.data_dir, profile)
 
 
 @archive_app.command("build")
@@ -316,7 +322,7 @@ def archive_build(
     async def work(opened: App) -> ArchiveReport:
         with progress_bar() as progress:
             target = _archive_dir(opened.settings, profile, folder)
-            return await build_archive(opened, profile, target, progress)
+            return await build_archive(opened.store, opened.profiles, profile, target, progress)
 
     report = execute(work)
     out.print(

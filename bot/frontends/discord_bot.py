@@ -19,9 +19,10 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.commands.core import CommandCore, person
+from bot.commands.core import person
 from bot.commands.registry import COMMANDS, MAX_TOP, Command, Param
 from bot.commands.request import EXPLORE_MARK, Reply, Request
+from bot.frontends.wiring import chat_runner, command_core
 from bot.publishing.discord_post import use_api
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
@@ -29,7 +30,6 @@ from bot.render.discord_embeds import EMOJI_NAMES
 from bot.render.text import cut
 from bot.runtime.app import App
 from bot.runtime.platforms import Platform
-from bot.service.jobs import run_from_chat
 from scoring.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class PapersBot(discord.Client):
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         use_api(app.settings.discord.api_url)
         self.app = app
-        self.core = CommandCore(app, runner=run_from_chat)
+        self.core = command_core(app, chat_runner(app))
         self.ledger = app.repository(Ledger, Platform.DISCORD)
         self.feedback = Feedback(app.store, app.settings.learning.reactions)
         self.tree = app_commands.CommandTree(self)

@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.frontends.discord_bot import PapersBot
 from bot.frontends.slack_app import build_slack_app
 from bot.frontends.slack_edge import SeenRequests, slack_web_app
+from bot.frontends.wiring import daily_service
 from bot.publishing.discord_post import unreachable
 from bot.publishing.thread_post import UNREACHABLE
 from bot.records.heartbeats import Heartbeats
@@ -27,7 +28,7 @@ from bot.runtime.app import App
 from bot.runtime.metrics import metrics_view
 from bot.runtime.platforms import Platform
 from bot.runtime.supervise import Component, Runner, supervise
-from bot.service.scheduler import Clock, DailyService
+from bot.service.scheduler import Clock
 from scoring.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ async def serve_all(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    service = DailyService(app, clock) if scheduler else None
+    service = daily_service(app, clock) if scheduler else None
     app.service = service
     app.components = {name: Component(name) for name in fronts}
     # each front end fails alone: retried with backoff while the others keep running

@@ -17,16 +17,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.commands.core import CommandCore, person
+from bot.commands.core import person
 from bot.commands.registry import offered
 from bot.commands.request import EXPLORE_MARK, Reply, parse_text
+from bot.frontends.wiring import chat_runner, command_core
 from bot.publishing.slack_post import slack_client
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
 from bot.render.slack_blocks import escape
 from bot.runtime.app import App
 from bot.runtime.platforms import Platform
-from bot.service.jobs import run_from_chat
 from scoring.domain.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def build_slack_app(app: App) -> AsyncApp:
         ),
         request_verification_enabled=settings.slack.signing_secret is not None,
     )
-    core = CommandCore(app, runner=run_from_chat)
+    core = command_core(app, chat_runner(app))
     feedback = Feedback(app.store, settings.learning.reactions)
     ledger = app.repository(Ledger, Platform.SLACK)
     chat = settings.chat(Platform.SLACK)

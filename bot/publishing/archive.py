@@ -27,14 +27,14 @@ from bot.render.text import (
     summed_cost,
     total_cost,
 )
-from bot.runtime.app import App
-from bot.runtime.settings import Settings
+from bot.runtime.profiles import Profiles
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import criteria_markdown
 from scoring.domain.errors import InputError
 from scoring.domain.models import Day, RankedPaper
 from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.storage.retention import is_trimmed
+from scoring.storage.store import Store
 
 TOP_ON_OVERVIEWS = 5
 STYLE = "style.css"
@@ -104,24 +104,28 @@ def _months(days: list[Day]) -> list[Month]:
 
 
 async def build_archive(
-    app: App, profile: str, out: Path, progress: ProgressSink | None = None
+    store: Store,
+    profiles: Profiles,
+    profile: str,
+    out: Path,
+    progress: ProgressSink | None = None,
 ) -> ArchiveReport:
-    await app.ensure_profile(profile)
+    await profiles.ensure(profile)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file, not a folder")
-    rules = app.profile_config(profile).rules(profile)
-    dates = sorted(await app.store.days(profile))
+    rules = profiles.config(profile).rules(profile)
+    dates = sorted(await store.days(profile))
     progress = progress or NoProgress()
     loaded = progress.start("loading days", len(dates))
     days: list[Day] = []
     for date in dates:
-        day = await app.store.load_day(profile, date)
+        day = await store.load_day(profile, date)
         if day is not None:
             days.append(day)
         loaded(1)
     # rendering and writing hundreds of pages is blocking work: off the event loop, so a
     # service's chat commands are not held up while it rebuilds
-    comment_from = app.comment_from  # part of the prompt shown in the appendix
+    comment_from = profiles.comment_from  # part of the prompt shown in the appendix
     return await asyncio.to_thread(_write_pages, profile, rules, days, out, progress, comment_from)
 
 
@@ -181,9 +185,10 @@ def _write_pages(
     return ArchiveReport(out, len(days), len(months), written, len(pages) + len(kept))
 
 
-def archive_dir(settings: Settings, profile: str) -> Path:
-    """Where ``papers archive build`` and the service write a profile's archive by default."""
-    return settings.data_dir / "archive" / profile
+def archive_dir(data_dir: Path, profile: str) -> Path:
+    """Where ``papers archive build`` and the service write a profile's archive by default
+    (``data_dir``: the setting)."""
+    return data_dir / "archive" / profile
 
 
 def serve_archive(folder: Path, host: str, port: int) -> http.server.ThreadingHTTPServer:

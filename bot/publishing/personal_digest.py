@@ -15,10 +15,12 @@ from bot.commands.mine import personal_ranking
 from bot.commands.request import EXPLORE_MARK
 from bot.publishing.thread_post import NOTICE_OPENINGS, PublishError, ThreadPublisher, post_once
 from bot.render.text import cut, quoted
-from bot.runtime.app import App
 from bot.runtime.platforms import Platform
+from bot.runtime.profiles import Profiles
 from scoring.domain.models import Day, RankedPaper
+from scoring.learning.personal import PersonalView
 from scoring.learning.preferences import PreferenceModel
+from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +49,28 @@ def picks_text(
 
 
 async def send_personal_digests(
-    app: App, publisher: ThreadPublisher, platform: Platform, day: Day
+    store: Store,
+    profiles: Profiles,
+    view: PersonalView,
+    publisher: ThreadPublisher,
+    platform: Platform,
+    day: Day,
 ) -> int:
     """Each person of this platform who asked gets their picks of the day, once. A person the
     platform will not message (DMs closed, left the workspace) is logged and skipped: the
     channel's digest is posted already and the others still get theirs. Messages sent."""
     sent = 0
-    n = app.settings.personal.digest_top
-    for person in await app.store.personal_digest_people(day.profile):
+    n = view.digest_top
+    for person in await store.personal_digest_people(day.profile):
         if not person.startswith(f"{platform}:"):
             continue
         kind = f"mine:{person}"
         if await publisher.ledger.notice(day.profile, day.date, kind) is not None:
             continue  # sent by an earlier run: no ranking, no DM channel to open
         try:
-            ranked, model = await personal_ranking(app, day.profile, person, day, n)
+            ranked, model = await personal_ranking(
+                store, profiles, view, day.profile, person, day, n
+            )
             picks = [rp for rp in ranked if rp.selected or not model.empty][:n]
             if not picks:
                 continue

@@ -1,6 +1,7 @@
 """The app factory: settings in, connected Redis, its repositories, HTTP client and scorer out.
 
-Nothing is built at import time; front ends call ``open_app(settings)`` once. The arXiv
+Nothing is built at import time; front ends call ``open_app(settings)`` once, hold the app (the
+composition root) and hand each part below them what it uses (bot/frontends/wiring.py). The arXiv
 client and the scorer are built on first use: a command that only reads Redis (``top``)
 never loads numpy, the LLM SDK or an HTTP stack.
 
@@ -13,22 +14,17 @@ connection.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from pydantic import ValidationError
-
 from bot.runtime.platforms import Platform
 from bot.runtime.ports import Schedule
 from bot.runtime.profile_record import ChatProfile
+from bot.runtime.profiles import Profiles
 from bot.runtime.quotas import Quotas, limits_uri
 from bot.runtime.settings import ProfileConfig, Settings
-from prompts import read_prompt
 from scoring.domain.configs import PrefilterConfig
-from scoring.domain.criteria import parse_criteria_markdown
-from scoring.domain.errors import ConfigError, NotFound
 from scoring.domain.scorer import Scorer, scorer_for_run
 from scoring.storage.batch_jobs import BatchJobs
 from scoring.storage.redis_server import EmbeddedRedis, open_redis
@@ -41,7 +37,6 @@ if TYPE_CHECKING:
     from bot.runtime.supervise import Component
     from scoring.arxiv.client import ArxivClient
 
-log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -56,11 +51,14 @@ class App:
     service: Schedule | None = None  # while ``papers serve`` runs the scheduler
     # while ``papers serve`` runs: each front end's state (bot/runtime/supervise.py)
     components: dict[str, Component] = field(default_factory=dict)
-    chat: dict[str, ChatProfile] = field(default_factory=dict)  # set up from chat (Redis)
-    _chat_raw: dict[str, str] = field(default_factory=dict)
+    # every profile: the configured ones over those set up from chat (bot/runtime/profiles.py)
+    profiles: Profiles = field(init=False)
     _scorer: Scorer | None = None
     _arxiv: ArxivClient | None = None
     _http: httpx.AsyncClient | None = None
+
+    def __post_init__(self) -> None:
+        self.profiles = Profiles(self.settings, self.store)
 
     @property
     def scorer(self) -> Scorer:
@@ -116,29 +114,13 @@ class App:
             await self._http.aclose()
 
     # -- profiles: configured (papers.toml, environment) and set up from chat ----------------
+    # bot/runtime/profiles.py holds them; these say it the way the front ends always asked
     @property
-    def profiles(self) -> dict[str, ProfileConfig]:
-        """Every profile, the configured ones first; a configured one wins over a chat one of
-        the same name."""
-        configured = self.settings.profiles
-        chat = {name: r.config for name, r in self.chat.items() if name not in configured}
-        return {**configured, **chat}
-
-    def source(self, name: str) -> str:
-        return "config" if name in self.settings.profiles else "chat"
+    def chat(self) -> dict[str, ChatProfile]:
+        return self.profiles.chat
 
     async def refresh_profiles(self) -> None:
-        """Read the profiles set up from chat (by this replica or another) from Redis."""
-        raw = await self.store.chat_profiles()
-        if raw == self._chat_raw:
-            return
-        chat = {}
-        for name, text in raw.items():
-            try:
-                chat[name] = ChatProfile.model_validate_json(text)
-            except ValidationError as exc:  # written by a newer or older paperbot
-                log.error("profile %s set up from chat is unreadable, skipped: %s", name, exc)
-        self.chat, self._chat_raw = chat, raw
+        await self.profiles.refresh()
 
     def run_scorer(self) -> Scorer:
         """The scorer for one run or one command's scoring: its own state and, with the
@@ -147,52 +129,20 @@ class App:
 
     @property
     def comment_from(self) -> int | None:
-        return self.settings.comment_from_for(self.profiles.values())
+        return self.profiles.comment_from
 
     def profile_config(self, name: str) -> ProfileConfig:
-        try:
-            return self.profiles[name]
-        except KeyError:
-            known = ", ".join(sorted(self.profiles))
-            raise NotFound(f"unknown profile {name!r}; profiles: {known}") from None
-
-    def bound_profile(self, platform: Platform, *channels: str | None) -> str | None:
-        """The profile posting to this channel (or a thread's parent); configured ones first."""
-        for name, config in self.profiles.items():
-            target = config.channel(platform)
-            if target and target in channels:
-                return name
-        return None
+        return self.profiles.config(name)
 
     async def profile_for_channel(self, platform: Platform, *channels: str | None) -> str:
-        """Whose commands these are: the profile posting to the channel, else ``default``."""
-        await self.refresh_profiles()
-        return self.bound_profile(platform, *channels) or "default"
+        return await self.profiles.for_channel(platform, *channels)
 
     def prefilters(self) -> PrefilterConfig | None:
         """Pre-filters save LLM tokens; the local scorer spends none, so it gets none."""
         return self.settings.prefilter if self.settings.llm.configured else None
 
     async def ensure_profile(self, name: str) -> ProfileConfig:
-        """The profile's config; its stored state is created on first use: criteria from its
-        file, from the profile a chat setup copied, or from prompts/."""
-        config = self.profile_config(name)
-        copied = self.chat[name].criteria_from if self.source(name) == "chat" else None
-        if copied is not None and not await self.store.has_profile(name):
-            criteria = (await self.store.current_criteria(copied)).items
-            if await self.store.ensure_profile(name, criteria, config.follow):
-                log.info("created profile %s with the criteria of %s", name, copied)
-            return config
-        if config.criteria_file is not None:
-            try:
-                text = config.criteria_file.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(f"profile {name}: cannot read criteria_file: {exc}") from None
-        else:
-            text = read_prompt("criteria.md")
-        if await self.store.ensure_profile(name, parse_criteria_markdown(text), config.follow):
-            log.info("created profile %s", name)
-        return config
+        return await self.profiles.ensure(name)
 
 
 def make_scorer(settings: Settings, comment_from: int | None, redis: Any = None) -> Scorer:

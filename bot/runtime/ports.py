@@ -1,5 +1,6 @@
-"""What the app's users need of the running scheduler, as protocols: the app holds the
-scheduler (bot/service/scheduler.py) without importing it, since the scheduler imports the app."""
+"""What the app's users need of the running scheduler, as protocols: the app and the command
+core hold the scheduler (bot/service/scheduler.py) without importing it, since it stands above
+them in the layers."""
 
 from __future__ import annotations
 

@@ -107,13 +107,14 @@ class ProfileConfig(BaseModel):
         """Where this profile posts on ``platform``."""
         return self.slack_channel if Platform(platform) is Platform.SLACK else self.discord_channel
 
-    def when(self, settings: Settings) -> tuple[str, str]:
-        """This profile's crontab line and its timezone, the global ones where unset."""
-        return self.schedule or settings.schedule.cron, self.timezone or settings.schedule.timezone
+    def when(self, schedule: ScheduleSettings) -> tuple[str, str]:
+        """This profile's crontab line and its timezone, the global ones (``schedule``, the
+        settings' group) where unset."""
+        return self.schedule or schedule.cron, self.timezone or schedule.timezone
 
-    def trigger(self, settings: Settings) -> CronTrigger:
+    def trigger(self, schedule: ScheduleSettings) -> CronTrigger:
         """When this profile's daily job runs."""
-        return cron_trigger(*self.when(settings))
+        return cron_trigger(*self.when(schedule))
 
     def rules(self, name: str) -> ProfileRules:
         return ProfileRules(
@@ -214,7 +215,7 @@ class Settings(BaseSettings):
 
     def comment_from_for(self, profiles: Iterable[ProfileConfig]) -> int | None:
         """Comments are asked from one below the lowest relevance cutoff of these profiles
-        (the configured ones with those set up from chat: App.comment_from); None: always."""
+        (the configured ones with those set up from chat: Profiles.comment_from); None: always."""
         if not self.llm.short_comments:
             return None
         return max(1, min(p.relevance_cutoff for p in profiles) - 1)

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -31,12 +31,13 @@ from bot.publishing.archive import archive_dir, build_archive
 from bot.publishing.thread_post import PublishError
 from bot.records.day_lock import DayLocks
 from bot.records.heartbeats import Heartbeats
-from bot.runtime.app import App
 from bot.runtime.logs import run_context
 from bot.runtime.metrics import POST_FAILURES, RUNS, record_run
-from bot.runtime.setting_groups import cron_trigger
+from bot.runtime.setting_groups import ScheduleSettings, cron_trigger
+from bot.runtime.supervise import Component
 from bot.service.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
 from bot.service.jobs import (
+    JobDeps,
     JobResult,
     announce_delay,
     platforms_for,
@@ -48,7 +49,7 @@ from bot.service.jobs import (
 from scoring.domain.errors import FeedNotReady, ScoringError, explained, watched
 from scoring.domain.models import RunRecord
 from scoring.pipeline import lifecycle
-from scoring.storage.retention import TrimReport
+from scoring.storage.retention import Retention, TrimReport
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 30
@@ -111,9 +112,28 @@ class Owed:
         return self.remedial + ([self.live] if self.live else [])
 
 
+@dataclass(frozen=True)
+class ServiceDeps:
+    """What the daily service uses: the jobs', and the scheduler's own; the front ends build
+    it from the app (bot/frontends/wiring.py)."""
+
+    jobs: JobDeps
+    schedule: ScheduleSettings
+    heartbeats: Heartbeats
+    locks: DayLocks
+    retention: Retention
+    retention_days: int
+    archive_after_runs: bool
+    # each front end's state while ``papers serve`` runs (read at each heartbeat: the front
+    # ends are registered after the service is built)
+    components: Callable[[], Mapping[str, Component]]
+
+
 class DailyService:
-    def __init__(self, app: App, clock: Clock | None = None) -> None:
-        self.app = app
+    def __init__(self, deps: ServiceDeps, clock: Clock | None = None) -> None:
+        self.deps = deps
+        self.jobs = deps.jobs
+        self.profiles = deps.jobs.profiles
         self.clock = clock or SystemClock()
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.stopping = False
@@ -140,7 +160,7 @@ class DailyService:
             next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),  # after the catch-up
         )  # fmt: skip
         self.scheduler.start()
-        for name in self.app.profiles:
+        for name in self.profiles:
             log.info("scheduler: %s next runs at %s", name, self.next_run(name))
             if catch_up:  # at start: whatever was missed while we were down
                 self.spawn(self.catch_up(name), f"catch up {name}")
@@ -148,8 +168,8 @@ class DailyService:
     def sync_profiles(self) -> None:
         """One daily job per profile, as the profiles are now: a profile set up from chat
         (on any replica) is scheduled, a changed schedule moved, a removed profile dropped."""
-        settings = self.app.settings
-        wanted = {name: config.when(settings) for name, config in self.app.profiles.items()}
+        schedule = self.deps.schedule
+        wanted = {name: config.when(schedule) for name, config in self.profiles.items()}
         for name in set(self._scheduled) - set(wanted):
             self.scheduler.remove_job(f"daily:{name}")
             del self._scheduled[name]
@@ -159,7 +179,7 @@ class DailyService:
                 continue
             self.scheduler.add_job(
                 self._tracked, cron_trigger(*when), args=[self.catch_up, name], id=f"daily:{name}",
-                name=f"daily digest {name}", misfire_grace_time=settings.schedule.misfire_grace_s,
+                name=f"daily digest {name}", misfire_grace_time=schedule.misfire_grace_s,
                 coalesce=True, max_instances=1, replace_existing=True,
             )  # fmt: skip
             if self.scheduler.running:  # at start, each profile's next run is logged below
@@ -167,7 +187,7 @@ class DailyService:
             self._scheduled[name] = when
 
     async def _refresh_profiles(self) -> None:
-        await self.app.refresh_profiles()
+        await self.profiles.refresh()
         self.sync_profiles()
 
     async def stop(self) -> None:
@@ -179,7 +199,7 @@ class DailyService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.app.repository(Heartbeats).end(self._id)
+        await self.deps.heartbeats.end(self._id)
 
     def spawn(self, work: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """``work`` as a tracked task (``stop`` cancels it, ``idle`` waits for it) whose
@@ -216,23 +236,23 @@ class DailyService:
             "seen": dt.datetime.now(dt.UTC).isoformat(),
             "next": {
                 name: (when.isoformat() if (when := self.next_run(name)) else None)
-                for name in self.app.profiles
+                for name in self.profiles
             },
-            "components": {name: c.as_dict() for name, c in self.app.components.items()},
+            "components": {name: c.as_dict() for name, c in self.deps.components().items()},
         }
-        await self.app.repository(Heartbeats).beat(self._id, beat, ttl_s=3 * HEARTBEAT_S)
+        await self.deps.heartbeats.beat(self._id, beat, ttl_s=3 * HEARTBEAT_S)
 
     # -- the work ----------------------------------------------------------------------------
     async def owed(self, profile: str) -> Owed:
         """The announcement days this profile has not finished, oldest first."""
-        settings = self.app.settings
-        holidays = set(settings.arxiv.holidays)
+        schedule = self.deps.schedule
+        holidays = set(self.jobs.arxiv_settings.holidays)
         now = self.clock.now()
         today = now.astimezone(ARXIV_TZ).date()
-        fired = last_fire(self.app.profile_config(profile).trigger(settings), now)
+        fired = last_fire(self.profiles.config(profile).trigger(schedule), now)
         due = fired is not None and fired.astimezone(ARXIV_TZ).date() == today
         live = today if due and is_announcement_day(today, holidays) else None
-        runs = await self.app.store.runs(profile, limit=100)
+        runs = await self.jobs.store.runs(profile, limit=100)
         done = {r.date for r in runs if lifecycle.is_done(r)}
         recorded = {r.date for r in runs}
         live = None if live in done else live
@@ -242,13 +262,13 @@ class DailyService:
         through = today - ONE_DAY
         # the last catch_up_days announcement days before today; older gaps are given up
         window: list[dt.date] = []
-        if settings.schedule.catch_up_days:
-            start = through - dt.timedelta(days=7 * settings.schedule.catch_up_days // 5 + 7)
-            window = announcement_days(start, through, holidays)[-settings.schedule.catch_up_days :]
+        if schedule.catch_up_days:
+            start = through - dt.timedelta(days=7 * schedule.catch_up_days // 5 + 7)
+            window = announcement_days(start, through, holidays)[-schedule.catch_up_days :]
         if window and (given_up := announcement_days(anchor, window[0] - ONE_DAY, holidays)):
             log.warning(
                 "%s: %d missed days older than catch_up_days=%d are not caught up (%s to %s)",
-                profile, len(given_up), settings.schedule.catch_up_days, given_up[0], given_up[-1],
+                profile, len(given_up), schedule.catch_up_days, given_up[0], given_up[-1],
             )  # fmt: skip
         # days after the last finished one, and earlier unfinished ones (LLM down, post refused)
         missed = [d for d in window if d not in done and (d > anchor or d in recorded)]
@@ -275,7 +295,7 @@ class DailyService:
                     RUNS.labels(profile, "failed").inc()
                     reports.append(DayReport(profile, date, "failed", remedial, detail=str(exc)))
         self.history.append(reports)
-        if any(r.action == "ran" for r in reports) and self.app.settings.archive_after_runs:
+        if any(r.action == "ran" for r in reports) and self.deps.archive_after_runs:
             await self._rebuild_archive(profile)
         self._retry_if_needed(profile, reports)
         done = ", ".join(f"{r.date} {r.action}" for r in reports) or "nothing owed"
@@ -285,9 +305,9 @@ class DailyService:
     async def trim(self) -> TrimReport:
         """Bounded storage: paper texts past ``retention_days`` leave Redis (every replica may
         run it; it is idempotent)."""
-        before = self.clock.now().date() - dt.timedelta(days=self.app.settings.retention_days)
+        before = self.clock.now().date() - dt.timedelta(days=self.deps.retention_days)
         try:
-            return await self.app.retention.trim_papers(before)
+            return await self.deps.retention.trim_papers(before)
         except Exception:
             log.exception("retention: trimming paper texts failed; tomorrow tries again")
             return TrimReport()
@@ -295,7 +315,8 @@ class DailyService:
     async def _rebuild_archive(self, profile: str) -> None:
         """Keep the archive pages current; a failure here must not look like a failed run."""
         try:
-            report = await build_archive(self.app, profile, archive_dir(self.app.settings, profile))
+            out = archive_dir(self.jobs.data_dir, profile)
+            report = await build_archive(self.jobs.store, self.profiles, profile, out)
             log.info("%s: archive rebuilt, %d files changed in %s", profile, report.written,
                      report.out)  # fmt: skip
         except Exception:
@@ -305,9 +326,9 @@ class DailyService:
     def post_deadline(self, profile: str, date: dt.date) -> dt.datetime:
         """From then on an incomplete day is posted with what was scored (the rest follows),
         and a day the LLM failed entirely gets the delayed notice."""
-        settings = self.app.settings
-        fire = scheduled_at(self.app.profile_config(profile).trigger(settings), date)
-        return fire + dt.timedelta(seconds=settings.schedule.partial_post_after_s)
+        schedule = self.deps.schedule
+        fire = scheduled_at(self.profiles.config(profile).trigger(schedule), date)
+        return fire + dt.timedelta(seconds=schedule.partial_post_after_s)
 
     def _past_deadline(self, profile: str, date: dt.date) -> bool:
         return self.clock.now() >= self.post_deadline(profile, date)
@@ -321,13 +342,13 @@ class DailyService:
         first = pending[0]
         key = (profile, first.date)
         tries = self.retries[key] = self.retries.get(key, 0) + 1
-        settings = self.app.settings
+        schedule = self.deps.schedule
         limit, delay = MAX_RETRIES, float(RETRY_S)
         if first.action == "locked":  # a holder that died frees the day when its lock lapses
-            delay = min(delay, settings.schedule.lock_ttl_s + LOCK_SLACK_S)
+            delay = min(delay, schedule.lock_ttl_s + LOCK_SLACK_S)
         if first.action in SCORE_AGAIN:
-            limit = settings.schedule.score_retry_attempts
-            delay = min(settings.schedule.score_retry_s * 2.0 ** (tries - 1), MAX_SCORE_RETRY_S)
+            limit = schedule.score_retry_attempts
+            delay = min(schedule.score_retry_s * 2.0 ** (tries - 1), MAX_SCORE_RETRY_S)
             until_deadline = (
                 self.post_deadline(profile, first.date) - self.clock.now()
             ).total_seconds()
@@ -341,7 +362,7 @@ class DailyService:
         self.scheduler.add_job(
             self._tracked, "date", run_date=when, args=[self.catch_up, profile],
             id=f"retry:{profile}",
-            replace_existing=True, misfire_grace_time=self.app.settings.schedule.misfire_grace_s,
+            replace_existing=True, misfire_grace_time=schedule.misfire_grace_s,
         )  # fmt: skip
         log.warning("%s %s: %s; looking again at %s", profile, key[1], first.detail
                     or first.action, when.isoformat(timespec="seconds"))  # fmt: skip
@@ -352,13 +373,11 @@ class DailyService:
         """Score, store and post one day, unless another replica holds it: each step the one
         its lifecycle names next. ``gap``: the missed days being caught up (remedial banner),
         empty for today's announcement."""
-        app = self.app
-        locks = app.repository(DayLocks)
-        async with locks.held(profile, date, app.settings.schedule.lock_ttl_s) as held:
+        async with self.deps.locks.held(profile, date, self.deps.schedule.lock_ttl_s) as held:
             if not held:
                 log.info("%s %s: another replica holds the day; skipping", profile, date)
                 return DayReport(profile, date, "locked", bool(gap))
-            run = await app.store.get_run(profile, date)  # re-read under the lock
+            run = await self.jobs.store.get_run(profile, date)  # re-read under the lock
             result: JobResult | None = None  # the day this visit scored, or the stored one
             action: Action = "resumed"
             while True:
@@ -373,7 +392,7 @@ class DailyService:
                     late: Action = "delayed" if failed else "incomplete"
                     return DayReport(profile, date, late, bool(gap), detail=step.why)
                 if step.do == "post" and result is None and run is not None:
-                    result = await stored_day(app, run)  # resumed without scoring again
+                    result = await stored_day(self.jobs, run)  # resumed without scoring again
                 if step.do == "post" and result is not None:
                     break
                 try:  # scoring: asked for, or the stored day to post is not there any more
@@ -396,14 +415,14 @@ class DailyService:
     ) -> JobResult:
         log.info("%s %s: run %s starts", profile, date, run_id)
         if (begun := lifecycle.begin_scoring(run)) is not None:
-            await self.app.store.save_run(begun)
+            await self.jobs.store.save_run(begun)
         if gap:
-            return (await run_remedial(self.app, profile, [date], banner_dates=gap))[0]
-        return await run_daily(self.app, profile, date, strict_date=True)
+            return (await run_remedial(self.jobs, profile, [date], banner_dates=gap))[0]
+        return await run_daily(self.jobs, profile, date, strict_date=True)
 
     async def _publish(self, profile: str, result: JobResult) -> dict[str, int]:
         try:
-            done = await publish_all(self.app, profile, result, platforms_for(self.app, profile))
+            done = await publish_all(self.jobs, profile, result, platforms_for(self.jobs, profile))
         except PublishError:  # logged, counted and written to the run record: retried later
             return {}
         return {platform: posted.posted if posted else 0 for platform, posted in done}
@@ -415,9 +434,9 @@ class DailyService:
         RUNS.labels(profile, "failed").inc()
         if not self._past_deadline(profile, date):
             return
-        for platform in platforms_for(self.app, profile):
+        for platform in platforms_for(self.jobs, profile):
             try:
-                await announce_delay(self.app, platform, profile, date, reason)
+                await announce_delay(self.jobs, platform, profile, date, reason)
             except PublishError as exc:
                 log.error("%s", exc)
                 POST_FAILURES.labels(exc.platform).inc()

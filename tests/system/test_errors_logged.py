@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
 from bot.frontends.slack_edge import SeenRequests, signature_of, slack_edge
-from bot.service.scheduler import DailyService
+from bot.frontends.wiring import daily_service
 from scoring.domain.errors import StoreUnavailable
 from tests.fake_slack import FakeSlack
 from tests.scheduling import FakeClock, at, opened
@@ -37,7 +37,7 @@ async def test_background_tasks_of_the_service_never_fail_silently(
 ) -> None:
     caplog.set_level(logging.INFO)
     async with opened(redis_url, tmp_path, slack, http_server, catch_up_days=0) as app:
-        service = DailyService(app, FakeClock(at("2025-05-28")))
+        service = daily_service(app, FakeClock(at("2025-05-28")))
 
         async def owed(profile: str) -> None:
             raise RuntimeError(f"a bug in owed({profile})")

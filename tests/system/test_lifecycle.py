@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands.status import service_status
-from bot.service.scheduler import DailyService
+from bot.frontends.wiring import daily_service, status_sources
 from scoring.domain.models import Posting
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
@@ -26,11 +26,11 @@ async def test_a_refused_post_is_resumed_by_the_next_visit_without_scoring_again
 ) -> None:
     http_server.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed("2025-05-28")))
     async with opened(redis_url, tmp_path, slack, http_server) as app:
-        service = DailyService(app, FakeClock(at("2025-05-28")))
+        service = daily_service(app, FakeClock(at("2025-05-28")))
         slack.script(("error", "channel_not_found"))  # the first post of the thread is refused
         first = await service.catch_up("default")
         refused = await app.store.get_run("default", DAY)
-        status, _ = await service_status(app, dt.datetime.now(dt.UTC))
+        status, _ = await service_status(status_sources(app), dt.datetime.now(dt.UTC))
         owed = await service.owed("default")
         second = await service.catch_up("default")
         posted = await app.store.get_run("default", DAY)

@@ -26,16 +26,15 @@ import redis
 from aiohttp.test_utils import TestServer
 from redis.asyncio.client import Pipeline, Redis
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Reply, parse_text
 from bot.frontends.slack_app import build_slack_app
 from bot.frontends.slack_edge import SeenRequests, slack_web_app
+from bot.frontends.wiring import command_core, daily_service
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
 from bot.runtime.app import open_app
 from bot.runtime.platforms import Platform
 from bot.runtime.settings import load_settings
-from bot.service.scheduler import DailyService
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.storage import keys, lease
 from tests.fake_slack import FakeSlack
@@ -203,7 +202,7 @@ async def do_the_work(
     )  # fmt: skip
     date = dt.date.fromisoformat(DAY)
     async with open_app(settings) as app:
-        core = CommandCore(app)
+        core = command_core(app)
 
         async def ask(text: str, user: str = "UANN", channel: str = "C1") -> Reply:
             profile = await app.profile_for_channel(Platform.SLACK, channel)
@@ -213,7 +212,7 @@ async def do_the_work(
             assert reply.ok, (text, reply.text)
             return reply
 
-        service = DailyService(app, FakeClock(at(DAY)))
+        service = daily_service(app, FakeClock(at(DAY)))
         report = await service.run_day("default", date, [])  # lock, listing, claims, the day
         assert report.action == "ran" and report.posted["slack"] > 40, report
         await service._beat()

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.frontends.wiring import daily_service
 from bot.runtime.app import open_app
 from bot.runtime.settings import load_settings
-from bot.service.scheduler import DailyService
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ScoringError
@@ -62,7 +62,7 @@ async def test_two_profiles_at_once_keep_their_own_tokens_cost_and_stop_reason(
         async with open_app(settings) as app:
             await app.store.ensure_profile("default", DEFAULT.items)
             await app.store.ensure_profile("theory", THEORY)
-            service = DailyService(app, FakeClock(at("2025-05-28")))
+            service = daily_service(app, FakeClock(at("2025-05-28")))
             await asyncio.gather(service.catch_up("default"), service.catch_up("theory"))
             day = dt.date(2025, 5, 28)
             ran = await app.store.get_run("default", day)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Request
+from bot.frontends.wiring import command_core, daily_service
 from bot.records.day_lock import lock_key
 from bot.runtime.app import App
 from bot.service.scheduler import DailyService
@@ -75,7 +75,7 @@ async def test_two_schedulers_on_one_redis_post_each_day_once(
             archive_after_runs=False,
         ) as two,  # fmt: skip
     ):
-        services = [DailyService(one, clock), DailyService(two, clock)]
+        services = [daily_service(one, clock), daily_service(two, clock)]
         for service in services:
             service.start(catch_up=False)
         job = services[0].scheduler.get_job("daily:default")
@@ -118,7 +118,7 @@ async def test_three_missed_days_are_caught_up_with_remedial_banners(
     # Last digest: Thursday 22 May. Now: Wednesday 28 May, after the 00:30 run time.
     async with opened(redis_url, tmp_path, slack, http_server) as app:
         await seed_run(app, "2025-05-22")
-        service = DailyService(app, FakeClock(at("2025-05-28")))
+        service = daily_service(app, FakeClock(at("2025-05-28")))
         owed = await service.owed("default")
         reports = await service.catch_up("default")
         again = await service.catch_up("default")
@@ -164,7 +164,7 @@ async def test_owed_days_follow_the_calendar_and_the_limit(
         arxiv_holidays=[dt.date(2025, 5, 26)],
     ) as app:  # fmt: skip
         clock = FakeClock(at("2025-05-28", 0, 10))  # before today's 00:30 run time
-        service = DailyService(app, clock)
+        service = daily_service(app, clock)
         fresh = await service.owed("default")
         await seed_run(app, "2025-05-20")
         await seed_run(app, "2025-05-21", status="failed", error="LLM down")
@@ -196,7 +196,7 @@ async def test_llm_failure_posts_one_delay_notice_and_the_next_run_retries(
             redis_url, tmp_path, slack, http_server, partial_post_after_s=0,
             openai_base_url=llm.base_url, openai_api_key="sk-revoked",
         ) as app:  # fmt: skip
-            service = DailyService(app, FakeClock(at("2025-05-28")))
+            service = daily_service(app, FakeClock(at("2025-05-28")))
             first = await service.catch_up("default")
             second = await service.catch_up("default")  # still failing: no second notice
             archived_while_failing = (tmp_path / "archive").exists()
@@ -253,12 +253,12 @@ async def test_status_shows_schedulers_last_and_next_run_and_month_cost(
             )
         latest = this_month + dt.timedelta(days=1)
         await seed_run(app, latest.isoformat(), status="failed", error="scoring failed (401)")
-        idle = await CommandCore(app).handle(Request(command="status"))
-        service = DailyService(app, FakeClock(now))
+        idle = await command_core(app).handle(Request(command="status"))
+        service = daily_service(app, FakeClock(now))
         service.start(catch_up=False)
         try:
             await eventually(lambda: app.store.r.keys("paperbot:service:*"), "a heartbeat")
-            running = await CommandCore(app).handle(Request(command="status"))
+            running = await command_core(app).handle(Request(command="status"))
         finally:
             await service.stop()
         gone = await app.store.r.keys("paperbot:service:*")
@@ -281,7 +281,7 @@ async def test_a_feed_not_yet_refreshed_is_retried_not_stored_under_today(
 ) -> None:
     serve_day(http_server, "2025-05-28")  # at 00:45 on 3 June arXiv still shows 28 May
     async with opened(redis_url, tmp_path, slack, http_server) as app:
-        service = DailyService(app, FakeClock(at("2025-06-03")))
+        service = daily_service(app, FakeClock(at("2025-06-03")))
         service.start(catch_up=False)
         try:
             early = await service.catch_up("default")
@@ -316,7 +316,7 @@ async def test_a_day_held_by_a_replica_that_died_is_finished_once_its_lock_lapse
 
         # a replica took the day's lock and was killed: nobody renews it
         await app.store.r.set(key, "dead", px=1500)
-        service = DailyService(app, FakeClock(at("2025-05-28")))
+        service = daily_service(app, FakeClock(at("2025-05-28")))
         service.start(catch_up=False)
         try:
             asked = dt.datetime.now(dt.UTC)
@@ -348,7 +348,7 @@ async def test_an_incomplete_day_is_retried_posted_at_the_deadline_and_completed
             llm_concurrency=1, llm_max_retries=0, partial_post_after_s=3 * 3600,
         ) as app:  # fmt: skip
             clock = FakeClock(at("2025-05-28"))  # 00:45, the deadline is 03:30
-            service = DailyService(app, clock)
+            service = daily_service(app, clock)
             service.start(catch_up=False)
             try:
                 early = await service.catch_up("default")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from bot.frontends.wiring import job_deps
 from bot.runtime.app import open_app
 from bot.runtime.settings import load_settings
 from bot.service.jobs import run_daily
@@ -40,9 +41,9 @@ async def test_two_replicas_and_two_profiles_share_one_request(
     config = settings(redis_url, tmp_path, http_server)
     async with open_app(config) as one, open_app(config) as two:  # two replicas, one Redis
         runs = await asyncio.gather(
-            run_daily(one, "ml", date, strict_date=True),
-            run_daily(two, "nlp", date, strict_date=True),
-            run_daily(two, "ml", date, strict_date=True),
+            run_daily(job_deps(one), "ml", date, strict_date=True),
+            run_daily(job_deps(two), "nlp", date, strict_date=True),
+            run_daily(job_deps(two), "ml", date, strict_date=True),
         )
         ml = await one.store.load_day("ml", date)
         nlp = await one.store.load_day("nlp", date)
@@ -70,5 +71,5 @@ async def test_a_feed_not_yet_refreshed_is_never_shared(
     async with open_app(settings(redis_url, tmp_path, http_server)) as app:
         for profile in ("ml", "nlp"):
             with pytest.raises(Exception, match="still shows 2025-05-28"):
-                await run_daily(app, profile, later, strict_date=True)
+                await run_daily(job_deps(app), profile, later, strict_date=True)
     assert len(http_server.requests) == 2  # each run asked arXiv again: nothing stale kept

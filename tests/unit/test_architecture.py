@@ -1,6 +1,7 @@
 """The shape of the code, measured: the import graph stays a hierarchy (no module imports,
-through any chain, one that imports it back, type-checking imports included), and the folders,
-modules and functions stay small enough to read (docs/ARCHITECTURE.md: a folder per part).
+through any chain, one that imports it back, type-checking imports included), the service,
+publishing and the command core never import the app, and the folders, modules and functions
+stay small enough to read (docs/ARCHITECTURE.md: a folder per part).
 The layers themselves are import-linter contracts in pyproject.toml, which .ci/run checks with
 ``lint-imports``."""
 
@@ -129,3 +130,28 @@ def test_a_long_function_is_measured(tmp_path: Path) -> None:
     body = "\n".join(f"    x = {n}" for n in range(MAX_FUNCTION_LINES))
     (tmp_path / "m.py").write_text(f"def long():\n{body}\n\n\ndef short():\n    pass\n")
     assert too_long(tmp_path / "m.py") == [f"long() {MAX_FUNCTION_LINES + 1} lines"]
+
+
+# the parts below the front ends get what they use, never the app that holds everything: it is
+# the composition root, built and held by bot/frontends (docs/ARCHITECTURE.md, "Dependencies")
+NARROW = ("bot.service", "bot.publishing", "bot.commands")
+
+
+def importers_of_the_app(graph: grimp.ImportGraph) -> list[str]:
+    """The modules of NARROW that import bot.runtime.app, type-checking imports included."""
+    importers = graph.find_modules_that_directly_import("bot.runtime.app")
+    return sorted(m for m in importers if m.startswith(tuple(f"{p}." for p in NARROW)))
+
+
+def test_service_publishing_and_commands_never_import_the_app() -> None:
+    graph = grimp.build_graph("bot", "scoring", "prompts", include_external_packages=False)
+    assert importers_of_the_app(graph) == []
+
+
+def test_an_import_of_the_app_is_found_where_it_is_forbidden() -> None:
+    graph = grimp.ImportGraph()
+    for module in ("bot.runtime.app", "bot.commands.x", "bot.service.y", "bot.frontends.z"):
+        graph.add_module(module)
+    graph.add_import(importer="bot.commands.x", imported="bot.runtime.app")
+    graph.add_import(importer="bot.frontends.z", imported="bot.runtime.app")
+    assert importers_of_the_app(graph) == ["bot.commands.x"]

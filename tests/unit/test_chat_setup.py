@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Reply, parse_text
+from bot.frontends.wiring import command_core, daily_service
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
-from bot.service.scheduler import DailyService
 from scoring.storage import keys
 from tests.conftest import snapshot
 from tests.waiting import eventually
@@ -44,7 +43,7 @@ async def ask(app: App, text: str, channel: str = "CNEW", admin: bool = True) ->
         text, platform="slack", channel=channel, admin=admin, user=ADMIN if admin else MEMBER,
         profile=await app.profile_for_channel("slack", channel),
     )  # fmt: skip
-    return await CommandCore(app).handle(req)
+    return await command_core(app).handle(req)
 
 
 async def test_an_admin_sets_up_a_channel_and_its_commands_read_that_profile(app: App) -> None:
@@ -140,7 +139,7 @@ async def test_setting_up_and_removing_are_for_admins(app: App, clean_redis: red
         refused = await ask(app, text, admin=False)
         assert not refused.ok and "is for an admin" in refused.text, text
     assert snapshot(clean_redis) == before
-    chat_only = await CommandCore(app).handle(parse_text("setup", platform="cli", admin=True))
+    chat_only = await command_core(app).handle(parse_text("setup", platform="cli", admin=True))
     assert not chat_only.ok and "unknown command" in chat_only.text
     assert (await ask(app, "setup")).ok
     assert not (await ask(app, "setup remove", admin=False)).ok
@@ -177,7 +176,7 @@ async def test_the_configuration_wins_over_a_chat_profile_of_the_same_name(
     )  # fmt: skip
     async with open_app(settings) as later:  # papers.toml gained a profile named team
         assert later.profile_config("team").categories == ["cs.RO"]
-        assert later.source("team") == "config"
+        assert later.profiles.source("team") == "config"
         listed = await ask(later, "profiles")
         assert "team: cs.RO" in listed.text and "over a chat profile of this name" in listed.text
         assert await later.profile_for_channel("slack", "CNEW") == "default"
@@ -201,7 +200,7 @@ async def test_another_replicas_scheduler_picks_up_a_new_profile_without_a_resta
 ) -> None:
     settings = app.settings.model_copy(update={"data_dir": tmp_path / "two"})
     async with open_app(settings) as other:
-        service = DailyService(other)
+        service = daily_service(other)
         service.profiles_sync_s = 0.1
         service.start(catch_up=False)
         try:
@@ -238,7 +237,7 @@ async def test_a_name_taken_by_another_replica_after_it_was_read_is_refused(
         async def stale() -> None:  # ... and is still between that read and its save
             return None
 
-        monkeypatch.setattr(other, "refresh_profiles", stale)
+        monkeypatch.setattr(other.profiles, "refresh", stale)
         assert (await ask(app, "setup --name team", channel="CONE")).ok
         late = await ask(other, "setup --name team", channel="CTWO")
         assert not late.ok and "profile name team was taken a moment ago" in late.text

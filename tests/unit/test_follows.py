@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.commands.core import CommandCore
 from bot.commands.request import Reply, parse_text
+from bot.frontends.wiring import command_core
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
 from scoring.domain.ranking import author_matches, normalize_name
@@ -48,7 +48,7 @@ async def store_days(app: App, days: tuple[str, ...] = DAYS) -> None:
 async def ask(app: App, text: str, user: str = ANN) -> Reply:
     """``/papers TEXT`` from Slack, as the front end builds it: admin as Slack says."""
     req = parse_text(text, platform="slack", user=user, admin=user == ADMIN, channel="C1")
-    return await CommandCore(app).handle(req)
+    return await command_core(app).handle(req)
 
 
 async def test_the_channels_follows_are_for_admins_and_ones_own_for_everyone(

@@ -12,12 +12,12 @@ from bot.commands.request import parse_text
 
 
 async def test_mine_on_and_off_from_chat(app_with_slack: object) -> None:
-    from bot.commands.core import CommandCore
+    from bot.frontends.wiring import command_core
     from bot.runtime.app import App
 
     app = app_with_slack
     assert isinstance(app, App)
-    core = CommandCore(app)
+    core = command_core(app)
 
     async def ask(text: str, platform: str = "slack") -> tuple[bool, str]:
         user = f"{platform}:U1"

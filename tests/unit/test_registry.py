@@ -15,6 +15,7 @@ from bot.commands.registry import COMMANDS, REGISTRY
 from bot.commands.request import parse_text
 from bot.frontends.cli import app as cli_app
 from bot.frontends.discord_bot import papers_group
+from bot.frontends.wiring import command_core
 from bot.runtime.app import open_app
 from bot.runtime.settings import load_settings
 from tests.conftest import Cli
@@ -36,7 +37,7 @@ async def test_chat_gets_the_registry_commands_and_the_core_guards_admins(
 ) -> None:
     settings = load_settings(redis_url=redis_url, data_dir=tmp_path, slack_admins=["UADMIN"])
     async with open_app(settings) as app:
-        core = CommandCore(app)
+        core = command_core(app)
         version = await core.handle(parse_text("version", platform="slack"))
         assert version.ok and version.text.startswith("paperbot ")
         assert "version" in (await core.handle(parse_text("help", platform="slack"))).text
@@ -49,6 +50,7 @@ async def test_chat_gets_the_registry_commands_and_the_core_guards_admins(
         assert not allowed.ok and "no stored day" in allowed.text  # past the guard
         nobody = load_settings(redis_url=redis_url, data_dir=tmp_path)
         app.settings = nobody
+        core = command_core(app)  # the core is given the settings' groups as it is built
         hint = await core.handle(parse_text("prefs reset", platform="slack"))
         assert "none are configured: set slack_admins" in hint.text
         chat_only = await core.handle(parse_text("run", platform="cli", admin=True))
