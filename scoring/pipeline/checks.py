@@ -150,13 +150,17 @@ class Checks:
         return drop >= RISE or (crossed and drop >= CROSS)
 
     async def first_round(
-        self, group: Sequence[Paper], claims: Mapping[str, Score]
-    ) -> tuple[set[str], set[str]]:
+        self,
+        group: Sequence[Paper],
+        claims: Mapping[str, Score],
+        beside: Sequence[Paper] = (),
+    ) -> tuple[set[str], set[str], dict[str, Rating]]:
         """``group`` rated together in one request, each paper without every part that reads
-        like words to the rater: (the papers whose claimed score stands, the papers found).
-        A paper is found when its score falls and all it lost reads like words to the rater
-        (marked, rated as without them); one that falls otherwise is left to a check alone,
-        since another paper of the request may have spoken about it."""
+        like words to the rater, ``beside`` as they are (victims of a sunken batch): the papers
+        whose claimed score stands, the papers found, and how ``beside`` was rated. A paper is
+        found when its score falls and all it lost reads like words to the rater (marked, rated
+        as without them); one that falls otherwise is left to a check alone, since another
+        paper of the request may have spoken about it."""
         variants, removed = {}, {}
         for paper in group:
             parts = parts_of(paper)
@@ -168,10 +172,10 @@ class Checks:
                     removed[paper.id] = [parts[i] for i in sorted(core)]
             else:
                 variants[paper.id] = paper
-        got = await self.rate(list(variants.values()))
+        got = await self.rate([*beside, *variants.values()])
         stood, found = set(), set()
         for pid, r in got.items():
-            if pid not in claims:
+            if pid not in claims or pid not in variants:
                 continue
             if not self.fell(claims[pid], r):
                 stood.add(pid)
@@ -179,7 +183,7 @@ class Checks:
                 self.report.marked[pid] = removed[pid]
                 self.report.changed[pid] = (r.relevance, r.novelty)
                 found.add(pid)
-        return stood, found
+        return stood, found, {p.id: got[p.id] for p in beside if p.id in got}
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not
@@ -204,15 +208,6 @@ class Checks:
                 return
         self.report.marked[paper.id] = [parts[i] for i in sorted(removed)]
         self.report.changed[paper.id] = (rating.relevance, rating.novelty)
-
-    async def risen(
-        self, victims: Sequence[Paper], scores: Mapping[str, Score]
-    ) -> dict[str, Rating]:
-        """The victims that come back higher rated away from their batch, in one request of
-        their own (none of them reads like words to the rater: see ``victims_of``)."""
-        got = await self.rate(victims)
-        back = {v.id: r for v in victims if (r := got.get(v.id)) is not None}
-        return {pid: r for pid, r in back.items() if _lower_by(r, scores[pid]) >= RISE}
 
     async def check_lowered(
         self,
@@ -312,6 +307,11 @@ class Checks:
             return
         for pid, r in got.items():
             self.report.changed.setdefault(pid, (r.relevance, r.novelty))
+
+
+def risen(ratings: Mapping[str, Rating], scores: Mapping[str, Score]) -> dict[str, Rating]:
+    """The victims that came back higher rated away from their batch."""
+    return {pid: r for pid, r in ratings.items() if _lower_by(r, scores[pid]) >= RISE}
 
 
 def _lower_by(high: Score | Rating, low: Rating | Score) -> int:

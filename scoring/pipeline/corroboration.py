@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 from scoring.domain.injection import NOTE
 from scoring.domain.models import CriteriaVersion, Paper, Score
-from scoring.pipeline.checks import CheckReport, Checks, OverBudget, Rechecker
+from scoring.llm.output import Rating
+from scoring.pipeline.checks import CheckReport, Checks, OverBudget, Rechecker, risen
 from scoring.pipeline.content_odds import (
     Cutoffs,
     moved_batches,
@@ -70,7 +71,7 @@ async def corroborate(
         # first the batches that sank together (a batch's worth each, many papers moved), then
         # every raised score (those given again included) in shared requests, each paper
         # without its rater-like parts; what that leaves open, alone
-        await day.sunken_batches()
+        await day.sunken_batches()  # with the first of the shared requests
         day.given_again()
         await day.first_rounds()
         await day.full_searches()
@@ -126,27 +127,35 @@ class _Day:
 
     async def sunken_batches(self) -> None:
         """Batches that sank together or passed far fewer than their content predicts: their
-        likeliest victims rated again away from them; a speaker found, the batch rescored."""
+        likeliest victims rated again away from them (in the first of the shared requests,
+        beside raised papers of other batches only); a speaker found, the batch rescored."""
         papers, scores, cutoffs = self.papers, self.scores, self.cutoffs
         moved = sorted(set(moved_batches(self.batches, scores))
                        | set(short_batches(self.batches, scores, self.prior, cutoffs)))  # fmt: skip
         victims = {i: victims_of([papers[pid] for pid in self.batches[i] if pid in papers],
                                  scores, self.prior, cutoffs, self.checks.common)
                    for i in moved}  # fmt: skip
-        self.report.flagged += sum(len(v) for v in victims.values())
-        for i, likeliest in victims.items():
-            if not likeliest:
+        likeliest = [v for vs in victims.values() for v in vs]
+        if not likeliest:
+            return
+        self.report.flagged += len(likeliest)
+        self.report.checked += len(likeliest)
+        # a paper of a suspect batch may be its speaker: it is not rated beside the victims
+        suspect = {pid for i in moved for pid in self.batches[i]}
+        room = max(0, PER_REQUEST - len(likeliest))
+        first = [pid for pid in self.open_claims() if pid not in suspect][:room]
+        ratings = await self.first_round(first, beside=likeliest)
+        back = risen(ratings, scores)
+        for i, vs in victims.items():
+            if not (up := [v for v in vs if v.id in back]):
                 continue
             batch = [papers[pid] for pid in self.batches[i] if pid in papers]
-            self.report.checked += len(likeliest)
-            if risen := await self.checks.risen(likeliest, scores):
-                victim = next(v for v in likeliest if v.id in risen)
-                await self.checks.check_lowered(victim, risen[victim.id], batch, scores)
-                for other in likeliest:
-                    if other.id in risen and other.id not in self.report.changed:
-                        r = risen[other.id]
-                        self.report.changed[other.id] = (r.relevance, r.novelty)
-                await self.checks.rescore(batch, scores, self.prior, cutoffs)
+            await self.checks.check_lowered(up[0], back[up[0].id], batch, scores)
+            for other in up:
+                if other.id not in self.report.changed:
+                    self.report.changed[other.id] = (back[other.id].relevance,
+                                                     back[other.id].novelty)  # fmt: skip
+            await self.checks.rescore(batch, scores, self.prior, cutoffs)
 
     def given_again(self) -> None:
         """A score given again without the speaker is checked like any other: it joins the
@@ -178,18 +187,24 @@ class _Day:
                 and (pid not in report.changed or pid in again)]  # fmt: skip
 
     async def first_rounds(self) -> None:
-        """Every raised score in shared requests, each paper without its rater-like parts. A
-        quick one whose score stands is settled there; one found (its score falls with only
-        rater-like parts gone) is marked; the rest are left to a check alone."""
+        """Every raised score not settled yet, in shared requests."""
         ids = self.open_claims()
         requests = -(-len(ids) // PER_REQUEST)
         size = -(-len(ids) // requests) if requests else 0
         for k in range(0, len(ids), max(1, size)):
-            group = [self.papers[pid] for pid in ids[k : k + size]]
-            stood, found = await self.checks.first_round(group, self.claims)
-            for pid in found | {pid for pid in stood if pid not in self.surprising}:
-                self.unchecked.discard(pid)
-                self.report.checked += 1
+            await self.first_round(ids[k : k + size])
+
+    async def first_round(
+        self, ids: Sequence[str], beside: Sequence[Paper] = ()
+    ) -> dict[str, Rating]:
+        """One shared request (``Checks.first_round``): a quick score that stands is settled
+        there, one found is marked, the rest are left to a check alone; ``beside``'s ratings."""
+        group = [self.papers[pid] for pid in ids]
+        stood, found, ratings = await self.checks.first_round(group, self.claims, beside)
+        for pid in found | {pid for pid in stood if pid not in self.surprising}:
+            self.unchecked.discard(pid)
+            self.report.checked += 1
+        return ratings
 
     async def full_searches(self) -> None:
         """Every flagged selection not yet settled: parts removed until its score falls."""
