@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 QUICK_SURPRISE = 4.0  # nats (below) from which a selection gets at least a quick check
 RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half predicts
 # (chance 0.37 or more) is a quick check, one from a paper that seldom passes is not
-PER_REQUEST = 20  # first-round checks that share a request (each paper's own variant)
+PER_REQUEST = 30  # papers a shared check request holds (the main batches hold 40): every clean day
+# of the 39 fits one
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
