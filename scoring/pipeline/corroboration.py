@@ -11,9 +11,12 @@ this step looks at the *effect* of a paper's text instead of its words:
    *raised*; a paper the content says is likely relevant scored at the floor, or a batch whose
    scores sank as a whole, is *lowered*.
 3. **Check**, most surprising first, within a token budget (a share of the day's scoring
-   tokens). A raised paper is scored alone, so no other paper's text is in the request. If it
-   still scores high, parts of its text (title, abstract sentences) are removed and the rest
-   scored again: the most rater-like part first, then halves, narrowing down. A part whose
+   tokens). Every raised paper is first rated without all its rater-like parts, many to a
+   request (a request's prompt costs as much as five papers): a score that falls there with
+   only such parts gone is found; a quick one that stands is settled. What that leaves is
+   scored alone, so no other paper's text is in the request. If it still scores high, parts
+   of its text (title, abstract sentences) are removed and the rest scored again: the most
+   rater-like part first, then halves, narrowing down. A part whose
    removal brings the score down by ``RISE`` or more is addressed to the rater: the paper keeps
    the score it gets without it and is marked. A lowered paper is scored alone; if it comes
    back higher, its batch held a paper that spoke to the rater about the others: that paper
