@@ -117,3 +117,17 @@ async def test_studies_of_injection_are_rated_whole_and_never_marked(store: Stor
             assert not rp.score.rater_passages and not rp.score.comment.startswith(NOTE)
             if version == 0:
                 assert study_texts(i)[2] in sent, STUDIES[i][2]  # the result, whole
+
+
+async def test_a_clean_day_pays_one_shared_check_request(store: Store) -> None:
+    # each request repeats the 1.2k-token prompt: the quick checks and a false alarm's victims
+    # share one request, each quick paper without its rater-like parts, so checks stay a
+    # small share of a day that nobody attacked
+    day, fake = await score_day(store, listing_papers(600), {})
+    checks = day.run.checks
+    assert checks is not None and checks.flagged >= 3 and checks.marked == 0
+    assert checks.calls == 1 and checks.checked == checks.flagged
+    shared = fake.requests[-1]["messages"][1]["content"]
+    assert shared.count("### ") == checks.flagged
+    day_tokens = sum(u.prompt_tokens + u.completion_tokens for u in day.run.usage)
+    assert checks.prompt_tokens + checks.completion_tokens < 0.05 * day_tokens
