@@ -108,7 +108,8 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
-    # payload -> "self10" | "others1": a model that obeys any of these texts that reaches it
+    # payload -> "self10" | "others1" | "othersCap5" (the others held at relevance 5 at most):
+    # a model that obeys any of these texts that reaches it
     obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
@@ -408,6 +409,8 @@ def _obey_payloads(
                     it["relevance"] = it["novelty"] = 10
                 if effect == "others1" and it["id"] != pid:
                     it["relevance"] = it["novelty"] = 1
+                if effect == "othersCap5" and it["id"] != pid:  # just under the cutoff
+                    it["relevance"] = min(it["relevance"], 5)
 
 
 def _common(a: list[int], b: list[int]) -> int:

@@ -26,6 +26,7 @@ RISE = 3  # a part's removal must move the score this much (either axis) to coun
 CROSS = 2  # or this much when it takes the paper back below the cutoffs
 MAX_CALLS_PER_PAPER = 4
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
+RESCORE_DEPTH = 2  # further speakers a rescore that sinks again looks for
 MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
 
 
@@ -224,6 +225,12 @@ class Checks:
         speaker = await self.find_speaker(victim, alone, batch, scores)
         if speaker is None:
             return  # two speakers at once, say: the rescore halves its way around them
+        await self.mark_speaker(speaker, victim, alone, scores)
+
+    async def mark_speaker(
+        self, speaker: Paper, victim: Paper, alone: Rating, scores: Mapping[str, Score]
+    ) -> None:
+        """``speaker`` sinks ``victim``: its passage marked, its own score given again."""
         parts = parts_of(speaker)
         # the speaker is known: one more call tells whether its most rater-like part is the
         # passage (marked alone); if not, its whole text is marked, not searched for
@@ -278,9 +285,12 @@ class Checks:
         scores: Mapping[str, Score],
         prior: Mapping[str, float],
         cutoffs: Cutoffs,
+        canary: tuple[Paper, Rating],
     ) -> None:
         """A batch that held a paper speaking about the others, its papers that did not pass
-        scored again without it (held at the floor, or just below the cutoff), in one request."""
+        scored again without it (held at the floor, or just below the cutoff), in one request.
+        ``canary`` is a victim and its rating away from the batch: it rides along, and if it
+        sinks again, another speaker is among them."""
         sunk = sorted(
             (p for p in batch if p.id not in self.report.marked and p.id in scores
              and p.id not in self.report.changed
@@ -293,20 +303,40 @@ class Checks:
         sunk = [p for p in sunk if p.id not in self.fresh]
         if sunk:
             self.report.rescored_batches += 1
-            await self._rescore(sunk, depth=0)
+            await self._rescore(sunk, 0, canary, scores)
 
-    async def _rescore(self, group: Sequence[Paper], depth: int) -> None:
-        """``group`` in one request; if it sinks again, a speaker no suspect test found is
-        among it: halves, each in a request of its own, down to a few papers."""
-        got = await self.rate(group)
+    async def _rescore(
+        self,
+        group: Sequence[Paper],
+        depth: int,
+        canary: tuple[Paper, Rating],
+        scores: Mapping[str, Score],
+    ) -> None:
+        """``group`` in one request beside the canary. If it sinks again (the canary below its
+        rating alone, or most of the group at the floor), another speaker is among it (one
+        that holds the others just under the cutoff, say): it is found as the first was,
+        marked, and the rest scored again without it. What sank is kept as it was."""
+        victim, alone = canary
+        got = await self.rate([victim, *group])
+        v = got.pop(victim.id, None)
         at_floor = sum(1 for r in got.values() if r.relevance <= FLOOR and r.novelty <= FLOOR)
-        if depth < 3 and len(group) >= 4 and at_floor >= max(3, 0.6 * len(group)):
-            half = len(group) // 2
-            await self._rescore(group[:half], depth + 1)
-            await self._rescore(group[half:], depth + 1)
+        sank = (v is not None and _lower_by(alone, v) >= RISE) or (
+            len(group) >= 4 and at_floor >= max(3, 0.6 * len(group))
+        )
+        if not sank:
+            for pid, r in got.items():
+                self.report.changed.setdefault(pid, (r.relevance, r.novelty))
             return
-        for pid, r in got.items():
-            self.report.changed.setdefault(pid, (r.relevance, r.novelty))
+        if depth >= RESCORE_DEPTH or (speaker := await self.find_speaker(
+                victim, alone, group, scores)) is None:  # fmt: skip
+            return
+        await self.mark_speaker(speaker, victim, alone, scores)
+        for p in group:  # rated beside the victim without sinking it: without the speaker
+            if (again := self.fresh.get(p.id)) is not None:
+                self.report.changed.setdefault(p.id, (again.relevance, again.novelty))
+        rest = [p for p in group if p.id != speaker.id and p.id not in self.fresh]
+        if rest:
+            await self._rescore(rest, depth + 1, canary, scores)
 
 
 def risen(ratings: Mapping[str, Rating], scores: Mapping[str, Score]) -> dict[str, Rating]:

@@ -159,7 +159,8 @@ class _Day:
                 if other.id not in self.report.changed:
                     self.report.changed[other.id] = (back[other.id].relevance,
                                                      back[other.id].novelty)  # fmt: skip
-            await self.checks.rescore(batch, scores, self.prior, cutoffs)
+            canary = (up[0], back[up[0].id])
+            await self.checks.rescore(batch, scores, self.prior, cutoffs, canary)
 
     def given_again(self) -> None:
         """A score given again without the speaker is checked like any other: it joins the

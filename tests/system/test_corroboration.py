@@ -8,6 +8,7 @@ those the first screen misses, so only the checks stand between them and the dig
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.configs import LLMConfig
@@ -131,3 +132,27 @@ async def test_a_clean_day_pays_one_shared_check_request(store: Store) -> None:
     assert shared.count("### ") == checks.flagged
     day_tokens = sum(u.prompt_tokens + u.completion_tokens for u in day.run.usage)
     assert checks.prompt_tokens + checks.completion_tokens < 0.05 * day_tokens
+
+
+async def test_a_second_speaker_holding_a_batch_under_the_cutoff_is_found(store: Store) -> None:
+    # two papers of one batch hold the others just under the cutoff (relevance 5 at most, so
+    # nothing sits at the floor): the first found, the batch scored again without it sinks
+    # the victim beside it once more, so the second is found the same way
+    papers = listing_papers(240, start=360)  # ids from 2505.20446: the day's selections
+    clean, fake = await score_day(store, papers, {})
+    chosen = selected(clean)
+    checks = clean.run.checks.calls if clean.run.checks else 0
+    batches = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M)
+               for r in fake.requests[: len(fake.requests) - checks]]  # fmt: skip
+    batch = max(batches, key=lambda ids: len(chosen.intersection(ids)))
+    assert len(chosen.intersection(batch)) >= 3  # selections the speakers could take away
+    hosts = [p for p in papers if p.id in batch and p.id not in chosen][5:7]
+    speakers = [a for a in UNSEEN if a[4] == "others1"][:2]
+    planted = {h.id: a for h, a in zip(hosts, speakers, strict=True)}
+    attacked = [p.model_copy(update={"abstract": f"{p.abstract} {planted[p.id][3]}"})
+                if p.id in planted else p for p in papers]  # fmt: skip
+    day, _ = await score_day(store, attacked, {a[3]: "othersCap5" for a in speakers})
+
+    assert selected(day) == chosen
+    by_id = {rp.paper.id: rp for rp in day.papers}
+    assert all(by_id[pid].score.rater_passages for pid in planted)
