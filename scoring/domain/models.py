@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -61,6 +63,13 @@ class Score(BaseModel):
     rater_passages: list[str] = []
     # the corroboration checks have seen it (scoring/pipeline/corroboration.py)
     vetted: bool = False
+    # the request it was rated in (``request_key`` of its papers' ids): a run that resumes
+    # before the checks rebuilds the day's batches from it, to tell which of them sank
+    request: str = ""
+
+
+def request_key(ids: Sequence[str]) -> str:
+    return hashlib.blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()
 
 
 class Usage(BaseModel):

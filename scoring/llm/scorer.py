@@ -26,7 +26,7 @@ from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ScoringError
 from scoring.domain.injection import NOTE as INJECTION_NOTE
 from scoring.domain.injection import sanitised
-from scoring.domain.models import CriteriaVersion, Paper, Score, Usage
+from scoring.domain.models import CriteriaVersion, Paper, Score, Usage, request_key
 from scoring.domain.scorer import ProgressCallback, ScoringOutcome
 from scoring.llm.chat import FAILURES_BEFORE_STOP, ChatCalls, in_batches
 from scoring.llm.meter import Meter
@@ -223,6 +223,7 @@ class _Scoring:
                 prompt_hash=self.prompt,
                 scored_at=self.now,
                 rater_passages=passages,
+                request=request_key(sent),
             )
             self.came_from[pid] = sent
             arrived.append(score)

@@ -70,6 +70,9 @@ async def corroborate(
 ) -> CheckReport:
     """Check the scores the content does not bear out; what changed is in the report."""
     checks = Checks(rater, criteria, cutoffs, budget_tokens, common_words(papers.values()))
+    # in one order whatever order the answers came in (or a resumed run rebuilt them in), so
+    # that a re-run asks the same checks and the spool answers them
+    batches = sorted(sorted(ids) for ids in batches)
     day = _Day(checks, papers, scores, batches, prior, cutoffs)
     try:
         # first the batches that sank together (a batch's worth each, many papers moved), then
@@ -111,7 +114,7 @@ class _Day:
             ((f[0], pid, f[1]) for pid, s in self.scores.items()
              if pid in self.papers and self.cutoffs.passes(s.relevance, s.novelty)
              and (f := self.flag(pid, s)) is not None),
-            key=lambda r: (not r[2], -r[0]),
+            key=lambda r: (not r[2], -r[0], r[1]),
         )  # fmt: skip
         self.unchecked = {pid for _, pid, _ in self.raised}
         self.claims = {pid: self.scores[pid] for pid in self.unchecked}
@@ -181,7 +184,7 @@ class _Day:
                 self.unchecked.add(pid)
                 if not f[1]:
                     self.surprising.add(pid)
-        self.raised.sort(key=lambda r: (not r[2], -r[0]))
+        self.raised.sort(key=lambda r: (not r[2], -r[0], r[1]))
 
     def open_claims(self) -> list[str]:
         """The raised scores still to check, the quick ones first, then the most surprising."""

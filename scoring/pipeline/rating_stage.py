@@ -319,7 +319,8 @@ class RatingStage:
             name, date = self.rules.name, self.date
             answers = self.spool.checks(name, date)
             rater = SpooledRechecker(scorer, self.spool, name, date, scorer.name, answers)
-        report = await corroborate(rater, self.criteria, shown, scores, self.batches, prior,
+        batches = [*self.batches, *resumed_batches(scores, self.batches)]
+        report = await corroborate(rater, self.criteria, shown, scores, batches, prior,
                                    cutoffs, budget)  # fmt: skip
         final = {pid: s.model_copy(update={"vetted": True})
                  for pid, s in (scores | apply_report(scores, report)).items()}  # fmt: skip
@@ -340,3 +341,14 @@ class RatingStage:
             log.warning("%s %s: %d papers scored without a passage addressed to the rater",
                         self.rules.name, self.date, len(report.marked))  # fmt: skip
         await self._save(list(final.values()))
+
+
+def resumed_batches(scores: Mapping[str, Score], known: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The requests of scores an earlier run paid for (a run cut short before its checks),
+    rebuilt from each score's ``request``: without them a batch that sank could not be seen."""
+    seen = {pid for ids in known for pid in ids}
+    groups: dict[str, list[str]] = {}
+    for pid, s in scores.items():
+        if pid not in seen and s.request:
+            groups.setdefault(s.request, []).append(pid)
+    return list(groups.values())
