@@ -50,8 +50,9 @@ def selected(day: Day) -> set[str]:
 
 
 async def test_unseen_wordings_are_found_by_their_effect_and_buy_nothing(store: Store) -> None:
-    papers = listing_papers(240)
+    papers = listing_papers(240, start=360)  # ids from 2505.20446: the day's selections
     clean, _ = await score_day(store, papers, {})
+    assert len(selected(clean)) >= 10  # selections an attack on the others could take
     hosts = [p for p in papers if p.id not in selected(clean)][3::37]
     attacks = [a for a in UNSEEN if a[4] == "self10"][: len(hosts) - 1]
     others = next(a for a in UNSEEN if a[4] == "others1")
