@@ -98,9 +98,11 @@ class PaperCommands(CoreBase):
             raise NotFound(f"paper {pid} is not in the stored day {date}")
         view = PaperView.of(match, date, with_abstract=True)
         status = "in the digest" if view.selected else "below the cutoffs"
+        rating = (f"relevance {view.relevance}, novelty {view.novelty}" if view.rated
+                  else "not rated")  # fmt: skip
         text = (
             f"{view.title}\nRank {view.rank} of {len(day.papers)} on {date} ({status}); "
-            f"relevance {view.relevance}, novelty {view.novelty}; {view.comment}"
+            f"{rating}; {view.comment}"
         )
         return Reply(text=text, papers=[view], data=view.model_dump(mode="json")), day, match
 

@@ -60,6 +60,7 @@ class PaperView(BaseModel):
     author_match: list[str] = Field(default_factory=list)
     abstract: str = ""
     explore: bool = False  # a personal view's pick to learn from (see scoring/learning/personal.py)
+    rated: bool = True  # False: a pre-filter skipped it, and its 1/1 is no model's rating
 
     @classmethod
     def of(cls, rp: RankedPaper, date: dt.date, with_abstract: bool = False) -> PaperView:
@@ -80,6 +81,7 @@ class PaperView(BaseModel):
             author_match=rp.author_match,
             explore=rp.explore,
             abstract=rp.paper.abstract if with_abstract else "",
+            rated=rp.score.filtered_by is None,
         )
 
 

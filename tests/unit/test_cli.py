@@ -4,11 +4,15 @@ feed: system/test_cli.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio as aredis
 
+from scoring.storage.store import Store
 from tests.conftest import Cli, snapshot
 from tests.feedgen import DATA, rss_feed
 
@@ -109,3 +113,38 @@ def test_unreachable_redis_names_the_url(cli: Cli) -> None:
     assert result.exit_code == 1
     assert "cannot reach Redis at redis://:***@127.0.0.1:1/0" in result.stderr
     assert "hunter2" not in result.output + result.stderr
+
+
+def test_show_says_not_rated_for_a_paper_a_pre_filter_skipped(
+    cli: Cli, stored_day: dict, clean_redis: redis.Redis, redis_url: str
+) -> None:
+    # a skipped paper is stored as 1/1 so that it ranks last; no model gave it that rating
+    for key, value in stored_day.items():
+        clean_redis.restore(key, 0, value, replace=True)
+    asyncio.run(_skip_one(redis_url))
+    shown = cli("show", SKIPPED)
+    assert shown.exit_code == 0, shown.stderr
+    assert "not rated" in shown.stdout and "relevance 1, novelty 1" not in shown.stdout
+    assert "Skipped by the learned pre-filter" in shown.stdout
+    rated = cli("show", RATED)
+    assert "relevance " in rated.stdout and "not rated" not in rated.stdout
+
+
+SKIPPED, RATED = "2505.20612", "2505.20613"
+
+
+async def _skip_one(url: str) -> None:
+    client = aredis.Redis.from_url(url, decode_responses=True)
+    try:
+        store = Store(client)
+        day = await store.load_day("default", dt.date.fromisoformat(DAY))
+        assert day is not None
+        for rp in day.papers:
+            if rp.paper.id == SKIPPED:
+                rp.score = rp.score.model_copy(update={
+                    "relevance": 1, "novelty": 1, "filtered_by": "learned",
+                    "comment": "Skipped by the learned pre-filter (chance of relevance 3 %)",
+                })  # fmt: skip
+        await store.save_day(day)
+    finally:
+        await client.aclose()
