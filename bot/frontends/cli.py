@@ -10,6 +10,7 @@ other command is made here from its declaration in bot/commands/registry.py.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -166,6 +167,8 @@ def main() -> None:
             out.print(ctx.get_help(), highlight=False, soft_wrap=True)  # `papers` alone
             sys.exit(0)
         message = exc.format_message().rstrip(".")
+        if re.fullmatch(r"-\d+", name := getattr(exc, "option_name", "") or ""):
+            message = f"{name} is a negative number, and none is accepted here"  # top -5
         where = ctx.command_path if ctx is not None else "papers"
         err.print(f"error: {escape(message[:1].lower() + message[1:])} (see `{where} --help`)",
                   highlight=False, soft_wrap=True)  # fmt: skip

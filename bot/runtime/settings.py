@@ -190,6 +190,13 @@ class Settings(BaseSettings):
                 out[key] = value
         return out
 
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder: give a folder to keep data in")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str | None) -> str | None:
@@ -306,7 +313,8 @@ def _one_line(exc: ValidationError, source: str) -> str:
             key = ".".join([var.key, *parts[1:]]) + f" ({var.env})"
             break
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"invalid setting {key} in {source}: {err['msg']}{more}"
+    msg = str(err["msg"]).removeprefix("Value error, ")  # pydantic's prefix for our own checks
+    return f"invalid setting {key} in {source}: {msg}{more}"
 
 
 @functools.lru_cache(maxsize=32)
@@ -325,6 +333,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     from_env = os.environ.get("PAPERS_CONFIG", "")
     path = config_file or Path(from_env or "papers.toml")
     explicit = config_file is not None or bool(from_env)
+    if explicit and path.is_dir():
+        raise ConfigError(f"config file {path} is a folder: give the path of a TOML file")
     if explicit and not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
 

@@ -24,7 +24,8 @@ USAGE, ERROR = 2, 1
 
 # (arguments, exit code, words the one line must hold)
 MISTAKES: list[tuple[tuple[str, ...], int, str]] = [
-    (("top", "-5"), USAGE, "no such option: -5"),
+    (("top", "-5"), USAGE, "-5 is a negative number, and none is accepted here"),
+    (("--config", "/tmp", "profiles"), ERROR, "config file /tmp is a folder"),
     (("show",), USAGE, "missing argument 'ID'"),
     (("nosuch",), USAGE, "no such command"),
     (("archive", "serve", "--port", "-1"), USAGE, "--port"),

@@ -107,6 +107,14 @@ def test_invalid_setting_is_one_line(cli: Cli) -> None:
     )
 
 
+def test_a_data_dir_that_is_a_file_is_named_by_its_variable(cli: Cli) -> None:
+    cli.env["PAPERS_DATA_DIR"] = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")
+    result = cli("profiles")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: invalid setting data_dir (PAPERS_DATA_DIR)")
+    assert "is a file, not a folder" in result.stderr and "Value error" not in result.stderr
+
+
 def test_unreachable_redis_names_the_url(cli: Cli) -> None:
     cli.env["REDIS_URL"] = "redis://:hunter2@127.0.0.1:1/0"
     result = cli("profiles")
