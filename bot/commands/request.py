@@ -222,8 +222,9 @@ def convert(p: Param, raw: Any, req: Request, usage: str) -> Any:
         raise InputError(f"{p.label} is empty: give a value, or leave it out")
     if p.choices:
         if text.lower() not in p.choices:
-            if not p.option:  # the usage line shows the choices in their place
-                raise InputError(f"usage: {usage}")
-            raise InputError(f"{p.label} must be {' or '.join(p.choices)} (got {shown(text)})")
+            *first, last = p.choices
+            one_of = f"{', '.join(first)} or {last}" if first else last
+            name = p.label if p.option else p.name  # a positional's label is its choices
+            raise InputError(f"{name} must be {one_of} (got {shown(text)})")
         return text.lower()
     return text.strip()
