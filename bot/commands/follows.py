@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.commands.request import Reply, Request
+from bot.commands.request import Reply, Request, person
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.injection import strip_invisible
 from scoring.domain.models import Paper
@@ -76,9 +76,7 @@ def _person(req: Request, mine: bool) -> str | None:
     """Whose own follows these are (``--mine``), or None for the channel's."""
     if not mine:
         return None
-    if not req.user:
-        raise InputError("--mine follows for the person asking: give --user NAME")
-    return req.user
+    return person(req)
 
 
 async def follow(store: Store, req: Request, author: str, mine: bool) -> Reply:

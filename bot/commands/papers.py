@@ -10,7 +10,7 @@ from typing import Any
 from bot.commands import chat_profiles
 from bot.commands.base import CoreBase, paper_id, people
 from bot.commands.registry import help_text
-from bot.commands.request import PaperView, Reply, Request, chat_platform
+from bot.commands.request import PaperView, Reply, Request, chat_platform, person
 from bot.commands.status import service_status
 from bot.render.text import cost_text, filter_recall_text, run_cost
 from bot.runtime.platforms import CLI
@@ -46,15 +46,13 @@ class PaperCommands(CoreBase):
 
     # -- queries -----------------------------------------------------------------------------
     async def top(self, req: Request, n: int, date: dt.date | None, mine: bool) -> Reply:
-        if mine and not req.user:
-            raise InputError("--mine ranks for the person asking: give --user NAME")
         date = await self._day_or_latest(req.profile, date)
         day = await self.store.load_day(req.profile, date, limit=None if mine else n)
         if day is None:
             raise NotFound(f"no stored day {date} for profile {req.profile!r}")
         ranked, note = day.papers, ""
         if mine:
-            ranked, note, _ = await self._personal(req.profile, str(req.user), day, n)
+            ranked, note, _ = await self._personal(req.profile, person(req), day, n)
         views = [PaperView.of(rp, date) for rp in ranked[:n]]
         header = (
             f"Top {len(views)} of {day.run.total_scanned} scanned papers, {date}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.commands import follows
 from bot.commands.base import CoreBase, paper_id, people
-from bot.commands.request import Reply, Request, chat_platform
+from bot.commands.request import Reply, Request, chat_platform, person
 from bot.records.feedback import Feedback
 from bot.render.text import cut, quoted
 from scoring.domain.errors import InputError, NotFound
@@ -155,9 +155,7 @@ class PeopleCommands(CoreBase):
         return Reply(text=text, data={"on": on, "top": n})
 
     async def saved(self, req: Request) -> Reply:
-        if not req.user:
-            raise InputError("saved lists are per person: ask from Slack or Discord")
-        ids = await Feedback(self.store).saved(req.profile, req.user)
+        ids = await Feedback(self.store).saved(req.profile, person(req))
         papers = await self.store.get_papers(ids[: req.max_top])
         views = [f"{papers[i].title} {papers[i].url}" for i in ids if i in papers]
         text = "\n".join(views) if views else "Nothing saved yet: react with :bookmark: to save."
@@ -165,7 +163,7 @@ class PeopleCommands(CoreBase):
 
     async def feedback(self, req: Request, paper: str, verdict: str) -> Reply:
         pid = paper_id(paper)
-        user = req.user or "cli"  # the CLI's --user, checked by the core (chat: who asks)
+        user = person(req)  # the CLI's --user, checked by the core (chat: who asks)
         if await self.store.get_paper(pid) is None:
             raise NotFound(f"paper {pid} is not in any stored day")
         await self.store.remove_feedback(req.profile, user, pid, "cli")

@@ -36,6 +36,13 @@ class Request(BaseModel):
     admin: bool = False
 
 
+def person(req: Request) -> str:
+    """Whose own view, follows, saved papers and reactions a command means: the verified
+    user in chat; on the CLI ``--user``, or else the local operator ("cli", whose reactions
+    ``feedback`` records)."""
+    return req.user or CLI
+
+
 def chat_platform(req: Request) -> Platform:
     """The chat platform a chat-only command came from (the registry offers it nowhere else)."""
     if not isinstance(req.platform, Platform):

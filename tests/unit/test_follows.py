@@ -131,8 +131,11 @@ def test_the_cli_follows_for_a_person_with_user(cli: Cli) -> None:
     assert cli("follow", "Yoshua", "Bengio", "--mine", "--user", "ann").exit_code == 0
     listed = cli("unfollow", "Nobody Here", "--mine", "--user", "ann")
     assert listed.exit_code == 1 and "you follow: Yoshua Bengio" in listed.stderr
-    nobody = cli("follow", "Yoshua", "Bengio", "--mine")
-    assert nobody.exit_code == 1 and "give --user NAME" in nobody.stderr
+    # without --user the CLI's own person is the operator, as for feedback and top --mine
+    operator = cli("follow", "Geoffrey", "Hinton", "--mine")
+    assert operator.exit_code == 0, operator.stderr
+    assert "Geoffrey Hinton" in cli("following", "--mine").stdout
+    assert "Geoffrey Hinton" not in cli("following", "--mine", "--user", "ann").stdout
     assert cli("follow", "Yoshua", "Bengio").exit_code == 0  # the operator is an admin
     assert "default follows: Yoshua Bengio." in cli("following").stdout
     assert cli("following", "--mine", "--user", "ann", "--json").stdout.strip() == (
