@@ -4,7 +4,7 @@ token budget (scoring/pipeline/corroboration.py decides which scores are checked
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -57,6 +57,16 @@ class CheckReport:
     rescored_batches: int = 0
     held: set[str] = field(default_factory=set)  # selected, flagged, unchecked: held back
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Round:
+    """What a shared first-round request settled (``Checks.first_round``)."""
+
+    stood: set[str] = field(default_factory=set)  # the claimed score stands
+    fell: set[str] = field(default_factory=set)  # it fell there (found or not)
+    found: set[str] = field(default_factory=set)  # it fell alone too: marked
+    beside: dict[str, Rating] = field(default_factory=dict)  # the victims rated beside them
 
 
 class OverBudget(Exception):
@@ -155,13 +165,12 @@ class Checks:
         group: Sequence[Paper],
         claims: Mapping[str, Score],
         beside: Sequence[Paper] = (),
-    ) -> tuple[set[str], set[str], dict[str, Rating]]:
+    ) -> Round:
         """``group`` rated together in one request, each paper without every part that reads
-        like words to the rater, ``beside`` as they are (victims of a sunken batch): the papers
-        whose claimed score stands, the papers found, and how ``beside`` was rated. A paper is
-        found when its score falls and all it lost reads like words to the rater (marked, rated
-        as without them); one that falls otherwise is left to a check alone, since another
-        paper of the request may have spoken about it."""
+        like words to the rater, ``beside`` as they are (victims of a sunken batch). A paper
+        whose score falls there, when all it lost reads like words to the rater, is rated so
+        once more alone before it is marked: another paper of the shared request may have
+        spoken about it (an innocent is never marked on a shared request's word)."""
         variants, removed = {}, {}
         for paper in group:
             parts = parts_of(paper)
@@ -174,17 +183,38 @@ class Checks:
             else:
                 variants[paper.id] = paper
         got = await self.rate([*beside, *variants.values()])
-        stood, found = set(), set()
+        done = Round(beside={p.id: got[p.id] for p in beside if p.id in got})
         for pid, r in got.items():
-            if pid not in claims or pid not in variants:
-                continue
-            if not self.fell(claims[pid], r):
-                stood.add(pid)
-            elif pid in removed:
+            if pid in claims and pid in variants:
+                (done.fell if self.fell(claims[pid], r) else done.stood).add(pid)
+        candidates = [pid for pid in variants if pid in done.fell and pid in removed]
+        again = await self.confirmed(candidates, variants, got, done.stood)
+        for pid, r in again.items():
+            if self.fell(claims[pid], r):
                 self.report.marked[pid] = removed[pid]
                 self.report.changed[pid] = (r.relevance, r.novelty)
-                found.add(pid)
-        return stood, found, {p.id: got[p.id] for p in beside if p.id in got}
+                done.found.add(pid)
+        return done
+
+    async def confirmed(
+        self,
+        candidates: Sequence[str],
+        variants: Mapping[str, Paper],
+        got: Mapping[str, Rating],
+        stood: Collection[str],
+    ) -> dict[str, Rating]:
+        """The candidates rated again away from the shared request that saw them fall. Together
+        beside a canary (the paper that stood highest there): a paper among them that speaks
+        about the others sinks the canary too, and then each is rated alone."""
+        canary = max(stood, key=lambda pid: (got[pid].relevance, got[pid].novelty, pid),
+                     default=None)  # fmt: skip
+        if len(candidates) > 1 and canary is not None:
+            again = await self.rate([variants[canary], *(variants[pid] for pid in candidates)])
+            held = again.get(canary)
+            if held is not None and _lower_by(got[canary], held) < RISE:
+                return {pid: again[pid] for pid in candidates if pid in again}
+        alone = {pid: await self.alone(variants[pid]) for pid in candidates}
+        return {pid: r for pid, r in alone.items() if r is not None}
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not

@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 
 from scoring.domain.injection import NOTE
 from scoring.domain.models import CriteriaVersion, Paper, Score
-from scoring.llm.output import Rating
-from scoring.pipeline.checks import CheckReport, Checks, OverBudget, Rechecker, risen
+from scoring.pipeline.checks import CheckReport, Checks, OverBudget, Rechecker, Round, risen
 from scoring.pipeline.content_odds import (
     Cutoffs,
     moved_batches,
@@ -102,6 +101,7 @@ class _Day:
     unchecked: set[str] = field(default_factory=set)
     surprising: set[str] = field(default_factory=set)  # unchecked ones are held (fail closed)
     claims: dict[str, Score] = field(default_factory=dict)  # the score each check tests
+    tried: set[str] = field(default_factory=set)  # in a first round already
     low_prior: float = 0.0
 
     def __post_init__(self) -> None:
@@ -151,8 +151,13 @@ class _Day:
         suspect = {pid for i in moved for pid in self.batches[i]}
         room = max(0, PER_REQUEST - len(likeliest))
         first = [pid for pid in self.open_claims() if pid not in suspect][:room]
-        ratings = await self.first_round(first, beside=likeliest)
-        back = risen(ratings, scores)
+        done = await self.first_round(first, beside=likeliest)
+        back = risen(done.beside, scores)
+        if not back and done.fell:  # a paper beside them may have sunk them again: alone
+            back = risen(await self.checks.rate(likeliest), scores)
+        # the suspect batches' raised papers too, before the searches and rescores spend the
+        # budget: a quick one the budget leaves unchecked keeps its score
+        await self.first_rounds()
         for i, vs in victims.items():
             if not (up := [v for v in vs if v.id in back]):
                 continue
@@ -196,23 +201,22 @@ class _Day:
 
     async def first_rounds(self) -> None:
         """Every raised score not settled yet, in shared requests."""
-        ids = self.open_claims()
+        ids = [pid for pid in self.open_claims() if pid not in self.tried]
         requests = -(-len(ids) // PER_REQUEST)
         size = -(-len(ids) // requests) if requests else 0
         for k in range(0, len(ids), max(1, size)):
             await self.first_round(ids[k : k + size])
 
-    async def first_round(
-        self, ids: Sequence[str], beside: Sequence[Paper] = ()
-    ) -> dict[str, Rating]:
+    async def first_round(self, ids: Sequence[str], beside: Sequence[Paper] = ()) -> Round:
         """One shared request (``Checks.first_round``): a quick score that stands is settled
-        there, one found is marked, the rest are left to a check alone; ``beside``'s ratings."""
+        there, one found is marked, the rest are left to a check alone."""
+        self.tried.update(ids)
         group = [self.papers[pid] for pid in ids]
-        stood, found, ratings = await self.checks.first_round(group, self.claims, beside)
-        for pid in found | {pid for pid in stood if pid not in self.surprising}:
+        done = await self.checks.first_round(group, self.claims, beside)
+        for pid in done.found | {pid for pid in done.stood if pid not in self.surprising}:
             self.unchecked.discard(pid)
             self.report.checked += 1
-        return ratings
+        return done
 
     async def full_searches(self) -> None:
         """Every flagged selection not yet settled: parts removed until its score falls."""

@@ -28,9 +28,12 @@ def parts_of(paper: Paper) -> list[str]:
 
 
 def without(paper: Paper, parts: Sequence[str], removed: set[int]) -> Paper:
-    """The paper with the parts at ``removed`` replaced by a gap (0 is the title)."""
-    kept = [GAP if i in removed else p for i, p in enumerate(parts)]
-    return paper.model_copy(update={"title": kept[0], "abstract": " ".join(kept[1:])})
+    """The paper without the parts at ``removed`` (0 is the title). Sentences go without a
+    trace, so that no text can tell a check from the day's rating and speak only to one; a
+    title removed leaves a gap, since a paper has one."""
+    title = GAP if 0 in removed else parts[0]
+    kept = [p for i, p in enumerate(parts) if i > 0 and i not in removed]
+    return paper.model_copy(update={"title": title, "abstract": " ".join(kept)})
 
 
 _RATERISH = re.compile(
