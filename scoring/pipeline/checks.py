@@ -27,7 +27,6 @@ CROSS = 2  # or this much when it takes the paper back below the cutoffs
 MAX_CALLS_PER_PAPER = 4
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 RESCORE_DEPTH = 2  # further speakers a rescore that sinks again looks for
-MAX_SUSPECTS = 3  # papers of a moved batch tried as the one that spoke about the others
 
 
 @runtime_checkable
@@ -287,9 +286,11 @@ class Checks:
     async def find_speaker(
         self, victim: Paper, alone: Rating, batch: Sequence[Paper], scores: Mapping[str, Score]
     ) -> Paper | None:
-        """The paper of ``batch`` whose text sinks ``victim``: the likeliest few tried beside it
-        one at a time, then the rest halved. Papers rated beside the victim without it sinking
-        were rated without the speaker: those ratings are kept (``fresh``) for the rescore."""
+        """The paper of ``batch`` whose text sinks ``victim``, tried beside it in groups that
+        double, the likeliest first (one paper, then two, four, ...), the group that sinks it
+        halved down to one. A speaker far down the likeness ranking costs a few small requests,
+        not halves of the whole batch. Papers rated beside the victim without it sinking were
+        rated without the speaker: those ratings are kept (``fresh``) for the rescore."""
 
         async def sinks(group: Sequence[Paper]) -> bool:
             return await self.sinks(victim, alone, group)
@@ -298,15 +299,20 @@ class Checks:
             (p for p in batch if p.id != victim.id and p.id in scores),
             key=lambda p: -max(rater_likeness(parts_of(p), self.common), default=0.0),
         )  # fmt: skip
-        for suspect in others[:MAX_SUSPECTS]:
-            if await sinks([suspect]):
-                return suspect
-        rest = others[MAX_SUSPECTS:]
-        while len(rest) > 1:
-            half = rest[: len(rest) // 2]
-            rest = half if await sinks(half) else rest[len(half) :]
-        if rest and rest[0].id not in self.fresh and await sinks(rest):
-            return rest[0]
+        start, size = 0, 1
+        while start < len(others):
+            group = others[start : start + size]
+            if await sinks(group):
+                tested = len(group) == 1
+                while len(group) > 1:
+                    half = group[: len(group) // 2]
+                    if await sinks(half):
+                        group, tested = half, len(half) == 1
+                    else:
+                        group, tested = group[len(half) :], False
+                # one that was only left over is confirmed: a slip must not mark a paper
+                return group[0] if tested or await sinks(group) else None
+            start, size = start + size, size * 2
         return None
 
     async def rescore(

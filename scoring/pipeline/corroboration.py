@@ -155,9 +155,6 @@ class _Day:
         back = risen(done.beside, scores)
         if not back and done.fell:  # a paper beside them may have sunk them again: alone
             back = risen(await self.checks.rate(likeliest), scores)
-        # the suspect batches' raised papers too, before the searches and rescores spend the
-        # budget: a quick one the budget leaves unchecked keeps its score
-        await self.first_rounds()
         for i, vs in victims.items():
             if not (up := [v for v in vs if v.id in back]):
                 continue
