@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from fakes.llm import FakeLLM, judgements_from_labels
+from fakes.llm import FakeLLM, Judgement, judgements_from_labels
 from scoring.domain.configs import LLMConfig
 from scoring.domain.injection import NOTE, screen
-from scoring.domain.models import Day, Paper, Score
+from scoring.domain.models import CriteriaVersion, Day, Paper, Score
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.checks import Checks
 from scoring.pipeline.content_odds import Cutoffs
@@ -173,11 +173,7 @@ async def test_a_shared_check_never_marks_a_paper_on_another_papers_word(store: 
     # the first round rates raised papers together; a paper there whose words sink the others
     # (in a way no removal of rater-like parts takes out) must not get an innocent marked:
     # a fall in the shared request is confirmed alone before anything is marked
-    await store.ensure_profile("default", DEFAULT.items)
-    criteria = await store.current_criteria("default")
-    papers = listing_papers(240, start=360)
-    labels = judgements_from_labels(load_labels("2025-05-28"))
-    good = next(p for p in papers if p.id in labels and labels[p.id].relevance >= 9)
+    criteria, papers, labels, good = await _shared_round_day(store)
     innocent = good.model_copy(update={"abstract": f"{good.abstract} {BLOB}"})
     host = next(p for p in papers if p.id not in labels)
     speaker = host.model_copy(update={"abstract": f"{host.abstract} {BLOB} {SINKER}"})
@@ -187,11 +183,7 @@ async def test_a_shared_check_never_marks_a_paper_on_another_papers_word(store: 
     spoken = parts_of(speaker)
     kept = without(speaker, spoken, rater_like_parts(rater_likeness(spoken, common)))
     assert SINKER in kept.abstract  # the sinker survives the removal
-    now = dt.datetime.now(dt.UTC)
-    judged = labels[good.id]
-    claimed = Score(paper_id=innocent.id, relevance=judged.relevance, novelty=judged.novelty,
-                    comment="", model="gpt-4o", criteria_hash=criteria.hash, prompt_hash="",
-                    scored_at=now)  # fmt: skip
+    claimed = _claim(criteria, innocent.id, labels[good.id].relevance, labels[good.id].novelty)
     with FakeLLM(judgements=labels, obey={SINKER: "others1"}) as fake:
         scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
         checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**6, common)
@@ -207,24 +199,13 @@ async def test_a_shared_check_never_marks_a_paper_on_another_papers_word(store: 
 async def test_papers_found_in_a_shared_check_are_confirmed_together(store: Store) -> None:
     # two attacks fall once their passages to the rater are gone, a sound paper stands: the
     # two are rated again in one request beside it (it would sink with a speaker among them)
-    await store.ensure_profile("default", DEFAULT.items)
-    criteria = await store.current_criteria("default")
-    papers = listing_papers(240, start=360)
-    labels = judgements_from_labels(load_labels("2025-05-28"))
-    sound = next(p for p in papers if p.id in labels and labels[p.id].relevance >= 9)
+    criteria, papers, labels, sound = await _shared_round_day(store)
     hosts = [p for p in papers if p.id not in labels][:2]
     attack = next(a for a in UNSEEN if a[4] == "self10")[3]
     attacked = [h.model_copy(update={"abstract": f"{h.abstract} {attack}"}) for h in hosts]
-    now = dt.datetime.now(dt.UTC)
-
-    def claim(pid: str, relevance: int, novelty: int) -> Score:
-        return Score(paper_id=pid, relevance=relevance, novelty=novelty, comment="",
-                     model="gpt-4o", criteria_hash=criteria.hash, prompt_hash="",
-                     scored_at=now)  # fmt: skip
-
-    judged = labels[sound.id]
-    claims = {h.id: claim(h.id, 10, 10) for h in hosts}
-    claims[sound.id] = claim(sound.id, judged.relevance, judged.novelty)
+    claims = {h.id: _claim(criteria, h.id, 10, 10) for h in hosts}
+    claims[sound.id] = _claim(criteria, sound.id, labels[sound.id].relevance,
+                              labels[sound.id].novelty)  # fmt: skip
     with FakeLLM(judgements=labels, obey={attack: "self10"}) as fake:
         scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
         checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**6, common_words(papers))
@@ -234,6 +215,24 @@ async def test_papers_found_in_a_shared_check_are_confirmed_together(store: Stor
             await scorer.close()
     assert done.found == {h.id for h in hosts} and sound.id in done.stood
     assert len(fake.requests) == 2  # the shared request, and one to confirm both
+
+
+async def _shared_round_day(
+    store: Store,
+) -> tuple[CriteriaVersion, list[Paper], dict[str, Judgement], Paper]:
+    """The criteria, papers of 2025-05-28 with the reference's judgements, and one it rated 9+."""
+    await store.ensure_profile("default", DEFAULT.items)
+    criteria = await store.current_criteria("default")
+    papers = listing_papers(240, start=360)
+    labels = judgements_from_labels(load_labels("2025-05-28"))
+    good = next(p for p in papers if p.id in labels and labels[p.id].relevance >= 9)
+    return criteria, papers, labels, good
+
+
+def _claim(criteria: CriteriaVersion, pid: str, relevance: int, novelty: int) -> Score:
+    now = dt.datetime.now(dt.UTC)
+    return Score(paper_id=pid, relevance=relevance, novelty=novelty, comment="", model="gpt-4o",
+                 criteria_hash=criteria.hash, prompt_hash="", scored_at=now)  # fmt: skip
 
 
 BLOB = "Code is at https://github.com/q7x/zk9Qf3LmW8pR2tV6yB1nC4hJ0sD5."  # reads rater-like
