@@ -80,7 +80,10 @@ def personal_view(
     if slots:
         keep = n - slots
         reach = rows[keep : keep + EXPLORE_REACH * n]
-        unsure = sorted(reach, key=lambda rp: (abs(taste.get(rp.paper.id, 0.0)), -rp.blend))
+        # rounded as the blend is: reactions decay with the clock, and two views of one day
+        # taken seconds apart (the direct message, `top --mine`) must pick the same papers
+        unsure = sorted(reach, key=lambda rp: (round(abs(taste.get(rp.paper.id, 0.0)), 4),
+                                               -rp.blend, rp.paper.id))  # fmt: skip
         picks = {rp.paper.id for rp in unsure[:slots]}
         explore = [rp.model_copy(update={"explore": True}) for rp in reach if rp.paper.id in picks]
         rest = [rp for rp in rows[keep:] if rp.paper.id not in picks]
