@@ -260,5 +260,10 @@ class _Scoring:
 
 
 def _requests(came_from: Mapping[str, list[str]]) -> list[list[str]]:
-    """Each request that a score came from, once."""
-    return list({tuple(ids): ids for ids in came_from.values()}.values())
+    """Each request that scores came from, as the papers it answered for: what a resumed run
+    rebuilds from ``Score.request`` too (a paper missing from one answer and asked again
+    belongs to the request that answered it), so that both ask the same checks."""
+    answered: dict[tuple[str, ...], list[str]] = {}
+    for pid, sent in came_from.items():
+        answered.setdefault(tuple(sent), []).append(pid)
+    return list(answered.values())

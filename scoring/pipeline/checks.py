@@ -4,7 +4,7 @@ token budget (scoring/pipeline/corroboration.py decides which scores are checked
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -168,9 +168,11 @@ class Checks:
         """``group`` rated together in one request, each paper without every part that reads
         like words to the rater, ``beside`` as they are (victims of a sunken batch). A paper
         whose score falls there, when all it lost reads like words to the rater, is rated so
-        once more alone before it is marked: another paper of the shared request may have
-        spoken about it (an innocent is never marked on a shared request's word)."""
-        variants, removed = {}, {}
+        once more alone before it is marked: any paper of the shared request may have spoken
+        about it, a sound one that stood included (no paper is marked on another's word). A
+        paper that is all rater-like parts is rated whole, so its standing settles nothing: it
+        is left to a check alone."""
+        variants, removed, whole = {}, {}, set()
         for paper in group:
             parts = parts_of(paper)
             like = rater_likeness(parts, self.common)
@@ -181,39 +183,19 @@ class Checks:
                     removed[paper.id] = [parts[i] for i in sorted(core)]
             else:
                 variants[paper.id] = paper
+                whole.add(paper.id)
         got = await self.rate([*beside, *variants.values()])
         done = Round(beside={p.id: got[p.id] for p in beside if p.id in got})
         for pid, r in got.items():
-            if pid in claims and pid in variants:
+            if pid in claims and pid in variants and pid not in whole:
                 (done.fell if self.fell(claims[pid], r) else done.stood).add(pid)
-        candidates = [pid for pid in variants if pid in done.fell and pid in removed]
-        again = await self.confirmed(candidates, variants, got, done.stood)
-        for pid, r in again.items():
-            if self.fell(claims[pid], r):
+        for pid in (pid for pid in variants if pid in done.fell and pid in removed):
+            alone = await self.alone(variants[pid])
+            if alone is not None and self.fell(claims[pid], alone):
                 self.report.marked[pid] = removed[pid]
-                self.report.changed[pid] = (r.relevance, r.novelty)
+                self.report.changed[pid] = (alone.relevance, alone.novelty)
                 done.found.add(pid)
         return done
-
-    async def confirmed(
-        self,
-        candidates: Sequence[str],
-        variants: Mapping[str, Paper],
-        got: Mapping[str, Rating],
-        stood: Collection[str],
-    ) -> dict[str, Rating]:
-        """The candidates rated again away from the shared request that saw them fall. Together
-        beside a canary (the paper that stood highest there): a paper among them that speaks
-        about the others sinks the canary too, and then each is rated alone."""
-        canary = max(stood, key=lambda pid: (got[pid].relevance, got[pid].novelty, pid),
-                     default=None)  # fmt: skip
-        if len(candidates) > 1 and canary is not None:
-            again = await self.rate([variants[canary], *(variants[pid] for pid in candidates)])
-            held = again.get(canary)
-            if held is not None and _lower_by(got[canary], held) < RISE:
-                return {pid: again[pid] for pid in candidates if pid in again}
-        alone = {pid: await self.alone(variants[pid]) for pid in candidates}
-        return {pid: r for pid, r in alone.items() if r is not None}
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not

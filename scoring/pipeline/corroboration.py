@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from scoring.domain.injection import NOTE
 from scoring.domain.models import CriteriaVersion, Paper, Score
+from scoring.llm.output import Rating
 from scoring.pipeline.checks import CheckReport, Checks, OverBudget, Rechecker, Round, risen
 from scoring.pipeline.content_odds import (
     Cutoffs,
@@ -146,15 +147,24 @@ class _Day:
         if not likeliest:
             return
         self.report.flagged += len(likeliest)
-        self.report.checked += len(likeliest)
-        # a paper of a suspect batch may be its speaker: it is not rated beside the victims
+        # a paper of a suspect batch may be its speaker: it is not rated beside the victims;
+        # one raised paper alone beside them would be no tripwire (see below): none then
         suspect = {pid for i in moved for pid in self.batches[i]}
         room = max(0, PER_REQUEST - len(likeliest))
         first = [pid for pid in self.open_claims() if pid not in suspect][:room]
-        done = await self.first_round(first, beside=likeliest)
-        back = risen(done.beside, scores)
-        if not back and done.fell:  # a paper beside them may have sunk them again: alone
-            back = risen(await self.checks.rate(likeliest), scores)
+        ratings: Mapping[str, Rating] = {}
+        if len(first) > 1:
+            done = await self.first_round(first, beside=likeliest)
+            ratings = done.beside
+            # what a paper beside them may have done is measured again among the victims
+            # alone: a rise (it raised them), or nothing while papers beside them fell (it
+            # sank them with the rest); a clean day's victims neither rise nor see falls
+            if risen(ratings, scores) or done.fell:
+                ratings = {}
+        if not ratings:
+            ratings = await self.checks.rate(likeliest)
+        self.report.checked += len(likeliest)
+        back = risen(ratings, scores)
         for i, vs in victims.items():
             if not (up := [v for v in vs if v.id in back]):
                 continue

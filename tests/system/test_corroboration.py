@@ -170,35 +170,39 @@ async def test_a_second_speaker_holding_a_batch_under_the_cutoff_is_found(store:
 
 
 async def test_a_shared_check_never_marks_a_paper_on_another_papers_word(store: Store) -> None:
-    # the first round rates raised papers together; a paper there whose words sink the others
-    # (in a way no removal of rater-like parts takes out) must not get an innocent marked:
-    # a fall in the shared request is confirmed alone before anything is marked
+    # the first round rates raised papers together; a sound selection there whose words sink
+    # the others (in a way no removal of rater-like parts takes out) stands, highest of all,
+    # and must not get an innocent marked: each fall is confirmed alone, never beside a paper
+    # of that request (the one that stood highest would be the speaker itself)
     criteria, papers, labels, good = await _shared_round_day(store)
-    innocent = good.model_copy(update={"abstract": f"{good.abstract} {BLOB}"})
-    host = next(p for p in papers if p.id not in labels)
-    speaker = host.model_copy(update={"abstract": f"{host.abstract} {BLOB} {SINKER}"})
+    sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 7]
+    innocents = [p.model_copy(update={"abstract": f"{p.abstract} {BLOB}"})
+                 for p in sound if p.id != good.id][:2]  # fmt: skip
+    speaker = good.model_copy(update={"abstract": f"{good.abstract} {SINKER}"})
     common = common_words(papers)
-    like = rater_likeness(parts_of(innocent), common)
-    assert all(like[i] >= CORE_LIKENESS for i in rater_like_parts(like))  # the blob alone
+    for innocent in innocents:
+        like = rater_likeness(parts_of(innocent), common)
+        assert all(like[i] >= CORE_LIKENESS for i in rater_like_parts(like))  # the blob alone
     spoken = parts_of(speaker)
     kept = without(speaker, spoken, rater_like_parts(rater_likeness(spoken, common)))
     assert SINKER in kept.abstract  # the sinker survives the removal
-    claimed = _claim(criteria, innocent.id, labels[good.id].relevance, labels[good.id].novelty)
+    claims = {p.id: _claim(criteria, p.id, labels[p.id].relevance, labels[p.id].novelty)
+              for p in [speaker, *innocents]}  # fmt: skip
     with FakeLLM(judgements=labels, obey={SINKER: "others1"}) as fake:
         scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
         checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**6, common)
         try:
-            done = await checks.first_round([innocent, speaker], {innocent.id: claimed})
+            done = await checks.first_round([*innocents, speaker], claims)
         finally:
             await scorer.close()
-    assert innocent.id in done.fell  # the speaker sank it in the shared request
-    assert innocent.id not in done.found and innocent.id not in checks.report.marked
-    assert len(fake.requests) == 2  # the shared request, and the innocent alone
+    assert speaker.id in done.stood and {p.id for p in innocents} <= done.fell
+    assert not done.found and not checks.report.marked
+    assert len(fake.requests) == 3  # the shared request, and each innocent alone
 
 
-async def test_papers_found_in_a_shared_check_are_confirmed_together(store: Store) -> None:
-    # two attacks fall once their passages to the rater are gone, a sound paper stands: the
-    # two are rated again in one request beside it (it would sink with a speaker among them)
+async def test_papers_found_in_a_shared_check_are_confirmed_alone(store: Store) -> None:
+    # two attacks fall once their passages to the rater are gone: each is rated so once more
+    # alone, and marked (a sound paper that stood beside them is settled)
     criteria, papers, labels, sound = await _shared_round_day(store)
     hosts = [p for p in papers if p.id not in labels][:2]
     attack = next(a for a in UNSEEN if a[4] == "self10")[3]
@@ -214,7 +218,8 @@ async def test_papers_found_in_a_shared_check_are_confirmed_together(store: Stor
         finally:
             await scorer.close()
     assert done.found == {h.id for h in hosts} and sound.id in done.stood
-    assert len(fake.requests) == 2  # the shared request, and one to confirm both
+    assert set(checks.report.marked) == {h.id for h in hosts}
+    assert len(fake.requests) == 3  # the shared request, and each attack alone
 
 
 async def _shared_round_day(
