@@ -108,7 +108,8 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
-    # payload -> "self10" | "others1" | "othersCap5" (the others held at relevance 5 at most):
+    # payload -> "self10" | "others1" | "othersCap5" (the others held at relevance 5 at most)
+    # | "others10":
     # a model that obeys any of these texts that reaches it
     obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
@@ -411,6 +412,8 @@ def _obey_payloads(
                     it["relevance"] = it["novelty"] = 1
                 if effect == "othersCap5" and it["id"] != pid:  # just under the cutoff
                     it["relevance"] = min(it["relevance"], 5)
+                if effect == "others10" and it["id"] != pid:  # a word for everyone else
+                    it["relevance"] = it["novelty"] = 10
 
 
 def _common(a: list[int], b: list[int]) -> int:
