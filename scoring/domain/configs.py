@@ -136,7 +136,7 @@ class LLMConfig(BaseModel):
         default=True, description="comments only from one below a profile's relevance cutoff up"
     )
     check_budget_share: float = Field(
-        default=0.5, ge=0, le=1,
+        default=0.75, ge=0, le=1,
         description="share of a day's scoring tokens the corroboration checks may spend",
     )  # fmt: skip
     budget_usd: float | None = Field(
