@@ -5,6 +5,7 @@ show."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from bot.runtime.profiles import Profiles
 from scoring.domain.models import Day, RankedPaper
@@ -27,7 +28,12 @@ async def personal_ranking(
     on top of the channel's ranking, with their view's bound, margin and explore picks, and
     the papers of the authors they follow for themselves first. No reactions yet: the
     channel's ranking, their followed authors first. ``view``: the personal view's settings."""
-    model = await preference_model(store, profile, day.criteria.hash, day.run.scorer, 1.0, person)
+    # reactions decay from the hour, not the second: the direct message and a `top --mine` a
+    # moment later are the same view (a near tie could flip between two clocks)
+    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    model = await preference_model(
+        store, profile, day.criteria.hash, day.run.scorer, 1.0, person, now=hour
+    )
     followed = await store.followed(profile, person)
     ranked = followed_first(day.papers, followed)  # marked, so the view's margin keeps them
     if model.empty:
