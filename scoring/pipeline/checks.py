@@ -331,16 +331,16 @@ class Checks:
         scores: Mapping[str, Score],
     ) -> None:
         """``group`` in one request beside the canary. If it sinks again (the canary below its
-        rating alone, or most of the group at the floor), another speaker is among it (one
-        that holds the others just under the cutoff, say): it is found as the first was,
-        marked, and the rest scored again without it. What sank is kept as it was."""
+        rating alone; most of the group at the floor only when the answer left the canary out:
+        a group may be off-topic on its own merits), another speaker is among it (one that
+        holds the others just under the cutoff, say): it is found as the first was, marked,
+        and the rest scored again without it. What sank is kept as it was."""
         victim, alone = canary
         got = await self.rate([victim, *group])
         v = got.pop(victim.id, None)
         at_floor = sum(1 for r in got.values() if r.relevance <= FLOOR and r.novelty <= FLOOR)
-        sank = (v is not None and _lower_by(alone, v) >= RISE) or (
-            len(group) >= 4 and at_floor >= max(3, 0.6 * len(group))
-        )
+        sank = (_lower_by(alone, v) >= RISE if v is not None
+                else len(group) >= 4 and at_floor >= max(3, 0.6 * len(group)))  # fmt: skip
         if not sank:
             for pid, r in got.items():
                 self.report.changed.setdefault(pid, (r.relevance, r.novelty))
