@@ -18,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import (
+    AliasChoices,
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+)
 
 from scoring.domain.models import AnnounceType
 from scoring.domain.pricing import ModelPrice, PriceMode
@@ -97,6 +105,14 @@ class LLMConfig(BaseModel):
         validation_alias=AliasChoices("openai_base_url", "OPENAI_BASE_URL"),
         description="any OpenAI-compatible server (Ollama, vLLM, ...); unset: OpenAI",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} needs its scheme, like http://localhost:11434/v1")
+        return value
+
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY")
     )

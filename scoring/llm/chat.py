@@ -57,6 +57,15 @@ class ChatCalls:
         self._warned_no_price = False
         self._owns_client = True  # False on a run's copy: the shared client is closed once
 
+    def _where(self, exc: Exception) -> str:
+        """For a server that could not be reached: which one, and the setting that names it."""
+        import openai
+
+        if not isinstance(exc, openai.APIConnectionError):  # timeouts are one too
+            return ""
+        url = self.config.base_url or "https://api.openai.com/v1"
+        return f" (cannot reach the LLM at {url}: check OPENAI_BASE_URL)"
+
     @property
     def _client(self) -> AsyncOpenAI:
         if self._made is None:
@@ -250,6 +259,7 @@ class ChatCalls:
                 if meter.failures_in_row >= FAILURES_BEFORE_STOP:
                     meter.stop_reason = (
                         f"{meter.failures_in_row} calls in a row failed: {_reason(exc)}"
+                        + self._where(exc)
                     )
                 return None
             finally:

@@ -115,6 +115,23 @@ def test_a_data_dir_that_is_a_file_is_named_by_its_variable(cli: Cli) -> None:
     assert "is a file, not a folder" in result.stderr and "Value error" not in result.stderr
 
 
+def test_an_llm_url_without_its_scheme_is_refused_at_start(cli: Cli) -> None:
+    cli.env["OPENAI_BASE_URL"] = "localhost:11434"
+    result = cli("profiles")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: invalid setting openai_base_url (OPENAI_BASE_URL)")
+    assert "needs its scheme, like http://localhost:11434/v1" in result.stderr
+
+
+def test_an_unreachable_llm_names_its_url_and_the_setting(cli: Cli) -> None:
+    cli.env |= {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "PAPERS_LLM_MAX_RETRIES": "0"}
+    result = cli("run", "--feed", str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml"))
+    assert result.exit_code == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: no paper could be scored")
+    assert "cannot reach the LLM at http://127.0.0.1:1/v1: check OPENAI_BASE_URL" in last
+
+
 def test_unreachable_redis_names_the_url(cli: Cli) -> None:
     cli.env["REDIS_URL"] = "redis://:hunter2@127.0.0.1:1/0"
     result = cli("profiles")
