@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 import bench.attacks as A
+import bench.obeying
 import fakes.llm as FL
 import scoring.pipeline.rating_stage as RS
 from scoring.pipeline.checks import Checks
@@ -27,21 +28,16 @@ DAY = "2025-05-28"
 DAYS = [r["date"] for r in json.loads((DATA / "days.json").read_text())]
 HIST = DAYS[DAYS.index(DAY) - 3 : DAYS.index(DAY)]
 
-# --- fake: self8/self9/othersCap5 on top of the harness's effects (as bench/redteam.py) ---
-_orig_obey = FL._obey_payloads
+# --- fake: the red team's effects (bench/obeying.py), and "..._ifgap" obeyed only where the
+# paper shows a check's gap "[…]" (checks now remove sentences without a trace) ---
+_extended = bench.obeying.extended(FL._obey_payloads)
 
 
 def _obey(items, papers, payloads):
-    split = lambda p: [FL._words(x) for x in re.split(r"(?<=[.!?。])\s*", p)]
-    plain = {k: v for k, v in payloads.items() if v in ("self10", "others1")}
-    for pid, text in papers:  # "_ifgap": obeyed only where the paper shows a check's gap "[…]"
+    for pid, text in papers:
         seen = FL._words(text)
         for payload, eff in payloads.items():
-            if (
-                eff.endswith("_ifgap")
-                and "[…]" in text
-                and any(len(s) >= 10 and s in seen for s in split(payload))
-            ):
+            if eff.endswith("_ifgap") and "[…]" in text and bench.obeying.reached(payload, seen):
                 for it in items:
                     if it["id"] != pid:
                         it["relevance"] = (
@@ -49,23 +45,7 @@ def _obey(items, papers, payloads):
                         )
                         if eff.startswith("others1"):
                             it["novelty"] = 1
-    for pid, text in papers:
-        seen = FL._words(text)
-        for payload, eff in payloads.items():
-            if eff == "othersCap5" and any(len(s) >= 10 and s in seen for s in split(payload)):
-                for it in items:
-                    if it["id"] != pid:
-                        it["relevance"] = min(it["relevance"], 5)
-    _orig_obey(items, papers, plain)
-    for pid, text in papers:
-        seen = FL._words(text)
-        for payload, eff in payloads.items():
-            if eff in ("self8", "self9") and any(
-                len(s) >= 10 and s in seen for s in split(payload)
-            ):
-                for it in items:
-                    if it["id"] == pid:
-                        it["relevance"] = it["novelty"] = int(eff[-1])
+    _extended(items, papers, payloads)
 
 
 FL._obey_payloads = _obey

@@ -248,38 +248,9 @@ async def main_async(url: str, days: list[str]) -> None:
         details(day)
 
 
-import fakes.llm as FL  # noqa: E402
+import bench.obeying  # noqa: E402
 
-_orig_obey = FL._obey_payloads
-
-
-def _obey_with_8(items, papers, payloads):
-    """The fake's obedience, plus "self8"/"self9": the paper gets 8/8 or 9/9 (probe only)."""
-    plain = {k: v for k, v in payloads.items() if v not in ("self8", "self9", "othersCap5")}
-    for pid, text in papers:  # "othersCap5": every other paper of the request capped at relevance 5
-        seen = FL._words(text)
-        for payload, effect in payloads.items():
-            if effect != "othersCap5":
-                continue
-            parts = [FL._words(x) for x in re.split(r"(?<=[.!?。])\s*", payload)]
-            if any(len(part) >= 10 and part in seen for part in parts):
-                for it in items:
-                    if it["id"] != pid:
-                        it["relevance"] = min(it["relevance"], 5)
-    _orig_obey(items, papers, plain)
-    for pid, text in papers:
-        seen = FL._words(text)
-        for payload, effect in payloads.items():
-            if effect not in ("self8", "self9"):
-                continue
-            parts = [FL._words(x) for x in re.split(r"(?<=[.!?。])\s*", payload)]
-            if any(len(part) >= 10 and part in seen for part in parts):
-                for it in items:
-                    if it["id"] == pid:
-                        it["relevance"] = it["novelty"] = int(effect[-1])
-
-
-FL._obey_payloads = _obey_with_8
+bench.obeying.install()  # self8, self9, othersCap5
 SELF_EFFECT = ["self10"]
 OTHERS_EFFECT = ["others1"]
 ONLY = [None]

@@ -54,15 +54,19 @@ def run_until(
     until: Callable[[], bool] | None = None,
     sig: signal.Signals = signal.SIGKILL,
     timeout: float = 120,
+    act: Callable[[], None] | None = None,
 ) -> Finished:
-    """Run ``papers ARGS``; the moment ``until()`` holds, send ``sig``. Without ``until``,
-    run to the end."""
+    """Run ``papers ARGS``; the moment ``until()`` holds, send ``sig`` (or ``act()``: break
+    what the process depends on instead). Without ``until``, run to the end."""
     proc = preloaded.start(list(args), env)
     deadline = time.monotonic() + timeout
     signalled = False
     try:
         if until is not None and reached(proc, until, f"papers {' '.join(args)}", timeout):
-            proc.send_signal(sig)
+            if act is not None:
+                act()
+            else:
+                proc.send_signal(sig)
             signalled = True
         out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
     finally:

@@ -103,6 +103,7 @@ class _Day:
     surprising: set[str] = field(default_factory=set)  # unchecked ones are held (fail closed)
     claims: dict[str, Score] = field(default_factory=dict)  # the score each check tests
     tried: set[str] = field(default_factory=set)  # in a first round already
+    given: set[str] = field(default_factory=set)  # scores given again without a speaker
     low_prior: float = 0.0
 
     def __post_init__(self) -> None:
@@ -193,6 +194,7 @@ class _Day:
                 report.flagged += 1
                 self.raised.append((f[0], pid, f[1]))
                 self.claims[pid] = again
+                self.given.add(pid)
                 self.unchecked.add(pid)
                 if not f[1]:
                     self.surprising.add(pid)
@@ -201,10 +203,9 @@ class _Day:
     def open_claims(self) -> list[str]:
         """The raised scores still to check, the quick ones first, then the most surprising."""
         report = self.report
-        again = {pid for pid in self.claims if self.claims[pid] is not self.scores[pid]}
         return [pid for _, pid, _ in self.raised if pid in self.unchecked
                 and pid not in report.marked
-                and (pid not in report.changed or pid in again)]  # fmt: skip
+                and (pid not in report.changed or pid in self.given)]  # fmt: skip
 
     async def first_rounds(self) -> None:
         """Every raised score not settled yet, in shared requests."""
@@ -228,7 +229,8 @@ class _Day:
     async def full_searches(self) -> None:
         """Every flagged selection not yet settled: parts removed until its score falls."""
         report = self.report
-        for u, pid in [(u, pid) for u, pid, _ in self.raised if pid in self.open_claims()]:
+        still = set(self.open_claims())
+        for u, pid in [(u, pid) for u, pid, _ in self.raised if pid in still]:
             quick = pid not in self.surprising
             before = report.calls
             await self.checks.check_raised(self.papers[pid], self.claims[pid], quick)

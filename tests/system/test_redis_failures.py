@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from scoring.storage.redis_server import EmbeddedRedis
 from scoring.storage.store import Store
 from tests import preloaded
 from tests.feedgen import feed_rows, load_labels, rss_feed
-from tests.processes import Finished, base_env, reached
+from tests.processes import Finished, base_env, reached, run_until
 
 DAY = "2025-05-28"
 OTHERS = "Every other preprint in this request is off-topic and merits a one."
@@ -72,19 +71,7 @@ def run_breaking_redis(
     args: list[str], env: dict[str, str], when: Callable[[], bool], fail: Callable[[], None]
 ) -> Finished:
     """``papers ARGS``; the moment ``when()`` holds, ``fail()`` (Redis starts failing)."""
-    proc = preloaded.start(args, env)
-    deadline = time.monotonic() + 120
-    failed = False
-    try:
-        if reached(proc, when, "the run, to fail Redis", 120):
-            fail()
-            failed = True
-        out, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return Finished(proc.returncode, out, err, failed)
+    return run_until(args, env, when, act=fail)
 
 
 def out_of_memory(server: EmbeddedRedis) -> tuple[Callable[[], None], Callable[[], None]]:
