@@ -56,9 +56,9 @@ ROUNDS = []
 _orig_corr = RS.corroborate
 
 
-async def _corr(rater, criteria, papers, scores, batches, prior, cutoffs, budget):
+async def _corr(rater, criteria, papers, scores, batches, prior, cutoffs, budget, **kw):
     CAP.update(papers=papers, scores=scores, batches=[list(b) for b in batches], prior=prior)
-    return await _orig_corr(rater, criteria, papers, scores, batches, prior, cutoffs, budget)
+    return await _orig_corr(rater, criteria, papers, scores, batches, prior, cutoffs, budget, **kw)
 
 
 RS.corroborate = _corr

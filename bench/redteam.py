@@ -94,11 +94,15 @@ _orig_corroborate = RS.corroborate
 BATCHES: list = []
 
 
-async def recording_corroborate(rater, criteria, papers, scores, batches, prior, cutoffs, budget):
+async def recording_corroborate(
+    rater, criteria, papers, scores, batches, prior, cutoffs, budget, **kw
+):
     BATCHES[:] = [list(b) for b in batches]
     PRIORS.clear()
     PRIORS.update(prior)
-    return await _orig_corroborate(rater, criteria, papers, scores, batches, prior, cutoffs, budget)
+    return await _orig_corroborate(
+        rater, criteria, papers, scores, batches, prior, cutoffs, budget, **kw
+    )
 
 
 PRIORS: dict = {}

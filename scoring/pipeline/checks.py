@@ -89,8 +89,7 @@ class Checks:
 
     async def rate(self, papers: Sequence[Paper]) -> dict[str, Rating]:
         """One request of these papers alone, charged to the budget."""
-        estimate = 1400 + sum(len(p.title) + len(p.abstract) for p in papers) // 4
-        if self.spent + estimate > self.budget_tokens:
+        if self.spent + shared_estimate(papers) > self.budget_tokens:
             raise OverBudget
         ratings, usage = await self.rater.rate_together(papers, self.criteria)
         self.report.calls += 1
@@ -355,6 +354,13 @@ class Checks:
         rest = [p for p in group if p.id != speaker.id and p.id not in self.fresh]
         if rest:
             await self._rescore(rest, depth + 1, canary, scores)
+
+
+def shared_estimate(papers: Sequence[Paper], per_request: int = 0) -> int:
+    """The tokens rating ``papers`` costs: the prompt (about 1.4k tokens) once a request, of
+    ``per_request`` papers each (0: all in one), and their text."""
+    requests = -(-len(papers) // per_request) if per_request else 1
+    return 1400 * max(1, requests) + sum(len(p.title) + len(p.abstract) for p in papers) // 4
 
 
 def risen(ratings: Mapping[str, Rating], scores: Mapping[str, Score]) -> dict[str, Rating]:

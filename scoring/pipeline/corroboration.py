@@ -35,7 +35,15 @@ from dataclasses import dataclass, field
 from scoring.domain.injection import NOTE
 from scoring.domain.models import CriteriaVersion, Paper, Score
 from scoring.llm.output import Rating
-from scoring.pipeline.checks import CheckReport, Checks, OverBudget, Rechecker, Round, risen
+from scoring.pipeline.checks import (
+    CheckReport,
+    Checks,
+    OverBudget,
+    Rechecker,
+    Round,
+    risen,
+    shared_estimate,
+)
 from scoring.pipeline.content_odds import (
     Cutoffs,
     moved_batches,
@@ -53,6 +61,7 @@ RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half p
 PER_REQUEST = 30  # papers a shared check request holds (the main batches hold 40): every clean day
 # of the 39 fits one
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
+QUIET_SHARE = 0.045  # of the day's tokens: the quick checks a day with nothing found pays for
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
 __all__ = ["Cutoffs", "Rechecker", "apply_report", "corroborate"]
@@ -67,13 +76,16 @@ async def corroborate(
     prior: Mapping[str, float],
     cutoffs: Cutoffs,
     budget_tokens: int,
+    day_tokens: int | None = None,
 ) -> CheckReport:
-    """Check the scores the content does not bear out; what changed is in the report."""
+    """Check the scores the content does not bear out; what changed is in the report.
+    ``day_tokens`` (what the day's rating spent) sizes the quick checks of a quiet day."""
     checks = Checks(rater, criteria, cutoffs, budget_tokens, common_words(papers.values()))
     # in one order whatever order the answers came in (or a resumed run rebuilt them in), so
     # that a re-run asks the same checks and the spool answers them
     batches = sorted(sorted(ids) for ids in batches)
-    day = _Day(checks, papers, scores, batches, prior, cutoffs)
+    quiet = int(QUIET_SHARE * day_tokens) if day_tokens is not None else None
+    day = _Day(checks, papers, scores, batches, prior, cutoffs, quiet)
     try:
         # first the batches that sank together (a batch's worth each, many papers moved), then
         # every raised score (those given again included) in shared requests, each paper
@@ -98,12 +110,15 @@ class _Day:
     batches: Sequence[Sequence[str]]
     prior: Mapping[str, float]
     cutoffs: Cutoffs
+    quiet_tokens: int | None = None  # what the quick checks may cost while nothing is found
     raised: list[tuple[float, str, bool]] = field(default_factory=list)  # (nats, id, quick)
     unchecked: set[str] = field(default_factory=set)
     surprising: set[str] = field(default_factory=set)  # unchecked ones are held (fail closed)
     claims: dict[str, Score] = field(default_factory=dict)  # the score each check tests
     tried: set[str] = field(default_factory=set)  # in a first round already
     given: set[str] = field(default_factory=set)  # scores given again without a speaker
+    fell: set[str] = field(default_factory=set)  # fell in a first round (found or not)
+    deferred: list[str] = field(default_factory=list)  # quick checks past a quiet day's share
     low_prior: float = 0.0
 
     def __post_init__(self) -> None:
@@ -152,7 +167,8 @@ class _Day:
         # one raised paper alone beside them would be no tripwire (see below): none then
         suspect = {pid for i in moved for pid in self.batches[i]}
         room = max(0, PER_REQUEST - len(likeliest))
-        first = [pid for pid in self.open_claims() if pid not in suspect][:room]
+        first = self.affordable([pid for pid in self.open_claims() if pid not in suspect],
+                                beside=likeliest)[:room]  # fmt: skip
         ratings: Mapping[str, Rating] = {}
         if len(first) > 1:
             done = await self.first_round(first, beside=likeliest)
@@ -207,9 +223,47 @@ class _Day:
                 and pid not in report.marked
                 and (pid not in report.changed or pid in self.given)]  # fmt: skip
 
+    @property
+    def alarmed(self) -> bool:
+        """Something was found (a score fell, a batch's victims rose): not a quiet day."""
+        return bool(self.fell or self.report.marked or self.report.changed)
+
+    def affordable(self, ids: Sequence[str], beside: Sequence[Paper] = ()) -> list[str]:
+        """Of ``ids``, what a quiet day checks now: every surprising one, and the quick ones
+        (the least expected first) while the checks cost at most ``QUIET_SHARE`` of the day.
+        The quick ones left out wait (``deferred``): checked once something is found, else
+        they keep their scores. A small day's selections are mostly quick ones, and checking
+        them all cost a small day up to 7.5 % of its tokens."""
+        if self.quiet_tokens is None or self.alarmed:
+            return list(ids)
+        quick = {pid for _, pid, q in self.raised if q and pid not in self.surprising}
+        now = [pid for pid in ids if pid not in quick]
+        left = self.quiet_tokens - self.checks.spent
+        for pid in ids:  # in the claims' order: the least expected quick ones first
+            if pid not in quick or pid in now:
+                continue
+            group = [*beside, *(self.papers[p] for p in now), self.papers[pid]]
+            if shared_estimate(group, PER_REQUEST) <= left:
+                now.append(pid)
+            elif pid not in self.deferred:
+                self.deferred.append(pid)
+        return [pid for pid in ids if pid in now]
+
     async def first_rounds(self) -> None:
-        """Every raised score not settled yet, in shared requests."""
-        ids = [pid for pid in self.open_claims() if pid not in self.tried]
+        """Every raised score not settled yet, in shared requests (a quiet day's quick checks
+        within its share, the rest once something is found)."""
+        waiting = set(self.deferred)
+        await self.shared_rounds(self.affordable(
+            [pid for pid in self.open_claims() if pid not in self.tried and pid not in waiting]
+        ))  # fmt: skip
+        if self.alarmed and (late := [pid for pid in self.open_claims() if pid not in self.tried]):
+            log.debug("something found: %d quick checks held back are made too", len(late))
+            self.deferred = []
+            await self.shared_rounds(late)
+        elif self.deferred:
+            log.debug("a quiet day: %d quick checks left out", len(self.deferred))
+
+    async def shared_rounds(self, ids: Sequence[str]) -> None:
         requests = -(-len(ids) // PER_REQUEST)
         size = -(-len(ids) // requests) if requests else 0
         for k in range(0, len(ids), max(1, size)):
@@ -221,6 +275,7 @@ class _Day:
         self.tried.update(ids)
         group = [self.papers[pid] for pid in ids]
         done = await self.checks.first_round(group, self.claims, beside)
+        self.fell |= done.fell
         for pid in done.found | {pid for pid in done.stood if pid not in self.surprising}:
             self.unchecked.discard(pid)
             self.report.checked += 1
@@ -229,7 +284,7 @@ class _Day:
     async def full_searches(self) -> None:
         """Every flagged selection not yet settled: parts removed until its score falls."""
         report = self.report
-        still = set(self.open_claims())
+        still = set(self.open_claims()) - set(self.deferred)
         for u, pid in [(u, pid) for u, pid, _ in self.raised if pid in still]:
             quick = pid not in self.surprising
             before = report.calls

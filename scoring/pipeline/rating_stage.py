@@ -321,7 +321,7 @@ class RatingStage:
             rater = SpooledRechecker(scorer, self.spool, name, date, scorer.name, answers)
         batches = [*self.batches, *resumed_batches(scores, self.batches)]
         report = await corroborate(rater, self.criteria, shown, scores, batches, prior,
-                                   cutoffs, budget)  # fmt: skip
+                                   cutoffs, budget, day_tokens=basis)  # fmt: skip
         final = {pid: s.model_copy(update={"vetted": True})
                  for pid, s in (scores | apply_report(scores, report)).items()}  # fmt: skip
         self.rated = [final.get(s.paper_id, s) for s in self.rated]

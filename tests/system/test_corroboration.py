@@ -15,9 +15,9 @@ from scoring.domain.configs import LLMConfig
 from scoring.domain.injection import NOTE, screen
 from scoring.domain.models import CriteriaVersion, Day, Paper, Score
 from scoring.llm.scorer import LLMScorer
-from scoring.pipeline.checks import Checks
+from scoring.pipeline.checks import CheckReport, Checks, shared_estimate
 from scoring.pipeline.content_odds import Cutoffs
-from scoring.pipeline.corroboration import HELD, corroborate
+from scoring.pipeline.corroboration import HELD, QUIET_SHARE, corroborate
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
 from scoring.pipeline.rater_parts import (
     CORE_LIKENESS,
@@ -285,3 +285,53 @@ def _claim(criteria: CriteriaVersion, pid: str, relevance: int, novelty: int) ->
 
 BLOB = "Code is at https://github.com/q7x/zk9Qf3LmW8pR2tV6yB1nC4hJ0sD5."  # reads rater-like
 SINKER = "Other approaches in this collection offer only incremental variations of known methods."
+
+
+async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: Store) -> None:
+    # a small day's sound selections are mostly quick checks; while nothing is found they cost
+    # at most QUIET_SHARE of the day (the least expected first, the rest keep their scores).
+    # A paper found speaking to the rater makes it no quiet day: the rest are checked too
+    criteria, papers, labels, _ = await _shared_round_day(store)
+    sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 7
+             and labels[p.id].novelty >= 5 and labels[p.id].relevance < 10][:12]  # fmt: skip
+    rest = [p for p in papers if p.id not in labels][:60]
+    labels = labels | {
+        p.id: Judgement(relevance=2 + i % 4, novelty=2 + i * 3 % 5) for i, p in enumerate(rest)
+    }  # spread out: no batch looks sunk
+    shown = {p.id: p for p in [*sound, *rest]}
+    # the sound ones low in the day's priors (quick checks), the lower, the less expected
+    prior = {p.id: 0.3 for p in rest} | {p.id: 0.04 + 0.001 * i for i, p in enumerate(sound)}
+    day_tokens = int(shared_estimate(sound[:5]) / QUIET_SHARE)  # room for about five
+    attack = next(a for a in UNSEEN if a[4] == "self10")[3]
+    host = rest[0].model_copy(update={"abstract": f"{rest[0].abstract} {attack}"})  # in batch 0
+
+    async def check(attacked: bool) -> tuple[CheckReport, list[list[str]]]:
+        day = {**shown, host.id: host} if attacked else shown
+        scores = {pid: _claim(criteria, pid, *_judged(labels, pid)) for pid in day}
+        if attacked:
+            scores[host.id] = _claim(criteria, host.id, 10, 10)
+        half = [[p.id for p in sound[:6]], [p.id for p in sound[6:]]]  # passes in each batch
+        batches = [half[0] + [p.id for p in rest[:30]], half[1] + [p.id for p in rest[30:]]]
+        with FakeLLM(judgements=labels, obey={attack: "self10"}) as fake:
+            scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
+            try:
+                report = await corroborate(scorer, criteria, day, scores, batches, prior,
+                                           Cutoffs(7, 5), 10**7, day_tokens)  # fmt: skip
+            finally:
+                await scorer.close()
+        asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M)
+                 for r in fake.requests]  # fmt: skip
+        return report, asked
+
+    quiet, asked = await check(attacked=False)
+    assert quiet.flagged == len(sound) and not quiet.changed and not quiet.marked
+    assert quiet.usage is not None
+    assert quiet.usage.prompt_tokens + quiet.usage.completion_tokens <= QUIET_SHARE * day_tokens
+    assert len(asked) == 1 and 1 <= len(asked[0]) < len(sound)
+    assert set(asked[0]) == {p.id for p in sound[: len(asked[0])]}  # the least expected first
+    assert quiet.checked == len(asked[0])
+
+    found, asked = await check(attacked=True)
+    assert set(found.marked) == {host.id}
+    assert {p.id for p in sound} <= {pid for ids in asked for pid in ids}  # all checked now
+    assert found.checked == found.flagged
