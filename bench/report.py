@@ -1,4 +1,4 @@
-"""Markdown tables for the benchmarks' printed figures (they go into the README as printed)."""
+"""Markdown tables for the benchmarks' printed figures (docs/BENCHMARKS.md says where they go)."""
 
 from __future__ import annotations
 
