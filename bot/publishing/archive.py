@@ -31,7 +31,7 @@ from bot.runtime.profiles import Profiles
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import criteria_markdown
 from scoring.domain.errors import InputError
-from scoring.domain.models import Day, RankedPaper
+from scoring.domain.models import Day
 from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.storage.retention import is_trimmed
 from scoring.storage.store import Store
@@ -70,10 +70,6 @@ class ArchiveReport:
     pages: int
 
 
-def _pdf(rp: RankedPaper) -> str:
-    return rp.paper.url.replace("/abs/", "/pdf/")
-
-
 @functools.cache
 def _environment() -> Environment:
     env = Environment(
@@ -86,7 +82,6 @@ def _environment() -> Environment:
     env.globals.update(
         TEMPLATE_HELPERS,
         anchor=paper_anchor,
-        pdf=_pdf,
         top=TOP_ON_OVERVIEWS,
     )
     return env

@@ -1,18 +1,21 @@
-"""Rendering a stored day as the Markdown digest (templates/digest.md.j2)."""
+"""Rendering a stored day as the Markdown digest (templates/digest.md.j2).
+
+The files, each linked to the days beside it, are bot/publishing/digests.py's."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.render.text import TEMPLATE_HELPERS
+from bot.render.text import TEMPLATE_HELPERS, author_list
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import criteria_markdown
-from scoring.domain.models import Day, RankedPaper
+from scoring.domain.models import Day, RankedPaper, RunRecord
 from scoring.llm.prompting import render_system
 
-MAX_AUTHORS_IN_TOC = 4
+TOC_AUTHOR_UNITS = 200  # a contents line names up to six authors (text.MAX_AUTHORS) in this
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 _MATH = re.compile(r"(\$[^$\n]{1,300}\$)")  # inline TeX as authors write it: $\ell_1$
 
@@ -30,9 +33,16 @@ def escape_md(text: str) -> str:
     return "".join(parts)
 
 
-def short_authors(authors: list[str], limit: int = MAX_AUTHORS_IN_TOC) -> str:
-    shown = ", ".join(authors[:limit])
-    return escape_md(shown + (" et al." if len(authors) > limit else ""))
+def toc_authors(authors: list[str]) -> str:
+    """ "A, B, C and 4 others", as the chat platforms name them; the paper's own section
+    names every author."""
+    return author_list(authors, TOC_AUTHOR_UNITS, escape_md)
+
+
+def generated_at(run: RunRecord) -> str:
+    """When the run that wrote the day finished: a digest rendered again (a neighbour's new
+    link) keeps its time, and an unchanged day is not rewritten."""
+    return f"{(run.finished_at or run.started_at).astimezone(dt.UTC):%Y-%m-%d %H:%M UTC}"
 
 
 def paper_anchor(rp: RankedPaper) -> str:
@@ -50,7 +60,8 @@ def _environment() -> Environment:
     env.globals.update(
         TEMPLATE_HELPERS,
         anchor=paper_anchor,
-        authors=short_authors,
+        authors=toc_authors,
+        generated_at=generated_at,
     )
     return env
 
@@ -63,9 +74,19 @@ def scoring_prompt(day: Day, comment_from: int | None) -> str | None:
     return render_system(day.criteria.items, "full", comment_from)
 
 
-def render_markdown(day: Day, rules: ProfileRules, comment_from: int | None = None) -> str:
+def render_markdown(
+    day: Day,
+    rules: ProfileRules,
+    comment_from: int | None = None,
+    prev: dt.date | None = None,
+    next: dt.date | None = None,
+) -> str:
+    """``prev`` and ``next``: the days beside it whose digests are files in the same folder
+    (linked as ``YYYY-MM-DD.md``); None, no link."""
     template = _environment().get_template("digest.md.j2")
     return template.render(
+        prev=prev,
+        next=next,
         day=day,
         run=day.run,
         rules=rules,

@@ -16,13 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.publishing.digests import write_digest
 from bot.publishing.discord_post import DiscordPublisher, discord_http
-from bot.publishing.files import write_if_changed
 from bot.publishing.personal_digest import send_personal_digests
 from bot.publishing.slack_post import SlackPublisher, slack_client
 from bot.publishing.thread_post import PostResult, PublishError, ThreadPublisher
 from bot.records.ledger import Ledger
-from bot.render.digest import render_markdown
 from bot.render.text import fallback_note, fallback_note_mark
 from bot.runtime.metrics import POST_FAILURES
 from bot.runtime.platforms import PLATFORMS, Platform
@@ -101,9 +100,11 @@ async def _finish(
     if outcome.day is None or dry_run:
         return JobResult(outcome, None, False)
     rules = deps.profiles.config(profile).rules(profile)
-    text = render_markdown(outcome.day, rules, deps.profiles.comment_from)
-    path = digest_dir(deps, out, profile) / f"{outcome.day.date.isoformat()}.md"
-    return JobResult(outcome, path, write_if_changed(path, text))
+    folder = digest_dir(deps, out, profile)
+    path, written = await write_digest(
+        deps.store, outcome.day, rules, folder, deps.profiles.comment_from
+    )
+    return JobResult(outcome, path, written)
 
 
 async def _pipeline(

@@ -30,6 +30,10 @@ class Paper(BaseModel):
     def url(self) -> str:
         return f"https://arxiv.org/abs/{self.id}"
 
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.id}"
+
 
 class Criterion(BaseModel):
     id: str

@@ -27,7 +27,9 @@ from packaging.requirements import Requirement
 from bot.frontends import serve as serve_module
 from bot.frontends.cli import app as cli_app
 from bot.frontends.serve import serve_all, serve_discord
+from bot.publishing.archive import archive_dir
 from bot.runtime.metrics import REGISTRY
+from bot.runtime.settings import load_settings
 from bot.runtime.supervise import supervise
 from tests.fake_slack import FakeSlack
 from tests.feedgen import rss_feed
@@ -133,7 +135,7 @@ def test_the_installed_package_carries_every_template_and_prompt() -> None:
 def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"redis", "paperbot", "paperbot-http"}
+    assert set(services) == {"redis", "paperbot", "paperbot-http", "archive"}
     redis = services["redis"]
     assert redis["image"].startswith("redis:7")
     assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
@@ -162,6 +164,77 @@ def test_compose_runs_paperbot_with_redis_7_and_aof_on_a_named_volume() -> None:
     assert {w for w in http["command"][1:] if w.startswith("-")} <= cli_options("serve")
     served = http["command"][http["command"].index("--port") + 1]
     assert served in [p.rsplit(":", 1)[-1] for p in http["ports"]]
+
+
+def host_ports(service: dict[str, Any]) -> list[str]:
+    """The host side of each published port ("127.0.0.1:8080:8080" -> "8080")."""
+    return [str(p).rsplit(":", 1)[0].rsplit(":", 1)[-1] for p in service.get("ports", [])]
+
+
+def paperbots(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in spec["services"].items() if s.get("image") == "paperbot:latest"}
+
+
+def test_no_two_services_publish_the_same_host_port() -> None:
+    """Both paperbot services may be up at once (the README runs either; a team may run
+    both): a host port published twice fails the second one's start."""
+    published = [
+        (name, port) for name, s in compose()["services"].items() for port in host_ports(s)
+    ]
+    ports = [port for _, port in published]
+    assert len(ports) == len(set(ports)), f"a host port published twice: {published}"
+
+
+def test_paperbot_reads_papers_toml_from_a_read_only_mount(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    spec = compose()
+    for name, service in paperbots(spec).items():
+        config = service["environment"]["PAPERS_CONFIG"]
+        (mount,) = [v for v in service["volumes"] if isinstance(v, dict) and v["target"] == config]
+        assert mount["type"] == "bind" and mount["read_only"] is True, name
+        assert mount["bind"]["create_host_path"] is False  # no folder made in its place
+        source = ROOT / "docker" / mount["source"]
+        assert source.name == "papers.toml" and source.with_suffix(".toml.example").is_file()
+        assert (
+            "cp papers.toml.example papers.toml" in (ROOT / "docker" / "compose.yaml").read_text()
+        )
+    # the variable is the one paperbot reads: a file it names is the file read
+    given = tmp_path / "papers.toml"
+    given.write_text("retention_days = 77\n")
+    monkeypatch.setenv("PAPERS_CONFIG", str(given))
+    assert load_settings().retention_days == 77
+
+
+def test_the_archive_paperbot_writes_is_served_from_its_volume() -> None:
+    spec = compose()
+    (env,) = instruction("ENV")
+    data_dir = Path(re.search(r"PAPERS_DATA_DIR=(\S+)", env)[1])  # type: ignore[index]
+    archive = archive_dir(data_dir, "default").parent  # every profile's folder
+    for service in paperbots(spec).values():
+        assert f"paperbot-data:{data_dir}" in service["volumes"]
+    others = [s for n, s in spec["services"].items() if n not in paperbots(spec)]
+    (server,) = [s for s in others if any("paperbot-data:" in str(v) for v in s.get("volumes", []))]
+    (volume,) = [v for v in server["volumes"] if v.startswith("paperbot-data:")]
+    _, mount, mode = volume.split(":")
+    assert mode == "ro"  # the server reads; only paperbot writes
+    root = server["command"][server["command"].index("--root") + 1]
+    assert Path(root) == Path(mount) / archive.relative_to(data_dir)
+    listen = server["command"][server["command"].index("--listen") + 1].lstrip(":")
+    assert [p.rsplit(":", 1)[-1] for p in server["ports"]] == [listen]
+    assert all(p.startswith("127.0.0.1:") for p in server["ports"])
+
+
+def test_the_optional_env_file_says_which_compose_reads_it() -> None:
+    """env_file's ``path``/``required`` form is Compose 2.24.0's: older ones refuse the file,
+    so its header says so (or the file uses the short form)."""
+    text = (ROOT / "docker" / "compose.yaml").read_text()
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    for name, service in paperbots(compose()).items():
+        for entry in service["env_file"]:
+            if isinstance(entry, dict) and "required" in entry:
+                assert "Compose 2.24.0 or later" in header.replace("\n# ", " "), name
+                assert "env_file: ../.env" in header  # what to write on an older one
 
 
 def free_port() -> int:

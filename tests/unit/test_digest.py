@@ -9,10 +9,13 @@ import re
 from pathlib import Path
 
 from bot.render.digest import escape_md, render_markdown
+from bot.render.text import others
 from prompts import read_prompt
 from scoring.domain.configs import ProfileRules
 from scoring.domain.criteria import parse_criteria_markdown
 from scoring.domain.models import CriteriaVersion, Day, Paper, RankedPaper, RunRecord, Score, Usage
+from tests.conftest import Cli
+from tests.feedgen import feed_rows, rss_feed
 
 RULES = ProfileRules("default", ("cs.LG",), ("new",), 7, 5)
 AUTHORS = [f"Author Number{i}" for i in range(9)]
@@ -79,3 +82,74 @@ def test_an_empty_day_is_a_sentence_in_the_archive(tmp_path: Path) -> None:
         html = (tmp_path / page).read_text()
         assert '<p class="off">Nothing passed the cutoffs that day.</p>' in html
         assert "<ol>" not in html
+
+
+LINK = re.compile(r"\]\((\d{4}-\d\d-\d\d)\.md\)")
+
+
+def day_links(text: str) -> tuple[str | None, str | None]:
+    """The previous and next days the digest's header links to."""
+    header = text[: text.index("Generated ")]
+    prev = re.search(r"\[← (\S+)\]\((\S+)\.md\)", header)
+    next_ = re.search(r"\[(\S+) →\]\((\S+)\.md\)", header)
+    for link in (prev, next_):
+        assert link is None or link[1] == link[2]  # the text names the day it opens
+    return (prev[2] if prev else None), (next_[2] if next_ else None)
+
+
+def test_stored_days_link_to_their_neighbours_and_name_pdfs_categories_and_authors(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Days written out of order: each digest links to the stored days beside it whose files
+    exist, and a day written later gives its neighbours their links."""
+    out = tmp_path / "digests"
+
+    def run(day: str) -> dict[str, str]:
+        feed = tmp_path / f"{day}.xml"
+        feed.write_bytes(rss_feed(day))
+        done = cli("run", "--feed", str(feed), "--out", str(out))
+        assert done.exit_code == 0, done.output
+        return {p.stem: p.read_text() for p in sorted(out.glob("*.md"))}
+
+    files = run("2025-05-28")
+    assert day_links(files["2025-05-28"]) == (None, None)  # no other day yet
+    files = run("2025-06-03")
+    assert day_links(files["2025-05-28"]) == (None, "2025-06-03")
+    assert day_links(files["2025-06-03"]) == ("2025-05-28", None)  # the newest: no next
+    files = run("2025-05-29")  # a day between the two, stored last
+    assert day_links(files["2025-05-28"]) == (None, "2025-05-29")
+    assert day_links(files["2025-05-29"]) == ("2025-05-28", "2025-06-03")
+    assert day_links(files["2025-06-03"]) == ("2025-05-29", None)
+    assert set(LINK.findall("".join(files.values()))) <= set(files)  # no link to a missing file
+
+    # a run of a day again rewrites nothing: the generated time is the run's, not the render's
+    stamp = re.search(r"^Generated (\d{4}-\d\d-\d\d \d\d:\d\d UTC)$", files["2025-05-29"], re.M)
+    assert stamp is not None
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert run("2025-06-03") == files
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+    text = files["2025-05-29"]
+    rows = {r["id"]: r for r in feed_rows("2025-05-29")}
+    toc = text[text.index("## Table of contents") : text.index("\n---\n")]
+    sections = text.split('\n<a id="')[1:]
+    assert len(sections) == len(re.findall(r"^\d+\. \[", toc, re.M)) > 0
+    long_lists = 0
+    for section, entry in zip(sections, re.findall(r"^\d+\. \[.*$", toc, re.M), strict=True):
+        paper_id = re.search(r"\*\*arXiv:\*\* \[([^\]]+)\]", section)[1]  # type: ignore[index]
+        row = rows[paper_id]
+        assert f"([PDF](https://arxiv.org/pdf/{paper_id}))" in section
+        line = re.search(r"\*\*Categories:\*\* ([^·\n]+)", section)[1]  # type: ignore[index]
+        assert line.strip() == escape_md(", ".join(row["categories"]))  # as the archive has them
+        names = [escape_md(a) for a in row["authors"]]
+        assert f"**Authors:** {', '.join(names)}\n" in section  # every author in the section
+        listed = entry[entry.index("): ") + 3 :].split(" · **Author match**")[0]
+        if len(names) <= 6:
+            assert listed == ", ".join(names)  # no one cut when all fit
+        else:  # the chat platforms' form, "A, B, C and 4 others": six names unless too long
+            shown = [
+                k for k in range(1, 7) if listed == ", ".join(names[:k]) + others(len(names) - k)
+            ]
+            assert shown, listed
+            long_lists += shown[0] == 6
+    assert long_lists  # the day has papers by more than six authors, six of them named
