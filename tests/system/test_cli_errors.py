@@ -95,6 +95,25 @@ def test_the_demo_runs_a_real_day_offline_and_touches_nothing_else(
     assert snapshot(clean_redis) == before  # the demo has its own embedded Redis
 
 
+def test_declining_to_delete_a_day_is_no_error_and_changes_nothing(
+    cli: Cli, clean_redis: redis.Redis
+) -> None:
+    assert cli("run", "--feed", FEED).exit_code == 0
+    before = snapshot(clean_redis)
+    env = {**os.environ, **cli.env}
+    terminal, person = os.openpty()  # `day delete` asks only a person at a terminal
+    try:
+        os.write(terminal, b"n\n")
+        asked = preloaded.start(["day", "delete", "2025-08-20"], env, stdin=os.ttyname(person))
+        stdout, stderr = asked.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(person)
+    assert "Delete 2025-08-20 of profile default?" in stdout
+    assert asked.returncode == 0 and "nothing deleted" in stdout and not stderr, stderr
+    assert snapshot(clean_redis) == before
+
+
 def test_offline_a_plain_run_says_what_to_do_in_one_line(cli: Cli) -> None:
     env = {**os.environ, **cli.env, "PAPERS_FEED_URL": "https://arxiv.invalid/rss/{categories}"}
     result = papers(("run",), env)
