@@ -39,7 +39,8 @@ def _child(request: dict[str, Any]) -> None:
     """Runs in the forked child: become ``papers ARGS`` and never return."""
     code = 1
     try:
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        stdin = request.get("stdin") or os.devnull  # a terminal's path: a person answers
+        os.dup2(os.open(stdin, os.O_RDONLY | os.O_NOCTTY), 0)
         for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
             os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
         os.environ.clear()
@@ -194,13 +195,15 @@ class _Server:
             self._gone = True
             self._changed.notify_all()
 
-    def start(self, args: list[str], env: dict[str, str], cwd: Path) -> PreloadedProcess:
+    def start(
+        self, args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None
+    ) -> PreloadedProcess:
         ident = next(self._ids)
         folder = self._runs / str(ident)
         folder.mkdir()
         for name in ("stdout", "stderr"):  # there to be read from the first instant
             (folder / name).touch()
-        request = {"id": ident, "args": args, "env": env, "cwd": str(cwd),
+        request = {"id": ident, "args": args, "env": env, "cwd": str(cwd), "stdin": stdin,
                    "stdout": str(folder / "stdout"), "stderr": str(folder / "stderr")}  # fmt: skip
         assert self._proc.stdin is not None
         with self._send:
@@ -229,14 +232,17 @@ _server: _Server | None = None
 _starting = threading.Lock()
 
 
-def start(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> PreloadedProcess:
+def start(
+    args: list[str], env: dict[str, str], cwd: Path = ROOT, stdin: str | None = None
+) -> PreloadedProcess:
     """``papers ARGS`` with ``env`` as its whole environment, forked from the preloaded
-    server (started on first use, one per test process)."""
+    server (started on first use, one per test process); ``stdin``: a file or terminal to
+    read from (default: nothing, as under cron)."""
     global _server
     with _starting:
         if _server is None:
             _server = _Server()
-    return _server.start(args, env, cwd)
+    return _server.start(args, env, cwd, stdin)
 
 
 def run(

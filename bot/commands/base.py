@@ -14,7 +14,7 @@ from bot.commands.request import shown
 from bot.commands.status import StatusSources
 from bot.runtime.platforms import Platform
 from bot.runtime.ports import Schedule
-from bot.runtime.profiles import Profiles
+from bot.runtime.profiles import DEMO, Profiles
 from bot.runtime.quotas import Quotas
 from bot.runtime.setting_groups import ArxivSettings, ChatSettings, LearningSettings
 from scoring.arxiv.feed import split_id
@@ -80,7 +80,10 @@ class CoreBase:
             return date
         latest = await self.store.latest_day(profile)
         if latest is None:
-            raise NotFound(f"profile {profile!r} has no stored day yet; run `papers run` first")
+            first = "papers demo" if profile == DEMO else "papers run"
+            demo = profile != DEMO and await self.store.latest_day(DEMO) is not None
+            aside = f" (the demo's day is stored as profile {DEMO})" if demo else ""
+            raise NotFound(f"profile {profile!r} has no stored day yet; run `{first}` first{aside}")
         return latest
 
     async def _personal(

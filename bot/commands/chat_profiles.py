@@ -20,7 +20,7 @@ from bot.commands.request import Reply, Request, chat_platform, shown
 from bot.runtime.platforms import Platform
 from bot.runtime.ports import Schedule
 from bot.runtime.profile_record import ChatProfile
-from bot.runtime.profiles import Profiles
+from bot.runtime.profiles import DEMO, Profiles
 from bot.runtime.setting_groups import ScheduleSettings
 from bot.runtime.settings import ProfileConfig, check_profile_name
 from scoring.domain.errors import InputError, NotFound
@@ -130,7 +130,7 @@ async def _create(ctx: ChatSetup, req: Request, channel: str, options: dict[str,
         check_profile_name(name)
     except ValueError as exc:
         raise InputError(f"--name: {exc}") from None
-    if name in ctx.profiles:
+    if name in ctx.profiles or name == DEMO:  # demo: the day `papers demo` stores
         raise InputError(f"profile name {name} is taken: choose another with --name")
     if len(ctx.profiles.chat) >= MAX_CHAT_PROFILES:
         raise InputError(f"{MAX_CHAT_PROFILES} profiles are set up from chat already; remove one")

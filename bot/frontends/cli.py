@@ -51,7 +51,8 @@ def day_delete(
         if not sys.stdin.isatty():
             fail("day delete asks first; add --yes to delete without asking")
         if not typer.confirm(f"Delete {day} of profile {profile}?", default=False):
-            fail("nothing deleted")
+            out.print("nothing deleted")  # declined: what was asked for, not an error
+            return
     run_core(Request(command="day", args=["delete", str(day)], profile=profile))
 
 

@@ -4,6 +4,7 @@ the offline ``demo``, ``trim``, ``serve``, the static archive and the Discord se
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -187,13 +188,20 @@ def backfill(
 DEMO_DAY = dt.date(2025, 5, 28)
 
 
+def _papers() -> str:
+    """`papers` as this one was started, for the commands it tells a person to run next."""
+    return "papers" + (f" --config {shlex.quote(str(state.config))}" if state.config else "")
+
+
 @app.command()
 def demo() -> None:
-    """A real arXiv day (2025-05-28, bundled) end to end, offline: the local scorer and an
-    embedded Redis of its own (DATA_DIR/demo); writes the digest and the archive, then says
-    what to set next. Nothing is posted and your own data is not touched."""
+    """A real arXiv day (2025-05-28, bundled) end to end, offline, with the local scorer:
+    stored as profile `demo` beside your own (which it does not touch), with its digest and
+    archive, so `top`, `show` and the rest read it with --profile demo. Nothing is posted;
+    running it again changes nothing."""
     from bot.frontends.wiring import job_deps
-    from bot.publishing.archive import build_archive
+    from bot.publishing.archive import archive_dir, build_archive
+    from bot.runtime.profiles import DEMO
     from bot.service.jobs import run_listing
     from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
 
@@ -203,38 +211,48 @@ def demo() -> None:
             f"the demo reads the sample day in tests/data/arxiv of a source checkout; {listing} "
             "is missing (clone the repository, or use `papers run --feed FILE`)"
         )
-    settings = read_settings()
-    home = settings.data_dir / "demo"
+    settings = read_settings()  # the local scorer, and no chat client to post with
     settings = settings.model_copy(
         update={
-            "data_dir": home, "redis_url": None,
             "llm": settings.llm.model_copy(update={"api_key": None, "base_url": None}),
             "slack": settings.slack.model_copy(update={"bot_token": None}),
             "discord": settings.discord.model_copy(update={"bot_token": None}),
         }
     )  # fmt: skip
-    site = home / "archive"
+    site = archive_dir(settings.data_dir, DEMO)  # where `papers archive build -p demo` writes
 
     async def work(opened: App) -> JobResult:
-        config = await opened.ensure_profile("default")
+        if DEMO in opened.profiles:
+            raise InputError(
+                f"a profile of yours is named {DEMO} ({opened.profiles.source(DEMO)}): the demo "
+                "stores its day under that name; rename yours to run the demo"
+            )
+        config = opened.profile_config(DEMO)
         batch = listing_batch(read_jsonl(listing), DEMO_DAY, config.categories)
         with progress_bar() as progress:
             jobs = job_deps(opened)
-            result = await run_listing(jobs, "default", batch, DEMO_DAY, None, progress)
-            await build_archive(opened.store, opened.profiles, "default", site, progress)
+            result = await run_listing(jobs, DEMO, batch, DEMO_DAY, None, progress)
+            await build_archive(opened.store, opened.profiles, DEMO, site, progress)
         return result
 
     result = execute(work, settings)
     _summary(result)
+    papers = _papers()
+    day = result.outcome.day
+    shown = (day.selected or day.papers)[0].paper.id if day and day.papers else None
+    show = f"  {papers} show {shown} --profile {DEMO}\n" if shown else ""
     out.print(
-        f"\nThe demo's archive: {(site / 'index.html').as_uri()} "
-        f"(or `papers archive serve --dir {site}`)\n"
+        f"\nThe demo's day is stored as profile {DEMO} (your own profiles are untouched); "
+        f"its archive: {(site / 'index.html').as_uri()}\n"
         "Next:\n"
-        "  - score with an LLM: set OPENAI_API_KEY, or OPENAI_BASE_URL for any "
-        "OpenAI-compatible server (Ollama, vLLM, llama.cpp)\n"
-        "  - post to chat: SLACK_BOT_TOKEN and slack_channel, or DISCORD_BOT_TOKEN and "
-        "discord_channel (see .env.example and papers.toml.example)\n"
-        "  - then `papers run` fetches today's arXiv, and `papers serve` runs it every day",
+        f"  {papers} top --profile {DEMO}\n"
+        f"{show}"
+        f"  {papers} archive build --profile {DEMO}\n"
+        "\nFor your own digest: set OPENAI_API_KEY, or OPENAI_BASE_URL for any "
+        "OpenAI-compatible server (Ollama, vLLM, llama.cpp), to score with an LLM; to post to "
+        "chat, SLACK_BOT_TOKEN and slack_channel, or DISCORD_BOT_TOKEN and discord_channel (see "
+        ".env.example and papers.toml.example). Then, online, `papers run` fetches arXiv's "
+        "newest day, and `papers serve` runs it every day.",
         highlight=False, soft_wrap=True,
     )  # fmt: skip
 
@@ -325,10 +343,14 @@ def archive_build(
             return await build_archive(opened.store, opened.profiles, profile, target, progress)
 
     report = execute(work)
+    where = (
+        f" --dir {shlex.quote(str(folder))}" if folder is not None else
+        f" --profile {profile}" if profile != "default" else ""
+    )  # fmt: skip
     out.print(
         f"Archive: {report.days} days in {report.months} months, {report.pages} files "
         f"({report.written} changed) in {report.out}\nOpen {report.out / 'index.html'} "
-        "or run `papers archive serve`."
+        f"or run `{_papers()} archive serve{where}`."
     )
 
 

@@ -2,9 +2,12 @@
 over those set up from chat (``/papers setup``, a record per name in Redis).
 
 A ``Profiles`` is a read-only mapping of name -> config, the configured ones first; a
-configured one wins over a chat one of the same name. The app builds one and hands it to
-whatever reads profiles (jobs, the scheduler, the archive, the command core), so none of them
-needs the app itself.
+configured one wins over a chat one of the same name. One more name is known outside the
+mapping: ``demo``, the day ``papers demo`` stores, which every command reads with
+``--profile demo`` and nothing schedules, fetches or counts (``config`` alone answers it).
+
+The app builds one and hands it to whatever reads profiles (jobs, the scheduler, the archive,
+the command core), so none of them needs the app itself.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from scoring.domain.errors import ConfigError, NotFound
 from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
+
+DEMO = "demo"  # the profile `papers demo` stores its bundled day as (bot/frontends/cli_jobs.py)
 
 
 class Profiles(Mapping[str, ProfileConfig]):
@@ -68,6 +73,8 @@ class Profiles(Mapping[str, ProfileConfig]):
         try:
             return self[name]
         except KeyError:
+            if name == DEMO:  # the defaults, whatever the person's own profiles say
+                return ProfileConfig()
             known = ", ".join(sorted(self))
             raise NotFound(f"unknown profile {name!r}; profiles: {known}") from None
 
@@ -106,7 +113,8 @@ class Profiles(Mapping[str, ProfileConfig]):
         """The profile's config; its stored state is created on first use: criteria from its
         file, from the profile a chat setup copied, or from prompts/."""
         config = self.config(name)
-        copied = self.chat[name].criteria_from if self.source(name) == "chat" else None
+        record = self.chat.get(name) if self.source(name) == "chat" else None  # none: demo
+        copied = record.criteria_from if record is not None else None
         if copied is not None and not await self.store.has_profile(name):
             criteria = (await self.store.current_criteria(copied)).items
             if await self.store.ensure_profile(name, criteria, config.follow):

@@ -80,19 +80,23 @@ def test_every_mistake_is_one_line_with_its_exit_code_and_changes_nothing(
     assert snapshot(clean_redis) == before
 
 
-def test_the_demo_runs_a_real_day_offline_and_touches_nothing_else(
+def test_declining_to_delete_a_day_is_no_error_and_changes_nothing(
     cli: Cli, clean_redis: redis.Redis
 ) -> None:
+    assert cli("run", "--feed", FEED).exit_code == 0
     before = snapshot(clean_redis)
-    env = {**cli.env, "OPENAI_API_KEY": "sk-not-used", "SLACK_BOT_TOKEN": "xoxb-not-used"}
-    result = Cli(env)("demo")
-    assert result.exit_code == 0, result.output
-    home = Path(cli.env["PAPERS_DATA_DIR"]) / "demo"
-    digest = (home / "digests" / "default" / "2025-05-28.md").read_text()
-    assert "local" in digest.lower() and "Where You Place the Norm Matters" in digest
-    assert (home / "archive" / "2025-05-28.html").is_file()
-    assert "OPENAI_API_KEY" in result.stdout and "papers run" in result.stdout
-    assert snapshot(clean_redis) == before  # the demo has its own embedded Redis
+    env = {**os.environ, **cli.env}
+    terminal, person = os.openpty()  # `day delete` asks only a person at a terminal
+    try:
+        os.write(terminal, b"n\n")
+        asked = preloaded.start(["day", "delete", "2025-08-20"], env, stdin=os.ttyname(person))
+        stdout, stderr = asked.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(person)
+    assert "Delete 2025-08-20 of profile default?" in stdout
+    assert asked.returncode == 0 and "nothing deleted" in stdout and not stderr, stderr
+    assert snapshot(clean_redis) == before
 
 
 def test_offline_a_plain_run_says_what_to_do_in_one_line(cli: Cli) -> None:

@@ -113,6 +113,7 @@ async def test_an_admin_changes_a_chat_profile_and_only_what_was_given(app: App)
         ("setup --criteria-from nobody", "CNEW", "no profile 'nobody' to copy criteria from"),
         ("setup --name 'my team!'", "CNEW", "--name: profile name"),
         ("setup --name ml", "CNEW", "profile name ml is taken"),
+        ("setup --name demo", "CNEW", "profile name demo is taken"),  # `papers demo`'s day
         ("setup --relevance", "CNEW", "--relevance needs a value"),
         ("setup everything", "CNEW", "usage: setup [show|remove]"),
         ("setup show --relevance 3", "CNEW", "`setup show` does not take --'relevance'"),
