@@ -9,20 +9,21 @@ gateway, when ``DISCORD_BOT_TOKEN`` is set (one connection per token: run it in 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
 
 import discord
 from aiohttp import web
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
 
 from bot.frontends.discord_bot import PapersBot
 from bot.frontends.slack_app import build_slack_app
 from bot.frontends.slack_edge import SeenRequests, slack_web_app
+from bot.frontends.slack_socket import socket_mode
 from bot.frontends.wiring import daily_service
-from bot.publishing.discord_post import unreachable
-from bot.publishing.thread_post import UNREACHABLE
+from bot.publishing.thread_post import UNREACHABLE, cannot_reach_at
 from bot.records.heartbeats import Heartbeats
 from bot.runtime.app import App
 from bot.runtime.metrics import metrics_view
@@ -52,7 +53,10 @@ async def serve_all(
     settings = app.settings
     fronts: dict[str, Runner] = {}
     if chat and settings.slack.bot_token is not None:
-        fronts[Platform.SLACK] = lambda ready: serve(app, host, port, http, ready)
+        # bolt's app is built on the first try and kept for the next ones (each one built
+        # warns that SLACK_BOT_TOKEN in the environment is unused: its client has the token)
+        bolt = functools.cache(functools.partial(build_slack_app, app))
+        fronts[Platform.SLACK] = lambda ready: serve(app, host, port, http, ready, bolt())
     if chat and discord and settings.discord.bot_token is not None:
         fronts[Platform.DISCORD] = lambda ready: serve_discord(app, ready)
     if settings.health_port is not None:
@@ -137,21 +141,20 @@ async def serve_discord(app: App, ready: Callable[[], None] | None = None) -> No
     except discord.LoginFailure:
         raise ConfigError("Discord refused DISCORD_BOT_TOKEN (401)") from None
     except UNREACHABLE as exc:
-        raise unreachable(exc) from None
+        url, advice = app.settings.discord.api_url, "check DISCORD_API_URL and the network"
+        raise cannot_reach_at(Platform.DISCORD, url, exc, advice) from None
     finally:
         await bot.close()
 
 
 async def serve(
-    app: App, host: str, port: int, http: bool, ready: Callable[[], None] | None = None
-) -> None:
-    bolt = build_slack_app(app)
+    app: App, host: str, port: int, http: bool, ready: Callable[[], None] | None = None,
+    bolt: AsyncApp | None = None,
+) -> None:  # fmt: skip
+    bolt = bolt or build_slack_app(app)
     token = app.settings.slack.app_token
     if token is not None and not http:
-        handler = AsyncSocketModeHandler(bolt, token.get_secret_value())
-        await handler.connect_async()
-        log.info("Slack: connected in Socket Mode")
-        await _until_cancelled(ready, handler.close_async)
+        await socket_mode(bolt, token.get_secret_value(), app.settings.slack.api_url, ready)
         return
     secret = app.settings.slack.signing_secret
     if secret is None:

@@ -80,6 +80,16 @@ def cannot_reach(
     )
 
 
+def cannot_reach_at(platform: Platform, url: str, exc: BaseException, advice: str) -> PublishError:
+    """A connection that could not be made at all: where it was tried, and what to check
+    ("cannot reach Slack at https://.../apps.connections.open (...): check SLACK_API_URL")."""
+    why = str(exc) or type(exc).__name__
+    return PublishError(
+        f"cannot reach {platform.title()} at {url} ({why}): {advice}", platform=platform,
+        reason=why,
+    )  # fmt: skip
+
+
 # what a platform client raises when the platform cannot be reached (after its own retries);
 # a post that failed so may still have arrived: its intent stays for the next run to check
 UNREACHABLE = (aiohttp.ClientError, OSError, TimeoutError)

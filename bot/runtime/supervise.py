@@ -3,7 +3,8 @@ endpoint) runs under a supervisor that retries it with capped backoff, so one pl
 is unreachable or refuses its token never stops the scheduler or the other platform.
 
 Each part has a ``Component`` state (``starting``, ``ok``, ``down`` with the reason), logged
-once per change, served in ``/healthz`` and in the scheduler's heartbeat (``papers status``).
+once per change (ERROR when it goes down; each later failed try is one WARNING line), served
+in ``/healthz`` and in the scheduler's heartbeat (``papers status``).
 A failure that is a bug (not a PaperbotError, nor an outside failure ``explained`` names) is
 also logged at ERROR with its traceback, each time it ends the part.
 """
@@ -34,7 +35,8 @@ class Component:
 
     def set(self, state: State, reason: str = "") -> None:
         if state == self.state:
-            return  # logged once per change, not once per retry
+            self.reason = reason  # the latest; logged once per change, not once per retry
+            return
         self.state, self.reason, self.since = state, reason, dt.datetime.now(dt.UTC)
         if state == "down":
             log.error("%s is down: %s; retrying with backoff", self.name, reason)
@@ -72,5 +74,7 @@ async def supervise(
             if known is None:  # a bug: its traceback, not only the one-line state change
                 log_failure(log, component.name, exc)
         delay = first_retry_s if component.state == "ok" else min(delay * 2, max_retry_s)
+        if component.state == "down":  # each later try that fails: one line too
+            log.warning("%s still down: %s; next try in %g s", component.name, reason[:300], delay)
         component.set("down", reason[:300])
         await asyncio.sleep(delay)

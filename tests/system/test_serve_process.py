@@ -1,8 +1,9 @@
 """``papers serve`` as real processes: two replicas on one Redis, SIGTERM mid-post, restart.
 
-The processes run the scheduler only (``--no-chat``) with their clock started by the test
-(``--now``), post to a fake Slack Web API and read a served arXiv feed. Logs are JSON, so the
-test reads what each process did from its stderr.
+Most processes run the scheduler only (``--no-chat``) with their clock started by the test
+(``--now``), post to a fake Slack Web API and read a served arXiv feed; one serves Slack and
+Discord with nothing listening where they are. Logs are JSON, so the test reads what each
+process did from its stderr.
 """
 
 from __future__ import annotations
@@ -10,16 +11,22 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import redis
 
 from tests import preloaded
 from tests.fake_slack import FakeSlack
 from tests.feedgen import sampled_rss
+from tests.processes import base_env
 from tests.scheduling import parents, replied_papers
 from tests.servers import Answer, RecordingServer
 from tests.waiting import wait_until
@@ -30,15 +37,33 @@ TOKEN = "xoxb-never-logged-1234"
 class Served:
     """One ``papers serve`` process and the JSON lines it logged."""
 
-    def __init__(self, env: dict[str, str], now: str) -> None:
+    def __init__(
+        self, env: dict[str, str], now: str = "", args: Sequence[str] = (), fresh: bool = False
+    ) -> None:
+        """``fresh``: a Python of its own that exits as a shell's ``papers`` does, its objects
+        finalized (an HTTP session left open says so only then), not a fork of the preloaded
+        server that leaves by ``os._exit``."""
         self.lines: list[dict] = []
         self.raw: list[str] = []
-        self.proc = preloaded.start(["serve", "--no-chat", "--now", now], env)
+        argv = list(args) or ["serve", "--no-chat", "--now", now]
+        self.proc: preloaded.PreloadedProcess | subprocess.Popen[str]
+        if fresh:
+            code = "import sys\nfrom bot.frontends.cli import main\nsys.argv = sys.argv[1:]\nmain()"
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code, "papers", *argv], env=env, cwd=preloaded.ROOT,
+                text=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )  # fmt: skip
+        else:
+            self.proc = preloaded.start(argv, env)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
-        for line in self.proc.stderr_lines():
+        proc = self.proc
+        lines = proc.stderr_lines() if isinstance(proc, preloaded.PreloadedProcess) else proc.stderr
+        assert lines is not None
+        for line in lines:
             self.raw.append(line)
             try:
                 self.lines.append(json.loads(line))
@@ -66,6 +91,8 @@ class Served:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=30)
         self._reader.join(timeout=5)
+        if isinstance(self.proc, subprocess.Popen) and self.proc.stderr:
+            self.proc.stderr.close()
         return code
 
 
@@ -145,3 +172,66 @@ def test_sigterm_mid_post_finishes_the_message_and_a_restart_completes_the_threa
     assert len(threads) == 1
     day = json.loads(clean_redis.get("paperbot:run:default:2025-05-28"))
     assert len(papers) == day["total_relevant"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.usefixtures("clean_redis")
+def test_unreachable_slack_and_discord_are_down_one_line_a_try_and_stop_cleanly(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Nothing listens at SLACK_API_URL (Socket Mode) nor DISCORD_API_URL: each failed try
+    is one line naming where and what to check (no traceback), /healthz says both are down
+    with that reason, and SIGTERM stops it with every HTTP session closed."""
+    dead, dead_too, health = free_port(), free_port(), free_port()
+    slack_api = f"http://127.0.0.1:{dead}/api/"
+    app_token = "xapp-never-logged-5678"
+    env = base_env(
+        redis_url, tmp_path / "data", "", SLACK_BOT_TOKEN=TOKEN, SLACK_APP_TOKEN=app_token,
+        SLACK_API_URL=slack_api, DISCORD_BOT_TOKEN="discord-never-logged-9",
+        DISCORD_API_URL=f"http://127.0.0.1:{dead_too}/api/v10", PAPERS_HEALTH_PORT=str(health),
+        PAPERS_LOG_FORMAT="json",
+    )  # fmt: skip
+    served = Served(env, args=["serve", "--no-scheduler"], fresh=True)
+    try:
+        served.wait_for(lambda: served.logged("health is ok"), "the health endpoint")
+
+        def components() -> dict[str, Any]:
+            return httpx.get(f"http://127.0.0.1:{health}/healthz").json()["components"]
+
+        def both_down() -> bool:
+            return all(components()[part]["state"] == "down" for part in ("slack", "discord"))
+
+        served.wait_for(both_down, "Slack and Discord down in /healthz", timeout=10)
+        served.wait_for(
+            lambda: len([x for x in served.lines if slack_api in x["message"]]) >= 2,
+            "a second try at Slack, after the first one's backoff", timeout=10,
+        )  # fmt: skip
+        parts = components()
+    finally:
+        code = served.stop()
+
+    assert code == 0 and served.logged("stopped")
+    where = f"cannot reach Slack at {slack_api}apps.connections.open"
+    assert (
+        parts["slack"]["reason"].startswith(where) and "SLACK_API_URL" in parts["slack"]["reason"]
+    )
+    assert parts["discord"]["reason"].startswith(
+        f"cannot reach Discord at http://127.0.0.1:{dead_too}"
+    )
+    assert "DISCORD_API_URL" in parts["discord"]["reason"]
+    slack_failed = [x for x in served.lines if slack_api in x["message"]]
+    # each try one line of ours: the SDK neither retries on its own nor logs each of its tries
+    assert len(slack_failed) >= 2 and all(
+        x["logger"] == "bot.runtime.supervise" for x in slack_failed
+    )
+    assert all(where in x["message"] and "SLACK_API_URL" in x["message"] for x in slack_failed)
+    assert not any("exc_info" in x for x in served.lines)
+    assert not any("Traceback" in line or "Unclosed" in line for line in served.raw), served.raw
+    libraries = [x for x in served.lines if x["logger"].startswith(("slack_sdk", "slack_bolt"))]
+    assert len(libraries) <= 1, libraries  # bolt's warning at start about SLACK_BOT_TOKEN
+    assert not any(secret in line for secret in (TOKEN, app_token) for line in served.raw)

@@ -353,6 +353,70 @@ async def test_socket_mode_serves_commands(
         await server.close()
 
 
+async def test_socket_mode_is_down_until_it_connects_then_up_and_reopens_a_link_that_ends(
+    running: tuple[App, SlackHttp], slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the supervisor: a WebSocket that cannot be reached marks Slack down, naming
+    where (without the URL's one-time ticket); once it answers Slack is up; a link that
+    Slack closes is replaced by a new one (a new apps.connections.open)."""
+    import socket
+
+    from aiohttp import web
+
+    from bot.frontends import slack_socket
+    from bot.frontends.serve import serve
+    from bot.runtime.supervise import Component, supervise
+
+    app, _ = running
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    slack.socket_url = f"ws://127.0.0.1:{dead}/link?ticket=one-time-secret"
+    links: list[web.WebSocketResponse] = []
+
+    async def link(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        links.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for _ in ws:
+            pass
+        return ws
+
+    web_app = web.Application()
+    web_app.router.add_get("/link", link)
+    server = TestServer(web_app, host="127.0.0.1")
+    slack_settings = app.settings.slack.model_copy(update={"app_token": SecretStr("xapp-test")})
+    app.settings = app.settings.model_copy(update={"slack": slack_settings})
+    monkeypatch.setattr(slack_socket, "MIN_LINK_S", 0.0)  # a link that ends is reopened at once
+    component = Component("slack")
+    task = asyncio.create_task(
+        supervise(
+            component,
+            lambda ready: serve(app, "127.0.0.1", 0, False, ready),
+            first_retry_s=0.02,
+            max_retry_s=0.1,
+        )
+    )
+    try:
+        await eventually(lambda: component.state == "down", "Slack marked down")
+        assert component.reason.startswith(f"cannot reach Slack at ws://127.0.0.1:{dead}/link (")
+        assert "ticket" not in component.reason
+        await server.start_server()
+        slack.socket_url = str(server.make_url("/link")).replace("http://", "ws://")
+        await eventually(lambda: component.state == "ok" and links, "Slack up once connected")
+        await links[0].send_json({"type": "disconnect", "reason": "refresh_requested"})
+        await eventually(lambda: len(links) == 2, "a new link after Slack asked for one")
+        assert component.state == "ok"
+        opened = [c for c in slack.calls if c.method == "apps.connections.open"]
+        assert len(opened) >= 3  # each try and each link asked for its own URL
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await server.close()
+
+
 async def _truthy(value: bool) -> bool:
     return value
 
