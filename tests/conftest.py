@@ -177,9 +177,12 @@ class Cli:
 
 
 @pytest.fixture
-def cli(redis_url: str, clean_redis: redis.Redis, tmp_path: Path) -> Cli:
+def cli(
+    redis_url: str, clean_redis: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Cli:
     config = tmp_path / "papers.toml"
     config.write_text("")  # never the developer's own ./papers.toml
+    monkeypatch.chdir(tmp_path)  # nor the .env of their clone (the CLI reads ./.env)
     return Cli(
         {
             "REDIS_URL": redis_url,

@@ -196,14 +196,15 @@ class _Server:
             self._changed.notify_all()
 
     def start(
-        self, args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None
+        self, args: list[str], env: dict[str, str], cwd: Path | None, stdin: str | None = None
     ) -> PreloadedProcess:
         ident = next(self._ids)
         folder = self._runs / str(ident)
         folder.mkdir()
         for name in ("stdout", "stderr"):  # there to be read from the first instant
             (folder / name).touch()
-        request = {"id": ident, "args": args, "env": env, "cwd": str(cwd), "stdin": stdin,
+        # by default in a folder of its own: never the .env or papers.toml of the clone
+        request = {"id": ident, "args": args, "env": env, "cwd": str(cwd or folder), "stdin": stdin,
                    "stdout": str(folder / "stdout"), "stderr": str(folder / "stderr")}  # fmt: skip
         assert self._proc.stdin is not None
         with self._send:
@@ -233,7 +234,7 @@ _starting = threading.Lock()
 
 
 def start(
-    args: list[str], env: dict[str, str], cwd: Path = ROOT, stdin: str | None = None
+    args: list[str], env: dict[str, str], cwd: Path | None = None, stdin: str | None = None
 ) -> PreloadedProcess:
     """``papers ARGS`` with ``env`` as its whole environment, forked from the preloaded
     server (started on first use, one per test process); ``stdin``: a file or terminal to

@@ -46,6 +46,9 @@ app.add_typer(day_app, name="day")
 out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
+# read by every command (serve too) from the working directory, as Docker Compose reads it;
+# the environment's own variables win over it
+ENV_FILE = Path(".env")
 
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="digest profile")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="day, YYYY-MM-DD (default: latest)")]
@@ -74,7 +77,7 @@ def read_settings() -> Settings:
     from bot.runtime.logs import configure_logging
     from bot.runtime.settings import load_settings
 
-    settings = load_settings(state.config)
+    settings = load_settings(state.config, env_file=ENV_FILE)
     configure_logging(settings, err, state.log_level)
     return settings
 

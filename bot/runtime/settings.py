@@ -19,9 +19,10 @@ the field's validation alias gives another (``model``), and its environment vari
 
 from __future__ import annotations
 
+import difflib
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +40,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -60,6 +62,7 @@ from bot.runtime.setting_groups import (
     names_of,
     variable_of,
 )
+from scoring.arxiv.taxonomy import unknown_category
 from scoring.domain.configs import LLMConfig, PrefilterConfig, ProfileRules
 from scoring.domain.errors import ConfigError
 from scoring.domain.models import AnnounceType
@@ -98,9 +101,9 @@ class ProfileConfig(BaseModel):
     @field_validator("categories")
     @classmethod
     def _categories(cls, value: list[str]) -> list[str]:
-        for c in value:
-            if not c or " " in c or "+" in c or "." not in c:
-                raise ValueError(f"{c!r} is not an arXiv category like cs.LG")
+        for c in value:  # a typo would otherwise fetch an empty feed every day, silently
+            if (why := unknown_category(c)) is not None:
+                raise ValueError(why)
         return value
 
     def channel(self, platform: Platform) -> str | None:
@@ -240,13 +243,15 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = settings_cls.model_config.get("toml_file")
+        # the environment wins over .env, .env over papers.toml (load_settings names both)
         sources: tuple[PydanticBaseSettingsSource, ...] = (
             init_settings,
             _Environment(settings_cls),
         )
-        if toml_file:
-            sources += (TomlConfigSettingsSource(settings_cls, toml_file=toml_file),)
+        if settings_cls.model_config.get("env_file"):
+            sources += (_DotEnv(settings_cls),)
+        if settings_cls.model_config.get("toml_file"):
+            sources += (_ConfigFile(settings_cls),)
         return sources
 
 
@@ -281,9 +286,12 @@ def _routes() -> dict[str, str]:
     return {n: v.group for v in variables() if v.group for n in names_of(v.name, v.field)}
 
 
-class _Environment(EnvSettingsSource):
+class _ByVariable(EnvSettingsSource):
     """Each setting from its own variable (``variables()``), decoded as pydantic-settings
-    decodes one (JSON for lists, tables and models), under its papers.toml key."""
+    decodes one (JSON for lists, tables and models), under its papers.toml key. Other names
+    are no concern of paperbot's (a .env holds Docker Compose's too)."""
+
+    where = "environment"
 
     def __call__(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -295,41 +303,108 @@ class _Environment(EnvSettingsSource):
                 value = self.prepare_field_value(var.key, var.field, raw, False)
             except ValueError as exc:
                 raise ConfigError(
-                    f"invalid setting {var.label} in environment: not JSON ({exc})"
+                    f"invalid setting {var.env} ({var.key}) in {self.where}: not JSON ({exc})"
                 ) from None
             if value is not None:
                 found[var.key] = value
         return found
 
+    def sets(self, var: Variable) -> bool:
+        return (var.env if self.case_sensitive else var.env.lower()) in self.env_vars
 
-def _one_line(exc: ValidationError, source: str) -> str:
+
+class _Environment(_ByVariable):
+    pass
+
+
+class _DotEnv(_ByVariable, DotEnvSettingsSource):
+    """``.env`` in the working directory, read as the environment is; real variables win."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.where = str(self.env_file)
+
+
+class _ConfigFile(TomlConfigSettingsSource):
+    """papers.toml; a file that cannot be read or parsed is named as such."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        path = settings_cls.model_config.get("toml_file")
+        try:
+            super().__init__(settings_cls)
+        except (OSError, ValueError) as exc:  # unreadable or invalid TOML
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
+
+
+_Origin = tuple[str | None, bool]  # where a value came from; whether a variable set it
+
+
+def _profile_keys() -> str:
+    return ", ".join(ProfileConfig.model_fields)
+
+
+def _explained(err: Any, parts: list[str], var: Variable | None, from_env: bool) -> str:
+    """pydantic's message, or what to do instead where a key is in the wrong place."""
+    msg = str(err["msg"]).removeprefix("Value error, ")  # pydantic's prefix for our own checks
+    if err["type"] != "extra_forbidden":
+        return msg
+    name = parts[-1]
+    if len(parts) == 3 and parts[0] == "profiles":  # profiles.NAME.KEY
+        setting = next((v for v in variables() if name in (v.key, v.env)), None)
+        if setting is None:
+            return f"not a profile setting; a profile takes {_profile_keys()}"
+        if from_env:
+            return f"not a profile setting; {setting.key} is set on its own, by {setting.env}"
+        # TOML puts a key written below a [table] into that table
+        return (
+            f"not a profile setting; {setting.key} goes at the top level of papers.toml, "
+            "above the first [table]"
+        )
+    if len(parts) == 1 and name in ProfileConfig.model_fields:
+        return f"a profile setting: it goes in a profile's table, as [profiles.default] {name}"
+    close = difflib.get_close_matches(name, [v.key for v in variables()], n=1)
+    return "not a setting" + (f" (did you mean {close[0]}?)" if close else "")
+
+
+def _one_line(exc: ValidationError, origin: Callable[[Variable | None], _Origin]) -> str:
+    """The first problem, named the way it was set: a variable by its name, a key by its
+    place in papers.toml; ``origin`` says where a setting's value came from."""
     err = exc.errors()[0]
     parts = [str(part) for part in err["loc"]] or [str(err.get("ctx", {}).get("key", "?"))]
     if len(parts) > 1 and parts[0] in _groups():
         parts = parts[1:]  # people know a setting by its key, not by its group
-    key = ".".join(parts)
-    for var in variables():  # name the key both ways people set it
-        if parts and parts[0] in names_of(var.name, var.field):
-            key = ".".join([var.key, *parts[1:]]) + f" ({var.env})"
-            break
+    var = next((v for v in variables() if parts[0] in names_of(v.name, v.field)), None)
+    where, from_env = origin(var)
+    if var is None:
+        key = ".".join(parts)
+    else:
+        path = ".".join([var.key, *parts[1:]])
+        if from_env:
+            key = f"{var.env} ({path})"
+        else:
+            key = path if len(parts) > 1 else f"{path} ({var.env})"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    msg = str(err["msg"]).removeprefix("Value error, ")  # pydantic's prefix for our own checks
-    return f"invalid setting {key} in {source}: {msg}{more}"
+    at = f" in {where}" if where else ""
+    return f"invalid setting {key}{at}: {_explained(err, parts, var, from_env)}{more}"
 
 
 @functools.lru_cache(maxsize=32)
-def _settings_reading(toml_file: Path | None) -> type[Settings]:
-    """Settings that also read ``toml_file``. One class a path: building a pydantic class
-    costs ~20 ms, and the file is read again on every instance, so edits are still seen."""
+def _settings_reading(toml_file: Path | None, env_file: Path | None) -> type[Settings]:
+    """Settings that also read ``toml_file`` and ``env_file``. One class a pair: building a
+    pydantic class costs ~20 ms, and the files are read again on every instance, so edits are
+    still seen."""
 
     class FileSettings(Settings):
-        model_config = SettingsConfigDict(toml_file=toml_file)
+        model_config = SettingsConfigDict(toml_file=toml_file, env_file=env_file)
 
     return FileSettings
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Read and validate settings; any problem is one ConfigError line naming the key."""
+def load_settings(
+    config_file: Path | None = None, *, env_file: Path | None = None, **overrides: Any
+) -> Settings:
+    """Read and validate settings; any problem is one ConfigError line naming the key, or the
+    variable where the environment or ``env_file`` (a .env; the CLI reads ./.env) set it."""
     from_env = os.environ.get("PAPERS_CONFIG", "")
     path = config_file or Path(from_env or "papers.toml")
     explicit = config_file is not None or bool(from_env)
@@ -338,10 +413,23 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if explicit and not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
 
-    source = f"environment or {path}" if path.is_file() else "environment"
+    toml_file = path if path.is_file() else None
+    env_file = env_file if env_file is not None and env_file.is_file() else None
+    cls = _settings_reading(toml_file, env_file)
     try:
-        return _settings_reading(path if path.is_file() else None)(**overrides)
+        return cls(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_one_line(exc, source)) from None
-    except (OSError, ValueError) as exc:  # unreadable or invalid TOML
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+
+        def origin(var: Variable | None) -> _Origin:
+            """Where the value in question came from, the first source that set it (the
+            order of Settings' sources); where it is not known, the places it can be."""
+            if var is None:  # a key of no setting: papers.toml or the arguments
+                return (str(toml_file) if toml_file and not overrides else None), False
+            if any(name in overrides for name in names_of(var.name, var.field)):
+                return None, False
+            for source in (_Environment(cls), *([_DotEnv(cls)] if env_file else [])):
+                if source.sets(var):
+                    return source.where, True
+            return (str(toml_file) if toml_file else None), False
+
+        raise ConfigError(_one_line(exc, origin)) from None

@@ -100,10 +100,8 @@ def test_invalid_setting_is_one_line(cli: Cli) -> None:
     result = cli("profiles")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "error: invalid setting arxiv_min_interval_s (PAPERS_ARXIV_MIN_INTERVAL_S) in "
-        "environment or "
-        f"{cli.env['PAPERS_CONFIG']}: Input should be a valid number, unable to parse string "
-        "as a number"
+        "error: invalid setting PAPERS_ARXIV_MIN_INTERVAL_S (arxiv_min_interval_s) in "
+        "environment: Input should be a valid number, unable to parse string as a number"
     )
 
 
@@ -111,7 +109,8 @@ def test_a_data_dir_that_is_a_file_is_named_by_its_variable(cli: Cli) -> None:
     cli.env["PAPERS_DATA_DIR"] = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")
     result = cli("profiles")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: invalid setting data_dir (PAPERS_DATA_DIR)")
+    said = "error: invalid setting PAPERS_DATA_DIR (data_dir) in environment"
+    assert result.stderr.startswith(said)
     assert "is a file, not a folder" in result.stderr and "Value error" not in result.stderr
 
 
@@ -119,7 +118,8 @@ def test_an_llm_url_without_its_scheme_is_refused_at_start(cli: Cli) -> None:
     cli.env["OPENAI_BASE_URL"] = "localhost:11434"
     result = cli("profiles")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: invalid setting openai_base_url (OPENAI_BASE_URL)")
+    said = "error: invalid setting OPENAI_BASE_URL (openai_base_url) in environment"
+    assert result.stderr.startswith(said)
     assert "needs its scheme, like http://localhost:11434/v1" in result.stderr
 
 

@@ -4,15 +4,18 @@ against them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from bot.runtime.settings import Settings, Variable, load_settings, variables
+from scoring.arxiv.taxonomy import CATEGORIES
 from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ConfigError
 from scoring.llm.scorer import LLMScorer
+from tests.conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[2]
 # "# NAME=value  # comment": the value runs to two spaces and a #, or to the end of the line
@@ -111,11 +114,11 @@ def test_flat_names_reach_their_groups(tmp_path: Path, monkeypatch: pytest.Monke
 @pytest.mark.parametrize(
     ("env", "value", "said"),
     [
-        ("PAPERS_LLM_CONCURRENCY", "0", "llm_concurrency (PAPERS_LLM_CONCURRENCY)"),
-        ("PAPERS_LLM_TEMPERATURE", "warm", "llm_temperature (PAPERS_LLM_TEMPERATURE)"),
-        ("PAPERS_SLACK_ADMINS", "U1,U2", "slack_admins (PAPERS_SLACK_ADMINS) in environment: not"),
-        ("PAPERS_SCHEDULE", "daily", "schedule (PAPERS_SCHEDULE)"),
-        ("PAPERS_PRICES", '{"m": {"input": 1}}', "prices.m.output (PAPERS_PRICES)"),
+        ("PAPERS_LLM_CONCURRENCY", "0", "PAPERS_LLM_CONCURRENCY (llm_concurrency) in environment"),
+        ("PAPERS_LLM_TEMPERATURE", "warm", "PAPERS_LLM_TEMPERATURE (llm_temperature)"),
+        ("PAPERS_SLACK_ADMINS", "U1,U2", "PAPERS_SLACK_ADMINS (slack_admins) in environment: not"),
+        ("PAPERS_SCHEDULE", "daily", "PAPERS_SCHEDULE (schedule)"),
+        ("PAPERS_PRICES", '{"m": {"input": 1}}', "PAPERS_PRICES (prices.m.output)"),
     ],
 )
 def test_a_bad_variable_is_one_line_naming_it(
@@ -133,3 +136,124 @@ def test_a_group_is_no_key_of_its_own(tmp_path: Path) -> None:
     config.write_text("[llm]\nbatch_size = 3\n")  # not a way to set llm_batch_size
     with pytest.raises(ConfigError, match="invalid setting llm in .*: a group, not a setting"):
         load_settings(config)
+
+
+def test_the_cli_reads_dot_env_in_its_folder_and_the_environment_wins(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "# as .env.example is filled in\n"
+        'PAPERS_PROFILES={"ml": {"categories": ["stat.ML"]}}\n'
+        "COMPOSE_PROJECT_NAME=paperbot  # not paperbot's: left alone\n"
+    )
+    result = cli("profiles")
+    assert result.exit_code == 0, result.stderr
+    assert "ml: stat.ML" in result.stdout
+
+    cli.env["PAPERS_PROFILES"] = '{"ml": {"categories": ["cs.CL"]}}'
+    result = cli("profiles")
+    assert "ml: cs.CL" in result.stdout and "stat.ML" not in result.stdout
+
+    del cli.env["PAPERS_PROFILES"]
+    (tmp_path / ".env").write_text("PAPERS_LLM_CONCURRENCY=0\n")
+    result = cli("profiles")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: invalid setting PAPERS_LLM_CONCURRENCY (llm_concurrency) in .env: "
+    )
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            '[profiles.default]\nslack_channel = "C1"\nslack_admins = ["U1"]\n',
+            "profiles.default.slack_admins in {config}: not a profile setting; slack_admins "
+            "goes at the top level of papers.toml, above the first [table]",
+        ),
+        (
+            "[profiles.ml]\nllm_batch_size = 3\n",
+            "profiles.ml.llm_batch_size in {config}: not a profile setting; llm_batch_size "
+            "goes at the top level",
+        ),
+        (
+            "[profiles.ml]\ncategory = 'cs.LG'\n",
+            "profiles.ml.category in {config}: not a profile setting; a profile takes "
+            "categories, announce_types, relevance_cutoff",
+        ),
+        (
+            'categories = ["cs.LG"]\n',
+            "categories in {config}: a profile setting: it goes in a profile's table, as "
+            "[profiles.default] categories",
+        ),
+        ("llm_bach_size = 3\n", "llm_bach_size in {config}: not a setting (did you mean "),
+    ],
+)
+def test_a_key_in_the_wrong_place_says_where_it_goes(tmp_path: Path, toml: str, said: str) -> None:
+    config = tmp_path / "papers.toml"
+    config.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert said.format(config=config) in str(info.value)
+    assert "Extra inputs" not in str(info.value)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_bad_profiles_variable_is_named_not_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "papers.toml"
+    config.write_text("llm_batch_size = 3\n")  # valid, and beside the wrong value
+    monkeypatch.setenv("PAPERS_PROFILES", '{"ml": {"categories": ["cs.LG"], "slack_admins": []}}')
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert str(info.value) == (
+        "invalid setting PAPERS_PROFILES (profiles.ml.slack_admins) in environment: not a "
+        "profile setting; slack_admins is set on its own, by PAPERS_SLACK_ADMINS"
+    )
+    monkeypatch.setenv("PAPERS_PROFILES", '{"ml": {"categories": "cs.LG"}}')
+    with pytest.raises(ConfigError, match=r"^invalid setting PAPERS_PROFILES \(profiles.ml.cat"):
+        load_settings(config)
+    monkeypatch.setenv("PAPERS_PROFILES", '{"ml": ')
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert str(info.value).startswith("invalid setting PAPERS_PROFILES (profiles) in environment")
+    assert "papers.toml" not in str(info.value)
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("category", "said"),
+    [
+        ("cs.LGG", "'cs.LGG' is not an arXiv category (did you mean cs.LG?)"),
+        ("cs.lg", "(did you mean cs.LG?)"),
+        ("statML", "(did you mean stat.ML?)"),
+        ("cs", "'cs' is an archive, not a category: name its categories, like cs.AI"),
+        ("cs.AI+cs.LG", "give them one by one, as ['cs.AI', 'cs.LG']"),
+        ("machine learning", "not an arXiv category (see arxiv.org/category_taxonomy)"),
+    ],
+)
+def test_an_unknown_category_is_refused_at_start_with_the_closest(
+    monkeypatch: pytest.MonkeyPatch, category: str, said: str
+) -> None:
+    monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"ml": {"categories": ["cs.LG", category]}}))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value).startswith(
+        "invalid setting PAPERS_PROFILES (profiles.ml.categories) in environment: "
+    )
+    assert said in str(info.value)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_every_kind_of_arxiv_category_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    categories = [
+        "cs.LG", "stat.ML", "math.OC", "math.IT", "cs.IT", "physics.optics", "physics.comp-ph",
+        "q-bio.NC", "q-fin.ST", "astro-ph.CO", "cond-mat.stat-mech", "nlin.CD", "econ.EM",
+        "eess.SP", "hep-th", "hep-ph", "gr-qc", "quant-ph", "math-ph", "nucl-th",
+    ]  # fmt: skip
+    monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"x": {"categories": categories}}))
+    assert load_settings().profiles["x"].categories == categories
+    assert len(CATEGORIES) == 155  # arxiv.org/category_taxonomy, cross-listed aliases included
