@@ -83,6 +83,7 @@ class App:
                 self._http,
                 min_interval_s=self.settings.arxiv.min_interval_s,
                 backoff_s=self.settings.arxiv.backoff_s,
+                named_by=self.settings.arxiv.setting_of,
             )
         return self._arxiv
 

@@ -109,6 +109,14 @@ class ArxivSettings(BaseModel):
         default_factory=list, description="weekdays arXiv announces nothing (not failures)"
     )
 
+    def setting_of(self, url: str) -> str | None:
+        """The variable naming the address ``url`` was made from, for error messages."""
+        for name in ("feed_url", "export_api_url"):
+            prefix = str(getattr(self, name)).split("{", 1)[0]
+            if url.startswith(prefix):
+                return variable_of(name, type(self).model_fields[name], None).env
+        return None
+
     @field_validator("feed_url")
     @classmethod
     def _feed_url(cls, value: str) -> str:

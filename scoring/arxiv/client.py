@@ -3,7 +3,8 @@
 arXiv's terms of use ask for at most one request every 3 s on one connection; the pacer
 enforces that for arxiv.org hosts whatever the configured interval (a lower interval is only
 honoured for other hosts, such as a local test server). Transient failures (connection
-errors, 429, 5xx) are retried with backoff, honouring Retry-After.
+errors, 429, 5xx) are retried with backoff, honouring Retry-After; no network and a refused
+connection are not (nothing will answer within seconds), and say where to look.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tenacity import (
 )
 
 from scoring.arxiv.feed import ParsedFeed, clean_text, parse_feed, split_id
-from scoring.domain.errors import FeedMalformed, FeedUnavailable
+from scoring.domain.errors import FeedMalformed, FeedUnavailable, connection_refused
 from scoring.domain.models import Paper
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,8 @@ def _no_network(exc: BaseException) -> bool:
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, httpx.TransportError):
-        return not _no_network(exc)
+    if isinstance(exc, httpx.TransportError):  # nothing listening is no passing trouble
+        return not _no_network(exc) and not connection_refused(exc)
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code == 429 or exc.response.status_code >= 500
     return False
@@ -105,8 +106,10 @@ class ArxivClient:
         attempts: int = 4,
         pacer: Pacer | None = None,
         backoff_s: float = 1.0,
+        named_by: Callable[[str], str | None] = lambda url: None,
     ) -> None:
         self.http = http
+        self.named_by = named_by  # the setting that names a URL, for a person's message
         self.attempts = attempts
         self._wait = _retry_after(backoff_s)
         self._min_interval = min_interval_s
@@ -151,6 +154,12 @@ class ArxivClient:
                     f"cannot reach {urlsplit(url).hostname}: no network ({exc}); offline, "
                     "`papers run --feed FILE` reads a saved feed and `papers demo` runs a "
                     "bundled day"
+                ) from exc
+            if connection_refused(exc):
+                setting = self.named_by(url)
+                check = f": check {setting}" if setting else ""
+                raise FeedUnavailable(
+                    f"cannot reach arXiv at {url} (connection refused){check}"
                 ) from exc
             raise FeedUnavailable(f"cannot fetch {url}: {exc!r}") from exc
         raise AssertionError("unreachable")  # pragma: no cover

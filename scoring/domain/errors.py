@@ -172,6 +172,21 @@ def store_failure(exc: BaseException) -> StoreUnavailable | None:
     return StoreUnavailable(_STORE_ADVICE[kind].format(detail=detail), kind)
 
 
+def connection_refused(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (an HTTP client's connect error, through its causes) is every address of
+    the host refusing the connection: nothing listens there, and asking again within seconds
+    cannot change that, unlike a timeout, a 429 or a 5xx."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        if isinstance(exc, BaseExceptionGroup):
+            return all(connection_refused(e) for e in exc.exceptions)
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
     """Log ``exc``, caught where nothing else reports it: one ERROR line ``{what} failed:
     {reason}`` when ``explained`` knows it, else (a bug) ERROR with its traceback."""

@@ -3,6 +3,8 @@ or a round of batches through the Batch API, each within the run's budget (``Met
 
 Robustness, in the order a call meets it:
 - the openai SDK retries 408/409/429/5xx and timeouts with backoff, honouring Retry-After;
+  a refused connection is not retried (``_RefusedIsFinal``): nothing listens at the URL, and
+  the run stops at once saying so;
 - a 400 naming an optional parameter (temperature, response_format, max_completion_tokens)
   drops that parameter for the rest of the run and repeats the call, so reasoning models and
   servers without JSON-schema support work;
@@ -19,6 +21,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scoring.domain.configs import LLMConfig
+from scoring.domain.errors import connection_refused
 from scoring.domain.models import Paper, Usage
 from scoring.domain.pricing import PriceMode, cost_usd, price_for
 from scoring.domain.stopping import stop_if_asked
@@ -57,14 +60,17 @@ class ChatCalls:
         self._warned_no_price = False
         self._owns_client = True  # False on a run's copy: the shared client is closed once
 
+    def _unreachable(self) -> str:
+        url = self.config.base_url or "https://api.openai.com/v1"
+        return f"cannot reach the LLM at {url}: check OPENAI_BASE_URL"
+
     def _where(self, exc: Exception) -> str:
         """For a server that could not be reached: which one, and the setting that names it."""
         import openai
 
         if not isinstance(exc, openai.APIConnectionError):  # timeouts are one too
             return ""
-        url = self.config.base_url or "https://api.openai.com/v1"
-        return f" (cannot reach the LLM at {url}: check OPENAI_BASE_URL)"
+        return f" ({self._unreachable()})"
 
     @property
     def _client(self) -> AsyncOpenAI:
@@ -76,6 +82,7 @@ class ChatCalls:
                 # local servers ignore the key; the SDK wants one
                 api_key=config.api_key.get_secret_value() if config.api_key else "unused",
                 base_url=config.base_url,
+                http_client=_http_client(),
                 # flex answers slowly and says "resource unavailable" (429) when busy: wait longer
                 max_retries=config.max_retries + (4 if flex else 0),
                 timeout=max(config.timeout_s, FLEX_TIMEOUT_S) if flex else config.timeout_s,
@@ -254,6 +261,11 @@ class ChatCalls:
                 return None
             except openai.OpenAIError as exc:
                 meter.usage.calls += 1
+                if connection_refused(exc):  # nothing listens there: no use asking again
+                    meter.stop_reason = meter.stop_reason or (
+                        f"{self._unreachable()} (connection refused)"
+                    )
+                    return None
                 meter.failures_in_row += 1
                 log.warning("a batch of %d failed after retries: %s", len(batch), _reason(exc))
                 if meter.failures_in_row >= FAILURES_BEFORE_STOP:
@@ -270,6 +282,38 @@ class ChatCalls:
         if mode == "titles":
             return parse_keep(text, ids)
         return parse_ratings(text, ids, criterion_ids)
+
+
+def _http_client() -> Any:
+    """The SDK's own HTTP client, whose transport ends a call on a refused connection: the SDK
+    retries any connection error (about 30 s with the default retries) but passes its own
+    errors on untouched."""
+    import importlib
+
+    import openai
+
+    # the HTTP library the SDK is built on: httpx2 for openai 3, httpx before
+    base = next(c for c in openai.DefaultAsyncHttpxClient.__mro__ if c.__name__ == "AsyncClient")
+    http: Any = importlib.import_module(base.__module__.partition(".")[0])
+
+    class _RefusedIsFinal(http.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = http.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: Any) -> Any:
+            try:
+                return await self.inner.handle_async_request(request)
+            except http.ConnectError as exc:
+                if not connection_refused(exc):
+                    raise
+                raise openai.APIConnectionError(
+                    message="Connection refused.", request=request
+                ) from exc
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    return openai.DefaultAsyncHttpxClient(transport=_RefusedIsFinal())
 
 
 def in_batches(papers: Sequence[Paper], size: int) -> list[list[Paper]]:

@@ -89,7 +89,10 @@ async def _record_cut_short(
 
     try:  # shielded: a second cancel must not lose them either
         await asyncio.shield(save())
-        log.warning("%s %s: %s; kept %d scores", run.profile, run.date, run.error, len(scores))
+        # nothing kept: the failure itself is all there is to say, and its caller reports it
+        # (the CLI's one error line, the service's log), so this line is for the INFO log
+        level = logging.WARNING if scores else logging.INFO
+        log.log(level, "%s %s: %s; kept %d scores", run.profile, run.date, run.error, len(scores))
         return True
     except Exception as failure:  # the original failure matters more than this one
         log.error("%s %s: could not record the cut-short run (%s); its %d scores stay spooled",

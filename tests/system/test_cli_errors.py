@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -106,3 +107,53 @@ def test_offline_a_plain_run_says_what_to_do_in_one_line(cli: Cli) -> None:
     # one line: no "retrying" warnings, no retries against a network that is not there
     assert result.returncode == ERROR and len(lines) == 1, result.stderr
     assert "no network" in lines[0] and "--feed FILE" in lines[0] and "papers demo" in lines[0]
+
+
+# a port nothing listens on: connecting is refused at once (a privileged port, never bound)
+CLOSED = "127.0.0.1:1"
+UNREACHABLE: list[tuple[str, dict[str, str], tuple[str, ...], tuple[str, ...]]] = [
+    (
+        "the LLM",  # with the default retries (4): a refusal is not retried
+        {"OPENAI_BASE_URL": f"http://{CLOSED}/v1"},
+        ("run", "--feed", FEED),
+        (f"cannot reach the LLM at http://{CLOSED}/v1: check OPENAI_BASE_URL",),
+    ),
+    (
+        "arXiv's feed",  # with the default backoff: 4 tries took 16 s
+        {"PAPERS_FEED_URL": f"http://{CLOSED}/rss/{{categories}}", "PAPERS_ARXIV_BACKOFF_S": "1"},
+        ("run",),
+        (f"cannot reach arXiv at http://{CLOSED}/rss/", "check PAPERS_FEED_URL"),
+    ),
+    (
+        "arXiv's export API",
+        {"PAPERS_EXPORT_API_URL": f"http://{CLOSED}/api", "PAPERS_ARXIV_BACKOFF_S": "1"},
+        ("backfill", "--from", "2025-05-26", "--to", "2025-05-27"),
+        (f"cannot reach arXiv at http://{CLOSED}/api", "check PAPERS_EXPORT_API_URL"),
+    ),
+    (
+        "Redis",
+        {"REDIS_URL": f"redis://{CLOSED}/0"},
+        ("profiles",),
+        (f"cannot reach Redis at redis://{CLOSED}/0", "REDIS_URL"),
+    ),
+]
+
+
+def test_a_service_refusing_the_connection_is_one_line_within_seconds(cli: Cli) -> None:
+    """Nothing listens at the address: no retries, one line naming the address and the
+    setting to change, within 5 s (8 here: a loaded machine; the time is the behaviour)."""
+    env = {**os.environ, **cli.env}
+    assert papers(("profiles",), env).returncode == 0  # the preloaded server started: not timed
+    wrong = []
+    for what, change, args, words in UNREACHABLE:
+        started = time.monotonic()
+        result = papers(args, {**env, **change})
+        took = time.monotonic() - started
+        print(f"{what}: {took:.1f} s")  # noqa: T201 (pytest -s shows the measured times)
+        lines = result.stderr.strip().splitlines()
+        said = (
+            len(lines) == 1 and lines[0].startswith("error: ") and all(w in lines[0] for w in words)
+        )
+        if result.returncode != ERROR or not said or took >= 8:
+            wrong.append(f"{what}: exit {result.returncode} after {took:.1f} s, stderr {lines}")
+    assert not wrong, "\n".join(wrong)
