@@ -107,10 +107,12 @@ def finished(replicas: list[Replica], profiles: int, day: str) -> set[str]:
 
 
 def start_replica(env: dict[str, str], now: str) -> Replica:
+    # in the data folder, not the clone: a clone's own .env (real keys, say) is never read
     proc = subprocess.Popen(
         [sys.executable, "-c", "from bot.frontends.cli import main; main()", "serve", "--no-chat",
          "--now", now],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
+        env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        cwd=Path(env["PAPERS_CONFIG"]).parent,
     )  # fmt: skip
     replica = Replica(proc)
     threading.Thread(target=replica.read, daemon=True).start()
