@@ -33,11 +33,15 @@ class PeopleCommands(CoreBase):
         if model.empty:
             return [], {}
         channel = {rp.paper.id for rp in day.papers[:MOVED_TOP]}
-        mine = {rp.paper.id for rp in ranked[:MOVED_TOP]}
-        raised = [rp for rp in ranked[:MOVED_TOP] if rp.paper.id not in channel and not rp.explore]
+        # the reactions' own top 10: the papers shown to explore are no one's reason, and a
+        # paper making room for one was not lowered by a reaction
+        taught = [rp for rp in ranked if not rp.explore][:MOVED_TOP]
+        mine = {rp.paper.id for rp in taught}
+        raised = [rp for rp in taught if rp.paper.id not in channel]
         lowered = [rp for rp in day.papers[:MOVED_TOP] if rp.paper.id not in mine]
         scores = {rp.paper.id: rp.score for rp in day.papers}
-        nearest = model.nearest_reacted([rp.paper for rp in raised + lowered], scores)
+        moved = {rp.paper.id: 1 for rp in raised} | {rp.paper.id: -1 for rp in lowered}
+        nearest = model.nearest_reacted([rp.paper for rp in raised + lowered], scores, moved)
 
         def why(rp: RankedPaper, sign: int) -> str:
             """The word model's own words for a move; the nearest reacted paper until it has
@@ -54,7 +58,10 @@ class PeopleCommands(CoreBase):
             if (like := nearest.get(rp.paper.id)) is None:
                 return ""
             liked, liked_sign = like
-            return f" (like “{cut(liked.title, 60)}”, which you {'👍' if liked_sign > 0 else '👎'})"
+            thumb = "👍" if liked_sign > 0 else "👎"
+            if liked.id == rp.paper.id:
+                return f" (you {thumb} it)"
+            return f" (like “{cut(liked.title, 60)}”, which you {thumb})"
 
         def said(rows: list[RankedPaper], sign: int) -> str:
             parts = [
@@ -65,7 +72,8 @@ class PeopleCommands(CoreBase):
             return "; ".join(parts) + more if parts else "none"
 
         lines = [
-            f"Your top {MOVED_TOP} of {latest} (`top --mine`) against the channel's:",
+            f"Your top {MOVED_TOP} of {latest} by your reactions against the channel's "
+            "(`top --mine` also shows papers to explore):",
             f"  Raised by your reactions: {said(raised, 1)}",
             f"  Lowered: {said(lowered, -1)}",
         ]

@@ -299,19 +299,29 @@ class PreferenceModel:
         return centroid
 
     def nearest_reacted(
-        self, papers: Sequence[Paper], scores: Mapping[str, Score]
+        self,
+        papers: Sequence[Paper],
+        scores: Mapping[str, Score],
+        moved: Mapping[str, int] | None = None,
     ) -> dict[str, tuple[Paper, int]]:
         """For each paper, the reacted paper most like it and the sign of the reactions to it:
-        the reason a person's view moved it ("like X, which you liked")."""
+        the reason a person's view moved it ("like X, which you liked"). With ``moved`` (the
+        way each paper moved: 1 up, -1 down), only a reaction of that sign can be the reason: a
+        paper lowered is never "like X, which you liked"; with none of that sign, no reason."""
         if self.learner == "logistic" or not self.examples or not papers:
             return {}
+        import numpy as np  # imported when used: the CLI starts without it
+
         sims = self._similarities(papers, scores)
+        signs = np.array([1 if w > 0 else -1 for _, _, w in self.examples])
         out = {}
         for i, p in enumerate(papers):
-            j = int(sims[i].argmax())
-            if sims[i, j] > 0:
-                reacted, _, weight = self.examples[j]
-                out[p.id] = (reacted, 1 if weight > 0 else -1)
+            row = sims[i].copy()
+            if moved is not None and p.id in moved:
+                row[signs != moved[p.id]] = -np.inf
+            j = int(row.argmax())
+            if row[j] > 0:
+                out[p.id] = (self.examples[j][0], int(signs[j]))
         return out
 
     def preferences(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> dict[str, float]:
