@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from bot.runtime.platforms import Platform
-from scoring.domain.configs import group
+from scoring.domain.configs import group, with_scheme
 from scoring.learning.preferences import DEFAULT_BOUND
 
 DEFAULT_FEED = "https://rss.arxiv.org/rss/{categories}"
@@ -122,7 +122,12 @@ class ArxivSettings(BaseModel):
     def _feed_url(cls, value: str) -> str:
         if "{categories}" not in value:
             raise ValueError("must contain {categories}, e.g. " + DEFAULT_FEED)
-        return value
+        return with_scheme(value, DEFAULT_FEED)
+
+    @field_validator("export_api_url")
+    @classmethod
+    def _export_api_url(cls, value: str) -> str:
+        return with_scheme(value, DEFAULT_EXPORT_API)
 
 
 class ChatSettings(BaseModel):
@@ -184,6 +189,11 @@ class SlackSettings(ChatSettings):
         default_factory=list, description="user ids allowed to edit criteria and start runs"
     )
 
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return with_scheme(value, "https://slack.com/api/")
+
 
 class DiscordSettings(ChatSettings):
     model_config = group("discord_")
@@ -212,6 +222,11 @@ class DiscordSettings(ChatSettings):
 
     def _admin_roles(self) -> Collection[str]:
         return self.admin_roles
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return with_scheme(value, "https://discord.com/api/v10")
 
 
 class LearningSettings(BaseModel):

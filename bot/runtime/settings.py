@@ -196,6 +196,9 @@ class Settings(BaseSettings):
     @field_validator("data_dir")
     @classmethod
     def _data_dir(cls, value: Path) -> Path:
+        # "~/..." and a relative folder mean what a shell would make of them, once, here: the
+        # embedded Redis runs in its own working directory
+        value = value.expanduser().absolute()
         if value.exists() and not value.is_dir():
             raise ValueError(f"{value} is a file, not a folder: give a folder to keep data in")
         return value

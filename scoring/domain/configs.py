@@ -32,6 +32,14 @@ from scoring.domain.models import AnnounceType
 from scoring.domain.pricing import ModelPrice, PriceMode
 
 
+def with_scheme(url: str, example: str) -> str:
+    """A service's address as settings give it, refused at start without http(s)://: without
+    it every call fails later, slowly, with an error that names no setting."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{url!r} needs its scheme, like {example}")
+    return url
+
+
 def group(prefix: str = "") -> ConfigDict:
     """The config of a settings group: frozen, unknown keys refused, set by field name or by
     papers.toml key (``prefix`` + the field's name, unless the field gives its own)."""
@@ -109,9 +117,7 @@ class LLMConfig(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.lower().startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} needs its scheme, like http://localhost:11434/v1")
-        return value
+        return value if value is None else with_scheme(value, "http://localhost:11434/v1")
 
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY")

@@ -61,8 +61,12 @@ class ChatCalls:
         self._owns_client = True  # False on a run's copy: the shared client is closed once
 
     def _unreachable(self) -> str:
-        url = self.config.base_url or "https://api.openai.com/v1"
-        return f"cannot reach the LLM at {url}: check OPENAI_BASE_URL"
+        if self.config.base_url is None:  # OpenAI itself: the network, not a setting
+            return (
+                "cannot reach the LLM at https://api.openai.com/v1: check the network "
+                "(or set OPENAI_BASE_URL for another server)"
+            )
+        return f"cannot reach the LLM at {self.config.base_url}: check OPENAI_BASE_URL"
 
     def _where(self, exc: Exception) -> str:
         """For a server that could not be reached: which one, and the setting that names it."""

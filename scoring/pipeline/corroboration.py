@@ -51,7 +51,7 @@ from scoring.pipeline.content_odds import (
     short_batches,
     victims_of,
 )
-from scoring.pipeline.rater_parts import common_words
+from scoring.pipeline.rater_parts import common_words, parts_of, rater_likeness
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,9 @@ class _Day:
     given: set[str] = field(default_factory=set)  # scores given again without a speaker
     fell: set[str] = field(default_factory=set)  # fell in a first round (found or not)
     deferred: list[str] = field(default_factory=list)  # quick checks past a quiet day's share
+    planned: bool = False  # the quiet day's plan is made (``plan_quiet``)
+    spot: set[str] = field(default_factory=set)  # selections the content bears out: checked
+    # only within a quiet day's share, never because something was found
     low_prior: float = 0.0
 
     def __post_init__(self) -> None:
@@ -137,6 +140,15 @@ class _Day:
         self.claims = {pid: self.scores[pid] for pid in self.unchecked}
         self.surprising = {pid for _, pid, quick in self.raised if not quick}
         self.checks.report.flagged = len(self.raised)
+        if self.quiet_tokens is not None:
+            # every other selection is a spot check a quiet day may afford: a paper whose
+            # content predicts a pass can still ask for a place it would not have had
+            self.spot = {pid for pid, s in self.scores.items()
+                         if pid in self.papers and pid not in self.unchecked
+                         and self.cutoffs.passes(s.relevance, s.novelty)}  # fmt: skip
+            self.raised += [(0.0, pid, True) for pid in sorted(self.spot)]
+            self.unchecked |= self.spot
+            self.claims |= {pid: self.scores[pid] for pid in self.spot}
 
     @property
     def report(self) -> CheckReport:
@@ -230,24 +242,47 @@ class _Day:
 
     def affordable(self, ids: Sequence[str], beside: Sequence[Paper] = ()) -> list[str]:
         """Of ``ids``, what a quiet day checks now: every surprising one, and the quick ones
-        (the least expected first) while the checks cost at most ``QUIET_SHARE`` of the day.
-        The quick ones left out wait (``deferred``): checked once something is found, else
-        they keep their scores. A small day's selections are mostly quick ones, and checking
-        them all cost a small day up to 7.5 % of its tokens."""
-        if self.quiet_tokens is None or self.alarmed:
+        its plan holds (``plan_quiet``). The quick ones left out wait (``deferred``): checked
+        once something is found, else they keep their scores. A small day's selections are
+        mostly quick ones, and checking them all cost a small day up to 7.5 % of its tokens."""
+        if self.quiet_tokens is None:
             return list(ids)
-        quick = {pid for _, pid, q in self.raised if q and pid not in self.surprising}
-        now = [pid for pid in ids if pid not in quick]
-        left = self.quiet_tokens - self.checks.spent
-        for pid in ids:  # in the claims' order: the least expected quick ones first
-            if pid not in quick or pid in now:
-                continue
-            group = [*beside, *(self.papers[p] for p in now), self.papers[pid]]
-            if shared_estimate(group, PER_REQUEST) <= left:
-                now.append(pid)
-            elif pid not in self.deferred:
+        if self.alarmed:  # the spot checks only ever within a quiet day's plan
+            return [pid for pid in ids if pid not in self.spot
+                    or (self.planned and pid not in self.deferred)]  # fmt: skip
+        if not self.planned:
+            self.plan_quiet(beside)
+        return [pid for pid in ids if pid not in self.deferred]
+
+    def plan_quiet(self, beside: Sequence[Paper]) -> None:
+        """Which quick checks a quiet day pays for, over all of them at once: the most
+        rater-like (a quick check finds a passage by removing the parts that read like words to
+        the rater; a sound paper has few such parts) and the least expected, in turns, while the
+        shared requests (``beside`` and the surprising ones included) cost at most
+        ``QUIET_SHARE`` of the day."""
+        self.planned = True
+        assert self.quiet_tokens is not None
+        claims = self.open_claims()
+        now = [self.papers[pid] for pid in claims if pid in self.surprising]
+        # in turns: the most rater-like, and the least expected (a plain sentence that asks
+        # for a place reads like the paper, but its paper seldom passes)
+        quick = [pid for pid in claims if pid not in self.surprising]
+        surprise = {pid: u for u, pid, _ in self.raised}
+        by_like = sorted(quick, key=lambda pid: -self.likeness(pid))
+        by_odds = sorted(quick, key=lambda pid: -surprise.get(pid, 0.0))
+        quick = list(dict.fromkeys(p for pair in zip(by_like, by_odds, strict=True) for p in pair))
+        apart = 1400 if beside else 0  # the prompt of a request of a suspect batch's claims
+        for pid in quick:
+            group = [*beside, *now, self.papers[pid]]
+            if shared_estimate(group, PER_REQUEST) + apart <= self.quiet_tokens:
+                now.append(self.papers[pid])
+                self.report.flagged += pid in self.spot
+            else:
                 self.deferred.append(pid)
-        return [pid for pid in ids if pid in now]
+
+    def likeness(self, pid: str) -> float:
+        """How much the paper's most rater-like part reads like words to the rater."""
+        return max(rater_likeness(parts_of(self.papers[pid]), self.checks.common), default=0.0)
 
     async def first_rounds(self) -> None:
         """Every raised score not settled yet, in shared requests (a quiet day's quick checks
@@ -256,9 +291,10 @@ class _Day:
         await self.shared_rounds(self.affordable(
             [pid for pid in self.open_claims() if pid not in self.tried and pid not in waiting]
         ))  # fmt: skip
-        if self.alarmed and (late := [pid for pid in self.open_claims() if pid not in self.tried]):
+        late = [pid for pid in self.open_claims() if pid not in self.tried and pid not in self.spot]
+        if self.alarmed and late:
             log.debug("something found: %d quick checks held back are made too", len(late))
-            self.deferred = []
+            self.deferred = [pid for pid in self.deferred if pid in self.spot]
             await self.shared_rounds(late)
         elif self.deferred:
             log.debug("a quiet day: %d quick checks left out", len(self.deferred))
@@ -284,7 +320,7 @@ class _Day:
     async def full_searches(self) -> None:
         """Every flagged selection not yet settled: parts removed until its score falls."""
         report = self.report
-        still = set(self.open_claims()) - set(self.deferred)
+        still = set(self.open_claims()) - set(self.deferred) - (self.spot - self.tried)
         for u, pid in [(u, pid) for u, pid, _ in self.raised if pid in still]:
             quick = pid not in self.surprising
             before = report.calls

@@ -157,3 +157,36 @@ def test_a_service_refusing_the_connection_is_one_line_within_seconds(cli: Cli) 
         if result.returncode != ERROR or not said or took >= 8:
             wrong.append(f"{what}: exit {result.returncode} after {took:.1f} s, stderr {lines}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_data_folder_given_relative_or_with_a_tilde_works_from_anywhere(tmp_path: Path) -> None:
+    # the embedded Redis runs in its own working directory: "~/pb" or "data" must mean what a
+    # shell makes of them, not a literal "~" folder and a redis.log that cannot be found
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PAPERS_", "REDIS_", "SLACK_", "DISCORD_", "OPENAI_"))}  # fmt: skip
+    for folder, expected in (("~/pb", home / "pb"), ("data", work / "data")):
+        run = preloaded.start(["status"], {**env, "HOME": str(home), "PAPERS_DATA_DIR": folder},
+                              cwd=work)  # fmt: skip
+        _, err = run.communicate(60)
+        assert run.wait() == 0, err
+        assert expected.is_dir() and any(expected.iterdir()), err
+    assert not (work / "~").exists()
+
+
+def test_service_urls_without_their_scheme_are_refused_at_start(cli: Cli) -> None:
+    for variable, value, example in (
+        ("PAPERS_FEED_URL", "127.0.0.1:1/rss/{categories}", "https://rss.arxiv.org/rss/"),
+        ("PAPERS_EXPORT_API_URL", "export.arxiv.org/api/query", "https://export.arxiv.org/"),
+        ("SLACK_API_URL", "slack.com/api", "https://slack.com/api/"),
+        ("DISCORD_API_URL", "discord.com", "https://discord.com/api/v10"),
+    ):
+        cli.env[variable] = value
+        result = cli("profiles")
+        del cli.env[variable]
+        assert result.exit_code == 1, (variable, result.output)
+        said = result.stderr.strip()
+        assert said.startswith(f"error: invalid setting {variable}"), said
+        assert "needs its scheme" in said and example in said, said

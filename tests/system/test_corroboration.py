@@ -138,9 +138,9 @@ async def test_a_clean_day_pays_one_shared_check_request(store: Store) -> None:
     day, fake = await score_day(store, listing_papers(600), {})
     checks = day.run.checks
     assert checks is not None and checks.flagged >= 3 and checks.marked == 0
-    assert checks.calls == 1 and checks.checked == checks.flagged
+    assert checks.calls == 1 and 3 <= checks.checked <= checks.flagged
     shared = fake.requests[-1]["messages"][1]["content"]
-    assert shared.count("### ") == checks.flagged
+    assert shared.count("### ") == checks.checked
     day_tokens = sum(u.prompt_tokens + u.completion_tokens for u in day.run.usage)
     assert checks.prompt_tokens + checks.completion_tokens < 0.05 * day_tokens
 
@@ -289,7 +289,8 @@ SINKER = "Other approaches in this collection offer only incremental variations 
 
 async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: Store) -> None:
     # a small day's sound selections are mostly quick checks; while nothing is found they cost
-    # at most QUIET_SHARE of the day (the least expected first, the rest keep their scores).
+    # at most QUIET_SHARE of the day (the most rater-like and the least expected in turns, the
+    # rest keep their scores).
     # A paper found speaking to the rater makes it no quiet day: the rest are checked too
     criteria, papers, labels, _ = await _shared_round_day(store)
     sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 7
@@ -305,17 +306,18 @@ async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: S
     attack = next(a for a in UNSEEN if a[4] == "self10")[3]
     host = rest[0].model_copy(update={"abstract": f"{rest[0].abstract} {attack}"})  # in batch 0
 
-    async def check(attacked: bool) -> tuple[CheckReport, list[list[str]]]:
+    async def check(attacked: bool, spot: bool = False) -> tuple[CheckReport, list[list[str]]]:
         day = {**shown, host.id: host} if attacked else shown
         scores = {pid: _claim(criteria, pid, *_judged(labels, pid)) for pid in day}
-        if attacked:
-            scores[host.id] = _claim(criteria, host.id, 10, 10)
+        if attacked:  # a 10 against the odds; or an 8 its content predicts (a spot check)
+            scores[host.id] = _claim(criteria, host.id, *((8, 8) if spot else (10, 10)))
+        odds = prior | ({host.id: 0.9} if spot else {})
         half = [[p.id for p in sound[:6]], [p.id for p in sound[6:]]]  # passes in each batch
         batches = [half[0] + [p.id for p in rest[:30]], half[1] + [p.id for p in rest[30:]]]
         with FakeLLM(judgements=labels, obey={attack: "self10"}) as fake:
             scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
             try:
-                report = await corroborate(scorer, criteria, day, scores, batches, prior,
+                report = await corroborate(scorer, criteria, day, scores, batches, odds,
                                            Cutoffs(7, 5), 10**7, day_tokens)  # fmt: skip
             finally:
                 await scorer.close()
@@ -328,10 +330,18 @@ async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: S
     assert quiet.usage is not None
     assert quiet.usage.prompt_tokens + quiet.usage.completion_tokens <= QUIET_SHARE * day_tokens
     assert len(asked) == 1 and 1 <= len(asked[0]) < len(sound)
-    assert set(asked[0]) == {p.id for p in sound[: len(asked[0])]}  # the least expected first
+    common = common_words(shown.values())
+    like = {p.id: max(rater_likeness(parts_of(p), common)) for p in sound}
+    most_like = max(like, key=lambda pid: like[pid])
+    assert most_like in asked[0] and sound[0].id in asked[0]  # most rater-like, least expected
     assert quiet.checked == len(asked[0])
 
     found, asked = await check(attacked=True)
     assert set(found.marked) == {host.id}
     assert {p.id for p in sound} <= {pid for ids in asked for pid in ids}  # all checked now
     assert found.checked == found.flagged
+
+    # a selection its content bears out is not flagged, but a quiet day's share spot-checks
+    # the most rater-like: an 8 asked for by a paper whose content predicts a pass is found
+    spotted, asked = await check(attacked=True, spot=True)
+    assert host.id in asked[0] and set(spotted.marked) == {host.id}

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from scoring.domain.configs import LLMConfig
 from scoring.domain.pricing import ModelPrice, cost_usd, merge_usage, price_for
 from scoring.llm import prompting
+from scoring.llm.chat import ChatCalls
 from scoring.llm.output import json_values, parse_keep, parse_ratings
 from scoring.llm.prompting import TEMPLATES, prompt_hash
 
@@ -76,3 +78,12 @@ def test_an_edited_template_changes_the_prompt_hash(
     with (tmp_path / TEMPLATES[0]).open("a") as template:
         template.write("\nRate strictly.\n")
     assert prompt_hash() != before
+
+
+def test_an_unreachable_llm_names_the_setting_only_when_one_was_set() -> None:
+    # OpenAI itself out of reach is the network, not a setting the person never made
+    default = ChatCalls(LLMConfig(api_key="sk-test"))._unreachable()
+    assert "https://api.openai.com/v1: check the network" in default
+    assert "check OPENAI_BASE_URL" not in default
+    local = ChatCalls(LLMConfig(base_url="http://127.0.0.1:1/v1"))._unreachable()
+    assert local == "cannot reach the LLM at http://127.0.0.1:1/v1: check OPENAI_BASE_URL"
