@@ -12,7 +12,7 @@ from bot.commands.base import CoreBase, paper_id, people
 from bot.commands.registry import help_text
 from bot.commands.request import PaperView, Reply, Request, chat_platform, person
 from bot.commands.status import service_status
-from bot.render.text import cost_text, filter_recall_text, run_cost
+from bot.render.text import cost_text, filter_recall_text, other_usage_text, run_cost
 from bot.runtime.platforms import CLI
 from scoring.domain.errors import InputError, NotFound
 from scoring.domain.injection import tidy_paper
@@ -203,6 +203,10 @@ class PaperCommands(CoreBase):
             )
             extra = "".join(f", {n} dropped by {name}" for name, n in sorted(r.filtered.items()))
             extra += f", {r.unscored} unscored" if r.unscored else ""
+            extra += f"; {other}" if (other := other_usage_text(r)) else ""
+            if r.rerun_failed:
+                extra += f"; a re-run at {r.rerun_failed.at:%Y-%m-%d %H:%M} UTC failed: "
+                extra += r.rerun_failed.error
             extra += f"; {recall}" if (recall := filter_recall_text(r)) else ""
             lines.append(
                 f"{r.date} {r.status} (attempt {r.attempt}): {r.total_arxiv} in feed, "

@@ -10,7 +10,14 @@ from typing import Any
 
 from bot.records.heartbeats import Heartbeats
 from bot.records.ledger import Ledger
-from bot.render.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
+from bot.render.text import (
+    cost_text,
+    fallback_note,
+    filter_recall_text,
+    paid_cost,
+    run_cost,
+    summed_cost,
+)
 from bot.runtime.platforms import PLATFORMS, Platform
 from bot.runtime.profiles import Profiles
 from bot.runtime.setting_groups import ScheduleSettings
@@ -66,7 +73,7 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
     runs = await sources.store.runs(name, 100)
     last = runs[0] if runs else None
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
-    month_cost = summed_cost(run_cost(r) for r in month)
+    month_cost = summed_cost(paid_cost(r) for r in month)  # failed attempts too: paid
     fire = config.trigger(schedule).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
@@ -107,8 +114,10 @@ def _last_run_line(record: RunRecord | None) -> str:
     if record is None:
         return "last run: none yet"
     cost = run_cost(record)
+    rerun = record.rerun_failed
+    failed = f"; a re-run at {rerun.at:%Y-%m-%d %H:%M} UTC failed: {rerun.error}" if rerun else ""
     parts = [
-        f"last run: {record.date} {record.status} (attempt {record.attempt})",
+        f"last run: {record.date} {record.status} (attempt {record.attempt}{failed})",
         f"{record.total_arxiv} in feed, {record.total_scanned} scanned, "
         f"{record.total_relevant} selected",
         f"{_tokens(record):,} tokens",
@@ -116,6 +125,10 @@ def _last_run_line(record: RunRecord | None) -> str:
         f"scored by {record.scorer or 'nobody'}",
         f"day {state_of(record)}",
     ]
+    if record.other_usage:
+        other = summed_cost(u.cost_usd for u in record.other_usage)
+        parts.append(f"{'cost unknown' if other is None else cost_text(other)} more paid by "
+                     "attempts set aside")  # fmt: skip
     if record.remedial:
         parts.append("catch-up")
     if recall := filter_recall_text(record):

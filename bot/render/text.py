@@ -112,7 +112,26 @@ def summed_cost(costs: Iterable[float | None]) -> float | None:
 
 
 def run_cost(run: RunRecord) -> float | None:
+    """What the day's scoring cost: the token table's total."""
     return summed_cost(u.cost_usd for u in run.usage)
+
+
+def paid_cost(run: RunRecord) -> float | None:
+    """Everything the day's attempts paid: its scoring and the attempts set aside."""
+    return summed_cost(u.cost_usd for u in [*run.usage, *run.other_usage])
+
+
+def other_usage_text(run: RunRecord) -> str | None:
+    """What attempts the day's ranking does not use paid (a failed LLM attempt before the
+    local scorer's run, a failed re-run), said apart from the day's own table."""
+    if not run.other_usage:
+        return None
+    spent = "; ".join(
+        f"{u.label} {u.calls} calls, {u.prompt_tokens + u.completion_tokens:,} tokens, "
+        f"{cost_text(u.cost_usd)}"
+        for u in run.other_usage
+    )
+    return f"Also paid that day by attempts this ranking does not use: {spent}"
 
 
 def cost_text(value: float | None) -> str:
@@ -200,6 +219,7 @@ TEMPLATE_HELPERS = {
     "nothing_selected": nothing_selected,
     "incomplete_banner": incomplete_banner,
     "filter_recall_text": filter_recall_text,
+    "other_usage_text": other_usage_text,
     "cost": cost_text,
 }
 

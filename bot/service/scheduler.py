@@ -402,7 +402,7 @@ class DailyService:
                     return DayReport(profile, date, "delayed", bool(gap), detail=str(exc))
                 except FeedNotReady as exc:
                     return DayReport(profile, date, "waiting", bool(gap), detail=str(exc))
-                record_run(result.outcome.run, run.usage if run else [])
+                record_run(result.outcome.run, [*run.usage, *run.other_usage] if run else [])
                 run, action = result.outcome.run, "ran"
             if step.partial:  # what was scored, with a banner; the rest follows
                 action = "partial"

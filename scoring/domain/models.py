@@ -173,6 +173,13 @@ class Posting(BaseModel):
     refused: str | None = None
 
 
+class RerunFailure(BaseModel):
+    """A re-run of a stored day that failed: the day stays as it was stored, and says so."""
+
+    at: dt.datetime
+    error: str
+
+
 class RunRecord(BaseModel):
     profile: str
     date: dt.date
@@ -196,7 +203,10 @@ class RunRecord(BaseModel):
     first_started_at: dt.datetime | None = None  # the day's first attempt: posting deadlines
     explored: list[str] = []  # papers the learned filter dropped and the LLM scored anyway
     filter_recall: FilterRecall | None = None
-    usage: list[Usage] = []
+    usage: list[Usage] = []  # what the day's scoring spent (over its attempts with its scorer)
+    # paid for by attempts the day's ranking does not stand on: a failed LLM attempt before
+    # the local scorer's run, a failed re-run of a stored day; shown apart, counted in the month
+    other_usage: list[Usage] = []
     timings_s: dict[str, float] = {}
     criteria_version: int = 0
     criteria_hash: str = ""
@@ -207,6 +217,7 @@ class RunRecord(BaseModel):
     # before the lifecycle existed): scoring.pipeline.lifecycle.state_of reads it from ``status``
     state: DayState | None = None
     posting: Posting | None = None  # while posting, and the platforms it finished on
+    rerun_failed: RerunFailure | None = None  # the latest re-run of this stored day failed
 
     @model_validator(mode="before")
     @classmethod

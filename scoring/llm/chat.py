@@ -264,12 +264,15 @@ class ChatCalls:
                 meter.stop_reason = f"the LLM server refused the request: {_reason(exc)}"
                 return None
             except openai.OpenAIError as exc:
-                meter.usage.calls += 1
                 if connection_refused(exc):  # nothing listens there: no use asking again
                     meter.stop_reason = meter.stop_reason or (
                         f"{self._unreachable()} (connection refused)"
                     )
-                    return None
+                    return None  # and no call: no request reached a server, none was paid
+                if not isinstance(exc, openai.APIConnectionError) or isinstance(
+                    exc, openai.APITimeoutError
+                ):  # a call the server got (an error status, or no answer in time)
+                    meter.usage.calls += 1
                 meter.failures_in_row += 1
                 log.warning("a batch of %d failed after retries: %s", len(batch), _reason(exc))
                 if meter.failures_in_row >= FAILURES_BEFORE_STOP:

@@ -40,7 +40,7 @@ from scoring.pipeline.prefilters import (
     PrefilterConfig,
     measured,
 )
-from scoring.pipeline.rating_stage import RatingStage
+from scoring.pipeline.rating_stage import RatingStage, set_aside_usage
 from scoring.pipeline.single_flight import ScoringClaims
 from scoring.pipeline.spool import ScoreSpool
 from scoring.storage.store import Store
@@ -117,6 +117,7 @@ class _DayRun:
             else now,
             scorer=self.scorer.name,
             scorer_description=self.scorer.description,
+            other_usage=set_aside_usage(previous, self.scorer.name, self.prices),
             total_arxiv=self.batch.total,
             skipped=dict(self.batch.skipped),
             remedial=self.batch.remedial,

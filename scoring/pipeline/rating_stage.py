@@ -16,13 +16,21 @@ from redis.exceptions import RedisError
 from scoring.domain.configs import ProfileRules
 from scoring.domain.errors import ScoringError, explained, log_failure
 from scoring.domain.injection import sanitised
-from scoring.domain.models import CheckRecord, CriteriaVersion, Paper, RunRecord, Score, Usage
+from scoring.domain.models import (
+    CheckRecord,
+    CriteriaVersion,
+    Paper,
+    RerunFailure,
+    RunRecord,
+    Score,
+    Usage,
+)
 from scoring.domain.pricing import ModelPrice, merge_usage
 from scoring.domain.scorer import Scorer, ScoringOutcome
 from scoring.llm.output import Rating
 from scoring.pipeline.content_odds import rank_prior
 from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate
-from scoring.pipeline.lifecycle import scoring_failed
+from scoring.pipeline.lifecycle import STORED, scoring_failed, state_of
 from scoring.pipeline.local_scorer import LocalScorer
 from scoring.pipeline.prefilters import (
     MIN_POSITIVES,
@@ -73,14 +81,51 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def spent_usage(usages: Sequence[Usage], prices: Mapping[str, ModelPrice] | None) -> list[Usage]:
+    """What was paid, one Usage per model and mode; nothing for what made no call."""
+    return merge_usage([u for u in usages if u.calls], prices)
+
+
+def set_aside_usage(
+    previous: RunRecord | None, scorer: str, prices: Mapping[str, ModelPrice] | None
+) -> list[Usage]:
+    """What earlier attempts of the day paid that a run of ``scorer`` does not stand on: all
+    of it when they scored with another scorer (a failed LLM attempt before the local
+    scorer's run), else only what they had set aside themselves."""
+    if previous is None:
+        return []
+    other = previous.usage if previous.scorer != scorer else []
+    return spent_usage([*previous.other_usage, *other], prices)
+
+
+def _kept_after_failed_rerun(
+    previous: RunRecord | None, failed: RunRecord, spent: list[Usage],
+    prices: Mapping[str, ModelPrice] | None,
+) -> RunRecord | None:  # fmt: skip
+    """A re-run of a day stored whole failed: the stored day stays as it was, its record
+    saying that the re-run failed and keeping what the re-run paid. None for any other day
+    (and for a day the scheduler is scoring again: it was not left whole)."""
+    if previous is None or previous.status not in STORED:
+        return None
+    if state_of(previous) not in ("scored", "posting", "posted"):
+        return None
+    return previous.model_copy(update={
+        "other_usage": spent_usage([*previous.other_usage, *spent], prices),
+        "rerun_failed": RerunFailure(at=failed.finished_at or _now(), error=failed.error or ""),
+    })  # fmt: skip
+
+
 async def _record_cut_short(
-    store: Store, run: RunRecord, scores: list[Score], exc: BaseException
-) -> bool:
+    store: Store, run: RunRecord, scores: list[Score], exc: BaseException,
+    kept: Callable[[RunRecord], RunRecord | None] = lambda _: None,
+) -> bool:  # fmt: skip
     """Scoring stopped part-way: keep the answers paid for, and a ``failed`` run record with
-    what the attempt spent, so the day is retried and its cost still adds up. False when
+    what the attempt spent, so the day is retried and its cost still adds up; or, when
+    ``kept`` gives one (a failed re-run of a stored day), that record instead. False when
     Redis could not take them (they stay spooled)."""
     reason = "the run was stopped" if isinstance(exc, asyncio.CancelledError) else str(exc)
     run = scoring_failed(run, f"scoring did not finish: {reason or type(exc).__name__}", _now())
+    run = kept(run) or run
 
     async def save() -> None:
         if scores:
@@ -92,7 +137,9 @@ async def _record_cut_short(
         # nothing kept: the failure itself is all there is to say, and its caller reports it
         # (the CLI's one error line, the service's log), so this line is for the INFO log
         level = logging.WARNING if scores else logging.INFO
-        log.log(level, "%s %s: %s; kept %d scores", run.profile, run.date, run.error, len(scores))
+        error = run.rerun_failed.error if run.rerun_failed else run.error
+        log.log(level, "%s %s: %s; kept %d scores%s", run.profile, run.date, error, len(scores),
+                "; the stored day stays as it was" if run.rerun_failed else "")  # fmt: skip
         return True
     except Exception as failure:  # the original failure matters more than this one
         log.error("%s %s: could not record the cut-short run (%s); its %d scores stay spooled",
@@ -166,10 +213,13 @@ class RatingStage:
     _unsaved_filters: list[Score] = field(default_factory=list)  # saved again with the ratings
 
     def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
-        """A day's usage adds up over its attempts: a resumed run shows what the day cost."""
-        earlier = self.previous.usage if self.previous else []
-        spent = [u for u in [*earlier, *self.spent, *extra] if u.calls]
-        return merge_usage(spent, self.prices) if spent else [Usage(model=self.scorer.name)]
+        """A day's usage adds up over its attempts with this scorer: a resumed run shows what
+        the day cost. Earlier attempts with another scorer are set aside (``other_usage``)."""
+        previous = self.previous
+        same = previous is not None and previous.scorer == self.scorer.name
+        earlier = previous.usage if previous is not None and same else []
+        spent = spent_usage([*earlier, *self.spent, *extra], self.prices)
+        return spent or [Usage(model=self.scorer.name)]
 
     async def _save(self, scores: Sequence[Score]) -> None:
         if not self.dry_run:  # kept even if ranking or storing fails later: never paid twice
@@ -284,7 +334,12 @@ class RatingStage:
                 run.unscored = scanned - len(self.cached) - len(self.new) - len(self._arrived)
                 run.usage = self.day_usage(self._running)
                 kept = [*self._unsaved_filters, *self._arrived]
-                saved = await _record_cut_short(self.store, run, kept, exc)
+                mine = [*self.spent, *self._running]  # this attempt's own spending
+                saved = await _record_cut_short(
+                    self.store, run, kept, exc,
+                    lambda failed: _kept_after_failed_rerun(self.previous, failed, mine,
+                                                            self.prices),
+                )  # fmt: skip
                 if saved and self.spool:
                     self.spool.clear(self.rules.name, self.date)
             raise

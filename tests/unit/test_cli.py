@@ -12,6 +12,7 @@ import pytest
 import redis
 import redis.asyncio as aredis
 
+from scoring.domain.models import RunRecord, Usage
 from scoring.storage.store import Store
 from tests.conftest import Cli, snapshot
 from tests.feedgen import DATA, rss_feed
@@ -173,3 +174,97 @@ async def _skip_one(url: str) -> None:
         await store.save_day(day)
     finally:
         await client.aclose()
+
+
+ATOM = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")  # announced on 2025-08-20
+# an LLM nothing listens for: the connection is refused at once, and nothing is paid
+CLOSED_LLM = {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "OPENAI_API_KEY": "sk-x",
+              "PAPERS_LLM_MAX_RETRIES": "0"}  # fmt: skip
+
+
+async def _run_record(url: str) -> RunRecord | None:
+    client = aredis.Redis.from_url(url, decode_responses=True)
+    try:
+        return await Store(client).get_run("default", dt.date(2025, 8, 20))
+    finally:
+        await client.aclose()
+
+
+async def _save_run(url: str, run: RunRecord) -> None:
+    client = aredis.Redis.from_url(url, decode_responses=True)
+    try:
+        await Store(client).save_run(run)
+    finally:
+        await client.aclose()
+
+
+def test_a_refused_llm_attempt_is_not_in_the_local_scorers_cost_table(
+    cli: Cli, tmp_path: Path, redis_url: str
+) -> None:
+    # issue 33: the local scorer's digest listed "gpt-4o-mini 1 call", and every later run
+    # of the day one more, for connections that were refused: no call reached anyone
+    llm = Cli({**cli.env, **CLOSED_LLM})
+    for _ in range(2):
+        assert llm("run", "--feed", ATOM, "--out", str(tmp_path)).exit_code == 1
+    local = cli("run", "--feed", ATOM, "--out", str(tmp_path))
+    assert local.exit_code == 0, local.output
+    digest = (tmp_path / "2025-08-20.md").read_text()
+    assert "local-tfidf-v1" in digest and "gpt-4o-mini" not in digest
+    assert "gpt-4o-mini" not in local.stdout
+    dry = cli("run", "--feed", ATOM, "--dry-run")
+    assert dry.exit_code == 0 and "gpt-4o-mini" not in dry.stdout
+    run = asyncio.run(_run_record(redis_url))
+    assert run is not None and run.status == "ok"
+    assert not [u for u in [*run.usage, *run.other_usage] if u.model == "gpt-4o-mini"]
+
+
+def test_what_a_failed_llm_attempt_paid_stays_apart_from_the_local_scorers_day(
+    cli: Cli, tmp_path: Path, redis_url: str
+) -> None:
+    # an attempt that was paid for and then failed (here its record, as a run leaves it)
+    paid = Usage(model="gpt-4o-mini", calls=3, prompt_tokens=9000, completion_tokens=600)
+    paid.cost_usd = 0.00171
+    failed = RunRecord(
+        profile="default", date=dt.date(2025, 8, 20), status="failed", state="failed",
+        started_at=dt.datetime(2025, 8, 20, 5, tzinfo=dt.UTC), scorer="gpt-4o-mini",
+        usage=[paid], error="scoring did not finish: x",
+    )  # fmt: skip
+    cli("profiles")  # the default profile exists
+    asyncio.run(_save_run(redis_url, failed))
+    assert cli("run", "--feed", ATOM, "--out", str(tmp_path)).exit_code == 0
+    run = asyncio.run(_run_record(redis_url))
+    assert run is not None and run.status == "ok" and run.attempt == 2
+    assert [u.model for u in run.usage] == ["local-tfidf-v1"]  # the day's own scoring
+    assert [(u.model, u.calls, u.prompt_tokens) for u in run.other_usage] == [
+        ("gpt-4o-mini", 3, 9000)
+    ]  # still on the record: it was paid
+    digest = (tmp_path / "2025-08-20.md").read_text()
+    table = digest.split("| **Total**")[0]
+    assert "gpt-4o-mini" not in table
+    assert "Also paid that day by attempts this ranking does not use: gpt-4o-mini 3 calls" in digest
+    status = cli("status").stdout
+    assert "$0.0017" in status  # the month's cost counts it
+
+
+def test_a_failed_rerun_leaves_the_stored_day_as_it_was(
+    cli: Cli, tmp_path: Path, redis_url: str, clean_redis: redis.Redis
+) -> None:
+    # issue 33: with no network, `run --force` of a day stored OK marked it failed in status
+    assert cli("run", "--feed", ATOM, "--out", str(tmp_path)).exit_code == 0
+    digest = (tmp_path / "2025-08-20.md").read_text()
+    top = cli("top", "5", "--date", "2025-08-20").stdout
+    good = asyncio.run(_run_record(redis_url))
+    rerun = Cli({**cli.env, **CLOSED_LLM})("run", "--feed", ATOM, "--force", "--out",
+                                          str(tmp_path))  # fmt: skip
+    assert rerun.exit_code == 1
+    after = asyncio.run(_run_record(redis_url))
+    assert good is not None and after is not None
+    assert after.status == "ok" and after.state == good.state and after.error is None
+    assert after.model_dump(exclude={"rerun_failed"}) == good.model_dump(exclude={"rerun_failed"})
+    assert after.rerun_failed is not None and "cannot reach the LLM" in after.rerun_failed.error
+    assert (tmp_path / "2025-08-20.md").read_text() == digest
+    assert cli("top", "5", "--date", "2025-08-20").stdout == top
+    status = cli("status").stdout
+    assert "last run: 2025-08-20 ok (attempt 1; a re-run at " in status, status
+    assert "failed: scoring did not finish: no paper could be scored" in status
+    assert "day scored" in status and "day failed" not in status
