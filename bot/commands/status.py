@@ -39,6 +39,7 @@ class ProfileStatus:
     profile: str
     last_run: RunRecord | None
     next_run: str | None
+    next_run_text: str | None  # for people: "Tue 2026-12-08 00:30 America/New_York (cron)"
     schedule: str
     month: str
     month_runs: int
@@ -67,6 +68,7 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
     last = runs[0] if runs else None
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
     month_cost = summed_cost(run_cost(r) for r in month)
+    cron, timezone = config.when(schedule)
     fire = config.trigger(schedule).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
@@ -76,7 +78,8 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
         profile=name,
         last_run=last,
         next_run=fire.isoformat() if fire else None,
-        schedule=f"{config.schedule or schedule} ({config.timezone or schedule.timezone})",
+        next_run_text=f"{fire:%a %Y-%m-%d %H:%M} {timezone} ({cron})" if fire else None,
+        schedule=f"{cron} ({timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
         month_failed=sum(
@@ -146,7 +149,7 @@ async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str,
         lines += [
             f"{s.profile}:",
             f"  {_last_run_line(s.last_run)}{_fallback_lines(s.fallbacks)}",
-            f"  next run: {s.next_run or 'never'} · schedule {s.schedule}",
+            f"  next run: {s.next_run_text or f'never ({s.schedule})'}",
             f"  {s.month}: {s.month_runs} runs{failed}, cost so far {cost_text(s.month_cost_usd)}",
         ]
     data = {
