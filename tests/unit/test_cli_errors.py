@@ -74,3 +74,10 @@ def test_names_and_titles_in_any_script_keep_their_letters(
     assert {"李明", "Иван Петров"} <= {v.decode() for v in followed}
     refused = cli("follow", "x" * 101)
     assert refused.exit_code == 1 and "at most 100 characters" in refused.stderr
+
+
+def test_a_feed_folder_is_named_as_a_folder(cli: Cli) -> None:
+    folder = str(DATA / "feeds")
+    result = cli("run", "--feed", folder)
+    assert result.exit_code == 1
+    assert f"{folder} is a folder, not a feed file" in result.stderr, result.output
