@@ -12,7 +12,7 @@ from bot.records.heartbeats import Heartbeats
 from bot.records.ledger import Ledger
 from bot.render.text import cost_text, fallback_note, filter_recall_text, run_cost, summed_cost
 from bot.runtime.platforms import PLATFORMS, Platform
-from bot.runtime.profiles import Profiles
+from bot.runtime.profiles import DEMO, Profiles
 from bot.runtime.setting_groups import ScheduleSettings
 from scoring.domain.models import RunRecord
 from scoring.pipeline.lifecycle import state_of
@@ -69,7 +69,8 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
     month_cost = summed_cost(run_cost(r) for r in month)
     cron, timezone = config.when(schedule)
-    fire = config.trigger(schedule).get_next_fire_time(None, now)
+    demo = name == DEMO  # stored by `papers demo`, never scheduled
+    fire = None if demo else config.trigger(schedule).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
         if last and (found := await sources.ledger(platform).fallbacks(name, last.date)):
@@ -79,7 +80,7 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
         last_run=last,
         next_run=fire.isoformat() if fire else None,
         next_run_text=f"{fire:%a %Y-%m-%d %H:%M} {timezone} ({cron})" if fire else None,
-        schedule=f"{cron} ({timezone})",
+        schedule="none: `papers demo` stores it" if demo else f"{cron} ({timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
         month_failed=sum(
@@ -129,8 +130,11 @@ def _last_run_line(record: RunRecord | None) -> str:
     return line + (f"\n    failures: {'; '.join(map(str, problems))}" if problems else "")
 
 
-async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str, dict[str, Any]]:
-    """The text and the data of ``status`` for every configured profile."""
+async def service_status(
+    sources: StatusSources, now: dt.datetime, profile: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The text and the data of ``status`` for every configured profile, and ``profile`` too
+    where it is none of them (``--profile demo``)."""
     beats = await sources.heartbeats.live()
     if beats:
         head = f"Scheduler: {len(beats)} running (" + ", ".join(b["id"] for b in beats) + ")"
@@ -141,7 +145,9 @@ async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str,
         for name, part in (beat.get("components") or {}).items():
             if part.get("state") != "ok":
                 lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
-    profiles = [await profile_status(sources, name, now) for name in sources.profiles]
+    names = [*sources.profiles]
+    names += [profile] if profile is not None and profile not in names else []
+    profiles = [await profile_status(sources, name, now) for name in names]
     memory = await sources.retention.memory_report(await sources.store.count_days(sources.profiles))
     lines.append(_memory_line(memory, sources.retention_days))
     for s in profiles:

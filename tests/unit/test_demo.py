@@ -86,3 +86,18 @@ def test_a_profile_of_the_persons_named_demo_is_never_written_over(
     refused = cli("demo")
     assert refused.exit_code == 1 and "a profile of yours is named demo" in refused.stderr
     assert snapshot(clean_redis) == before
+
+
+def test_a_mistyped_profile_offers_the_demo_and_status_reads_it(cli: Cli) -> None:
+    assert cli("demo").exit_code == 0
+    typed = cli("top", "--profile", "Demo")
+    assert typed.exit_code == 1
+    assert "unknown profile 'Demo'; did you mean demo?; profiles: default, demo" in typed.stderr
+    other = cli("top", "--profile", "nope")
+    assert other.exit_code == 1 and "'nope'; profiles: default, demo" in other.stderr
+
+    status = cli("status", "--profile", "demo")
+    assert status.exit_code == 0, status.output
+    assert "\ndemo:\n  last run: 2025-05-28" in status.stdout, status.stdout
+    assert "next run: never (none: `papers demo` stores it)" in status.stdout
+    assert "\ndemo:" not in cli("status").stdout  # without it: the configured profiles
