@@ -198,7 +198,7 @@ def demo() -> None:
     """A real arXiv day (2025-05-28, bundled) end to end, offline, with the local scorer:
     stored as profile `demo` beside your own (which it does not touch), with its digest and
     archive, so `top`, `show` and the rest read it with --profile demo. Nothing is posted;
-    running it again changes nothing."""
+    running it again stores nothing twice (the same day, its scores reused)."""
     from bot.frontends.wiring import job_deps
     from bot.publishing.archive import archive_dir, build_archive
     from bot.runtime.profiles import DEMO
