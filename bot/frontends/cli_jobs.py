@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -371,6 +372,11 @@ def archive_serve(
         err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     out.print(f"Serving {target} on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+
+    def stop(signum: int, frame: object) -> None:  # SIGTERM as Ctrl-C: a requested stop, exit 0
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

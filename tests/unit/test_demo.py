@@ -69,7 +69,7 @@ def test_the_demo_twice_stores_nothing_twice(cli: Cli, clean_redis: redis.Redis)
     # the day and its run record, stored again over themselves: only their times differ
     assert changed <= {"paperbot:day:demo:2025-05-28", "paperbot:run:demo:2025-05-28"}
     assert clean_redis.zrange("paperbot:days:demo", 0, -1) == [b"2025-05-28"]
-    # what the docs promise is this, not "a rerun changes nothing": the run record counts the attempt
+    # what the docs promise, not "a rerun changes nothing": the run record counts the attempt
     for doc in (ROOT / "README.md", ROOT / "docs" / "COMMANDS.md"):
         text = " ".join(doc.read_text().split())
         assert "stores nothing twice" in text, doc
