@@ -145,6 +145,10 @@ class PreloadedProcess:
         self.wait(timeout)
         return (self._read("stdout"), self._read("stderr"))
 
+    def communicate_so_far(self) -> str:
+        """What it has written to stdout until now (it may still be running)."""
+        return self._read("stdout")
+
     def _read(self, name: str) -> str:
         return (self._folder / name).read_text(errors="replace")
 

@@ -83,8 +83,10 @@ async def follow(store: Store, req: Request, author: str, mine: bool) -> Reply:
     name, person = author_name(author), _person(req, mine)
     if refused := too_common(name, matches_per_day(name, await _stored_days(store, req.profile))):
         raise InputError(refused)
-    if not await store.follow(req.profile, name, person):
-        raise InputError(f"{name} is followed already" + (" by you" if person else ""))
+    if not await store.follow(req.profile, name, person):  # a harmless repeat: a note
+        by = " by you" if person else ""
+        names = await store.followed(req.profile, person)
+        return Reply(text=f"{name} is followed already{by}; nothing changed.", data=names)
     if person is None:
         return Reply(
             text=f"Following {name}: their papers always appear, marked Author match.",

@@ -230,7 +230,7 @@ class PaperCommands(CoreBase):
     async def status(self, req: Request) -> Reply:
         service = self.deps.service()
         now = service.clock.now() if service else dt.datetime.now(dt.UTC)
-        text, data = await service_status(self.deps.status, now)
+        text, data = await service_status(self.deps.status, now, req.profile)
         return Reply(text=text, data=data)
 
     async def help(self, req: Request) -> Reply:

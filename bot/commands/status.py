@@ -19,7 +19,7 @@ from bot.render.text import (
     summed_cost,
 )
 from bot.runtime.platforms import PLATFORMS, Platform
-from bot.runtime.profiles import Profiles
+from bot.runtime.profiles import DEMO, Profiles
 from bot.runtime.setting_groups import ScheduleSettings
 from scoring.domain.models import RunRecord
 from scoring.pipeline.lifecycle import state_of
@@ -46,6 +46,7 @@ class ProfileStatus:
     profile: str
     last_run: RunRecord | None
     next_run: str | None
+    next_run_text: str | None  # for people: "Tue 2026-12-08 00:30 America/New_York (cron)"
     schedule: str
     month: str
     month_runs: int
@@ -74,7 +75,9 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
     last = runs[0] if runs else None
     month = [r for r in runs if (r.date.year, r.date.month) == (now.year, now.month)]
     month_cost = summed_cost(paid_cost(r) for r in month)  # failed attempts too: paid
-    fire = config.trigger(schedule).get_next_fire_time(None, now)
+    cron, timezone = config.when(schedule)
+    demo = name == DEMO  # stored by `papers demo`, never scheduled
+    fire = None if demo else config.trigger(schedule).get_next_fire_time(None, now)
     fallbacks: dict[str, dict[str, str]] = {}  # the ledger holds what each post became
     for platform in PLATFORMS:
         if last and (found := await sources.ledger(platform).fallbacks(name, last.date)):
@@ -83,7 +86,8 @@ async def profile_status(sources: StatusSources, name: str, now: dt.datetime) ->
         profile=name,
         last_run=last,
         next_run=fire.isoformat() if fire else None,
-        schedule=f"{config.schedule or schedule} ({config.timezone or schedule.timezone})",
+        next_run_text=f"{fire:%a %Y-%m-%d %H:%M} {timezone} ({cron})" if fire else None,
+        schedule="none: `papers demo` stores it" if demo else f"{cron} ({timezone})",
         month=f"{now:%Y-%m}",
         month_runs=len(month),
         month_failed=sum(
@@ -139,8 +143,11 @@ def _last_run_line(record: RunRecord | None) -> str:
     return line + (f"\n    failures: {'; '.join(map(str, problems))}" if problems else "")
 
 
-async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str, dict[str, Any]]:
-    """The text and the data of ``status`` for every configured profile."""
+async def service_status(
+    sources: StatusSources, now: dt.datetime, profile: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The text and the data of ``status`` for every configured profile, and ``profile`` too
+    where it is none of them (``--profile demo``)."""
     beats = await sources.heartbeats.live()
     if beats:
         head = f"Scheduler: {len(beats)} running (" + ", ".join(b["id"] for b in beats) + ")"
@@ -151,7 +158,9 @@ async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str,
         for name, part in (beat.get("components") or {}).items():
             if part.get("state") != "ok":
                 lines.append(f"  {beat['id']}: {name} {part['state']}: {part.get('reason', '')}")
-    profiles = [await profile_status(sources, name, now) for name in sources.profiles]
+    names = [*sources.profiles]
+    names += [profile] if profile is not None and profile not in names else []
+    profiles = [await profile_status(sources, name, now) for name in names]
     memory = await sources.retention.memory_report(await sources.store.count_days(sources.profiles))
     lines.append(_memory_line(memory, sources.retention_days))
     for s in profiles:
@@ -159,7 +168,7 @@ async def service_status(sources: StatusSources, now: dt.datetime) -> tuple[str,
         lines += [
             f"{s.profile}:",
             f"  {_last_run_line(s.last_run)}{_fallback_lines(s.fallbacks)}",
-            f"  next run: {s.next_run or 'never'} · schedule {s.schedule}",
+            f"  next run: {s.next_run_text or f'never ({s.schedule})'}",
             f"  {s.month}: {s.month_runs} runs{failed}, cost so far {cost_text(s.month_cost_usd)}",
         ]
     data = {

@@ -13,7 +13,7 @@ import inspect
 import re
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -28,12 +28,16 @@ from bot.frontends.cli_common import (
     app,
     day_app,
     err,
+    execute,
     fail,
     out,
     run_core,
 )
 from bot.runtime.platforms import CLI
 from scoring.domain.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.runtime.app import App
 
 
 @day_app.command("delete")
@@ -47,6 +51,13 @@ def day_delete(
         day = parse_date(date, "the day to delete")
     except InputError as exc:
         fail(str(exc))
+
+    async def stored(opened: App) -> bool:  # checked before asking: nothing to confirm
+        opened.profiles.config(profile)  # an unknown profile says so, with the known ones
+        return day in await opened.store.days(profile)
+
+    if not execute(stored):
+        fail(f"no stored day {day} for profile {profile}")
     if not yes:
         if not sys.stdin.isatty():
             fail("day delete asks first; add --yes to delete without asking")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -198,7 +199,7 @@ def demo() -> None:
     """A real arXiv day (2025-05-28, bundled) end to end, offline, with the local scorer:
     stored as profile `demo` beside your own (which it does not touch), with its digest and
     archive, so `top`, `show` and the rest read it with --profile demo. Nothing is posted;
-    running it again changes nothing."""
+    running it again stores nothing twice (the same day, its scores reused)."""
     from bot.frontends.wiring import job_deps
     from bot.publishing.archive import archive_dir, build_archive
     from bot.runtime.profiles import DEMO
@@ -371,6 +372,11 @@ def archive_serve(
         err.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     out.print(f"Serving {target} on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+
+    def stop(signum: int, frame: object) -> None:  # SIGTERM as Ctrl-C: a requested stop, exit 0
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

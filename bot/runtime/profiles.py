@@ -75,8 +75,15 @@ class Profiles(Mapping[str, ProfileConfig]):
         except KeyError:
             if name == DEMO:  # the defaults, whatever the person's own profiles say
                 return ProfileConfig()
-            known = ", ".join(sorted(self))
-            raise NotFound(f"unknown profile {name!r}; profiles: {known}") from None
+            raise NotFound(self.unknown(name)) from None
+
+    def unknown(self, name: str, demo_stored: bool = False) -> str:
+        """Why ``name`` is no profile: the known ones (the demo's when it is stored), and the
+        one meant when only the case differs (``Demo``: did you mean demo?)."""
+        known = sorted(self) + ([DEMO] if demo_stored else [])
+        meant = [k for k in [*known, DEMO] if k.casefold() == name.casefold()]
+        hint = f"; did you mean {meant[0]}?" if meant else ""
+        return f"unknown profile {name!r}{hint}; profiles: {', '.join(known)}"
 
     @property
     def comment_from(self) -> int | None:
@@ -112,6 +119,9 @@ class Profiles(Mapping[str, ProfileConfig]):
     async def ensure(self, name: str) -> ProfileConfig:
         """The profile's config; its stored state is created on first use: criteria from its
         file, from the profile a chat setup copied, or from prompts/."""
+        if name not in self and name != DEMO:  # unknown: is the demo's day there to offer?
+            demo = await self.store.latest_day(DEMO) is not None
+            raise NotFound(self.unknown(name, demo))
         config = self.config(name)
         record = self.chat.get(name) if self.source(name) == "chat" else None  # none: demo
         copied = record.criteria_from if record is not None else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -305,8 +306,11 @@ class _ByVariable(EnvSettingsSource):
             try:
                 value = self.prepare_field_value(var.key, var.field, raw, False)
             except ValueError as exc:
+                words = [w.strip() for w in raw.split(",") if w.strip()]
+                listed = words and "list" in str(var.field.annotation)
+                form = f"; a list is written as JSON: {json.dumps(words)}" if listed else ""
                 raise ConfigError(
-                    f"invalid setting {var.env} ({var.key}) in {self.where}: not JSON ({exc})"
+                    f"invalid setting {var.env} ({var.key}) in {self.where}: not JSON ({exc}){form}"
                 ) from None
             if value is not None:
                 found[var.key] = value

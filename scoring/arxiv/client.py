@@ -170,6 +170,8 @@ class ArxivClient:
             data = await self.get(location)
         else:
             path = Path(location).expanduser()
+            if path.is_dir():
+                raise FeedUnavailable(f"{path} is a folder, not a feed file (name one file in it)")
             if not path.is_file():
                 raise FeedUnavailable(f"no feed file at {path}")
             data = path.read_bytes()

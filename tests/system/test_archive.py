@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import struct
 import threading
 from collections.abc import Iterator
@@ -18,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from bot.publishing.archive import serve_archive
+from tests import preloaded
 from tests.conftest import Cli
 from tests.feedgen import export_atom, feed_rows, rss_feed
 from tests.servers import Answer, RecordingServer
+from tests.waiting import wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HREF = re.compile(r'href="([^"]+)"')
@@ -154,3 +157,20 @@ def test_archive_in_headless_chromium(served: str, tmp_path: Path) -> None:
     width, height = _png_size(tmp_path / "phone.png")
     assert width == 390 and height > 844  # the whole page, longer than one screen
     assert (tmp_path / "phone.png").stat().st_size > 20_000  # something was drawn
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_archive_serve_stopped_on_request_exits_0(
+    cli: Cli, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """A service stopped on request (systemd, Docker, Ctrl-C) has done its work: exit 0, as
+    ``papers serve`` does (system/test_serve_process.py); `papers run` stopped exits 130/143."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html></html>")
+    proc = preloaded.start(["archive", "serve", "--dir", str(site), "--port", "0"], cli.env)
+    try:
+        wait_until(lambda: "Serving" in proc.communicate_so_far(), "archive serve listening", 30)
+    finally:
+        proc.send_signal(sig)
+    assert proc.wait(timeout=30) == 0

@@ -54,6 +54,14 @@ def test_a_wrong_day_can_be_deleted_and_the_archive_follows(
     assert needs_admin(Request(command="day", args=["delete", "2025-08-20"]))  # chat: admins
 
 
+def test_deleting_a_day_not_stored_says_so_before_asking(cli: Cli) -> None:
+    assert cli("run", "--feed", FEED).exit_code == 0
+    missing = cli("day", "delete", "2025-08-22")  # no --yes, no terminal: not asked at all
+    assert missing.exit_code == 1
+    assert "no stored day 2025-08-22 for profile default" in missing.stderr
+    assert "add --yes" not in missing.stderr and "Delete" not in missing.output
+
+
 def test_names_and_titles_in_any_script_keep_their_letters(
     cli: Cli, clean_redis: redis.Redis
 ) -> None:
@@ -66,3 +74,10 @@ def test_names_and_titles_in_any_script_keep_their_letters(
     assert {"李明", "Иван Петров"} <= {v.decode() for v in followed}
     refused = cli("follow", "x" * 101)
     assert refused.exit_code == 1 and "at most 100 characters" in refused.stderr
+
+
+def test_a_feed_folder_is_named_as_a_folder(cli: Cli) -> None:
+    folder = str(DATA / "feeds")
+    result = cli("run", "--feed", folder)
+    assert result.exit_code == 1
+    assert f"{folder} is a folder, not a feed file" in result.stderr, result.output

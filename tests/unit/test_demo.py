@@ -1,6 +1,6 @@
 """`papers demo` in-process against the test Redis: the bundled day stored as profile ``demo``
 beside the person's own, every ``Next:`` command it prints working as printed, and a second
-demo changing nothing (a newcomer's demo on the embedded Redis, in real processes:
+demo storing nothing twice (a newcomer's demo on the embedded Redis, in real processes:
 system/test_demo.py)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import redis
 from tests.conftest import Cli, snapshot
 from tests.feedgen import DATA
 
+ROOT = Path(__file__).resolve().parents[2]
 FEED = str(DATA / "feeds" / "atom_cs.AI_2025-08-20.xml")  # the person's own day: 2025-08-20
 TITLE = "Where You Place the Norm Matters"  # the demo day's first paper, by the local scorer
 
@@ -56,7 +57,7 @@ def test_the_demos_day_is_profile_demo_and_every_next_command_works_as_printed(
     assert "1 days" in ran["archive"] and "archive serve --profile demo" in ran["archive"]
 
 
-def test_the_demo_twice_changes_nothing_the_second_time(cli: Cli, clean_redis: redis.Redis) -> None:
+def test_the_demo_twice_stores_nothing_twice(cli: Cli, clean_redis: redis.Redis) -> None:
     assert cli("demo").exit_code == 0
     once = snapshot(clean_redis)
     again = cli("demo")
@@ -68,6 +69,11 @@ def test_the_demo_twice_changes_nothing_the_second_time(cli: Cli, clean_redis: r
     # the day and its run record, stored again over themselves: only their times differ
     assert changed <= {"paperbot:day:demo:2025-05-28", "paperbot:run:demo:2025-05-28"}
     assert clean_redis.zrange("paperbot:days:demo", 0, -1) == [b"2025-05-28"]
+    # what the docs promise, not "a rerun changes nothing": the run record counts the attempt
+    for doc in (ROOT / "README.md", ROOT / "docs" / "COMMANDS.md"):
+        text = " ".join(doc.read_text().split())
+        assert "stores nothing twice" in text, doc
+        assert "again changes nothing" not in text and "rerun changes nothing" not in text, doc
 
 
 def test_other_profiles_point_at_the_demos_day_and_the_demo_at_itself(cli: Cli) -> None:
@@ -86,3 +92,18 @@ def test_a_profile_of_the_persons_named_demo_is_never_written_over(
     refused = cli("demo")
     assert refused.exit_code == 1 and "a profile of yours is named demo" in refused.stderr
     assert snapshot(clean_redis) == before
+
+
+def test_a_mistyped_profile_offers_the_demo_and_status_reads_it(cli: Cli) -> None:
+    assert cli("demo").exit_code == 0
+    typed = cli("top", "--profile", "Demo")
+    assert typed.exit_code == 1
+    assert "unknown profile 'Demo'; did you mean demo?; profiles: default, demo" in typed.stderr
+    other = cli("top", "--profile", "nope")
+    assert other.exit_code == 1 and "'nope'; profiles: default, demo" in other.stderr
+
+    status = cli("status", "--profile", "demo")
+    assert status.exit_code == 0, status.output
+    assert "\ndemo:\n  last run: 2025-05-28" in status.stdout, status.stdout
+    assert "next run: never (none: `papers demo` stores it)" in status.stdout
+    assert "\ndemo:" not in cli("status").stdout  # without it: the configured profiles

@@ -91,8 +91,11 @@ async def test_the_channels_follows_are_for_admins_and_ones_own_for_everyone(
     assert (await ask(app, "top 10")).data == channel_top
     assert paper.id not in {r["id"] for r in channel_top}
 
-    again = await ask(app, f"follow {author} --mine")
-    assert not again.ok and "followed already by you" in again.text
+    before = snapshot(clean_redis)
+    again = await ask(app, f"follow {author} --mine")  # a harmless repeat: a note, not an error
+    assert again.ok and again.visibility == "private", again.text
+    assert "followed already by you; nothing changed" in again.text
+    assert snapshot(clean_redis) == before
     gone = await ask(app, f"unfollow {author} --mine")
     assert gone.ok and await app.store.followed("default", ANN) == []
     assert (await ask(app, "top 10 --mine")).data == channel_top  # no reactions: the channel's

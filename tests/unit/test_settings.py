@@ -257,3 +257,9 @@ def test_every_kind_of_arxiv_category_passes(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"x": {"categories": categories}}))
     assert load_settings().profiles["x"].categories == categories
     assert len(CATEGORIES) == 155  # arxiv.org/category_taxonomy, cross-listed aliases included
+
+
+def test_a_list_setting_that_is_not_json_shows_its_json_form(cli: Cli) -> None:
+    result = Cli({**cli.env, "PAPERS_SLACK_ADMINS": "U0123, U0456"})("status")
+    assert result.exit_code == 1
+    assert 'a list is written as JSON: ["U0123", "U0456"]' in result.stderr, result.output
