@@ -23,6 +23,7 @@ import difflib
 import functools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -98,6 +99,15 @@ class ProfileConfig(BaseModel):
         default=None, description="crontab line; unset: the global schedule"
     )
     timezone: str | None = Field(default=None, description="the schedule's timezone; unset: global")
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _one_category(cls, value: object) -> object:
+        # `categories = "cs.LG"` means one category, not "Input should be a valid list"; a
+        # string joined with commas or "+" (as the feed's URL joins them) is split the same way
+        if isinstance(value, str):
+            return [c for c in re.split(r"[\s,+]+", value) if c]
+        return value
 
     @field_validator("categories")
     @classmethod

@@ -213,7 +213,7 @@ def test_a_bad_profiles_variable_is_named_not_the_config_file(
         "invalid setting PAPERS_PROFILES (profiles.ml.slack_admins) in environment: not a "
         "profile setting; slack_admins is set on its own, by PAPERS_SLACK_ADMINS"
     )
-    monkeypatch.setenv("PAPERS_PROFILES", '{"ml": {"categories": "cs.LG"}}')
+    monkeypatch.setenv("PAPERS_PROFILES", '{"ml": {"categories": 5}}')
     with pytest.raises(ConfigError, match=r"^invalid setting PAPERS_PROFILES \(profiles.ml.cat"):
         load_settings(config)
     monkeypatch.setenv("PAPERS_PROFILES", '{"ml": ')
@@ -263,3 +263,15 @@ def test_a_list_setting_that_is_not_json_shows_its_json_form(cli: Cli) -> None:
     result = Cli({**cli.env, "PAPERS_SLACK_ADMINS": "U0123, U0456"})("status")
     assert result.exit_code == 1
     assert 'a list is written as JSON: ["U0123", "U0456"]' in result.stderr, result.output
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_one_category_may_be_written_as_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `categories = "cs.LG"` was "Input should be a valid list": it means that one category
+    monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"x": {"categories": "cs.LG"}}))
+    assert load_settings().profiles["x"].categories == ["cs.LG"]
+    monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"x": {"categories": "cs.LG, stat.ML"}}))
+    assert load_settings().profiles["x"].categories == ["cs.LG", "stat.ML"]
+    monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"x": {"categories": "cs.LGG"}}))
+    with pytest.raises(ConfigError, match=r"did you mean cs\.LG\?"):
+        load_settings()
