@@ -62,7 +62,9 @@ def test_the_demo_twice_stores_nothing_twice(cli: Cli, clean_redis: redis.Redis)
     once = snapshot(clean_redis)
     again = cli("demo")
     assert again.exit_code == 0, again.output
-    assert "Digest unchanged" in again.stdout and "489 / 0" in again.stdout  # scores reused
+    # scores reused (the digest is written again only when a minute turned between the two:
+    # its Generated line is the run's finish)
+    assert "489 / 0" in again.stdout
     twice = snapshot(clean_redis)
     assert twice.keys() == once.keys()  # no second day, run, list entry or profile
     changed = {k.decode() for k in once if once[k] != twice[k]}
