@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import signal
 import sys
 import tempfile
@@ -75,10 +77,17 @@ def _root(
 
 def read_settings() -> Settings:
     from bot.runtime.logs import configure_logging
-    from bot.runtime.settings import load_settings
+    from bot.runtime.settings import load_settings, unknown_variables
 
     settings = load_settings(state.config, env_file=ENV_FILE)
     configure_logging(settings, err, state.log_level)
+    names = list(os.environ)
+    if ENV_FILE.is_file():
+        from dotenv import dotenv_values
+
+        names += list(dotenv_values(ENV_FILE))
+    for line in unknown_variables(names):
+        logging.getLogger("bot.settings").warning("%s", line)
     return settings
 
 

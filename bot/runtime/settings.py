@@ -52,6 +52,7 @@ from pydantic_settings import (
 from bot.runtime.platforms import Platform
 from bot.runtime.setting_groups import (
     DEFAULT_SCHEDULE,
+    ENV_PREFIX,
     ArxivSettings,
     ChatSettings,
     DiscordSettings,
@@ -415,6 +416,25 @@ def _settings_reading(toml_file: Path | None, env_file: Path | None) -> type[Set
         model_config = SettingsConfigDict(toml_file=toml_file, env_file=env_file)
 
     return FileSettings
+
+
+READ_ELSEWHERE = frozenset({"PAPERS_CONFIG", "PAPERS_REQUIRE_BROWSER"})  # not Settings'
+
+
+def unknown_variables(names: Iterable[str]) -> list[str]:
+    """A line for each ``PAPERS_*`` name that no setting reads, with the closest one: a
+    misspelt variable would otherwise be ignored without a word. ``PAPERS_TEST_*`` are the
+    tests' own."""
+    known = {v.env for v in variables()} | READ_ELSEWHERE
+    out = []
+    for name in sorted(set(names)):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known or upper.startswith("PAPERS_TEST_"):
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        out.append(f"{name} is not a setting; it is ignored{hint}")
+    return out
 
 
 def load_settings(

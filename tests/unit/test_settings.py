@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.runtime.settings import Settings, Variable, load_settings, variables
+from bot.runtime.settings import Settings, Variable, load_settings, unknown_variables, variables
 from scoring.arxiv.taxonomy import CATEGORIES
 from scoring.domain.configs import LLMConfig
 from scoring.domain.errors import ConfigError
@@ -275,3 +275,19 @@ def test_one_category_may_be_written_as_a_string(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PAPERS_PROFILES", json.dumps({"x": {"categories": "cs.LGG"}}))
     with pytest.raises(ConfigError, match=r"did you mean cs\.LG\?"):
         load_settings()
+
+
+def test_a_misspelt_variable_is_named_with_the_closest_and_changes_nothing(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a misspelt PAPERS_* was ignored without a word, where a papers.toml key gets a hint
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("PAPERS_LLM_CONCURENCY=2\nCOMPOSE_PROJECT_NAME=x\n")
+    cli.env["PAPERS_SHEDULE"] = "15 3 * * mon-fri"
+    result = cli("profiles")
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "PAPERS_SHEDULE is not a setting; it is ignored (did you mean PAPERS_SCHEDULE?)" in said
+    assert "(did you mean PAPERS_LLM_CONCURRENCY?)" in said
+    assert "COMPOSE_PROJECT_NAME" not in said and "PAPERS_TEST_" not in said
+    assert unknown_variables(["PAPERS_CONFIG", "PAPERS_TEST_REDIS_URL", "HOME"]) == []
