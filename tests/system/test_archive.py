@@ -117,8 +117,10 @@ def test_archive_in_headless_chromium(served: str, tmp_path: Path) -> None:
             page.goto(served + "/index.html")
             assert page.title() == "Archive · paperbot"
             page.click("#latest-day")
+            page.wait_for_load_state()  # the next page and its stylesheet, under load too
             assert page.url.endswith("/2025-06-03.html")
             page.click("#prev-day")
+            page.wait_for_load_state()  # the next page and its stylesheet, under load too
             assert page.url.endswith("/2025-05-28.html")
             heading = page.text_content("h1") or ""
             assert "Wednesday 28 May 2025" in heading
@@ -130,13 +132,17 @@ def test_archive_in_headless_chromium(served: str, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / "day.png"))
             assert not page.is_visible(".scroll-hint")  # wide screens see the whole table
             page.click("#prev-day")
+            page.wait_for_load_state()  # the next page and its stylesheet, under load too
             assert page.url.endswith("/2025-05-27.html") and page.is_visible(".banner")
             page.click("#month-link")
+            page.wait_for_load_state()  # the next page and its stylesheet, under load too
             assert page.url.endswith("/2025-05.html")
             assert page.locator("a.day-link").count() == 2
             page.click("a[rel=next]")
+            page.wait_for_load_state()  # the next page and its stylesheet, under load too
             assert page.url.endswith("/2025-06.html")
             page.click("a.day-link")
+            page.wait_for_load_state()  # the next page and its stylesheet, under load too
             assert page.url.endswith("/2025-06-03.html")
             assert page.locator("#next-day").count() == 0  # the latest day has no next
 
