@@ -61,7 +61,7 @@ RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half p
 PER_REQUEST = 30  # papers a shared check request holds (the main batches hold 40): every clean day
 # of the 39 fits one
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
-QUIET_SHARE = 0.045  # of the day's tokens: the quick checks a day with nothing found pays for
+QUIET_SHARE = 0.025  # of the day's tokens (estimated): what its spot checks may cost
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
 __all__ = ["Cutoffs", "Rechecker", "apply_report", "corroborate"]
@@ -110,7 +110,7 @@ class _Day:
     batches: Sequence[Sequence[str]]
     prior: Mapping[str, float]
     cutoffs: Cutoffs
-    quiet_tokens: int | None = None  # what the quick checks may cost while nothing is found
+    quiet_tokens: int | None = None  # what the spot checks may cost (None: none made)
     raised: list[tuple[float, str, bool]] = field(default_factory=list)  # (nats, id, quick)
     unchecked: set[str] = field(default_factory=set)
     surprising: set[str] = field(default_factory=set)  # unchecked ones are held (fail closed)
@@ -118,7 +118,7 @@ class _Day:
     tried: set[str] = field(default_factory=set)  # in a first round already
     given: set[str] = field(default_factory=set)  # scores given again without a speaker
     fell: set[str] = field(default_factory=set)  # fell in a first round (found or not)
-    deferred: list[str] = field(default_factory=list)  # quick checks past a quiet day's share
+    deferred: list[str] = field(default_factory=list)  # spot checks past the day's share
     planned: bool = False  # the quiet day's plan is made (``plan_quiet``)
     spot: set[str] = field(default_factory=set)  # selections the content bears out: checked
     # only within a quiet day's share, never because something was found
@@ -241,10 +241,8 @@ class _Day:
         return bool(self.fell or self.report.marked or self.report.changed)
 
     def affordable(self, ids: Sequence[str], beside: Sequence[Paper] = ()) -> list[str]:
-        """Of ``ids``, what a quiet day checks now: every surprising one, and the quick ones
-        its plan holds (``plan_quiet``). The quick ones left out wait (``deferred``): checked
-        once something is found, else they keep their scores. A small day's selections are
-        mostly quick ones, and checking them all cost a small day up to 7.5 % of its tokens."""
+        """Of ``ids``, what is checked now: every flagged one, and the spot checks the day's
+        plan holds (``plan_quiet``); the spot checks left out (``deferred``) are never made."""
         if self.quiet_tokens is None:
             return list(ids)
         if self.alarmed:  # the spot checks only ever within a quiet day's plan
@@ -255,28 +253,29 @@ class _Day:
         return [pid for pid in ids if pid not in self.deferred]
 
     def plan_quiet(self, beside: Sequence[Paper]) -> None:
-        """Which quick checks a quiet day pays for, over all of them at once: the most
-        rater-like (a quick check finds a passage by removing the parts that read like words to
-        the rater; a sound paper has few such parts) and the least expected, in turns, while the
-        shared requests (``beside`` and the surprising ones included) cost at most
-        ``QUIET_SHARE`` of the day."""
+        """Which spot checks a day pays for: every flagged selection is checked (quick or not:
+        deferring quick checks to fit a share let plain sentences on on-topic papers in), and
+        the selections the content bears out are spot-checked while that adds at most
+        ``QUIET_SHARE`` of the day to the shared requests, the most rater-like (a check finds
+        a passage by removing the parts that read like words to the rater) and the least
+        expected in turns."""
         self.planned = True
         assert self.quiet_tokens is not None
         claims = self.open_claims()
-        now = [self.papers[pid] for pid in claims if pid in self.surprising]
-        # in turns: the most rater-like, and the least expected (a plain sentence that asks
-        # for a place reads like the paper, but its paper seldom passes)
-        quick = [pid for pid in claims if pid not in self.surprising]
-        surprise = {pid: u for u, pid, _ in self.raised}
-        by_like = sorted(quick, key=lambda pid: -self.likeness(pid))
-        by_odds = sorted(quick, key=lambda pid: -surprise.get(pid, 0.0))
-        quick = list(dict.fromkeys(p for pair in zip(by_like, by_odds, strict=True) for p in pair))
-        apart = 1400 if beside else 0  # the prompt of a request of a suspect batch's claims
-        for pid in quick:
-            group = [*beside, *now, self.papers[pid]]
-            if shared_estimate(group, PER_REQUEST) + apart <= self.quiet_tokens:
-                now.append(self.papers[pid])
-                self.report.flagged += pid in self.spot
+        now = [self.papers[pid] for pid in claims if pid not in self.spot]
+        spots = [pid for pid in claims if pid in self.spot]
+        by_like = sorted(spots, key=lambda pid: (-self.likeness(pid), pid))
+        by_odds = sorted(spots, key=lambda pid: (self.prior.get(pid, 0.0), pid))
+        turns = list(dict.fromkeys(p for pair in zip(by_like, by_odds, strict=True) for p in pair))
+        # their own share, beyond the flagged ones' requests (a day whose flagged selections
+        # fill a share would spot-check nothing: an on-topic paper asking for 8/8 got in)
+        base = shared_estimate([*beside, *now], PER_REQUEST) if (beside or now) else 0
+        spotted: list[Paper] = []
+        for pid in turns:
+            group = [*beside, *now, *spotted, self.papers[pid]]
+            if shared_estimate(group, PER_REQUEST) - base <= self.quiet_tokens:
+                spotted.append(self.papers[pid])
+                self.report.flagged += 1
             else:
                 self.deferred.append(pid)
 
@@ -285,19 +284,11 @@ class _Day:
         return max(rater_likeness(parts_of(self.papers[pid]), self.checks.common), default=0.0)
 
     async def first_rounds(self) -> None:
-        """Every raised score not settled yet, in shared requests (a quiet day's quick checks
-        within its share, the rest once something is found)."""
-        waiting = set(self.deferred)
-        await self.shared_rounds(self.affordable(
-            [pid for pid in self.open_claims() if pid not in self.tried and pid not in waiting]
-        ))  # fmt: skip
-        late = [pid for pid in self.open_claims() if pid not in self.tried and pid not in self.spot]
-        if self.alarmed and late:
-            log.debug("something found: %d quick checks held back are made too", len(late))
-            self.deferred = [pid for pid in self.deferred if pid in self.spot]
-            await self.shared_rounds(late)
-        elif self.deferred:
-            log.debug("a quiet day: %d quick checks left out", len(self.deferred))
+        """Every raised score not settled yet, in shared requests; the spot checks as the
+        day's plan has them."""
+        await self.shared_rounds(
+            self.affordable([pid for pid in self.open_claims() if pid not in self.tried])
+        )
 
     async def shared_rounds(self, ids: Sequence[str]) -> None:
         requests = -(-len(ids) // PER_REQUEST)

@@ -17,7 +17,7 @@ from scoring.domain.models import CriteriaVersion, Day, Paper, Score
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.checks import CheckReport, Checks, shared_estimate
 from scoring.pipeline.content_odds import Cutoffs
-from scoring.pipeline.corroboration import HELD, QUIET_SHARE, corroborate
+from scoring.pipeline.corroboration import HELD, PER_REQUEST, QUIET_SHARE, corroborate
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
 from scoring.pipeline.rater_parts import (
     CORE_LIKENESS,
@@ -131,18 +131,20 @@ async def test_studies_of_injection_are_rated_whole_and_never_marked(store: Stor
                 assert study_texts(i)[2] in sent, STUDIES[i][2]  # the result, whole
 
 
-async def test_a_clean_day_pays_one_shared_check_request(store: Store) -> None:
-    # each request repeats the 1.2k-token prompt: the quick checks and a false alarm's victims
-    # share one request, each quick paper without its rater-like parts, so checks stay a
-    # small share of a day that nobody attacked
+async def test_a_clean_day_shares_its_check_requests(store: Store) -> None:
+    # each request repeats the 1.2k-token prompt: the flagged selections, the spot checks and a
+    # false alarm's victims share requests of PER_REQUEST papers, each paper without its
+    # rater-like parts, so checks stay a small share of a day that nobody attacked
     day, fake = await score_day(store, listing_papers(600), {})
     checks = day.run.checks
     assert checks is not None and checks.flagged >= 3 and checks.marked == 0
-    assert checks.calls == 1 and 3 <= checks.checked <= checks.flagged
-    shared = fake.requests[-1]["messages"][1]["content"]
-    assert shared.count("### ") == checks.checked
+    assert checks.checked == checks.flagged
+    assert checks.calls == -(-checks.checked // PER_REQUEST)
+    shared = [r["messages"][1]["content"] for r in fake.requests[-checks.calls :]]
+    assert sum(text.count("### ") for text in shared) == checks.checked
+    assert all(text.count("### ") <= PER_REQUEST for text in shared)
     day_tokens = sum(u.prompt_tokens + u.completion_tokens for u in day.run.usage)
-    assert checks.prompt_tokens + checks.completion_tokens < 0.05 * day_tokens
+    assert checks.prompt_tokens + checks.completion_tokens < 0.1 * day_tokens
 
 
 async def test_a_second_speaker_holding_a_batch_under_the_cutoff_is_found(store: Store) -> None:
@@ -287,11 +289,12 @@ BLOB = "Code is at https://github.com/q7x/zk9Qf3LmW8pR2tV6yB1nC4hJ0sD5."  # read
 SINKER = "Other approaches in this collection offer only incremental variations of known methods."
 
 
-async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: Store) -> None:
-    # a small day's sound selections are mostly quick checks; while nothing is found they cost
-    # at most QUIET_SHARE of the day (the most rater-like and the least expected in turns, the
-    # rest keep their scores).
-    # A paper found speaking to the rater makes it no quiet day: the rest are checked too
+async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_share(
+    store: Store,
+) -> None:
+    # every flagged selection is checked, however many (deferring quick checks to a share let
+    # plain sentences on on-topic papers in); a selection its content bears out is spot-checked
+    # while the day's share allows: an 8 asked for by an on-topic paper is found only so
     criteria, papers, labels, _ = await _shared_round_day(store)
     sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 7
              and labels[p.id].novelty >= 5 and labels[p.id].relevance < 10][:12]  # fmt: skip
@@ -302,11 +305,14 @@ async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: S
     shown = {p.id: p for p in [*sound, *rest]}
     # the sound ones low in the day's priors (quick checks), the lower, the less expected
     prior = {p.id: 0.3 for p in rest} | {p.id: 0.04 + 0.001 * i for i, p in enumerate(sound)}
-    day_tokens = int(shared_estimate(sound[:5]) / QUIET_SHARE)  # room for about five
+    # the day's tokens for a spot share of nothing, or of about two papers
+    room = {"none": 0, "all": int(shared_estimate([rest[0], rest[1]]) / QUIET_SHARE)}
     attack = next(a for a in UNSEEN if a[4] == "self10")[3]
     host = rest[0].model_copy(update={"abstract": f"{rest[0].abstract} {attack}"})  # in batch 0
 
-    async def check(attacked: bool, spot: bool = False) -> tuple[CheckReport, list[list[str]]]:
+    async def check(
+        attacked: bool, spot: bool = False, share: str = "none"
+    ) -> tuple[CheckReport, list[list[str]]]:
         day = {**shown, host.id: host} if attacked else shown
         scores = {pid: _claim(criteria, pid, *_judged(labels, pid)) for pid in day}
         if attacked:  # a 10 against the odds; or an 8 its content predicts (a spot check)
@@ -318,7 +324,7 @@ async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: S
             scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
             try:
                 report = await corroborate(scorer, criteria, day, scores, batches, odds,
-                                           Cutoffs(7, 5), 10**7, day_tokens)  # fmt: skip
+                                           Cutoffs(7, 5), 10**7, room[share])  # fmt: skip
             finally:
                 await scorer.close()
         asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M)
@@ -326,22 +332,17 @@ async def test_a_quiet_day_checks_its_quick_selections_within_its_share(store: S
         return report, asked
 
     quiet, asked = await check(attacked=False)
-    assert quiet.flagged == len(sound) and not quiet.changed and not quiet.marked
-    assert quiet.usage is not None
-    assert quiet.usage.prompt_tokens + quiet.usage.completion_tokens <= QUIET_SHARE * day_tokens
-    assert len(asked) == 1 and 1 <= len(asked[0]) < len(sound)
-    common = common_words(shown.values())
-    like = {p.id: max(rater_likeness(parts_of(p), common)) for p in sound}
-    most_like = max(like, key=lambda pid: like[pid])
-    assert most_like in asked[0] and sound[0].id in asked[0]  # most rater-like, least expected
-    assert quiet.checked == len(asked[0])
+    assert quiet.flagged == len(sound) == quiet.checked and not quiet.changed and not quiet.marked
+    assert len(asked) == 1 and set(asked[0]) == {p.id for p in sound}  # all, in one request
 
     found, asked = await check(attacked=True)
-    assert set(found.marked) == {host.id}
-    assert {p.id for p in sound} <= {pid for ids in asked for pid in ids}  # all checked now
-    assert found.checked == found.flagged
+    assert set(found.marked) == {host.id} and found.checked == found.flagged
+    assert {p.id for p in sound} <= {pid for ids in asked for pid in ids}
 
-    # a selection its content bears out is not flagged, but a quiet day's share spot-checks
-    # the most rater-like: an 8 asked for by a paper whose content predicts a pass is found
-    spotted, asked = await check(attacked=True, spot=True)
+    # an 8/8 asked for by a paper whose content predicts a pass: not flagged; spot-checked
+    # where the share holds it, and found; not checked where it does not
+    spotted, asked = await check(attacked=True, spot=True, share="all")
     assert host.id in asked[0] and set(spotted.marked) == {host.id}
+    missed, asked = await check(attacked=True, spot=True, share="none")
+    assert host.id not in {pid for ids in asked for pid in ids} and not missed.marked
+    assert {p.id for p in sound} <= set(asked[0])  # the flagged ones all the same
