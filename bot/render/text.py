@@ -199,10 +199,7 @@ def usage_total(run: RunRecord) -> Usage:
     """The token table's Total row: every model and price mode of the day together."""
     total = Usage(model="total", cost_usd=run_cost(run))
     for u in run.usage:
-        total.calls += u.calls
-        total.prompt_tokens += u.prompt_tokens
-        total.cached_tokens += u.cached_tokens
-        total.completion_tokens += u.completion_tokens
+        total.add(u)
     return total
 
 

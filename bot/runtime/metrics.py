@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from scoring.domain.models import RunRecord, Usage
+from scoring.domain.pricing import usage_by_model
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -55,29 +56,14 @@ def record_run(run: RunRecord, before: list[Usage]) -> None:
         return
     SCANNED.labels(run.profile).inc(run.total_scanned)
     SELECTED.labels(run.profile).inc(run.total_relevant)
-    earlier = _by_model(before)
-    for u in _by_model([*run.usage, *run.other_usage]).values():
+    earlier = usage_by_model(before)
+    for u in usage_by_model([*run.usage, *run.other_usage]).values():
         old = earlier.get((u.model, u.mode), Usage(model=u.model, mode=u.mode))
         for kind in ("prompt", "cached", "completion"):
             spent = getattr(u, f"{kind}_tokens") - getattr(old, f"{kind}_tokens")
             TOKENS.labels(run.profile, u.model, kind).inc(max(0, spent))
         if u.cost_usd is not None:
             COST.labels(run.profile, u.model).inc(max(0.0, u.cost_usd - (old.cost_usd or 0.0)))
-
-
-def _by_model(usages: list[Usage]) -> dict[tuple[str, str], Usage]:
-    """One Usage per model and price mode, summed (costs too: unknown stays unknown)."""
-    found: dict[tuple[str, str], Usage] = {}
-    for u in usages:
-        m = found.setdefault((u.model, u.mode), Usage(model=u.model, mode=u.mode))
-        m.calls += u.calls
-        m.prompt_tokens += u.prompt_tokens
-        m.cached_tokens += u.cached_tokens
-        m.completion_tokens += u.completion_tokens
-        m.cost_usd = (
-            None if None in (m.cost_usd, u.cost_usd) else (m.cost_usd or 0) + (u.cost_usd or 0)
-        )
-    return found
 
 
 @contextlib.contextmanager

@@ -91,6 +91,13 @@ class Usage(BaseModel):
     def label(self) -> str:
         return self.model if self.mode == "live" else f"{self.model} ({self.mode})"
 
+    def add(self, other: Usage) -> None:
+        """Count ``other``'s calls and tokens in (its cost is the caller's to sum or price)."""
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.cached_tokens += other.cached_tokens
+        self.completion_tokens += other.completion_tokens
+
 
 class FeedbackEvent(BaseModel):
     """One person's reaction to one paper (an emoji, or "cli" for ``papers feedback``)."""

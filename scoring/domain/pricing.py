@@ -79,13 +79,18 @@ def merge_usage(
     usages: Iterable[Usage], overrides: Mapping[str, ModelPrice] | None = None
 ) -> list[Usage]:
     """One Usage per model and price mode, costs recomputed from the summed tokens."""
-    merged: dict[tuple[str, str], Usage] = {}
-    for u in usages:
-        m = merged.setdefault((u.model, u.mode), Usage(model=u.model, mode=u.mode))
-        m.calls += u.calls
-        m.prompt_tokens += u.prompt_tokens
-        m.cached_tokens += u.cached_tokens
-        m.completion_tokens += u.completion_tokens
+    merged = usage_by_model(usages)
     for m in merged.values():
         m.cost_usd = cost_usd(m, overrides)
     return list(merged.values())
+
+
+def usage_by_model(usages: Iterable[Usage]) -> dict[tuple[str, str], Usage]:
+    """One Usage per (model, price mode): calls, tokens and costs summed (unknown stays
+    unknown)."""
+    found: dict[tuple[str, str], Usage] = {}
+    for u in usages:
+        m = found.setdefault((u.model, u.mode), Usage(model=u.model, mode=u.mode))
+        m.add(u)
+        m.cost_usd = None if m.cost_usd is None or u.cost_usd is None else m.cost_usd + u.cost_usd
+    return found

@@ -94,10 +94,7 @@ class Checks:
         ratings, usage = await self.rater.rate_together(papers, self.criteria)
         self.report.calls += 1
         u = self.report.usage or Usage(model=usage.model, mode=usage.mode)
-        u.calls += usage.calls
-        u.prompt_tokens += usage.prompt_tokens
-        u.cached_tokens += usage.cached_tokens
-        u.completion_tokens += usage.completion_tokens
+        u.add(usage)
         self.report.usage = u
         return ratings
 

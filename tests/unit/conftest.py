@@ -12,9 +12,12 @@ import os
 import socket
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+from bot.runtime.settings import variables
 
 
 def _refused(what: str) -> Callable[..., NoReturn]:
@@ -31,3 +34,13 @@ def in_process_with_the_test_redis_only(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(socket.socket, "listen", _refused("opened a server"))
     monkeypatch.setattr(subprocess.Popen, "__init__", _refused("started a process"))
     monkeypatch.setattr(os, "fork", _refused("forked a process"))
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No variable of any setting from the developer's environment, no config file."""
+    for var in variables():
+        monkeypatch.delenv(var.env, raising=False)
+    config = tmp_path / "papers.toml"
+    config.write_text("")
+    monkeypatch.setenv("PAPERS_CONFIG", str(config))

@@ -82,16 +82,6 @@ def settings_rows(path: Path) -> dict[str, str]:
     return found
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No variable of any setting from the developer's environment, no config file."""
-    for var in variables():
-        monkeypatch.delenv(var.env, raising=False)
-    config = tmp_path / "papers.toml"
-    config.write_text("")
-    monkeypatch.setenv("PAPERS_CONFIG", str(config))
-
-
 def check_default(var: Variable, cell: str, monkeypatch: pytest.MonkeyPatch, defaults: Any) -> str:
     """What is wrong with the default a table shows for a setting, or ''."""
     field = var.field

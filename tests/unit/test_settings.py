@@ -23,16 +23,6 @@ SHOWN = re.compile(r"^# ([A-Z][A-Z0-9_]*)=(.*?)(?:\s{2,}#.*)?$", re.M)
 READ_BY_LOAD_SETTINGS = {"PAPERS_CONFIG"}  # names the file; not a setting itself
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No variable of any setting from the developer's environment, no config file."""
-    for var in variables():
-        monkeypatch.delenv(var.env, raising=False)
-    config = tmp_path / "papers.toml"
-    config.write_text("")
-    monkeypatch.setenv("PAPERS_CONFIG", str(config))
-
-
 def has_plain_default(var: Variable) -> bool:
     """A default .env.example must show as it is: not unset (None), not a computed one (the
     data dir), not an empty or example collection (admins, prices, profiles)."""
