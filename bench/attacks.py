@@ -197,12 +197,22 @@ async def clean_days(url: str, data: Path, days: Sequence[str]) -> None:
         t, c = tokens(got)
         checks = got.run.checks
         rows.append([day, got.run.total_scanned, f"{t:,}", f"{c:,}", f"{100 * c / t:.1f} %",
-                     checks.flagged if checks else 0, checks.marked if checks else 0])  # fmt: skip
+                     checks.flagged if checks else 0, checks.spot if checks else 0,
+                     checks.marked if checks else 0])  # fmt: skip
     shares = sorted(float(r[4].split()[0]) for r in rows)
     table(
         f"Checks on clean days, in time order (median {shares[len(shares) // 2]:.1f} %, "
         f"max {shares[-1]:.1f} %)",
-        ["day", "scanned", "day tokens", "check tokens", "share", "flagged", "marked"],
+        [
+            "day",
+            "scanned",
+            "day tokens",
+            "check tokens",
+            "share",
+            "flagged",
+            "spot-checked",
+            "marked",
+        ],
         rows,
     )
     await client.aclose()

@@ -161,7 +161,8 @@ class CheckRecord(BaseModel):
     """What the corroboration checks of a run did (scoring/pipeline/corroboration.py)."""
 
     flagged: int = 0  # scores the content did not bear out
-    checked: int = 0
+    spot: int = 0  # selections it bore out, spot-checked all the same
+    checked: int = 0  # of both
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -285,8 +285,9 @@ def _report(
     checks = (
         {"calls": c.calls, "prompt_tokens": c.prompt_tokens,
          "tokens": c.prompt_tokens + c.completion_tokens, "flagged": c.flagged,
-         "marked": c.marked}
-        if c else {"calls": 0, "prompt_tokens": 0, "tokens": 0, "flagged": 0, "marked": 0}
+         "spot": c.spot, "marked": c.marked}
+        if c else {"calls": 0, "prompt_tokens": 0, "tokens": 0, "flagged": 0, "spot": 0,
+                   "marked": 0}
     )  # fmt: skip
     return EvalReport(
         checks=checks,

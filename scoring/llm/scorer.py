@@ -38,6 +38,9 @@ __all__ = ["LLMConfig", "LLMScorer"]
 log = logging.getLogger(__name__)
 
 
+CHECK_COMMENT_FROM = 10  # the checks' answers: comments only for a 10
+
+
 class LLMScorer(ChatCalls):
     def __init__(self, config: LLMConfig, comment_from: int | None = None) -> None:
         super().__init__(config, comment_from)
@@ -143,8 +146,11 @@ class LLMScorer(ChatCalls):
         day's batches (same scale, and the provider's cache serves the prefix)."""
         meter = self._meter()
         criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
-        system = render_system(criteria.items, "full", self.comment_from)
-        answer = await self._call(
+        # a check reads only the scores: no comment but for a 10 (rare), the rest as compact
+        # "id relevance novelty" strings (a third of a full item's completion tokens)
+        checker = self.for_run(CHECK_COMMENT_FROM)
+        system = render_system(criteria.items, "full", CHECK_COMMENT_FROM)
+        answer = await checker._call(
             meter, asyncio.Semaphore(1), system, papers, "full", criterion_ids
         )
         return (answer.ratings if answer else {}), meter.usage

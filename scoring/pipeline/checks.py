@@ -48,7 +48,8 @@ class CheckReport:
     """What the checks did, for the run record."""
 
     flagged: int = 0  # scores the prediction did not bear out
-    checked: int = 0  # of which checked (the rest: over the budget)
+    spot: int = 0  # selections it bears out, spot-checked within a quiet day's share
+    checked: int = 0  # of both, checked (the rest: over the budget)
     calls: int = 0
     usage: Usage | None = None
     marked: dict[str, list[str]] = field(default_factory=dict)  # paper -> passages removed

@@ -275,7 +275,7 @@ class _Day:
             group = [*beside, *now, *spotted, self.papers[pid]]
             if shared_estimate(group, PER_REQUEST) - base <= self.quiet_tokens:
                 spotted.append(self.papers[pid])
-                self.report.flagged += 1
+                self.report.spot += 1
             else:
                 self.deferred.append(pid)
 
@@ -329,9 +329,9 @@ class _Day:
         report, scores = self.report, self.scores
         held = {pid for pid in self.unchecked if pid in self.surprising and pid in scores
                 and pid not in report.marked}  # fmt: skip
-        left = report.flagged - report.checked
+        left = report.flagged + report.spot - report.checked
         report.notes.append(f"checks stopped at their budget of {budget_tokens:,} tokens; "
-                            f"{left} flagged scores unchecked, "
+                            f"{left} scores unchecked, "
                             f"{len(held)} selected ones held below the cutoff")  # fmt: skip
         log.warning("%s", report.notes[-1])
         for pid in held:

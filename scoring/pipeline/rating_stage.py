@@ -393,7 +393,7 @@ class RatingStage:
             self.spent.append(report.usage)
         u = report.usage or Usage(model=scorer.name)
         self.run.checks = CheckRecord(
-            flagged=report.flagged, checked=report.checked, calls=report.calls,
+            flagged=report.flagged, spot=report.spot, checked=report.checked, calls=report.calls,
             prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
             marked=len(report.marked), changed=len(apply_report(scores, report)),
             rescored_batches=report.rescored_batches, budget_tokens=budget,

@@ -138,11 +138,16 @@ async def test_a_clean_day_shares_its_check_requests(store: Store) -> None:
     day, fake = await score_day(store, listing_papers(600), {})
     checks = day.run.checks
     assert checks is not None and checks.flagged >= 3 and checks.marked == 0
-    assert checks.checked == checks.flagged
+    assert checks.spot >= 1 and checks.checked == checks.flagged + checks.spot
     assert checks.calls == -(-checks.checked // PER_REQUEST)
     shared = [r["messages"][1]["content"] for r in fake.requests[-checks.calls :]]
     assert sum(text.count("### ") for text in shared) == checks.checked
     assert all(text.count("### ") <= PER_REQUEST for text in shared)
+    # a check reads only the scores: its answer is compact strings, no comments (but for a 10)
+    for request in fake.requests[-checks.calls :]:
+        schema = request["response_format"]["json_schema"]["schema"]["properties"]
+        assert "low" in schema
+        assert 'relevance below 10 is one string in "low"' in request["messages"][0]["content"]
     day_tokens = sum(u.prompt_tokens + u.completion_tokens for u in day.run.usage)
     assert checks.prompt_tokens + checks.completion_tokens < 0.1 * day_tokens
 
@@ -343,6 +348,7 @@ async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_s
     # where the share holds it, and found; not checked where it does not
     spotted, asked = await check(attacked=True, spot=True, share="all")
     assert host.id in asked[0] and set(spotted.marked) == {host.id}
+    assert spotted.spot >= 1 and spotted.flagged == len(sound)  # counted apart
     missed, asked = await check(attacked=True, spot=True, share="none")
     assert host.id not in {pid for ids in asked for pid in ids} and not missed.marked
     assert {p.id for p in sound} <= set(asked[0])  # the flagged ones all the same
