@@ -4,8 +4,9 @@ For hosts across the content prior of the day's unselected papers (10th to 99th 
 one abstract attack of tests/attack_corpus.py asking 8/8 (the red team's ``self8`` effect of
 the replay model) is planted, and the day scored through ``run_day`` with the earlier days as
 history. Printed: the host's prior percentile, whether it was selected, other selections
-moved, the checks' calls and how many flagged selections they checked. A day with ten
-attacks alarms the checks; one alone must be found by a quiet day's quick and spot checks.
+moved, the checks' calls and how many flagged selections (and spot checks) they checked. A
+day with ten attacks alarms the checks; one alone must be found by a quiet day's quick and spot
+checks.
 
     python bench/lone_attacks.py [DAY]      # default 2025-05-28; ~4 min
 """
@@ -77,10 +78,11 @@ async def main(day: str) -> None:
         bought += host.id in selected
         rows.append([f"{share:.2f}", "SELECTED" if host.id in selected else "kept out",
                      len((selected ^ chosen) - {host.id}), c.calls if c else 0,
-                     f"{c.checked}/{c.flagged}" if c else "-", attack[3][:60]])  # fmt: skip
+                     f"{c.checked}/{c.flagged}+{c.spot}" if c else "-",
+                     attack[3][:60]])  # fmt: skip
     table(f"One 8/8 attack alone on {day}: {bought} of {len(hosts)} selected",
           ["host's prior percentile", "host", "others moved", "check calls",
-           "checked/flagged", "attack"], rows)  # fmt: skip
+           "checked/flagged+spot", "attack"], rows)  # fmt: skip
     await base.aclose()
     await work.aclose()
     await server.stop()
