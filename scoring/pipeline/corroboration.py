@@ -36,6 +36,7 @@ from scoring.domain.injection import NOTE
 from scoring.domain.models import CriteriaVersion, Paper, Score
 from scoring.llm.output import Rating
 from scoring.pipeline.checks import (
+    MAX_CALLS_PER_PAPER,
     CheckReport,
     Checks,
     OverBudget,
@@ -270,10 +271,16 @@ class _Day:
         # their own share, beyond the flagged ones' requests (a day whose flagged selections
         # fill a share would spot-check nothing: an on-topic paper asking for 8/8 got in)
         base = shared_estimate([*beside, *now], PER_REQUEST) if (beside or now) else 0
+        # never out of what the flagged ones need (a small check budget): their shared
+        # requests and the searches of the surprising ones come first
+        searches = sum(MAX_CALLS_PER_PAPER * shared_estimate([self.papers[pid]])
+                       for pid in self.surprising)  # fmt: skip
+        left = self.checks.budget_tokens - self.checks.spent - base - searches
+        room = min(self.quiet_tokens, left)
         spotted: list[Paper] = []
         for pid in turns:
             group = [*beside, *now, *spotted, self.papers[pid]]
-            if shared_estimate(group, PER_REQUEST) - base <= self.quiet_tokens:
+            if shared_estimate(group, PER_REQUEST) - base <= room:
                 spotted.append(self.papers[pid])
                 self.report.spot += 1
             else:

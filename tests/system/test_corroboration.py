@@ -316,7 +316,7 @@ async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_s
     host = rest[0].model_copy(update={"abstract": f"{rest[0].abstract} {attack}"})  # in batch 0
 
     async def check(
-        attacked: bool, spot: bool = False, share: str = "none"
+        attacked: bool, spot: bool = False, share: str = "none", budget: int = 10**7
     ) -> tuple[CheckReport, list[list[str]]]:
         day = {**shown, host.id: host} if attacked else shown
         scores = {pid: _claim(criteria, pid, *_judged(labels, pid)) for pid in day}
@@ -329,7 +329,7 @@ async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_s
             scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
             try:
                 report = await corroborate(scorer, criteria, day, scores, batches, odds,
-                                           Cutoffs(7, 5), 10**7, room[share])  # fmt: skip
+                                           Cutoffs(7, 5), budget, room[share])  # fmt: skip
             finally:
                 await scorer.close()
         asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M)
@@ -352,3 +352,8 @@ async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_s
     missed, asked = await check(attacked=True, spot=True, share="none")
     assert host.id not in {pid for ids in asked for pid in ids} and not missed.marked
     assert {p.id for p in sound} <= set(asked[0])  # the flagged ones all the same
+    # a check budget that holds the flagged ones and no more: no spot check takes their room
+    tight, asked = await check(attacked=True, spot=True, share="all",
+                               budget=shared_estimate(sound) + 50)  # fmt: skip
+    assert tight.spot == 0 and tight.checked == tight.flagged == len(sound)
+    assert not tight.held and host.id not in {pid for ids in asked for pid in ids}
