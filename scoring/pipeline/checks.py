@@ -14,10 +14,12 @@ from scoring.pipeline.content_odds import FLOOR, Cutoffs
 from scoring.pipeline.rater_parts import (
     CORE_LIKENESS,
     EXPLAINER_MAX,
+    control_parts,
     parts_of,
     rater_like_parts,
     rater_likeness,
     without,
+    words_in,
 )
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 RISE = 3  # a part's removal must move the score this much (either axis) to count
 CROSS = 2  # or this much when it takes the paper back below the cutoffs
 MAX_CALLS_PER_PAPER = 4
+STRONG = 5  # a fall this large needs no control: no sound sentence carries that much
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 RESCORE_DEPTH = 2  # further speakers a rescore that sinks again looks for
 
@@ -169,7 +172,7 @@ class Checks:
         about it, a sound one that stood included (no paper is marked on another's word). A
         paper that is all rater-like parts is rated whole, so its standing settles nothing: it
         is left to a check alone."""
-        variants, removed, whole = {}, {}, set()
+        variants, removed, whole, cores = {}, {}, set(), {}
         for paper in group:
             parts = parts_of(paper)
             like = rater_likeness(parts, self.common)
@@ -178,6 +181,7 @@ class Checks:
                 variants[paper.id] = without(paper, parts, core)
                 if all(like[i] >= CORE_LIKENESS for i in core):
                     removed[paper.id] = [parts[i] for i in sorted(core)]
+                    cores[paper.id] = core
             else:
                 variants[paper.id] = paper
                 whole.add(paper.id)
@@ -186,13 +190,42 @@ class Checks:
         for pid, r in got.items():
             if pid in claims and pid in variants and pid not in whole:
                 (done.fell if self.fell(claims[pid], r) else done.stood).add(pid)
+        papers = {p.id: p for p in group}
         for pid in (pid for pid in variants if pid in done.fell and pid in removed):
             alone = await self.alone(variants[pid])
-            if alone is not None and self.fell(claims[pid], alone):
+            if alone is None or not self.fell(claims[pid], alone):
+                continue
+            if await self.addressed(papers[pid], cores[pid], claims[pid], alone):
                 self.report.marked[pid] = removed[pid]
                 self.report.changed[pid] = (alone.relevance, alone.novelty)
                 done.found.add(pid)
+            else:  # the content those parts held: the score stands
+                done.fell.discard(pid)
+                done.stood.add(pid)
         return done
+
+    async def addressed(
+        self, paper: Paper, removed: set[int], claim: Score, fallen: Rating
+    ) -> bool:
+        """Whether a fall without ``removed`` comes from what those parts say to the rater, not
+        from the content they held: the paper is rated alone without as much of its other text
+        (its least rater-like parts); a sound paper falls as far without that (a model marks
+        down an abstract without its contribution sentence), one whose parts spoke to the
+        rater keeps the score they asked for. A fall of ``STRONG`` needs no control."""
+        parts = parts_of(paper)
+        held = words_in(parts, removed)
+        if _lower_by(claim, fallen) >= STRONG and 3 * held <= words_in(parts, range(len(parts))):
+            return True  # a few words that carried that much
+        control = control_parts(parts, removed, rater_likeness(parts, self.common))
+        if not control:
+            return True  # those parts are all the paper says: nothing to compare with
+        got = await self.alone(without(paper, parts, control))
+        if got is None:
+            return True
+        # a control that held fewer words (the rest of a paper that is mostly these parts)
+        # counts for as many as they held
+        scale = min(4.0, max(1.0, held / max(1, words_in(parts, control))))
+        return _lower_by(claim, fallen) - scale * _lower_by(claim, got) >= CROSS
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not
@@ -215,6 +248,8 @@ class Checks:
             if alone is not None and _lower_by(score, alone) >= RISE:
                 self.report.changed[paper.id] = (alone.relevance, alone.novelty)
                 return
+        if not await self.addressed(paper, removed, score, rating):
+            return  # the content that part held: the score stands
         self.report.marked[paper.id] = [parts[i] for i in sorted(removed)]
         self.report.changed[paper.id] = (rating.relevance, rating.novelty)
 

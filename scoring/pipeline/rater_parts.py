@@ -98,6 +98,27 @@ def rater_like_parts(like: Sequence[float]) -> set[int]:
     return {i for i, x in enumerate(like) if x >= CORE_LIKENESS} | {top}
 
 
+def words_in(parts: Sequence[str], which: Iterable[int]) -> int:
+    return sum(len(_words(parts[i])) for i in which)
+
+
+def control_parts(
+    parts: Sequence[str], removed: Collection[int], like: Sequence[float]
+) -> set[int]:
+    """Other parts holding as many words as ``removed``, the least rater-like first and the
+    title last (or all the others, where they hold fewer): what a check removes to see whether
+    a fall comes from the words lost or from what they said to the rater."""
+    need = words_in(parts, removed)
+    others = sorted((i for i in range(len(parts)) if i not in removed),
+                    key=lambda i: (i == 0, like[i]))  # fmt: skip
+    chosen: set[int] = set()
+    for i in others:
+        if words_in(parts, chosen) >= need:
+            break
+        chosen.add(i)
+    return chosen
+
+
 def _grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
     w = re.findall(r"[a-z]+", text.lower())
     return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}

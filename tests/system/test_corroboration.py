@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from fakes.content_llm import ContentSensitiveLLM
 from fakes.llm import FakeLLM, Judgement, judgements_from_labels
 from scoring.domain.configs import LLMConfig
 from scoring.domain.injection import NOTE, screen
 from scoring.domain.models import CriteriaVersion, Day, Paper, Score
+from scoring.evaluation.listings import paper_from_row
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.checks import CheckReport, Checks, shared_estimate
 from scoring.pipeline.content_odds import Cutoffs
@@ -29,7 +31,7 @@ from scoring.pipeline.rater_parts import (
 )
 from scoring.storage.store import Store
 from tests.attack_corpus import ATTACKS, STUDIES, study_texts
-from tests.feedgen import load_labels
+from tests.feedgen import feed_rows, load_labels
 from tests.papers import DEFAULT, listing_papers
 
 RULES = ProfileRules("default", ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
@@ -357,3 +359,34 @@ async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_s
                                budget=shared_estimate(sound) + 50)  # fmt: skip
     assert tight.spot == 0 and tight.checked == tight.flagged == len(sound)
     assert not tight.held and host.id not in {pid for ids in asked for pid in ids}
+
+
+async def test_a_model_that_reads_the_content_does_not_get_sound_papers_accused(
+    store: Store,
+) -> None:
+    # a real model marks an abstract down without its contribution sentence: a check that
+    # cuts a sound paper's most unusual sentences sees it fall by 2-4, and must not take that
+    # for a passage addressed to the rater. A control (as much of its other text removed)
+    # falls as far for a sound paper; an attack keeps what it asked for without it
+    await store.r.flushdb()
+    await store.ensure_profile("default", DEFAULT.items)
+    attack = next(a for a in UNSEEN if a[4] == "self10")[3]
+    for day in ("2025-05-28", "2025-05-29"):  # the first day is the second's history
+        date = dt.date.fromisoformat(day)
+        papers = [paper_from_row(r, date, "new") for r in feed_rows(day)]
+        labels = judgements_from_labels(load_labels(day))
+        host = next(p for p in papers if p.id not in labels)
+        if day == "2025-05-29":  # a 10 asked for by a paper nobody selected, on the later day
+            papers = [p.model_copy(update={"abstract": f"{p.abstract} {attack}"})
+                      if p.id == host.id else p for p in papers]  # fmt: skip
+        with ContentSensitiveLLM(judgements=labels, obey={attack: "self10"}) as fake:
+            scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40))
+            try:
+                outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),
+                                        scorer, date)  # fmt: skip
+            finally:
+                await scorer.close()
+        assert outcome.day is not None
+        marked = {rp.paper.id for rp in outcome.day.papers if rp.score.rater_passages}
+        assert marked == ({host.id} if day == "2025-05-29" else set())
+    assert host.id not in selected(outcome.day)
