@@ -44,7 +44,10 @@ def test_feedback_reorders_tomorrows_ranking(cli: Cli, feed: str, tmp_path: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["2505.21073", "sideways"], "verdict must be up, down or clear (got 'sideways')"),
+        (
+            ["2505.21073", "sideways"],
+            "verdict must be up, down, clear, save or unsave (got 'sideways')",
+        ),
         (["not-an-id", "up"], "is not an arXiv id"),
         (["2501.00001", "up"], "not in any stored day"),
         (["2505.21073", "up", "--user", "a|b"], "without '|'"),
