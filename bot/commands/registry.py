@@ -296,7 +296,11 @@ COMMANDS: tuple[Command, ...] = (
         admin=frozenset({"reset"}),
         user=True,
     ),
-    Command("saved", "papers you bookmarked (a reaction, the Save button, `feedback ID save`)"),
+    Command(
+        "saved",
+        "papers you bookmarked (a reaction, the Save button, `feedback ID save`)",
+        user=True,
+    ),
     Command(
         "mine",
         "your own top picks (`top --mine`) as a direct message each day",
