@@ -72,7 +72,7 @@ class SlackHttp:
             "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts,
                         "user": "UBOT", "bot_id": "BBOT", "text": "a paper"},
             "response_url": self.slack.url.replace("/api/", f"/respond/press{self.n}"),
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "paperbot:verdicts",
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "verdicts",
                          "value": value, "text": {"type": "plain_text", "text": "More like this"},
                          "action_ts": f"{time.time():.6f}"}],
         }  # fmt: skip

@@ -5,7 +5,6 @@ bot/commands/follows.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from bot.commands import follows
@@ -14,15 +13,12 @@ from bot.commands.request import PaperView, Reply, Request, chat_platform, perso
 from bot.records.feedback import Feedback
 from bot.render.text import cut, quoted
 from scoring.domain.errors import InputError, NotFound
-from scoring.domain.models import FeedbackEvent, RankedPaper
+from scoring.domain.models import RankedPaper
 from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
 from scoring.learning.interests import interests
 
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
 PICKS, TERMS_SHOWN = 3, 3  # `feedback`: the first picks and the words its answer names
-# the feedback source of a verdict by command or button: one per person and paper ("cli": the
-# name stored since `feedback` came from the command line alone)
-VERDICT_SOURCE = "cli"
 
 
 class PeopleCommands(CoreBase):
@@ -184,18 +180,14 @@ class PeopleCommands(CoreBase):
         if found is None:
             raise NotFound(f"paper {pid} is not in any stored day")
         title = f"{pid} “{cut(found.title, 60)}”"
+        feedback = Feedback(self.store)
         if verdict in ("save", "unsave"):
-            changed = await self.store.bookmark(req.profile, user, pid, verdict == "save")
+            changed = await feedback.save(req.profile, user, pid, verdict == "save")
             done = "Saved" if verdict == "save" else "Unsaved"
             text = f"{done} {title}{'' if changed else ' (it already was)'}: `saved` lists yours."
             return Reply(text=text, data={"paper": pid, "verdict": verdict, "changed": changed})
-        if verdict == "clear":
-            changed = bool(await self.store.remove_feedback(req.profile, user, pid, VERDICT_SOURCE))
-        else:
-            at = dt.datetime.now(dt.UTC)
-            sign = 1 if verdict == "up" else -1
-            event = FeedbackEvent(user=user, paper_id=pid, source=VERDICT_SOURCE, sign=sign, at=at)
-            changed = await self.store.replace_feedback(req.profile, event)
+        sign = {"up": 1, "down": -1, "clear": 0}[verdict]
+        changed = await feedback.verdict(req.profile, user, pid, sign)
         verb = {"up": "more like", "down": "less like", "clear": "no opinion on"}[verdict]
         noted = "Noted" if changed else "Already noted (it counts once)"
         view, picks = await self._view_now(req.profile, user)

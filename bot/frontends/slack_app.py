@@ -20,7 +20,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.commands.core import person
+from bot.commands.core import CommandCore, person
 from bot.commands.registry import offered
 from bot.commands.request import EXPLORE_MARK, Reply, parse_text
 from bot.frontends.presses import press_request
@@ -32,6 +32,7 @@ from bot.render.buttons import BUTTON_ID
 from bot.render.slack_blocks import escape
 from bot.runtime.app import App
 from bot.runtime.platforms import Platform
+from bot.runtime.setting_groups import ChatSettings
 from scoring.domain.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,47 @@ def render_reply(reply: Reply) -> str:
         )
     text = "\n".join(lines)
     return text if len(text) <= 3900 else text[:3890] + "\n…"
+
+
+def press_listener(core: CommandCore, ledger: Ledger, chat: ChatSettings) -> Any:
+    """bolt's listener for the buttons under each paper (bolt fills its arguments by name)."""
+
+    async def pressed(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()  # bolt verified the signature before any listener
+        await answer_press(core, ledger, chat, body, respond, client)
+
+    return pressed
+
+
+async def answer_press(
+    core: CommandCore, ledger: Ledger, chat: ChatSettings, body: dict[str, Any], respond: Any,
+    client: Any,
+) -> None:  # fmt: skip
+    """A ``block_actions`` press of a paper's button: its ``feedback``, answered to the person
+    alone in the thread they are reading (the response URL may answer at the channel's root,
+    so it is the fallback)."""
+    user = (body.get("user") or {}).get("id", "")
+    where = body.get("container") or {}
+    channel = where.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    action = (body.get("actions") or [{}])[0]
+    try:
+        req = await press_request(
+            ledger, channel, where.get("message_ts", ""), action.get("action_id", ""), user,
+            chat.is_admin(user),
+        )  # fmt: skip
+    except InputError as exc:
+        text = f":warning: {escape(str(exc))}"
+    else:
+        reply = await core.handle(req)
+        text = render_reply(reply) if reply.ok else f":warning: {escape(reply.text)}"
+    try:
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=text, thread_ts=where.get("thread_ts")
+        )
+    except SlackApiError as exc:
+        log.warning("chat.postEphemeral refused (%s): answering by the response URL",
+                    exc.response.get("error") if exc.response else exc)  # fmt: skip
+        await respond(response_type="ephemeral", replace_original=False, text=text)
 
 
 def build_slack_app(app: App) -> AsyncApp:
@@ -127,31 +169,7 @@ def build_slack_app(app: App) -> AsyncApp:
     async def reaction_removed(event: dict[str, Any]) -> None:
         await on_reaction(event, added=False)
 
-    @bolt.action(BUTTON_ID)
-    async def pressed(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
-        await ack()  # bolt verified the signature before this listener
-        user = (body.get("user") or {}).get("id", "")
-        where = body.get("container") or {}
-        channel = where.get("channel_id") or (body.get("channel") or {}).get("id", "")
-        action = (body.get("actions") or [{}])[0]
-        try:
-            req = await press_request(
-                ledger, channel, where.get("message_ts", ""), action.get("action_id", ""),
-                user, chat.is_admin(user),
-            )  # fmt: skip
-        except InputError as exc:
-            text = f":warning: {escape(str(exc))}"
-        else:
-            reply = await core.handle(req)
-            text = render_reply(reply) if reply.ok else f":warning: {escape(reply.text)}"
-        try:  # in the thread the person is reading; the response URL may answer at the root
-            await client.chat_postEphemeral(
-                channel=channel, user=user, text=text, thread_ts=where.get("thread_ts")
-            )
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral refused (%s): answering by the response URL",
-                        exc.response.get("error") if exc.response else exc)  # fmt: skip
-            await respond(response_type="ephemeral", replace_original=False, text=text)
+    bolt.action(BUTTON_ID)(press_listener(core, ledger, chat))
 
     @bolt.event("app_mention")
     async def mention(event: dict[str, Any], say: Any) -> None:

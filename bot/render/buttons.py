@@ -2,7 +2,7 @@
 
 A press is the ``feedback`` command's verdict on that paper (bot/commands/people.py), so it is
 recorded, undone and explained exactly as ``/papers feedback ID up|down|save`` is. Both
-platforms carry the same id, ``paperbot:{verdict}:{paper}``: Slack as each button's
+platforms carry the same id, ``verdict:{verdict}:{paper}``: Slack as each button's
 ``action_id`` (at most 255 characters), Discord as its ``custom_id`` (at most 100). The front
 ends still take the paper from the post ledger (the pressed message), never from the id
 alone, so a button only counts on a paper's reply that paperbot posted.
@@ -25,11 +25,11 @@ VERDICTS = (
     Verdict("down", "Less like this", "👎"),
     Verdict("save", "Save", "🔖"),
 )
-BUTTON_ID = re.compile(r"paperbot:(?P<verdict>up|down|save):(?P<paper>[^\s:]{1,80})")
+BUTTON_ID = re.compile(r"verdict:(?P<verdict>up|down|save):(?P<paper>[^\s:]{1,80})")
 
 
 def button_id(verdict: str, paper: str) -> str:
-    return f"paperbot:{verdict}:{paper}"
+    return f"verdict:{verdict}:{paper}"
 
 
 def pressed(custom_id: str) -> tuple[str, str] | None:

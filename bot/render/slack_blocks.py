@@ -144,7 +144,7 @@ def verdict_buttons(paper: str) -> Blocks:
         for v in VERDICTS
     ]  # fmt: skip
     elements[0]["style"] = "primary"
-    return [{"type": "actions", "block_id": "paperbot:verdicts", "elements": elements}]
+    return [{"type": "actions", "block_id": "verdicts", "elements": elements}]
 
 
 def fallback_blocks(rp: RankedPaper, bare: bool = False) -> tuple[str, Blocks]:

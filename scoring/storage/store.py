@@ -357,18 +357,6 @@ class Store:
         await self._relabel(profile, event.paper_id)
         return added
 
-    async def replace_feedback(self, profile: str, event: FeedbackEvent) -> bool:
-        """A person's one verdict on a paper from ``event.source`` (a command or a button):
-        the same verdict again changes nothing (False), the other one replaces it."""
-        key, field = keys.feedback(profile), _feedback_field(event)
-        sign = 1 if event.sign > 0 else -1
-        held = await self.r.hget(key, field)
-        if held is not None and int(held.split("|")[0]) == sign:
-            return False
-        await self.r.hset(key, field, f"{sign}|{event.at.timestamp():.0f}")  # one write: no gap
-        await self._relabel(profile, event.paper_id)
-        return True
-
     async def remove_feedback(
         self, profile: str, user: str, paper_id: str, source: str | None = None
     ) -> int:
@@ -445,13 +433,9 @@ class Store:
         return {i: Paper.model_validate_json(r) for i, r in zip(ids, raws, strict=True) if r}
 
     # -- bookmarks: a person's saved papers (a reaction whose effect is "save") -------------
-    async def bookmark(self, profile: str, user: str, paper_id: str, on: bool = True) -> bool:
-        """Save (or unsave) a paper for a person; False when it already was (or was not)."""
+    async def bookmark(self, profile: str, user: str, paper_id: str, on: bool = True) -> None:
         key = keys.saved(profile, user)
-        changed = await (
-            self.r.zadd(key, {paper_id: time.time()}) if on else self.r.zrem(key, paper_id)
-        )
-        return bool(changed)
+        await (self.r.zadd(key, {paper_id: time.time()}) if on else self.r.zrem(key, paper_id))
 
     async def bookmarks(self, profile: str, user: str) -> list[str]:  # newest first
         return list(await self.r.zrevrange(keys.saved(profile, user), 0, -1))

@@ -189,7 +189,7 @@ def test_a_refused_paper_goes_out_as_a_fallback_and_the_thread_goes_on(
     assert "description" not in discord_fallback["embeds"][0]
     [row] = discord_fallback["components"]  # the buttons went with it
     assert [b["custom_id"] for b in row["components"]] == [
-        f"paperbot:{verdict}:{REFUSED}" for verdict in ("up", "down", "save")
+        f"verdict:{verdict}:{REFUSED}" for verdict in ("up", "down", "save")
     ]
     # the day says what happened: the command's output, the run record, status
     note = f"1 paper posted as a plain fallback: invalid_blocks ({REFUSED})"

@@ -529,7 +529,7 @@ async def _posted_day(app: App, slack: FakeSlack) -> tuple[Day, str, dict[str, s
 
 def _buttons(slack: FakeSlack, paper: str) -> list[str]:
     """The action ids of the buttons Slack holds under this paper's reply."""
-    [post] = [p for p in slack.posts() if f"paperbot:up:{paper}" in json.dumps(p["blocks"])]
+    [post] = [p for p in slack.posts() if f"verdict:up:{paper}" in json.dumps(p["blocks"])]
     [actions] = [b for b in post["blocks"] if b["type"] == "actions"]
     return [e["action_id"] for e in actions["elements"]]
 
@@ -550,7 +550,7 @@ async def test_a_press_counts_like_a_reaction_once_and_answers_the_person_alone(
     day, thread, replies = await _posted_day(app, slack)
     paper = day.selected[7].paper.id
     more, less, save = _buttons(slack, paper)
-    assert (more, less, save) == tuple(f"paperbot:{v}:{paper}" for v in ("up", "down", "save"))
+    assert (more, less, save) == tuple(f"verdict:{v}:{paper}" for v in ("up", "down", "save"))
 
     assert await http.press(more, replies[paper], thread, user="U7") == 200
     noted = await _ephemeral(slack, "U7", 1)
@@ -607,7 +607,7 @@ async def test_a_badly_signed_or_misplaced_press_stores_nothing(
     assert "not on a paper" in (await _ephemeral(slack, "U9", 1))["text"]
     assert await http.press(more, replies[second], thread, user="U9") == 200  # another paper's
     assert "not on a paper" in (await _ephemeral(slack, "U9", 2))["text"]
-    assert await http.press("paperbot:up:2505.99999", replies[first], thread, user="U9") == 200
+    assert await http.press("verdict:up:2505.99999", replies[first], thread, user="U9") == 200
     assert "not on a paper" in (await _ephemeral(slack, "U9", 3))["text"]
     assert state(clean_redis) == before
     assert not [p for p in slack.posts("chat.postEphemeral") if p["user"] == "U8"]

@@ -108,7 +108,7 @@ def test_the_buttons_stay_within_the_limits_and_the_fakes_refuse_what_is_over_th
     assert view is not None
     [row] = view.to_components()
     assert [b["custom_id"] for b in row["components"]] == [
-        "paperbot:up:2505.21073", "paperbot:down:2505.21073", "paperbot:save:2505.21073",
+        "verdict:up:2505.21073", "verdict:down:2505.21073", "verdict:save:2505.21073",
     ]  # fmt: skip
     assert discord([row]) == (None, None)
     first = row["components"][0]
