@@ -299,7 +299,8 @@ async def test_score_of_an_unknown_paper_scores_it_now(
 async def test_socket_mode_serves_commands(
     running: tuple[App, SlackHttp], slack: FakeSlack
 ) -> None:
-    """Socket Mode: the app opens a websocket from apps.connections.open and acks envelopes."""
+    """Socket Mode: the app opens a websocket from apps.connections.open and acks envelopes,
+    a slash command's and a button press's (``interactive``)."""
     from aiohttp import WSMsgType, web
 
     from bot.frontends.serve import serve
@@ -328,6 +329,14 @@ async def test_socket_mode_serves_commands(
                 },
             }
         )
+        button = {"type": "button", "action_id": "verdict:up:2505.21073", "value": "2505.21073",
+                  "block_id": "verdicts", "action_ts": "1.2"}  # fmt: skip
+        await ws.send_json({"envelope_id": "env-2", "type": "interactive", "payload": {
+            "type": "block_actions", "user": {"id": "U4"}, "team": {"id": "T1"},
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": "C1"},
+            "channel": {"id": "C1"}, "actions": [button],
+            "response_url": slack.url.replace("/api/", "/respond/socket-press"),
+        }})  # fmt: skip
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 acked.append(json.loads(msg.data).get("envelope_id"))
@@ -345,7 +354,9 @@ async def test_socket_mode_serves_commands(
         await asyncio.wait_for(connected.wait(), 10)
         reply = await answer(slack, "socket")
         assert "Commands:" in reply["text"] and reply["response_type"] == "ephemeral"
-        assert await until(lambda: _truthy("env-1" in acked))
+        assert await until(lambda: _truthy("env-1" in acked and "env-2" in acked))
+        pressed = await answer(slack, "chat.postEphemeral")  # no paper of ours: told so
+        assert pressed["user"] == "U4" and "not on a paper" in pressed["text"]
         (opened,) = [c for c in slack.calls if c.method == "apps.connections.open"]
         assert opened.headers["Authorization"] == "Bearer xapp-test"  # the app-level token
     finally:
