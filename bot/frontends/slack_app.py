@@ -104,14 +104,11 @@ def build_slack_app(app: App) -> AsyncApp:
             "the Slack app needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET"
         )
     client = slack_client(settings.slack.bot_token.get_secret_value(), settings.slack.api_url)
+    secret = settings.slack.signing_secret
     bolt = AsyncApp(
         client=client,
-        signing_secret=(
-            settings.slack.signing_secret.get_secret_value()
-            if settings.slack.signing_secret
-            else None
-        ),
-        request_verification_enabled=settings.slack.signing_secret is not None,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=secret is not None,
     )
     core = command_core(app, chat_runner(app))
     feedback = Feedback(app.store, settings.learning.reactions)
