@@ -15,10 +15,13 @@ UTF-16 units: the stricter reading of "characters"), independently of paperbot's
 (bot/render/discord_embeds.py): 400 ``{"code": 50035, "message": "Invalid Form Body", "errors":
 ...}`` for content over 2,000, more than 10 embeds, an embed's title over 256, description
 over 4,096, more than 25 fields, a field name over 256 or value over 1,024 (or either empty),
-a footer over 2,048, an author name over 256, or embeds over 6,000 in all; 400 code 50006 for
+a footer over 2,048, an author name over 256, or embeds over 6,000 in all, more than 5 rows of
+components, a row of more than 5 buttons or none, a button label over 80, a ``custom_id`` over
+100, missing or repeated in the message; 400 code 50006 for
 a message with nothing in it. ``refuse`` lists pieces of text: a message holding one is
 refused with 50035 (a paper Discord refuses for its own reasons). Refused messages are kept
-as calls with ``:refused`` after the path, never stored.
+as calls with ``:refused`` after the path, never stored. A stored message keeps its
+components, as the message of a button's interaction carries them.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ APP_ID = "900"
 GUILD_ID = "100"
 BOT_USER = {"id": BOT_ID, "username": "paperbot", "discriminator": "0", "avatar": None, "bot": True}
 MAX_CONTENT, MAX_EMBEDS, MAX_EMBED_TOTAL, MAX_FIELDS = 2000, 10, 6000, 25
+MAX_ROWS, MAX_ROW_BUTTONS, MAX_LABEL, MAX_CUSTOM_ID = 5, 5, 80, 100
 # an embed's bounded texts: (path in the embed, at least, at most)
 EMBED_TEXTS = (
     (("title",), 0, 256), (("description",), 0, 4096), (("footer", "text"), 0, 2048),
@@ -76,6 +80,32 @@ def _texts(
     return total, errors
 
 
+def _components_errors(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Discord's errors about a message's action rows and buttons (none: {})."""
+    if len(rows) > MAX_ROWS:
+        return {"components": _too_long(MAX_ROWS)}
+    errors: dict[str, Any] = {}
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        buttons = row.get("components") or []
+        if row.get("type") != 1 or not 1 <= len(buttons) <= MAX_ROW_BUTTONS:
+            errors[f"components.{i}.components"] = _too_long(MAX_ROW_BUTTONS)
+            continue
+        for j, b in enumerate(buttons):
+            where = f"components.{i}.components.{j}"
+            custom_id = str(b.get("custom_id") or "")
+            if discord_length(str(b.get("label") or "")) > MAX_LABEL:
+                errors[f"{where}.label"] = _too_long(MAX_LABEL)
+            if b.get("style") != 5 and not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+                errors[f"{where}.custom_id"] = _too_long(MAX_CUSTOM_ID)
+            if custom_id and custom_id in seen:
+                duplicated = {"code": "COMPONENT_CUSTOM_ID_DUPLICATED",
+                              "message": "Component custom id cannot be duplicated"}  # fmt: skip
+                errors[f"{where}.custom_id"] = {"_errors": [duplicated]}
+            seen.add(custom_id)
+    return errors
+
+
 def refusal(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     """Discord's 400 answer (its JSON code and body) for this message, or None."""
     content = str(body.get("content") or "")
@@ -99,6 +129,7 @@ def refusal(body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
             found |= {f"fields.{j}.{k}": v for k, v in bad.items()}
         total += size
         errors |= {f"embeds.{i}.{k}": v for k, v in found.items()}
+    errors |= _components_errors(body.get("components") or [])
     if total > MAX_EMBED_TOTAL:
         too_big = "Embed size exceeds maximum size of 6000"
         errors["embeds"] = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message": too_big}]}
@@ -192,6 +223,7 @@ class FakeDiscord:
             "attachments": [], "timestamp": "2025-05-28T12:00:00+00:00",
             "edited_timestamp": None, "author": BOT_USER, "mentions": [], "mention_roles": [],
             "pinned": False, "tts": False, "flags": body.get("flags", 0),
+            "components": body.get("components", []),
         }  # fmt: skip
 
     def _create(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:

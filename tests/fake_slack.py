@@ -12,10 +12,16 @@ escapes such as ``&amp;`` included, in UTF-16 units: the stricter reading of "ch
 independently of paperbot's own check (bot/render/slack_blocks.py): ``invalid_blocks`` for more than
 50 blocks, a header's plain_text over 150 or a text object (section text, context element)
 over 3,000 or empty, a section field over 2,000, more than 10 fields or context elements;
+an actions block of more than 25 elements or none, a button whose plain_text is over 75 or
+empty, an ``action_id`` (or ``block_id``) over 255 or repeated in its block, a ``value`` over
+2,000 (docs.slack.dev/reference/block-kit/blocks/actions-block, .../block-elements/button-element);
 ``msg_blocks_too_long`` for blocks over about 13k characters (DESIGN.md §4); ``msg_too_long``
 for ``text`` over 40,000; ``no_text`` for neither text nor blocks. ``refuse`` maps a piece of
 text to an error: a post holding it is refused so (a paper Slack refuses for its own reasons).
 Refused posts are kept as ``chat.postMessage:refused`` calls, never stored.
+``chat.postEphemeral`` (an answer only its ``user`` sees) is refused so too, and with
+``user_not_in_channel`` for the users in ``not_in_channel``; a response URL
+(``/respond/{hook}``) is recorded as the call ``{hook}``.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from fakes.json_http import JsonAnswer, JsonServer
 
 MAX_BLOCKS, MAX_HEADER, MAX_TEXT_OBJECT, MAX_FIELD, MAX_ITEMS = 50, 150, 3000, 2000, 10
 MAX_BLOCKS_CHARS, MAX_MESSAGE_TEXT = 13_000, 40_000
+MAX_ACTIONS, MAX_BUTTON_TEXT, MAX_ACTION_ID, MAX_VALUE = 25, 75, 255, 2000
 
 
 def slack_length(text: str) -> int:
@@ -75,6 +82,8 @@ def refusal(body: dict[str, Any]) -> str | None:
                 return "invalid_blocks"
             if any(_text_error(f, MAX_FIELD) for f in fields):
                 return "invalid_blocks"
+        elif kind == "actions" and _actions_error(block):
+            return "invalid_blocks"
         elif kind == "context":
             elements = block.get("elements") or []
             if not 1 <= len(elements) <= MAX_ITEMS:
@@ -85,6 +94,27 @@ def refusal(body: dict[str, Any]) -> str | None:
     if slack_length(json.dumps(blocks, ensure_ascii=False)) > MAX_BLOCKS_CHARS:
         return "msg_blocks_too_long"
     return None
+
+
+def _actions_error(block: dict[str, Any]) -> bool:
+    elements = block.get("elements") or []
+    if not 1 <= len(elements) <= MAX_ACTIONS or len(str(block.get("block_id", ""))) > 255:
+        return True
+    ids = [e.get("action_id") for e in elements]
+    if len(set(ids)) != len(ids):
+        return True
+    for e in elements:
+        text = e.get("text") or {}
+        if e.get("type") != "button" or text.get("type") != "plain_text":
+            return True
+        if _text_error(text, MAX_BUTTON_TEXT):
+            return True
+        if (
+            len(str(e.get("action_id", ""))) > MAX_ACTION_ID
+            or len(str(e.get("value", ""))) > MAX_VALUE
+        ):
+            return True
+    return False
 
 
 @dataclass
@@ -103,6 +133,7 @@ class FakeSlack:
     latency_s: float = 0.0  # each post is recorded on arrival, answered this much later
     no_dms: set[str] = field(default_factory=set)  # users conversations.open refuses
     refuse: dict[str, str] = field(default_factory=dict)  # text in a post -> Slack's error
+    not_in_channel: set[str] = field(default_factory=set)  # chat.postEphemeral refuses them
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -182,7 +213,11 @@ class FakeSlack:
                 return 500, {"ok": False, "error": "fatal_error"}, {}
             if fault and fault[0] == "error":
                 return 200, {"ok": False, "error": fault[1]}, {}
-            if method == "chat.postMessage" and (error := self._refused(body)):
+            if method == "chat.postEphemeral" and str(body.get("user")) in self.not_in_channel:
+                self.calls.append(SlackCall(method + ":refused", body, headers))
+                return 200, {"ok": False, "error": "user_not_in_channel"}, {}
+            posting = method in ("chat.postMessage", "chat.postEphemeral")
+            if posting and (error := self._refused(body)):
                 self.calls.append(SlackCall(method + ":refused", {**body, "error": error}, headers))
                 return 200, {"ok": False, "error": error}, {}
             self.calls.append(SlackCall(method, body, headers))
@@ -204,6 +239,8 @@ class FakeSlack:
             if users in self.no_dms:
                 return 200, {"ok": False, "error": "user_disabled"}, {}
             return 200, {"ok": True, "channel": {"id": f"D{users}", "is_im": True}}, {}
+        if method == "chat.postEphemeral":
+            return 200, {"ok": True, "message_ts": ts}, {}
         if self.latency_s:  # the behaviour under test: an answer in flight (a kill lands mid-post)
             time.sleep(self.latency_s)
         if method == "apps.connections.open":

@@ -54,6 +54,31 @@ class SlackHttp:
         assert status == 200, status
         return hook
 
+    async def press(
+        self, action_id: str, message_ts: str, thread_ts: str, user: str = "U1",
+        channel: str = "C1", **kw: Any,
+    ) -> int:  # fmt: skip
+        """A person presses a button of the message ``message_ts``: the ``block_actions``
+        payload Slack posts to the Interactivity URL, signed, as a form field ``payload``."""
+        self.n += 1
+        value = action_id.rsplit(":", 1)[-1]
+        payload = {
+            "type": "block_actions", "api_app_id": "A1", "token": "legacy", "trigger_id": "1.2.3",
+            "user": {"id": user, "username": "person", "team_id": "T1"},
+            "team": {"id": "T1", "domain": "team"},
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                          "is_ephemeral": False, "thread_ts": thread_ts},
+            "channel": {"id": channel, "name": "papers"},
+            "message": {"type": "message", "ts": message_ts, "thread_ts": thread_ts,
+                        "user": "UBOT", "bot_id": "BBOT", "text": "a paper"},
+            "response_url": self.slack.url.replace("/api/", f"/respond/press{self.n}"),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "verdicts",
+                         "value": value, "text": {"type": "plain_text", "text": "More like this"},
+                         "action_ts": f"{time.time():.6f}"}],
+        }  # fmt: skip
+        form = urlencode({"payload": json.dumps(payload)})
+        return await self.send(form, "application/x-www-form-urlencoded", **kw)
+
     async def event(self, event: dict[str, Any], event_id: str) -> int:
         body = {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
         return await self.send(json.dumps(body), "application/json")

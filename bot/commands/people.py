@@ -5,20 +5,20 @@ bot/commands/follows.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from bot.commands import follows
 from bot.commands.base import CoreBase, paper_id, people
-from bot.commands.request import Reply, Request, chat_platform, person
+from bot.commands.request import PaperView, Reply, Request, chat_platform, person
 from bot.records.feedback import Feedback
 from bot.render.text import cut, quoted
 from scoring.domain.errors import InputError, NotFound
-from scoring.domain.models import FeedbackEvent, RankedPaper
+from scoring.domain.models import RankedPaper
 from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
 from scoring.learning.interests import interests
 
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
+PICKS, TERMS_SHOWN = 3, 3  # `feedback`: the first picks and the words its answer names
 
 
 class PeopleCommands(CoreBase):
@@ -166,22 +166,52 @@ class PeopleCommands(CoreBase):
         ids = await Feedback(self.store).saved(req.profile, person(req))
         papers = await self.store.get_papers(ids[: req.max_top])
         views = [f"{papers[i].title} {papers[i].url}" for i in ids if i in papers]
-        text = "\n".join(views) if views else "Nothing saved yet: react with :bookmark: to save."
+        empty = "Nothing saved yet: press Save under a paper in a thread, or react with :bookmark:."
+        text = "\n".join(views) if views else empty
         return Reply(text=text, data=ids)
 
     async def feedback(self, req: Request, paper: str, verdict: str) -> Reply:
+        """A verdict on a paper, by command or by a button under its reply (bot/render/buttons.py):
+        one per person and paper (the same again counts once, the other replaces it), then
+        what it changed in their own view of the latest day."""
         pid = paper_id(paper)
         user = person(req)  # the CLI's --user, checked by the core (chat: who asks)
-        if await self.store.get_paper(pid) is None:
+        found = await self.store.get_paper(pid)
+        if found is None:
             raise NotFound(f"paper {pid} is not in any stored day")
-        await self.store.remove_feedback(req.profile, user, pid, "cli")
-        if verdict != "clear":
-            sign = 1 if verdict == "up" else -1
-            at = dt.datetime.now(dt.UTC)
-            event = FeedbackEvent(user=user, paper_id=pid, source="cli", sign=sign, at=at)
-            await self.store.add_feedback(req.profile, event)
+        title = f"{pid} “{cut(found.title, 60)}”"
+        feedback = Feedback(self.store)
+        if verdict in ("save", "unsave"):
+            changed = await feedback.save(req.profile, user, pid, verdict == "save")
+            done = "Saved" if verdict == "save" else "Unsaved"
+            text = f"{done} {title}{'' if changed else ' (it already was)'}: `saved` lists yours."
+            return Reply(text=text, data={"paper": pid, "verdict": verdict, "changed": changed})
+        sign = {"up": 1, "down": -1, "clear": 0}[verdict]
+        changed = await feedback.verdict(req.profile, user, pid, sign)
         verb = {"up": "more like", "down": "less like", "clear": "no opinion on"}[verdict]
-        return Reply(text=f"Noted for {user}: {verb} {pid}. It counts from the next ranking.")
+        noted = "Noted" if changed else "Already noted (it counts once)"
+        view, picks = await self._view_now(req.profile, user)
+        data = {"paper": pid, "verdict": verdict, "changed": changed,
+                "picks": [v.model_dump(mode="json") for v in picks]}  # fmt: skip
+        return Reply(text=f"{noted}: {verb} {title}. {view}", papers=picks, data=data)
+
+    async def _view_now(self, profile: str, user: str) -> tuple[str, list[PaperView]]:
+        """What the person's reactions favour now, and their first picks of the latest day as
+        their own view ranks them (the papers shown to explore are left out: no one chose
+        them)."""
+        latest = await self.store.latest_day(profile)
+        day = await self.store.load_day(profile, latest) if latest else None
+        if day is None:
+            return "It counts from the next ranking.", []
+        ranked, _, model = await self._personal(profile, user, day, PICKS)
+        picks = [PaperView.of(rp, day.date) for rp in ranked if not rp.explore][:PICKS]
+        said = f"Your top picks of {day.date}:"
+        if model.empty:
+            return f"You have no reactions now: your view is the channel's. {said}", picks
+        liked, disliked = model.terms(TERMS_SHOWN)
+        less = "less " + ", ".join(disliked) if disliked else ""
+        favours = "; ".join(part for part in (", ".join(liked), less) if part)
+        return (f"Your view now favours {favours}. {said}" if favours else said), picks
 
     # -- followed authors: the channel's (admins) or your own (--mine), bot/commands/follows.py ----
     async def follow(self, req: Request, author: str, mine: bool) -> Reply:

@@ -296,7 +296,11 @@ COMMANDS: tuple[Command, ...] = (
         admin=frozenset({"reset"}),
         user=True,
     ),
-    Command("saved", "papers you bookmarked with a reaction"),
+    Command(
+        "saved",
+        "papers you bookmarked (a reaction, the Save button, `feedback ID save`)",
+        user=True,
+    ),
     Command(
         "mine",
         "your own top picks (`top --mine`) as a direct message each day",
@@ -306,14 +310,14 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "feedback",
-        "what a reaction does, by command",
+        "what a reaction or a button under a paper does, by command",
         params=(
             _paper(),
             Param(
                 "verdict",
-                help="more (up) or less (down) like it, or no opinion (clear)",
+                help="more (up) or less (down) like it, no opinion (clear), bookmark (save)",
                 required=True,
-                choices=("up", "down", "clear"),
+                choices=("up", "down", "clear", "save", "unsave"),
             ),
         ),  # fmt: skip
         user=True,

@@ -6,6 +6,9 @@ answered with a private follow-up; changes everyone should see (criteria edits, 
 also announced in the channel. Admin-only commands check ``discord_admins`` (user ids) and
 ``discord_admin_roles`` (role ids). Intents: guilds and guild reactions only, none privileged.
 The command tree is synced on request (``papers discord sync``), never on start.
+A press of a button under a paper's message arrives through the gateway like a command (Discord
+verified who pressed) and is the core's ``feedback`` for that paper
+(bot/frontends/presses.py), answered with an ephemeral follow-up.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from discord import app_commands
 from bot.commands.core import person
 from bot.commands.registry import COMMANDS, MAX_TOP, Command, Param
 from bot.commands.request import EXPLORE_MARK, Reply, Request
+from bot.frontends.presses import press_request
 from bot.frontends.wiring import chat_runner, command_core
 from bot.publishing.discord_post import use_api
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
+from bot.render.buttons import BUTTON_ID
 from bot.render.discord_embeds import EMOJI_NAMES
 from bot.render.text import cut
 from bot.runtime.app import App
 from bot.runtime.platforms import Platform
-from scoring.domain.errors import ConfigError
+from scoring.domain.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,7 @@ class PapersBot(discord.Client):
         self.feedback = Feedback(app.store, app.settings.learning.reactions)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(papers_group(self))
+        self.add_dynamic_items(VerdictButton)  # the buttons of every paper ever posted
         self.when_ready = on_ready
 
     async def on_ready(self) -> None:
@@ -113,6 +119,22 @@ class PapersBot(discord.Client):
             platform=Platform.DISCORD,
             admin=self.is_admin(interaction),  # Discord verified the user and their roles
         )
+        await self._answer(interaction, req)
+
+    async def press(self, interaction: discord.Interaction, button: str) -> None:
+        """A button under a paper's message: that paper's ``feedback``, for who pressed."""
+        message = str(interaction.message.id) if interaction.message else ""
+        try:
+            req = await press_request(
+                self.ledger, str(interaction.channel_id), message, button,
+                str(interaction.user.id), self.is_admin(interaction),
+            )  # fmt: skip
+        except InputError as exc:
+            await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
+            return
+        await self._answer(interaction, req)
+
+    async def _answer(self, interaction: discord.Interaction, req: Request) -> None:
         refused = self.core.refusal(req)
         if refused is not None:  # at once, before the "thinking" acknowledgement
             await interaction.response.send_message(f"⛔ {refused}", ephemeral=True)
@@ -144,6 +166,25 @@ class PapersBot(discord.Client):
             person(Platform.DISCORD, str(event.user_id)),
             reaction_name(event.emoji), added,
         )  # fmt: skip
+
+
+class VerdictButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_ID):
+    """Any of our buttons, found by its ``custom_id`` (bot/render/buttons.py) however long ago
+    its message was posted: discord.py's way to answer buttons that outlive the process."""
+
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VerdictButton:
+        return cls(match.group(0))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        if isinstance(client, PapersBot) and self.item.custom_id:
+            await client.press(interaction, self.item.custom_id)
 
 
 def papers_group(bot: PapersBot) -> app_commands.Group:

@@ -4,7 +4,9 @@
 the command core; queries answer ephemerally through the response URL, and changes (criteria,
 follows) are also announced in the channel. Changing criteria and starting runs is limited to
 ``slack_admins``. Reactions on a paper's reply in a digest thread become feedback; reactions
-elsewhere are ignored.
+elsewhere are ignored. A press of a button under a paper's reply (``block_actions``) is the
+core's ``feedback`` for that paper (bot/frontends/presses.py), answered to the person alone
+with ``chat.postEphemeral`` in the thread (the response URL if that fails).
 
 Socket Mode (``SLACK_APP_TOKEN``) is the default transport; without an app token, HTTP mode
 serves ``/slack/events`` and bolt verifies signatures and rejects requests older than 5 min.
@@ -16,17 +18,21 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
-from bot.commands.core import person
+from bot.commands.core import CommandCore, person
 from bot.commands.registry import offered
 from bot.commands.request import EXPLORE_MARK, Reply, parse_text
+from bot.frontends.presses import press_request
 from bot.frontends.wiring import chat_runner, command_core
 from bot.publishing.slack_post import slack_client
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
+from bot.render.buttons import BUTTON_ID
 from bot.render.slack_blocks import escape
 from bot.runtime.app import App
 from bot.runtime.platforms import Platform
+from bot.runtime.setting_groups import ChatSettings
 from scoring.domain.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,47 @@ def render_reply(reply: Reply) -> str:
     return text if len(text) <= 3900 else text[:3890] + "\n…"
 
 
+def press_listener(core: CommandCore, ledger: Ledger, chat: ChatSettings) -> Any:
+    """bolt's listener for the buttons under each paper (bolt fills its arguments by name)."""
+
+    async def pressed(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()  # bolt verified the signature before any listener
+        await answer_press(core, ledger, chat, body, respond, client)
+
+    return pressed
+
+
+async def answer_press(
+    core: CommandCore, ledger: Ledger, chat: ChatSettings, body: dict[str, Any], respond: Any,
+    client: Any,
+) -> None:  # fmt: skip
+    """A ``block_actions`` press of a paper's button: its ``feedback``, answered to the person
+    alone in the thread they are reading (the response URL may answer at the channel's root,
+    so it is the fallback)."""
+    user = (body.get("user") or {}).get("id", "")
+    where = body.get("container") or {}
+    channel = where.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    action = (body.get("actions") or [{}])[0]
+    try:
+        req = await press_request(
+            ledger, channel, where.get("message_ts", ""), action.get("action_id", ""), user,
+            chat.is_admin(user),
+        )  # fmt: skip
+    except InputError as exc:
+        text = f":warning: {escape(str(exc))}"
+    else:
+        reply = await core.handle(req)
+        text = render_reply(reply) if reply.ok else f":warning: {escape(reply.text)}"
+    try:
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=text, thread_ts=where.get("thread_ts")
+        )
+    except SlackApiError as exc:
+        log.warning("chat.postEphemeral refused (%s): answering by the response URL",
+                    exc.response.get("error") if exc.response else exc)  # fmt: skip
+        await respond(response_type="ephemeral", replace_original=False, text=text)
+
+
 def build_slack_app(app: App) -> AsyncApp:
     settings = app.settings
     if settings.slack.bot_token is None:
@@ -57,14 +104,11 @@ def build_slack_app(app: App) -> AsyncApp:
             "the Slack app needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET"
         )
     client = slack_client(settings.slack.bot_token.get_secret_value(), settings.slack.api_url)
+    secret = settings.slack.signing_secret
     bolt = AsyncApp(
         client=client,
-        signing_secret=(
-            settings.slack.signing_secret.get_secret_value()
-            if settings.slack.signing_secret
-            else None
-        ),
-        request_verification_enabled=settings.slack.signing_secret is not None,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=secret is not None,
     )
     core = command_core(app, chat_runner(app))
     feedback = Feedback(app.store, settings.learning.reactions)
@@ -121,6 +165,8 @@ def build_slack_app(app: App) -> AsyncApp:
     @bolt.event("reaction_removed")
     async def reaction_removed(event: dict[str, Any]) -> None:
         await on_reaction(event, added=False)
+
+    bolt.action(BUTTON_ID)(press_listener(core, ledger, chat))
 
     @bolt.event("app_mention")
     async def mention(event: dict[str, Any], say: Any) -> None:

@@ -116,9 +116,14 @@ class DiscordPublisher(ThreadPublisher):
         self.http = http
 
     async def _send(
-        self, channel: str, content: str, embed: discord.Embed | None, tag: PostTag
+        self,
+        channel: str,
+        content: str,
+        embed: discord.Embed | None,
+        tag: PostTag,
+        view: discord.ui.View | None = None,
     ) -> str:
-        if problem := over_limits(content, embed):  # Discord would refuse it: do not ask
+        if problem := over_limits(content, embed, view):  # Discord would refuse it: do not ask
             raise PublishError(
                 f"refusing to post an embed over Discord's limits ({problem}): {content[:80]}",
                 platform=Platform.DISCORD, channel=channel,
@@ -127,6 +132,7 @@ class DiscordPublisher(ThreadPublisher):
         params = handle_message_parameters(
             content=content,
             embed=embed if embed is not None else MISSING,
+            view=view if view is not None else MISSING,  # the paper's buttons
             allowed_mentions=discord.AllowedMentions.none(),
             nonce=tag.nonce,  # with enforce_nonce: a repeat within minutes returns the first
         )
@@ -163,12 +169,14 @@ class DiscordPublisher(ThreadPublisher):
     async def reply(
         self, thread: str, channel: str, rp: RankedPaper, tag: PostTag
     ) -> tuple[str, str]:
-        return thread, await self._send(thread, *paper_message(rp), tag)
+        content, embed, buttons = paper_message(rp)
+        return thread, await self._send(thread, content, embed, tag, buttons)
 
     async def fallback(
         self, thread: str, channel: str, rp: RankedPaper, tag: PostTag, bare: bool = False
     ) -> tuple[str, str]:
-        return thread, await self._send(thread, *fallback_message(rp, bare), tag)
+        content, embed, buttons = fallback_message(rp, bare)
+        return thread, await self._send(thread, content, embed, tag, buttons)
 
     async def notice(
         self, channel: str, thread: str | None, text: str, tag: PostTag

@@ -39,6 +39,9 @@ DEFAULT_REACTIONS: dict[str, Effect] = {
 
 
 ALIASES = {"thumbsup": "+1", "thumbsdown": "-1"}  # Slack's second names for the same emoji
+# the source of a verdict by command or button (``feedback``): one per person and paper; "cli"
+# is the name stored since ``feedback`` came from the command line alone
+VERDICT = "cli"
 
 
 def reactions_help(
@@ -121,3 +124,24 @@ class Feedback:
 
     async def saved(self, profile: str, user: str) -> list[str]:
         return await self.store.bookmarks(profile, user)
+
+    async def verdict(self, profile: str, user: str, paper: str, sign: int) -> bool:
+        """A person's one verdict on a paper by command or button (``VERDICT``): the same
+        again changes nothing (False, its first time kept), the other sign replaces it, 0
+        clears it. Stored as a reaction, so the learner counts it as one."""
+        held = [e.sign for e in await self.store.feedback_events(profile)
+                if (e.user, e.paper_id, e.source) == (user, paper, VERDICT)]  # fmt: skip
+        if held == ([sign] if sign else []):
+            return False
+        await self.store.remove_feedback(profile, user, paper, VERDICT)
+        if sign:
+            event = FeedbackEvent(user=user, paper_id=paper, source=VERDICT, sign=sign, at=_now())
+            await self.store.add_feedback(profile, event)
+        return True
+
+    async def save(self, profile: str, user: str, paper: str, on: bool) -> bool:
+        """Bookmark (or drop) a paper for a person; False when it already was (or was not)."""
+        if (paper in await self.store.bookmarks(profile, user)) == on:
+            return False
+        await self.store.bookmark(profile, user, paper, on)
+        return True

@@ -6,7 +6,9 @@ name 100. Discord counts the text it receives, markdown escapes included, so eve
 here is of the final text, in UTF-16 units (bot/render/text.py ``units``, the stricter reading of
 "characters"). Paper text is markdown-escaped (each backslash counts) and cut after escaping
 (``fit``), never between a backslash and what it escapes; every message is sent with mentions
-disabled, so an abstract cannot ping anyone or format the digest.
+disabled, so an abstract cannot ping anyone or format the digest. A paper's message carries
+one row of three buttons (bot/render/buttons.py): Discord allows 5 rows of 5 buttons, a label
+of 80 characters and a ``custom_id`` of 100, unique within the message.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import discord
 from discord.utils import escape_markdown
 
 from bot.records.feedback import Effect, reactions_help
+from bot.render.buttons import VERDICTS, button_id, fits
 from bot.render.text import (
     TOP_IN_PARENT,
     author_list,
@@ -43,6 +46,7 @@ MAX_FIELD_NAME = 256
 MAX_FOOTER = 2048
 MAX_TOTAL = 6000
 MAX_THREAD_NAME = 100
+MAX_ROWS, MAX_ROW_BUTTONS, MAX_LABEL, MAX_CUSTOM_ID = 5, 5, 80, 100
 ABSTRACT_CHARS = 1500  # of the final, escaped text, as every budget below
 COMMENT_CHARS = 500
 TOP_TITLE_CHARS = 200
@@ -101,7 +105,24 @@ def parent_message(
     return fit(summary(day), MAX_CONTENT), embed
 
 
-def paper_message(rp: RankedPaper) -> tuple[str, discord.Embed]:
+def verdict_buttons(paper: str) -> discord.ui.View | None:
+    """More like this, Less like this, Save in one row (None for an id too long). Sent over
+    REST and never stored as a view: the bot answers presses by id (bot/frontends/)."""
+    if not fits(paper, MAX_CUSTOM_ID):
+        return None
+    view = discord.ui.View(timeout=None)
+    for i, v in enumerate(VERDICTS):
+        style = discord.ButtonStyle.primary if i == 0 else discord.ButtonStyle.secondary
+        view.add_item(discord.ui.Button(
+            style=style, label=v.label, emoji=v.emoji, custom_id=button_id(v.name, paper)
+        ))  # fmt: skip
+    return view
+
+
+Message = tuple[str, discord.Embed, discord.ui.View | None]
+
+
+def paper_message(rp: RankedPaper) -> Message:
     p, s = rp.paper, rp.score
     abstract = _md(p.abstract, ABSTRACT_CHARS)
     description = f"*{_md(s.comment, COMMENT_CHARS)}*\n\n{abstract}" if s.comment else abstract
@@ -121,16 +142,17 @@ def paper_message(rp: RankedPaper) -> tuple[str, discord.Embed]:
         embed.add_field(name="⭐ Author match", value=matched or "-")
     embed.set_footer(text=f"#{rp.rank} · arXiv:{p.id} · {', '.join(p.categories[:4])}")
     scores = f" ({s.relevance}/{s.novelty})"
-    return _md(p.title, MAX_CONTENT - units(scores)) + scores, embed
+    return _md(p.title, MAX_CONTENT - units(scores)) + scores, embed, verdict_buttons(p.id)
 
 
-def fallback_message(rp: RankedPaper, bare: bool = False) -> tuple[str, discord.Embed]:
+def fallback_message(rp: RankedPaper, bare: bool = False) -> Message:
     """The paper as its title and link only (``bare``: its arXiv id and link): what goes out
-    when Discord refuses its full message. The embed's url finds it again after a crash."""
+    when Discord refuses its full message. The embed's url finds it again after a crash. The
+    title fallback keeps the buttons; the bare one has none, in case they were refused."""
     p = rp.paper
     title = f"arXiv:{p.id}" if bare else fit(p.title, TOP_TITLE_CHARS)
     embed = discord.Embed(title=title or f"arXiv:{p.id}", url=p.url, colour=COLOUR)
-    return f"#{rp.rank} · arXiv:{p.id}", embed
+    return f"#{rp.rank} · arXiv:{p.id}", embed, None if bare else verdict_buttons(p.id)
 
 
 def _embed_parts(data: dict[str, Any]) -> list[tuple[str, str, int, int]]:
@@ -147,9 +169,32 @@ def _embed_parts(data: dict[str, Any]) -> list[tuple[str, str, int, int]]:
     return parts
 
 
-def over_limits(content: str, embed: discord.Embed | None) -> str | None:
+def components_problem(rows: list[dict[str, Any]]) -> str | None:
+    """What Discord would refuse in a message's component rows (None: nothing)."""
+    if len(rows) > MAX_ROWS:
+        return f"{len(rows)} rows of components (at most {MAX_ROWS})"
+    ids = [b.get("custom_id", "") for row in rows for b in row.get("components", [])]
+    if len(set(ids)) != len(ids):
+        return "two buttons with one custom_id"
+    for row in rows:
+        buttons = row.get("components", [])
+        if not 1 <= len(buttons) <= MAX_ROW_BUTTONS:
+            return f"a row of {len(buttons)} buttons (1 to {MAX_ROW_BUTTONS})"
+        for b in buttons:
+            if units(str(b.get("label", ""))) > MAX_LABEL:
+                return f"a button label over {MAX_LABEL} characters"
+            if not 1 <= len(str(b.get("custom_id", ""))) <= MAX_CUSTOM_ID:
+                return f"a custom_id of 1 to {MAX_CUSTOM_ID} characters is needed"
+    return None
+
+
+def over_limits(
+    content: str, embed: discord.Embed | None, view: discord.ui.View | None = None
+) -> str | None:
     """What Discord would refuse in this message (None: nothing), counted as Discord counts:
     the final text, escapes included, in UTF-16 units."""
+    if view is not None and (problem := components_problem(view.to_components())):
+        return problem
     if units(content) > MAX_CONTENT:
         return f"content of {units(content)} characters (at most {MAX_CONTENT})"
     if embed is None:
@@ -165,6 +210,8 @@ def over_limits(content: str, embed: discord.Embed | None) -> str | None:
     return f"an embed of {total} characters (at most {MAX_TOTAL})" if total > MAX_TOTAL else None
 
 
-def within_limits(content: str, embed: discord.Embed | None) -> bool:
+def within_limits(
+    content: str, embed: discord.Embed | None, view: discord.ui.View | None = None
+) -> bool:
     """Discord would accept this message (tests use it; the poster checks before sending)."""
-    return over_limits(content, embed) is None
+    return over_limits(content, embed, view) is None

@@ -7,6 +7,8 @@ the rest). Slack counts the text it receives, escapes included (``&amp;`` is 5),
 length here is of the final, escaped text, in UTF-16 units (bot/render/text.py ``units``, the
 stricter reading of "characters"). Paper text is escaped (&, <, >) so an abstract cannot open
 a link or mention a channel, and cut after escaping (``fit``), never inside an escape.
+A paper's reply ends with an actions block of three buttons (bot/render/buttons.py): 25
+elements a block, 75 characters a button's text, 255 an ``action_id``, 2,000 a ``value``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.records.feedback import Effect, reactions_help
+from bot.render.buttons import VERDICTS, button_id, fits
 from bot.render.text import (
     TOP_IN_PARENT,
     author_list,
@@ -40,6 +43,7 @@ ABSTRACT_CHARS = 1200
 # a reply's parts, each of its final text: together well inside one section's 3,000
 TITLE_CHARS, AUTHORS_CHARS, CRITERION_CHARS, MATCH_CHARS = 250, 1000, 300, 600
 COMMENT_CHARS = 1000
+MAX_ACTIONS, MAX_BUTTON_TEXT, MAX_ACTION_ID, MAX_VALUE = 25, 75, 255, 2000
 
 
 def slack_reactions_help(reactions: Mapping[str, Effect] | None = None) -> str:
@@ -125,19 +129,33 @@ def reply_blocks(rp: RankedPaper) -> tuple[str, Blocks]:
         if abstract != escape(p.abstract):
             abstract += f" <{p.url}|read more>"
         blocks.append(_section(abstract))
+    blocks += verdict_buttons(p.id)
     blocks.append(_context(f"#{rp.rank} · arXiv:{p.id} · {', '.join(p.categories[:4])}"))
     return _text(f"{p.title} ({s.relevance}/{s.novelty})"), blocks
 
 
+def verdict_buttons(paper: str) -> Blocks:
+    """More like this, Less like this, Save: one actions block (none for an id too long)."""
+    if not fits(paper, MAX_ACTION_ID):
+        return []
+    elements: Blocks = [
+        {"type": "button", "action_id": button_id(v.name, paper), "value": paper,
+         "text": {"type": "plain_text", "text": v.label}}
+        for v in VERDICTS
+    ]  # fmt: skip
+    elements[0]["style"] = "primary"
+    return [{"type": "actions", "block_id": "verdicts", "elements": elements}]
+
+
 def fallback_blocks(rp: RankedPaper, bare: bool = False) -> tuple[str, Blocks]:
     """The paper as its title and link only (``bare``: its arXiv id and link): what goes out
-    when Slack refuses its full message, so the thread goes on."""
+    when Slack refuses its full message, so the thread goes on. The title fallback keeps the
+    buttons; the bare one is a section alone, in case they were what Slack refused."""
     p = rp.paper
-    link = (
-        f"<{p.url}|arXiv:{p.id}>" if bare else f"{title_link(p.title, p.url, 200)} · arXiv:{p.id}"
-    )
-    text = f"arXiv:{p.id}" if bare else _text(p.title)
-    return text, [_section(f"#{rp.rank} · {link}")]
+    if bare:
+        return f"arXiv:{p.id}", [_section(f"#{rp.rank} · <{p.url}|arXiv:{p.id}>")]
+    link = f"{title_link(p.title, p.url, 200)} · arXiv:{p.id}"
+    return _text(p.title), [_section(f"#{rp.rank} · {link}"), *verdict_buttons(p.id)]
 
 
 def _text(text: str) -> str:
@@ -156,12 +174,29 @@ def over_limits(blocks: Blocks, text: str = "") -> str | None:
     if size > MAX_MESSAGE_BLOCK_CHARS:
         return f"{size} characters of blocks (at most {MAX_MESSAGE_BLOCK_CHARS})"
     for i, block in enumerate(blocks):
+        if block["type"] == "actions":
+            if problem := _actions_problem(block):
+                return f"block {i} (actions): {problem}"
+            continue
         limit = MAX_HEADER if block["type"] == "header" else MAX_SECTION
         texts = [block["text"]] if "text" in block else list(block.get("elements", []))
         for part in texts:
             n = units(str(part.get("text", "")))
             if not 1 <= n <= limit:
                 return f"block {i} ({block['type']}): a text of {n} characters (1 to {limit})"
+    return None
+
+
+def _actions_problem(block: dict[str, Any]) -> str | None:
+    elements = block.get("elements") or []
+    if not 1 <= len(elements) <= MAX_ACTIONS:
+        return f"{len(elements)} elements (1 to {MAX_ACTIONS})"
+    for e in elements:
+        text = units(str((e.get("text") or {}).get("text", "")))
+        if not 1 <= text <= MAX_BUTTON_TEXT:
+            return f"a button's text of {text} characters (1 to {MAX_BUTTON_TEXT})"
+        if len(e.get("action_id", "")) > MAX_ACTION_ID or len(e.get("value", "")) > MAX_VALUE:
+            return f"an action_id over {MAX_ACTION_ID} or a value over {MAX_VALUE} characters"
     return None
 
 

@@ -30,6 +30,7 @@ from tests.days import DAY, RULES, replayed_day
 from tests.fake_discord import APP_ID, BOT_ID, GUILD_ID, FakeDiscord, user
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
+from tests.waiting import eventually
 
 CHANNEL = "555"
 ADMIN, ROLE_ADMIN, MEMBER = "1001", "1002", "1003"
@@ -339,3 +340,83 @@ async def test_quiet_days_post_one_message_and_no_thread(store: Store, fake: Fak
         again = await publisher.post_no_announcement("default", later, CHANNEL)
     assert again.posted == 0 and len(fake.messages_in(CHANNEL)) == 2
     assert "No arXiv announcement" in fake.messages_in(CHANNEL)[1]["content"]
+
+
+# -- the buttons under each paper's message ----------------------------------------------------
+async def press(
+    bot: PapersBot, fake: FakeDiscord, thread: str, message: dict[str, Any], custom_id: str,
+    who: str = MEMBER,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """A person presses a button of ``message`` (as Discord holds it, components included): the
+    INTERACTION_CREATE the gateway delivers, dispatched as discord.py does; the bodies Discord
+    received for it once the answer's follow-up arrived."""
+    iid = str(next(_ids))
+    payload = {
+        "id": iid, "application_id": APP_ID, "type": 3, "token": f"tok{iid}", "version": 1,
+        "guild_id": GUILD_ID, "channel_id": thread,
+        "channel": {"id": thread, "type": 11, "guild_id": GUILD_ID, "parent_id": CHANNEL,
+                    "name": "2025-05-28", "owner_id": BOT_ID, "message_count": 1,
+                    "member_count": 1, "rate_limit_per_user": 0,
+                    "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                        "archive_timestamp": "2025-05-28T12:00:00+00:00",
+                                        "locked": False}},
+        "member": {"user": user(who), "roles": [], "joined_at": "2025-01-01T00:00:00Z",
+                   "deaf": False, "mute": False, "permissions": "0", "flags": 0},
+        "message": message, "data": {"custom_id": custom_id, "component_type": 2},
+        "locale": "en-US", "guild_locale": "en-US", "app_permissions": "0", "entitlements": [],
+        "authorizing_integration_owners": {}, "context": 0, "attachment_size_limit": 10 << 20,
+    }  # fmt: skip
+
+    def bodies() -> list[dict[str, Any]]:
+        return [
+            c.body | {"_path": c.path}
+            for c in fake.calls
+            if f"/{iid}/" in c.path or f"/tok{iid}" in c.path
+        ]
+
+    bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    answered = await eventually(
+        lambda: (found := bodies()) and (found[0].get("type") == 4 or len(found) > 1) and found,
+        "the answer to a press",
+    )
+    return answered
+
+
+async def test_a_press_counts_like_a_reaction_once_and_answers_in_an_ephemeral_follow_up(
+    bot: PapersBot, fake: FakeDiscord
+) -> None:
+    store = bot.app.store
+    day = await replayed_day(store)
+    async with discord_http("bot-token", fake.url) as http:
+        await DiscordPublisher(http, Ledger(store.r, "discord"), 0).post_day(day, RULES, CHANNEL)
+    thread = next(iter(fake.threads))
+    paper = day.selected[3].paper.id
+    [message] = [m for m in fake.history[thread] if m["embeds"][0]["url"].endswith(paper)]
+    [row] = message["components"]
+    more, less, save = (b["custom_id"] for b in row["components"])
+    assert [b["label"] for b in row["components"]] == ["More like this", "Less like this", "Save"]
+
+    deferred, *follow_ups = await press(bot, fake, thread, message, more)
+    assert deferred["_path"].endswith("/callback") and deferred["type"] == 5
+    assert deferred["data"]["flags"] & 64  # ephemeral: the person alone sees it
+    assert all(b["flags"] & 64 for b in follow_ups)
+    text = said(follow_ups)
+    assert text.startswith(f"Noted: more like {paper}") and "Your top picks of 2025-05-28" in text
+    assert len(text.splitlines()) == 4 and text.count("](<https://arxiv.org/abs/") == 3
+    events = await store.feedback_events("default")
+    assert [(e.user, e.paper_id, e.sign) for e in events] == [(f"discord:{MEMBER}", paper, 1)]
+
+    again = said((await press(bot, fake, thread, message, more))[1:])
+    assert again.startswith("Already noted") and len(await store.feedback_events("default")) == 1
+    await press(bot, fake, thread, message, less)
+    events = await store.feedback_events("default")
+    assert [(e.user, e.paper_id, e.sign) for e in events] == [(f"discord:{MEMBER}", paper, -1)]
+    assert said((await press(bot, fake, thread, message, save))[1:]).startswith(f"Saved {paper}")
+    assert await store.bookmarks("default", f"discord:{MEMBER}") == [paper]
+
+    # a message that is no paper's reply paperbot posted (the ledger does not know it): refused
+    # at once, nothing stored (discord.py itself drops a custom_id the message does not hold)
+    [refused] = await press(bot, fake, thread, message | {"id": "42"}, more, who=ADMIN)
+    assert refused["type"] == 4 and refused["data"]["flags"] & 64
+    assert "not on a paper" in refused["data"]["content"]
+    assert len(await store.feedback_events("default")) == 1

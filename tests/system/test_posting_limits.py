@@ -178,13 +178,19 @@ def test_a_refused_paper_goes_out_as_a_fallback_and_the_thread_goes_on(
     [refused_slack] = slack.posts("chat.postMessage:refused")
     assert refused_slack["error"] == "invalid_blocks"
     [fallback] = [p for p in slack.posts() if f"arXiv:{REFUSED}" in json.dumps(p["blocks"])]
-    assert len(fallback["blocks"]) == 1 and piece not in json.dumps(fallback)
+    # the title and link, and the paper's buttons still under it
+    assert [b["type"] for b in fallback["blocks"]] == ["section", "actions"]
+    assert piece not in json.dumps(fallback)
     assert f"<https://arxiv.org/abs/{REFUSED}|" in fallback["blocks"][0]["text"]["text"]
     thread = next(iter(discord_fake.threads))
     [discord_fallback] = [
         m for m in discord_fake.messages_in(thread) if m["embeds"][0]["url"].endswith(REFUSED)
     ]
     assert "description" not in discord_fallback["embeds"][0]
+    [row] = discord_fallback["components"]  # the buttons went with it
+    assert [b["custom_id"] for b in row["components"]] == [
+        f"verdict:{verdict}:{REFUSED}" for verdict in ("up", "down", "save")
+    ]
     # the day says what happened: the command's output, the run record, status
     note = f"1 paper posted as a plain fallback: invalid_blocks ({REFUSED})"
     assert f"Slack: {note}" in result.stdout

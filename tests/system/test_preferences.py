@@ -44,7 +44,10 @@ def test_feedback_reorders_tomorrows_ranking(cli: Cli, feed: str, tmp_path: Path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["2505.21073", "sideways"], "verdict must be up, down or clear (got 'sideways')"),
+        (
+            ["2505.21073", "sideways"],
+            "verdict must be up, down, clear, save or unsave (got 'sideways')",
+        ),
         (["not-an-id", "up"], "is not an arXiv id"),
         (["2501.00001", "up"], "not in any stored day"),
         (["2505.21073", "up", "--user", "a|b"], "without '|'"),
@@ -58,6 +61,31 @@ def test_bad_feedback_is_one_line_and_changes_nothing(
     result = cli("feedback", *args)
     assert result.exit_code == 1 and message in result.stderr
     assert snapshot(clean_redis) == before
+
+
+def test_a_verdict_by_command_counts_once_and_says_what_the_view_favours_now(
+    cli: Cli, feed: str, tmp_path: Path
+) -> None:
+    """What a button press does, from the command line: the same core answer."""
+    ranked = _run_and_rank(cli, feed, tmp_path)
+    liked = ranked[30]["id"]
+    first = cli("feedback", liked, "up", "--user", "ann")
+    said = " ".join(first.stdout.split())  # as the terminal wraps it
+    assert first.exit_code == 0 and said.startswith(f"Noted: more like {liked} “")
+    assert "Your view now favours " in said and "Your top picks of 2025-05-28:" in said
+    mine = json.loads(cli("top", "3", "--mine", "--user", "ann", "--json").stdout)
+    picks = json.loads(cli("feedback", liked, "up", "--user", "ann", "--json").stdout)["picks"]
+    assert [p["id"] for p in picks] == [r["id"] for r in mine if not r["explore"]][: len(picks)]
+    again = cli("feedback", liked, "up", "--user", "ann")
+    assert again.stdout.startswith("Already noted (it counts once)")
+    assert "1 positive, 0 negative" in cli("prefs", "--user", "ann").stdout
+    assert cli("feedback", liked, "down", "--user", "ann").stdout.startswith("Noted: less like")
+    assert "0 positive, 1 negative" in cli("prefs", "--user", "ann").stdout
+    assert cli("feedback", liked, "save", "--user", "ann").stdout.startswith(f"Saved {liked}")
+    assert "(it already was)" in cli("feedback", liked, "save", "--user", "ann").stdout
+    assert ranked[30]["title"][:40] in cli("saved", "--user", "ann").stdout
+    assert cli("feedback", liked, "unsave", "--user", "ann").exit_code == 0
+    assert cli("saved", "--user", "ann").stdout.startswith("Nothing saved yet")
 
 
 # -- per person, explained, reset, suggestions -------------------------------------------------

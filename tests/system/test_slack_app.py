@@ -15,12 +15,14 @@ import redis
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
+from bot.commands.mine import personal_ranking
 from bot.frontends.slack_app import build_slack_app
 from bot.frontends.slack_edge import SeenRequests, signature_of, slack_web_app
 from bot.publishing.slack_post import SlackPublisher, slack_client
 from bot.records.ledger import Ledger
 from bot.runtime.app import App, open_app
 from bot.runtime.settings import load_settings
+from scoring.domain.models import Day
 from tests.days import RULES, replayed_day
 from tests.fake_slack import FakeSlack
 from tests.feedgen import export_atom, feed_rows, rss_feed
@@ -297,7 +299,8 @@ async def test_score_of_an_unknown_paper_scores_it_now(
 async def test_socket_mode_serves_commands(
     running: tuple[App, SlackHttp], slack: FakeSlack
 ) -> None:
-    """Socket Mode: the app opens a websocket from apps.connections.open and acks envelopes."""
+    """Socket Mode: the app opens a websocket from apps.connections.open and acks envelopes,
+    a slash command's and a button press's (``interactive``)."""
     from aiohttp import WSMsgType, web
 
     from bot.frontends.serve import serve
@@ -326,6 +329,14 @@ async def test_socket_mode_serves_commands(
                 },
             }
         )
+        button = {"type": "button", "action_id": "verdict:up:2505.21073", "value": "2505.21073",
+                  "block_id": "verdicts", "action_ts": "1.2"}  # fmt: skip
+        await ws.send_json({"envelope_id": "env-2", "type": "interactive", "payload": {
+            "type": "block_actions", "user": {"id": "U4"}, "team": {"id": "T1"},
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": "C1"},
+            "channel": {"id": "C1"}, "actions": [button],
+            "response_url": slack.url.replace("/api/", "/respond/socket-press"),
+        }})  # fmt: skip
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 acked.append(json.loads(msg.data).get("envelope_id"))
@@ -343,7 +354,9 @@ async def test_socket_mode_serves_commands(
         await asyncio.wait_for(connected.wait(), 10)
         reply = await answer(slack, "socket")
         assert "Commands:" in reply["text"] and reply["response_type"] == "ephemeral"
-        assert await until(lambda: _truthy("env-1" in acked))
+        assert await until(lambda: _truthy("env-1" in acked and "env-2" in acked))
+        pressed = await answer(slack, "chat.postEphemeral")  # no paper of ours: told so
+        assert pressed["user"] == "U4" and "not on a paper" in pressed["text"]
         (opened,) = [c for c in slack.calls if c.method == "apps.connections.open"]
         assert opened.headers["Authorization"] == "Bearer xapp-test"  # the app-level token
     finally:
@@ -512,3 +525,114 @@ async def test_commands_that_cost_money_are_bounded_per_person_and_channel(
     assert "you used today's 1 `score` commands" in again["text"]
     assert "used today's" not in other["text"]
     assert "this channel used today's 2 `score` commands" in third["text"]
+
+
+# -- the buttons under each paper's reply ------------------------------------------------------
+async def _posted_day(app: App, slack: FakeSlack) -> tuple[Day, str, dict[str, str]]:
+    """The day posted to C1: the day, the thread's ts and each paper's reply ts."""
+    day = await replayed_day(app.store)
+    ledger = Ledger(app.store.r, "slack")
+    await SlackPublisher(slack_client("xoxb-test", slack.url), ledger, 0).post_day(day, RULES, "C1")
+    parent = await ledger.parent("default", day.date)
+    assert parent is not None
+    return day, parent[1], await ledger.replies("default", day.date)
+
+
+def _buttons(slack: FakeSlack, paper: str) -> list[str]:
+    """The action ids of the buttons Slack holds under this paper's reply."""
+    [post] = [p for p in slack.posts() if f"verdict:up:{paper}" in json.dumps(p["blocks"])]
+    [actions] = [b for b in post["blocks"] if b["type"] == "actions"]
+    return [e["action_id"] for e in actions["elements"]]
+
+
+async def _ephemeral(slack: FakeSlack, user: str, n: int) -> dict[str, Any]:
+    """The ``n``th answer (from 1) that ``user`` alone sees, once it arrived."""
+
+    def arrived() -> list[dict[str, Any]]:
+        return [p for p in slack.posts("chat.postEphemeral") if p["user"] == user]
+
+    return (await eventually(lambda: len(arrived()) >= n and arrived(), "the answer"))[n - 1]
+
+
+async def test_a_press_counts_like_a_reaction_once_and_answers_the_person_alone(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    day, thread, replies = await _posted_day(app, slack)
+    paper = day.selected[7].paper.id
+    more, less, save = _buttons(slack, paper)
+    assert (more, less, save) == tuple(f"verdict:{v}:{paper}" for v in ("up", "down", "save"))
+
+    assert await http.press(more, replies[paper], thread, user="U7") == 200
+    noted = await _ephemeral(slack, "U7", 1)
+    assert noted["channel"] == "C1" and noted["thread_ts"] == thread  # in the thread, to U7
+    lines = noted["text"].splitlines()
+    assert (
+        lines[0].startswith(f"Noted: more like {paper} “") and "Your view now favours " in lines[0]
+    )
+    # their top picks: the first of the day as their own view ranks it now, with links
+    ranked, _ = await personal_ranking(
+        app.store, app.profiles, app.settings.personal, "default", "slack:U7", day, 3
+    )
+    picks = [rp.paper for rp in ranked if not rp.explore][:3]
+    assert len(lines) == 4 and [f"{i}. <{p.url}|" for i, p in enumerate(picks, 1)] == [
+        line.split(">")[0].split("|")[0] + "|" for line in lines[1:]
+    ]
+    events = await app.store.feedback_events("default")
+    assert [(e.user, e.paper_id, e.sign) for e in events] == [("slack:U7", paper, 1)]
+    assert [(p.id, label) for p, label in await app.store.reaction_examples("default")] == [
+        (paper, 1)
+    ]
+
+    assert await http.press(more, replies[paper], thread, user="U7") == 200  # again: once
+    assert (await _ephemeral(slack, "U7", 2))["text"].startswith("Already noted (it counts once)")
+    assert len(await app.store.feedback_events("default")) == 1
+    assert await http.press(less, replies[paper], thread, user="U7") == 200  # replaces it
+    changed = (await _ephemeral(slack, "U7", 3))["text"]
+    assert (
+        changed.startswith(f"Noted: less like {paper}")
+        and "favours less " in changed.split("\n")[0]
+    )
+    events = await app.store.feedback_events("default")
+    assert [(e.user, e.paper_id, e.sign) for e in events] == [("slack:U7", paper, -1)]
+    assert "0 positive, 1 negative, 0 saved" in await _text(slack, http, "prefs", "U7")
+
+    assert await http.press(save, replies[paper], thread, user="U7") == 200
+    assert (await _ephemeral(slack, "U7", 4))["text"].startswith(f"Saved {paper}")
+    assert day.selected[7].paper.url in await _text(slack, http, "saved", "U7")
+    assert not slack.posts("chat.postMessage")[len(day.selected) + 1 :]  # nothing in public
+
+
+async def test_a_badly_signed_or_misplaced_press_stores_nothing(
+    running: tuple[App, SlackHttp], slack: FakeSlack, clean_redis: redis.Redis
+) -> None:
+    app, http = running
+    day, thread, replies = await _posted_day(app, slack)
+    first, second = day.selected[0].paper.id, day.selected[1].paper.id
+    more = _buttons(slack, first)[0]
+    before = state(clean_redis)
+    assert await http.press(more, replies[first], thread, user="U8", signature="v0=00") == 401
+    assert await http.press(more, replies[first], thread, user="U8", age_s=6 * 60) == 401
+    # signed, but not one of our papers' buttons where it was pressed: told so, nothing stored
+    assert await http.press(more, thread, thread, user="U9") == 200  # on the parent message
+    assert "not on a paper" in (await _ephemeral(slack, "U9", 1))["text"]
+    assert await http.press(more, replies[second], thread, user="U9") == 200  # another paper's
+    assert "not on a paper" in (await _ephemeral(slack, "U9", 2))["text"]
+    assert await http.press("verdict:up:2505.99999", replies[first], thread, user="U9") == 200
+    assert "not on a paper" in (await _ephemeral(slack, "U9", 3))["text"]
+    assert state(clean_redis) == before
+    assert not [p for p in slack.posts("chat.postEphemeral") if p["user"] == "U8"]
+
+
+async def test_a_press_answers_by_the_response_url_when_ephemeral_posts_are_refused(
+    running: tuple[App, SlackHttp], slack: FakeSlack
+) -> None:
+    app, http = running
+    day, thread, replies = await _posted_day(app, slack)
+    paper = day.selected[2].paper.id
+    slack.not_in_channel.add("U10")
+    assert await http.press(_buttons(slack, paper)[0], replies[paper], thread, user="U10") == 200
+    [answered] = await eventually(lambda: slack.posts(f"press{http.n}"), "the response URL")
+    assert answered["response_type"] == "ephemeral" and answered["replace_original"] is False
+    assert answered["text"].startswith(f"Noted: more like {paper}")
+    assert [e.user for e in await app.store.feedback_events("default")] == ["slack:U10"]

@@ -70,3 +70,56 @@ def test_the_fakes_refuse_what_the_platforms_refuse() -> None:
     assert discord(fields=[{"name": "n", "value": "v" * 1025}]) == 50035
     assert discord(description="d" * 4096, fields=[{"name": "n", "value": "v" * 1024}] * 2) == 50035
     assert discord("") == 50006
+
+
+def test_the_buttons_stay_within_the_limits_and_the_fakes_refuse_what_is_over_them() -> None:
+    """Both builders' buttons pass the builders' own checks and the fakes'; one over any
+    documented limit fails both, and an id too long for a button gets none."""
+    from bot.render import discord_embeds, slack_blocks
+    from tests import fake_discord, fake_slack
+
+    def slack(blocks: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        body = {"text": "t", "blocks": json.dumps(blocks)}
+        return slack_blocks.over_limits(blocks, "t"), fake_slack.refusal(body)
+
+    [actions] = slack_blocks.verdict_buttons("2505.21073")
+    assert [e["text"]["text"] for e in actions["elements"]] == [
+        "More like this", "Less like this", "Save",
+    ]  # fmt: skip
+    assert slack([actions]) == (None, None)
+    button = actions["elements"][0]
+    over = [
+        [button] * 26,  # 25 elements a block
+        [{**button, "action_id": f"b{i}"} for i in range(26)],
+        [{**button, "text": {"type": "plain_text", "text": "x" * 76}}],  # 75 a button's text
+        [{**button, "action_id": "a" * 256}],  # 255 an action_id
+        [{**button, "value": "v" * 2001}],  # 2,000 a value
+    ]
+    for elements in over:
+        found, refused = slack([{**actions, "elements": elements}])
+        assert found is not None and refused == "invalid_blocks", elements[0]
+    assert slack_blocks.verdict_buttons("x" * 250) == []  # its action_id would be over 255
+
+    def discord(rows: list[dict[str, Any]]) -> tuple[str | None, int | None]:
+        refused = fake_discord.refusal({"content": "c", "components": rows})
+        return discord_embeds.components_problem(rows), refused[0] if refused else None
+
+    view = discord_embeds.verdict_buttons("2505.21073")
+    assert view is not None
+    [row] = view.to_components()
+    assert [b["custom_id"] for b in row["components"]] == [
+        "verdict:up:2505.21073", "verdict:down:2505.21073", "verdict:save:2505.21073",
+    ]  # fmt: skip
+    assert discord([row]) == (None, None)
+    first = row["components"][0]
+    too_many = [{**first, "custom_id": f"b{i}"} for i in range(6)]  # 5 buttons a row
+    for rows in (
+        [row] * 6,  # 5 rows (and custom ids repeated)
+        [{**row, "components": too_many}],
+        [{**row, "components": [{**first, "label": "x" * 81}]}],  # 80 a label
+        [{**row, "components": [{**first, "custom_id": "c" * 101}]}],  # 100 a custom_id
+        [{**row, "components": [first, first]}],  # one custom_id twice
+    ):
+        problem, code = discord(rows)
+        assert problem is not None and code == 50035, rows
+    assert discord_embeds.verdict_buttons("x" * 90) is None  # its custom_id would be over 100
