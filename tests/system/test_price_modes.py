@@ -7,8 +7,10 @@ and ``papers status`` say which way a day was scored and what it saved."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import pytest
 from fakes.json_http import JsonAnswer
 from fakes.llm import FakeLLM, Fault, Judgement
 from scoring.domain.pricing import PriceSetting
+from scoring.evaluation.listings import read_jsonl
 from scoring.llm import batch as llm_batch
 from scoring.llm import price_modes
 from scoring.llm.scorer import LLMConfig, LLMScorer
@@ -25,7 +28,7 @@ from scoring.storage.batch_jobs import BatchJobs
 from scoring.storage.provider_offers import ProviderOffers
 from scoring.storage.store import Store
 from tests.conftest import Cli
-from tests.feedgen import feed_rows, rss_feed
+from tests.feedgen import DATA, feed_rows, rss_feed
 from tests.papers import DEFAULT, listing_papers
 
 PAPERS = listing_papers(40)
@@ -197,3 +200,26 @@ def test_the_morning_run_is_scored_through_the_batch_api_and_says_what_it_saved(
     )
     runs = llm("runs", "--json").stdout
     assert '"price_mode": "batch"' in runs or '"price_mode":"batch"' in runs, runs[:500]
+
+
+def test_eval_counts_every_call_of_a_batch_run_at_the_mode_it_was_made_in(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`papers eval` has no posting time, so ``auto`` is live there; set to batch, the report
+    counts every request the server answered (not the first usage row's) and prices each
+    in its own mode: the batch at half, the checks' calls live."""
+    data = tmp_path / "data"  # a twelfth of the day: the same code, in less time
+    for part in ("listings", "labels"):
+        (data / part).mkdir(parents=True)
+    rows = read_jsonl(DATA / "listings" / "2025-05-28.jsonl")[::12]
+    (data / "listings" / "2025-05-28.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    shutil.copy(DATA / "labels" / "2025-05-28.jsonl", data / "labels")
+    batch = Cli(cli.env | {"PAPERS_LLM_PRICE_MODE": "batch"})
+    result = batch("eval", "2025-05-28", "--data", str(data), "--no-titles", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    usage, served = report["usage"], report["prompt"]  # the replay server's own count
+    assert usage["prompt_tokens"] == served["prompt_tokens"] > 0
+    assert usage["calls"] == sum(report["calls_by_phase"].values())
+    modes = report["mode_costs"]
+    assert modes["gpt-4o batch"] < report["costs"]["gpt-4o"] < modes["gpt-4o live"] * 0.75
