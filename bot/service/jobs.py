@@ -122,7 +122,9 @@ async def _pipeline(
     scoring: scored, or incomplete (a run that fails has recorded that itself). The scorer
     is told the day's posting deadline, by which the ``auto`` price mode has it scored."""
     rules = deps.profiles.config(profile).rules(profile)
-    scorer = with_deadline(deps.scorer(), post_deadline(deps.profiles, deps.schedule, profile, day))
+    # a dry run is watched as it runs: nothing to wait for
+    due = None if dry_run else post_deadline(deps.profiles, deps.schedule, profile, day)
+    scorer = with_deadline(deps.scorer(), due)
     outcome = await run_day(
         deps.store, rules, batch, scorer, day, progress, dry_run=dry_run,
         prefilters=deps.prefilters, prices=deps.prices,

@@ -8,7 +8,8 @@ the cheapest the provider offers that still lets the day post on time.
 - Else the flex tier (half price, slower calls) where the provider honours it for the model
   and the posting time is not that close.
 - Else live calls: a local server (Ollama, vLLM, llama.cpp) offers neither; a run with no
-  posting time (``papers score``, ``papers eval``) or one started too close to it does not wait.
+  posting time (``papers score``, ``papers eval``, a dry run) or one started too close to it
+  does not wait.
 
 What a provider offers is found out once, by asking (``probe``: the batch list, and a one-token
 call asking for the flex tier where there is no batch), and remembered per host

@@ -172,7 +172,8 @@ def test_the_morning_run_is_scored_through_the_batch_api_and_says_what_it_saved(
 ) -> None:
     """`papers run` of a day whose posting deadline is hours away (scheduled at 00:00 UTC,
     posted two days later at the latest): the digest, `status` and the run record say
-    which way the day was scored and what that saved against live prices."""
+    which way the day was scored and what that saved against live prices. A dry run of it
+    is live: someone watches it."""
     today = dt.datetime.now(dt.UTC).date()
     feed = tmp_path / "feed.xml"
     feed.write_bytes(rss_feed("2025-05-28", feed_rows("2025-05-28")[::8]))
@@ -181,6 +182,9 @@ def test_the_morning_run_is_scored_through_the_batch_api_and_says_what_it_saved(
         "PAPERS_SCHEDULE": "0 0 * * *", "PAPERS_SCHEDULE_TIMEZONE": "UTC",
         "PAPERS_PARTIAL_POST_AFTER_S": str(2 * 24 * 3600),
     })  # fmt: skip
+    dry = llm("run", "--feed", str(feed), "--date", today.isoformat(), "--force", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert probes(fake) == fake.batches.created == 0  # watched as it runs: not worth waiting
     out = tmp_path / "digests"
     result = llm("run", "--feed", str(feed), "--date", today.isoformat(), "--force",
                  "--out", str(out))  # fmt: skip
