@@ -8,7 +8,9 @@ Scripted outcomes (``outcome``): ``completed``, ``failed``, ``expired``, ``parti
 other request left out of the output), ``missing`` (no batch endpoints: 404, as Ollama, vLLM
 and llama.cpp answer), ``stalled`` (every batch request hangs ``stall_s`` first: a network
 that drops them, as the client's timeout sees it). ``lists`` keeps the query of each list
-asked for (``limit=1``: the ``auto`` price mode's probe), whatever the outcome.
+asked for (``limit=1``: the ``auto`` price mode's probe), whatever the outcome. A batch
+cancelled while running ends ``cancelled``; with ``done_before_cancel`` its output file holds
+what it had done by then (every other request), as OpenAI keeps (and bills) such work.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class FakeBatches:
     cancelled: list[str] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)  # GET /v1/batches?QUERY, answered or not
     stall_s: float = 5.0
+    done_before_cancel: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -86,8 +89,11 @@ class FakeBatches:
         if len(parts) == 3 and parts[0] == "batches" and parts[2] == "cancel":
             with self._lock:
                 self.cancelled.append(parts[1])
-                if parts[1] in self.batches:
-                    self.batches[parts[1]]["status"] = "cancelled"
+                batch = self.batches.get(parts[1])
+            if batch is not None and batch["status"] in ("validating", "in_progress"):
+                if self.done_before_cancel:
+                    batch["output_file_id"] = self._run(batch, every_other=True)["id"]
+                batch["status"] = "cancelled"
             return self._retrieve(parts[1])
         return _error(f"Invalid URL ({verb} {path})", 404)
 
@@ -129,11 +135,11 @@ class FakeBatches:
                 batch["status"] = "completed"
         return 200, self._public(batch), {}
 
-    def _run(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def _run(self, batch: dict[str, Any], every_other: bool = False) -> dict[str, Any]:
         lines = self.files[batch["input_file_id"]].decode().splitlines()
         out = []
         for n, line in enumerate(lines):
-            if not line.strip() or (self.outcome == "partial" and n % 2):
+            if not line.strip() or ((every_other or self.outcome == "partial") and n % 2):
                 continue
             request = json.loads(line)
             status, body = self.answer(request["body"])
