@@ -5,7 +5,12 @@
 is ``validating``, then ``in_progress`` until ``delay_s`` after its creation, then
 ``completed`` with an output file whose lines answer the requests as live calls would.
 Scripted outcomes (``outcome``): ``completed``, ``failed``, ``expired``, ``partial`` (every
-other request left out of the output), ``missing`` (no batch endpoints: 404).
+other request left out of the output), ``missing`` (no batch endpoints: 404, as Ollama, vLLM
+and llama.cpp answer), ``stalled`` (every batch request hangs ``stall_s`` first: a network
+that drops them, as the client's timeout sees it). ``lists`` keeps the query of each list
+asked for (``limit=1``: the ``auto`` price mode's probe), whatever the outcome. A batch
+cancelled while running ends ``cancelled``; with ``done_before_cancel`` its output file holds
+what it had done by then (every other request), as OpenAI keeps (and bills) such work.
 """
 
 from __future__ import annotations
@@ -49,16 +54,24 @@ class FakeBatches:
     created: int = 0  # batches created (a resumed run must not create another)
     polled: int = 0  # status requests answered
     cancelled: list[str] = field(default_factory=list)
+    lists: list[str] = field(default_factory=list)  # GET /v1/batches?QUERY, answered or not
+    stall_s: float = 5.0
+    done_before_cancel: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
     def handle(self, verb: str, path: str, raw: bytes, headers: Mapping[str, str]) -> Any:
+        path, _, query = path.partition("?")
+        parts = path.rstrip("/").split("/")[2:]  # after /v1
+        if parts == ["batches"] and verb == "GET":
+            with self._lock:
+                self.lists.append(query)
         if self.outcome == "missing":
             return _error(f"Invalid URL ({verb} {path})", 404)
-        path = path.split("?", 1)[0].rstrip("/")
-        parts = path.split("/")[2:]  # after /v1
+        if self.outcome == "stalled":
+            time.sleep(self.stall_s)  # the client gives up first
         if parts == ["files"] and verb == "POST":
             form = _multipart(raw, headers.get("content-type", ""))
             return 200, self._file(form.get("file", b""), form.get("purpose", b"").decode()), {}
@@ -76,8 +89,11 @@ class FakeBatches:
         if len(parts) == 3 and parts[0] == "batches" and parts[2] == "cancel":
             with self._lock:
                 self.cancelled.append(parts[1])
-                if parts[1] in self.batches:
-                    self.batches[parts[1]]["status"] = "cancelled"
+                batch = self.batches.get(parts[1])
+            if batch is not None and batch["status"] in ("validating", "in_progress"):
+                if self.done_before_cancel:
+                    batch["output_file_id"] = self._run(batch, every_other=True)["id"]
+                batch["status"] = "cancelled"
             return self._retrieve(parts[1])
         return _error(f"Invalid URL ({verb} {path})", 404)
 
@@ -119,11 +135,11 @@ class FakeBatches:
                 batch["status"] = "completed"
         return 200, self._public(batch), {}
 
-    def _run(self, batch: dict[str, Any]) -> dict[str, Any]:
+    def _run(self, batch: dict[str, Any], every_other: bool = False) -> dict[str, Any]:
         lines = self.files[batch["input_file_id"]].decode().splitlines()
         out = []
         for n, line in enumerate(lines):
-            if not line.strip() or (self.outcome == "partial" and n % 2):
+            if not line.strip() or ((every_other or self.outcome == "partial") and n % 2):
                 continue
             request = json.loads(line)
             status, body = self.answer(request["body"])

@@ -15,7 +15,7 @@ from bot.render.text import (
     fallback_note,
     filter_recall_text,
     paid_cost,
-    run_cost,
+    priced_text,
     summed_cost,
 )
 from bot.runtime.platforms import PLATFORMS, Platform
@@ -117,7 +117,6 @@ def _fallback_lines(fallbacks: dict[str, dict[str, str]]) -> str:
 def _last_run_line(record: RunRecord | None) -> str:
     if record is None:
         return "last run: none yet"
-    cost = run_cost(record)
     rerun = record.rerun_failed
     failed = f"; a re-run at {rerun.at:%Y-%m-%d %H:%M} UTC failed: {rerun.error}" if rerun else ""
     parts = [
@@ -125,10 +124,12 @@ def _last_run_line(record: RunRecord | None) -> str:
         f"{record.total_arxiv} in feed, {record.total_scanned} scanned, "
         f"{record.total_relevant} selected",
         f"{_tokens(record):,} tokens",
-        "cost unknown" if cost is None else cost_text(cost),
+        priced_text(record),
         f"scored by {record.scorer or 'nobody'}",
         f"day {state_of(record)}",
     ]
+    if record.price_mode_why:
+        parts.append(record.price_mode_why)
     if record.other_usage:
         other = summed_cost(u.cost_usd for u in record.other_usage)
         parts.append(f"{'cost unknown' if other is None else cost_text(other)} more paid by "

@@ -81,6 +81,7 @@ def job_deps(app: App) -> JobDeps:
         chat=settings.chat,
         arxiv_settings=settings.arxiv,
         learning=settings.learning,
+        schedule=settings.schedule,
         personal=settings.personal,
         prices=settings.llm.prices,
         prefilters=app.prefilters(),

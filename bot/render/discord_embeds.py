@@ -30,8 +30,8 @@ from bot.render.text import (
     day_notes,
     fit,
     nothing_selected,
+    priced_text,
     summary,
-    total_cost,
     units,
 )
 from scoring.domain.configs import ProfileRules
@@ -82,7 +82,7 @@ def parent_message(
     lines = [
         f"**{run.total_arxiv}** in arXiv · **{run.total_scanned}** scanned · "
         f"**{run.total_relevant}** relevant",
-        f"scored by **{escape_markdown(run.scorer)}** · cost {total_cost(day)}",
+        f"scored by **{escape_markdown(run.scorer)}** · {priced_text(run)}",
     ]
     lines[:0] = [f"⚠️ {text}" for text in banners(day)]
     selected = day.selected

@@ -27,8 +27,8 @@ from bot.render.text import (
     day_notes,
     fit,
     nothing_selected,
+    priced_text,
     summary,
-    total_cost,
     units,
 )
 from scoring.domain.configs import ProfileRules
@@ -75,7 +75,7 @@ def title_link(title: str, url: str, limit: int = TITLE_CHARS) -> str:
 
 
 def _cost(day: Day) -> str:
-    return f"scored by *{escape(day.run.scorer)}* · cost {total_cost(day)}"
+    return f"scored by *{escape(day.run.scorer)}* · {priced_text(day.run)}"
 
 
 def parent_blocks(

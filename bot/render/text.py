@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from scoring.domain.models import Day, RunRecord, Usage
+from scoring.domain.pricing import MODE_RATE, PriceMode
 
 if TYPE_CHECKING:
     from bot.runtime.platforms import Platform
@@ -134,6 +135,46 @@ def other_usage_text(run: RunRecord) -> str | None:
     return f"Also paid that day by attempts this ranking does not use: {spent}"
 
 
+# which way a day's LLM calls went, as the digest, the thread and `status` say it
+MODE_WORDS: dict[PriceMode, str] = {
+    "live": "live calls",
+    "batch": "the Batch API",
+    "flex": "the flex tier",
+}
+
+
+def price_mode(run: RunRecord) -> PriceMode | None:
+    """Which way the day was scored: as its record says, or for a record written before it
+    said so, as its usage rows do (a batch or flex row: that mode). None: no LLM was paid."""
+    if run.price_mode is not None:
+        return run.price_mode
+    modes = {u.mode for u in run.usage if u.calls}
+    if not modes or run.scorer.startswith("local-"):
+        return None
+    return "batch" if "batch" in modes else "flex" if "flex" in modes else "live"
+
+
+def saved_cost(run: RunRecord) -> float | None:
+    """What the day's half-price calls saved against the same tokens at live prices."""
+    return summed_cost(
+        None if u.cost_usd is None else u.cost_usd / MODE_RATE[u.mode] - u.cost_usd
+        for u in run.usage
+    )
+
+
+def priced_text(run: RunRecord) -> str:
+    """What the day's scoring cost, which way it was scored and what that saved: "cost
+    $0.1500 through the Batch API, saved $0.1500 against live prices"; the cost alone where
+    no LLM was paid."""
+    cost, mode = f"cost {cost_text(run_cost(run))}", price_mode(run)
+    if mode is None:
+        return cost
+    text, saved = f"{cost} through {MODE_WORDS[mode]}", saved_cost(run)
+    if saved is None and mode != "live":
+        return f"{text}, saved unknown (no price for the model)"
+    return text + (f", saved {cost_text(saved)} against live prices" if saved else "")
+
+
 def cost_text(value: float | None) -> str:
     return "unknown" if value is None else f"${value:.4f}"
 
@@ -217,6 +258,8 @@ TEMPLATE_HELPERS = {
     "incomplete_banner": incomplete_banner,
     "filter_recall_text": filter_recall_text,
     "other_usage_text": other_usage_text,
+    "price_mode": price_mode,
+    "priced_text": priced_text,
     "cost": cost_text,
 }
 

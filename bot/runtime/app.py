@@ -27,6 +27,7 @@ from bot.runtime.settings import ProfileConfig, Settings
 from scoring.domain.configs import PrefilterConfig
 from scoring.domain.scorer import Scorer, scorer_for_run
 from scoring.storage.batch_jobs import BatchJobs
+from scoring.storage.provider_offers import ProviderOffers
 from scoring.storage.redis_server import EmbeddedRedis, open_redis
 from scoring.storage.retention import Retention
 from scoring.storage.store import Store
@@ -149,8 +150,8 @@ class App:
 def make_scorer(settings: Settings, comment_from: int | None, redis: Any = None) -> Scorer:
     """The LLM scorer when a key or base URL is set, else the local scorer (the digest says so).
     ``redis``: the connection of the repository its batch ids survive a restart in
-    (scoring/storage/batch_jobs.py) and of its account's shared rate limit (scoring/llm/limits.py
-    owns those keys)."""
+    (scoring/storage/batch_jobs.py), of what each provider offers (provider_offers.py) and
+    of its account's shared rate limit (scoring/llm/limits.py owns those keys)."""
     # imported here: each scorer's libraries load only when it is the one used
     if settings.llm.configured:
         from scoring.llm.limits import Limits, LLMRateLimiter
@@ -161,6 +162,7 @@ def make_scorer(settings: Settings, comment_from: int | None, redis: Any = None)
         scorer = LLMScorer(config, comment_from)
         if redis is not None:
             scorer.journal = BatchJobs(redis)
+            scorer.offers = ProviderOffers(redis)
             scorer.limiter = LLMRateLimiter(
                 limits_uri(redis_url(settings)), redis, config.base_url, config.model,
                 Limits(settings.llm.rpm, settings.llm.tpm), window_s=settings.llm.rate_window_s,

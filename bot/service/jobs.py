@@ -27,19 +27,25 @@ from bot.runtime.metrics import POST_FAILURES
 from bot.runtime.platforms import PLATFORMS, Platform
 from bot.runtime.profiles import Profiles
 from bot.runtime.quotas import Quotas
-from bot.runtime.setting_groups import ArxivSettings, ChatSettings, LearningSettings
+from bot.runtime.setting_groups import (
+    ArxivSettings,
+    ChatSettings,
+    LearningSettings,
+    ScheduleSettings,
+)
 from bot.service.announcements import (
     ARXIV_TZ,
     announcement_days,
     is_announcement_day,
     submission_window,
 )
+from bot.service.deadlines import post_deadline
 from bot.service.shared_feed import SharedListings, shared_feed, union_categories
 from scoring.domain.configs import ModelPrice, PrefilterConfig
 from scoring.domain.errors import ConfigError, FeedNotReady, InputError
 from scoring.domain.models import RemedialInfo, RunRecord
 from scoring.domain.progress import NoProgress, ProgressSink
-from scoring.domain.scorer import Scorer
+from scoring.domain.scorer import Scorer, with_deadline
 from scoring.learning.personal import PersonalView
 from scoring.pipeline import lifecycle
 from scoring.pipeline.day_run import Batch, DayOutcome, run_day
@@ -68,6 +74,7 @@ class JobDeps:
     chat: Callable[[Platform], ChatSettings]  # Settings.chat: token, API URL, spacing
     arxiv_settings: ArxivSettings
     learning: LearningSettings
+    schedule: ScheduleSettings  # when each profile's day is due (the price mode waits for it)
     personal: PersonalView  # the direct messages of ``mine on``
     prices: dict[str, ModelPrice]  # the LLM's, per model
     prefilters: PrefilterConfig | None  # None: the local scorer, which spends no tokens
@@ -112,10 +119,14 @@ async def _pipeline(
 ) -> DayOutcome:
     """The pipeline with the jobs' scorer, pre-filters, prices, preference bound and spool:
     one call for the daily job, the demo and the backfill. The day it stored ends its
-    scoring: scored, or incomplete (a run that fails has recorded that itself)."""
+    scoring: scored, or incomplete (a run that fails has recorded that itself). The scorer
+    is told the day's posting deadline, by which the ``auto`` price mode has it scored."""
     rules = deps.profiles.config(profile).rules(profile)
+    # a dry run is watched as it runs: nothing to wait for
+    due = None if dry_run else post_deadline(deps.profiles, deps.schedule, profile, day)
+    scorer = with_deadline(deps.scorer(), due)
     outcome = await run_day(
-        deps.store, rules, batch, deps.scorer(), day, progress, dry_run=dry_run,
+        deps.store, rules, batch, scorer, day, progress, dry_run=dry_run,
         prefilters=deps.prefilters, prices=deps.prices,
         preference_bound=deps.learning.preference_bound, spool=spool(deps),
     )  # fmt: skip

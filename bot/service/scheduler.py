@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from bot.publishing.archive import archive_dir, build_archive
 from bot.publishing.thread_post import PublishError
@@ -36,6 +35,7 @@ from bot.runtime.metrics import POST_FAILURES, RUNS, record_run
 from bot.runtime.setting_groups import ScheduleSettings, cron_trigger
 from bot.runtime.supervise import Component
 from bot.service.announcements import ARXIV_TZ, announcement_days, is_announcement_day, last_fire
+from bot.service.deadlines import post_deadline
 from bot.service.jobs import (
     JobDeps,
     JobResult,
@@ -93,13 +93,6 @@ class DayReport:
     remedial: bool = False
     posted: dict[str, int] = field(default_factory=dict)
     detail: str = ""
-
-
-def scheduled_at(trigger: CronTrigger, date: dt.date) -> dt.datetime:
-    """When the profile's job fires on ``date`` (its day's start when it does not)."""
-    start = dt.datetime.combine(date, dt.time(0), trigger.timezone)
-    fire = trigger.get_next_fire_time(None, start)
-    return fire if fire is not None and fire.date() == date else start
 
 
 @dataclass
@@ -326,9 +319,7 @@ class DailyService:
     def post_deadline(self, profile: str, date: dt.date) -> dt.datetime:
         """From then on an incomplete day is posted with what was scored (the rest follows),
         and a day the LLM failed entirely gets the delayed notice."""
-        schedule = self.deps.schedule
-        fire = scheduled_at(self.profiles.config(profile).trigger(schedule), date)
-        return fire + dt.timedelta(seconds=schedule.partial_post_after_s)
+        return post_deadline(self.profiles, self.deps.schedule, profile, date)
 
     def _past_deadline(self, profile: str, date: dt.date) -> bool:
         return self.clock.now() >= self.post_deadline(profile, date)

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from scoring.domain.models import AnnounceType
-from scoring.domain.pricing import ModelPrice, PriceMode
+from scoring.domain.pricing import ModelPrice, PriceSetting
 
 
 def with_scheme(url: str, example: str) -> str:
@@ -137,11 +137,17 @@ class LLMConfig(BaseModel):
     output_tokens_per_paper: int = Field(
         default=80, ge=16, le=4000, description="the answer's token cap, per paper in the call"
     )
-    price_mode: PriceMode = Field(
-        default="live", description="batch: OpenAI Batch API (half price, slower); flex: flex tier"
+    price_mode: PriceSetting = Field(
+        default="auto",
+        description="auto: the Batch API or flex tier where the provider offers it and the "
+        "posting time allows, else live; batch: OpenAI Batch API (half price, slower); flex: "
+        "flex tier; live: list price",
     )
     batch_wait_s: float = Field(
-        default=4 * 3600, gt=0, description="then what the batch has not answered is scored live"
+        default=4 * 3600,
+        gt=0,
+        description="then what the batch has not answered is scored live (auto: at the latest "
+        "half an hour before the posting time)",
     )
     rpm: int | None = Field(
         default=None,

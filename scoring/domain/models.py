@@ -212,6 +212,11 @@ class RunRecord(BaseModel):
     explored: list[str] = []  # papers the learned filter dropped and the LLM scored anyway
     filter_recall: FilterRecall | None = None
     usage: list[Usage] = []  # what the day's scoring spent (over its attempts with its scorer)
+    # how the latest attempt's LLM calls were priced (``llm_price_mode``, ``auto`` resolved)
+    # and why; None for the local scorer and in records written before ``auto`` (their usage
+    # rows name each one's mode)
+    price_mode: Literal["live", "batch", "flex"] | None = None
+    price_mode_why: str | None = None
     # paid for by attempts the day's ranking does not stand on: a failed LLM attempt before
     # the local scorer's run, a failed re-run of a stored day; shown apart, counted in the month
     other_usage: list[Usage] = []

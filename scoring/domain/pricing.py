@@ -41,6 +41,9 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 # OpenAI's Batch API and the flex service tier bill half the standard rates (input, cached
 # input and output alike); live calls pay the list price
 PriceMode = Literal["live", "batch", "flex"]
+# what people set: a mode, or ``auto``: the cheapest the provider offers that still meets the
+# day's posting time (scoring/llm/price_modes.py)
+PriceSetting = Literal["auto", "live", "batch", "flex"]
 MODE_RATE: dict[PriceMode, float] = {"live": 1.0, "batch": 0.5, "flex": 0.5}
 _DATED = re.compile(r"^(?P<base>.+?)-\d{4}-\d{2}-\d{2}$")  # gpt-4o-2024-08-06 -> gpt-4o
 

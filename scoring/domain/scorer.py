@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from scoring.domain.models import CriteriaVersion, Paper, Score, Usage
 
@@ -70,3 +71,31 @@ def scorer_for_run(scorer: Scorer, comment_from: int | None) -> Scorer:
     """The scorer one run uses: its own copy where the scorer keeps run state, else itself.
     ``comment_from``: the lowest relevance any profile asks comments from."""
     return scorer.for_run(comment_from) if isinstance(scorer, PerRun) else scorer
+
+
+class PriceChosen(Protocol):
+    @property
+    def mode(self) -> Literal["live", "batch", "flex"]: ...
+
+    @property
+    def why(self) -> str: ...
+
+
+@runtime_checkable
+class PriceModes(Protocol):
+    """A scorer whose price depends on how it calls (the LLM scorer: live, the Batch API, the
+    flex tier): told by when the day must post, it says which way it chose."""
+
+    def score_by(self, deadline: dt.datetime | None) -> None: ...
+
+    @property
+    def priced_by(self) -> PriceChosen | None:
+        """The run's choice, once its first call made it."""
+        ...
+
+
+def with_deadline(scorer: Scorer, deadline: dt.datetime | None) -> Scorer:
+    """``scorer`` (a run's own, ``scorer_for_run``) told when its day must post."""
+    if isinstance(scorer, PriceModes):
+        scorer.score_by(deadline)
+    return scorer

@@ -269,7 +269,10 @@ def _report(
     """The figures of the target day's run against its reference labels; ``answered``: the
     replay server's requests of that run (none when the LLM was live)."""
     run = outcome.run
-    usage = next((u for u in run.usage if u.model == llm.model), Usage(model=llm.model))
+    rows = [u for u in run.usage if u.model == llm.model]  # one per price mode it used
+    usage = Usage(model=llm.model)
+    for row in rows:
+        usage.add(row)
     reference = target.reference()
     selected = {rp.paper.id for rp in outcome.day.selected} if outcome.day else set()
     learned_out = {
@@ -297,7 +300,7 @@ def _report(
         sent_to_llm=run.scores_new,
         filtered=run.filtered,
         usage=usage,
-        costs={m: cost_usd(usage, prices, model=m) for m in price_at},
+        costs={m: _as_run(rows, prices, m) for m in price_at},
         reference=len(reference),
         recalled=len(reference & selected),
         wall_s=wall,
@@ -315,6 +318,15 @@ def _report(
         filter_true_recall=true_filter,
         explored=len(run.explored),
     )
+
+
+def _as_run(
+    rows: Sequence[Usage], prices: dict[str, ModelPrice] | None, model: str
+) -> float | None:
+    """What the run's calls cost at ``model``'s prices, each in the mode it was made in (a
+    batch run's titles pass and fall-backs live, its batch at half)."""
+    costs = [cost_usd(u, prices, model=model) for u in rows]
+    return None if None in costs else sum(c or 0.0 for c in costs)
 
 
 def _is_titles(body: dict[str, Any]) -> bool:

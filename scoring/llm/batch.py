@@ -7,7 +7,9 @@ papers resumes polling the batch it paid for instead of submitting another; the 
 carries that hash in its metadata, so a run killed between creating the batch and recording
 it finds it in the list of batches. A server without
 the endpoints, a failed or expired batch, or one still running at the deadline (then
-cancelled) leaves its requests to live calls; so do requests the output file lacks.
+cancelled) leaves its requests to live calls; so do requests the output file lacks. A cancelled
+batch's output file keeps what it answered before the cancel (OpenAI bills that work): those
+answers are used, so no request is paid for twice.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 RUNNING = ("validating", "in_progress", "finalizing")
 TAG = "paperbot_requests"  # batch metadata: the hash of the request file
 POLL_S = 30.0  # between looks at a batch in progress (it answers within minutes to hours)
+CANCEL_WAIT_S = 300.0  # for a cancelled batch to say what it did (the deadline's reserve pays)
+CANCEL_POLL_S = 5.0
 
 
 class BatchJournal(Protocol):
@@ -100,18 +104,33 @@ async def run_batch(
             stop_if_asked()
             await asyncio.sleep(POLL_S)
             batch = await client.batches.retrieve(batch_id)
-        if batch.status in RUNNING:
-            await client.batches.cancel(batch_id)  # what is missing goes live: never both
-            return BatchResult({}, f"batch {batch_id} not done after {wait_s:.0f} s; cancelled")
-        if batch.status != "completed" or not batch.output_file_id:
-            return BatchResult({}, f"batch {batch_id} ended {batch.status}")
+        late = None
+        if batch.status in RUNNING:  # what is missing goes live: never both
+            batch = await _cancelled(client, batch_id)
+            late = f"batch {batch_id} not done after {wait_s:.0f} s; cancelled"
+        if batch.status not in ("completed", "cancelled") or not batch.output_file_id:
+            return BatchResult({}, late or f"batch {batch_id} ended {batch.status}")
         content = await client.files.content(batch.output_file_id)
         raw = content.text
     except (openai.NotFoundError, openai.BadRequestError) as exc:
         return BatchResult({}, f"no batch endpoint on this server ({type(exc).__name__})")
     except openai.OpenAIError as exc:
         return BatchResult({}, f"the batch failed: {type(exc).__name__}: {str(exc)[:200]}")
-    return BatchResult(*_answers(raw, len(bodies)))
+    answers, missing = _answers(raw, len(bodies))
+    return BatchResult(answers, f"{late} ({missing})" if late and missing else late or missing)
+
+
+async def _cancelled(client: AsyncOpenAI, batch_id: str) -> Any:
+    """The batch once cancelled (or done meanwhile), with the output of what it answered; as
+    it stands after ``CANCEL_WAIT_S`` if it is still cancelling then."""
+    batch = await client.batches.cancel(batch_id)
+    waited = 0.0
+    while batch.status in (*RUNNING, "cancelling") and waited < CANCEL_WAIT_S:
+        stop_if_asked()
+        await asyncio.sleep(CANCEL_POLL_S)
+        waited += CANCEL_POLL_S
+        batch = await client.batches.retrieve(batch_id)
+    return batch
 
 
 async def _tagged(client: AsyncOpenAI, key: str) -> str | None:

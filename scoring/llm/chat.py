@@ -15,6 +15,7 @@ Robustness, in the order a call meets it:
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -29,7 +30,16 @@ from scoring.llm.batch import BatchJournal, run_batch
 from scoring.llm.limits import LLMRateLimiter, charge
 from scoring.llm.meter import EXPECTED_OUTPUT_PER_PAPER, Meter
 from scoring.llm.output import ParsedAnswer, parse_keep, parse_ratings
+from scoring.llm.price_modes import (
+    OffersMemory,
+    PriceChoice,
+    choose,
+    probe,
+    provider_host,
+    seconds_until,
+)
 from scoring.llm.prompting import Mode, output_schema, prompt_papers, render_papers
+from scoring.storage.provider_offers import Offers
 
 if TYPE_CHECKING:
     import openai
@@ -52,6 +62,11 @@ class ChatCalls:
         self._made: AsyncOpenAI | None = None  # on first call: the SDK takes a second to import
         self.journal: BatchJournal | None = None  # where batch ids survive a restart
         self.limiter: LLMRateLimiter | None = None  # the account's rate limit, shared in Redis
+        self.offers: OffersMemory | None = None  # what each provider offers, found out once
+        # one run's: when its day must post (None: nobody waits), and the price mode it chose
+        self.deadline: dt.datetime | None = None
+        self.choice: PriceChoice | None = None
+        self._flex_client: AsyncOpenAI | None = None
         self._dropped: set[str] = set()
         if not config.json_schema:
             self._dropped.add("response_format")
@@ -81,17 +96,55 @@ class ChatCalls:
         if self._made is None:
             from openai import AsyncOpenAI
 
-            config, flex = self.config, self.config.price_mode == "flex"
+            config = self.config
             self._made = AsyncOpenAI(
                 # local servers ignore the key; the SDK wants one
                 api_key=config.api_key.get_secret_value() if config.api_key else "unused",
                 base_url=config.base_url,
                 http_client=_http_client(),
-                # flex answers slowly and says "resource unavailable" (429) when busy: wait longer
-                max_retries=config.max_retries + (4 if flex else 0),
-                timeout=max(config.timeout_s, FLEX_TIMEOUT_S) if flex else config.timeout_s,
+                max_retries=config.max_retries,
+                timeout=config.timeout_s,
             )
         return self._made
+
+    @property
+    def _calls(self) -> AsyncOpenAI:
+        """The client for this run's calls: on the flex tier, which answers slowly and says
+        "resource unavailable" (429) when busy, one that waits longer (same connections)."""
+        if self.mode != "flex":
+            return self._client
+        if self._flex_client is None:
+            cfg = self.config
+            self._flex_client = self._client.with_options(
+                max_retries=cfg.max_retries + 4, timeout=max(cfg.timeout_s, FLEX_TIMEOUT_S)
+            )
+        return self._flex_client
+
+    @property
+    def mode(self) -> PriceMode:
+        """This run's price mode: as chosen (``price_choice``), as set, or live until then."""
+        if self.choice is not None:
+            return self.choice.mode
+        return "live" if self.config.price_mode == "auto" else self.config.price_mode
+
+    async def price_choice(self) -> PriceChoice:
+        """This run's price mode, chosen once: ``auto`` asks the provider what it offers
+        (remembered per host, so only the first run asks) when the day has a posting time."""
+        if self.choice is not None:
+            return self.choice
+        cfg = self.config
+        host, until = provider_host(cfg.base_url), seconds_until(self.deadline)
+        known = Offers()
+        if cfg.price_mode == "auto" and until is not None:
+            known = await self.offers.offers(host, cfg.model) if self.offers else Offers()
+            found = await probe(self._client, cfg.model, known)
+            if found != known and self.offers is not None:
+                await self.offers.remember(host, cfg.model, found)
+            known = found
+        self.choice = choose(cfg.price_mode, cfg.batch_wait_s, known, until, host)
+        if cfg.price_mode == "auto":
+            log.info("price mode %s (%s)", self.choice.mode, self.choice.why)
+        return self.choice
 
     async def close(self) -> None:
         if not self._owns_client:
@@ -107,7 +160,7 @@ class ChatCalls:
             if not self._warned_no_price:
                 log.warning("no price known for %s: the dollar budget cannot apply", cfg.model)
                 self._warned_no_price = True
-        mode: PriceMode = "flex" if cfg.price_mode == "flex" else "live"  # batch sets its own
+        mode: PriceMode = "flex" if self.mode == "flex" else "live"  # batch sets its own
         usage = Usage(model=cfg.model, mode=mode)
         return Meter(usage, cfg.budget_tokens, cfg.budget_usd, cfg.prices, before=before)
 
@@ -127,7 +180,7 @@ class ChatCalls:
             if self.limiter is not None:
                 await self.limiter.acquire(charge(kwargs))
             try:
-                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)  # type: ignore[call-overload]
+                raw = await self._calls.chat.completions.with_raw_response.create(**kwargs)  # type: ignore[call-overload]
                 if self.limiter is not None:
                     await self.limiter.learn(raw.headers)
                 response = raw.parse()
@@ -173,7 +226,7 @@ class ChatCalls:
             "response_format": {"type": "json_schema", "json_schema": schema},
             "max_completion_tokens": max_tokens,
         }
-        if cfg.price_mode == "flex":  # half price, slower, sometimes "resource unavailable"
+        if self.mode == "flex":  # half price, slower, sometimes "resource unavailable"
             body["service_tier"] = "flex"
         for name in self._dropped:
             body.pop(name, None)
@@ -207,7 +260,8 @@ class ChatCalls:
         if live._over(live._total(estimate)):  # the whole file is paid at once
             log.warning("the batch would pass the budget; scoring live instead")
             return meter.usage
-        result = await run_batch(self._client, bodies, self.journal, cfg.batch_wait_s)
+        wait_s = self.choice.wait_s if self.choice else cfg.batch_wait_s
+        result = await run_batch(self._client, bodies, self.journal, wait_s)
         if result.reason:
             log.warning("batch: %s; those papers are scored live", result.reason)
         for i, answer in sorted(result.answers.items()):

@@ -31,6 +31,7 @@ from scoring.domain.scorer import ProgressCallback, ScoringOutcome
 from scoring.llm.chat import FAILURES_BEFORE_STOP, ChatCalls, in_batches
 from scoring.llm.meter import Meter
 from scoring.llm.output import ParsedAnswer, Rating
+from scoring.llm.price_modes import PriceChoice
 from scoring.llm.prompting import prompt_hash, render_system
 
 __all__ = ["LLMConfig", "LLMScorer"]
@@ -51,14 +52,26 @@ class LLMScorer(ChatCalls):
 
     def for_run(self, comment_from: int | None) -> LLMScorer:
         """A scorer for one run: its own titles-pass state, stop reason and comment range,
-        sharing this one's HTTP client, rate limiter, batch journal and what it learned of the
-        server (parameters it rejects). Closing it closes nothing shared."""
+        sharing this one's HTTP client, rate limiter, batch journal, what it learned of the
+        server (parameters it rejects) and of the providers' offers. Its price mode is its own,
+        chosen on its first call for the day's posting time (``score_by``). Closing it closes
+        nothing shared."""
         run = copy.copy(self)
         run.comment_from = comment_from
         run._made = self._client  # made here, once, so every run shares the one connection pool
         run._owns_client = False
         run._titles_spent, run._titles_stopped = None, None
+        run.deadline, run.choice, run._flex_client = None, None, None
         return run
+
+    def score_by(self, deadline: dt.datetime | None) -> None:
+        """The day this run scores must post by ``deadline``: the ``auto`` price mode waits
+        for a batch only while that leaves time to score the rest live."""
+        self.deadline, self.choice = deadline, None
+
+    @property
+    def priced_by(self) -> PriceChoice | None:
+        return self.choice
 
     @property
     def name(self) -> str:
@@ -86,6 +99,7 @@ class LLMScorer(ChatCalls):
             # the titles pass met a dead LLM (calls failing in a row, a refused key): asking
             # again with the abstracts would only pay for more of the same
             raise ScoringError(f"no paper could be scored: {stopped}", usage=[], reason=stopped)
+        choice = await self.price_choice() if papers else None
         meter = self._meter(before=titles_spent)  # the titles pass of this run counts
         run = _Scoring(
             papers=papers,
@@ -97,7 +111,7 @@ class LLMScorer(ChatCalls):
             batch_size=self.config.batch_size,
             on_progress=on_progress,
         )
-        if self.config.price_mode == "batch" and run.pending:
+        if run.pending and choice is not None and choice.mode == "batch":
             batch = await self._batch_round(
                 run.round_of(0), run.system, run.criterion_ids, run.absorb, meter
             )
@@ -160,6 +174,7 @@ class LLMScorer(ChatCalls):
         self, papers: Sequence[Paper], criteria: CriteriaVersion
     ) -> tuple[set[str], Usage]:
         """Ids worth a full rating, judged on titles alone. Fails open: a failed call keeps all."""
+        await self.price_choice()  # before the first call: flex asks for its tier on each
         meter = self._meter()
         system = render_system(criteria.items, "titles")
         limit = asyncio.Semaphore(self.config.concurrency)

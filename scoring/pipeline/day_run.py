@@ -32,7 +32,7 @@ from scoring.domain.models import (
 from scoring.domain.pricing import ModelPrice
 from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.domain.ranking import rank_day
-from scoring.domain.scorer import Scorer
+from scoring.domain.scorer import PriceModes, Scorer
 from scoring.learning.from_feedback import preference_model
 from scoring.learning.preferences import DEFAULT_BOUND
 from scoring.pipeline.prefilters import (
@@ -249,6 +249,11 @@ class _DayRun:
             run.status = "incomplete"
             run.unscored_reason = "; ".join(stage.notes) or "the scorer did not rate them"
         run.usage = stage.day_usage()
+        chosen = self.scorer.priced_by if isinstance(self.scorer, PriceModes) else None
+        if chosen is not None:
+            run.price_mode, run.price_mode_why = chosen.mode, chosen.why
+        elif previous is not None and previous.scorer == run.scorer:  # nothing called this time
+            run.price_mode, run.price_mode_why = previous.price_mode, previous.price_mode_why
 
     @property
     def scores(self) -> dict[str, Score]:

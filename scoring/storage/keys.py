@@ -74,6 +74,12 @@ def llm_batch(request_hash: str) -> str:
     return f"{P}llm-batch:{request_hash}"
 
 
+def llm_offers(host: str) -> str:
+    """Hash: ``batch`` and ``flex:{model}`` -> whether the provider at ``host`` offers it and
+    when that was found out (scoring/storage/provider_offers.py)."""
+    return f"{P}llm-offers:{host}"
+
+
 # people
 def personal_digest(profile: str) -> str:
     """Hash: person -> when they asked for their own picks by direct message (`mine on`)."""

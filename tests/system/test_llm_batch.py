@@ -120,3 +120,20 @@ async def test_flex_asks_for_the_flex_tier_and_is_priced_at_half(fake: FakeLLM) 
     assert usage.mode == "flex" and usage.label == "gpt-4o (flex)"
     live_price = cost_usd(usage.model_copy(update={"mode": "live"}))
     assert usage.cost_usd == pytest.approx(live_price / 2, abs=1e-6)  # type: ignore[operator]
+
+
+async def test_what_a_cancelled_batch_answered_is_used_not_paid_for_again(
+    fake: FakeLLM, store: Store
+) -> None:
+    """Still running at the deadline: cancelled; what it had answered by then (and is billed
+    for) is read from its output, and only the rest goes live."""
+    fake.batches.delay_s, fake.batches.done_before_cancel = 30.0, True
+    scorer = batch_scorer(fake, store, wait=0.3)
+    try:
+        result = await scorer.score(PAPERS, DEFAULT)
+    finally:
+        await scorer.close()
+    assert len(result.scores) == 40 and not result.unscored
+    assert fake.batches.cancelled == list(fake.batches.batches)
+    assert {u.mode: u.calls for u in result.usage} == {"batch": 2, "live": 2}
+    assert len(fake.requests) == 4  # 2 answered in the batch, 2 live: none twice

@@ -192,12 +192,15 @@ async def do_the_work(
 ) -> None:
     """A day and the commands and reactions around it, as a team would go through them."""
     arxiv.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed(DAY)))
+    # the default price mode finds the Batch API when the day's posting deadline is still ahead
+    since = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(DAY).replace(tzinfo=dt.UTC)
     settings = load_settings(
         redis_url=redis_url, data_dir=tmp_path, slack_bot_token="xoxb-test",
         slack_signing_secret=SECRET, slack_api_url=slack.url, slack_min_interval_s=0,
         slack_admins=["UADMIN"], feed_url=arxiv.url + "/rss/{categories}",
         export_api_url=arxiv.url + "/api/query", arxiv_min_interval_s=0,
-        openai_base_url=llm.base_url, model="gpt-4o", llm_price_mode="batch",
+        openai_base_url=llm.base_url, model="gpt-4o",
+        partial_post_after_s=int(since.total_seconds()) + 86400,
         profiles={"default": {"slack_channel": "C1"}},
     )  # fmt: skip
     date = dt.date.fromisoformat(DAY)
