@@ -56,7 +56,7 @@ class SlackHttp:
 
     async def press(
         self, action_id: str, message_ts: str, thread_ts: str, user: str = "U1",
-        channel: str = "C1", **kw: Any,
+        channel: str = "C1", container_thread: bool = True, **kw: Any,
     ) -> int:  # fmt: skip
         """A person presses a button of the message ``message_ts``: the ``block_actions``
         payload Slack posts to the Interactivity URL, signed, as a form field ``payload``."""
@@ -76,6 +76,8 @@ class SlackHttp:
                          "value": value, "text": {"type": "plain_text", "text": "More like this"},
                          "action_ts": f"{time.time():.6f}"}],
         }  # fmt: skip
+        if not container_thread:  # some payloads name the thread on the message only
+            del payload["container"]["thread_ts"]
         form = urlencode({"payload": json.dumps(payload)})
         return await self.send(form, "application/x-www-form-urlencoded", **kw)
 

@@ -132,6 +132,12 @@ class PapersBot(discord.Client):
         except InputError as exc:
             await interaction.response.send_message(f"⚠️ {exc}", ephemeral=True)
             return
+        except Exception as exc:  # Redis away, say: an answer, never "This interaction failed"
+            log.warning("a button press could not be read (%s)", type(exc).__name__)
+            await interaction.response.send_message(
+                "⚠️ That press could not be recorded just now; please try again.", ephemeral=True
+            )
+            return
         await self._answer(interaction, req)
 
     async def _answer(self, interaction: discord.Interaction, req: Request) -> None:

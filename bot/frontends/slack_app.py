@@ -85,13 +85,15 @@ async def answer_press(
     else:
         reply = await core.handle(req)
         text = render_reply(reply) if reply.ok else f":warning: {escape(reply.text)}"
+    # the thread: the container names it; some payloads carry it on the message only
+    thread = where.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
     try:
-        await client.chat_postEphemeral(
-            channel=channel, user=user, text=text, thread_ts=where.get("thread_ts")
-        )
-    except SlackApiError as exc:
-        log.warning("chat.postEphemeral refused (%s): answering by the response URL",
-                    exc.response.get("error") if exc.response else exc)  # fmt: skip
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread)
+    except Exception as exc:  # refused, or the network: the person still gets their answer
+        why = type(exc).__name__
+        if isinstance(exc, SlackApiError) and exc.response:
+            why = str(exc.response.get("error"))
+        log.warning("chat.postEphemeral failed (%s): answering by the response URL", why)
         await respond(response_type="ephemeral", replace_original=False, text=text)
 
 

@@ -25,7 +25,7 @@ async def preference_model(
     now: dt.datetime | None = None,
 ) -> PreferenceModel:
     """The channel's model, or one person's (``user``) from their reactions alone."""
-    events = await store.feedback_events(profile)
+    events = one_vote_each(await store.feedback_events(profile))
     if user is not None:
         events = [e for e in events if e.user == user]
     if not events:
@@ -42,13 +42,23 @@ async def preference_model(
     return model
 
 
+def one_vote_each(events: Iterable[FeedbackEvent]) -> list[FeedbackEvent]:
+    """One vote per person and paper, their latest: 👍 then "Less like this" is a change of
+    mind, not two opinions that cancel; 👍 and ❤️ (or 👍 and "More like this") count once."""
+    latest: dict[tuple[str, str], FeedbackEvent] = {}
+    for e in sorted(events, key=lambda e: (e.at, e.source)):
+        if e.sign:
+            latest[(e.user, e.paper_id)] = e
+    return list(latest.values())
+
+
 def net_reactions(
     events: Iterable[FeedbackEvent], user: str | None = None
 ) -> dict[str, tuple[int, dt.datetime]]:
     """Each reacted paper's net sign (thumbs up minus down, by ``user`` or by everyone) and the
     time of its latest reaction: what was liked and disliked, for the prompts that name them."""
     net: dict[str, tuple[int, dt.datetime]] = {}
-    for e in events:
+    for e in one_vote_each(events):
         if user is None or e.user == user:
             sign, at = net.get(e.paper_id, (0, e.at))
             net[e.paper_id] = (sign + e.sign, max(at, e.at))

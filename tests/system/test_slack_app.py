@@ -597,8 +597,9 @@ async def test_a_press_counts_like_a_reaction_once_and_answers_the_person_alone(
     assert [(e.user, e.paper_id, e.sign) for e in events] == [("slack:U7", paper, -1)]
     assert "0 positive, 1 negative, 0 saved" in await _text(slack, http, "prefs", "U7")
 
-    assert await http.press(save, replies[paper], thread, user="U7") == 200
-    assert (await _ephemeral(slack, "U7", 4))["text"].startswith(f"Saved {paper}")
+    assert await http.press(save, replies[paper], thread, user="U7", container_thread=False) == 200
+    saved = await _ephemeral(slack, "U7", 4)
+    assert saved["text"].startswith(f"Saved {paper}") and saved["thread_ts"] == thread
     assert day.selected[7].paper.url in await _text(slack, http, "saved", "U7")
     assert not slack.posts("chat.postMessage")[len(day.selected) + 1 :]  # nothing in public
 

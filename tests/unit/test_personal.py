@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from scoring.domain.models import FeedbackEvent, Paper, Score
 from scoring.domain.ranking import rank_day
+from scoring.learning.from_feedback import net_reactions, one_vote_each
 from scoring.learning.personal import PersonalView, personal_view
 from scoring.learning.preferences import build_model
 
@@ -163,3 +164,21 @@ def test_the_word_model_names_the_words_that_moved_a_paper() -> None:
     assert set(model.word_model.words_in(unseen_quant, 1)) == set(liked)
     assert not model.word_model.words_in(unseen_quant, -1)  # no agent word in it
     assert model.preferences([unseen_quant], SCORES)[unseen_quant.id] > 0
+
+
+def test_one_vote_per_person_and_paper_the_latest() -> None:
+    # 👍 then "Less like this" is a change of mind (the press wins), not two votes that
+    # cancel; 👍 and ❤️, or 👍 and "More like this", count once; each person votes apart
+    later = NOW + dt.timedelta(minutes=1)
+    events = [
+        FeedbackEvent(user="ann", paper_id="a", source="+1", sign=1, at=NOW),
+        FeedbackEvent(user="ann", paper_id="a", source="cli", sign=-1, at=later),
+        FeedbackEvent(user="ann", paper_id="b", source="+1", sign=1, at=NOW),
+        FeedbackEvent(user="ann", paper_id="b", source="heart", sign=1, at=later),
+        FeedbackEvent(user="bob", paper_id="a", source="+1", sign=1, at=NOW),
+    ]
+    votes = {(e.user, e.paper_id): e.sign for e in one_vote_each(events)}
+    assert votes == {("ann", "a"): -1, ("ann", "b"): 1, ("bob", "a"): 1}
+    assert len(one_vote_each(events)) == 3
+    net = net_reactions(events, "ann")
+    assert {pid: sign for pid, (sign, _) in net.items()} == {"a": -1, "b": 1}
