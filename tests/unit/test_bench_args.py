@@ -28,7 +28,7 @@ def bench(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     [
         ("2025-06-05,2025-05-28", "--days must be distinct dates in time order"),
         ("2025-05-28,2025-05-28", "--days must be distinct dates in time order"),
-        ("2025-07-01", "no listings file for 2025-07-01"),
+        ("2025-07-07", "no listings file for 2025-07-07"),
         ("2025-13-01", "month must be in 1..12"),
     ],
 )

@@ -52,18 +52,20 @@ def test_a_taste_across_topics_is_learned_from_thirty_reactions() -> None:
     assert auc > 0.9, auc
 
 
-def test_the_word_model_reads_the_matched_criterion_as_a_feature() -> None:
+def test_a_taste_that_follows_a_criterion_is_carried_by_the_criterion_part() -> None:
     """Likes that follow a criterion, not any word: here criteria are dealt out regardless of
-    the text, so only the criterion feature separates the unseen papers' word-model taste."""
+    the text, so the unseen papers of the liked criterion rank above the others by the
+    criterion part, and the word model (which does not read criteria) names no criterion."""
     theory = [p for p in PAPERS if SCORES[p.id].criterion == "theory"]
     llm = [p for p in PAPERS if SCORES[p.id].criterion == "llm"]
     events = [event(p.id, 1) for p in theory[:10]] + [event(p.id, -1) for p in llm[:10]]
     model = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW)
-    assert model.word_model is not None
-    parts = model.parts(theory[10:] + llm[10:], SCORES)
-    pairs = [(parts[a.id].text, parts[b.id].text) for a in theory[10:] for b in llm[10:]]
+    prefs = model.preferences(theory[10:] + llm[10:], SCORES)
+    pairs = [(prefs[a.id], prefs[b.id]) for a in theory[10:] for b in llm[10:]]
     assert sum(a > b for a, b in pairs) / len(pairs) > 0.9
-    assert not any(w.startswith("criterion") for w, _ in model.word_model.weights())
+    assert model.word_model is None or not any(
+        w.startswith("criterion") for w, _ in model.word_model.weights()
+    )
 
 
 def test_each_part_of_a_taste_counts_as_far_as_it_predicted_the_reactions() -> None:
@@ -128,3 +130,26 @@ async def test_feedback_is_idempotent_and_undone(store: Store) -> None:
     assert len(await store.feedback_events("default")) == 1
     assert await store.remove_feedback("default", "u1", PAPERS[0].id, "+1") == 1
     assert await store.feedback_events("default") == []
+
+
+def test_a_word_shared_by_a_handful_of_dislikes_is_learned() -> None:
+    """Issue 31's reader: 4 likes (graphs, geometry, physics) and 13 dislikes that all say "LLM"
+    or "language model", the dislikes matched to the LLM criterion as the scorer matches them.
+    The model must count that word against (the L1 word model with the criterion as a feature
+    let the criterion explain the dislikes and kept no word) and lower an unseen LLM paper
+    below an unseen graph paper of the same criterion."""
+    day = listing_batch(load_listing("2025-05-28"), dt.date(2025, 5, 28), ["cs.LG", "cs.AI"])
+    llm = re.compile(r"\b(llms?|language models?)\b", re.I)
+    taste = re.compile(r"\b(graph|geometric|physics)", re.I)
+    liked = [p for p in day.papers if taste.search(p.abstract) and not llm.search(p.abstract)]
+    disliked = [p for p in day.papers if llm.search(p.abstract) and not taste.search(p.abstract)]
+    crit = {p.id: score(p.id, 8, 6, "science") for p in liked}
+    crit |= {p.id: score(p.id, 8, 6, "llm") for p in disliked}
+    events = [event(p.id, 1) for p in liked[:4]] + [event(p.id, -1) for p in disliked[:13]]
+    model = build_model(events, {p.id: p for p in day.papers}, crit, NOW)
+    _, against = model.terms()
+    assert any(llm.fullmatch(w) or w.startswith("languag") for w in against), against
+    unseen = {p.id: score(p.id, 8, 6, "science") for p in liked[4:] + disliked[13:]}
+    prefs = model.preferences(liked[4:] + disliked[13:], unseen)
+    below = [(prefs[a.id] > prefs[b.id]) for a in liked[4:] for b in disliked[13:]]
+    assert sum(below) / len(below) > 0.8
