@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,8 @@ CRITERION_WEIGHT = 3.0  # a criterion's own text is a strong example of what the
 REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
 MIN_PAPERS = 50  # fewer candidates are not worth filtering
+RECENCY_HALF_LIFE = 10.0  # days: how fast older history days count less in training
+HELD_OUT = 5  # newest history days cross-validated for the cut
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
@@ -50,16 +53,10 @@ class LearnedFilter:
     """Estimated chance that a paper passes the relevance cutoff, from its words."""
 
     def __init__(self, examples: Sequence[Example], criteria: Sequence[Criterion]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
-        from sklearn.linear_model import LogisticRegression
-
-        rows = list(examples) + [
-            Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
-        ]
-        self.vectorizer = TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
+        rows = _with_criteria(examples, criteria)
+        self.vectorizer = _vectorizer()
         x = self.vectorizer.fit_transform([r.text for r in rows])
-        self.model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-        self.model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
+        self.model = _fit(x, rows)
 
     def probabilities(self, papers: Sequence[Paper]) -> np.ndarray:
         return self.text_probabilities([weighted_text(p) for p in papers])
@@ -67,6 +64,38 @@ class LearnedFilter:
     def text_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """The same for texts already weighted (``weighted_text``), as examples hold them."""
         return np.asarray(self.model.predict_proba(self.vectorizer.transform(texts))[:, 1])
+
+
+def _with_criteria(examples: Sequence[Example], criteria: Sequence[Criterion]) -> list[Example]:
+    return list(examples) + [
+        Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
+    ]
+
+
+def _vectorizer() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
+
+    return TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
+
+
+def _fit(x: Any, rows: Sequence[Example]) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    # one BLAS thread: the solver's vectors are small, and on a busy machine BLAS threads
+    # waiting on each other made a fit 50 times slower (measured: 5.9 s against 0.11 s)
+    with threadpool_limits(1, user_api="blas"):
+        return model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
+
+
+def recency_weighted(by_day: Sequence[Sequence[Example]]) -> list[list[Example]]:
+    """Each day's examples weighted by its age (newest first: 1, then halving every
+    ``RECENCY_HALF_LIFE`` days), so a topic that arrived lately outweighs older months."""
+    return [
+        [replace(e, weight=e.weight * 0.5 ** (age / RECENCY_HALF_LIFE)) for e in day]
+        for age, day in enumerate(by_day)
+    ]
 
 
 def most_likely(probs: np.ndarray, fraction: float) -> np.ndarray:
@@ -87,10 +116,12 @@ async def training_days(
         if len(by_day) >= max_days:
             break
         day = await store.load_day(profile, date)
+        # the titles pass's drops are LLM judgements too (below 4 from the title): without
+        # them the filter learns only from what it kept itself, and its cut creeps up
         rows = [
             Example(weighted_text(rp.paper), rp.score.relevance >= cutoff)
             for rp in (day.papers if day else [])
-            if rp.score.filtered_by is None and not rp.score.model.startswith("local-")
+            if rp.score.filtered_by in (None, "titles") and not rp.score.model.startswith("local-")
         ]
         if rows:
             by_day.append(rows)
@@ -118,32 +149,58 @@ def highest_threshold(probs: np.ndarray, positive: Sequence[bool], target: float
     return float(found[max(1, math.ceil(target * len(found))) - 1])
 
 
-def recall_threshold(
+@dataclass
+class TrainedFilter:
+    """The day's learned filter and its cross-validated chances on the held-out days."""
+
+    model: LearnedFilter
+    folds: list[tuple[np.ndarray, list[bool]]]  # per held-out day, newest first: chances, labels
+    history_days: int
+
+    def threshold(self, target: float) -> float:
+        """The highest cut that keeps the target share of the held-out days' relevant papers
+        pooled (a single day's one or two outliers do not decide it), and of the newest
+        held-out day's alone. With k history days the target is raised to
+        1 - (1 - target) k/(k+1): less history, a more cautious cut."""
+        probs = np.concatenate([p for p, _ in self.folds]) if self.folds else np.zeros(0)
+        positive = [y for _, labels in self.folds for y in labels]
+        if not any(positive):
+            return 0.0  # nothing to judge by: keep everything (within the ceiling)
+        k = min(HELD_OUT, self.history_days)
+        cautious = 1 - (1 - target) * k / (k + 1)
+        pooled = highest_threshold(probs, positive, cautious)
+        # topics drift: the newest day, the most like tomorrow, must reach the target alone
+        newest, labels = self.folds[0]
+        return min(pooled, highest_threshold(newest, labels, cautious))
+
+
+def train(
     by_day: Sequence[Sequence[Example]],
     reactions: Sequence[Example],
     criteria: Sequence[Criterion],
-    target: float,
-    held_out: int = 5,
-) -> float:
-    """The cut, cross-validated over the history: each of the newest ``held_out`` days is
-    scored by a model trained on the other days, and the cut is the highest one that keeps
-    the target share of the relevant papers of all held-out days together (pooled: a single
-    day's one or two outliers do not decide it). With k held-out days the target is raised to
-    1 - (1 - target) k/(k+1): less history, a more cautious cut."""
-    probs: list[float] = []
-    positive: list[bool] = []
-    for i, day in enumerate(by_day[:held_out]):
-        others = [e for j, d in enumerate(by_day) if j != i for e in d] + list(reactions)
-        if not any(e.positive for e in day) or not any(e.positive for e in others):
-            continue
-        model = LearnedFilter(others, criteria)
-        probs += model.text_probabilities([e.text for e in day]).tolist()
-        positive += [e.positive for e in day]
-    k = min(held_out, len(by_day))
-    if not any(positive):
-        return 0.0  # nothing to judge by: keep everything (within the ceiling)
-    cautious = 1 - (1 - target) * k / (k + 1)
-    return highest_threshold(np.asarray(probs), positive, cautious)
+    held_out: int = HELD_OUT,
+) -> TrainedFilter:
+    """The filter on every history day (newest first, recency-weighted), and, for its cut,
+    each of the newest ``held_out`` days scored by a model of the other days. The words are
+    counted once for all of them: the folds fit on rows of one matrix."""
+    days = recency_weighted(by_day)
+    rows = _with_criteria([e for day in days for e in day] + list(reactions), criteria)
+    model = LearnedFilter.__new__(LearnedFilter)
+    model.vectorizer = _vectorizer()
+    x = model.vectorizer.fit_transform([r.text for r in rows])
+    model.model = _fit(x, rows)
+    folds = []
+    start = 0
+    for i, day in enumerate(days):
+        end = start + len(day)
+        others = np.ones(len(rows), dtype=bool)
+        others[start:end] = False
+        rest = [r for r, keep in zip(rows, others, strict=True) if keep]
+        if i < held_out and any(e.positive for e in day) and any(r.positive for r in rest):
+            fold = _fit(x[others], rest)
+            folds.append((fold.predict_proba(x[start:end])[:, 1], [e.positive for e in day]))
+        start = end
+    return TrainedFilter(model, folds, len(by_day))
 
 
 @dataclass(frozen=True)
@@ -238,11 +295,11 @@ def _learned_choice(
     config: PrefilterConfig,
 ) -> tuple[set[int], np.ndarray, float | None]:
     """Which candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
-    examples = [e for day in by_day for e in day] + list(reactions)
-    probs = LearnedFilter(examples, criteria).probabilities(candidates)
+    trained = train(by_day, reactions, criteria)
+    probs = trained.model.probabilities(candidates)
     if config.keep is not None:
         return set(most_likely(probs, config.keep).tolist()), probs, None
-    threshold = recall_threshold(by_day, reactions, criteria, config.target_recall)
+    threshold = trained.threshold(config.target_recall)
     return _by_threshold(probs, threshold, config), probs, threshold
 
 
