@@ -3,9 +3,12 @@
 Order: papers by followed authors always pass; then the learned filter (TF-IDF + logistic
 regression trained on this profile's earlier LLM scores and people's reactions) keeps the
 papers whose chance of relevance reaches a cut chosen by cross-validation over the history
-days, so that it keeps ``target_recall`` of what the LLM would select (or a fixed ``keep``
-fraction), and sends a random sample of the rest anyway so the day's recall
-can be estimated; then the optional titles-only LLM pass. A dropped paper gets a stored
+days, so that it keeps ``target_recall`` of what the LLM would select, pooled and on the
+newest day alone (or a fixed ``keep`` fraction), and sends a random sample of the rest anyway
+so the day's recall can be estimated; then the optional titles-only LLM pass. As topics
+drift: newer days weigh more in training, each sampled paper stands for its share of the
+dropped ones (so the relevant papers the filter dropped move its cut), and the sample is
+larger while the recall estimate is uncertain. A dropped paper gets a stored
 score (relevance 1, ``filtered_by`` set) saying why, so it still counts as scanned, ranks
 last, and is never sent again for the same criteria.
 """
@@ -39,6 +42,8 @@ MIN_PAPERS = 50  # fewer candidates are not worth filtering
 RECENCY_HALF_LIFE = 10.0  # days: how fast older history days count less in training
 HELD_OUT = 5  # newest history days cross-validated for the cut
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
+EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
+MEASURED_DAYS = 5  # days of measured recall before the estimate counts as settled
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -110,16 +115,22 @@ async def training_days(
     """LLM-scored papers of each earlier day, newest first (label: relevance >= cutoff), and
     people's reactions."""
     by_day: list[list[Example]] = []
+    sampled = await _explored_weights(store, profile, max_days)
     for date in reversed(await store.days(profile)):
         if date >= before:
             continue
         if len(by_day) >= max_days:
             break
         day = await store.load_day(profile, date)
+        explored, weight = sampled.get(date, (set(), 1.0))
         # the titles pass's drops are LLM judgements too (below 4 from the title): without
         # them the filter learns only from what it kept itself, and its cut creeps up
         rows = [
-            Example(weighted_text(rp.paper), rp.score.relevance >= cutoff)
+            Example(
+                weighted_text(rp.paper),
+                rp.score.relevance >= cutoff,
+                weight if rp.paper.id in explored else 1.0,
+            )
             for rp in (day.papers if day else [])
             if rp.score.filtered_by in (None, "titles") and not rp.score.model.startswith("local-")
         ]
@@ -132,6 +143,21 @@ async def training_days(
     return by_day, reactions
 
 
+async def _explored_weights(
+    store: Store, profile: str, max_days: int
+) -> dict[dt.date, tuple[set[str], float]]:
+    """Per earlier day, the dropped papers the LLM scored anyway and how many dropped papers
+    each stands for: the filter never sees the relevant papers it dropped unless the sample
+    shows them, so each sampled paper counts for its share of the dropped ones (inverse
+    sampling weight) in training and in the cut."""
+    found: dict[dt.date, tuple[set[str], float]] = {}
+    for run in await store.runs(profile, limit=2 * max_days + 10):  # newest first
+        fr = run.filter_recall
+        if run.date not in found and fr is not None and fr.sample and run.explored:
+            found[run.date] = (set(run.explored), max(1.0, fr.dropped / fr.sample))
+    return found
+
+
 async def training_examples(
     store: Store, profile: str, before: dt.date, cutoff: int, max_days: int
 ) -> tuple[list[Example], int]:
@@ -141,12 +167,22 @@ async def training_examples(
     return [e for day in by_day for e in day] + reactions, len(by_day)
 
 
-def highest_threshold(probs: np.ndarray, positive: Sequence[bool], target: float) -> float:
-    """The highest probability cut that keeps ``target`` of the positive papers."""
-    found = np.sort(probs[np.asarray(positive, dtype=bool)])[::-1]
-    if not len(found):
+def highest_threshold(
+    probs: np.ndarray,
+    positive: Sequence[bool],
+    target: float,
+    weights: Sequence[float] | None = None,
+) -> float:
+    """The highest probability cut that keeps ``target`` of the positive papers (of their
+    summed ``weights``, when a paper stands for several)."""
+    mask = np.asarray(positive, dtype=bool)
+    if not mask.any():
         return 1.0
-    return float(found[max(1, math.ceil(target * len(found))) - 1])
+    w = np.ones(len(probs)) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(-probs[mask], kind="stable")
+    found, kept = probs[mask][order], np.cumsum(w[mask][order])
+    enough = target * kept[-1] - 1e-9
+    return float(found[int(np.searchsorted(kept, enough))])
 
 
 @dataclass
@@ -154,7 +190,8 @@ class TrainedFilter:
     """The day's learned filter and its cross-validated chances on the held-out days."""
 
     model: LearnedFilter
-    folds: list[tuple[np.ndarray, list[bool]]]  # per held-out day, newest first: chances, labels
+    # per held-out day, newest first: chances, labels, and how many papers each stands for
+    folds: list[tuple[np.ndarray, list[bool], list[float]]]
     history_days: int
 
     def threshold(self, target: float) -> float:
@@ -162,16 +199,17 @@ class TrainedFilter:
         pooled (a single day's one or two outliers do not decide it), and of the newest
         held-out day's alone. With k history days the target is raised to
         1 - (1 - target) k/(k+1): less history, a more cautious cut."""
-        probs = np.concatenate([p for p, _ in self.folds]) if self.folds else np.zeros(0)
-        positive = [y for _, labels in self.folds for y in labels]
+        probs = np.concatenate([p for p, _, _ in self.folds]) if self.folds else np.zeros(0)
+        positive = [y for _, labels, _ in self.folds for y in labels]
+        weights = [w for _, _, ws in self.folds for w in ws]
         if not any(positive):
             return 0.0  # nothing to judge by: keep everything (within the ceiling)
         k = min(HELD_OUT, self.history_days)
         cautious = 1 - (1 - target) * k / (k + 1)
-        pooled = highest_threshold(probs, positive, cautious)
+        pooled = highest_threshold(probs, positive, cautious, weights)
         # topics drift: the newest day, the most like tomorrow, must reach the target alone
-        newest, labels = self.folds[0]
-        return min(pooled, highest_threshold(newest, labels, cautious))
+        newest, labels, newest_weights = self.folds[0]
+        return min(pooled, highest_threshold(newest, labels, cautious, newest_weights))
 
 
 def train(
@@ -198,7 +236,13 @@ def train(
         rest = [r for r, keep in zip(rows, others, strict=True) if keep]
         if i < held_out and any(e.positive for e in day) and any(r.positive for r in rest):
             fold = _fit(x[others], rest)
-            folds.append((fold.predict_proba(x[start:end])[:, 1], [e.positive for e in day]))
+            folds.append(
+                (
+                    fold.predict_proba(x[start:end])[:, 1],
+                    [e.positive for e in day],
+                    [e.weight for e in by_day[i]],  # the sampling weight, not the recency
+                )
+            )
         start = end
     return TrainedFilter(model, folds, len(by_day))
 
@@ -303,11 +347,23 @@ def _learned_choice(
     return _by_threshold(probs, threshold, config), probs, threshold
 
 
-def _explore_sample(dropped: Sequence[int], config: PrefilterConfig, date: dt.date) -> set[int]:
+def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int] | None) -> float:
+    """The share of dropped papers sampled: ``EXPLORE_BOOST`` times the configured one while
+    the recall estimate rests on fewer than ``MEASURED_DAYS`` days (its interval is wide) or
+    is below the target, so the missed papers that move the cut are seen sooner."""
+    uncertain = (
+        recent_recall is None
+        or recent_recall[1] < MEASURED_DAYS
+        or recent_recall[0] < config.target_recall
+    )
+    return min(0.5, config.explore * (EXPLORE_BOOST if uncertain else 1.0))
+
+
+def _explore_sample(dropped: Sequence[int], share: float, date: dt.date) -> set[int]:
     """A random share of the dropped papers (the same for a re-run of the day)."""
-    if not dropped or config.explore <= 0:
+    if not dropped or share <= 0:
         return set()
-    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(config.explore * len(dropped))))
+    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
     rng = np.random.default_rng(date.toordinal())
     return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
 
@@ -396,7 +452,7 @@ async def _learned_pass(
             )
             keep = _by_threshold(probs, threshold / 2, config)
     dropped = [i for i in range(len(candidates)) if i not in keep]
-    explore = _explore_sample(dropped, config, date)
+    explore = _explore_sample(dropped, explore_share(config, recent_recall), date)
     for i in dropped:
         if i in explore:
             continue

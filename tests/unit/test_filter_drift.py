@@ -9,7 +9,7 @@ import numpy as np
 
 from scoring.domain.configs import PrefilterConfig
 from scoring.pipeline import prefilters
-from scoring.pipeline.prefilters import Example, _by_threshold, train
+from scoring.pipeline.prefilters import Example, _by_threshold, highest_threshold, train
 
 OFF = "segmentation medical video speech retrieval recommendation benchmark survey dataset".split()
 SHARED = "model training data method results learning network approach task".split()
@@ -56,3 +56,20 @@ def test_older_days_count_less() -> None:
     weights = [d[0].weight for d in prefilters.recency_weighted([day] * 3)]
     assert weights[0] == 2.0 and weights[0] > weights[1] > weights[2] > 0
     assert np.isclose(weights[1] / weights[0], 0.5 ** (1 / prefilters.RECENCY_HALF_LIFE))
+
+
+def test_a_sampled_relevant_paper_counts_for_the_dropped_papers_it_stands_for() -> None:
+    """The filter sees a dropped relevant paper only through its sample: one found there
+    stands for dropped/sample papers, so the cut comes down to it."""
+    probs = np.array([0.9, 0.8, 0.7, 0.6, 0.1])  # the last one was dropped and sampled
+    positive = [True, True, True, True, True]
+    assert highest_threshold(probs, positive, 0.75) == 0.6  # four of the five, one each
+    assert highest_threshold(probs, positive, 0.75, [1, 1, 1, 1, 20]) == 0.1
+
+
+def test_the_sample_grows_while_the_recall_estimate_is_uncertain() -> None:
+    config = PrefilterConfig(explore=0.05)
+    settled = prefilters.explore_share(config, (0.99, prefilters.MEASURED_DAYS))
+    assert settled == 0.05
+    for uncertain in (None, (0.99, 1), (0.90, prefilters.MEASURED_DAYS)):
+        assert prefilters.explore_share(config, uncertain) > settled
