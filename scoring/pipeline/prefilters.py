@@ -40,10 +40,10 @@ REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
 MIN_PAPERS = 50  # fewer candidates are not worth filtering
 RECENCY_HALF_LIFE = 10.0  # days: how fast older history days count less in training
-HELD_OUT = 5  # newest history days cross-validated for the cut
+HELD_OUT = 8  # newest history days cross-validated for the cut (5 let misses fade too soon)
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
-MEASURED_DAYS = 5  # days of measured recall before the estimate counts as settled
+SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -347,13 +347,14 @@ def _learned_choice(
     return _by_threshold(probs, threshold, config), probs, threshold
 
 
-def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int] | None) -> float:
+def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int, float] | None) -> float:
     """The share of dropped papers sampled: ``EXPLORE_BOOST`` times the configured one while
-    the recall estimate rests on fewer than ``MEASURED_DAYS`` days (its interval is wide) or
-    is below the target, so the missed papers that move the cut are seen sooner."""
+    the recall estimate is uncertain (none yet, its 90 % interval wider than
+    ``SETTLED_WIDTH``, or below the target), so the relevant papers the filter drops are seen
+    soon enough to move its cut."""
     uncertain = (
         recent_recall is None
-        or recent_recall[1] < MEASURED_DAYS
+        or recent_recall[2] > SETTLED_WIDTH
         or recent_recall[0] < config.target_recall
     )
     return min(0.5, config.explore * (EXPLORE_BOOST if uncertain else 1.0))
@@ -393,10 +394,11 @@ async def apply_prefilters(
     followed: Sequence[str],
     relevance_cutoff: int,
     config: PrefilterConfig,
-    recent_recall: tuple[float, int] | None = None,
+    recent_recall: tuple[float, int, float] | None = None,
 ) -> PrefilterResult:
-    """``recent_recall``: the learned filter's recall estimated over recent days, and over how
-    many; below the target, today's cut is halved."""
+    """``recent_recall``: the learned filter's recall estimated over recent days, over how
+    many, and the width of their intervals; below the target, today's cut is halved, and
+    while it is uncertain more dropped papers are sampled."""
     protected = {p.id for p in papers if author_matches(p, followed)}
     result = PrefilterResult(kept=list(papers))
     candidates = [p for p in papers if p.id not in protected]
@@ -422,7 +424,7 @@ async def _learned_pass(
     scorer: Scorer,
     relevance_cutoff: int,
     config: PrefilterConfig,
-    recent_recall: tuple[float, int] | None,
+    recent_recall: tuple[float, int, float] | None,
     result: PrefilterResult,
 ) -> list[Paper]:
     """The learned filter: the candidates it keeps (and its sample of the dropped ones, sent
@@ -444,7 +446,7 @@ async def _learned_pass(
     keep, probs, threshold = chosen
     widened = None
     if threshold is not None and recent_recall is not None:
-        estimate, runs = recent_recall
+        estimate, runs, _ = recent_recall
         if estimate < config.target_recall:
             widened = (
                 f"recall estimated at {estimate:.2f} over the last {runs} days, below "

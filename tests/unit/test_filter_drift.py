@@ -69,7 +69,7 @@ def test_a_sampled_relevant_paper_counts_for_the_dropped_papers_it_stands_for() 
 
 def test_the_sample_grows_while_the_recall_estimate_is_uncertain() -> None:
     config = PrefilterConfig(explore=0.05)
-    settled = prefilters.explore_share(config, (0.99, prefilters.MEASURED_DAYS))
+    settled = prefilters.explore_share(config, (0.99, 5, 0.1))
     assert settled == 0.05
-    for uncertain in (None, (0.99, 1), (0.90, prefilters.MEASURED_DAYS)):
+    for uncertain in (None, (0.99, 5, 0.6), (0.90, 5, 0.1)):
         assert prefilters.explore_share(config, uncertain) > settled
