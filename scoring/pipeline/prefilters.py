@@ -226,9 +226,7 @@ def train(
     model = LearnedFilter.__new__(LearnedFilter)
     model.vectorizer = _vectorizer()
     x = model.vectorizer.fit_transform([r.text for r in rows])
-    model.model = _fit(x, rows)
-    folds = []
-    start = 0
+    model.model, folds, start = _fit(x, rows), [], 0
     for i, day in enumerate(days):
         end = start + len(day)
         others = np.ones(len(rows), dtype=bool)
@@ -349,9 +347,8 @@ def _learned_choice(
 
 def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int, float] | None) -> float:
     """The share of dropped papers sampled: ``EXPLORE_BOOST`` times the configured one while
-    the recall estimate is uncertain (none yet, its 90 % interval wider than
-    ``SETTLED_WIDTH``, or below the target), so the relevant papers the filter drops are seen
-    soon enough to move its cut."""
+    the recall estimate is uncertain (none yet, its interval wider than ``SETTLED_WIDTH``, or
+    below the target), so the relevant papers the filter drops soon move its cut."""
     uncertain = (
         recent_recall is None
         or recent_recall[2] > SETTLED_WIDTH
