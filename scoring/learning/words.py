@@ -36,9 +36,16 @@ def _stop_words() -> frozenset[str]:
 
 def stemmed_terms(text: str) -> list[str]:
     """Stemmed words of ``text`` (lowercased, English stop words dropped) and word pairs."""
+    return list(_stemmed_terms(text))
+
+
+@lru_cache(maxsize=32_768)
+def _stemmed_terms(text: str) -> tuple[str, ...]:
+    # cached: the learned filter and its cross-validation fit the same history days' papers
+    # again and again (six fits a day, each over up to 20 days)
     stop = _stop_words()
     words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in stop]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return (*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)))
 
 
 def prefix_stems(text: str) -> list[str]:

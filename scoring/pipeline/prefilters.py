@@ -3,9 +3,12 @@
 Order: papers by followed authors always pass; then the learned filter (TF-IDF + logistic
 regression trained on this profile's earlier LLM scores and people's reactions) keeps the
 papers whose chance of relevance reaches a cut chosen by cross-validation over the history
-days, so that it keeps ``target_recall`` of what the LLM would select (or a fixed ``keep``
-fraction), and sends a random sample of the rest anyway so the day's recall
-can be estimated; then the optional titles-only LLM pass. A dropped paper gets a stored
+days, so that it keeps ``target_recall`` of what the LLM would select, pooled and on the
+newest day alone (or a fixed ``keep`` fraction), and sends a random sample of the rest anyway
+so the day's recall can be estimated; then the optional titles-only LLM pass. As topics
+drift: newer days weigh more in training, each sampled paper stands for its share of the
+dropped ones (so the relevant papers the filter dropped move its cut), and the sample is
+larger while the recall estimate is uncertain. A dropped paper gets a stored
 score (relevance 1, ``filtered_by`` set) saying why, so it still counts as scanned, ranks
 last, and is never sent again for the same criteria.
 """
@@ -17,7 +20,8 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +39,11 @@ CRITERION_WEIGHT = 3.0  # a criterion's own text is a strong example of what the
 REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
 MIN_PAPERS = 50  # fewer candidates are not worth filtering
+RECENCY_HALF_LIFE = 10.0  # days: how fast older history days count less in training
+HELD_OUT = 8  # newest history days cross-validated for the cut (5 let misses fade too soon)
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
+EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
+SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -50,16 +58,10 @@ class LearnedFilter:
     """Estimated chance that a paper passes the relevance cutoff, from its words."""
 
     def __init__(self, examples: Sequence[Example], criteria: Sequence[Criterion]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
-        from sklearn.linear_model import LogisticRegression
-
-        rows = list(examples) + [
-            Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
-        ]
-        self.vectorizer = TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
+        rows = _with_criteria(examples, criteria)
+        self.vectorizer = _vectorizer()
         x = self.vectorizer.fit_transform([r.text for r in rows])
-        self.model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-        self.model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
+        self.model = _fit(x, rows)
 
     def probabilities(self, papers: Sequence[Paper]) -> np.ndarray:
         return self.text_probabilities([weighted_text(p) for p in papers])
@@ -67,6 +69,38 @@ class LearnedFilter:
     def text_probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """The same for texts already weighted (``weighted_text``), as examples hold them."""
         return np.asarray(self.model.predict_proba(self.vectorizer.transform(texts))[:, 1])
+
+
+def _with_criteria(examples: Sequence[Example], criteria: Sequence[Criterion]) -> list[Example]:
+    return list(examples) + [
+        Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
+    ]
+
+
+def _vectorizer() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
+
+    return TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
+
+
+def _fit(x: Any, rows: Sequence[Example]) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    # one BLAS thread: the solver's vectors are small, and on a busy machine BLAS threads
+    # waiting on each other made a fit 50 times slower (measured: 5.9 s against 0.11 s)
+    with threadpool_limits(1, user_api="blas"):
+        return model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
+
+
+def recency_weighted(by_day: Sequence[Sequence[Example]]) -> list[list[Example]]:
+    """Each day's examples weighted by its age (newest first: 1, then halving every
+    ``RECENCY_HALF_LIFE`` days), so a topic that arrived lately outweighs older months."""
+    return [
+        [replace(e, weight=e.weight * 0.5 ** (age / RECENCY_HALF_LIFE)) for e in day]
+        for age, day in enumerate(by_day)
+    ]
 
 
 def most_likely(probs: np.ndarray, fraction: float) -> np.ndarray:
@@ -81,16 +115,24 @@ async def training_days(
     """LLM-scored papers of each earlier day, newest first (label: relevance >= cutoff), and
     people's reactions."""
     by_day: list[list[Example]] = []
+    sampled = await _explored_weights(store, profile, max_days)
     for date in reversed(await store.days(profile)):
         if date >= before:
             continue
         if len(by_day) >= max_days:
             break
         day = await store.load_day(profile, date)
+        explored, weight = sampled.get(date, (set(), 1.0))
+        # the titles pass's drops are LLM judgements too (below 4 from the title): without
+        # them the filter learns only from what it kept itself, and its cut creeps up
         rows = [
-            Example(weighted_text(rp.paper), rp.score.relevance >= cutoff)
+            Example(
+                weighted_text(rp.paper),
+                rp.score.relevance >= cutoff,
+                weight if rp.paper.id in explored else 1.0,
+            )
             for rp in (day.papers if day else [])
-            if rp.score.filtered_by is None and not rp.score.model.startswith("local-")
+            if rp.score.filtered_by in (None, "titles") and not rp.score.model.startswith("local-")
         ]
         if rows:
             by_day.append(rows)
@@ -99,6 +141,21 @@ async def training_days(
         for paper, label in await store.reaction_examples(profile)
     ]
     return by_day, reactions
+
+
+async def _explored_weights(
+    store: Store, profile: str, max_days: int
+) -> dict[dt.date, tuple[set[str], float]]:
+    """Per earlier day, the dropped papers the LLM scored anyway and how many dropped papers
+    each stands for: the filter never sees the relevant papers it dropped unless the sample
+    shows them, so each sampled paper counts for its share of the dropped ones (inverse
+    sampling weight) in training and in the cut."""
+    found: dict[dt.date, tuple[set[str], float]] = {}
+    for run in await store.runs(profile, limit=2 * max_days + 10):  # newest first
+        fr = run.filter_recall
+        if run.date not in found and fr is not None and fr.sample and run.explored:
+            found[run.date] = (set(run.explored), max(1.0, fr.dropped / fr.sample))
+    return found
 
 
 async def training_examples(
@@ -110,40 +167,82 @@ async def training_examples(
     return [e for day in by_day for e in day] + reactions, len(by_day)
 
 
-def highest_threshold(probs: np.ndarray, positive: Sequence[bool], target: float) -> float:
-    """The highest probability cut that keeps ``target`` of the positive papers."""
-    found = np.sort(probs[np.asarray(positive, dtype=bool)])[::-1]
-    if not len(found):
+def highest_threshold(
+    probs: np.ndarray,
+    positive: Sequence[bool],
+    target: float,
+    weights: Sequence[float] | None = None,
+) -> float:
+    """The highest probability cut that keeps ``target`` of the positive papers (of their
+    summed ``weights``, when a paper stands for several)."""
+    mask = np.asarray(positive, dtype=bool)
+    if not mask.any():
         return 1.0
-    return float(found[max(1, math.ceil(target * len(found))) - 1])
+    w = np.ones(len(probs)) if weights is None else np.asarray(weights, dtype=float)
+    order = np.argsort(-probs[mask], kind="stable")
+    found, kept = probs[mask][order], np.cumsum(w[mask][order])
+    enough = target * kept[-1] - 1e-9
+    return float(found[int(np.searchsorted(kept, enough))])
 
 
-def recall_threshold(
+@dataclass
+class TrainedFilter:
+    """The day's learned filter and its cross-validated chances on the held-out days."""
+
+    model: LearnedFilter
+    # per held-out day, newest first: chances, labels, and how many papers each stands for
+    folds: list[tuple[np.ndarray, list[bool], list[float]]]
+    history_days: int
+
+    def threshold(self, target: float) -> float:
+        """The highest cut that keeps the target share of the held-out days' relevant papers
+        pooled (a single day's one or two outliers do not decide it), and of the newest
+        held-out day's alone. With k history days the target is raised to
+        1 - (1 - target) k/(k+1): less history, a more cautious cut."""
+        probs = np.concatenate([p for p, _, _ in self.folds]) if self.folds else np.zeros(0)
+        positive = [y for _, labels, _ in self.folds for y in labels]
+        weights = [w for _, _, ws in self.folds for w in ws]
+        if not any(positive):
+            return 0.0  # nothing to judge by: keep everything (within the ceiling)
+        k = min(HELD_OUT, self.history_days)
+        cautious = 1 - (1 - target) * k / (k + 1)
+        pooled = highest_threshold(probs, positive, cautious, weights)
+        # topics drift: the newest day, the most like tomorrow, must reach the target alone
+        newest, labels, newest_weights = self.folds[0]
+        return min(pooled, highest_threshold(newest, labels, cautious, newest_weights))
+
+
+def train(
     by_day: Sequence[Sequence[Example]],
     reactions: Sequence[Example],
     criteria: Sequence[Criterion],
-    target: float,
-    held_out: int = 5,
-) -> float:
-    """The cut, cross-validated over the history: each of the newest ``held_out`` days is
-    scored by a model trained on the other days, and the cut is the highest one that keeps
-    the target share of the relevant papers of all held-out days together (pooled: a single
-    day's one or two outliers do not decide it). With k held-out days the target is raised to
-    1 - (1 - target) k/(k+1): less history, a more cautious cut."""
-    probs: list[float] = []
-    positive: list[bool] = []
-    for i, day in enumerate(by_day[:held_out]):
-        others = [e for j, d in enumerate(by_day) if j != i for e in d] + list(reactions)
-        if not any(e.positive for e in day) or not any(e.positive for e in others):
-            continue
-        model = LearnedFilter(others, criteria)
-        probs += model.text_probabilities([e.text for e in day]).tolist()
-        positive += [e.positive for e in day]
-    k = min(held_out, len(by_day))
-    if not any(positive):
-        return 0.0  # nothing to judge by: keep everything (within the ceiling)
-    cautious = 1 - (1 - target) * k / (k + 1)
-    return highest_threshold(np.asarray(probs), positive, cautious)
+    held_out: int = HELD_OUT,
+) -> TrainedFilter:
+    """The filter on every history day (newest first, recency-weighted), and, for its cut,
+    each of the newest ``held_out`` days scored by a model of the other days. The words are
+    counted once for all of them: the folds fit on rows of one matrix."""
+    days = recency_weighted(by_day)
+    rows = _with_criteria([e for day in days for e in day] + list(reactions), criteria)
+    model = LearnedFilter.__new__(LearnedFilter)
+    model.vectorizer = _vectorizer()
+    x = model.vectorizer.fit_transform([r.text for r in rows])
+    model.model, folds, start = _fit(x, rows), [], 0
+    for i, day in enumerate(days):
+        end = start + len(day)
+        others = np.ones(len(rows), dtype=bool)
+        others[start:end] = False
+        rest = [r for r, keep in zip(rows, others, strict=True) if keep]
+        if i < held_out and any(e.positive for e in day) and any(r.positive for r in rest):
+            fold = _fit(x[others], rest)
+            folds.append(
+                (
+                    fold.predict_proba(x[start:end])[:, 1],
+                    [e.positive for e in day],
+                    [e.weight for e in by_day[i]],  # the sampling weight, not the recency
+                )
+            )
+        start = end
+    return TrainedFilter(model, folds, len(by_day))
 
 
 @dataclass(frozen=True)
@@ -238,19 +337,31 @@ def _learned_choice(
     config: PrefilterConfig,
 ) -> tuple[set[int], np.ndarray, float | None]:
     """Which candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
-    examples = [e for day in by_day for e in day] + list(reactions)
-    probs = LearnedFilter(examples, criteria).probabilities(candidates)
+    trained = train(by_day, reactions, criteria)
+    probs = trained.model.probabilities(candidates)
     if config.keep is not None:
         return set(most_likely(probs, config.keep).tolist()), probs, None
-    threshold = recall_threshold(by_day, reactions, criteria, config.target_recall)
+    threshold = trained.threshold(config.target_recall)
     return _by_threshold(probs, threshold, config), probs, threshold
 
 
-def _explore_sample(dropped: Sequence[int], config: PrefilterConfig, date: dt.date) -> set[int]:
+def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int, float] | None) -> float:
+    """The share of dropped papers sampled: ``EXPLORE_BOOST`` times the configured one while
+    the recall estimate is uncertain (none yet, its interval wider than ``SETTLED_WIDTH``, or
+    below the target), so the relevant papers the filter drops soon move its cut."""
+    uncertain = (
+        recent_recall is None
+        or recent_recall[2] > SETTLED_WIDTH
+        or recent_recall[0] < config.target_recall
+    )
+    return min(0.5, config.explore * (EXPLORE_BOOST if uncertain else 1.0))
+
+
+def _explore_sample(dropped: Sequence[int], share: float, date: dt.date) -> set[int]:
     """A random share of the dropped papers (the same for a re-run of the day)."""
-    if not dropped or config.explore <= 0:
+    if not dropped or share <= 0:
         return set()
-    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(config.explore * len(dropped))))
+    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
     rng = np.random.default_rng(date.toordinal())
     return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
 
@@ -280,10 +391,11 @@ async def apply_prefilters(
     followed: Sequence[str],
     relevance_cutoff: int,
     config: PrefilterConfig,
-    recent_recall: tuple[float, int] | None = None,
+    recent_recall: tuple[float, int, float] | None = None,
 ) -> PrefilterResult:
-    """``recent_recall``: the learned filter's recall estimated over recent days, and over how
-    many; below the target, today's cut is halved."""
+    """``recent_recall``: the learned filter's recall estimated over recent days, over how
+    many, and the width of their intervals; below the target, today's cut is halved, and
+    while it is uncertain more dropped papers are sampled."""
     protected = {p.id for p in papers if author_matches(p, followed)}
     result = PrefilterResult(kept=list(papers))
     candidates = [p for p in papers if p.id not in protected]
@@ -309,7 +421,7 @@ async def _learned_pass(
     scorer: Scorer,
     relevance_cutoff: int,
     config: PrefilterConfig,
-    recent_recall: tuple[float, int] | None,
+    recent_recall: tuple[float, int, float] | None,
     result: PrefilterResult,
 ) -> list[Paper]:
     """The learned filter: the candidates it keeps (and its sample of the dropped ones, sent
@@ -331,7 +443,7 @@ async def _learned_pass(
     keep, probs, threshold = chosen
     widened = None
     if threshold is not None and recent_recall is not None:
-        estimate, runs = recent_recall
+        estimate, runs, _ = recent_recall
         if estimate < config.target_recall:
             widened = (
                 f"recall estimated at {estimate:.2f} over the last {runs} days, below "
@@ -339,7 +451,7 @@ async def _learned_pass(
             )
             keep = _by_threshold(probs, threshold / 2, config)
     dropped = [i for i in range(len(candidates)) if i not in keep]
-    explore = _explore_sample(dropped, config, date)
+    explore = _explore_sample(dropped, explore_share(config, recent_recall), date)
     for i in dropped:
         if i in explore:
             continue

@@ -151,14 +151,20 @@ async def _record_cut_short(
 RECALL_DAYS = 5  # recent days whose estimates decide whether the learned filter widens
 
 
-async def _recent_recall(store: Store, profile: str, date: dt.date) -> tuple[float, int] | None:
-    """The learned filter's recall estimated over the recent days that measured it."""
+async def _recent_recall(
+    store: Store, profile: str, date: dt.date
+) -> tuple[float, int, float] | None:
+    """The learned filter's recall estimated over the recent days that measured it, how many,
+    and how wide their 90 % intervals are on average."""
     records = [
         r.filter_recall for r in await store.runs(profile, limit=30)
         if r.date < date and r.filter_recall is not None and r.filter_recall.sample
     ][:RECALL_DAYS]  # fmt: skip
     pooled = pooled_recall(records)
-    return None if pooled is None else (pooled, len(records))
+    if pooled is None:
+        return None
+    width = sum(r.high - r.low for r in records) / len(records)
+    return pooled, len(records), width
 
 
 PRIOR_MIN_DAYS = 2  # earlier days of LLM scores before the content prior learns from them
