@@ -4,6 +4,7 @@ token budget (scoring/pipeline/corroboration.py decides which scores are checked
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -83,6 +84,9 @@ class Checks:
     cutoffs: Cutoffs
     budget_tokens: int
     common: frozenset[str] = frozenset()  # the day's common words (rater_likeness)
+    # orders the controls' parts (``addressed``): secret, so no paper can predict what a
+    # control removes; per process (a resumed run may ask one control again)
+    control_key: bytes = field(default_factory=lambda: os.urandom(16))
     fresh: dict[str, Rating] = field(default_factory=dict)  # rated without a found speaker
     report: CheckReport = field(default_factory=CheckReport)
 
@@ -208,24 +212,30 @@ class Checks:
         self, paper: Paper, removed: set[int], claim: Score, fallen: Rating
     ) -> bool:
         """Whether a fall without ``removed`` comes from what those parts say to the rater, not
-        from the content they held: the paper is rated alone without as much of its other text
-        (its least rater-like parts); a sound paper falls as far without that (a model marks
-        down an abstract without its contribution sentence), one whose parts spoke to the
-        rater keeps the score they asked for. A fall of ``STRONG`` needs no control."""
+        from the content they held: the paper is rated alone without as much of its other text,
+        chosen in an order no text can predict. A sound paper falls as far without that (a
+        model marks down an abstract without its contribution sentence); one whose parts spoke
+        to the rater keeps the score they asked for. A fall of ``STRONG`` needs no control
+        where the parts held a third of the words or less."""
         parts = parts_of(paper)
         held = words_in(parts, removed)
-        if _lower_by(claim, fallen) >= STRONG and 3 * held <= words_in(parts, range(len(parts))):
+        fall = _lower_by(claim, fallen)
+        if fall >= STRONG and 3 * held <= words_in(parts, range(len(parts))):
             return True  # a few words that carried that much
-        control = control_parts(parts, removed, rater_likeness(parts, self.common))
-        if not control:
-            return True  # those parts are all the paper says: nothing to compare with
-        got = await self.alone(without(paper, parts, control))
-        if got is None:
-            return True
-        # a control that held fewer words (the rest of a paper that is mostly these parts)
-        # counts for as many as they held
-        scale = min(4.0, max(1.0, held / max(1, words_in(parts, control))))
-        return _lower_by(claim, fallen) - scale * _lower_by(claim, got) >= CROSS
+        # two controls, each in its own order: a passage whose force rests on another
+        # sentence (a premise) escapes one that removes the premise too, seldom both
+        for turn in (b"1", b"2"):
+            control = control_parts(parts, removed, self.control_key + turn)
+            if not control:
+                return True  # those parts are all the paper says: nothing to compare with
+            got = await self.alone(without(paper, parts, control))
+            if got is None:
+                return True
+            # the control's fall counts for as many words as the removed parts held
+            scale = min(4.0, max(1, held) / max(1, words_in(parts, control)))
+            if fall - scale * max(0, _lower_by(claim, got)) >= CROSS:
+                return True
+        return False
 
     async def check_raised(self, paper: Paper, score: Score, quick: bool = False) -> None:
         """Parts removed until the score falls (scored alone each time). A part that does not

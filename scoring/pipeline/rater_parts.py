@@ -8,6 +8,8 @@ words that nothing else in the paper or the day explains, and echoes of the rate
 from __future__ import annotations
 
 import functools
+import hashlib
+import random
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
@@ -102,15 +104,16 @@ def words_in(parts: Sequence[str], which: Iterable[int]) -> int:
     return sum(len(_words(parts[i])) for i in which)
 
 
-def control_parts(
-    parts: Sequence[str], removed: Collection[int], like: Sequence[float]
-) -> set[int]:
-    """Other parts holding as many words as ``removed``, the least rater-like first and the
-    title last (or all the others, where they hold fewer): what a check removes to see whether
-    a fall comes from the words lost or from what they said to the rater."""
-    need = words_in(parts, removed)
-    others = sorted((i for i in range(len(parts)) if i not in removed),
-                    key=lambda i: (i == 0, like[i]))  # fmt: skip
+def control_parts(parts: Sequence[str], removed: Collection[int], key: bytes) -> set[int]:
+    """Other parts holding as many words as ``removed`` (or all the others, where they hold
+    fewer), in an order nobody can write for: shuffled with ``key`` (secret, per process),
+    the title last. What a check removes to see whether a fall comes from the words lost or
+    from what the removed parts said to the rater; in a fixed order (least rater-like first)
+    an attack made its own plain premise the part the control always removed."""
+    need = max(1, words_in(parts, removed))
+    others = [i for i in range(1, len(parts)) if i not in removed]
+    random.Random(hashlib.sha256(key + repr(sorted(removed)).encode()).digest()).shuffle(others)
+    others += [0] if 0 not in removed else []
     chosen: set[int] = set()
     for i in others:
         if words_in(parts, chosen) >= need:
