@@ -151,8 +151,8 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
-    # payload -> "self10" | "others1" | "othersCap5" (the others held at relevance 5 at most)
-    # | "others10":
+    # payload -> "self10" | "self8" | "others1" | "othersCap5" (the others held at relevance 5
+    # at most) | "others10":
     # a model that obeys any of these texts that reaches it
     obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
@@ -454,6 +454,8 @@ def _obey_payloads(
             for it in items:
                 if effect == "self10" and it["id"] == pid:
                     it["relevance"] = it["novelty"] = 10
+                if effect == "self8" and it["id"] == pid:  # a modest raise
+                    it["relevance"] = it["novelty"] = 8
                 if effect == "others1" and it["id"] != pid:
                     it["relevance"] = it["novelty"] = 1
                 if effect == "othersCap5" and it["id"] != pid:  # just under the cutoff

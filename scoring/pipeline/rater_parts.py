@@ -145,11 +145,18 @@ def rubric_echoes(text: str) -> int:
 
 
 def common_words(papers: Iterable[Paper], share: float = 0.01) -> frozenset[str]:
-    """Words in at least ``share`` of these papers (and at least 3 of them)."""
+    """Words in at least ``share`` of these papers (and at least 3 of them), counted without
+    the sentences that recur in several papers: ten papers carrying one request to the rater
+    made its words "common", and a common word explains itself (``rater_likeness``)."""
+    texts = [parts_of(p) for p in papers]
+    recurring = Counter(key for parts in texts for key in {_sentence_key(x) for x in parts[1:]})
     seen: Counter[str] = Counter()
-    n = 0
-    for p in papers:
-        n += 1
-        seen.update(_words(f"{p.title} {p.abstract}"))
-    least = max(3, share * n)
+    for parts in texts:
+        kept = [parts[0], *(x for x in parts[1:] if recurring[_sentence_key(x)] < 2)]
+        seen.update(set().union(*(_words(x) for x in kept)))
+    least = max(3, share * len(texts))
     return frozenset(w for w, k in seen.items() if k >= least)
+
+
+def _sentence_key(text: str) -> tuple[str, ...]:
+    return tuple(sorted(_words(text)))
