@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +49,19 @@ def day_papers(data: Path, day: str) -> list[Paper]:
 
 
 async def run(
-    client: Redis, data: Path, day: str, papers: list[Paper], obey: dict[str, str] | None = None
+    client: Redis,
+    data: Path,
+    day: str,
+    papers: list[Paper],
+    obey: dict[str, str] | None = None,
+    llm: Callable[..., FakeLLM] = FakeLLM,
 ) -> tuple[Day, FakeLLM]:
+    """``day`` scored through ``run_day`` by the replay model (``llm``: another fake of its
+    kind, fakes/content_llm.py say)."""
     store = Store(client)
     await store.ensure_profile(RULES.name, DEFAULT.items)
     judgements = judgements_from_labels(read_jsonl(data / "labels" / f"{day}.jsonl"))
-    with FakeLLM(judgements=judgements, obey=obey or {}) as fake:
+    with llm(judgements=judgements, obey=obey or {}) as fake:
         scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40))
         try:
             outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
+import functools
 import logging
 import sys
 import tempfile
@@ -28,34 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from redis.asyncio import Redis  # noqa: E402
 
-from bench.attacks import RULES, day_papers  # noqa: E402
+from bench.attacks import day_papers, run  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.security import DATA, SHARED, shared_days  # noqa: E402
 from fakes.content_llm import ContentSensitiveLLM  # noqa: E402
-from fakes.llm import judgements_from_labels  # noqa: E402
-from scoring.domain.configs import LLMConfig  # noqa: E402
-from scoring.evaluation.listings import read_jsonl  # noqa: E402
-from scoring.llm.scorer import LLMScorer  # noqa: E402
-from scoring.pipeline.day_run import Batch, run_day  # noqa: E402
 from scoring.storage.redis_server import EmbeddedRedis  # noqa: E402
-from scoring.storage.store import Store  # noqa: E402
-from tests.papers import DEFAULT  # noqa: E402
 
 
 async def one_day(client: Redis, data: Path, day: str, k: float) -> list[Any]:
-    store = Store(client)
-    await store.ensure_profile(RULES.name, DEFAULT.items)
-    papers = day_papers(data, day)
-    judgements = judgements_from_labels(read_jsonl(data / "labels" / f"{day}.jsonl"))
-    with ContentSensitiveLLM(judgements=judgements, k=k) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40))
-        try:
-            outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),
-                                    scorer, dt.date.fromisoformat(day))  # fmt: skip
-        finally:
-            await scorer.close()
-    got = outcome.day
-    assert got is not None
+    got, fake = await run(client, data, day, day_papers(data, day),
+                          llm=functools.partial(ContentSensitiveLLM, k=k))  # fmt: skip
+    judgements = fake.judgements
     c = got.run.checks
     reference = {pid for pid, j in judgements.items() if j.relevance >= 7 and j.novelty >= 5}
     selected = {rp.paper.id for rp in got.papers if rp.selected}

@@ -45,16 +45,23 @@ async def score_day(
     await store.r.flushdb()
     await store.ensure_profile("default", DEFAULT.items)
     with FakeLLM(judgements=judgements_from_labels(load_labels("2025-05-28")), obey=obey) as fake:
-        config = LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40,
-                           check_budget_share=share)  # fmt: skip
-        scorer = LLMScorer(config)
-        try:
-            outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),
-                                    scorer, DAY)  # fmt: skip
-        finally:
-            await scorer.close()
+        return await rate_day(store, papers, fake, DAY, share), fake
+
+
+async def rate_day(
+    store: Store, papers: list[Paper], fake: FakeLLM, date: dt.date, share: float = 1.0
+) -> Day:
+    """``papers`` as the day ``date``, scored through ``run_day`` by ``fake``."""
+    config = LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40,
+                       check_budget_share=share)  # fmt: skip
+    scorer = LLMScorer(config)
+    try:
+        outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),
+                                scorer, date)  # fmt: skip
+    finally:
+        await scorer.close()
     assert outcome.day is not None
-    return outcome.day, fake
+    return outcome.day
 
 
 def selected(day: Day) -> set[str]:
@@ -380,16 +387,10 @@ async def test_a_model_that_reads_the_content_does_not_get_sound_papers_accused(
             papers = [p.model_copy(update={"abstract": f"{p.abstract} {attack}"})
                       if p.id == host.id else p for p in papers]  # fmt: skip
         with ContentSensitiveLLM(judgements=labels, obey={attack: "self10"}) as fake:
-            scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40))
-            try:
-                outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),
-                                        scorer, date)  # fmt: skip
-            finally:
-                await scorer.close()
-        assert outcome.day is not None
-        marked = {rp.paper.id for rp in outcome.day.papers if rp.score.rater_passages}
+            got = await rate_day(store, papers, fake, date)
+        marked = {rp.paper.id for rp in got.papers if rp.score.rater_passages}
         assert marked == ({host.id} if day == "2025-05-29" else set())
-    assert host.id not in selected(outcome.day)
+    assert host.id not in selected(got)
 
 
 async def test_a_request_repeated_across_a_days_papers_does_not_explain_itself(

@@ -267,8 +267,7 @@ async def test_reactions_become_feedback_and_change_prefs(
 ) -> None:
     store = bot.app.store
     day = await replayed_day(store)
-    async with discord_http("bot-token", fake.url) as http:
-        await DiscordPublisher(http, Ledger(store.r, "discord"), 0).post_day(day, RULES, CHANNEL)
+    await post(store, fake, day)
     thread = next(iter(fake.threads))
 
     async def react(uid: str, emoji: str, added: bool = True, msg: str | None = None) -> None:
@@ -387,8 +386,7 @@ async def test_a_press_counts_like_a_reaction_once_and_answers_in_an_ephemeral_f
 ) -> None:
     store = bot.app.store
     day = await replayed_day(store)
-    async with discord_http("bot-token", fake.url) as http:
-        await DiscordPublisher(http, Ledger(store.r, "discord"), 0).post_day(day, RULES, CHANNEL)
+    await post(store, fake, day)
     thread = next(iter(fake.threads))
     paper = day.selected[3].paper.id
     [message] = [m for m in fake.history[thread] if m["embeds"][0]["url"].endswith(paper)]
