@@ -56,6 +56,7 @@ def _row(report: EvalReport, ref_cost: float) -> list[Any]:
     spent = report.spent_usd(MODEL) or 0.0
     est = report.filter_estimate
     true = report.filter_true_recall
+    day_tokens = sum(u.prompt_tokens + u.completion_tokens for u in report.run_usage)
     return [
         str(report.date),
         len(report.history),
@@ -68,6 +69,7 @@ def _row(report: EvalReport, ref_cost: float) -> list[Any]:
         f"{report.usage.cached_tokens / report.usage.prompt_tokens:.2f}"
         if report.usage.prompt_tokens
         else "-",
+        f"{100 * report.checks['tokens'] / day_tokens:.1f} %" if day_tokens else "-",
         f"${spent:.3f}",
         f"{spent / ref_cost:.2f}",
         f"{report.wall_s:.1f}",
@@ -107,7 +109,7 @@ async def main() -> None:
         dumps.append(report.as_dict() | {"reference": ref, "spent": spent, "run_usage": usage})
     header = [
         "day", "history", "mode", "kept", "selected", "recall", "filter recall",
-        "filter estimate (90 %)", "cached share", "cost", "x reference", "wall s",
+        "filter estimate (90 %)", "cached share", "checks' tokens", "cost", "x reference", "wall s",
     ]  # fmt: skip
     table(f"Days in time order ({time.perf_counter() - started:.0f} s)", header, rows)
     if ratios:

@@ -406,6 +406,18 @@ def shared_estimate(papers: Sequence[Paper], per_request: int = 0) -> int:
     return 1400 * max(1, requests) + sum(len(p.title) + len(p.abstract) for p in papers) // 4
 
 
+def rating_estimate(papers: Mapping[str, Paper], scores: Mapping[str, Score]) -> int:
+    """What rating a day cost, estimated from its scores: the papers the LLM read whole, in
+    requests of 40, and the titles pass's lines (a request of 200 titles and its prompt, about
+    850 tokens) where one ran. A paper another pre-filter skipped cost nothing."""
+    rated = [papers[pid] for pid, s in scores.items() if pid in papers and not s.filtered_by]
+    titled = sum(1 for s in scores.values() if s.filtered_by == "titles")
+    lines = [papers[pid].title for pid, s in scores.items() if pid in papers
+             and (s.filtered_by == "titles" or (titled and not s.filtered_by))]  # fmt: skip
+    titles = 850 * -(-len(lines) // 200) + sum(len(t) // 4 + 8 for t in lines)
+    return (shared_estimate(rated, per_request=40) if rated else 0) + titles
+
+
 def risen(ratings: Mapping[str, Rating], scores: Mapping[str, Score]) -> dict[str, Rating]:
     """The victims that came back higher rated away from their batch."""
     return {pid: r for pid, r in ratings.items() if _lower_by(r, scores[pid]) >= RISE}

@@ -28,7 +28,7 @@ from scoring.domain.models import (
 from scoring.domain.pricing import ModelPrice, merge_usage
 from scoring.domain.scorer import Scorer, ScoringOutcome
 from scoring.llm.output import Rating
-from scoring.pipeline.checks import shared_estimate
+from scoring.pipeline.checks import rating_estimate
 from scoring.pipeline.content_odds import rank_prior
 from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate
 from scoring.pipeline.lifecycle import STORED, scoring_failed, state_of
@@ -378,9 +378,10 @@ class RatingStage:
         spent = sum(u.prompt_tokens + u.completion_tokens for u in self.day_usage())
         basis = spent or sum(len(p.title) + len(p.abstract) for p in shown.values()) // 4
         budget = int(scorer.check_budget_share * basis)
-        # the spot checks' share from the papers alone: a resumed run (which rated nothing)
-        # plans the same requests, and the spool answers them
-        text_tokens = shared_estimate(list(shown.values()), per_request=40)
+        # the spot checks' share from what the day's rating sent (its stored scores), not from
+        # what it spent: a resumed run (which rated nothing) plans the same requests, and the
+        # spool answers them; papers a pre-filter skipped cost at most a title
+        text_tokens = rating_estimate(shown, {**cached, **{s.paper_id: s for s in self.new}})
         cutoffs = Cutoffs(self.rules.relevance_cutoff, self.rules.novelty_cutoff)
         rater: Rechecker = scorer
         if self.spool is not None and not self.dry_run:
