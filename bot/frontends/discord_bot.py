@@ -31,7 +31,7 @@ from bot.publishing.discord_post import use_api
 from bot.records.feedback import Feedback
 from bot.records.ledger import Ledger
 from bot.render.buttons import BUTTON_ID
-from bot.render.discord_embeds import EMOJI_NAMES
+from bot.render.discord_embeds import EMOJI_NAMES, escape_markdown
 from bot.render.text import cut
 from bot.runtime.app import App
 from bot.runtime.platforms import Platform
@@ -56,9 +56,9 @@ def reaction_name(emoji: discord.PartialEmoji) -> str:
 def render_reply(reply: Reply) -> list[str]:
     """Discord markdown for a reply: the text, then one line per paper (links unfurl not),
     in messages of at most 2,000 characters, split between lines."""
-    lines = discord.utils.escape_markdown(reply.text).splitlines()
+    lines = escape_markdown(reply.text).splitlines()
     for p in reply.papers:
-        title = discord.utils.escape_markdown(cut(p.title, 150))
+        title = escape_markdown(cut(p.title, 150))
         star = (" ⭐" if p.author_match else "") + (f" 🧭 {EXPLORE_MARK}" if p.explore else "")
         lines.append(f"{p.rank}. [{title}](<{p.url}>) ({p.relevance}/{p.novelty}){star}")
     messages: list[str] = []
@@ -148,13 +148,13 @@ class PapersBot(discord.Client):
         await interaction.response.defer(ephemeral=True, thinking=True)
         reply = await self.core.handle(req)
         if not reply.ok:
-            warning = f"⚠️ {discord.utils.escape_markdown(reply.text)}"
+            warning = f"⚠️ {escape_markdown(reply.text)}"
             await interaction.followup.send(cut(warning, MAX_CONTENT), ephemeral=True)
             return
         for message in render_reply(reply):
             await interaction.followup.send(message, ephemeral=True)
         if reply.visibility == "channel":
-            announce = f"<@{interaction.user.id}> {discord.utils.escape_markdown(reply.text)}"
+            announce = f"<@{interaction.user.id}> {escape_markdown(reply.text)}"
             await interaction.followup.send(cut(announce, MAX_CONTENT), ephemeral=False)
 
     # -- reactions -----------------------------------------------------------------------------

@@ -13,11 +13,11 @@ of 80 characters and a ``custom_id`` of 100, unique within the message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import discord
-from discord.utils import escape_markdown
 
 from bot.records.feedback import Effect, reactions_help
 from bot.render.buttons import VERDICTS, button_id, fits
@@ -58,6 +58,31 @@ EMOJI_NAMES = {
 }  # fmt: skip
 _EMOJI = {name: char for char, name in reversed(list(EMOJI_NAMES.items()))}
 _EMOJI |= {"thumbsup": "👍", "thumbsdown": "👎"}
+
+
+# Discord's markdown as its clients read it: a backslash makes any ASCII punctuation after it
+# plain. discord.py's escape_markdown leaves "]", "(" and ")" as they are and skips whatever
+# its greedy link pattern matches, so an abstract's "[Click to verify](https://evil.example)"
+# became a link named by the author, and a title holding "](https://evil.example/x)" turned
+# the parent's own link to arXiv into one; "<" opened user, role and emoji tags. Bare URLs
+# stay whole: Discord links them as what they are, nothing hides where they lead.
+_URL = re.compile(r"(https?://[^\s<>()\[\]]+)")
+_SPECIAL = re.compile(r"([\\*_~`|\[\]()<>])")
+_LINE_START = re.compile(r"(?m)^(\s*)(?:([#+-])|(\d+)\.)")  # headers, subtext, lists
+
+
+def escape_markdown(text: str) -> str:
+    """Paper text (or any outsider's) as plain Discord text: no link, tag, format or header
+    of its own."""
+    parts = _URL.split(text)
+    for i in range(0, len(parts), 2):
+        parts[i] = _SPECIAL.sub(r"\\\1", parts[i])
+    return _LINE_START.sub(_line_start, "".join(parts))
+
+
+def _line_start(m: re.Match[str]) -> str:
+    mark, number = m.group(2), m.group(3)
+    return m.group(1) + (f"\\{mark}" if mark else f"{number}\\.")
 
 
 def discord_reactions_help(reactions: Mapping[str, Effect] | None = None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -418,3 +419,48 @@ async def test_a_press_counts_like_a_reaction_once_and_answers_in_an_ephemeral_f
     assert refused["type"] == 4 and refused["data"]["flags"] & 64
     assert "not on a paper" in refused["data"]["content"]
     assert len(await store.feedback_events("default")) == 1
+
+
+_ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")  # a backslash makes ASCII punctuation plain
+_LINK = re.compile(r"\[([^\[\]]*)\]\(<?(\S+?)>?\)")
+_TAG = re.compile(r"<(?:@[!&]?|#|:\w+:|a:\w+:|t:)\d*")
+
+
+def links_and_tags(text: str) -> tuple[list[str], list[str]]:
+    """The masked links' targets and the tags (users, roles, channels, emoji) Discord renders in
+    ``text``: escaped characters are read as plain first, as its markdown parser does."""
+    plain = _ESCAPED.sub("·", text)
+    return [url for _, url in _LINK.findall(plain)], _TAG.findall(plain)
+
+
+async def test_paper_text_opens_no_link_and_no_tag_of_its_own(
+    store: Store, fake: FakeDiscord
+) -> None:
+    # discord.py's escape_markdown leaves "]", "(" and ")" alone and skips what its greedy
+    # link pattern matches: a title holding "](url)" turned the parent's own link into one to
+    # the author's site, and "[Click to verify](url)" in an abstract became a link
+    day = await replayed_day(store)
+    hostile = {
+        "title": "Official PDF](https://evil.example/x) and a Study of Graph Transformers",
+        "abstract": "We study graphs [1]. Code: [Click to verify](https://evil.example/c). "
+        "See <@&77> and <:pepe:123456> or <t:1700000000>; code at https://github.com/a_b/c.",
+        "authors": ["<@900>", "[Jane](https://evil.example/j)", "Ann Lee"],
+    }
+    first = day.selected[0]
+    papers = [rp.model_copy(update={"paper": rp.paper.model_copy(update=hostile)})
+              if rp.paper.id == first.paper.id else rp for rp in day.papers]  # fmt: skip
+    await post(store, fake, day.model_copy(update={"papers": papers}))
+    bodies = [b.body for b in fake.sent(r"/messages$")]
+    texts = [str(b.get("content") or "") for b in bodies]
+    for body in bodies:
+        for embed in body.get("embeds", []):
+            texts += [embed.get("title", ""), embed.get("description", "")]
+            texts += [
+                f.get("name", "") + "\n" + f.get("value", "") for f in embed.get("fields", [])
+            ]
+    shown = "\n".join(texts)
+    assert "evil.example" in shown  # the text is there, as text
+    links, tags = links_and_tags(shown)
+    assert links and all(url.startswith("https://arxiv.org/") for url in links), links
+    assert not tags, tags
+    assert "https://github.com/a_b/c" in shown  # a bare URL stays whole: it shows where it leads

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from discord.utils import escape_markdown
 
 from bot.publishing.discord_post import DiscordPublisher, discord_http
 from bot.publishing.slack_post import SlackPublisher, slack_client
 from bot.publishing.thread_post import PostResult
 from bot.records.ledger import Ledger
+from bot.render.discord_embeds import escape_markdown
 from bot.render.text import units
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.models import Day
@@ -168,7 +168,7 @@ def test_a_refused_paper_goes_out_as_a_fallback_and_the_thread_goes_on(
     feed.write_bytes(rss_feed(DAY.isoformat()))
     piece = abstract_of(REFUSED)[:60]
     slack.refuse[piece] = "invalid_blocks"
-    discord_fake.refuse.append(piece)
+    discord_fake.refuse.append(json.dumps(escape_markdown(piece))[1:-1])  # as the body holds it
     result = run_posting(both, feed, tmp_path)
     assert result.exit_code == 0, result.stderr
     wanted = sorted(r["id"] for r in LABELS)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from discord.utils import escape_markdown
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.render.discord_embeds import escape_markdown
 from bot.render.slack_blocks import escape
 from bot.render.text import author_list, fit, units
 
