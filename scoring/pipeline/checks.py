@@ -3,8 +3,10 @@ token budget (scoring/pipeline/corroboration.py decides which scores are checked
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 RISE = 3  # a part's removal must move the score this much (either axis) to count
 CROSS = 2  # or this much when it takes the paper back below the cutoffs
 MAX_CALLS_PER_PAPER = 4
+SPREAD_CALLS = 3  # more for a full search: a passage said in several places (``find_carrier``)
 STRONG = 5  # a fall this large needs no control: no sound sentence carries that much
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 RESCORE_DEPTH = 2  # further speakers a rescore that sinks again looks for
@@ -117,17 +120,18 @@ class Checks:
     ) -> tuple[set[int], Rating] | None:
         """The parts whose removal makes ``dropped`` answer (a rating without them), found by
         removing the most rater-like part, then every rater-like part, then halves, narrowing
-        down (``quick``: the first two only)."""
+        down, then the most rater-like parts together (``quick``: the first two only)."""
         parts = parts_of(paper)
         like = rater_likeness(parts, self.common)
         top = max(range(len(parts)), key=lambda i: like[i])
-        calls = 0
+        calls, tried = 0, []
 
-        async def test(removed: set[int]) -> Rating | None:
+        async def test(removed: set[int], most: int = MAX_CALLS_PER_PAPER) -> Rating | None:
             nonlocal calls
-            if calls >= MAX_CALLS_PER_PAPER:
+            if calls >= most or removed in tried:
                 return None
             calls += 1
+            tried.append(set(removed))
             return await dropped(removed)
 
         # a top part that reads like any other spends no call of its own: halving finds it
@@ -152,6 +156,21 @@ class Checks:
                     break
             else:
                 break  # neither half alone: together they carry it (or nothing does)
+        if found is None and not quick:
+            # a passage said in several places (a plain copy in each half, one quoting the
+            # title so that it reads like the rest) is in no half alone: thirds in an order no
+            # text can predict, two at a time, remove any two copies together
+            order = list(range(len(parts)))
+            random.Random(hashlib.sha256(self.control_key + paper.id.encode()).digest()).shuffle(
+                order
+            )
+            thirds = [set(order[k::3]) for k in range(3)]
+            for keep in range(3):
+                group = set().union(*(t for k, t in enumerate(thirds) if k != keep))
+                if len(group) < len(parts) and (
+                    got := await test(group, MAX_CALLS_PER_PAPER + SPREAD_CALLS)
+                ):
+                    return group, got
         return found
 
     def fell(self, score: Score, without: Rating) -> bool:

@@ -37,6 +37,7 @@ from scoring.domain.models import CriteriaVersion, Paper, Score
 from scoring.llm.output import Rating
 from scoring.pipeline.checks import (
     MAX_CALLS_PER_PAPER,
+    SPREAD_CALLS,
     CheckReport,
     Checks,
     OverBudget,
@@ -273,7 +274,7 @@ class _Day:
         base = shared_estimate([*beside, *now], PER_REQUEST) if (beside or now) else 0
         # never out of what the flagged ones need (a small check budget): their shared
         # requests and the searches of the surprising ones come first
-        searches = sum(MAX_CALLS_PER_PAPER * shared_estimate([self.papers[pid]])
+        searches = sum((MAX_CALLS_PER_PAPER + SPREAD_CALLS) * shared_estimate([self.papers[pid]])
                        for pid in self.surprising)  # fmt: skip
         left = self.checks.budget_tokens - self.checks.spent - base - searches
         room = min(self.quiet_tokens, left)
