@@ -166,11 +166,11 @@ class Checks:
             )
             thirds = [set(order[k::3]) for k in range(3)]
             for keep in range(3):
-                group = set().union(*(t for k, t in enumerate(thirds) if k != keep))
-                if len(group) < len(parts) and (
-                    got := await test(group, MAX_CALLS_PER_PAPER + SPREAD_CALLS)
+                spread = set().union(*(t for k, t in enumerate(thirds) if k != keep))
+                if len(spread) < len(parts) and (
+                    got := await test(spread, MAX_CALLS_PER_PAPER + SPREAD_CALLS)
                 ):
-                    return group, got
+                    return spread, got
         return found
 
     def fell(self, score: Score, without: Rating) -> bool:
