@@ -151,8 +151,8 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
-    # payload -> "self10" | "self8" | "others1" | "othersCap5" (the others held at relevance 5
-    # at most) | "others10":
+    # payload -> "self10" | "self8" | "others1" | "others1:word" (the others whose text has
+    # the word) | "othersCap5" (the others held at relevance 5 at most) | "others10":
     # a model that obeys any of these texts that reaches it
     obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
@@ -445,6 +445,7 @@ def _obey_payloads(
 ) -> None:
     """A model that does what any sentence of a payload says, whenever that sentence (in any
     disguise that normalises to it) reaches it in a paper's text."""
+    texts = {pid: text.lower() for pid, text in papers}
     for pid, text in papers:
         seen = _words(text)
         for payload, effect in payloads.items():
@@ -462,6 +463,11 @@ def _obey_payloads(
                     it["relevance"] = min(it["relevance"], 5)
                 if effect == "others10" and it["id"] != pid:  # a word for everyone else
                     it["relevance"] = it["novelty"] = 10
+                # "others1:word": the other papers on one topic (whose text has the word) to 1
+                if effect.startswith("others1:") and it["id"] != pid:
+                    topic = effect.split(":", 1)[1]
+                    if topic in texts.get(it["id"], ""):
+                        it["relevance"] = it["novelty"] = 1
 
 
 def _schema_fields(response_format: Any) -> set[str]:

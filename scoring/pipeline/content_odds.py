@@ -48,13 +48,18 @@ def raised_surprise(p: float, score: Score) -> float:
     return s
 
 
+def at_floor(s: Score) -> bool:
+    """Relevance and novelty at the floor: "a 1", as an attack on others asks."""
+    return s.relevance <= FLOOR and s.novelty <= FLOOR
+
+
 def moved_batches(batches: Sequence[Sequence[str]], scores: Mapping[str, Score]) -> list[int]:
     """Batches whose scores moved together, far more than the rest of the day's: sank to the
     floor, or collapsed onto one (relevance, novelty) pair, as words to the rater about "all
     other papers" make an obeying model do."""
 
     def odd(s: Score, common: tuple[int, int] | None) -> bool:
-        return (s.relevance <= FLOOR and s.novelty <= FLOOR) or (s.relevance, s.novelty) == common
+        return at_floor(s) or (s.relevance, s.novelty) == common
 
     moved = []
     for i, ids in enumerate(batches):

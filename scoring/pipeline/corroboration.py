@@ -29,6 +29,7 @@ the score of its own text, so the worst a false alarm does is cost tokens.
 from __future__ import annotations
 
 import logging
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -47,7 +48,9 @@ from scoring.pipeline.checks import (
     shared_estimate,
 )
 from scoring.pipeline.content_odds import (
+    MIN_MOVED_BATCH,
     Cutoffs,
+    at_floor,
     moved_batches,
     raised_surprise,
     short_batches,
@@ -63,6 +66,7 @@ RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half p
 PER_REQUEST = 30  # papers a shared check request holds (the main batches hold 40): every clean day
 # of the 39 fits one
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
+LONE_VICTIMS = 1  # papers of a batch that did not sink as a whole, rated again away from it
 QUIET_SHARE = 0.025  # of the day's tokens (estimated): what its spot checks may cost
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
@@ -173,13 +177,14 @@ class _Day:
         victims = {i: victims_of([papers[pid] for pid in self.batches[i] if pid in papers],
                                  scores, self.prior, cutoffs, self.checks.common)
                    for i in moved}  # fmt: skip
+        victims |= self.lone_victims(set(moved))
         likeliest = [v for vs in victims.values() for v in vs]
         if not likeliest:
             return
         self.report.flagged += len(likeliest)
         # a paper of a suspect batch may be its speaker: it is not rated beside the victims;
         # one raised paper alone beside them would be no tripwire (see below): none then
-        suspect = {pid for i in moved for pid in self.batches[i]}
+        suspect = {pid for i in victims for pid in self.batches[i]}
         room = max(0, PER_REQUEST - len(likeliest))
         first = self.affordable([pid for pid in self.open_claims() if pid not in suspect],
                                 beside=likeliest)[:room]  # fmt: skip
@@ -207,6 +212,40 @@ class _Day:
                                                      back[other.id].novelty)  # fmt: skip
             canary = (up[0], back[up[0].id])
             await self.checks.rescore(batch, scores, self.prior, cutoffs, canary)
+
+    def lone_victims(self, moved: set[int]) -> dict[int, list[Paper]]:
+        """Of every other batch, the papers that did not pass though their content predicts a
+        pass as often as the day's selections do (``LONE_VICTIMS`` at most): a speaker that
+        sinks the papers on one topic ("work elsewhere in this list on X belongs at the
+        bottom") leaves the rest of its batch as it was, and no batch-wide count sees it. A
+        paper held just under the cutoff looks like any sound near miss: only one its content
+        rates as high as the day's best selections is rated again."""
+        passing = sorted(self.prior.get(pid, 0.0) for pid, s in self.scores.items()
+                         if self.cutoffs.passes(s.relevance, s.novelty))  # fmt: skip
+        if not passing:
+            return {}
+        # at the floor: above a quarter of the selections' odds (and the day's median); held
+        # just under the line, as a sound near miss is: above three quarters of them (and the
+        # day's own 85th percentile, where the quick checks' low odds end)
+        floor = max(passing[len(passing) // 4], statistics.median(self.prior.values()))
+        under = max(passing[3 * len(passing) // 4], self.low_prior)
+        found = {}
+        for i, ids in enumerate(self.batches):
+            batch = [self.papers[pid] for pid in ids if pid in self.papers]
+            if i in moved or len(batch) < MIN_MOVED_BATCH:
+                continue
+            # (one that reads like words to the rater too: among them it could only keep the
+            # others from rising, and a sound paper with unusual words is a paper to rescue)
+            low = sorted((p for p in batch if p.id in self.scores
+                          and not self.cutoffs.passes(self.scores[p.id].relevance,
+                                                      self.scores[p.id].novelty)),
+                         key=lambda p: -self.prior.get(p.id, 0.0))  # fmt: skip
+            sunk = [p for p in low if at_floor(self.scores[p.id]) and self.prior[p.id] > floor]
+            held = [p for p in low if not at_floor(self.scores[p.id]) and self.prior[p.id] > under]
+            likely = [*sunk, *held][:LONE_VICTIMS]  # a paper at the floor first
+            if likely:
+                found[i] = likely
+        return found
 
     def given_again(self) -> None:
         """A score given again without the speaker is checked like any other: it joins the
