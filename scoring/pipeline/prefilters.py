@@ -489,7 +489,7 @@ async def _titles_pass(
     if not (config.titles and isinstance(scorer, TitleTriage) and candidates):
         return candidates
     kept_ids, usage = await scorer.triage_titles(candidates, criteria)
-    result.usage.append(usage)
+    result.usage += usage
     off_topic = [p for p in candidates if p.id not in kept_ids]
     for p in off_topic:
         why = "Skipped by the titles-only pre-filter."

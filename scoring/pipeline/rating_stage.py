@@ -78,6 +78,27 @@ class SpooledRechecker:
         return ratings, usage
 
 
+@dataclass
+class PricedRechecker:
+    """The checks' rater, keeping what each request cost in the price mode it went out in:
+    a day's checks go through the Batch API while the run's batch time lasts and live after
+    (the checks' own report sums their tokens, whatever the mode)."""
+
+    rater: Rechecker
+    spent: list[Usage] = field(default_factory=list)
+
+    @property
+    def check_budget_share(self) -> float:
+        return self.rater.check_budget_share
+
+    async def rate_together(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[dict[str, Rating], Usage]:
+        ratings, usage = await self.rater.rate_together(papers, criteria)
+        self.spent.append(usage)
+        return ratings, usage
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -382,11 +403,12 @@ class RatingStage:
         # plans the same requests, and the spool answers them
         text_tokens = shared_estimate(list(shown.values()), per_request=40)
         cutoffs = Cutoffs(self.rules.relevance_cutoff, self.rules.novelty_cutoff)
-        rater: Rechecker = scorer
+        priced = PricedRechecker(scorer)
+        rater: Rechecker = priced
         if self.spool is not None and not self.dry_run:
             name, date = self.rules.name, self.date
             answers = self.spool.checks(name, date)
-            rater = SpooledRechecker(scorer, self.spool, name, date, scorer.name, answers)
+            rater = SpooledRechecker(priced, self.spool, name, date, scorer.name, answers)
         batches = [*self.batches, *resumed_batches(scores, self.batches)]
         report = await corroborate(rater, self.criteria, shown, scores, batches, prior,
                                    cutoffs, budget, day_tokens=text_tokens)  # fmt: skip
@@ -395,8 +417,7 @@ class RatingStage:
         self.rated = [final.get(s.paper_id, s) for s in self.rated]
         self.new = [final.get(s.paper_id, s) for s in self.new]
         self.new += [s for pid, s in final.items() if pid in cached and pid not in rated]
-        if report.usage is not None:
-            self.spent.append(report.usage)
+        self.spent += [u for u in priced.spent if u.calls]
         u = report.usage or Usage(model=scorer.name)
         self.run.checks = CheckRecord(
             flagged=report.flagged, spot=report.spot, checked=report.checked, calls=report.calls,
