@@ -239,6 +239,25 @@ class RatingStage:
     _saving: set[asyncio.Task[None]] = field(default_factory=set)  # answers on their way to Redis
     _unsaved: int = 0  # saves Redis refused (the spool kept them)
     _unsaved_filters: list[Score] = field(default_factory=list)  # saved again with the ratings
+    _prior: asyncio.Task[dict[str, float]] | None = None  # the checks' content prior, training
+
+    def expect_checks(self, papers: Sequence[Paper]) -> None:
+        """Start training the content prior the checks will read, so that it learns while the
+        LLM answers: it learns from earlier days only, so today's answers do not change it."""
+        scorer = self.scorer
+        if self._prior is not None or not isinstance(scorer, Rechecker):
+            return
+        if scorer.check_budget_share > 0:
+            self._prior = asyncio.create_task(content_prior(
+                self.store, self.rules.name, self.date, list(papers), self.criteria,
+                self.rules.relevance_cutoff,
+            ))  # fmt: skip
+
+    async def drop_prior(self) -> None:
+        """A run that ends before its checks: the prior's training stops with it."""
+        if self._prior is not None and not self._prior.done():
+            self._prior.cancel()
+            await asyncio.gather(self._prior, return_exceptions=True)
 
     def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
         """A day's usage adds up over its attempts with this scorer: a resumed run shows what
@@ -393,8 +412,11 @@ class RatingStage:
         scores |= rated
         if not scores:
             return
-        prior = await content_prior(self.store, self.rules.name, self.date, papers,
-                                    self.criteria, self.rules.relevance_cutoff)  # fmt: skip
+        started, self._prior = self._prior, None
+        prior = await started if started is not None else await content_prior(
+            self.store, self.rules.name, self.date, papers, self.criteria,
+            self.rules.relevance_cutoff,
+        )  # fmt: skip
         shown = {p.id: found[0] if (found := sanitised(p)) else p for p in papers}
         spent = sum(u.prompt_tokens + u.completion_tokens for u in self.day_usage())
         basis = spent or sum(len(p.title) + len(p.abstract) for p in shown.values()) // 4
