@@ -337,8 +337,7 @@ def _learned_choice(
     config: PrefilterConfig,
     target: float,
 ) -> tuple[set[int], np.ndarray, float | None]:
-    """Which candidates the learned filter keeps, their chances, and the cut (None: fixed)
-    that keeps ``target`` of the held-out days' relevant papers."""
+    """The candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
     trained = train(by_day, reactions, criteria)
     probs = trained.model.probabilities(candidates)
     if config.keep is not None:
@@ -441,18 +440,16 @@ async def _learned_pass(
         return candidates
     target, widened = config.target_recall, None
     if recent_recall is not None and recent_recall[0] < target:
-        # the cut keeps more, as much more as the held-out days say it takes to miss half as
-        # many (halving the cut itself kept nearly every paper for days after one miss)
-        estimate, runs, _ = recent_recall
-        target = 1 - (1 - target) / 2
+        # a cut for half the misses, as the held-out days tell (halving the cut itself kept
+        # nearly every paper for days after one miss)
+        (estimate, runs, _), target = recent_recall, 1 - (1 - target) / 2
         widened = (
             f"recall estimated at {estimate:.2f} over the last {runs} days, below the target "
             f"{config.target_recall:.2f}: the cut aims at {target:.3f}"
         )
-    chosen = await asyncio.to_thread(
+    keep, probs, threshold = await asyncio.to_thread(
         _learned_choice, by_day, reactions, criteria.items, candidates, config, target
     )
-    keep, probs, threshold = chosen
     widened = widened if threshold is not None else None
     dropped = [i for i in range(len(candidates)) if i not in keep]
     explore = _explore_sample(dropped, explore_share(config, recent_recall), date)
