@@ -81,21 +81,30 @@ async def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED if SHARED.is_dir() else BUNDLED)
     parser.add_argument("--days", type=int, default=None, help="only the first N days")
     parser.add_argument("--json", type=Path, help="also write each day's report here")
+    parser.add_argument(
+        "--unscheduled", action="store_true", help="no posting time (as papers score): auto is live"
+    )
     args = parser.parse_args()
     settings = load_settings()
+    posts_in_s = None if args.unscheduled else float(settings.schedule.partial_post_after_s)
+    posting = "no posting time" if posts_in_s is None else f"posting {posts_in_s / 3600:g} h in"
     rows_by_day = {r["date"]: r for r in json.loads((args.data / "days.json").read_text())}
     dates = sorted(p.name.split(".")[0] for p in (args.data / "labels").glob("*.jsonl"))
     days = [LabelledDay.in_dir(args.data, dt.date.fromisoformat(d)) for d in dates]
     days = days[: args.days] if args.days else days
     print(  # noqa: T201
         f"{len(days)} days from {args.data}, model {settings.llm.model} priced as {MODEL}, "
-        f"price mode {settings.llm.price_mode}, concurrency {settings.llm.concurrency}",
+        f"price mode {settings.llm.price_mode}, concurrency {settings.llm.concurrency}, " + posting,
         flush=True,
     )
     rows, ratios, recalls, dumps = [], [], [], []
     started = time.perf_counter()
     async for report in evaluate_in_order(
-        days, llm=settings.llm, prefilters=settings.prefilter, prices=settings.llm.prices
+        days,
+        llm=settings.llm,
+        prefilters=settings.prefilter,
+        prices=settings.llm.prices,
+        posts_in_s=posts_in_s,
     ):
         ref = reference_cost(rows_by_day[str(report.date)])
         row = _row(report, ref)

@@ -5,7 +5,9 @@ Prints figures, asserts nothing. Run from the repository root:
     python bench/scoring.py [--day 2025-05-28] [--history 2025-06-03] [--latency 1.0]
 
 For each concurrency (1, then the configured ``llm_concurrency``) it reports wall time of the
-scoring stage against the ideal ceil(calls / concurrency) x latency, LLM calls, tokens,
+scoring stage against the ideal: the calls' own latency, ceil(calls / concurrency) for the
+titles pass and the full rating, one after the other, and one call at a time for the
+corroboration checks (each follows from the answers before it); LLM calls, tokens,
 the prompt-efficiency ratios, and recall of the reference selections.
 """
 
@@ -29,9 +31,13 @@ DATA = ROOT / "tests" / "data" / "arxiv"
 
 def _line(label: str, report: EvalReport, latency: float) -> str:
     u = report.usage
-    # phases run one after the other: the titles pass, then the full rating
-    phases = report.calls_by_phase.values()
-    ideal = sum(math.ceil(n / report.concurrency) for n in phases) * latency
+    # phases run one after the other: the titles pass, the full rating, then the checks, whose
+    # requests go one at a time (each follows from the answers before it)
+    checks = report.checks.get("calls", 0)
+    phases = dict(report.calls_by_phase)
+    phases["full"] = phases.get("full", 0) - checks  # the checks share the rating's prompt
+    rounds = sum(math.ceil(n / report.concurrency) for n in phases.values()) + checks
+    ideal = rounds * latency
     p = report.prompt
     ratios = (
         f"prompt/paper-text {p.prompt_per_paper_token:.3f}, "

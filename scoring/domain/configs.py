@@ -82,7 +82,7 @@ class PrefilterConfig(BaseModel):
         description="a fixed kept fraction instead of the recall target (1: off)",
     )
     target_recall: float = Field(
-        default=0.97,
+        default=0.99,
         gt=0,
         le=1,
         description="share of what the LLM would select that the filter keeps",

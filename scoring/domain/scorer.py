@@ -56,7 +56,9 @@ class TitleTriage(Protocol):
 
     async def triage_titles(
         self, papers: Sequence[Paper], criteria: CriteriaVersion
-    ) -> tuple[set[str], Usage]: ...
+    ) -> tuple[set[str], list[Usage]]:
+        """The ids worth a full rating, and what the pass cost (one Usage per price mode)."""
+        ...
 
 
 @runtime_checkable

@@ -255,9 +255,13 @@ async def evaluate_in_order(
     price_at: Sequence[str] = ("gpt-4o", "gpt-4o-mini"),
     prices: dict[str, ModelPrice] | None = None,
     latency_s: float = 0.0,
+    posts_in_s: float | None = None,
 ) -> AsyncIterator[EvalReport]:
     """Score ``days`` one after the other in one scratch profile, as a deployment would meet
-    them: each day has only the days before it as history. Yields each day's report."""
+    them: each day has only the days before it as history. Yields each day's report.
+    ``posts_in_s``: each run is told its day posts this long after it starts, as a
+    scheduled run is (its posting deadline), so the ``auto`` price mode chooses as it would
+    there; None: as ``papers score``, nobody waits."""
     rules = rules or ProfileRules(PROFILE, ("cs.LG", "cs.AI"), ("new", "cross"), 7, 5)
     llm = llm or LLMConfig(model="gpt-4o")
     labels = [r for day in days for r in read_jsonl(day.labels)]
@@ -271,6 +275,9 @@ async def evaluate_in_order(
                 for n, target in enumerate(days):
                     seen = len(fake.answered)
                     batch = listing_batch(read_jsonl(target.listing), target.date, rules.categories)
+                    if posts_in_s is not None:
+                        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=posts_in_s)
+                        scorer.score_by(due)
                     started = time.perf_counter()
                     outcome = await run_day(
                         store, rules, batch, scorer, target.date, prefilters=prefilters,

@@ -9,6 +9,7 @@ wording to a training paper that used another form of the same word (measured wi
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
@@ -18,12 +19,18 @@ import snowballstemmer
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
 PREFIX = 5  # letters of a prefix stem
-_STEMMER = snowballstemmer.stemmer("english")
+# one stemmer per thread: a stemmer keeps the word it is stemming in itself, so two trainings
+# at once (two profiles, or the content prior beside the learned filter) garbled each other's
+# words ("string index out of range" inside snowballstemmer)
+_STEMMERS = threading.local()
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 @lru_cache(maxsize=1)

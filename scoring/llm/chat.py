@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,7 @@ class ChatCalls:
         # one run's: when its day must post (None: nobody waits), and the price mode it chose
         self.deadline: dt.datetime | None = None
         self.choice: PriceChoice | None = None
+        self.batch_until: float | None = None  # monotonic: when the run's batches must be done
         self._flex_client: AsyncOpenAI | None = None
         self._dropped: set[str] = set()
         if not config.json_schema:
@@ -142,9 +144,17 @@ class ChatCalls:
                 await self.offers.remember(host, cfg.model, found)
             known = found
         self.choice = choose(cfg.price_mode, cfg.batch_wait_s, known, until, host)
+        if self.choice.mode == "batch":  # every batch of the run (titles, rating, checks) by then
+            self.batch_until = time.monotonic() + self.choice.wait_s
         if cfg.price_mode == "auto":
             log.info("price mode %s (%s)", self.choice.mode, self.choice.why)
         return self.choice
+
+    def batch_left_s(self) -> float:
+        """How long a batch submitted now may wait (0: none may, the run is live)."""
+        if self.choice is None or self.choice.mode != "batch" or self.batch_until is None:
+            return 0.0
+        return max(0.0, self.batch_until - time.monotonic())
 
     async def close(self) -> None:
         if not self._owns_client:
@@ -234,19 +244,23 @@ class ChatCalls:
 
     async def _batch_round(
         self,
-        batches: list[list[Paper]],
+        batches: Sequence[Sequence[Paper]],
         system: str,
+        mode: Mode,
         criterion_ids: Collection[str],
-        absorb: Callable[[ParsedAnswer, list[str]], None],
+        on_answer: Callable[[int, ParsedAnswer], None],
         live: Meter,
+        wait_s: float,
     ) -> Usage:
-        """The first round through the Batch API; what it does not answer goes live after."""
+        """One round of requests through the Batch API, waiting at most ``wait_s``; each
+        answer goes to ``on_answer`` with its request's index. What it does not answer the
+        caller asks live."""
         cfg = self.config
         meter = self._meter()
         meter.usage.mode = "batch"
         bodies = [
             self._body(
-                system, render_papers(prompt_papers(b), "full"), self._schema("full"),
+                system, render_papers(prompt_papers(b), mode), self._schema(mode),
                 self._answer_cap(b),
             )
             for b in batches
@@ -254,20 +268,23 @@ class ChatCalls:
         estimate = Usage(
             model=cfg.model, mode="batch",
             prompt_tokens=sum(len(json.dumps(b)) for b in bodies) // 4,
-            completion_tokens=EXPECTED_OUTPUT_PER_PAPER["full"] * sum(len(b) for b in batches),
+            completion_tokens=EXPECTED_OUTPUT_PER_PAPER[mode] * sum(len(b) for b in batches),
         )  # fmt: skip
         estimate.cost_usd = cost_usd(estimate, cfg.prices)
         if live._over(live._total(estimate)):  # the whole file is paid at once
             log.warning("the batch would pass the budget; scoring live instead")
             return meter.usage
-        wait_s = self.choice.wait_s if self.choice else cfg.batch_wait_s
         result = await run_batch(self._client, bodies, self.journal, wait_s)
         if result.reason:
-            log.warning("batch: %s; those papers are scored live", result.reason)
+            log.warning("batch: %s; those requests go live", result.reason)
         for i, answer in sorted(result.answers.items()):
             meter.add(answer.usage)
-            ids = [p.id for p in batches[i]]
-            absorb(parse_ratings(answer.text, set(ids), criterion_ids), ids)
+            ids = {p.id for p in batches[i]}
+            parsed = (
+                parse_keep(answer.text, ids) if mode == "titles"
+                else parse_ratings(answer.text, ids, criterion_ids)
+            )  # fmt: skip
+            on_answer(i, parsed)
         live.before = Meter._sum(live.before, meter.usage, +1)  # the budget covers both
         return meter.usage
 

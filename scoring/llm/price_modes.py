@@ -4,7 +4,9 @@ the cheapest the provider offers that still lets the day post on time.
 - The Batch API (half price) where the provider has one and the day's posting time leaves at
   least ``MIN_BATCH_S`` of waiting after ``LIVE_RESERVE_S`` is kept back for scoring live
   whatever the batch has not answered; the batch waits until then at the latest (and no
-  longer than ``llm_batch_wait_s``).
+  longer than ``llm_batch_wait_s``). Where that leaves room for two batch waits, the titles
+  pass goes through the batch too, waiting at most half of it; the corroboration checks' requests
+  go through it while time is left (each answered or cancelled in turn, the rest live).
 - Else the flex tier (half price, slower calls) where the provider honours it for the model
   and the posting time is not that close.
 - Else live calls: a local server (Ollama, vLLM, llama.cpp) offers neither; a run with no
@@ -48,8 +50,9 @@ UNKNOWN = (
 @dataclass(frozen=True)
 class PriceChoice:
     mode: PriceMode
-    wait_s: float  # how long a batch may run before what it has not answered goes live
+    wait_s: float  # how long the run's batches may run before what they left goes live
     why: str
+    titles_batch: bool = False  # the titles pass through the batch too (a second wait)
 
 
 class OffersMemory(Protocol):
@@ -75,13 +78,15 @@ def choose(
     """The price mode of one run. ``until_deadline_s``: seconds left before the day must
     post (None: nobody waits on a posting time, so nothing is worth waiting for)."""
     if setting != "auto":
-        return PriceChoice(setting, batch_wait_s, f"llm_price_mode is {setting}")
+        why = f"llm_price_mode is {setting}"
+        return PriceChoice(setting, batch_wait_s, why, titles_batch=setting == "batch")
     if until_deadline_s is None:
         return PriceChoice("live", batch_wait_s, "auto: no posting time to wait for")
     window = until_deadline_s - LIVE_RESERVE_S
     if offers.batch and window >= MIN_BATCH_S:
         wait = min(batch_wait_s, window)
-        return PriceChoice("batch", wait, f"auto: {host} offers the Batch API")
+        two = wait >= 2 * MIN_BATCH_S  # the titles pass's batch, then the rating's
+        return PriceChoice("batch", wait, f"auto: {host} offers the Batch API", two)
     if offers.flex and window > 0:
         return PriceChoice("flex", batch_wait_s, f"auto: {host} offers the flex tier")
     if offers.batch or offers.flex:

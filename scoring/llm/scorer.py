@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 
 CHECK_COMMENT_FROM = 10  # the checks' answers: comments only for a 10
+# a check request goes through the Batch API while the run's batch time leaves this much: a
+# batch cancelled sooner would mostly go live anyway, after a wait
+CHECK_BATCH_MIN_S = 300.0
 
 
 class LLMScorer(ChatCalls):
@@ -62,12 +65,13 @@ class LLMScorer(ChatCalls):
         run._owns_client = False
         run._titles_spent, run._titles_stopped = None, None
         run.deadline, run.choice, run._flex_client = None, None, None
+        run.batch_until = None
         return run
 
     def score_by(self, deadline: dt.datetime | None) -> None:
         """The day this run scores must post by ``deadline``: the ``auto`` price mode waits
         for a batch only while that leaves time to score the rest live."""
-        self.deadline, self.choice = deadline, None
+        self.deadline, self.choice, self.batch_until = deadline, None, None
 
     @property
     def priced_by(self) -> PriceChoice | None:
@@ -99,7 +103,8 @@ class LLMScorer(ChatCalls):
             # the titles pass met a dead LLM (calls failing in a row, a refused key): asking
             # again with the abstracts would only pay for more of the same
             raise ScoringError(f"no paper could be scored: {stopped}", usage=[], reason=stopped)
-        choice = await self.price_choice() if papers else None
+        if papers:
+            await self.price_choice()
         meter = self._meter(before=titles_spent)  # the titles pass of this run counts
         run = _Scoring(
             papers=papers,
@@ -111,10 +116,12 @@ class LLMScorer(ChatCalls):
             batch_size=self.config.batch_size,
             on_progress=on_progress,
         )
-        if run.pending and choice is not None and choice.mode == "batch":
+        if run.pending and (wait_s := self.batch_left_s()) > 0:
+            batches = run.round_of(0)
             batch = await self._batch_round(
-                run.round_of(0), run.system, run.criterion_ids, run.absorb, meter
-            )
+                batches, run.system, "full", run.criterion_ids,
+                lambda i, answer: run.absorb(answer, [p.id for p in batches[i]]), meter, wait_s,
+            )  # fmt: skip
             run.spent.append(batch)
             run.pending = [p for p in run.pending if p.id not in run.scores]
         await self._ask_until_answered(run)
@@ -157,13 +164,29 @@ class LLMScorer(ChatCalls):
         self, papers: Sequence[Paper], criteria: CriteriaVersion
     ) -> tuple[dict[str, Rating], Usage]:
         """These papers in one request of their own, under the same system prompt as the
-        day's batches (same scale, and the provider's cache serves the prefix)."""
+        day's batches (same scale, and the provider's cache serves the prefix), priced as the
+        run is: through the Batch API while the run's batch time lasts (a request it leaves
+        goes live), on the flex tier where the run is."""
         meter = self._meter()
         criterion_ids = {c.id for c in criteria.items if c.kind == "include"}
         # a check reads only the scores: no comment but for a 10 (rare), the rest as compact
         # "id relevance novelty" strings (a third of a full item's completion tokens)
         checker = self.for_run(CHECK_COMMENT_FROM)
+        checker.deadline, checker.choice, checker.batch_until = (
+            self.deadline,
+            self.choice,
+            self.batch_until,
+        )
         system = render_system(criteria.items, "full", CHECK_COMMENT_FROM)
+        wait_s = checker.batch_left_s()
+        if wait_s >= CHECK_BATCH_MIN_S:
+            answered: list[ParsedAnswer] = []
+            usage = await checker._batch_round(
+                [papers], system, "full", criterion_ids, lambda _, a: answered.append(a),
+                meter, wait_s,
+            )  # fmt: skip
+            if answered:
+                return answered[0].ratings, usage
         answer = await checker._call(
             meter, asyncio.Semaphore(1), system, papers, "full", criterion_ids
         )
@@ -172,16 +195,17 @@ class LLMScorer(ChatCalls):
     # -- titles-only pre-filter ----------------------------------------------------------------
     async def triage_titles(
         self, papers: Sequence[Paper], criteria: CriteriaVersion
-    ) -> tuple[set[str], Usage]:
-        """Ids worth a full rating, judged on titles alone. Fails open: a failed call keeps all."""
-        await self.price_choice()  # before the first call: flex asks for its tier on each
+    ) -> tuple[set[str], list[Usage]]:
+        """Ids worth a full rating, judged on titles alone, and what that cost in each price
+        mode: through the Batch API where the run's choice leaves room for two batch waits
+        (this one at most half of it), the rest live. Fails open: a failed call keeps all."""
+        choice = await self.price_choice()  # before the first call: flex asks for its tier
         meter = self._meter()
         system = render_system(criteria.items, "titles")
         limit = asyncio.Semaphore(self.config.concurrency)
         kept: set[str] = set()
 
-        async def run(batch: list[Paper]) -> None:
-            answer = await self._call(meter, limit, system, batch, "titles")
+        def take(batch: Sequence[Paper], answer: ParsedAnswer | None) -> None:
             if answer is None or not answer.readable or (answer.foreign_ids and not answer.keep):
                 if answer is not None:  # garbage must never read as "no paper is relevant"
                     log.warning("titles pass: an unusable answer; its %d papers go on", len(batch))
@@ -189,11 +213,25 @@ class LLMScorer(ChatCalls):
             else:
                 kept.update(answer.keep)
 
+        async def run(batch: list[Paper]) -> None:
+            take(batch, await self._call(meter, limit, system, batch, "titles"))
+
         shown = [found[0] if (found := sanitised(p)) else p for p in papers]
-        await asyncio.gather(*(run(b) for b in in_batches(shown, self.config.titles_batch_size)))
-        self._titles_spent = meter.usage
+        batches = in_batches(shown, self.config.titles_batch_size)
+        spent: list[Usage] = []
+        if batches and choice.titles_batch and (wait_s := self.batch_left_s() / 2) > 0:
+            answered: dict[int, ParsedAnswer] = {}
+            spent.append(await self._batch_round(
+                batches, system, "titles", (), answered.__setitem__, meter, wait_s
+            ))  # fmt: skip
+            for i, answer in answered.items():
+                take(batches[i], answer)
+            batches = [b for i, b in enumerate(batches) if i not in answered]
+        await asyncio.gather(*(run(b) for b in batches))
+        spent.append(meter.usage)
+        self._titles_spent = Meter._sum(meter.before, meter.usage, +1)
         self._titles_stopped = None if meter.over_budget else meter.stop_reason
-        return kept, meter.usage
+        return kept, [u for u in spent if u.calls] or [meter.usage]
 
 
 @dataclass

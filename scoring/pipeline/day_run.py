@@ -180,9 +180,13 @@ class _DayRun:
             self.progress.start("scoring", len(self.scanned)),
         )  # fmt: skip
         stage.advance(len(self.cached))
-        with self._claims() as claims:
-            await self._score(stage, to_score, claims)
-        await stage.corroborate(self.scanned, self.cached)
+        stage.expect_checks(self.scanned)  # its prior trains while the LLM answers
+        try:
+            with self._claims() as claims:
+                await self._score(stage, to_score, claims)
+            await stage.corroborate(self.scanned, self.cached)
+        finally:
+            await stage.drop_prior()
         self._record_scoring()
         self.marks["score"] = time.perf_counter()
 

@@ -335,13 +335,14 @@ def _learned_choice(
     criteria: Sequence[Criterion],
     candidates: Sequence[Paper],
     config: PrefilterConfig,
+    target: float,
 ) -> tuple[set[int], np.ndarray, float | None]:
-    """Which candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
+    """The candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
     trained = train(by_day, reactions, criteria)
     probs = trained.model.probabilities(candidates)
     if config.keep is not None:
         return set(most_likely(probs, config.keep).tolist()), probs, None
-    threshold = trained.threshold(config.target_recall)
+    threshold = trained.threshold(target)
     return _by_threshold(probs, threshold, config), probs, threshold
 
 
@@ -394,8 +395,8 @@ async def apply_prefilters(
     recent_recall: tuple[float, int, float] | None = None,
 ) -> PrefilterResult:
     """``recent_recall``: the learned filter's recall estimated over recent days, over how
-    many, and the width of their intervals; below the target, today's cut is halved, and
-    while it is uncertain more dropped papers are sampled."""
+    many, and the width of their intervals; below the target, today's cut aims at half the
+    misses, and while it is uncertain more dropped papers are sampled."""
     protected = {p.id for p in papers if author_matches(p, followed)}
     result = PrefilterResult(kept=list(papers))
     candidates = [p for p in papers if p.id not in protected]
@@ -437,19 +438,19 @@ async def _learned_pass(
     if positives < MIN_POSITIVES or positives == len(examples):
         result.notes.append(f"learned filter idle: {positives} relevant examples")
         return candidates
-    chosen = await asyncio.to_thread(
-        _learned_choice, by_day, reactions, criteria.items, candidates, config
+    target, widened = config.target_recall, None
+    if recent_recall is not None and recent_recall[0] < target:
+        # a cut for half the misses, as the held-out days tell (halving the cut itself kept
+        # nearly every paper for days after one miss)
+        (estimate, runs, _), target = recent_recall, 1 - (1 - target) / 2
+        widened = (
+            f"recall estimated at {estimate:.2f} over the last {runs} days, below the target "
+            f"{config.target_recall:.2f}: the cut aims at {target:.3f}"
+        )
+    keep, probs, threshold = await asyncio.to_thread(
+        _learned_choice, by_day, reactions, criteria.items, candidates, config, target
     )
-    keep, probs, threshold = chosen
-    widened = None
-    if threshold is not None and recent_recall is not None:
-        estimate, runs, _ = recent_recall
-        if estimate < config.target_recall:
-            widened = (
-                f"recall estimated at {estimate:.2f} over the last {runs} days, below "
-                f"the target {config.target_recall:.2f}: the cut is halved"
-            )
-            keep = _by_threshold(probs, threshold / 2, config)
+    widened = widened if threshold is not None else None
     dropped = [i for i in range(len(candidates)) if i not in keep]
     explore = _explore_sample(dropped, explore_share(config, recent_recall), date)
     for i in dropped:
@@ -489,7 +490,7 @@ async def _titles_pass(
     if not (config.titles and isinstance(scorer, TitleTriage) and candidates):
         return candidates
     kept_ids, usage = await scorer.triage_titles(candidates, criteria)
-    result.usage.append(usage)
+    result.usage += usage
     off_topic = [p for p in candidates if p.id not in kept_ids]
     for p in off_topic:
         why = "Skipped by the titles-only pre-filter."

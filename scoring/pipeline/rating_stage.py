@@ -78,6 +78,27 @@ class SpooledRechecker:
         return ratings, usage
 
 
+@dataclass
+class PricedRechecker:
+    """The checks' rater, keeping what each request cost in the price mode it went out in:
+    a day's checks go through the Batch API while the run's batch time lasts and live after
+    (the checks' own report sums their tokens, whatever the mode)."""
+
+    rater: Rechecker
+    spent: list[Usage] = field(default_factory=list)
+
+    @property
+    def check_budget_share(self) -> float:
+        return self.rater.check_budget_share
+
+    async def rate_together(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion
+    ) -> tuple[dict[str, Rating], Usage]:
+        ratings, usage = await self.rater.rate_together(papers, criteria)
+        self.spent.append(usage)
+        return ratings, usage
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -218,6 +239,25 @@ class RatingStage:
     _saving: set[asyncio.Task[None]] = field(default_factory=set)  # answers on their way to Redis
     _unsaved: int = 0  # saves Redis refused (the spool kept them)
     _unsaved_filters: list[Score] = field(default_factory=list)  # saved again with the ratings
+    _prior: asyncio.Task[dict[str, float]] | None = None  # the checks' content prior, training
+
+    def expect_checks(self, papers: Sequence[Paper]) -> None:
+        """Start training the content prior the checks will read, so that it learns while the
+        LLM answers: it learns from earlier days only, so today's answers do not change it."""
+        scorer = self.scorer
+        if self._prior is not None or not isinstance(scorer, Rechecker):
+            return
+        if scorer.check_budget_share > 0:
+            self._prior = asyncio.create_task(content_prior(
+                self.store, self.rules.name, self.date, list(papers), self.criteria,
+                self.rules.relevance_cutoff,
+            ))  # fmt: skip
+
+    async def drop_prior(self) -> None:
+        """A run that ends before its checks: the prior's training stops with it."""
+        if self._prior is not None and not self._prior.done():
+            self._prior.cancel()
+            await asyncio.gather(self._prior, return_exceptions=True)
 
     def day_usage(self, extra: Sequence[Usage] = ()) -> list[Usage]:
         """A day's usage adds up over its attempts with this scorer: a resumed run shows what
@@ -372,8 +412,11 @@ class RatingStage:
         scores |= rated
         if not scores:
             return
-        prior = await content_prior(self.store, self.rules.name, self.date, papers,
-                                    self.criteria, self.rules.relevance_cutoff)  # fmt: skip
+        started, self._prior = self._prior, None
+        prior = await started if started is not None else await content_prior(
+            self.store, self.rules.name, self.date, papers, self.criteria,
+            self.rules.relevance_cutoff,
+        )  # fmt: skip
         shown = {p.id: found[0] if (found := sanitised(p)) else p for p in papers}
         spent = sum(u.prompt_tokens + u.completion_tokens for u in self.day_usage())
         basis = spent or sum(len(p.title) + len(p.abstract) for p in shown.values()) // 4
@@ -383,11 +426,12 @@ class RatingStage:
         # spool answers them; papers a pre-filter skipped cost at most a title
         text_tokens = rating_estimate(shown, {**cached, **{s.paper_id: s for s in self.new}})
         cutoffs = Cutoffs(self.rules.relevance_cutoff, self.rules.novelty_cutoff)
-        rater: Rechecker = scorer
+        priced = PricedRechecker(scorer)
+        rater: Rechecker = priced
         if self.spool is not None and not self.dry_run:
             name, date = self.rules.name, self.date
             answers = self.spool.checks(name, date)
-            rater = SpooledRechecker(scorer, self.spool, name, date, scorer.name, answers)
+            rater = SpooledRechecker(priced, self.spool, name, date, scorer.name, answers)
         batches = [*self.batches, *resumed_batches(scores, self.batches)]
         report = await corroborate(rater, self.criteria, shown, scores, batches, prior,
                                    cutoffs, budget, day_tokens=text_tokens)  # fmt: skip
@@ -396,8 +440,7 @@ class RatingStage:
         self.rated = [final.get(s.paper_id, s) for s in self.rated]
         self.new = [final.get(s.paper_id, s) for s in self.new]
         self.new += [s for pid, s in final.items() if pid in cached and pid not in rated]
-        if report.usage is not None:
-            self.spent.append(report.usage)
+        self.spent += [u for u in priced.spent if u.calls]
         u = report.usage or Usage(model=scorer.name)
         self.run.checks = CheckRecord(
             flagged=report.flagged, spot=report.spot, checked=report.checked, calls=report.calls,

@@ -17,7 +17,12 @@ from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.evaluation.listings import listing_batch, read_jsonl
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
-from scoring.pipeline.prefilters import EXPLORE_BOOST, PrefilterConfig, training_examples
+from scoring.pipeline.prefilters import (
+    EXPLORE_BOOST,
+    PrefilterConfig,
+    apply_prefilters,
+    training_examples,
+)
 from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import DATA, load_labels, rss_feed
@@ -229,6 +234,41 @@ async def test_recall_targeted_filter_keeps_enough_and_measures_itself(
     assert len((reference & scanned) - skipped) / len(reference & scanned) >= 0.95
     digest = render_markdown(day, RULES)
     assert "learned filter recall ~" in digest  # the self-estimate, in the appendix
+
+
+async def test_a_recall_estimate_below_the_target_aims_the_cut_at_half_the_misses(
+    store: Store, replay: FakeLLM
+) -> None:
+    """Recent days' recall estimated below the target: today's cut is the one the held-out
+    days say misses half as many relevant papers (halving the cut itself kept nearly every
+    paper for days after one sampled miss: 0.5-0.8x the reference cost on those days)."""
+    await store.ensure_profile("default", DEFAULT.items)
+    scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=replay.base_url))
+    try:
+        for day in ("2025-05-28", "2025-05-29"):  # history, everything scored
+            date = dt.date.fromisoformat(day)
+            rows = read_jsonl(DATA / "listings" / f"{day}.jsonl")
+            await run_day(store, RULES, listing_batch(rows, date, RULES.categories), scorer, date)
+        target = dt.date(2025, 6, 3)
+        rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
+        papers = listing_batch(rows, target, RULES.categories).papers
+        criteria = await store.current_criteria("default")
+
+        async def cut(target_recall: float, recent: tuple[float, int, float] | None):  # type: ignore[no-untyped-def]
+            config = PrefilterConfig(min_days=2, titles=False, target_recall=target_recall)
+            result = await apply_prefilters(store, "default", target, papers, criteria, scorer,
+                                            (), 7, config, recent)  # fmt: skip
+            assert result.sample is not None
+            return result.sample
+
+        widened = await cut(0.97, (0.90, 5, 0.3))
+        stricter = await cut(0.985, None)
+        usual = await cut(0.97, None)
+    finally:
+        await scorer.close()
+    assert widened.widened is not None and "the cut aims at 0.985" in widened.widened
+    assert widened.threshold == stricter.threshold and widened.kept == stricter.kept
+    assert len(usual.kept) <= len(widened.kept) < len(papers)
 
 
 async def test_learned_filter_waits_for_enough_history(store: Store, replay: FakeLLM) -> None:

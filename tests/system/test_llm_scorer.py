@@ -193,7 +193,8 @@ async def test_rejected_key_is_a_clear_error() -> None:
 async def test_titles_pass_keeps_what_the_model_keeps(fake: FakeLLM) -> None:
     kept, usage = await scorer(fake).triage_titles(PAPERS, DEFAULT)
     assert set(JUDGED) <= kept <= {p.id for p in PAPERS}
-    assert usage.calls == 1 and "abstract" not in fake.requests[0]["messages"][1]["content"]
+    assert [(u.mode, u.calls) for u in usage] == [("live", 1)]
+    assert "abstract" not in fake.requests[0]["messages"][1]["content"]
     user = fake.requests[0]["messages"][1]["content"]
     assert PAPERS[0].abstract[:60] not in user and PAPERS[0].title in user
     fake.script(*["500"] * 3)
@@ -204,7 +205,7 @@ async def test_titles_pass_keeps_what_the_model_keeps(fake: FakeLLM) -> None:
 async def test_a_garbage_titles_answer_drops_nothing(fake: FakeLLM) -> None:
     fake.always = "nonjson"  # prose must never read as "no paper is worth reading"
     kept, usage = await scorer(fake).triage_titles(PAPERS, DEFAULT)
-    assert kept == {p.id for p in PAPERS} and usage.calls == 1
+    assert kept == {p.id for p in PAPERS} and [u.calls for u in usage] == [1]
     assert parse_keep('{"keep": []}', {"a"}).readable  # an empty keep list is a real answer
     assert not parse_keep("These all look relevant!", {"a"}).readable
 
@@ -282,7 +283,7 @@ async def test_dollar_budget_stops_cleanly(fake: FakeLLM) -> None:
 
 
 async def test_titles_pass_spends_from_the_same_budget(fake: FakeLLM) -> None:
-    _, titles = await scorer(fake).triage_titles(PAPERS, DEFAULT)
+    _, (titles,) = await scorer(fake).triage_titles(PAPERS, DEFAULT)
     cap = titles.prompt_tokens + titles.completion_tokens + 10
     capped = scorer(fake, budget_tokens=cap)
     await capped.triage_titles(PAPERS, DEFAULT)

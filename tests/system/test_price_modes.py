@@ -6,6 +6,7 @@ and ``papers status`` say which way a day was scored and what it saved."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -30,6 +31,7 @@ from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import DATA, feed_rows, rss_feed
 from tests.papers import DEFAULT, listing_papers
+from tests.waiting import eventually
 
 PAPERS = listing_papers(40)
 HOURS = 3600.0
@@ -59,11 +61,13 @@ class FlexLLM(FakeLLM):
 
 
 def scorer(
-    fake: FakeLLM, store: Store, mode: PriceSetting = "auto", due_in_s: float | None = 3 * HOURS
-) -> LLMScorer:
+    fake: FakeLLM, store: Store, mode: PriceSetting = "auto", due_in_s: float | None = 3 * HOURS,
+    wait_s: float = 4 * HOURS,
+) -> LLMScorer:  # fmt: skip
     """A run's scorer as the app wires it (batch ids and providers' offers in Redis), told
     its day posts in ``due_in_s`` (None: no posting time)."""
-    config = LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=10, price_mode=mode)
+    config = LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=10, price_mode=mode,
+                       titles_batch_size=20, batch_wait_s=wait_s)  # fmt: skip
     made = LLMScorer(config)
     made.journal, made.offers = BatchJobs(store.r), ProviderOffers(store.r)
     now = dt.datetime.now(dt.UTC)
@@ -167,6 +171,82 @@ async def test_a_set_mode_wins_and_auto_does_not_wait_past_the_posting_time(
     assert probes(fake) == (1 if mode == "auto" and due_in_s else 0)
 
 
+@pytest.mark.parametrize(("due_in_s", "titles"), [(3 * HOURS, "batch"), (1.2 * HOURS, "live")])
+async def test_the_titles_pass_goes_through_the_batch_where_two_batch_waits_fit(
+    fake: FakeLLM, store: Store, due_in_s: float, titles: str
+) -> None:
+    """Three hours before the posting time leave room for the titles pass's batch and then
+    the rating's; 1.2 hours only for the rating's (its titles pass goes live)."""
+    made = scorer(fake, store, due_in_s=due_in_s)
+    try:
+        kept, usage = await made.triage_titles(PAPERS, DEFAULT)
+        outcome = await made.score([p for p in PAPERS if p.id in kept], DEFAULT)
+    finally:
+        await made.close()
+    assert [(u.mode, u.calls) for u in usage] == [(titles, 2)]
+    assert {u.mode for u in outcome.usage} == {"batch"} and outcome.scores
+    assert fake.batches.created == (2 if titles == "batch" else 1)
+
+
+async def test_a_restart_resumes_the_titles_batch_and_pays_nothing_twice(
+    fake: FakeLLM, store: Store
+) -> None:
+    fake.batches.delay_s = 600.0  # not ready while the first run polls
+    first = scorer(fake, store)
+    task = asyncio.create_task(first.triage_titles(PAPERS, DEFAULT))
+    await eventually(lambda: fake.batches.created, "the titles batch to be created")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await first.close()
+    for batch in fake.batches.batches.values():  # the provider finishes it meanwhile
+        batch["_ready_at"] = 0.0
+    again = scorer(fake, store)
+    try:
+        kept, usage = await again.triage_titles(PAPERS, DEFAULT)
+    finally:
+        await again.close()
+    assert fake.batches.created == 1 and [(u.mode, u.calls) for u in usage] == [("batch", 2)]
+    assert len(fake.requests) == 2 and kept  # the batch's two requests, none asked live
+
+
+@pytest.mark.parametrize(
+    ("mode", "due_in_s", "wait_s", "outcome", "priced"),
+    [
+        ("auto", 3 * HOURS, 4 * HOURS, "completed", "batch"),
+        ("auto", 3 * HOURS, 4 * HOURS, "failed", "live"),  # what the batch leaves goes live
+        ("auto", None, 4 * HOURS, "completed", "live"),  # no posting time: a live run
+        ("batch", None, 60.0, "completed", "live"),  # too little batch time left for a check
+    ],
+)
+async def test_a_check_request_is_priced_as_the_run_is(
+    fake: FakeLLM, store: Store, mode: PriceSetting, due_in_s: float | None, wait_s: float,
+    outcome: str, priced: str,
+) -> None:  # fmt: skip
+    made = scorer(fake, store, mode, due_in_s, wait_s)
+    try:
+        await made.price_choice()  # the run's first call chose
+        fake.batches.outcome = outcome
+        ratings, usage = await made.rate_together(PAPERS[:5], DEFAULT)
+    finally:
+        await made.close()
+    assert set(ratings) == {p.id for p in PAPERS[:5]}
+    assert (usage.mode, usage.calls) == (priced, 1)
+    assert fake.batches.created == (1 if priced == "batch" or outcome == "failed" else 0)
+
+
+async def test_a_flex_run_checks_on_the_flex_tier(store: Store) -> None:
+    with FlexLLM() as fake:
+        fake.batches.outcome = "missing"
+        made = scorer(fake, store)
+        try:
+            await made.price_choice()
+            _, usage = await made.rate_together(PAPERS[:5], DEFAULT)
+        finally:
+            await made.close()
+    assert usage.mode == "flex" and fake.requests[-1]["service_tier"] == "flex"
+
+
 def test_the_morning_run_is_scored_through_the_batch_api_and_says_what_it_saved(
     cli: Cli, fake: FakeLLM, tmp_path: Path
 ) -> None:
@@ -211,7 +291,7 @@ def test_eval_counts_every_call_of_a_batch_run_at_the_mode_it_was_made_in(
 ) -> None:
     """`papers eval` has no posting time, so ``auto`` is live there; set to batch, the report
     counts every request the server answered (not the first usage row's) and prices each
-    in its own mode: the batch at half, the checks' calls live."""
+    in its own mode: the rating and the checks' requests through the batch, at half."""
     data = tmp_path / "data"  # a twelfth of the day: the same code, in less time
     for part in ("listings", "labels"):
         (data / part).mkdir(parents=True)
@@ -226,4 +306,5 @@ def test_eval_counts_every_call_of_a_batch_run_at_the_mode_it_was_made_in(
     assert usage["prompt_tokens"] == served["prompt_tokens"] > 0
     assert usage["calls"] == sum(report["calls_by_phase"].values())
     modes = report["mode_costs"]
-    assert modes["gpt-4o batch"] < report["costs"]["gpt-4o"] < modes["gpt-4o live"] * 0.75
+    assert report["checks"]["calls"] > 0  # the checks' requests went through the batch too
+    assert report["costs"]["gpt-4o"] == pytest.approx(modes["gpt-4o batch"], abs=1e-5)

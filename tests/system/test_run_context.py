@@ -107,4 +107,4 @@ async def test_runs_interleaved_on_one_scorer_keep_their_own_titles_pass() -> No
     assert len(theory_asked) == 3 and all("###" not in str(b["messages"]) for b in theory_asked)
     # default's titles pass and rating together are every token the LLM answered
     sent = sum(u["prompt_tokens"] + u["completion_tokens"] for _, u in llm.answered)
-    assert tokens([titles, *outcome.usage]) == sent
+    assert tokens([*titles, *outcome.usage]) == sent

@@ -36,7 +36,9 @@ def _recall_of_new_topic(rng: random.Random) -> tuple[float, float]:
     target = _day(rng, new_relevant=True)
     trained = train(history, [], [])
     probs = trained.model.text_probabilities([e.text for e in target])
-    config = PrefilterConfig()
+    # the mechanism at a target of 0.97: at the default 0.99 this made-up world's six new
+    # papers a day already take the cut to its ceiling (90 % kept)
+    config = PrefilterConfig(target_recall=0.97)
     kept = _by_threshold(probs, trained.threshold(config.target_recall), config)
     positives = [i for i, e in enumerate(target) if e.positive]
     recall = sum(i in kept for i in positives) / len(positives)

@@ -4,10 +4,13 @@ run with the fake OpenAI server: system/test_llm_pipeline.py)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+import snowballstemmer
 
 from scoring.domain.models import FilterRecall
-from scoring.learning.words import stemmed_terms
+from scoring.learning.words import stem, stemmed_terms
 from scoring.pipeline.prefilters import Example, LearnedFilter, estimate_recall, pooled_recall
 from tests.conftest import Cli
 from tests.feedgen import DATA
@@ -25,6 +28,20 @@ def test_recall_estimates_and_their_pooling() -> None:
                      low=0.9, high=1.0),
     ]  # fmt: skip
     assert pooled_recall(records) == pytest.approx(100 / 110)
+
+
+def test_words_are_stemmed_right_by_several_trainings_at_once() -> None:
+    """Two trainings at once (two profiles; the checks' content prior beside the learned
+    filter) stem in two threads: a shared stemmer garbled words or raised IndexError."""
+    words = sorted({w.lower() for p in listing_papers(400) for w in p.abstract.split()
+                    if w.isalpha() and len(w) > 3})  # fmt: skip
+    alone = snowballstemmer.stemmer("english")
+    expected = [alone.stemWord(w) for w in words]
+    for _ in range(3):
+        stem.cache_clear()
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda ws: [stem(w) for w in ws], [words] * 4))
+        assert all(r == expected for r in results)
 
 
 def test_learned_filter_counts_forms_of_a_word_as_one() -> None:
