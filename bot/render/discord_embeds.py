@@ -66,8 +66,8 @@ _EMOJI |= {"thumbsup": "👍", "thumbsdown": "👎"}
 # became a link named by the author, and a title holding "](https://evil.example/x)" turned
 # the parent's own link to arXiv into one; "<" opened user, role and emoji tags. Bare URLs
 # stay whole: Discord links them as what they are, nothing hides where they lead.
-_URL = re.compile(r"(https?://[^\s<>()\[\]]+)")
-_SPECIAL = re.compile(r"([\\*_~`|\[\]()<>])")
+_URL = re.compile(r"(https?://[^\s<>()\[\]\\]+)")
+_SPECIAL = re.compile(r"([\\*_~`|\[\]<>])")  # parentheses open nothing without "]("
 _LINE_START = re.compile(r"(?m)^(\s*)(?:([#+-])|(\d+)\.)")  # headers, subtext, lists
 
 

@@ -3,10 +3,8 @@ token budget (scoring/pipeline/corroboration.py decides which scores are checked
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -30,7 +28,6 @@ log = logging.getLogger(__name__)
 RISE = 3  # a part's removal must move the score this much (either axis) to count
 CROSS = 2  # or this much when it takes the paper back below the cutoffs
 MAX_CALLS_PER_PAPER = 4
-SPREAD_CALLS = 3  # more for a full search: a passage said in several places (``find_carrier``)
 STRONG = 5  # a fall this large needs no control: no sound sentence carries that much
 RESCORE_MAX = 40  # sunken papers of a batch scored again once its speaker is found: all of it
 RESCORE_DEPTH = 2  # further speakers a rescore that sinks again looks for
@@ -120,15 +117,15 @@ class Checks:
     ) -> tuple[set[int], Rating] | None:
         """The parts whose removal makes ``dropped`` answer (a rating without them), found by
         removing the most rater-like part, then every rater-like part, then halves, narrowing
-        down, then the most rater-like parts together (``quick``: the first two only)."""
+        down (``quick``: the first two only)."""
         parts = parts_of(paper)
         like = rater_likeness(parts, self.common)
         top = max(range(len(parts)), key=lambda i: like[i])
         calls, tried = 0, []
 
-        async def test(removed: set[int], most: int = MAX_CALLS_PER_PAPER) -> Rating | None:
+        async def test(removed: set[int]) -> Rating | None:
             nonlocal calls
-            if calls >= most or removed in tried:
+            if calls >= MAX_CALLS_PER_PAPER or removed in tried:
                 return None
             calls += 1
             tried.append(set(removed))
@@ -156,21 +153,6 @@ class Checks:
                     break
             else:
                 break  # neither half alone: together they carry it (or nothing does)
-        if found is None and not quick:
-            # a passage said in several places (a plain copy in each half, one quoting the
-            # title so that it reads like the rest) is in no half alone: thirds in an order no
-            # text can predict, two at a time, remove any two copies together
-            order = list(range(len(parts)))
-            random.Random(hashlib.sha256(self.control_key + paper.id.encode()).digest()).shuffle(
-                order
-            )
-            thirds = [set(order[k::3]) for k in range(3)]
-            for keep in range(3):
-                spread = set().union(*(t for k, t in enumerate(thirds) if k != keep))
-                if len(spread) < len(parts) and (
-                    got := await test(spread, MAX_CALLS_PER_PAPER + SPREAD_CALLS)
-                ):
-                    return spread, got
         return found
 
     def fell(self, score: Score, without: Rating) -> bool:
@@ -346,15 +328,15 @@ class Checks:
         while start < len(others):
             group = others[start : start + size]
             if await sinks(group):
-                tested = len(group) == 1
                 while len(group) > 1:
                     half = group[: len(group) // 2]
                     if await sinks(half):
-                        group, tested = half, len(half) == 1
+                        group = half
                     else:
-                        group, tested = group[len(half) :], False
-                # one that was only left over is confirmed: a slip must not mark a paper
-                return group[0] if tested or await sinks(group) else None
+                        group = group[len(half) :]
+                # confirmed once more (one that was only left over, or one rating of a noisy
+                # model): a slip must not mark a paper
+                return group[0] if await sinks(group) else None
             start, size = start + size, size * 2
         return None
 

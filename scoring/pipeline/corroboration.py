@@ -38,7 +38,6 @@ from scoring.domain.models import CriteriaVersion, Paper, Score
 from scoring.llm.output import Rating
 from scoring.pipeline.checks import (
     MAX_CALLS_PER_PAPER,
-    SPREAD_CALLS,
     CheckReport,
     Checks,
     OverBudget,
@@ -201,6 +200,13 @@ class _Day:
             ratings = await self.checks.rate(likeliest)
         self.report.checked += len(likeliest)
         back = risen(ratings, scores)
+        # a rise is confirmed with the victim alone before any speaker is looked for: a paper
+        # among the victims (one of them, say) could raise the others, and one noisy rating
+        # must not lead to a search that marks whoever sinks the victim next
+        for pid in list(back):
+            again = await self.checks.alone(papers[pid])
+            if again is None or not risen({pid: again}, scores):
+                del back[pid]
         for i, vs in victims.items():
             if not (up := [v for v in vs if v.id in back]):
                 continue
@@ -313,7 +319,7 @@ class _Day:
         base = shared_estimate([*beside, *now], PER_REQUEST) if (beside or now) else 0
         # never out of what the flagged ones need (a small check budget): their shared
         # requests and the searches of the surprising ones come first
-        searches = sum((MAX_CALLS_PER_PAPER + SPREAD_CALLS) * shared_estimate([self.papers[pid]])
+        searches = sum(MAX_CALLS_PER_PAPER * shared_estimate([self.papers[pid]])
                        for pid in self.surprising)  # fmt: skip
         left = self.checks.budget_tokens - self.checks.spent - base - searches
         room = min(self.quiet_tokens, left)

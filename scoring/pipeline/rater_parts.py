@@ -85,21 +85,13 @@ def rater_likeness(parts: Sequence[str], common: Collection[str] = ()) -> list[f
     def likeness(explainers: Collection[int]) -> list[float]:
         out = []
         for i, own in enumerate(words):
-            rest = set().union(*(words[j] for j in explainers
-                                 if j != i and not restates(words[i], words[j], i, j)))  # fmt: skip
+            rest = set().union(*(words[j] for j in explainers if j != i))
             unexplained = len(own - rest - usual) / len(own) if own else 0.0
             out.append(0.5 * suspicion(parts[i]) + 6.0 * unexplained + echoes[i])
         return out
 
     first = likeness(range(len(parts)))
     return likeness([j for j in range(len(parts)) if first[j] < EXPLAINER_MAX])
-
-
-def restates(a: set[str], b: set[str], i: int, j: int) -> bool:
-    """Whether abstract sentences ``i`` and ``j`` say the same thing (most of the shorter one's
-    words): a passage said twice explains neither copy. A sentence may restate the title."""
-    shorter = min(len(a), len(b))
-    return i > 0 and j > 0 and shorter >= 4 and 5 * len(a & b) >= 3 * shorter
 
 
 def rater_like_parts(like: Sequence[float]) -> set[int]:

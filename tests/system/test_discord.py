@@ -443,7 +443,7 @@ async def test_paper_text_opens_no_link_and_no_tag_of_its_own(
     hostile = {
         "title": "Official PDF](https://evil.example/x) and a Study of Graph Transformers",
         "abstract": "We study graphs [1]. Code: [Click to verify](https://evil.example/c). "
-        "See <@&77> and <:pepe:123456> or <t:1700000000>; code at https://github.com/a_b/c.",
+        "See <@&77> and <:pepe:123456> or <t:1700000000>; code (https://github.com/a_b/c).",
         "authors": ["<@900>", "[Jane](https://evil.example/j)", "Ann Lee"],
     }
     first = day.selected[0]
@@ -463,4 +463,6 @@ async def test_paper_text_opens_no_link_and_no_tag_of_its_own(
     links, tags = links_and_tags(shown)
     assert links and all(url.startswith("https://arxiv.org/") for url in links), links
     assert not tags, tags
-    assert "https://github.com/a_b/c" in shown  # a bare URL stays whole: it shows where it leads
+    # a bare URL stays whole, so it shows where it leads; in parentheses too (an escaped ")"
+    # after it would become part of the link Discord makes)
+    assert "(https://github.com/a_b/c)" in shown
