@@ -161,6 +161,7 @@ def shown(
         setup.view,
         model.reactions,
         setup.full_at,
+        model.agreement(RELEVANCE_CUTOFF),
     )
 
 

@@ -42,5 +42,6 @@ async def personal_ranking(
     scores = {rp.paper.id: rp.score for rp in day.papers}
     cutoff = profiles.config(profile).relevance_cutoff
     taste = await asyncio.to_thread(model.preferences, papers, scores)
-    mine = personal_view(ranked, taste, cutoff, n, view, model.reactions)
+    follow = model.agreement(cutoff)  # how far their view follows the channel's ranking
+    mine = personal_view(ranked, taste, cutoff, n, view, model.reactions, follow=follow)
     return followed_first(mine, followed), model

@@ -131,6 +131,8 @@ class PaperCommands(CoreBase):
                 if (words := model.word_model.words_in(rp.paper, sign))
             ]
             wording = f"its words ({'; '.join(said) or 'none that count'})"
+            if model.word_weight < 1:
+                wording += f" {model.word_weight:.0%} and likeness to reacted papers"
         lines.append(
             f"Reactions now ({model.reactions} from {people(model.people)}): {about} "
             f"{parts.criterion:+.2f}, {wording} {parts.text:+.2f}; "
