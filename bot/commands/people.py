@@ -16,6 +16,7 @@ from scoring.domain.errors import InputError, NotFound
 from scoring.domain.models import RankedPaper
 from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
 from scoring.learning.interests import interests
+from scoring.learning.personal import agreement
 from scoring.learning.preferences import PreferenceModel
 
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
@@ -84,7 +85,7 @@ class PeopleCommands(CoreBase):
             more = f" and {len(rows) - MOVED_SHOWN} more" if len(rows) > MOVED_SHOWN else ""
             return "; ".join(parts) + more if parts else "none"
 
-        follow = model.agreement(self.deps.profiles.config(profile).relevance_cutoff)
+        follow = agreement(model.examples, self.deps.profiles.config(profile).relevance_cutoff)
         lines = [
             f"Your top {MOVED_TOP} of {latest} by your reactions against the channel's "
             "(`top --mine` also shows papers to explore):",

@@ -31,7 +31,7 @@ never ranked below one three or more relevance points lower with the same novelt
 
 A person's own view (``top --mine``, scoring/learning/personal.py) uses their reactions alone at
 bound 1 as a taste in [-1, 1], scaled by that view's own, larger bound, and follows the
-channel's ranking as far as the person likes what the channel selects (``agreement``).
+channel's ranking as far as the person likes what the channel selects (``agreement`` there).
 """
 
 from __future__ import annotations
@@ -66,13 +66,8 @@ ROCCHIO_NEGATIVE = 0.75  # how much the disliked centroid counts against the lik
 
 
 # the blend weighs the word model as much as similarity at this many of the fewer kind of
-# reactions (likes or dislikes): a person's first days are nearly all dislikes, and a word model
-# fitted on two likes keeps a stem or two and scores every other paper alike; likeness to those
-# two papers ranks their topic (bench/preferences.py; docs/PREFERENCES.md has the figures)
+# reactions, likes or dislikes (the module's docstring says why; docs/PREFERENCES.md, figures)
 BLEND_AT = 10
-# a person's view follows the channel's ranking as far as they like what it selects; a prior of
-# this many reactions liking it, so one dislike does not drop the channel's order
-AGREEMENT_PRIOR = 2.0
 # learner names: a text part, "-nc" without the criterion as a word-model feature, "-text"
 # without the criterion part (the criterion weights) either
 LEARNERS = ("words", "words-nc", "words-text", "blend", "blend-nc", "rocchio", "rocchio-text",
@@ -331,17 +326,6 @@ class PreferenceModel:
         liked = sum(w > 0 for _, _, w in self.examples)
         few = min(liked, len(self.examples) - liked)
         return round(few / (few + BLEND_AT), 4)
-
-    def agreement(self, cutoff: int) -> float:
-        """How much this person likes what the channel selects, in (0, 1]: the liked share of
-        their reactions to papers at or above ``cutoff``, with ``AGREEMENT_PRIOR`` reactions
-        liking it. Their own view follows the channel's ranking this far; one who dislikes
-        nearly all the channel selects is shown papers by their own taste."""
-        liked = disliked = 0.0
-        for _, s, w in self.examples:
-            if s is not None and s.relevance >= cutoff:
-                liked, disliked = liked + max(w, 0.0), disliked + max(-w, 0.0)
-        return round((liked + AGREEMENT_PRIOR) / (liked + disliked + AGREEMENT_PRIOR), 4)
 
     def _similarities(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> Any:
         """Cosine similarity of each paper (rows) to each reacted paper (columns), in a TF-IDF

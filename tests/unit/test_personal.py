@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scoring.domain.models import FeedbackEvent, Paper, Score
 from scoring.domain.ranking import rank_day
 from scoring.learning.from_feedback import net_reactions, one_vote_each
-from scoring.learning.personal import PersonalView, personal_view
+from scoring.learning.personal import PersonalView, agreement, personal_view
 from scoring.learning.preferences import build_model
 
 CUTOFF = 7
@@ -142,14 +142,14 @@ def test_agreement_is_the_liked_share_of_what_the_channel_selected() -> None:
     selected = [p for p in PAPERS if SCORES[p.id].relevance >= CUTOFF][:8]
     below = [p for p in PAPERS if SCORES[p.id].relevance < CUTOFF][:8]
 
-    def agreement(events: list[FeedbackEvent]) -> float:
-        return build_model(events, by_id, SCORES, NOW, 1.0).agreement(CUTOFF)
+    def follows(events: list[FeedbackEvent]) -> float:
+        return agreement(build_model(events, by_id, SCORES, NOW, 1.0).examples, CUTOFF)
 
-    assert agreement([]) == 1.0  # no reactions: the channel's order
-    assert agreement([event(p.id, -1) for p in selected]) == 0.2  # 2 / (0 + 8 + 2)
-    assert agreement([event(p.id, 1) for p in selected]) == 1.0
+    assert follows([]) == 1.0  # no reactions: the channel's order
+    assert follows([event(p.id, -1) for p in selected]) == 0.2  # 2 / (0 + 8 + 2)
+    assert follows([event(p.id, 1) for p in selected]) == 1.0
     # likes and dislikes of papers the channel did not select say nothing about its picks
-    assert agreement([event(p.id, -1) for p in below] + [event(selected[0].id, 1)]) == 1.0
+    assert follows([event(p.id, -1) for p in below] + [event(selected[0].id, 1)]) == 1.0
 
 
 @settings(max_examples=60, deadline=None)
