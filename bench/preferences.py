@@ -53,7 +53,7 @@ from scoring.domain.models import CriteriaVersion, FeedbackEvent, Paper, RankedP
 from scoring.domain.ranking import rank_day  # noqa: E402
 from scoring.evaluation.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.evaluation.measure import LabelledDay  # noqa: E402
-from scoring.learning.personal import FULL_AT, PersonalView, personal_view  # noqa: E402
+from scoring.learning.personal import FULL_AT, PersonalView, agreement, personal_view  # noqa: E402
 from scoring.learning.preferences import DEFAULT_BOUND, DEFAULT_LEARNER, LEARNERS, build_model  # noqa: E402
 from scoring.pipeline.local_scorer import LocalScorer  # noqa: E402
 
@@ -161,6 +161,7 @@ def shown(
         setup.view,
         model.reactions,
         setup.full_at,
+        agreement(model.examples, RELEVANCE_CUTOFF),
     )
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from bot.runtime.profiles import Profiles
 from scoring.domain.models import Day, RankedPaper
 from scoring.learning.from_feedback import preference_model
-from scoring.learning.personal import PersonalView, followed_first, personal_view
+from scoring.learning.personal import PersonalView, agreement, followed_first, personal_view
 from scoring.learning.preferences import PreferenceModel
 from scoring.storage.store import Store
 
@@ -42,5 +42,6 @@ async def personal_ranking(
     scores = {rp.paper.id: rp.score for rp in day.papers}
     cutoff = profiles.config(profile).relevance_cutoff
     taste = await asyncio.to_thread(model.preferences, papers, scores)
-    mine = personal_view(ranked, taste, cutoff, n, view, model.reactions)
+    follow = agreement(model.examples, cutoff)  # how far their view follows the channel's
+    mine = personal_view(ranked, taste, cutoff, n, view, model.reactions, follow=follow)
     return followed_first(mine, followed), model

@@ -130,7 +130,12 @@ class PaperCommands(CoreBase):
                 for side, sign in (("for", 1), ("against", -1))
                 if (words := model.word_model.words_in(rp.paper, sign))
             ]
-            wording = f"its words ({'; '.join(said) or 'none that count'})"
+            said = said or ["none that count"]
+            if model.word_weight < 1:  # the blend: likeness to reacted papers counts the rest
+                said.append(f"{model.word_weight:.0%} of this part")
+            wording = f"its words ({'; '.join(said)})"
+            if model.word_weight < 1:
+                wording += " and likeness to reacted papers"
         lines.append(
             f"Reactions now ({model.reactions} from {people(model.people)}): {about} "
             f"{parts.criterion:+.2f}, {wording} {parts.text:+.2f}; "

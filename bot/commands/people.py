@@ -16,9 +16,21 @@ from scoring.domain.errors import InputError, NotFound
 from scoring.domain.models import RankedPaper
 from scoring.domain.ranking import NOVELTY_WEIGHT, RELEVANCE_WEIGHT
 from scoring.learning.interests import interests
+from scoring.learning.personal import agreement
+from scoring.learning.preferences import PreferenceModel
 
 MOVED_TOP, MOVED_SHOWN = 10, 3  # `prefs`: what reactions changed in a person's top 10
 PICKS, TERMS_SHOWN = 3, 3  # `feedback`: the first picks and the words its answer names
+
+
+def likeness(model: PreferenceModel) -> str:
+    """How the words' part splits between the word model and likeness to reacted papers."""
+    if model.word_model is None or model.word_weight >= 1:
+        return ""
+    return (
+        f" Of the words' part, the word model counts {model.word_weight:.0%} and likeness to "
+        "the papers reacted to the rest, until likes and dislikes are both many."
+    )
 
 
 class PeopleCommands(CoreBase):
@@ -44,8 +56,9 @@ class PeopleCommands(CoreBase):
         nearest = model.nearest_reacted([rp.paper for rp in raised + lowered], scores, moved)
 
         def why(rp: RankedPaper, sign: int) -> str:
-            """The word model's own words for a move; the nearest reacted paper until it has
-            some (the first reactions rank by similarity)."""
+            """The word model's own words for a move, else the criterion; the nearest reacted
+            paper where likeness counts too (until likes and dislikes are both many) or the
+            word model has no word yet (the first reactions rank by similarity)."""
             thumb = "👍" if sign > 0 else "👎"
             if model.word_model is not None:
                 words = model.word_model.words_in(rp.paper, sign)
@@ -54,7 +67,8 @@ class PeopleCommands(CoreBase):
                 crit = rp.score.criterion
                 if crit and model.criterion_weights.get(crit, 0.0) * sign > 0:
                     return f" (matched {crit}, a criterion you {thumb})"
-                return " (none of the words you 👍)" if sign < 0 else ""
+                if model.word_weight >= 1:
+                    return " (none of the words you 👍)" if sign < 0 else ""
             if (like := nearest.get(rp.paper.id)) is None:
                 return ""
             liked, liked_sign = like
@@ -71,14 +85,17 @@ class PeopleCommands(CoreBase):
             more = f" and {len(rows) - MOVED_SHOWN} more" if len(rows) > MOVED_SHOWN else ""
             return "; ".join(parts) + more if parts else "none"
 
+        follow = agreement(model.examples, self.deps.profiles.config(profile).relevance_cutoff)
         lines = [
             f"Your top {MOVED_TOP} of {latest} by your reactions against the channel's "
             "(`top --mine` also shows papers to explore):",
+            f"  It follows the channel's ranking {follow:.0%}, as far as you like what the "
+            "channel selects; your taste orders the rest.",
             f"  Raised by your reactions: {said(raised, 1)}",
             f"  Lowered: {said(lowered, -1)}",
         ]
         data = {"date": str(latest), "raised": [rp.paper.id for rp in raised],
-                "lowered": [rp.paper.id for rp in lowered]}  # fmt: skip
+                "lowered": [rp.paper.id for rp in lowered], "follow": follow}  # fmt: skip
         return lines, data
 
     async def prefs(self, req: Request, action: str) -> Reply:
@@ -105,7 +122,7 @@ class PeopleCommands(CoreBase):
             f"Words that count for: {', '.join(state['terms_for']) or none}",
             f"Words that count against: {', '.join(state['terms_against']) or none}",
             f"Criteria weigh {model.criterion_share:.0%} and words {1 - model.criterion_share:.0%}"
-            " of a move: each as far as it predicted the reactions.",
+            " of a move: each as far as it predicted the reactions." + likeness(model),
         ]
         if model.empty:
             hint = "React to papers in a digest thread (or `papers feedback ID up`) to tune it."

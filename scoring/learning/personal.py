@@ -18,11 +18,14 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, Field
 
 from scoring.domain.configs import group
-from scoring.domain.models import RankedPaper
+from scoring.domain.models import Paper, RankedPaper, Score
 from scoring.domain.ranking import author_matches, blend, preference_of
 
 EXPLORE_REACH = 3  # explore picks come from the next 3 x N papers after the person's top
 FULL_AT = 20  # reactions after which a person's taste moves papers its full bound
+# a person's view follows the channel's ranking as far as they like what it selects; a prior of
+# this many reactions liking it, so one dislike does not drop the channel's order
+AGREEMENT_PRIOR = 2.0
 
 
 class PersonalView(BaseModel):
@@ -52,6 +55,19 @@ def strength(reactions: int, full_at: int = FULL_AT) -> float:
     return min(1.0, reactions / full_at) if full_at else 1.0
 
 
+def agreement(reacted: Sequence[tuple[Paper, Score | None, float]], cutoff: int) -> float:
+    """How much a person likes what the channel selects, in (0, 1]: the liked share of their
+    reactions (``PreferenceModel.examples``: paper, score, net decayed weight) to papers at or
+    above ``cutoff``, with ``AGREEMENT_PRIOR`` reactions liking it. Their own view follows the
+    channel's ranking this far (``follow``); one who dislikes nearly all the channel selects is
+    shown papers by their own taste."""
+    liked = disliked = 0.0
+    for _, s, w in reacted:
+        if s is not None and s.relevance >= cutoff:
+            liked, disliked = liked + max(w, 0.0), disliked + max(-w, 0.0)
+    return round((liked + AGREEMENT_PRIOR) / (liked + disliked + AGREEMENT_PRIOR), 4)
+
+
 def personal_view(
     ranked: Sequence[RankedPaper],
     taste: Mapping[str, float],
@@ -60,22 +76,27 @@ def personal_view(
     view: PersonalView | None = None,
     reactions: int | None = None,
     full_at: int = FULL_AT,
+    follow: float = 1.0,
 ) -> list[RankedPaper]:
     """The day for one person, best first, numbered; ``taste`` in [-1, 1] per paper id (their
     model at bound 1). Explore picks are marked ``explore`` and take the last slots of the
     first ``n``. A person with no reactions (empty ``taste``) sees the channel's order.
-    ``view``: None, the defaults."""
+    ``view``: None, the defaults. ``follow`` in (0, 1]: how far the channel's ranking counts
+    (``agreement``): the view orders by ``follow`` x the channel's blend plus the
+    person's taste, so for one who dislikes what the channel selects their taste decides within
+    the margin; each paper's ``blend`` stays the channel's plus their taste."""
     view = view or PersonalView()
     floor = relevance_cutoff - view.margin
     bound = view.bound * (strength(reactions, full_at) if reactions is not None else 1.0)
-    rows = []
+    rows, order = [], {}
     for rp in ranked:
         if rp.score.relevance < floor and not rp.author_match:
             continue
         mine = max(-1.0, min(1.0, taste.get(rp.paper.id, 0.0))) * bound
         pref = preference_of(rp) + mine  # the channel's preference, then the person's
         rows.append(rp.model_copy(update={"blend": blend(rp.score, round(pref, 4))}))
-    rows.sort(key=lambda rp: (-rp.blend, rp.paper.id))
+        order[rp.paper.id] = round(follow * rp.blend + mine, 4)
+    rows.sort(key=lambda rp: (-order[rp.paper.id], rp.paper.id))
     slots = int(n * view.explore) if taste else 0
     if slots:
         keep = n - slots
@@ -83,7 +104,7 @@ def personal_view(
         # rounded as the blend is: reactions decay with the clock, and two views of one day
         # taken seconds apart (the direct message, `top --mine`) must pick the same papers
         unsure = sorted(reach, key=lambda rp: (round(abs(taste.get(rp.paper.id, 0.0)), 4),
-                                               -rp.blend, rp.paper.id))  # fmt: skip
+                                               -order[rp.paper.id], rp.paper.id))  # fmt: skip
         picks = {rp.paper.id for rp in unsure[:slots]}
         explore = [rp.model_copy(update={"explore": True}) for rp in reach if rp.paper.id in picks]
         rest = [rp for rp in rows[keep:] if rp.paper.id not in picks]

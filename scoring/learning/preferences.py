@@ -3,19 +3,22 @@
 The model is rebuilt from the stored feedback on every run (same feedback, same model):
 - **criterion weights**: each reaction moves the weight of the criterion its paper matched
   (as scored), by its sign times its decay; a weight is ``tanh(sum / 2)``, in (-1, 1);
-- **words** (the default, ``words-nc``): an L1-regularised logistic regression over which
+- **words** (``words-nc``): an L1-regularised logistic regression over which
   word stems a reacted paper has. The penalty keeps the few stems that separate likes from
   dislikes, so a taste that cuts across topics ("theory", "provably") is found from a few
   dozen reactions, and the stems it keeps are the reason ``prefs`` and ``why`` give (as whole
   words). The matched criterion is not one of its features: it would explain a handful of
   dislikes of one criterion alone and leave out the word they share ("LLM"); the criterion
-  weights above carry it. Until it has found a stem (the first reactions), the text part is
+  weights above carry it;
 - **text similarity** (``rocchio``): likeness to the liked papers' centroid minus the
   disliked ones', in a TF-IDF space of title, abstract, the LLM's comment and the matched
-  criterion; it needs no training, so a few reactions already count.
-  ``bench/preferences.py`` compares them with ``words`` (the criterion as a feature, the
-  previous default), ``knn``, ``blend`` (similarity weighed less as reactions add up),
-  ``-text`` (no criterion part) and ``logistic`` (TF-IDF + logistic regression).
+  criterion; it needs no training, so a few reactions already count;
+- **blend** (the default, ``blend-nc``): the two, the word model weighed by the fewer kind of
+  reactions (``word_weight``): a person's first days are nearly all dislikes, and a word model
+  fitted on two likes keeps a stem or two; likeness to those two papers ranks their topic.
+  Until the word model has found a stem, similarity alone.
+  ``bench/preferences.py`` compares them with ``words`` (the criterion as a feature),
+  ``knn``, ``-text`` (no criterion part) and ``logistic`` (TF-IDF + logistic regression).
 Reactions decay with a half-life (``HALF_LIFE_DAYS``), so old tastes fade.
 
 A paper's preference is ``bound x (share x criterion + (1 - share) x text)``, added to the
@@ -27,7 +30,8 @@ never ranked below one three or more relevance points lower with the same novelt
 (the cutoffs) does not change, so a top-relevance paper is always in the digest.
 
 A person's own view (``top --mine``, scoring/learning/personal.py) uses their reactions alone at
-bound 1 as a taste in [-1, 1], scaled by that view's own, larger bound.
+bound 1 as a taste in [-1, 1], scaled by that view's own, larger bound, and follows the
+channel's ranking as far as the person likes what the channel selects (``agreement`` there).
 """
 
 from __future__ import annotations
@@ -51,17 +55,19 @@ CRITERION_SHARE = 0.5  # until the word model can be checked against the reactio
 SHARE_FLOOR = 0.2  # neither part is ever silenced: a few reactions judge skill roughly
 SKILL_FOLDS = 5
 HALF_LIFE_DAYS = 30.0
-# words without the criterion as a feature (issue 31): with it, L1 let the criterion explain
-# a handful of dislikes and kept no word ("LLM"); on bench/preferences.py's 28 readers it tied
-# words on the median after 1, 5 and 20 days (blend-nc the same, rocchio behind after 20);
+# without the criterion as a word-model feature (issue 31): with it, L1 let the criterion
+# explain a handful of dislikes and kept no word ("LLM"). The blend, weighed by the fewer kind
+# of reactions, led words-nc on bench/preferences.py after 5 and 10 days (docs/PREFERENCES.md);
 # the others are kept there for comparison
-DEFAULT_LEARNER = "words-nc"
+DEFAULT_LEARNER = "blend-nc"
 KNN = 5  # the nearest reacted papers the knn learner reads
 WORDS_C = 1.0  # the words learner's inverse L1 strength: C 1 and 3 gave the same (bench)
 ROCCHIO_NEGATIVE = 0.75  # how much the disliked centroid counts against the liked one
 
 
-BLEND_AT = 20  # reactions at which the blend weighs the word model as much as similarity
+# the blend weighs the word model as much as similarity at this many of the fewer kind of
+# reactions, likes or dislikes (the module's docstring says why; docs/PREFERENCES.md, figures)
+BLEND_AT = 10
 # learner names: a text part, "-nc" without the criterion as a word-model feature, "-text"
 # without the criterion part (the criterion weights) either
 LEARNERS = ("words", "words-nc", "words-text", "blend", "blend-nc", "rocchio", "rocchio-text",
@@ -284,7 +290,7 @@ class PreferenceModel:
             # similarity speaks for a few reactions, the word model more as they add up
             text = self._similarity(papers, scores)
             if self.word_model is not None:
-                w = self.reactions / (self.reactions + BLEND_AT)
+                w = self.word_weight
                 words = self.word_model.taste(papers, scores)
                 text = [(1 - w) * a + w * b for a, b in zip(text, words, strict=True)]
         elif base == "words":
@@ -310,6 +316,16 @@ class PreferenceModel:
                 text=round(self.bound * (1 - self.criterion_share) * float(text[i]), 4),
             )
         return out
+
+    @property
+    def word_weight(self) -> float:
+        """The blend's weight on the word model (the rest is likeness to reacted papers): by
+        the fewer kind of reactions, likes or dislikes, since both are needed to separate."""
+        if self.word_model is None or _base(self.learner) != "blend":
+            return 1.0 if self.word_model is not None else 0.0
+        liked = sum(w > 0 for _, _, w in self.examples)
+        few = min(liked, len(self.examples) - liked)
+        return round(few / (few + BLEND_AT), 4)
 
     def _similarities(self, papers: Sequence[Paper], scores: Mapping[str, Score]) -> Any:
         """Cosine similarity of each paper (rows) to each reacted paper (columns), in a TF-IDF

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scoring.domain.models import FeedbackEvent, Paper, Score
 from scoring.domain.ranking import rank_day
 from scoring.learning.from_feedback import net_reactions, one_vote_each
-from scoring.learning.personal import PersonalView, personal_view
+from scoring.learning.personal import PersonalView, agreement, personal_view
 from scoring.learning.preferences import build_model
 
 CUTOFF = 7
@@ -118,6 +118,40 @@ def test_explore_slots_hold_what_the_model_is_least_sure_of_and_are_marked() -> 
     assert not any(rp.explore for rp in none_yet)  # nothing learned: nothing to explore
 
 
+def test_a_person_who_dislikes_what_the_channel_selects_is_shown_their_own_taste() -> None:
+    # issue 31: a reader of the benchmark saw the channel's relevance-9 papers day after day,
+    # disliked them, and their view kept them on top: a taste of +0.2 could not lift a paper
+    # four relevance points up. Followed as far as they like the channel's picks, it does.
+    taste = {p.id: 0.2 if topic(p) == "quant" else 0.0 for p in PAPERS}
+    view = PersonalView(explore=0)
+    quant = sum(topic(p) == "quant" and SCORES[p.id].relevance >= CUTOFF - 2 for p in PAPERS)
+
+    def quant_on_top(follow: float) -> int:
+        shown = personal_view(RANKED, taste, CUTOFF, quant, view, 20, follow=follow)
+        return sum(topic(rp.paper) == "quant" for rp in shown[:quant])
+
+    assert quant_on_top(0.1) == quant  # their taste decides within the margin
+    assert quant_on_top(1.0) < quant  # the channel's order, as before
+    shown = personal_view(RANKED, taste, CUTOFF, 10, view, 20, follow=0.1)
+    channel = {rp.paper.id: rp.blend for rp in RANKED}
+    assert all(abs(rp.blend - channel[rp.paper.id]) <= view.bound + 1e-6 for rp in shown)
+
+
+def test_agreement_is_the_liked_share_of_what_the_channel_selected() -> None:
+    by_id = {p.id: p for p in PAPERS}
+    selected = [p for p in PAPERS if SCORES[p.id].relevance >= CUTOFF][:8]
+    below = [p for p in PAPERS if SCORES[p.id].relevance < CUTOFF][:8]
+
+    def follows(events: list[FeedbackEvent]) -> float:
+        return agreement(build_model(events, by_id, SCORES, NOW, 1.0).examples, CUTOFF)
+
+    assert follows([]) == 1.0  # no reactions: the channel's order
+    assert follows([event(p.id, -1) for p in selected]) == 0.2  # 2 / (0 + 8 + 2)
+    assert follows([event(p.id, 1) for p in selected]) == 1.0
+    # likes and dislikes of papers the channel did not select say nothing about its picks
+    assert follows([event(p.id, -1) for p in below] + [event(selected[0].id, 1)]) == 1.0
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     taste=st.lists(st.floats(-5, 5), min_size=len(PAPERS), max_size=len(PAPERS)),
@@ -125,13 +159,14 @@ def test_explore_slots_hold_what_the_model_is_least_sure_of_and_are_marked() -> 
     margin=st.integers(0, 6),
     explore=st.floats(0, 0.5),
     reactions=st.integers(0, 100),
+    follow=st.floats(0.01, 1),
 )
 def test_any_taste_keeps_the_views_promises(
-    taste: list[float], n: int, margin: int, explore: float, reactions: int
+    taste: list[float], n: int, margin: int, explore: float, reactions: int, follow: float
 ) -> None:
     view = PersonalView(margin=margin, explore=explore)
     prefs = {p.id: t for p, t in zip(PAPERS, taste, strict=True)}
-    shown = personal_view(RANKED, prefs, CUTOFF, n, view, reactions)
+    shown = personal_view(RANKED, prefs, CUTOFF, n, view, reactions, follow=follow)
     assert all(rp.score.relevance >= CUTOFF - margin for rp in shown)
     assert len({rp.paper.id for rp in shown}) == len(shown)  # nothing twice
     assert sum(rp.explore for rp in shown) <= int(n * explore)

@@ -153,3 +153,20 @@ def test_a_word_shared_by_a_handful_of_dislikes_is_learned() -> None:
     prefs = model.preferences(liked[4:] + disliked[13:], unseen)
     below = [(prefs[a.id] > prefs[b.id]) for a in liked[4:] for b in disliked[13:]]
     assert sum(below) / len(below) > 0.8
+
+
+def test_the_first_likes_count_by_likeness_until_both_kinds_are_many() -> None:
+    """A person's first days are nearly all dislikes (issue 31's benchmark: 2 likes in 50
+    reactions). A word model fitted on two likes keeps a stem or two and scores every other
+    paper alike, so the default learner weighs it by the fewer kind of reactions (2 of 12
+    here), not by all reactions (the old blend gave it 40 of 60); likeness to the two liked
+    papers carries the rest."""
+    liked, disliked = PAPERS[:2], PAPERS[2:40]
+    events = [event(p.id, 1) for p in liked] + [event(p.id, -1) for p in disliked]
+    model = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW)
+    assert model.word_model is not None
+    assert model.word_weight == round(2 / (2 + 10), 4)
+    even = [event(p.id, 1) for p in PAPERS[:10]] + [event(p.id, -1) for p in PAPERS[10:20]]
+    assert build_model(even, {p.id: p for p in PAPERS}, SCORES, NOW).word_weight == 0.5
+    words = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW, learner="words-nc")
+    assert words.word_weight == 1.0  # the word model alone
