@@ -267,18 +267,30 @@ async def test_a_raise_of_the_victims_beside_them_is_measured_again(store: Store
     prior = {pid: 0.6 if pid in {p.id for p in floor} else 0.3 for pid in shown}
     prior[raiser.id] = prior[other.id] = 0.05  # both raised: they ride beside the victims
     with FakeLLM(judgements=labels, obey={RAISER: "others10"}) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            report = await corroborate(scorer, criteria, shown, scores,
-                                       [[p.id for p in b] for b in batches], prior,
-                                       Cutoffs(7, 5), 10**7)  # fmt: skip
-        finally:
-            await scorer.close()
+        report = await _checked(fake, criteria, shown, scores, batches, prior)
     assert not report.marked and not report.rescored_batches
     assert not any(p.id in report.changed for p in floor)
     asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M) for r in fake.requests]
     assert raiser.id in asked[0] and any(p.id in asked[0] for p in floor)  # rode beside them
     assert any(set(ids) <= {p.id for p in floor} for ids in asked[1:])  # measured again
+
+
+async def _checked(
+    fake: FakeLLM,
+    criteria: CriteriaVersion,
+    shown: dict[str, Paper],
+    scores: dict[str, Score],
+    batches: list[list[Paper]],
+    prior: dict[str, float],
+) -> CheckReport:
+    """The checks of these batches' scores, asking ``fake``, with room for every check."""
+    scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
+    try:
+        return await corroborate(scorer, criteria, shown, scores,
+                                 [[p.id for p in b] for b in batches], prior,
+                                 Cutoffs(7, 5), 10**7)  # fmt: skip
+    finally:
+        await scorer.close()
 
 
 def _judged(labels: dict[str, Judgement], pid: str) -> tuple[int, int]:
@@ -450,13 +462,7 @@ async def test_a_speaker_that_sinks_one_topic_of_its_batch_is_found(store: Store
     prior = {pid: 0.2 for pid in shown} | {p.id: 0.5 + 0.02 * i for i, p in enumerate(sound)}
     prior |= {v.id: 0.7 for v in victims}  # papers the content predicts as well as most selections
     with FakeLLM(judgements=labels, obey={sinker: f"others1:{topic}"}) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            report = await corroborate(scorer, criteria, shown, scores,
-                                       [[p.id for p in b] for b in batches], prior,
-                                       Cutoffs(7, 5), 10**7)  # fmt: skip
-        finally:
-            await scorer.close()
+        report = await _checked(fake, criteria, shown, scores, batches, prior)
     now = scores | apply_report(scores, report)
     assert all(now[v.id].relevance >= 7 for v in victims)  # back where their content puts them
     assert set(report.marked) == {speaker.id}
