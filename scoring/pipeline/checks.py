@@ -85,7 +85,7 @@ class Checks:
     budget_tokens: int
     common: frozenset[str] = frozenset()  # the day's common words (rater_likeness)
     # orders the controls' parts (``addressed``): secret, so no paper can predict what a
-    # control removes; per process (a resumed run may ask one control again)
+    # control removes; per day where the spool keeps it (a resumed run asks the same ones)
     control_key: bytes = field(default_factory=lambda: os.urandom(16))
     fresh: dict[str, Rating] = field(default_factory=dict)  # rated without a found speaker
     report: CheckReport = field(default_factory=CheckReport)

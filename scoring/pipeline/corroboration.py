@@ -82,10 +82,14 @@ async def corroborate(
     cutoffs: Cutoffs,
     budget_tokens: int,
     day_tokens: int | None = None,
+    control_key: bytes | None = None,
 ) -> CheckReport:
     """Check the scores the content does not bear out; what changed is in the report.
-    ``day_tokens`` (what the day's rating spent) sizes the quick checks of a quiet day."""
+    ``day_tokens`` (what the day's rating spent) sizes the quick checks of a quiet day;
+    ``control_key`` orders the controls (None: a secret of this process's own)."""
     checks = Checks(rater, criteria, cutoffs, budget_tokens, common_words(papers.values()))
+    if control_key is not None:
+        checks.control_key = control_key
     # in one order whatever order the answers came in (or a resumed run rebuilt them in), so
     # that a re-run asks the same checks and the spool answers them
     batches = sorted(sorted(ids) for ids in batches)

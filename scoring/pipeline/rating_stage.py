@@ -428,13 +428,16 @@ class RatingStage:
         cutoffs = Cutoffs(self.rules.relevance_cutoff, self.rules.novelty_cutoff)
         priced = PricedRechecker(scorer)
         rater: Rechecker = priced
+        key = None
         if self.spool is not None and not self.dry_run:
             name, date = self.rules.name, self.date
             answers = self.spool.checks(name, date)
             rater = SpooledRechecker(priced, self.spool, name, date, scorer.name, answers)
+            key = self.spool.control_key(name, date)  # a resumed run asks the same controls
         batches = [*self.batches, *resumed_batches(scores, self.batches)]
         report = await corroborate(rater, self.criteria, shown, scores, batches, prior,
-                                   cutoffs, budget, day_tokens=text_tokens)  # fmt: skip
+                                   cutoffs, budget, day_tokens=text_tokens,
+                                   control_key=key)  # fmt: skip
         final = {pid: s.model_copy(update={"vetted": True})
                  for pid, s in (scores | apply_report(scores, report)).items()}  # fmt: skip
         self.rated = [final.get(s.paper_id, s) for s in self.rated]

@@ -70,6 +70,7 @@ class ScoreSpool:
     def clear(self, profile: str, date: dt.date) -> None:
         self._path(profile, date).unlink(missing_ok=True)
         self._checks_path(profile, date).unlink(missing_ok=True)
+        (self.directory / f"{profile}-{date.isoformat()}.checkkey").unlink(missing_ok=True)
 
     # -- the corroboration checks' answers (scoring/pipeline/corroboration.py) ---------------------
     def _checks_path(self, profile: str, date: dt.date) -> Path:
@@ -105,6 +106,22 @@ class ScoreSpool:
             except (ValueError, KeyError, TypeError, ValidationError):
                 log.warning("skipped an unreadable check answer of %s %s", profile, date)
         return answers
+
+    def control_key(self, profile: str, date: dt.date) -> bytes | None:
+        """The day's secret order for the checks' controls (``Checks.control_key``), made by
+        its first run and read back by the next: a run that died mid-checks asks the same
+        controls again and the spool answers them. None where the disk keeps nothing."""
+        path = self.directory / f"{profile}-{date.isoformat()}.checkkey"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError), path.open("x", encoding="ascii") as f:
+                f.write(os.urandom(16).hex())  # the first run of the day; a second reads it
+                f.flush()
+                os.fsync(f.fileno())
+            return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        except (OSError, ValueError) as exc:  # a key cut by a crash: a per-process one
+            log.warning("cannot keep the checks' key in %s: %s", path, exc)
+            return None
 
     def _owner_path(self, profile: str, date: dt.date) -> Path:
         return self.directory / f"{profile}-{date.isoformat()}.owner"
