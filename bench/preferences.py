@@ -54,7 +54,13 @@ from scoring.domain.ranking import rank_day  # noqa: E402
 from scoring.evaluation.listings import listing_batch, read_jsonl  # noqa: E402
 from scoring.evaluation.measure import LabelledDay  # noqa: E402
 from scoring.learning.personal import FULL_AT, PersonalView, agreement, personal_view  # noqa: E402
-from scoring.learning.preferences import DEFAULT_BOUND, DEFAULT_LEARNER, LEARNERS, build_model  # noqa: E402
+from scoring.learning.preferences import (  # noqa: E402
+    CHANNEL_LEARNER,
+    DEFAULT_BOUND,
+    DEFAULT_LEARNER,
+    LEARNERS,
+    build_model,
+)
 from scoring.pipeline.local_scorer import LocalScorer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "arxiv"
@@ -257,6 +263,9 @@ def main() -> None:  # noqa: C901 (one report, read top to bottom)
         "--learners", default=DEFAULT_LEARNER, help=f"of {', '.join(LEARNERS)}; 'all': every one"
     )
     parser.add_argument(
+        "--channel-learner", default=CHANNEL_LEARNER, help="the channel's learner (default run)"
+    )
+    parser.add_argument(
         "--channel-all",
         action="store_true",
         help="the channel for every learner, not the first only",
@@ -311,7 +320,9 @@ def main() -> None:  # noqa: C901 (one report, read top to bottom)
         f"on the next {WINDOW} days"
     )
     tasks = [(r, name, "mine") for name in learners for r in readers]
-    channel_learners = [] if args.no_channel else learners if args.channel_all else learners[:1]
+    # the channel learns with its own learner (CHANNEL_LEARNER) unless learners are compared
+    single = [args.channel_learner] if args.learners == DEFAULT_LEARNER else learners[:1]
+    channel_learners = [] if args.no_channel else learners if args.channel_all else single
     tasks += [(r, name, "channel") for name in channel_learners for r in readers]
     with ProcessPoolExecutor(args.jobs, mp_context=get_context("fork")) as pool_:
         runs = dict(
@@ -367,11 +378,14 @@ def main() -> None:  # noqa: C901 (one report, read top to bottom)
                 f"{ons[0]:.2f} ({ons[1]:.2f}-{ons[2]:.2f})",
                 f"{quantiles([offs[r.name][1][k] for r in steady])[0]:.2f}",
                 fmt(dist(chosen, "mine", k, steady, gain)),
-                fmt(dist(chosen, "channel", k, steady, gain)) if channel_learners else "-",
+                fmt(dist(channel_learners[0], "channel", k, steady, gain))
+                if channel_learners
+                else "-",
             ]
         )
     table(
-        f"`{chosen}`, after k days of reactions: p@10 over the next {WINDOW} days (median over "
+        f"`{chosen}` (the channel: `{channel_learners[0] if channel_learners else '-'}`), after "
+        f"k days of reactions: p@10 over the next {WINDOW} days (median over "
         f"{len(steady)} readers; p10-p90)",
         [
             "k",

@@ -11,7 +11,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from scoring.domain.models import FeedbackEvent
-from scoring.learning.preferences import DEFAULT_BOUND, PreferenceModel, build_model
+from scoring.learning.preferences import (
+    CHANNEL_LEARNER,
+    DEFAULT_BOUND,
+    DEFAULT_LEARNER,
+    PreferenceModel,
+    build_model,
+)
 from scoring.storage.store import Store
 
 
@@ -34,8 +40,9 @@ async def preference_model(
     scores = await store.get_scores(reacted, criteria_hash, scorer_name)
     papers = await store.get_papers(reacted)
     # the fits are CPU work: off the event loop, so a chat command never stalls the others
+    learner = CHANNEL_LEARNER if user is None else DEFAULT_LEARNER
     model = await asyncio.to_thread(
-        build_model, events, papers, scores, now or dt.datetime.now(dt.UTC), bound
+        build_model, events, papers, scores, now or dt.datetime.now(dt.UTC), bound, learner=learner
     )
     if user is None:
         await store.save_preference_state(profile, model.state())

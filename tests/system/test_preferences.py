@@ -11,7 +11,7 @@ import pytest
 
 from fakes.llm import FakeLLM
 from scoring.learning.personal import PersonalView
-from scoring.learning.preferences import DEFAULT_BOUND
+from scoring.learning.preferences import CHANNEL_LEARNER, DEFAULT_BOUND, DEFAULT_LEARNER
 from tests.conftest import Cli, snapshot
 from tests.feedgen import rss_feed
 from tests.servers import Answer, RecordingServer
@@ -151,6 +151,8 @@ def test_prefs_and_why_explain_in_words_and_reset_forgets(
     assert stored == {
         k: v for k, v in latest.items() if k not in ("yours", "moved")
     }  # saved as rebuilt
+    # the channel's ranking learns from the words alone; a person's view from the blend
+    assert stored["learner"] == CHANNEL_LEARNER != DEFAULT_LEARNER
 
     assert cli("run", "--feed", feed, "--out", str(tmp_path)).exit_code == 0
     why = json.loads(cli("why", ranked[40]["id"], "--json").stdout)
