@@ -55,14 +55,10 @@ CRITERION_SHARE = 0.5  # until the word model can be checked against the reactio
 SHARE_FLOOR = 0.2  # neither part is ever silenced: a few reactions judge skill roughly
 SKILL_FOLDS = 5
 HALF_LIFE_DAYS = 30.0
-# without the criterion as a word-model feature (issue 31): with it, L1 let the criterion
-# explain a handful of dislikes and kept no word ("LLM"). The blend, weighed by the fewer kind
-# of reactions, led words-nc on bench/preferences.py after 5 and 10 days (docs/PREFERENCES.md);
-# the others are kept there for comparison
-DEFAULT_LEARNER = "blend-nc"
-# the channel's ranking learns from everyone's reactions: the words alone led there on both
-# seeds (p@10 gain after 20 days x1.63 and x2.00 against the blend's x1.37 and x1.72)
-CHANNEL_LEARNER = "words-nc"
+# "-nc": without the criterion as a word feature (with it, L1 let the criterion explain a
+# handful of dislikes and kept no word). A person's view: the blend led after 5 and 10 days;
+# the channel (everyone's reactions): the words alone led after 20 (docs/PREFERENCES.md)
+DEFAULT_LEARNER, CHANNEL_LEARNER = "blend-nc", "words-nc"
 KNN = 5  # the nearest reacted papers the knn learner reads
 WORDS_C = 1.0  # the words learner's inverse L1 strength: C 1 and 3 gave the same (bench)
 ROCCHIO_NEGATIVE = 0.75  # how much the disliked centroid counts against the liked one
