@@ -116,7 +116,16 @@ def victims_of(
     content predicted highest that did not pass (the likeliest may be low on its own merits),
     none that reads like words to the rater (a speaker among them would sink the others
     again)."""
+    low = [p for p in below_cutoff(batch, scores, prior, cutoffs)
+           if max(rater_likeness(parts_of(p), common), default=0.0) < CORE_LIKENESS]  # fmt: skip
+    return low[:MAX_VICTIMS]
+
+
+def below_cutoff(
+    batch: Sequence[Paper], scores: Mapping[str, Score], prior: Mapping[str, float],
+    cutoffs: Cutoffs,
+) -> list[Paper]:  # fmt: skip
+    """The papers of ``batch`` scored below the cutoffs, the likeliest by content first."""
     low = [p for p in batch if p.id in scores
-           and not cutoffs.passes(scores[p.id].relevance, scores[p.id].novelty)
-           and max(rater_likeness(parts_of(p), common), default=0.0) < CORE_LIKENESS]  # fmt: skip
-    return sorted(low, key=lambda p: -prior.get(p.id, 0.0))[:MAX_VICTIMS]
+           and not cutoffs.passes(scores[p.id].relevance, scores[p.id].novelty)]  # fmt: skip
+    return sorted(low, key=lambda p: -prior.get(p.id, 0.0))

@@ -50,6 +50,7 @@ from scoring.pipeline.content_odds import (
     MIN_MOVED_BATCH,
     Cutoffs,
     at_floor,
+    below_cutoff,
     moved_batches,
     raised_surprise,
     short_batches,
@@ -244,14 +245,13 @@ class _Day:
             batch = [self.papers[pid] for pid in ids if pid in self.papers]
             if i in moved or len(batch) < MIN_MOVED_BATCH:
                 continue
-            # (one that reads like words to the rater too: among them it could only keep the
-            # others from rising, and a sound paper with unusual words is a paper to rescue)
-            low = sorted((p for p in batch if p.id in self.scores
-                          and not self.cutoffs.passes(self.scores[p.id].relevance,
-                                                      self.scores[p.id].novelty)),
-                         key=lambda p: -self.prior.get(p.id, 0.0))  # fmt: skip
-            sunk = [p for p in low if at_floor(self.scores[p.id]) and self.prior[p.id] > floor]
-            held = [p for p in low if not at_floor(self.scores[p.id]) and self.prior[p.id] > under]
+            # (one that reads like words to the rater too, unlike ``victims_of``: among them it
+            # could only keep the others from rising, and a sound paper with unusual words is a
+            # paper to rescue)
+            low = below_cutoff(batch, self.scores, self.prior, self.cutoffs)
+            odds = {p.id: self.prior.get(p.id, 0.0) for p in low}
+            sunk = [p for p in low if at_floor(self.scores[p.id]) and odds[p.id] > floor]
+            held = [p for p in low if not at_floor(self.scores[p.id]) and odds[p.id] > under]
             likely = [*sunk, *held][:LONE_VICTIMS]  # a paper at the floor first
             if likely:
                 found[i] = likely

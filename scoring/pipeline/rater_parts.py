@@ -106,7 +106,7 @@ def words_in(parts: Sequence[str], which: Iterable[int]) -> int:
 
 def control_parts(parts: Sequence[str], removed: Collection[int], key: bytes) -> set[int]:
     """Other parts holding as many words as ``removed`` (or all the others, where they hold
-    fewer), in an order nobody can write for: shuffled with ``key`` (secret, per process),
+    fewer), in an order nobody can write for: shuffled with ``key`` (secret, one a day),
     the title last. What a check removes to see whether a fall comes from the words lost or
     from what the removed parts said to the rater; in a fixed order (least rater-like first)
     an attack made its own plain premise the part the control always removed."""

@@ -70,7 +70,7 @@ class ScoreSpool:
     def clear(self, profile: str, date: dt.date) -> None:
         self._path(profile, date).unlink(missing_ok=True)
         self._checks_path(profile, date).unlink(missing_ok=True)
-        (self.directory / f"{profile}-{date.isoformat()}.checkkey").unlink(missing_ok=True)
+        self._key_path(profile, date).unlink(missing_ok=True)
 
     # -- the corroboration checks' answers (scoring/pipeline/corroboration.py) ---------------------
     def _checks_path(self, profile: str, date: dt.date) -> Path:
@@ -107,11 +107,14 @@ class ScoreSpool:
                 log.warning("skipped an unreadable check answer of %s %s", profile, date)
         return answers
 
+    def _key_path(self, profile: str, date: dt.date) -> Path:
+        return self.directory / f"{profile}-{date.isoformat()}.checkkey"
+
     def control_key(self, profile: str, date: dt.date) -> bytes | None:
         """The day's secret order for the checks' controls (``Checks.control_key``), made by
         its first run and read back by the next: a run that died mid-checks asks the same
         controls again and the spool answers them. None where the disk keeps nothing."""
-        path = self.directory / f"{profile}-{date.isoformat()}.checkkey"
+        path = self._key_path(profile, date)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError), path.open("x", encoding="ascii") as f:

@@ -4,7 +4,6 @@ does not answer in time (or at all) is scored live."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -15,8 +14,8 @@ from scoring.llm import batch as llm_batch
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.storage.batch_jobs import BatchJobs
 from scoring.storage.store import Store
+from tests.batch_restart import resumed_after_a_kill
 from tests.papers import DEFAULT, listing_papers
-from tests.waiting import eventually
 
 PAPERS = listing_papers(40)
 
@@ -67,23 +66,9 @@ async def test_a_day_through_the_batch_api_at_half_price(fake: FakeLLM, store: S
 
 
 async def test_a_restart_resumes_the_batch_it_paid_for(fake: FakeLLM, store: Store) -> None:
-    fake.batches.delay_s = 600.0  # not ready while the first run polls, however slow the machine
-    first = batch_scorer(fake, store)
-    task = asyncio.create_task(first.score(PAPERS, DEFAULT))
-    # killed as the batch is created: a cancel that lands as the create answer arrives can be
-    # swallowed by the HTTP stack; the scorer stops at its next checkpoint all the same
-    await eventually(lambda: fake.batches.created, "the batch to be created")
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await first.close()
-    for batch in fake.batches.batches.values():  # the provider finishes it meanwhile
-        batch["_ready_at"] = 0.0
-    again = batch_scorer(fake, store)
-    try:
-        outcome = await again.score(PAPERS, DEFAULT)
-    finally:
-        await again.close()
+    outcome = await resumed_after_a_kill(
+        fake, lambda: batch_scorer(fake, store), lambda s: s.score(PAPERS, DEFAULT)
+    )
     assert fake.batches.created == 1  # polled the same batch, paid once
     assert len(outcome.scores) == 40 and live_calls(fake) == 0
 

@@ -6,7 +6,6 @@ and ``papers status`` say which way a day was scored and what it saved."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -28,10 +27,10 @@ from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.storage.batch_jobs import BatchJobs
 from scoring.storage.provider_offers import ProviderOffers
 from scoring.storage.store import Store
+from tests.batch_restart import resumed_after_a_kill
 from tests.conftest import Cli
 from tests.feedgen import DATA, feed_rows, rss_feed
 from tests.papers import DEFAULT, listing_papers
-from tests.waiting import eventually
 
 PAPERS = listing_papers(40)
 HOURS = 3600.0
@@ -191,21 +190,9 @@ async def test_the_titles_pass_goes_through_the_batch_where_two_batch_waits_fit(
 async def test_a_restart_resumes_the_titles_batch_and_pays_nothing_twice(
     fake: FakeLLM, store: Store
 ) -> None:
-    fake.batches.delay_s = 600.0  # not ready while the first run polls
-    first = scorer(fake, store)
-    task = asyncio.create_task(first.triage_titles(PAPERS, DEFAULT))
-    await eventually(lambda: fake.batches.created, "the titles batch to be created")
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await first.close()
-    for batch in fake.batches.batches.values():  # the provider finishes it meanwhile
-        batch["_ready_at"] = 0.0
-    again = scorer(fake, store)
-    try:
-        kept, usage = await again.triage_titles(PAPERS, DEFAULT)
-    finally:
-        await again.close()
+    kept, usage = await resumed_after_a_kill(
+        fake, lambda: scorer(fake, store), lambda s: s.triage_titles(PAPERS, DEFAULT)
+    )
     assert fake.batches.created == 1 and [(u.mode, u.calls) for u in usage] == [("batch", 2)]
     assert len(fake.requests) == 2 and kept  # the batch's two requests, none asked live
 
