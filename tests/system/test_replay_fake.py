@@ -7,7 +7,8 @@ from collections import Counter
 
 import openai
 
-from fakes.llm import CACHE_MIN, CACHE_STEP, FakeLLM, low_judgement
+from fakes.accounting import CACHE_MIN, CACHE_STEP
+from fakes.llm import FakeLLM, low_judgement
 from scoring.domain.models import Usage
 from scoring.domain.pricing import DEFAULT_PRICES, cost_usd
 
