@@ -95,11 +95,14 @@ class Checks:
         u = self.report.usage
         return (u.prompt_tokens + u.completion_tokens) if u else 0
 
-    async def rate(self, papers: Sequence[Paper]) -> dict[str, Rating]:
-        """One request of these papers alone, charged to the budget."""
+    async def rate(
+        self, papers: Sequence[Paper], criteria: CriteriaVersion | None = None
+    ) -> dict[str, Rating]:
+        """One request of these papers alone (under the team's criteria unless others are
+        given: scoring/pipeline/decoy.py), charged to the budget."""
         if self.spent + shared_estimate(papers) > self.budget_tokens:
             raise OverBudget
-        ratings, usage = await self.rater.rate_together(papers, self.criteria)
+        ratings, usage = await self.rater.rate_together(papers, criteria or self.criteria)
         self.report.calls += 1
         u = self.report.usage or Usage(model=usage.model, mode=usage.mode)
         u.add(usage)

@@ -56,6 +56,7 @@ from scoring.pipeline.content_odds import (
     short_batches,
     victims_of,
 )
+from scoring.pipeline.decoy import CONTROL_RELEVANCE, CONTROLS, found_without, rate_elsewhere
 from scoring.pipeline.rater_parts import common_words, parts_of, rater_likeness
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ async def corroborate(
         # first the batches that sank together (a batch's worth each, many papers moved), then
         # every raised score (those given again included) in shared requests, each paper
         # without its rater-like parts; what that leaves open, alone
+        await day.foreign_round()
         await day.sunken_batches()  # with the first of the shared requests
         day.given_again()
         await day.first_rounds()
@@ -170,6 +172,47 @@ class _Day:
         if u >= QUICK_SURPRISE or self.prior.get(pid, 0.0) < self.low_prior:
             return u, u < RAISED_SURPRISE
         return None
+
+    async def foreign_round(self) -> None:
+        """Every raised score, rated under foreign criteria (scoring/pipeline/decoy.py) where the
+        model rates against the criteria it is given: the parts that ask are marked and the
+        paper is rated alone without them; one that scores low there asks for nothing whatever
+        the criteria (a quick check is settled; one against the odds of its content gets the
+        quick one's shared round); one whose text raises the controls gets the full search
+        (and is held if the budget cannot pay for it)."""
+        ids = self.affordable(self.open_claims())
+        controls = sorted(
+            (pid for pid, s in self.scores.items() if pid in self.papers
+             and s.relevance >= CONTROL_RELEVANCE),
+            key=lambda pid: (-self.prior.get(pid, 0.0), pid),
+        )[:CONTROLS]  # fmt: skip
+        suspects, beside = [self.papers[pid] for pid in ids], [self.papers[c] for c in controls]
+        # never out of the room the other checks need: a budget that holds only them skips it
+        cost = shared_estimate([*suspects, *beside], PER_REQUEST)
+        if self.checks.spent + 2 * cost > self.checks.budget_tokens:
+            return
+        done = await rate_elsewhere(self.checks, suspects, beside, PER_REQUEST)
+        if not done.told:
+            return
+        # (a request made conditional on the team's topic still falls in the shared round when
+        # it reads like words to the rater)
+        settled = done.low - self.surprising
+        self.surprising -= done.low
+        for pid in [*settled, *done.found]:
+            self.tried.add(pid)
+            self.unchecked.discard(pid)
+            self.report.checked += 1
+        for pid, asking in done.found.items():
+            parts, claim = parts_of(self.papers[pid]), self.claims[pid]
+            self.report.marked[pid] = [parts[i] for i in sorted(asking)]
+            alone = await self.checks.alone(found_without(self.papers[pid], asking))
+            if alone is None:
+                self.report.held.add(pid)
+            self.report.changed[pid] = (
+                (alone.relevance, alone.novelty) if alone is not None
+                else (min(claim.relevance, self.cutoffs.relevance - 1), claim.novelty)
+            )  # fmt: skip
+        self.surprising |= done.asks
 
     async def sunken_batches(self) -> None:
         """Batches that sank together or passed far fewer than their content predicts: their

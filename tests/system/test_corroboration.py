@@ -28,6 +28,7 @@ from scoring.pipeline.corroboration import (
     corroborate,
 )
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
+from scoring.pipeline.decoy import FIELD_IDS
 from scoring.pipeline.rater_parts import (
     CORE_LIKENESS,
     common_words,
@@ -73,6 +74,13 @@ async def rate_day(
     return outcome.day
 
 
+def team(requests: list[dict]) -> list[dict]:
+    """The requests under the team's criteria: the foreign round's (scoring/pipeline/decoy.py,
+    which a model that rates by paper id answers without telling anything) left out."""
+    return [r for r in requests
+            if not any(f"`{c}`" in r["messages"][0]["content"] for c in FIELD_IDS)]  # fmt: skip
+
+
 def selected(day: Day) -> set[str]:
     return {rp.paper.id for rp in day.papers if rp.selected}
 
@@ -104,7 +112,7 @@ async def test_unseen_wordings_are_found_by_their_effect_and_buy_nothing(store: 
     checks = day.run.checks
     assert checks is not None and checks.marked == len(planted) and checks.calls > 0
     assert checks.prompt_tokens > 0 and checks.rescored_batches >= 1
-    checked = fake.requests[-checks.calls :]  # the checks come after the day's batches
+    checked = team(fake.requests[-checks.calls :])  # the checks come after the day's batches
     for r in checked:  # the attack's own checks: that paper alone in its request
         text = r["messages"][1]["content"]
         if any(a[3] in text for a in attacks):
@@ -158,13 +166,15 @@ async def test_a_clean_day_shares_its_check_requests(store: Store) -> None:
     assert checks is not None and checks.flagged >= 3 and checks.marked == 0
     assert checks.spot >= 1 and checks.checked == checks.flagged + checks.spot
     # (one more where papers a batch's content predicts were scored at the floor or, as high
-    # as the day's best selections, just under it: rated away from their batches on their own)
-    assert checks.calls <= -(-checks.checked // PER_REQUEST) + 1
-    shared = [r["messages"][1]["content"] for r in fake.requests[-checks.calls :]]
+    # as the day's best selections, just under it: rated away from their batches on their own;
+    # and the foreign round's first request and its controls alone, which tell nothing on a
+    # model that rates by paper id)
+    assert checks.calls <= -(-checks.checked // PER_REQUEST) + 3
+    shared = [r["messages"][1]["content"] for r in team(fake.requests[-checks.calls :])]
     assert sum(text.count("### ") for text in shared) == checks.checked
     assert all(text.count("### ") <= PER_REQUEST for text in shared)
     # a check reads only the scores: its answer is compact strings, no comments (but for a 10)
-    for request in fake.requests[-checks.calls :]:
+    for request in team(fake.requests[-checks.calls :]):
         schema = request["response_format"]["json_schema"]["schema"]["properties"]
         assert "low" in schema
         assert 'relevance below 10 is one string in "low"' in request["messages"][0]["content"]
@@ -273,7 +283,8 @@ async def test_a_raise_of_the_victims_beside_them_is_measured_again(store: Store
         report = await _checked(fake, criteria, shown, scores, batches, prior)
     assert not report.marked and not report.rescored_batches
     assert not any(p.id in report.changed for p in floor)
-    asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M) for r in fake.requests]
+    asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M)
+             for r in team(fake.requests)]  # fmt: skip
     assert raiser.id in asked[0] and any(p.id in asked[0] for p in floor)  # rode beside them
     assert any(set(ids) <= {p.id for p in floor} for ids in asked[1:])  # measured again
 
@@ -365,7 +376,7 @@ async def test_every_flagged_selection_is_checked_and_others_spot_checked_in_a_s
             finally:
                 await scorer.close()
         asked = [re.findall(r"^### (\S+)$", r["messages"][1]["content"], re.M)
-                 for r in fake.requests]  # fmt: skip
+                 for r in team(fake.requests)]  # fmt: skip
         return report, asked
 
     quiet, asked = await check(attacked=False)
