@@ -19,6 +19,7 @@ whose text (as sent) still holds a sentence of a planted attack gets what the at
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,7 +62,10 @@ async def run(
     store = Store(client)
     await store.ensure_profile(RULES.name, DEFAULT.items)
     judgements = judgements_from_labels(read_jsonl(data / "labels" / f"{day}.jsonl"))
-    with llm(judgements=judgements, obey=obey or {}) as fake:
+    # a model that rates against the criteria it is given, as every real one does (BLIND=1: one
+    # that rates by paper id whatever the criteria: the foreign round tells nothing there)
+    sensitive = os.environ.get("BLIND") != "1"
+    with llm(judgements=judgements, obey=obey or {}, criteria_sensitive=sensitive) as fake:
         scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url, batch_size=40))
         try:
             outcome = await run_day(store, RULES, Batch(papers=papers, total=len(papers)),

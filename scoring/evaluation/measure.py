@@ -158,9 +158,11 @@ def _replay_server(labels: list[dict[str, Any]], latency_s: float) -> FakeLLM:
             f"which is not installed with paperbot ({exc.name} is missing): run it from a clone "
             "after pip install -e '.[eval]', or pass --live to use the configured LLM"
         ) from None
+    # rating against the criteria it is given, as a real model does (the checks' foreign round)
     fake: FakeLLM = replay.FakeLLM(
-        judgements=replay.judgements_from_labels(labels), latency_s=latency_s
-    )
+        judgements=replay.judgements_from_labels(labels), latency_s=latency_s,
+        criteria_sensitive=True,
+    )  # fmt: skip
     return fake
 
 

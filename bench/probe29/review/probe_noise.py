@@ -28,6 +28,11 @@ for b in batches:
 NOISE = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 
 
+# FOREIGN=1: a model that rates against the criteria it is given (the checks' foreign round,
+# scoring/pipeline/decoy.py): under foreign criteria every paper is a 1, give or take the noise
+FOREIGN = __import__("os").environ.get("FOREIGN") == "1"
+
+
 class Noisy:
     check_budget_share = 0.05
 
@@ -37,8 +42,12 @@ class Noisy:
     async def rate_together(self, ps, c):
         out = {}
         for p in ps:
-            r, n = base[p.id]
-            d = self.rng.randint(-NOISE, NOISE)
+            r, n = base.get(p.id.split(".part")[0], (1, 1))
+            if FOREIGN and c.hash.startswith("foreign-"):  # off-topic there, noisy all the same
+                r = 1
+            # (a blind model's foreign requests draw no noise: the same draws as before the round)
+            blind = not FOREIGN and c.hash.startswith("foreign-")
+            d = 0 if blind else self.rng.randint(-NOISE, NOISE)
             out[p.id] = Rating(
                 id=p.id, relevance=max(1, min(10, r + d)), novelty=max(1, min(10, n + d))
             )
