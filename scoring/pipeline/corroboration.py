@@ -56,7 +56,7 @@ from scoring.pipeline.content_odds import (
     short_batches,
     victims_of,
 )
-from scoring.pipeline.decoy import CONTROL_RELEVANCE, CONTROLS, found_without, rate_elsewhere
+from scoring.pipeline.decoy import found_without, rate_elsewhere
 from scoring.pipeline.rater_parts import common_words, parts_of, rater_likeness
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ PER_REQUEST = 30  # papers a shared check request holds (the main batches hold 4
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
 LONE_VICTIMS = 1  # papers of a batch that did not sink as a whole, rated again away from it
 QUIET_SHARE = 0.025  # of the day's tokens (estimated): what its spot checks may cost
+CONTROL_RELEVANCE = 6  # a control of the foreign round: a paper the team rates this high or more
+CONTROL_POOL = 12  # the likeliest of them, from which the round draws its controls
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
 __all__ = ["Cutoffs", "Rechecker", "apply_report", "corroborate"]
@@ -174,44 +176,38 @@ class _Day:
         return None
 
     async def foreign_round(self) -> None:
-        """Every raised score, rated under foreign criteria (scoring/pipeline/decoy.py) where the
+        """Every raised score, rated under a foreign field (scoring/pipeline/decoy.py) where the
         model rates against the criteria it is given: the parts that ask are marked and the
-        paper is rated alone without them; one that scores low there asks for nothing whatever
-        the criteria (a quick check is settled; one against the odds of its content gets the
-        quick one's shared round); one whose text raises the controls gets the full search
-        (and is held if the budget cannot pay for it)."""
+        paper is rated alone without them. It settles nothing else: a paper low there may still
+        ask in words that speak only to the team's criteria (a condition on its topic, a nudge
+        relative to the score it would get), so every check below is made as before; one whose
+        text asks with no part found gets the full search (held if the budget cannot pay)."""
         ids = self.affordable(self.open_claims())
-        controls = sorted(
-            (pid for pid, s in self.scores.items() if pid in self.papers
-             and s.relevance >= CONTROL_RELEVANCE),
-            key=lambda pid: (-self.prior.get(pid, 0.0), pid),
-        )[:CONTROLS]  # fmt: skip
-        suspects, beside = [self.papers[pid] for pid in ids], [self.papers[c] for c in controls]
+        # controls: papers the team's criteria rate high that no check doubts, the likeliest
+        # first (the round draws its sets from them by the day's secret)
+        pool = sorted((pid for pid, s in self.scores.items() if pid in self.papers
+                       and s.relevance >= CONTROL_RELEVANCE and pid not in self.claims),
+                      key=lambda pid: (-self.prior.get(pid, 0.0), pid))[:CONTROL_POOL]  # fmt: skip
+        suspects, beside = [self.papers[pid] for pid in ids], [self.papers[c] for c in pool]
         # never out of the room the other checks need: a budget that holds only them skips it
-        cost = shared_estimate([*suspects, *beside], PER_REQUEST)
+        cost = shared_estimate([*suspects, *beside[:3]], PER_REQUEST)
         if self.checks.spent + 2 * cost > self.checks.budget_tokens:
             return
         done = await rate_elsewhere(self.checks, suspects, beside, PER_REQUEST)
-        if not done.told:
-            return
-        # (a request made conditional on the team's topic still falls in the shared round when
-        # it reads like words to the rater)
-        settled = done.low - self.surprising
-        self.surprising -= done.low
-        for pid in [*settled, *done.found]:
+        for pid, asking in done.found.items():
+            parts, claim = parts_of(self.papers[pid]), self.claims[pid]
+            # held first: a budget spent before its own score is had leaves it held, not 10/10
+            self.report.marked[pid] = [parts[i] for i in sorted(asking)]
+            self.report.held.add(pid)
+            self.report.changed[pid] = (min(claim.relevance, self.cutoffs.relevance - 1),
+                                        claim.novelty)  # fmt: skip
             self.tried.add(pid)
             self.unchecked.discard(pid)
             self.report.checked += 1
-        for pid, asking in done.found.items():
-            parts, claim = parts_of(self.papers[pid]), self.claims[pid]
-            self.report.marked[pid] = [parts[i] for i in sorted(asking)]
             alone = await self.checks.alone(found_without(self.papers[pid], asking))
-            if alone is None:
-                self.report.held.add(pid)
-            self.report.changed[pid] = (
-                (alone.relevance, alone.novelty) if alone is not None
-                else (min(claim.relevance, self.cutoffs.relevance - 1), claim.novelty)
-            )  # fmt: skip
+            if alone is not None:
+                self.report.held.discard(pid)
+                self.report.changed[pid] = (alone.relevance, alone.novelty)
         self.surprising |= done.asks
 
     async def sunken_batches(self) -> None:

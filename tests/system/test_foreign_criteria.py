@@ -18,7 +18,8 @@ from scoring.domain.models import Day, Paper
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.checks import Checks
 from scoring.pipeline.content_odds import Cutoffs
-from scoring.pipeline.decoy import FIELD_IDS, foreign_criteria, rate_elsewhere
+from scoring.pipeline.decoy import FIELD_IDS, rate_elsewhere
+from scoring.pipeline.foreign_fields import FIELDS, foreign_field
 from scoring.pipeline.rater_parts import parts_of
 from scoring.storage.store import Store
 from tests.feedgen import load_labels
@@ -71,7 +72,7 @@ async def test_plain_requests_said_once_or_twice_are_found_under_foreign_criteri
     assert by_id[hosts[2].id].rater_passages == [TWICE, TWICE]  # both copies, nothing else
     assert by_id[hosts[0].id].rater_passages == [PLAIN]
     assert not any(s.rater_passages for pid, s in by_id.items() if pid not in planted)
-    # the foreign requests never show the team's criteria, and name one foreign field
+    # the foreign requests never show the team's criteria
     foreign = [r for r in fake.requests if r not in team(fake.requests)]
     assert foreign and all("`representation" not in r["messages"][0]["content"] for r in foreign)
 
@@ -84,7 +85,7 @@ async def test_a_model_that_rates_by_paper_id_makes_the_round_tell_nothing(store
     papers = listing_papers(240, start=360)
     clean, fake = await run(store, papers, {}, sensitive=False)
     foreign = [r["messages"][1]["content"] for r in fake.requests if r not in team(fake.requests)]
-    assert [text.count("### ") for text in foreign] == [9, 3]
+    assert [text.count("### ") for text in foreign] == [6, 3, 3]  # and each set of controls
     assert not any(rp.score.rater_passages for rp in clean.papers)
     sensitive, fake = await run(store, papers, {})
     assert selected(sensitive) == selected(clean)
@@ -93,14 +94,25 @@ async def test_a_model_that_rates_by_paper_id_makes_the_round_tell_nothing(store
     assert checks is not None and checks.checked == checks.flagged + checks.spot
 
 
-def test_the_foreign_field_shares_no_word_with_the_papers_and_is_secret() -> None:
+def test_the_foreign_field_is_one_no_paper_touches_and_is_secret() -> None:
     papers = listing_papers(60)
-    fields = {foreign_criteria(papers, bytes([k])).items[0].id for k in range(40)}
+    fields = {foreign_field(papers, bytes([k]))[0].id for k in range(40)}
     assert len(fields) > 1 and fields <= set(FIELD_IDS)  # which one: the day's secret decides
-    reef = papers[0].model_copy(update={"abstract": "Coral reef fish under bleaching."})
+    # a paper about a field is never rated under it: legal NLP and maritime law, glaciers and
+    # a climate model, reef ecology and underwater robots (the words of a topic, short ones too)
+    legal = papers[0].model_copy(update={"abstract": "Summarising Icelandic law for courts."})
+    ice = papers[1].model_copy(update={"abstract": "Forecasting sea ice with a climate model."})
+    reef = papers[2].model_copy(update={"abstract": "An underwater robot maps coral."})
     for k in range(40):
-        chosen = foreign_criteria([*papers, reef], bytes([k])).items[0]
-        assert chosen.id != "reef-ecology"
+        chosen, touched = foreign_field([*papers, legal, ice, reef], bytes([k]))
+        assert chosen.id not in {"admiralty", "glaciers", "reef-ecology"} or (
+            touched & {legal.id, ice.id, reef.id}
+        )
+        assert not any(chosen.touches(p) for p in papers if p.id not in touched)
+    every = [legal, ice, reef, *(papers[3].model_copy(update={"id": f"x{i}", "abstract": f.text})
+                                 for i, f in enumerate(FIELDS))]  # fmt: skip
+    chosen, touched = foreign_field(every, b"k")
+    assert touched and all(chosen.touches(p) == (p.id in touched) for p in every)
 
 
 async def test_a_paper_that_raises_the_controls_is_halved_out_and_the_round_goes_on(
@@ -108,8 +120,8 @@ async def test_a_paper_that_raises_the_controls_is_halved_out_and_the_round_goes
 ) -> None:
     # a word for everyone else ("like every other study here...") lifts the controls beside
     # it under the foreign criteria too: the controls rated alone stay low (the model does rate
-    # by the criteria), so the group is halved until the paper that raises them is found; the
-    # round goes on for the rest, and a plain request beside it is still found
+    # by the criteria), so the group is halved until the paper that raises them is found, and
+    # its parts until the sentence; the round goes on, and a plain request beside it is found
     criteria, papers, labels, _ = await _shared_round_day(store)
     sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 8][:6]
     raiser = plant(next(p for p in papers if p.id not in labels), RAISER)
@@ -124,9 +136,11 @@ async def test_a_paper_that_raises_the_controls_is_halved_out_and_the_round_goes
             done = await rate_elsewhere(checks, suspects, controls, per_request=30)
         finally:
             await scorer.close()
-    assert done.told and done.asks == {raiser.id}
-    assert set(done.found) == {asker.id} and len(done.found[asker.id]) == 1
-    assert done.low == {p.id for p in sound[3:]}
+    assert done.told and not done.asks
+    # the raiser's own sentence is found too: beside it the controls rise (it speaks to the rater)
+    assert {parts_of(raiser)[i] for i in done.found[raiser.id]} == {RAISER}
+    assert {parts_of(asker)[i] for i in done.found[asker.id]} == {PLAIN}
+    assert set(done.found) == {raiser.id, asker.id} and done.low == {p.id for p in sound[3:]}
 
 
 async def test_an_ask_that_rests_on_a_premise_elsewhere_is_narrowed_down(store: Store) -> None:
