@@ -253,6 +253,18 @@ ATT = {
         "q50",
         lambda h: (h.title, twice(h, TWICE33), [Ask(TWICE33, "self10")]),
     ),
+    # a sacrificial ask the round finds, beside a conditional one said twice: the round marks
+    # the first and rates the paper alone without it (under the team's criteria, where the
+    # second still speaks); a found paper gets no other check
+    "D1": (
+        "decoy found + conditional twice",
+        "q50",
+        lambda h: (
+            h.title,
+            twice(h, COND_TWICE, [ONCE33]),
+            [Ask(COND_TWICE, "self10", "home"), Ask(ONCE33, "self10")],
+        ),
+    ),
     "R0": (
         "twice alone (baseline for R1)",
         "q50",
