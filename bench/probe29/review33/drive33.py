@@ -265,6 +265,15 @@ ATT = {
             [Ask(COND_TWICE, "self10", "home"), Ask(ONCE33, "self10")],
         ),
     ),
+    "M6": (
+        "R1 on six papers at once (budget)",
+        "q50",
+        lambda h: (
+            h.title,
+            twice(h, TWICE33, [RAISE_IF_OFF]),
+            [Ask(TWICE33, "self10"), Ask(RAISE_IF_OFF, "others10", "foreign")],
+        ),
+    ),
     "R0": (
         "twice alone (baseline for R1)",
         "q50",
@@ -292,6 +301,12 @@ async def main(day, ids):
             LIVE.clear()
             LIVE[host.id] = (title, asks)
             plants = {host.id: planted}
+            if aid == "M6":  # R1 on six hosts at once: the round's halvings and searches
+                for other in D.pick_hosts(ctx, "q95", 5):
+                    if other.id != host.id:
+                        ab = twice(other, TWICE33, [RAISE_IF_OFF])
+                        plants[other.id] = other.model_copy(update={"abstract": ab})
+                        LIVE[other.id] = (other.title, asks)
             if aid == "P1":  # the raiser in the day's top control
                 ctrl = sorted(
                     (
@@ -326,6 +341,7 @@ async def main(day, ids):
                 screened=sanitised(planted) is not None,
                 host_score=(hs.relevance, hs.novelty) if hs else None,
                 selected=host.id in sel,
+                attackers_selected=len(set(plants) & sel),
                 marked=host.id in marked,
                 others_moved=sorted((sel ^ ctx["chosen"]) - {host.id}),
                 lost=sorted(ctx["chosen"] - sel - {host.id}),
