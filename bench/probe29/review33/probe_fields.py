@@ -10,11 +10,11 @@ and random sets of 10 and 30 papers of the day. Also: real abstracts that are *a
 import json, random, re, collections
 from pathlib import Path
 from bench.attacks import day_papers
-from scoring.pipeline.decoy import _FIELDS, _WORD, foreign_criteria
+from scoring.pipeline.foreign_fields import FIELDS, foreign_field  # (was decoy.foreign_criteria)
 
 DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "arxiv"
 DAYS = [r["date"] for r in json.loads((DATA / "days.json").read_text())]
-fw = {f[0]: set(_WORD.findall(f"{f[1]} {f[2]}".lower())) for f in _FIELDS}
+fw = {f.id: f for f in FIELDS}
 TOPIC = {  # words that make an abstract *about* the field (not a shared generic word)
     "reef-ecology": r"\b(coral|reefs?|fish(es|eries)?|marine|ocean\w*|underwater)\b",
     "manuscripts": r"\b(manuscripts?|palaeograph\w*|paleograph\w*|historical documents?|handwrit\w*|medieval)\b",
@@ -27,9 +27,8 @@ TOPIC = {  # words that make an abstract *about* the field (not a shared generic
 }
 
 
-def overlap(ps):
-    words = {w for p in ps for w in _WORD.findall(f"{p.title} {p.abstract}".lower())}
-    return {fid: sorted(words & w) for fid, w in fw.items() if words & w}
+def overlap(ps):  # the fields some paper of ps touches (its topic words), and which papers
+    return {fid: [p.id for p in ps if f.touches(p)] for fid, f in fw.items() if any(f.touches(p) for p in ps)}
 
 
 sel_all = collections.Counter()
@@ -55,7 +54,7 @@ for day in DAYS:
         if len(ov) == len(fw):
             fallback[name] += 1
         for fid, ws in ov.items():
-            culprits.update(ws)
+            culprits[fid] += 1
     # papers about a field, rated beside the day's selections: is that field kept away?
     for p in papers:
         text = f"{p.title} {p.abstract}".lower()
@@ -63,15 +62,15 @@ for day in DAYS:
             if re.search(pat, text):
                 about[fid] += 1
                 for k in range(5):
-                    got = foreign_criteria([*sel[:12], p], bytes([k])).items[0].id
-                    about_chosen[fid] += got == fid
+                    got, touched = foreign_field([*sel[:12], p], bytes([k]))
+                    about_chosen[fid] += got.id == fid and p.id not in touched  # rated under it
 print(f"{n_days} days")
 for name in ("selections", "random10", "random30"):
     dist = {k[1]: v for k, v in sorted(sel_all.items()) if k[0] == name}
     print(
-        f"{name}: fields overlapping -> days {dist}; all 8 overlap (fallback to the keyed last field) on {fallback[name]} days"
+        f"{name}: fields overlapping -> days {dist}; all fields touched (fallback to the keyed last field) on {fallback[name]} days"
     )
-print("words that make fields overlap (count over sets):", culprits.most_common(25))
+print("fields touched (count over sets):", culprits.most_common(25))
 print("papers about each field (topic words) over the 39 days:", dict(about))
 print(
     "times (x5 keys) the field a paper is about was still chosen when rated beside 12 selections:",
@@ -90,7 +89,7 @@ for fid, pat in SHOW.items():
     for day in DAYS[::3]:
         for p in day_papers(DATA, day):
             if shown < 3 and re.search(pat, p.title.lower()):
-                keys = sum(foreign_criteria([p], bytes([k])).items[0].id == fid for k in range(20))
+                keys = sum((c := foreign_field([p], bytes([k])))[0].id == fid and p.id not in c[1] for k in range(20))
                 if keys:
                     print(f"  {fid}: chosen for it under {keys}/20 keys: {p.id} {p.title[:90]!r}")
                     shown += 1
