@@ -35,7 +35,8 @@ from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.day_run import DayOutcome, run_day
-from scoring.pipeline.prefilters import LearnedFilter, most_likely, training_examples
+from scoring.pipeline.filter_model import LearnedFilter
+from scoring.pipeline.prefilters import most_likely, training_examples
 from scoring.storage.redis_server import open_redis
 from scoring.storage.store import Store
 

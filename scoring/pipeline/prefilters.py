@@ -20,87 +20,27 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from scoring.domain.configs import PrefilterConfig
-from scoring.domain.models import CriteriaVersion, Criterion, FilterRecall, Paper, Score, Usage
+from scoring.domain.models import CriteriaVersion, FilterRecall, Paper, Score, Usage
 from scoring.domain.ranking import author_matches
 from scoring.domain.scorer import Scorer, TitleTriage
-from scoring.learning.words import stemmed_terms
+from scoring.pipeline.filter_model import Example, TrainedFilter, day_filter
 from scoring.pipeline.local_scorer import weighted_text
 from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-CRITERION_WEIGHT = 3.0  # a criterion's own text is a strong example of what the team wants
 REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
 MIN_PAPERS = 50  # fewer candidates are not worth filtering
-RECENCY_HALF_LIFE = 10.0  # days: how fast older history days count less in training
-HELD_OUT = 8  # newest history days cross-validated for the cut (5 let misses fade too soon)
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
 SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    positive: bool
-    weight: float = 1.0
-
-
-class LearnedFilter:
-    """Estimated chance that a paper passes the relevance cutoff, from its words."""
-
-    def __init__(self, examples: Sequence[Example], criteria: Sequence[Criterion]) -> None:
-        rows = _with_criteria(examples, criteria)
-        self.vectorizer = _vectorizer()
-        x = self.vectorizer.fit_transform([r.text for r in rows])
-        self.model = _fit(x, rows)
-
-    def probabilities(self, papers: Sequence[Paper]) -> np.ndarray:
-        return self.text_probabilities([weighted_text(p) for p in papers])
-
-    def text_probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """The same for texts already weighted (``weighted_text``), as examples hold them."""
-        return np.asarray(self.model.predict_proba(self.vectorizer.transform(texts))[:, 1])
-
-
-def _with_criteria(examples: Sequence[Example], criteria: Sequence[Criterion]) -> list[Example]:
-    return list(examples) + [
-        Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
-    ]
-
-
-def _vectorizer() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
-
-    return TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
-
-
-def _fit(x: Any, rows: Sequence[Example]) -> Any:
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
-
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-    # one BLAS thread: the solver's vectors are small, and on a busy machine BLAS threads
-    # waiting on each other made a fit 50 times slower (measured: 5.9 s against 0.11 s)
-    with threadpool_limits(1, user_api="blas"):
-        return model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
-
-
-def recency_weighted(by_day: Sequence[Sequence[Example]]) -> list[list[Example]]:
-    """Each day's examples weighted by its age (newest first: 1, then halving every
-    ``RECENCY_HALF_LIFE`` days), so a topic that arrived lately outweighs older months."""
-    return [
-        [replace(e, weight=e.weight * 0.5 ** (age / RECENCY_HALF_LIFE)) for e in day]
-        for age, day in enumerate(by_day)
-    ]
 
 
 def most_likely(probs: np.ndarray, fraction: float) -> np.ndarray:
@@ -165,84 +105,6 @@ async def training_examples(
     contributed LLM scores."""
     by_day, reactions = await training_days(store, profile, before, cutoff, max_days)
     return [e for day in by_day for e in day] + reactions, len(by_day)
-
-
-def highest_threshold(
-    probs: np.ndarray,
-    positive: Sequence[bool],
-    target: float,
-    weights: Sequence[float] | None = None,
-) -> float:
-    """The highest probability cut that keeps ``target`` of the positive papers (of their
-    summed ``weights``, when a paper stands for several)."""
-    mask = np.asarray(positive, dtype=bool)
-    if not mask.any():
-        return 1.0
-    w = np.ones(len(probs)) if weights is None else np.asarray(weights, dtype=float)
-    order = np.argsort(-probs[mask], kind="stable")
-    found, kept = probs[mask][order], np.cumsum(w[mask][order])
-    enough = target * kept[-1] - 1e-9
-    return float(found[int(np.searchsorted(kept, enough))])
-
-
-@dataclass
-class TrainedFilter:
-    """The day's learned filter and its cross-validated chances on the held-out days."""
-
-    model: LearnedFilter
-    # per held-out day, newest first: chances, labels, and how many papers each stands for
-    folds: list[tuple[np.ndarray, list[bool], list[float]]]
-    history_days: int
-
-    def threshold(self, target: float) -> float:
-        """The highest cut that keeps the target share of the held-out days' relevant papers
-        pooled (a single day's one or two outliers do not decide it), and of the newest
-        held-out day's alone. With k history days the target is raised to
-        1 - (1 - target) k/(k+1): less history, a more cautious cut."""
-        probs = np.concatenate([p for p, _, _ in self.folds]) if self.folds else np.zeros(0)
-        positive = [y for _, labels, _ in self.folds for y in labels]
-        weights = [w for _, _, ws in self.folds for w in ws]
-        if not any(positive):
-            return 0.0  # nothing to judge by: keep everything (within the ceiling)
-        k = min(HELD_OUT, self.history_days)
-        cautious = 1 - (1 - target) * k / (k + 1)
-        pooled = highest_threshold(probs, positive, cautious, weights)
-        # topics drift: the newest day, the most like tomorrow, must reach the target alone
-        newest, labels, newest_weights = self.folds[0]
-        return min(pooled, highest_threshold(newest, labels, cautious, newest_weights))
-
-
-def train(
-    by_day: Sequence[Sequence[Example]],
-    reactions: Sequence[Example],
-    criteria: Sequence[Criterion],
-    held_out: int = HELD_OUT,
-) -> TrainedFilter:
-    """The filter on every history day (newest first, recency-weighted), and, for its cut,
-    each of the newest ``held_out`` days scored by a model of the other days. The words are
-    counted once for all of them: the folds fit on rows of one matrix."""
-    days = recency_weighted(by_day)
-    rows = _with_criteria([e for day in days for e in day] + list(reactions), criteria)
-    model = LearnedFilter.__new__(LearnedFilter)
-    model.vectorizer = _vectorizer()
-    x = model.vectorizer.fit_transform([r.text for r in rows])
-    model.model, folds, start = _fit(x, rows), [], 0
-    for i, day in enumerate(days):
-        end = start + len(day)
-        others = np.ones(len(rows), dtype=bool)
-        others[start:end] = False
-        rest = [r for r, keep in zip(rows, others, strict=True) if keep]
-        if i < held_out and any(e.positive for e in day) and any(r.positive for r in rest):
-            fold = _fit(x[others], rest)
-            folds.append(
-                (
-                    fold.predict_proba(x[start:end])[:, 1],
-                    [e.positive for e in day],
-                    [e.weight for e in by_day[i]],  # the sampling weight, not the recency
-                )
-            )
-        start = end
-    return TrainedFilter(model, folds, len(by_day))
 
 
 @dataclass(frozen=True)
@@ -330,15 +192,9 @@ def _by_threshold(probs: np.ndarray, threshold: float, config: PrefilterConfig) 
 
 
 def _learned_choice(
-    by_day: Sequence[Sequence[Example]],
-    reactions: Sequence[Example],
-    criteria: Sequence[Criterion],
-    candidates: Sequence[Paper],
-    config: PrefilterConfig,
-    target: float,
+    trained: TrainedFilter, candidates: Sequence[Paper], config: PrefilterConfig, target: float
 ) -> tuple[set[int], np.ndarray, float | None]:
     """The candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
-    trained = train(by_day, reactions, criteria)
     probs = trained.model.probabilities(candidates)
     if config.keep is not None:
         return set(most_likely(probs, config.keep).tolist()), probs, None
@@ -447,8 +303,12 @@ async def _learned_pass(
             f"recall estimated at {estimate:.2f} over the last {runs} days, below the target "
             f"{config.target_recall:.2f}: the cut aims at {target:.3f}"
         )
+    # trained once a day: a re-run or resumed run of the day reads the stored model
+    trained = await day_filter(
+        store.filter_models, profile, date, by_day, reactions, criteria.items
+    )
     keep, probs, threshold = await asyncio.to_thread(
-        _learned_choice, by_day, reactions, criteria.items, candidates, config, target
+        _learned_choice, trained, candidates, config, target
     )
     widened = widened if threshold is not None else None
     dropped = [i for i in range(len(candidates)) if i not in keep]

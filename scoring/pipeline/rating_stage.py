@@ -31,12 +31,12 @@ from scoring.llm.output import Rating
 from scoring.pipeline.checks import rating_estimate
 from scoring.pipeline.content_odds import rank_prior
 from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate
+from scoring.pipeline.filter_model import day_filter
 from scoring.pipeline.lifecycle import STORED, scoring_failed, state_of
 from scoring.pipeline.local_scorer import LocalScorer
 from scoring.pipeline.prefilters import (
     MIN_POSITIVES,
     FilterSample,
-    LearnedFilter,
     PrefilterConfig,
     apply_prefilters,
     pooled_recall,
@@ -197,14 +197,17 @@ async def content_prior(
     criteria: CriteriaVersion, cutoff: int,
 ) -> dict[str, float]:  # fmt: skip
     """Each paper's chance of reaching the relevance cutoff, judged from its words alone: a
-    model of this profile's earlier LLM scores (the learned filter's), or, before there are
-    enough of them, the local scorer's ranking of the day."""
+    model of this profile's earlier LLM scores (the learned filter's: the one it stored for
+    the day when it learnt from the same days), or, before there are enough of them, the
+    local scorer's ranking of the day."""
     by_day, reactions = await training_days(store, profile, date, cutoff, PRIOR_MAX_DAYS)
     examples = [e for day in by_day for e in day] + reactions
     positives = sum(e.positive for e in examples)
     if len(by_day) >= PRIOR_MIN_DAYS and MIN_POSITIVES <= positives < len(examples):
-        model = await asyncio.to_thread(LearnedFilter, examples, criteria.items)
-        probs = await asyncio.to_thread(model.probabilities, papers)
+        trained = await day_filter(
+            store.filter_models, profile, date, by_day, reactions, criteria.items, folds=False
+        )
+        probs = await asyncio.to_thread(trained.model.probabilities, papers)
         return {p.id: float(x) for p, x in zip(papers, probs, strict=True)}
     local = await asyncio.to_thread(LocalScorer().score_sync, list(papers), criteria)
     return rank_prior({s.paper_id: s.relevance + s.novelty / 100 for s in local})

@@ -14,15 +14,18 @@ import pytest
 
 from bot.render.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
+from scoring.domain.models import CriteriaVersion
 from scoring.evaluation.listings import listing_batch, read_jsonl
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
 from scoring.pipeline.prefilters import (
     EXPLORE_BOOST,
+    FilterSample,
     PrefilterConfig,
     apply_prefilters,
     training_examples,
 )
+from scoring.pipeline.rating_stage import content_prior
 from scoring.storage.store import Store
 from tests.conftest import Cli
 from tests.feedgen import DATA, load_labels, rss_feed
@@ -269,6 +272,63 @@ async def test_a_recall_estimate_below_the_target_aims_the_cut_at_half_the_misse
     assert widened.widened is not None and "the cut aims at 0.985" in widened.widened
     assert widened.threshold == stricter.threshold and widened.kept == stricter.kept
     assert len(usual.kept) <= len(widened.kept) < len(papers)
+
+
+async def test_the_learned_filter_trains_once_a_day(
+    store: Store, replay: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-run or resumed run of a day, and the checks' content prior, read the model the
+    day's filter stored (as JSON) instead of training again; edited criteria train anew.
+    (Before, every run trained the filter, and every run with checks the prior too.)"""
+    from sklearn.linear_model import LogisticRegression
+
+    fits: list[int] = []
+    fit = LogisticRegression.fit
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fits.append(1)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", counted)
+    await store.ensure_profile("default", DEFAULT.items)
+    scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=replay.base_url))
+    try:
+        for day in ("2025-05-28", "2025-05-29"):  # history, everything scored
+            date = dt.date.fromisoformat(day)
+            rows = read_jsonl(DATA / "listings" / f"{day}.jsonl")
+            await run_day(store, RULES, listing_batch(rows, date, RULES.categories), scorer, date)
+        target = dt.date(2025, 6, 3)
+        rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
+        papers = listing_batch(rows, target, RULES.categories).papers
+        criteria = await store.current_criteria("default")
+        config = PrefilterConfig(min_days=2, titles=False)
+
+        async def filtered(criteria: CriteriaVersion) -> tuple[int, FilterSample | None]:
+            fits.clear()
+            result = await apply_prefilters(store, "default", target, papers, criteria, scorer,
+                                            (), 7, config)  # fmt: skip
+            return len(fits), result.sample
+
+        trained, first = await filtered(criteria)
+        again, second = await filtered(criteria)  # a re-run of the day
+        fits.clear()
+        prior = await content_prior(store, "default", target, papers, criteria, 7)
+        prior_fits = len(fits)
+        edited = criteria.model_copy(update={"items": [
+            c.model_copy(update={"text": c.text + " Also graph neural networks."})
+            for c in criteria.items
+        ]})  # fmt: skip
+        retrained, _ = await filtered(edited)
+    finally:
+        await scorer.close()
+    assert trained > 1 and again == 0 and prior_fits == 0 and retrained > 1
+    assert first is not None and second is not None
+    assert (second.kept, second.threshold) == (first.kept, first.threshold)  # the same model
+    assert 0 < min(prior.values()) and max(prior.values()) < 1
+    stored = [k for k in await store.r.keys("*filter-model*")]
+    assert len(stored) == 2  # one per criteria, as JSON
+    for key in stored:
+        assert json.loads(await store.r.get(key))["folds"]
 
 
 async def test_learned_filter_waits_for_enough_history(store: Store, replay: FakeLLM) -> None:

@@ -8,8 +8,9 @@ import random
 import numpy as np
 
 from scoring.domain.configs import PrefilterConfig
-from scoring.pipeline import prefilters
-from scoring.pipeline.prefilters import Example, _by_threshold, highest_threshold, train
+from scoring.pipeline import filter_model, prefilters
+from scoring.pipeline.filter_model import Example, highest_threshold, train
+from scoring.pipeline.prefilters import _by_threshold
 
 OFF = "segmentation medical video speech retrieval recommendation benchmark survey dataset".split()
 SHARED = "model training data method results learning network approach task".split()
@@ -55,9 +56,9 @@ def test_a_topic_relevant_only_lately_keeps_the_recall_target() -> None:
 
 def test_older_days_count_less() -> None:
     day = [Example("a", True, 2.0)]
-    weights = [d[0].weight for d in prefilters.recency_weighted([day] * 3)]
+    weights = [d[0].weight for d in filter_model.recency_weighted([day] * 3)]
     assert weights[0] == 2.0 and weights[0] > weights[1] > weights[2] > 0
-    assert np.isclose(weights[1] / weights[0], 0.5 ** (1 / prefilters.RECENCY_HALF_LIFE))
+    assert np.isclose(weights[1] / weights[0], 0.5 ** (1 / filter_model.RECENCY_HALF_LIFE))
 
 
 def test_a_sampled_relevant_paper_counts_for_the_dropped_papers_it_stands_for() -> None:
