@@ -40,6 +40,7 @@ MIN_PAPERS = 50  # fewer candidates are not worth filtering
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
 SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
+NEAR_RATE = 1 / 3  # the share sampled of the dropped papers nearest the cut
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -62,14 +63,14 @@ async def training_days(
         if len(by_day) >= max_days:
             break
         day = await store.load_day(profile, date)
-        explored, weight = sampled.get(date, (set(), 1.0))
+        explored = sampled.get(date, {})
         # the titles pass's drops are LLM judgements too (below 4 from the title): without
         # them the filter learns only from what it kept itself, and its cut creeps up
         rows = [
             Example(
                 weighted_text(rp.paper),
                 rp.score.relevance >= cutoff,
-                weight if rp.paper.id in explored else 1.0,
+                explored.get(rp.paper.id, 1.0),
             )
             for rp in (day.papers if day else [])
             if rp.score.filtered_by in (None, "titles") and not rp.score.model.startswith("local-")
@@ -85,16 +86,17 @@ async def training_days(
 
 async def _explored_weights(
     store: Store, profile: str, max_days: int
-) -> dict[dt.date, tuple[set[str], float]]:
+) -> dict[dt.date, dict[str, float]]:
     """Per earlier day, the dropped papers the LLM scored anyway and how many dropped papers
     each stands for: the filter never sees the relevant papers it dropped unless the sample
     shows them, so each sampled paper counts for its share of the dropped ones (inverse
     sampling weight) in training and in the cut."""
-    found: dict[dt.date, tuple[set[str], float]] = {}
+    found: dict[dt.date, dict[str, float]] = {}
     for run in await store.runs(profile, limit=2 * max_days + 10):  # newest first
         fr = run.filter_recall
         if run.date not in found and fr is not None and fr.sample and run.explored:
-            found[run.date] = (set(run.explored), max(1.0, fr.dropped / fr.sample))
+            uniform = max(1.0, fr.dropped / fr.sample)
+            found[run.date] = {pid: run.explored_weights.get(pid, uniform) for pid in run.explored}
     return found
 
 
@@ -118,36 +120,44 @@ class FilterSample:
     dropped: int  # dropped papers, the explored ones included
     threshold: float | None
     widened: str | None = None
+    # how many dropped papers each explored one stands for: its stratum's size over its sample
+    weights: dict[str, float] = field(default_factory=dict)
 
 
 def estimate_recall(
     kept_relevant: int, sample: int, sample_relevant: int, dropped: int, confidence: float = 0.9
 ) -> tuple[float, float, float]:
-    """Recall and its interval: the relevant papers among the dropped ones are estimated from
-    the sample (Clopper-Pearson bounds on the sample's share of relevant papers)."""
+    """Recall and its interval from a uniform sample of the dropped papers."""
     if not dropped:
         return 1.0, 1.0, 1.0
-    if not sample:
-        return float("nan"), 0.0, 1.0
+    return stratified_recall(kept_relevant, [(sample, sample_relevant, dropped)], confidence)[:3]
+
+
+def stratified_recall(
+    kept_relevant: int, strata: Sequence[tuple[int, int, float]], confidence: float = 0.9
+) -> tuple[float, float, float, float]:
+    """Recall, its interval, and the relevant papers estimated among the dropped ones, from
+    a sample of each stratum of them (sampled, relevant among those, the stratum's size):
+    each stratum's relevant share with Clopper-Pearson bounds, times its size, summed (the
+    bounds summed too: a cautious interval)."""
+    if not any(n for n, _, _ in strata):
+        return float("nan"), 0.0, 1.0, 0.0
     from scipy.stats import beta  # heavy: only when a sample is measured
 
-    share = sample_relevant / sample
     tail = (1 - confidence) / 2
-    lo = (
-        0.0
-        if sample_relevant == 0
-        else float(beta.ppf(tail, sample_relevant, sample - sample_relevant + 1))
-    )
-    hi = (
-        1.0
-        if sample_relevant == sample
-        else float(beta.ppf(1 - tail, sample_relevant + 1, sample - sample_relevant))
-    )
+    missed = most = least = 0.0
+    for n, r, size in strata:
+        if not n:
+            most += size  # not sampled at all: every one may be relevant
+            continue
+        lo = 0.0 if r == 0 else float(beta.ppf(tail, r, n - r + 1))
+        hi = 1.0 if r == n else float(beta.ppf(1 - tail, r + 1, n - r))
+        missed, most, least = missed + r / n * size, most + hi * size, least + lo * size
 
-    def recall(missed: float) -> float:
-        return kept_relevant / (kept_relevant + missed) if kept_relevant + missed else 1.0
+    def recall(m: float) -> float:
+        return kept_relevant / (kept_relevant + m) if kept_relevant + m else 1.0
 
-    return recall(share * dropped), recall(hi * dropped), recall(lo * dropped)
+    return recall(missed), recall(most), recall(least), missed
 
 
 def pooled_recall(records: Sequence[FilterRecall]) -> float | None:
@@ -164,11 +174,21 @@ def measured(sample: FilterSample, scores: dict[str, Score], cutoff: int) -> Fil
         return sum(1 for i in ids if i in scores and scores[i].relevance >= cutoff)
 
     kept, found = relevant(sample.kept), relevant(sample.explored)
-    estimate, low, high = estimate_recall(kept, len(sample.explored), found, sample.dropped)
+    # one stratum per sampling weight: each bounds its own relevant share
+    uniform = sample.dropped / len(sample.explored) if sample.explored else 1.0
+    strata: dict[float, list[str]] = {}
+    for pid in sample.explored:
+        strata.setdefault(sample.weights.get(pid, uniform), []).append(pid)
+    estimate, low, high, missed = stratified_recall(
+        kept, [(len(ids), relevant(ids), weight * len(ids)) for weight, ids in strata.items()]
+    )
+    if not sample.dropped:
+        estimate, low, high, missed = 1.0, 1.0, 1.0, 0.0
     return FilterRecall(
         kept_relevant=kept, sample=len(sample.explored), sample_relevant=found,
         dropped=sample.dropped, estimate=round(estimate, 4), low=round(low, 4),
         high=round(high, 4), threshold=sample.threshold, widened=sample.widened,
+        relevant_dropped=round(missed, 4),
     )  # fmt: skip
 
 
@@ -214,13 +234,29 @@ def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int, floa
     return min(0.5, config.explore * (EXPLORE_BOOST if uncertain else 1.0))
 
 
-def _explore_sample(dropped: Sequence[int], share: float, date: dt.date) -> set[int]:
-    """A random share of the dropped papers (the same for a re-run of the day)."""
+def _explore_sample(
+    dropped: Sequence[int], probs: np.ndarray, share: float, far_share: float, date: dt.date
+) -> dict[int, float]:
+    """A random sample of the dropped papers (the same for a re-run of the day), each with
+    how many dropped papers it stands for. Of the ``share`` sampled, most come from the
+    dropped papers nearest the cut (half of the twice as many with the highest chance),
+    where the relevant papers the filter drops are: the sample rates them in full, and a
+    miss found there moves the cut a little (it stands for two), not for days; the rest,
+    ``EXPLORE_MIN`` of them, measure the far tail."""
     if not dropped or share <= 0:
-        return set()
-    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
+        return {}
     rng = np.random.default_rng(date.toordinal())
-    return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
+    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
+    by_chance = sorted(dropped, key=lambda i: -probs[i])
+    near, far = by_chance[: 2 * n], by_chance[2 * n :]
+    chosen: dict[int, float] = {}
+    far_n = max(EXPLORE_MIN, math.ceil(far_share * len(far)))
+    for stratum, size in ((near, math.ceil(len(near) * NEAR_RATE)), (far, far_n)):
+        size = min(len(stratum), size)
+        if size:
+            picked = rng.choice(np.asarray(stratum), size=size, replace=False).tolist()
+            chosen |= {i: len(stratum) / size for i in picked}
+    return chosen
 
 
 def _skip_score(p: Paper, scorer: Scorer, criteria: CriteriaVersion, by: str, why: str) -> Score:
@@ -312,7 +348,8 @@ async def _learned_pass(
     )
     widened = widened if threshold is not None else None
     dropped = [i for i in range(len(candidates)) if i not in keep]
-    explore = _explore_sample(dropped, explore_share(config, recent_recall), date)
+    share = explore_share(config, recent_recall)
+    explore = _explore_sample(dropped, probs, share, config.explore, date)
     for i in dropped:
         if i in explore:
             continue
@@ -334,6 +371,7 @@ async def _learned_pass(
         kept=[candidates[i].id for i in sorted(keep)],
         explored=[candidates[i].id for i in sorted(explore)],
         dropped=len(dropped), threshold=threshold, widened=widened,
+        weights={candidates[i].id: w for i, w in explore.items()},
     )  # fmt: skip
     return [p for i, p in enumerate(candidates) if i in keep or i in explore]
 

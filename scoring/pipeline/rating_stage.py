@@ -303,6 +303,7 @@ class RatingStage:
         self.sample = result.sample
         if result.sample is not None:
             self.run.explored = result.sample.explored
+            self.run.explored_weights = result.sample.weights
         self.spent += result.usage
         self.new += result.filtered
         await self._keep(result.filtered)
