@@ -40,7 +40,7 @@ MIN_PAPERS = 50  # fewer candidates are not worth filtering
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
 SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
-NEAR_RATE = 1 / 3  # the share sampled of the dropped papers nearest the cut
+NEAR_RATE = 1 / 2  # the share sampled of the dropped papers nearest the cut
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -238,11 +238,11 @@ def _explore_sample(
     dropped: Sequence[int], probs: np.ndarray, share: float, far_share: float, date: dt.date
 ) -> dict[int, float]:
     """A random sample of the dropped papers (the same for a re-run of the day), each with
-    how many dropped papers it stands for. Of the ``share`` sampled, most come from the
-    dropped papers nearest the cut (half of the twice as many with the highest chance),
-    where the relevant papers the filter drops are: the sample rates them in full, and a
-    miss found there moves the cut a little (it stands for two), not for days; the rest,
-    ``EXPLORE_MIN`` of them, measure the far tail."""
+    how many dropped papers it stands for. The dropped papers nearest the cut (twice as many
+    as ``share`` of them), where the relevant papers the filter drops are, are sampled at
+    ``NEAR_RATE``: the sample rates them in full, and a miss found there moves the cut a
+    little (it stands for two), not for days; the far tail at ``far_share`` (at least
+    ``EXPLORE_MIN``)."""
     if not dropped or share <= 0:
         return {}
     rng = np.random.default_rng(date.toordinal())

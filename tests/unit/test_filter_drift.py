@@ -81,7 +81,7 @@ def test_the_sample_grows_while_the_recall_estimate_is_uncertain() -> None:
 
 
 def test_the_sample_looks_hardest_near_the_cut() -> None:
-    """The relevant papers the filter drops sit just under its cut: a third of the dropped
+    """The relevant papers the filter drops sit just under its cut: half of the dropped
     papers nearest it are sampled (rated in full, so a miss there is caught the same day),
     the far tail at the configured share; each sampled paper stands for its stratum's share.
     (Before, the sample was uniform: a miss near the cut was found as rarely as any other.)"""
@@ -89,7 +89,7 @@ def test_the_sample_looks_hardest_near_the_cut() -> None:
     probs = np.linspace(0.25, 0.01, 200)  # nearest the cut first
     sample = prefilters._explore_sample(dropped, probs, 0.15, 0.05, dt.date(2025, 5, 15))
     near = [i for i in sample if i < 60]  # twice the 30 a 0.15 share samples
-    assert len(near) == 20 and all(sample[i] == 3 for i in near)
+    assert len(near) == 30 and all(sample[i] == 2 for i in near)
     far = [i for i in sample if i >= 60]
     assert len(far) == 7 and all(sample[i] == 20 for i in far)
     assert sum(sample.values()) == len(dropped)  # together they stand for every dropped paper
@@ -98,7 +98,7 @@ def test_the_sample_looks_hardest_near_the_cut() -> None:
 def test_a_miss_found_near_the_cut_stands_for_its_stratum_only() -> None:
     sample = prefilters.FilterSample(
         kept=[f"k{i}" for i in range(30)], explored=["near", "far"], dropped=100,
-        threshold=0.2, weights={"near": 3.0, "far": 40.0},
+        threshold=0.2, weights={"near": 2.0, "far": 40.0},
     )  # fmt: skip
 
     def score(pid: str, relevance: int) -> Score:
@@ -110,7 +110,7 @@ def test_a_miss_found_near_the_cut_stands_for_its_stratum_only() -> None:
     found = prefilters.measured(
         sample, kept | {"near": score("near", 9), "far": score("far", 2)}, 7
     )
-    assert found.dropped_relevant == 3 and found.estimate == round(30 / 33, 4)
+    assert found.dropped_relevant == 2 and found.estimate == round(30 / 32, 4)
     assert found.low < found.estimate <= found.high
     # a record written before the strata: its sample was uniform
     old = found.model_copy(update={"relevant_dropped": None})
