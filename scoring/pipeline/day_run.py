@@ -180,6 +180,7 @@ class _DayRun:
             self.progress.start("scoring", len(self.scanned)),
         )  # fmt: skip
         stage.advance(len(self.cached))
+        stage.expect_checks(self.scanned)  # its prior learns beside the pre-filter
         try:
             with self._claims() as claims:
                 await self._score(stage, to_score, claims)
@@ -215,9 +216,6 @@ class _DayRun:
         try:
             async with claims.kept_alive() if claims else contextlib.nullcontext():
                 kept = await stage.prefilter(mine, self.prefilters, self.followed)
-                # the checks' prior learns while the LLM answers; after the pre-filter, so it
-                # reads the model the learned filter stored for the day instead of training
-                stage.expect_checks(self.scanned)
                 await stage.rate(kept, must_rate=not rated_before)
         finally:
             if claims:

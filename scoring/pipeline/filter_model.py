@@ -152,9 +152,8 @@ class TrainedFilter:
     """The day's learned filter and its cross-validated chances on the held-out days."""
 
     model: LearnedFilter
-    # per held-out day, newest first: chances, labels, and how many papers each stands for;
-    # None: trained without them (for the content prior, which needs no cut)
-    folds: list[Fold] | None
+    # per held-out day, newest first: chances, labels, and how many papers each stands for
+    folds: list[Fold]
     history_days: int
 
     def threshold(self, target: float) -> float:
@@ -162,7 +161,7 @@ class TrainedFilter:
         pooled (a single day's one or two outliers do not decide it), and of the newest
         held-out day's alone. With k history days the target is raised to
         1 - (1 - target) k/(k+1): less history, a more cautious cut."""
-        folds = self.folds or []
+        folds = self.folds
         probs = np.concatenate([p for p, _, _ in folds]) if folds else np.zeros(0)
         positive = [y for _, labels, _ in folds for y in labels]
         weights = [w for _, _, ws in folds for w in ws]
@@ -179,19 +178,13 @@ class TrainedFilter:
         return {
             "format": FORMAT,
             "model": self.model.state(),
-            "folds": None
-            if self.folds is None
-            else [[_packed(p), labels, weights] for p, labels, weights in self.folds],
+            "folds": [[_packed(p), labels, weights] for p, labels, weights in self.folds],
             "history_days": self.history_days,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TrainedFilter:
-        folds = (
-            None
-            if state["folds"] is None
-            else [(_unpacked(p), list(labels), list(ws)) for p, labels, ws in state["folds"]]
-        )
+        folds = [(_unpacked(p), list(labels), list(ws)) for p, labels, ws in state["folds"]]
         return cls(LearnedFilter.from_state(state["model"]), folds, int(state["history_days"]))
 
 
@@ -199,12 +192,11 @@ def train(
     by_day: Sequence[Sequence[Example]],
     reactions: Sequence[Example],
     criteria: Sequence[Criterion],
-    held_out: int | None = HELD_OUT,
+    held_out: int = HELD_OUT,
 ) -> TrainedFilter:
     """The filter on every history day (newest first, recency-weighted), and, for its cut,
-    each of the newest ``held_out`` days scored by a model of the other days (None: no
-    folds). The words are counted once for all of them: the folds fit on rows of one
-    matrix."""
+    each of the newest ``held_out`` days scored by a model of the other days. The words are
+    counted once for all of them: the folds fit on rows of one matrix."""
     days = recency_weighted(by_day)
     rows = _with_criteria([e for day in days for e in day] + list(reactions), criteria)
     model = LearnedFilter.__new__(LearnedFilter)
@@ -217,7 +209,7 @@ def train(
         others[start:end] = False
         rest = [r for r, keep in zip(rows, others, strict=True) if keep]
         learns = any(e.positive for e in day) and any(r.positive for r in rest)
-        if held_out and i < held_out and learns:
+        if i < held_out and learns:
             fold = _fit(x[others], rest)
             folds.append(
                 (
@@ -227,7 +219,7 @@ def train(
                 )
             )
         start = end
-    return TrainedFilter(model, None if held_out is None else folds, len(by_day))
+    return TrainedFilter(model, folds, len(by_day))
 
 
 def digest(
@@ -248,6 +240,11 @@ def digest(
     return h.hexdigest()
 
 
+# trainings in flight in this process, by event loop, profile, day and digest: the checks'
+# content prior starts beside the pre-filter, and the one that asks second waits for the other
+_training: dict[tuple[int, str, str, str], asyncio.Task[TrainedFilter]] = {}
+
+
 async def day_filter(
     models: FilterModels,
     profile: str,
@@ -255,23 +252,37 @@ async def day_filter(
     by_day: Sequence[Sequence[Example]],
     reactions: Sequence[Example],
     criteria: Sequence[Criterion],
-    folds: bool = True,
 ) -> TrainedFilter:
-    """The day's trained filter: the stored one for the same history and criteria, or one
-    trained now (in a thread) and stored. ``folds``: the held-out days' chances are needed
-    too (the filter's cut; the content prior reads the model alone)."""
+    """The day's trained filter: the stored one for the same history and criteria, the one
+    training now in this process, or one trained now (in a thread) and stored."""
     key = digest(by_day, reactions, criteria)
+    flight = (id(asyncio.get_running_loop()), profile, date.isoformat(), key)
+    task = _training.get(flight)
+    if task is None:
+        task = asyncio.create_task(_stored_or_trained(models, profile, date, key, by_day,
+                                                      reactions, criteria))  # fmt: skip
+        _training[flight] = task
+        task.add_done_callback(lambda _: _training.pop(flight, None))
+    return await task
+
+
+async def _stored_or_trained(
+    models: FilterModels,
+    profile: str,
+    date: dt.date,
+    key: str,
+    by_day: Sequence[Sequence[Example]],
+    reactions: Sequence[Example],
+    criteria: Sequence[Criterion],
+) -> TrainedFilter:
     raw = await models.load(profile, date, key)
     if raw is not None:
         try:
             state = json.loads(raw)
-            stored = TrainedFilter.from_state(state) if state.get("format") == FORMAT else None
+            if state.get("format") == FORMAT:
+                return TrainedFilter.from_state(state)
         except (ValueError, KeyError, TypeError) as exc:  # unreadable: trained again
             log.warning("%s %s: the stored filter model is unreadable (%s)", profile, date, exc)
-            stored = None
-        if stored is not None and (stored.folds is not None or not folds):
-            return stored
-    held_out = HELD_OUT if folds else None
-    trained = await asyncio.to_thread(train, by_day, reactions, criteria, held_out)
+    trained = await asyncio.to_thread(train, by_day, reactions, criteria)
     await models.save(profile, date, key, json.dumps(trained.state()))
     return trained

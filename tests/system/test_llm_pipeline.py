@@ -278,8 +278,9 @@ async def test_the_learned_filter_trains_once_a_day(
     store: Store, replay: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A re-run or resumed run of a day, and the checks' content prior, read the model the
-    day's filter stored (as JSON) instead of training again; edited criteria train anew.
-    (Before, every run trained the filter, and every run with checks the prior too.)"""
+    day's filter stored (as JSON) instead of training again, and the prior and the filter
+    starting at once train it once; edited criteria train anew. (Before, every run trained
+    the filter, and every run with checks the prior too.)"""
     from sklearn.linear_model import LogisticRegression
 
     fits: list[int] = []
@@ -314,6 +315,14 @@ async def test_the_learned_filter_trains_once_a_day(
         fits.clear()
         prior = await content_prior(store, "default", target, papers, criteria, 7)
         prior_fits = len(fits)
+        # the next day's prior and filter at once (as a run starts them): one training
+        fits.clear()
+        await asyncio.gather(
+            content_prior(store, "default", target + dt.timedelta(days=1), papers, criteria, 7),
+            apply_prefilters(store, "default", target + dt.timedelta(days=1), papers, criteria,
+                             scorer, (), 7, config),
+        )  # fmt: skip
+        together = len(fits)
         edited = criteria.model_copy(update={"items": [
             c.model_copy(update={"text": c.text + " Also graph neural networks."})
             for c in criteria.items
@@ -322,11 +331,12 @@ async def test_the_learned_filter_trains_once_a_day(
     finally:
         await scorer.close()
     assert trained > 1 and again == 0 and prior_fits == 0 and retrained > 1
+    assert together == trained
     assert first is not None and second is not None
     assert (second.kept, second.threshold) == (first.kept, first.threshold)  # the same model
     assert 0 < min(prior.values()) and max(prior.values()) < 1
     stored = [k for k in await store.r.keys("*filter-model*")]
-    assert len(stored) == 2  # one per criteria, as JSON
+    assert len(stored) == 3  # one per day and criteria, as JSON
     for key in stored:
         assert json.loads(await store.r.get(key))["folds"]
 
