@@ -97,7 +97,7 @@ async def main() -> None:
         f"price mode {settings.llm.price_mode}, concurrency {settings.llm.concurrency}, " + posting,
         flush=True,
     )
-    rows, ratios, recalls, dumps = [], [], [], []
+    rows, ratios, recalls, dumps, lost = [], [], [], [], []
     started = time.perf_counter()
     async for report in evaluate_in_order(
         days,
@@ -115,6 +115,8 @@ async def main() -> None:
             recalls.append((report.recall, str(report.date)))
         usage = [u.model_dump() for u in report.run_usage]
         spent = report.spent_usd(MODEL)
+        if report.recall < 0.95:
+            lost.extend(f"{report.date} {pid}: {why}" for pid, why in report.missed.items())
         dumps.append(report.as_dict() | {"reference": ref, "spent": spent, "run_usage": usage})
     header = [
         "day", "history", "mode", "kept", "selected", "recall", "filter recall",
@@ -140,6 +142,8 @@ async def main() -> None:
              "days < 0.95"],
             summary,
         )  # fmt: skip
+    if lost:
+        print("Missed on the days under 0.95 recall:\n  " + "\n  ".join(lost))  # noqa: T201
     if args.json:
         args.json.write_text(json.dumps(dumps, indent=1, default=str))
 

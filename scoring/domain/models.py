@@ -141,8 +141,14 @@ class FilterRecall(BaseModel):
     threshold: float | None = None  # the cut (None: a fixed fraction)
     widened: str | None = None  # why the cut was lowered today
 
+    # relevant papers among the dropped ones, estimated with each sampled paper standing for
+    # its share of its stratum (None: a uniform sample, in records written before the strata)
+    relevant_dropped: float | None = None
+
     @property
     def dropped_relevant(self) -> float:
+        if self.relevant_dropped is not None:
+            return self.relevant_dropped
         return self.sample_relevant / self.sample * self.dropped if self.sample else 0.0
 
 
@@ -210,6 +216,9 @@ class RunRecord(BaseModel):
     budget_stopped: bool = False  # the unscored papers were left out by the budget cap
     first_started_at: dt.datetime | None = None  # the day's first attempt: posting deadlines
     explored: list[str] = []  # papers the learned filter dropped and the LLM scored anyway
+    # how many dropped papers each explored one stands for (its stratum's size over its
+    # sample; empty in records written before the strata: dropped / sample for each)
+    explored_weights: dict[str, float] = {}
     filter_recall: FilterRecall | None = None
     usage: list[Usage] = []  # what the day's scoring spent (over its attempts with its scorer)
     # how the latest attempt's LLM calls were priced (``llm_price_mode``, ``auto`` resolved)

@@ -35,7 +35,8 @@ from scoring.domain.progress import NoProgress, ProgressSink
 from scoring.evaluation.listings import jsonl_file, listing_batch, read_jsonl
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.day_run import DayOutcome, run_day
-from scoring.pipeline.prefilters import LearnedFilter, most_likely, training_examples
+from scoring.pipeline.filter_model import LearnedFilter
+from scoring.pipeline.prefilters import most_likely, training_examples
 from scoring.storage.redis_server import open_redis
 from scoring.storage.store import Store
 
@@ -108,6 +109,9 @@ class EvalReport:
     # the corroboration checks (in usage): calls, tokens, scores flagged and marked
     checks: dict[str, int] = field(default_factory=dict)
     run_usage: list[Usage] = field(default_factory=list)  # per price mode, as the run spent it
+    # reference selections the run did not select, and why (the score's comment: a filter's
+    # reason with its chance of relevance, or the rating)
+    missed: dict[str, str] = field(default_factory=dict)
 
     def spent_usd(self, model: str, prices: dict[str, ModelPrice] | None = None) -> float | None:
         """What the run cost at ``model``'s price, each part in the price mode it was spent in
@@ -339,6 +343,13 @@ def _report(
         if rp.score.filtered_by == "learned"
     }  # fmt: skip
     scanned = {rp.paper.id for rp in outcome.day.papers} if outcome.day else set()
+    missed = {
+        rp.paper.id: f"relevance {rp.score.relevance}: {rp.score.comment or ''}"
+        if rp.score.filtered_by is None
+        else rp.score.comment or rp.score.filtered_by
+        for rp in (outcome.day.papers if outcome.day else [])
+        if rp.paper.id in reference and rp.paper.id not in selected
+    }  # fmt: skip
     in_reach = reference & scanned
     true_filter = (
         len(in_reach - learned_out) / len(in_reach) if in_reach and run.filter_recall else None
@@ -377,6 +388,7 @@ def _report(
         filter_true_recall=true_filter,
         explored=len(run.explored),
         run_usage=list(run.usage),
+        missed=missed,
     )
 
 

@@ -180,7 +180,7 @@ class _DayRun:
             self.progress.start("scoring", len(self.scanned)),
         )  # fmt: skip
         stage.advance(len(self.cached))
-        stage.expect_checks(self.scanned)  # its prior trains while the LLM answers
+        stage.expect_checks(self.scanned)  # its prior learns beside the pre-filter
         try:
             with self._claims() as claims:
                 await self._score(stage, to_score, claims)
@@ -248,6 +248,7 @@ class _DayRun:
             run.filter_recall = measured(stage.sample, scores, self.rules.relevance_cutoff)
         elif previous is not None and previous.filter_recall is not None:
             run.filter_recall, run.explored = previous.filter_recall, previous.explored  # re-run
+            run.explored_weights = previous.explored_weights
         if run.unscored and not stage.budget_stopped:
             # sent and not rated: the day is owed until they are (the budget cap is a choice)
             run.status = "incomplete"

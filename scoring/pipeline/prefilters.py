@@ -20,87 +20,28 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from scoring.domain.configs import PrefilterConfig
-from scoring.domain.models import CriteriaVersion, Criterion, FilterRecall, Paper, Score, Usage
+from scoring.domain.models import CriteriaVersion, FilterRecall, Paper, Score, Usage
 from scoring.domain.ranking import author_matches
 from scoring.domain.scorer import Scorer, TitleTriage
-from scoring.learning.words import stemmed_terms
+from scoring.pipeline.filter_model import Example, TrainedFilter, day_filter
 from scoring.pipeline.local_scorer import weighted_text
 from scoring.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-CRITERION_WEIGHT = 3.0  # a criterion's own text is a strong example of what the team wants
 REACTION_WEIGHT = 2.0  # a person's reaction outweighs a model's score
 MIN_POSITIVES = 5
 MIN_PAPERS = 50  # fewer candidates are not worth filtering
-RECENCY_HALF_LIFE = 10.0  # days: how fast older history days count less in training
-HELD_OUT = 8  # newest history days cross-validated for the cut (5 let misses fade too soon)
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
 SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
+NEAR_RATE = 1 / 2  # the share sampled of the dropped papers nearest the cut
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    positive: bool
-    weight: float = 1.0
-
-
-class LearnedFilter:
-    """Estimated chance that a paper passes the relevance cutoff, from its words."""
-
-    def __init__(self, examples: Sequence[Example], criteria: Sequence[Criterion]) -> None:
-        rows = _with_criteria(examples, criteria)
-        self.vectorizer = _vectorizer()
-        x = self.vectorizer.fit_transform([r.text for r in rows])
-        self.model = _fit(x, rows)
-
-    def probabilities(self, papers: Sequence[Paper]) -> np.ndarray:
-        return self.text_probabilities([weighted_text(p) for p in papers])
-
-    def text_probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """The same for texts already weighted (``weighted_text``), as examples hold them."""
-        return np.asarray(self.model.predict_proba(self.vectorizer.transform(texts))[:, 1])
-
-
-def _with_criteria(examples: Sequence[Example], criteria: Sequence[Criterion]) -> list[Example]:
-    return list(examples) + [
-        Example(f"{c.title}. {c.text}", c.kind == "include", CRITERION_WEIGHT) for c in criteria
-    ]
-
-
-def _vectorizer() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when trained
-
-    return TfidfVectorizer(analyzer=stemmed_terms, sublinear_tf=True, min_df=2)
-
-
-def _fit(x: Any, rows: Sequence[Example]) -> Any:
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
-
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-    # one BLAS thread: the solver's vectors are small, and on a busy machine BLAS threads
-    # waiting on each other made a fit 50 times slower (measured: 5.9 s against 0.11 s)
-    with threadpool_limits(1, user_api="blas"):
-        return model.fit(x, [r.positive for r in rows], sample_weight=[r.weight for r in rows])
-
-
-def recency_weighted(by_day: Sequence[Sequence[Example]]) -> list[list[Example]]:
-    """Each day's examples weighted by its age (newest first: 1, then halving every
-    ``RECENCY_HALF_LIFE`` days), so a topic that arrived lately outweighs older months."""
-    return [
-        [replace(e, weight=e.weight * 0.5 ** (age / RECENCY_HALF_LIFE)) for e in day]
-        for age, day in enumerate(by_day)
-    ]
 
 
 def most_likely(probs: np.ndarray, fraction: float) -> np.ndarray:
@@ -122,14 +63,14 @@ async def training_days(
         if len(by_day) >= max_days:
             break
         day = await store.load_day(profile, date)
-        explored, weight = sampled.get(date, (set(), 1.0))
+        explored = sampled.get(date, {})
         # the titles pass's drops are LLM judgements too (below 4 from the title): without
         # them the filter learns only from what it kept itself, and its cut creeps up
         rows = [
             Example(
                 weighted_text(rp.paper),
                 rp.score.relevance >= cutoff,
-                weight if rp.paper.id in explored else 1.0,
+                explored.get(rp.paper.id, 1.0),
             )
             for rp in (day.papers if day else [])
             if rp.score.filtered_by in (None, "titles") and not rp.score.model.startswith("local-")
@@ -145,16 +86,17 @@ async def training_days(
 
 async def _explored_weights(
     store: Store, profile: str, max_days: int
-) -> dict[dt.date, tuple[set[str], float]]:
+) -> dict[dt.date, dict[str, float]]:
     """Per earlier day, the dropped papers the LLM scored anyway and how many dropped papers
     each stands for: the filter never sees the relevant papers it dropped unless the sample
     shows them, so each sampled paper counts for its share of the dropped ones (inverse
     sampling weight) in training and in the cut."""
-    found: dict[dt.date, tuple[set[str], float]] = {}
+    found: dict[dt.date, dict[str, float]] = {}
     for run in await store.runs(profile, limit=2 * max_days + 10):  # newest first
         fr = run.filter_recall
         if run.date not in found and fr is not None and fr.sample and run.explored:
-            found[run.date] = (set(run.explored), max(1.0, fr.dropped / fr.sample))
+            uniform = max(1.0, fr.dropped / fr.sample)
+            found[run.date] = {pid: run.explored_weights.get(pid, uniform) for pid in run.explored}
     return found
 
 
@@ -165,84 +107,6 @@ async def training_examples(
     contributed LLM scores."""
     by_day, reactions = await training_days(store, profile, before, cutoff, max_days)
     return [e for day in by_day for e in day] + reactions, len(by_day)
-
-
-def highest_threshold(
-    probs: np.ndarray,
-    positive: Sequence[bool],
-    target: float,
-    weights: Sequence[float] | None = None,
-) -> float:
-    """The highest probability cut that keeps ``target`` of the positive papers (of their
-    summed ``weights``, when a paper stands for several)."""
-    mask = np.asarray(positive, dtype=bool)
-    if not mask.any():
-        return 1.0
-    w = np.ones(len(probs)) if weights is None else np.asarray(weights, dtype=float)
-    order = np.argsort(-probs[mask], kind="stable")
-    found, kept = probs[mask][order], np.cumsum(w[mask][order])
-    enough = target * kept[-1] - 1e-9
-    return float(found[int(np.searchsorted(kept, enough))])
-
-
-@dataclass
-class TrainedFilter:
-    """The day's learned filter and its cross-validated chances on the held-out days."""
-
-    model: LearnedFilter
-    # per held-out day, newest first: chances, labels, and how many papers each stands for
-    folds: list[tuple[np.ndarray, list[bool], list[float]]]
-    history_days: int
-
-    def threshold(self, target: float) -> float:
-        """The highest cut that keeps the target share of the held-out days' relevant papers
-        pooled (a single day's one or two outliers do not decide it), and of the newest
-        held-out day's alone. With k history days the target is raised to
-        1 - (1 - target) k/(k+1): less history, a more cautious cut."""
-        probs = np.concatenate([p for p, _, _ in self.folds]) if self.folds else np.zeros(0)
-        positive = [y for _, labels, _ in self.folds for y in labels]
-        weights = [w for _, _, ws in self.folds for w in ws]
-        if not any(positive):
-            return 0.0  # nothing to judge by: keep everything (within the ceiling)
-        k = min(HELD_OUT, self.history_days)
-        cautious = 1 - (1 - target) * k / (k + 1)
-        pooled = highest_threshold(probs, positive, cautious, weights)
-        # topics drift: the newest day, the most like tomorrow, must reach the target alone
-        newest, labels, newest_weights = self.folds[0]
-        return min(pooled, highest_threshold(newest, labels, cautious, newest_weights))
-
-
-def train(
-    by_day: Sequence[Sequence[Example]],
-    reactions: Sequence[Example],
-    criteria: Sequence[Criterion],
-    held_out: int = HELD_OUT,
-) -> TrainedFilter:
-    """The filter on every history day (newest first, recency-weighted), and, for its cut,
-    each of the newest ``held_out`` days scored by a model of the other days. The words are
-    counted once for all of them: the folds fit on rows of one matrix."""
-    days = recency_weighted(by_day)
-    rows = _with_criteria([e for day in days for e in day] + list(reactions), criteria)
-    model = LearnedFilter.__new__(LearnedFilter)
-    model.vectorizer = _vectorizer()
-    x = model.vectorizer.fit_transform([r.text for r in rows])
-    model.model, folds, start = _fit(x, rows), [], 0
-    for i, day in enumerate(days):
-        end = start + len(day)
-        others = np.ones(len(rows), dtype=bool)
-        others[start:end] = False
-        rest = [r for r, keep in zip(rows, others, strict=True) if keep]
-        if i < held_out and any(e.positive for e in day) and any(r.positive for r in rest):
-            fold = _fit(x[others], rest)
-            folds.append(
-                (
-                    fold.predict_proba(x[start:end])[:, 1],
-                    [e.positive for e in day],
-                    [e.weight for e in by_day[i]],  # the sampling weight, not the recency
-                )
-            )
-        start = end
-    return TrainedFilter(model, folds, len(by_day))
 
 
 @dataclass(frozen=True)
@@ -256,36 +120,44 @@ class FilterSample:
     dropped: int  # dropped papers, the explored ones included
     threshold: float | None
     widened: str | None = None
+    # how many dropped papers each explored one stands for: its stratum's size over its sample
+    weights: dict[str, float] = field(default_factory=dict)
 
 
 def estimate_recall(
     kept_relevant: int, sample: int, sample_relevant: int, dropped: int, confidence: float = 0.9
 ) -> tuple[float, float, float]:
-    """Recall and its interval: the relevant papers among the dropped ones are estimated from
-    the sample (Clopper-Pearson bounds on the sample's share of relevant papers)."""
+    """Recall and its interval from a uniform sample of the dropped papers."""
     if not dropped:
         return 1.0, 1.0, 1.0
-    if not sample:
-        return float("nan"), 0.0, 1.0
+    return stratified_recall(kept_relevant, [(sample, sample_relevant, dropped)], confidence)[:3]
+
+
+def stratified_recall(
+    kept_relevant: int, strata: Sequence[tuple[int, int, float]], confidence: float = 0.9
+) -> tuple[float, float, float, float]:
+    """Recall, its interval, and the relevant papers estimated among the dropped ones, from
+    a sample of each stratum of them (sampled, relevant among those, the stratum's size):
+    each stratum's relevant share with Clopper-Pearson bounds, times its size, summed (the
+    bounds summed too: a cautious interval)."""
+    if not any(n for n, _, _ in strata):
+        return float("nan"), 0.0, 1.0, 0.0
     from scipy.stats import beta  # heavy: only when a sample is measured
 
-    share = sample_relevant / sample
     tail = (1 - confidence) / 2
-    lo = (
-        0.0
-        if sample_relevant == 0
-        else float(beta.ppf(tail, sample_relevant, sample - sample_relevant + 1))
-    )
-    hi = (
-        1.0
-        if sample_relevant == sample
-        else float(beta.ppf(1 - tail, sample_relevant + 1, sample - sample_relevant))
-    )
+    missed = most = least = 0.0
+    for n, r, size in strata:
+        if not n:
+            most += size  # not sampled at all: every one may be relevant
+            continue
+        lo = 0.0 if r == 0 else float(beta.ppf(tail, r, n - r + 1))
+        hi = 1.0 if r == n else float(beta.ppf(1 - tail, r + 1, n - r))
+        missed, most, least = missed + r / n * size, most + hi * size, least + lo * size
 
-    def recall(missed: float) -> float:
-        return kept_relevant / (kept_relevant + missed) if kept_relevant + missed else 1.0
+    def recall(m: float) -> float:
+        return kept_relevant / (kept_relevant + m) if kept_relevant + m else 1.0
 
-    return recall(share * dropped), recall(hi * dropped), recall(lo * dropped)
+    return recall(missed), recall(most), recall(least), missed
 
 
 def pooled_recall(records: Sequence[FilterRecall]) -> float | None:
@@ -302,11 +174,21 @@ def measured(sample: FilterSample, scores: dict[str, Score], cutoff: int) -> Fil
         return sum(1 for i in ids if i in scores and scores[i].relevance >= cutoff)
 
     kept, found = relevant(sample.kept), relevant(sample.explored)
-    estimate, low, high = estimate_recall(kept, len(sample.explored), found, sample.dropped)
+    # one stratum per sampling weight: each bounds its own relevant share
+    uniform = sample.dropped / len(sample.explored) if sample.explored else 1.0
+    strata: dict[float, list[str]] = {}
+    for pid in sample.explored:
+        strata.setdefault(sample.weights.get(pid, uniform), []).append(pid)
+    estimate, low, high, missed = stratified_recall(
+        kept, [(len(ids), relevant(ids), weight * len(ids)) for weight, ids in strata.items()]
+    )
+    if not sample.dropped:
+        estimate, low, high, missed = 1.0, 1.0, 1.0, 0.0
     return FilterRecall(
         kept_relevant=kept, sample=len(sample.explored), sample_relevant=found,
         dropped=sample.dropped, estimate=round(estimate, 4), low=round(low, 4),
         high=round(high, 4), threshold=sample.threshold, widened=sample.widened,
+        relevant_dropped=round(missed, 4),
     )  # fmt: skip
 
 
@@ -330,15 +212,9 @@ def _by_threshold(probs: np.ndarray, threshold: float, config: PrefilterConfig) 
 
 
 def _learned_choice(
-    by_day: Sequence[Sequence[Example]],
-    reactions: Sequence[Example],
-    criteria: Sequence[Criterion],
-    candidates: Sequence[Paper],
-    config: PrefilterConfig,
-    target: float,
+    trained: TrainedFilter, candidates: Sequence[Paper], config: PrefilterConfig, target: float
 ) -> tuple[set[int], np.ndarray, float | None]:
     """The candidates the learned filter keeps, their chances, and the cut (None: fixed)."""
-    trained = train(by_day, reactions, criteria)
     probs = trained.model.probabilities(candidates)
     if config.keep is not None:
         return set(most_likely(probs, config.keep).tolist()), probs, None
@@ -358,13 +234,29 @@ def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int, floa
     return min(0.5, config.explore * (EXPLORE_BOOST if uncertain else 1.0))
 
 
-def _explore_sample(dropped: Sequence[int], share: float, date: dt.date) -> set[int]:
-    """A random share of the dropped papers (the same for a re-run of the day)."""
+def _explore_sample(
+    dropped: Sequence[int], probs: np.ndarray, share: float, far_share: float, date: dt.date
+) -> dict[int, float]:
+    """A random sample of the dropped papers (the same for a re-run of the day), each with
+    how many dropped papers it stands for. The dropped papers nearest the cut (twice as many
+    as ``share`` of them), where the relevant papers the filter drops are, are sampled at
+    ``NEAR_RATE``: the sample rates them in full, and a miss found there moves the cut a
+    little (it stands for two), not for days; the far tail at ``far_share`` (at least
+    ``EXPLORE_MIN``)."""
     if not dropped or share <= 0:
-        return set()
-    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
+        return {}
     rng = np.random.default_rng(date.toordinal())
-    return set(rng.choice(np.asarray(dropped), size=n, replace=False).tolist())
+    n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
+    by_chance = sorted(dropped, key=lambda i: -probs[i])
+    near, far = by_chance[: 2 * n], by_chance[2 * n :]
+    chosen: dict[int, float] = {}
+    far_n = max(EXPLORE_MIN, math.ceil(far_share * len(far)))
+    for stratum, size in ((near, math.ceil(len(near) * NEAR_RATE)), (far, far_n)):
+        size = min(len(stratum), size)
+        if size:
+            picked = rng.choice(np.asarray(stratum), size=size, replace=False).tolist()
+            chosen |= {i: len(stratum) / size for i in picked}
+    return chosen
 
 
 def _skip_score(p: Paper, scorer: Scorer, criteria: CriteriaVersion, by: str, why: str) -> Score:
@@ -447,12 +339,17 @@ async def _learned_pass(
             f"recall estimated at {estimate:.2f} over the last {runs} days, below the target "
             f"{config.target_recall:.2f}: the cut aims at {target:.3f}"
         )
+    # trained once a day: a re-run or resumed run of the day reads the stored model
+    trained = await day_filter(
+        store.filter_models, profile, date, by_day, reactions, criteria.items
+    )
     keep, probs, threshold = await asyncio.to_thread(
-        _learned_choice, by_day, reactions, criteria.items, candidates, config, target
+        _learned_choice, trained, candidates, config, target
     )
     widened = widened if threshold is not None else None
     dropped = [i for i in range(len(candidates)) if i not in keep]
-    explore = _explore_sample(dropped, explore_share(config, recent_recall), date)
+    share = explore_share(config, recent_recall)
+    explore = _explore_sample(dropped, probs, share, config.explore, date)
     for i in dropped:
         if i in explore:
             continue
@@ -474,6 +371,7 @@ async def _learned_pass(
         kept=[candidates[i].id for i in sorted(keep)],
         explored=[candidates[i].id for i in sorted(explore)],
         dropped=len(dropped), threshold=threshold, widened=widened,
+        weights={candidates[i].id: w for i, w in explore.items()},
     )  # fmt: skip
     return [p for i, p in enumerate(candidates) if i in keep or i in explore]
 

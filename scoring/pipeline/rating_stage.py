@@ -31,12 +31,12 @@ from scoring.llm.output import Rating
 from scoring.pipeline.checks import rating_estimate
 from scoring.pipeline.content_odds import rank_prior
 from scoring.pipeline.corroboration import Cutoffs, Rechecker, apply_report, corroborate
+from scoring.pipeline.filter_model import day_filter
 from scoring.pipeline.lifecycle import STORED, scoring_failed, state_of
 from scoring.pipeline.local_scorer import LocalScorer
 from scoring.pipeline.prefilters import (
     MIN_POSITIVES,
     FilterSample,
-    LearnedFilter,
     PrefilterConfig,
     apply_prefilters,
     pooled_recall,
@@ -197,14 +197,17 @@ async def content_prior(
     criteria: CriteriaVersion, cutoff: int,
 ) -> dict[str, float]:  # fmt: skip
     """Each paper's chance of reaching the relevance cutoff, judged from its words alone: a
-    model of this profile's earlier LLM scores (the learned filter's), or, before there are
-    enough of them, the local scorer's ranking of the day."""
+    model of this profile's earlier LLM scores (the learned filter's: the day's, trained once
+    for both when they learn from the same days), or, before there are enough of them, the
+    local scorer's ranking of the day."""
     by_day, reactions = await training_days(store, profile, date, cutoff, PRIOR_MAX_DAYS)
     examples = [e for day in by_day for e in day] + reactions
     positives = sum(e.positive for e in examples)
     if len(by_day) >= PRIOR_MIN_DAYS and MIN_POSITIVES <= positives < len(examples):
-        model = await asyncio.to_thread(LearnedFilter, examples, criteria.items)
-        probs = await asyncio.to_thread(model.probabilities, papers)
+        trained = await day_filter(
+            store.filter_models, profile, date, by_day, reactions, criteria.items
+        )
+        probs = await asyncio.to_thread(trained.model.probabilities, papers)
         return {p.id: float(x) for p, x in zip(papers, probs, strict=True)}
     local = await asyncio.to_thread(LocalScorer().score_sync, list(papers), criteria)
     return rank_prior({s.paper_id: s.relevance + s.novelty / 100 for s in local})
@@ -242,8 +245,10 @@ class RatingStage:
     _prior: asyncio.Task[dict[str, float]] | None = None  # the checks' content prior, training
 
     def expect_checks(self, papers: Sequence[Paper]) -> None:
-        """Start training the content prior the checks will read, so that it learns while the
-        LLM answers: it learns from earlier days only, so today's answers do not change it."""
+        """Start training the content prior the checks will read, so that it learns beside the
+        pre-filter and while the LLM answers (the learned filter's model: whichever asks
+        first trains it, the other waits): it learns from earlier days only, so today's
+        answers do not change it."""
         scorer = self.scorer
         if self._prior is not None or not isinstance(scorer, Rechecker):
             return
@@ -300,6 +305,7 @@ class RatingStage:
         self.sample = result.sample
         if result.sample is not None:
             self.run.explored = result.sample.explored
+            self.run.explored_weights = result.sample.weights
         self.spent += result.usage
         self.new += result.filtered
         await self._keep(result.filtered)

@@ -66,6 +66,11 @@ def runs(profile: str) -> str:
     return f"{P}runs:{profile}"
 
 
+def filter_model(profile: str, date: dt.date | str, digest: str) -> str:
+    """A day's trained learned filter, under a digest of what it learned from."""
+    return f"{P}filter-model:{profile}:{_day(date)}:{digest}"
+
+
 def day_lock(profile: str, date: dt.date) -> str:
     return f"{P}lock:{profile}:{_day(date)}"
 

@@ -33,6 +33,7 @@ from scoring.domain.models import (
 )
 from scoring.domain.ranking import normalize_name
 from scoring.storage import keys, lease
+from scoring.storage.filter_models import FilterModels
 
 CriteriaEdit = Callable[[list[Criterion]], tuple[list[Criterion], str, str]]
 
@@ -63,6 +64,7 @@ class Store:
     def __init__(self, redis: Redis) -> None:
         # Any: redis-py types replies as bytes | str; decode_responses=True makes them str.
         self.r: Any = redis
+        self.filter_models = FilterModels(redis)  # the learned filter's day models
 
     # -- profiles ----------------------------------------------------------------------------
     async def ensure_profile(

@@ -48,6 +48,7 @@ from tests.waiting import eventually
 LEASE = lease.__file__
 LIMITS = str(Path(limits.__file__).parent) + "/"  # the library that keeps the rate limits
 DAY = "2025-05-28"
+NEXT_DAY = "2025-05-29"
 READS = {"GET", "MGET", "EXISTS", "PTTL", "TTL", "TYPE"}
 CONNECTION = "scoring/storage/redis_server.py"  # opens the connection and asks it to answer (PING)
 
@@ -201,7 +202,7 @@ async def do_the_work(
         export_api_url=arxiv.url + "/api/query", arxiv_min_interval_s=0,
         openai_base_url=llm.base_url, model="gpt-4o",
         partial_post_after_s=int(since.total_seconds()) + 86400,
-        profiles={"default": {"slack_channel": "C1"}},
+        profiles={"default": {"slack_channel": "C1"}}, learned_filter_min_days=1,
     )  # fmt: skip
     date = dt.date.fromisoformat(DAY)
     async with open_app(settings) as app:
@@ -219,6 +220,10 @@ async def do_the_work(
         report = await service.run_day("default", date, [])  # lock, listing, claims, the day
         assert report.action == "ran" and report.posted["slack"] > 40, report
         await service._beat()
+        # the next day: the learned filter trains on the first, and keeps its model for the day
+        arxiv.route("/rss/cs.LG+cs.AI", Answer(body=rss_feed(NEXT_DAY)))
+        report = await service.run_day("default", dt.date.fromisoformat(NEXT_DAY), [])
+        assert report.action == "ran", report
 
         ledger = app.repository(Ledger, Platform.SLACK)
         replies = await ledger.replies("default", date)
@@ -273,7 +278,8 @@ async def test_the_work_touches_only_keys_of_the_table_each_through_its_owner(
     http_server: RecordingServer,
 ) -> None:
     rows = key_table()
-    with FakeLLM(judgements=judgements_from_labels(load_labels(DAY)), tpm=10**9) as llm:
+    labels = load_labels(DAY) + load_labels(NEXT_DAY)
+    with FakeLLM(judgements=judgements_from_labels(labels), tpm=10**9) as llm:
         with traced() as trace:
             await do_the_work(redis_url, tmp_path, slack, http_server, llm)
     problems, touched = problems_of(trace, rows, clean_redis)

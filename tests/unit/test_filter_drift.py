@@ -3,13 +3,16 @@ must not be cut below the recall target on the next day."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 import numpy as np
 
 from scoring.domain.configs import PrefilterConfig
-from scoring.pipeline import prefilters
-from scoring.pipeline.prefilters import Example, _by_threshold, highest_threshold, train
+from scoring.domain.models import Score
+from scoring.pipeline import filter_model, prefilters
+from scoring.pipeline.filter_model import Example, highest_threshold, train
+from scoring.pipeline.prefilters import _by_threshold
 
 OFF = "segmentation medical video speech retrieval recommendation benchmark survey dataset".split()
 SHARED = "model training data method results learning network approach task".split()
@@ -55,9 +58,9 @@ def test_a_topic_relevant_only_lately_keeps_the_recall_target() -> None:
 
 def test_older_days_count_less() -> None:
     day = [Example("a", True, 2.0)]
-    weights = [d[0].weight for d in prefilters.recency_weighted([day] * 3)]
+    weights = [d[0].weight for d in filter_model.recency_weighted([day] * 3)]
     assert weights[0] == 2.0 and weights[0] > weights[1] > weights[2] > 0
-    assert np.isclose(weights[1] / weights[0], 0.5 ** (1 / prefilters.RECENCY_HALF_LIFE))
+    assert np.isclose(weights[1] / weights[0], 0.5 ** (1 / filter_model.RECENCY_HALF_LIFE))
 
 
 def test_a_sampled_relevant_paper_counts_for_the_dropped_papers_it_stands_for() -> None:
@@ -75,3 +78,40 @@ def test_the_sample_grows_while_the_recall_estimate_is_uncertain() -> None:
     assert settled == 0.05
     for uncertain in (None, (0.99, 5, 0.6), (0.90, 5, 0.1)):
         assert prefilters.explore_share(config, uncertain) > settled
+
+
+def test_the_sample_looks_hardest_near_the_cut() -> None:
+    """The relevant papers the filter drops sit just under its cut: half of the dropped
+    papers nearest it are sampled (rated in full, so a miss there is caught the same day),
+    the far tail at the configured share; each sampled paper stands for its stratum's share.
+    (Before, the sample was uniform: a miss near the cut was found as rarely as any other.)"""
+    dropped = list(range(200))
+    probs = np.linspace(0.25, 0.01, 200)  # nearest the cut first
+    sample = prefilters._explore_sample(dropped, probs, 0.15, 0.05, dt.date(2025, 5, 15))
+    near = [i for i in sample if i < 60]  # twice the 30 a 0.15 share samples
+    assert len(near) == 30 and all(sample[i] == 2 for i in near)
+    far = [i for i in sample if i >= 60]
+    assert len(far) == 7 and all(sample[i] == 20 for i in far)
+    assert sum(sample.values()) == len(dropped)  # together they stand for every dropped paper
+
+
+def test_a_miss_found_near_the_cut_stands_for_its_stratum_only() -> None:
+    sample = prefilters.FilterSample(
+        kept=[f"k{i}" for i in range(30)], explored=["near", "far"], dropped=100,
+        threshold=0.2, weights={"near": 2.0, "far": 40.0},
+    )  # fmt: skip
+
+    def score(pid: str, relevance: int) -> Score:
+        return Score(paper_id=pid, relevance=relevance, novelty=5, comment="", model="m",
+                     criteria_hash="c", prompt_hash="p",
+                     scored_at=dt.datetime.now(dt.UTC))  # fmt: skip
+
+    kept = {f"k{i}": score(f"k{i}", 9) for i in range(30)}
+    found = prefilters.measured(
+        sample, kept | {"near": score("near", 9), "far": score("far", 2)}, 7
+    )
+    assert found.dropped_relevant == 2 and found.estimate == round(30 / 32, 4)
+    assert found.low < found.estimate <= found.high
+    # a record written before the strata: its sample was uniform
+    old = found.model_copy(update={"relevant_dropped": None})
+    assert old.dropped_relevant == 1 / 2 * 100

@@ -11,7 +11,8 @@ import snowballstemmer
 
 from scoring.domain.models import FilterRecall
 from scoring.learning.words import stem, stemmed_terms
-from scoring.pipeline.prefilters import Example, LearnedFilter, estimate_recall, pooled_recall
+from scoring.pipeline.filter_model import Example, LearnedFilter
+from scoring.pipeline.prefilters import estimate_recall, pooled_recall
 from tests.conftest import Cli
 from tests.feedgen import DATA
 from tests.papers import listing_papers
