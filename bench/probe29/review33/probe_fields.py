@@ -28,7 +28,11 @@ TOPIC = {  # words that make an abstract *about* the field (not a shared generic
 
 
 def overlap(ps):  # the fields some paper of ps touches (its topic words), and which papers
-    return {fid: [p.id for p in ps if f.touches(p)] for fid, f in fw.items() if any(f.touches(p) for p in ps)}
+    return {
+        fid: [p.id for p in ps if f.touches(p)]
+        for fid, f in fw.items()
+        if any(f.touches(p) for p in ps)
+    }
 
 
 sel_all = collections.Counter()
@@ -89,7 +93,10 @@ for fid, pat in SHOW.items():
     for day in DAYS[::3]:
         for p in day_papers(DATA, day):
             if shown < 3 and re.search(pat, p.title.lower()):
-                keys = sum((c := foreign_field([p], bytes([k])))[0].id == fid and p.id not in c[1] for k in range(20))
+                keys = sum(
+                    (c := foreign_field([p], bytes([k])))[0].id == fid and p.id not in c[1]
+                    for k in range(20)
+                )
                 if keys:
                     print(f"  {fid}: chosen for it under {keys}/20 keys: {p.id} {p.title[:90]!r}")
                     shown += 1
