@@ -109,7 +109,8 @@ class FakeLLM:
     obey_injections: bool = False
     # payload -> "self10" | "self8" | "others1" | "others1:word" (the others whose text has
     # the word) | "othersCap5" (the others held at relevance 5 at most) | "others10":
-    # a model that obeys any of these texts that reaches it (suffix "-whole": all its sentences)
+    # a model that obeys any of these texts that reaches it (suffix "-whole": all its sentences;
+    # "-home": only under the team's criteria, an ask conditional on the team's topic)
     obey: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None  # when set, other keys get 401 like OpenAI
     faults: deque[Fault] = field(default_factory=deque)
@@ -303,8 +304,11 @@ class FakeLLM:
             )
         if self.obey_injections:
             _obey(items, papers)
-        if self.obey:
-            _obey_payloads(items, papers, self.obey)
+        if self.obey:  # "...-home": obeyed only under the criteria its judgements are for
+            home = judge == self._judge
+            obey = {k: v.removesuffix("-home") for k, v in self.obey.items()
+                    if home or not v.endswith("-home")}  # fmt: skip
+            _obey_payloads(items, papers, obey)
         if kind == "missing":
             items = items[int((fault.value if fault else 0) or 1) :]
         if kind == "extra" and items:
