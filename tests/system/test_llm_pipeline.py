@@ -14,7 +14,7 @@ import pytest
 
 from bot.render.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
-from scoring.domain.models import CriteriaVersion
+from scoring.domain.models import CriteriaVersion, Paper
 from scoring.evaluation.listings import listing_batch, read_jsonl
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
@@ -248,14 +248,7 @@ async def test_a_recall_estimate_below_the_target_aims_the_cut_at_half_the_misse
     await store.ensure_profile("default", DEFAULT.items)
     scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=replay.base_url))
     try:
-        for day in ("2025-05-28", "2025-05-29"):  # history, everything scored
-            date = dt.date.fromisoformat(day)
-            rows = read_jsonl(DATA / "listings" / f"{day}.jsonl")
-            await run_day(store, RULES, listing_batch(rows, date, RULES.categories), scorer, date)
-        target = dt.date(2025, 6, 3)
-        rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
-        papers = listing_batch(rows, target, RULES.categories).papers
-        criteria = await store.current_criteria("default")
+        target, papers, criteria = await _after_two_days(store, scorer)
 
         async def cut(target_recall: float, recent: tuple[float, int, float] | None):  # type: ignore[no-untyped-def]
             config = PrefilterConfig(min_days=2, titles=False, target_recall=target_recall)
@@ -294,14 +287,7 @@ async def test_the_learned_filter_trains_once_a_day(
     await store.ensure_profile("default", DEFAULT.items)
     scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=replay.base_url))
     try:
-        for day in ("2025-05-28", "2025-05-29"):  # history, everything scored
-            date = dt.date.fromisoformat(day)
-            rows = read_jsonl(DATA / "listings" / f"{day}.jsonl")
-            await run_day(store, RULES, listing_batch(rows, date, RULES.categories), scorer, date)
-        target = dt.date(2025, 6, 3)
-        rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
-        papers = listing_batch(rows, target, RULES.categories).papers
-        criteria = await store.current_criteria("default")
+        target, papers, criteria = await _after_two_days(store, scorer)
         config = PrefilterConfig(min_days=2, titles=False)
 
         async def filtered(criteria: CriteriaVersion) -> tuple[int, FilterSample | None]:
@@ -419,3 +405,20 @@ def test_llm_down_is_one_clear_error_and_the_day_resumes(
     again = llm("run", "--feed", feed, "--out", str(tmp_path))
     assert again.exit_code == 0, again.output
     assert "Papers left unscored" not in (tmp_path / f"{DAY}.md").read_text()
+
+
+async def _after_two_days(
+    store: Store, scorer: LLMScorer
+) -> tuple[dt.date, list[Paper], CriteriaVersion]:
+    """2025-05-28 and 05-29 scored whole (the history), then 2025-06-03's papers and criteria."""
+    for day in ("2025-05-28", "2025-05-29"):
+        date = dt.date.fromisoformat(day)
+        rows = read_jsonl(DATA / "listings" / f"{day}.jsonl")
+        await run_day(store, RULES, listing_batch(rows, date, RULES.categories), scorer, date)
+    target = dt.date(2025, 6, 3)
+    rows = read_jsonl(DATA / "listings" / "2025-06-03.jsonl")
+    return (
+        target,
+        listing_batch(rows, target, RULES.categories).papers,
+        (await store.current_criteria("default")),
+    )
