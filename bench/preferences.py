@@ -168,6 +168,7 @@ def shown(
         model.reactions,
         setup.full_at,
         agreement(model.examples, RELEVANCE_CUTOFF),
+        reacted=model.examples,
     )
 
 
@@ -279,12 +280,18 @@ def main() -> None:  # noqa: C901 (one report, read top to bottom)
     parser.add_argument("--personal-bound", type=float, default=PersonalView().bound)
     parser.add_argument("--margin", type=int, default=PersonalView().margin)
     parser.add_argument("--explore", type=float, default=PersonalView().explore)
+    parser.add_argument("--explore-unliked", type=float, default=PersonalView().explore_unliked)
     parser.add_argument("--full-at", type=int, default=FULL_AT)
     parser.add_argument("--seed", type=int, default=SEED, help="the readers' draw")
     parser.add_argument("--jobs", type=int, default=2, help="processes")
     args = parser.parse_args()
     learners = list(LEARNERS) if args.learners == "all" else args.learners.split(",")
-    view = PersonalView(bound=args.personal_bound, margin=args.margin, explore=args.explore)
+    view = PersonalView(
+        bound=args.personal_bound,
+        margin=args.margin,
+        explore=args.explore,
+        explore_unliked=args.explore_unliked,
+    )
     floor = RELEVANCE_CUTOFF - view.margin
     try:
         if unknown := [name for name in learners if name not in LEARNERS]:
@@ -316,8 +323,8 @@ def main() -> None:  # noqa: C901 (one report, read top to bottom)
             for k in dict.fromkeys(r.kind for r in readers)
         )
         + f"\nchannel bound {args.bound}, personal bound {view.bound}, margin {view.margin}, "
-        f"explore {view.explore:.0%}; after k days: the model of k days' reactions, frozen, "
-        f"on the next {WINDOW} days"
+        f"explore {view.explore:.0%} ({view.explore_unliked:.0%} until a like); after k days: "
+        f"the model of k days' reactions, frozen, on the next {WINDOW} days"
     )
     tasks = [(r, name, "mine") for name in learners for r in readers]
     # the channel learns with its own learner (CHANNEL_LEARNER) unless learners are compared
@@ -398,6 +405,8 @@ def main() -> None:  # noqa: C901 (one report, read top to bottom)
         ],
         rows,
     )
+    day0 = statistics.fmean(runs[(r.name, chosen, "mine")].online[0] for r in steady)
+    print(f"\nday 0 (no reactions yet), `--mine` p@10: mean {day0:.3f} over {len(steady)} readers")
     first = [r for r in steady if runs[(r.name, chosen, "mine")].reactions.get(1, 0) >= 10]
     if first and 1 in ks:
         print(

@@ -33,7 +33,8 @@ def picks_text(
     how = (
         f"ranked from your {model.reactions} reactions"
         if not model.empty
-        else "the channel's ranking until you react to papers in the digest"
+        else "the channel's ranking until you react to papers in the digest, and papers of "
+        "other topics to learn your taste"
     )
     lines = [f"{opening}: your top {len(ranked)} of {day.run.total_scanned} papers, {how}."]
     for rp in ranked:
@@ -71,7 +72,7 @@ async def send_personal_digests(
             ranked, model = await personal_ranking(
                 store, profiles, view, day.profile, person, day, n
             )
-            picks = [rp for rp in ranked if rp.selected or not model.empty][:n]
+            picks = [rp for rp in ranked if rp.selected or rp.explore or not model.empty][:n]
             if not picks:
                 continue
             channel = await publisher.direct(person.removeprefix(f"{platform}:"))

@@ -55,6 +55,8 @@ def test_slack_subscribers_get_their_picks_once_and_closed_dms_stop_nobody(
     text = ann[0]["text"]
     assert text.startswith(f"Your picks for {DAY} · default: your top 5 of")
     assert "the channel's ranking until you react" in text and "<https://arxiv.org/abs/" in text
+    # issue 31: until a first like, two of the five are papers of other topics, marked
+    assert text.count("(new to your taste: react to teach it)") == 2, text
     assert "`/papers mine off` stops these" in text
     parent = slack.stored("C1")[0]
     assert slack.calls.index(next(c for c in slack.calls if c.body.get("channel") == "DUANN")) > (

@@ -53,6 +53,7 @@ PAPERS = [
 ]
 SCORES = {p.id: score(p.id, 3 + i % 7) for i, p in enumerate(PAPERS)}
 RANKED = rank_day(PAPERS, SCORES, [], CUTOFF, 5)
+NO_EXPLORING = PersonalView(explore=0, explore_unliked=0)
 
 
 def topic(p: Paper) -> str:
@@ -77,7 +78,7 @@ def test_a_few_reactions_teach_the_learner_a_topic_from_its_words() -> None:
 
 def test_the_personal_view_raises_a_liked_topic_past_the_channels_order() -> None:
     taste = taste_for("quant", "agent")
-    mine = personal_view(RANKED, taste, CUTOFF, 10, PersonalView(explore=0), reactions=20)
+    mine = personal_view(RANKED, taste, CUTOFF, 10, NO_EXPLORING, reactions=20)
     channel_top = [topic(rp.paper) for rp in RANKED[:10]]
     mine_top = [topic(rp.paper) for rp in mine[:10]]
     assert mine_top.count("quant") > channel_top.count("quant")
@@ -88,7 +89,7 @@ def test_the_personal_view_raises_a_liked_topic_past_the_channels_order() -> Non
 def test_a_paper_far_below_the_cutoff_is_never_shown_however_liked() -> None:
     taste = {p.id: 1.0 for p in PAPERS}
     for margin in (0, 2, 4):
-        view = PersonalView(margin=margin, explore=0)
+        view = PersonalView(margin=margin, explore=0, explore_unliked=0)
         shown = personal_view(RANKED, taste, CUTOFF, 30, view, reactions=50)
         assert min(rp.score.relevance for rp in shown) >= CUTOFF - margin
         below = {p.id for p in PAPERS if SCORES[p.id].relevance >= CUTOFF - margin}
@@ -97,7 +98,7 @@ def test_a_paper_far_below_the_cutoff_is_never_shown_however_liked() -> None:
 
 def test_a_few_reactions_move_papers_less_than_many() -> None:
     taste = taste_for("quant", "agent")
-    view = PersonalView(explore=0)
+    view = NO_EXPLORING
 
     def quant_in_top(reactions: int) -> int:
         shown = personal_view(RANKED, taste, CUTOFF, 10, view, reactions)
@@ -109,13 +110,36 @@ def test_a_few_reactions_move_papers_less_than_many() -> None:
 
 def test_explore_slots_hold_what_the_model_is_least_sure_of_and_are_marked() -> None:
     taste = taste_for("quant", "agent")  # theory papers: neither liked nor disliked
-    shown = personal_view(RANKED, taste, CUTOFF, 10, PersonalView(explore=0.2), reactions=20)
+    liked = [(p, SCORES[p.id], 1.0) for p in PAPERS if topic(p) == "quant"][:3]
+    view = PersonalView(explore=0.2)
+    shown = personal_view(RANKED, taste, CUTOFF, 10, view, reactions=20, reacted=liked)
     explored = [rp for rp in shown[:10] if rp.explore]
     assert [rp.rank for rp in explored] == [9, 10]  # the last slots
     assert all(topic(rp.paper) == "theory" for rp in explored)
     assert not any(rp.explore for rp in shown[10:])
-    none_yet = personal_view(RANKED, {}, CUTOFF, 10, PersonalView(explore=0.2))
-    assert not any(rp.explore for rp in none_yet)  # nothing learned: nothing to explore
+
+
+def test_until_a_like_half_the_view_explores_topics_unlike_each_other_and_the_dislikes() -> None:
+    # issue 31: a reader's first reactions are to the channel's picks, nearly all dislikes of
+    # the same few papers; one slot of the least sure showed everyone with no like the same
+    # topic, and a person who had not reacted yet was shown nothing to explore at all
+    none_yet = personal_view(RANKED, {}, CUTOFF, 10)
+    explored = [rp for rp in none_yet[:10] if rp.explore]
+    assert [rp.rank for rp in explored] == [6, 7, 8, 9, 10]  # marked, in the last slots
+    assert {topic(rp.paper) for rp in explored} == set(TOPICS)  # no topic left out
+    assert [rp.paper.id for rp in none_yet[:5]] == [rp.paper.id for rp in RANKED[:5]]
+    disliked = [p for p in PAPERS if topic(p) == "quant" and SCORES[p.id].relevance >= CUTOFF]
+    events = [event(p.id, -1) for p in disliked]
+    model = build_model(events, {p.id: p for p in PAPERS}, SCORES, NOW, 1.0)
+    shown = personal_view(
+        RANKED, model.preferences(PAPERS, SCORES), CUTOFF, 10, reactions=len(events),
+        follow=agreement(model.examples, CUTOFF), reacted=model.examples,
+    )  # fmt: skip
+    picks = [topic(rp.paper) for rp in shown[:10] if rp.explore]
+    assert len(picks) == 5 and set(picks[:2]) == {"agent", "theory"}, picks
+    first_like = [*model.examples, (PAPERS[-1], SCORES[PAPERS[-1].id], 1.0)]
+    after = personal_view(RANKED, model.preferences(PAPERS, SCORES), CUTOFF, 10, reacted=first_like)
+    assert sum(rp.explore for rp in after) == 1  # from the first like, one slot in ten
 
 
 def test_a_person_who_dislikes_what_the_channel_selects_is_shown_their_own_taste() -> None:
@@ -123,7 +147,7 @@ def test_a_person_who_dislikes_what_the_channel_selects_is_shown_their_own_taste
     # disliked them, and their view kept them on top: a taste of +0.2 could not lift a paper
     # four relevance points up. Followed as far as they like the channel's picks, it does.
     taste = {p.id: 0.2 if topic(p) == "quant" else 0.0 for p in PAPERS}
-    view = PersonalView(explore=0)
+    view = NO_EXPLORING
     quant = sum(topic(p) == "quant" and SCORES[p.id].relevance >= CUTOFF - 2 for p in PAPERS)
 
     def quant_on_top(follow: float) -> int:
@@ -158,18 +182,22 @@ def test_agreement_is_the_liked_share_of_what_the_channel_selected() -> None:
     n=st.integers(1, 30),
     margin=st.integers(0, 6),
     explore=st.floats(0, 0.5),
+    unliked=st.floats(0, 0.5),
     reactions=st.integers(0, 100),
     follow=st.floats(0.01, 1),
+    liked=st.booleans(),
 )
 def test_any_taste_keeps_the_views_promises(
-    taste: list[float], n: int, margin: int, explore: float, reactions: int, follow: float
-) -> None:
-    view = PersonalView(margin=margin, explore=explore)
+    taste: list[float], n: int, margin: int, explore: float, unliked: float, reactions: int,
+    follow: float, liked: bool,
+) -> None:  # fmt: skip
+    view = PersonalView(margin=margin, explore=explore, explore_unliked=unliked)
     prefs = {p.id: t for p, t in zip(PAPERS, taste, strict=True)}
-    shown = personal_view(RANKED, prefs, CUTOFF, n, view, reactions, follow=follow)
+    reacted = [(PAPERS[0], SCORES[PAPERS[0].id], 1.0 if liked else -1.0)]
+    shown = personal_view(RANKED, prefs, CUTOFF, n, view, reactions, follow=follow, reacted=reacted)
     assert all(rp.score.relevance >= CUTOFF - margin for rp in shown)
     assert len({rp.paper.id for rp in shown}) == len(shown)  # nothing twice
-    assert sum(rp.explore for rp in shown) <= int(n * explore)
+    assert sum(rp.explore for rp in shown) <= int(n * (explore if liked else unliked))
     for rp in shown:  # a person's taste moves a paper by the view's bound at most
         assert abs(rp.blend - next(r.blend for r in RANKED if r.paper.id == rp.paper.id)) <= (
             view.bound + 1e-6
