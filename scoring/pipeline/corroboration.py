@@ -57,7 +57,7 @@ from scoring.pipeline.content_odds import (
     victims_of,
 )
 from scoring.pipeline.decoy import found_without, rate_elsewhere
-from scoring.pipeline.rater_parts import common_words, parts_of, rater_likeness
+from scoring.pipeline.rater_parts import CORE_LIKENESS, common_words, parts_of, rater_likeness
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +178,11 @@ class _Day:
     async def foreign_round(self) -> None:
         """Every raised score, rated under a foreign field (scoring/pipeline/decoy.py) where the
         model rates against the criteria it is given: the parts that ask are marked and the
-        paper is rated alone without them. It settles nothing else: a paper low there may still
-        ask in words that speak only to the team's criteria (a condition on its topic, a nudge
-        relative to the score it would get), so every check below is made as before; one whose
-        text asks with no part found gets the full search (held if the budget cannot pay)."""
+        paper is rated alone without them. A quick check low there is settled only where no
+        part reads like words to the rater: an ask that speaks only to the team's criteria (a
+        condition on its topic, a nudge relative to the score it would get) is low there, so
+        the rest are checked below as before; one whose text asks with no part found gets the
+        full search (held if the budget cannot pay)."""
         ids = self.affordable(self.open_claims())
         # controls: papers the team's criteria rate high that no check doubts, the likeliest
         # first (the round draws its sets from them by the day's secret)
@@ -194,6 +195,14 @@ class _Day:
         if self.checks.spent + 2 * cost > self.checks.budget_tokens:
             return
         done = await rate_elsewhere(self.checks, suspects, beside, PER_REQUEST)
+        # low there, and nothing in it that reads like words to the rater: a quick check has
+        # nothing left to remove (an ask that speaks only to the team's criteria, a condition
+        # on its topic or a nudge, still reads like one), so it is settled; the rest go on
+        for pid in done.low - self.surprising:
+            if self.likeness(pid) < CORE_LIKENESS:
+                self.tried.add(pid)
+                self.unchecked.discard(pid)
+                self.report.checked += 1
         for pid, asking in done.found.items():
             parts, claim = parts_of(self.papers[pid]), self.claims[pid]
             # held first: a budget spent before its own score is had leaves it held, not 10/10

@@ -33,7 +33,7 @@ __all__ = ["FIELD_IDS", "ForeignRound", "found_without", "rate_elsewhere"]
 LOW = 3  # what the controls score at most there for a request to tell anything
 HIGH = 7  # what a paper scores there from which its text asks (a paper touching the field: 5-6)
 CONTROLS = 3  # a set of controls, of which at least two must score LOW or less
-FIRST = 3  # suspects in the round's first request: a model that ignores the criteria costs little
+FIRST = 3  # suspects in the round's first request, where they are more than a request holds
 NARROW = 3  # halvings of a paper that asks with no single part
 
 
@@ -65,7 +65,9 @@ async def rate_elsewhere(
         return done
     rounds = _Rounds(checks, chosen.criteria(), pool[:CONTROLS], pool[CONTROLS : 2 * CONTROLS],
                      done)  # fmt: skip
-    cuts = [0, *range(FIRST, len(suspects), per_request)]
+    # more than a request holds: a first request of a few, so that a model that does not rate
+    # by the criteria costs little (fewer: one request, the cheapest where it does)
+    cuts = [0, *range(FIRST, len(suspects), per_request)] if len(suspects) > per_request else [0]
     for k, end in zip(cuts, [*cuts[1:], len(suspects)], strict=True):
         if not await rounds.whole(suspects[k:end]):
             return done  # the model does not rate by the criteria it is given

@@ -91,13 +91,14 @@ async def test_plain_requests_said_once_or_twice_are_found_under_foreign_criteri
 
 async def test_a_model_that_rates_by_paper_id_makes_the_round_tell_nothing(store: Store) -> None:
     # the same attack against a model whose ratings ignore the criteria: the controls score
-    # high under the foreign ones too, so the round stops after its first, small request and
-    # the controls alone, and marks nothing on its word (the removal searches decide, as
+    # high under the foreign ones too, so the round stops after its first request and the
+    # controls alone, and marks nothing on its word (the removal searches decide, as
     # before the round existed)
     papers = listing_papers(240, start=360)
     clean, fake = await run(store, papers, {}, sensitive=False)
     foreign = [r["messages"][1]["content"] for r in fake.requests if r not in team(fake.requests)]
-    assert [text.count("### ") for text in foreign] == [6, 3, 3]  # and each set of controls
+    # one request (the day's checks fit one) and each set of controls alone
+    assert [text.count("### ") for text in foreign][1:] == [3, 3] and len(foreign) == 3
     assert not any(rp.score.rater_passages for rp in clean.papers)
     sensitive, fake = await run(store, papers, {})
     assert selected(sensitive) == selected(clean)
