@@ -183,7 +183,9 @@ class _Day:
         condition on its topic, a nudge relative to the score it would get) is low there, so
         the rest are checked below as before; one whose text asks with no part found gets the
         full search (held if the budget cannot pay)."""
-        ids = self.affordable(self.open_claims())
+        # the spot checks the day's share leaves out too: here each costs its text alone (the
+        # request is made anyway), and an on-topic paper asking for a 9 is found only so
+        ids = [*self.affordable(self.open_claims()), *self.deferred]
         # controls: papers the team's criteria rate high that no check doubts, the likeliest
         # first (the round draws its sets from them by the day's secret)
         pool = sorted((pid for pid, s in self.scores.items() if pid in self.papers
@@ -200,9 +202,7 @@ class _Day:
         # on its topic or a nudge, still reads like one), so it is settled; the rest go on
         for pid in done.low - self.surprising:
             if self.likeness(pid) < CORE_LIKENESS:
-                self.tried.add(pid)
-                self.unchecked.discard(pid)
-                self.report.checked += 1
+                self.settled(pid)
         for pid, asking in done.found.items():
             parts, claim = parts_of(self.papers[pid]), self.claims[pid]
             # held first: a budget spent before its own score is had leaves it held, not 10/10
@@ -210,14 +210,21 @@ class _Day:
             self.report.held.add(pid)
             self.report.changed[pid] = (min(claim.relevance, self.cutoffs.relevance - 1),
                                         claim.novelty)  # fmt: skip
-            self.tried.add(pid)
-            self.unchecked.discard(pid)
-            self.report.checked += 1
+            self.settled(pid)
             alone = await self.checks.alone(found_without(self.papers[pid], asking))
             if alone is not None:
                 self.report.held.discard(pid)
                 self.report.changed[pid] = (alone.relevance, alone.novelty)
         self.surprising |= done.asks
+
+    def settled(self, pid: str) -> None:
+        """Checked in the foreign round: out of the rounds below (a spot check the day's share
+        had left out counts as one made)."""
+        self.tried.add(pid)
+        self.unchecked.discard(pid)
+        self.report.checked += 1
+        if pid in self.deferred:
+            self.report.spot += 1
 
     async def sunken_batches(self) -> None:
         """Batches that sank together or passed far fewer than their content predicts: their

@@ -225,3 +225,39 @@ async def test_a_budget_spent_inside_the_round_never_leaves_an_ask_its_score(
         finally:
             await scorer.close()
     assert not kept
+
+
+async def test_an_on_topic_paper_past_the_days_spot_share_is_still_looked_at(
+    store: Store,
+) -> None:
+    # a paper whose content predicts a pass is only spot-checked while the day's share holds;
+    # one past it is still rated in the foreign round (its text alone: the request is made
+    # anyway), so an on-topic paper asking for a 9 is found there
+    criteria, papers, labels, _ = await _shared_round_day(store)
+    sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 8][:6]
+    unlabelled = [p for p in papers if p.id not in labels]
+    asker, near = plant(unlabelled[0], PLAIN), unlabelled[1:5]  # near misses: the controls
+    shown = {p.id: p for p in [*sound, *near, asker]}
+    scores = {pid: _claim(criteria, pid, *_judged(labels, pid)) for pid in shown}
+    scores |= {p.id: _claim(criteria, p.id, 6, 4) for p in near}
+    scores[asker.id] = _claim(criteria, asker.id, 9, 9)
+    prior = {pid: 0.95 for pid in shown}  # every selection as its content predicts
+    with FakeLLM(judgements=labels, obey={PLAIN: "self10"}, criteria_sensitive=True) as fake:
+        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
+        try:
+            await scorer.rate_together(sound[:3], criteria)  # the team's criteria: its own
+            report = await corroborate(
+                scorer,
+                criteria,
+                shown,
+                scores,
+                [list(shown)],
+                prior,
+                Cutoffs(7, 5),
+                10**7,
+                day_tokens=1,
+            )  # no spot share
+        finally:
+            await scorer.close()
+    assert report.flagged == 0 and report.marked.keys() == {asker.id}
+    assert report.marked[asker.id] == [PLAIN] and report.spot >= 1
