@@ -9,12 +9,14 @@ the kind the removal searches left standing on a selection its content half pred
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
-from fakes.llm import FakeLLM, judgements_from_labels
+from fakes.llm import FakeLLM, Judgement, judgements_from_labels
 from scoring.domain.configs import LLMConfig
 from scoring.domain.injection import NOTE, screen
-from scoring.domain.models import Day, Paper
+from scoring.domain.models import CriteriaVersion, Day, Paper
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.checks import Checks
 from scoring.pipeline.content_odds import Cutoffs
@@ -55,6 +57,21 @@ async def run(
     judgements = judgements_from_labels(load_labels("2025-05-28"))
     with FakeLLM(judgements=judgements, obey=obey, criteria_sensitive=sensitive) as fake:
         return await rate_day(store, papers, fake, DAY), fake
+
+
+@contextlib.asynccontextmanager
+async def sensitive_scorer(
+    labels: dict[str, Judgement], obey: dict[str, str], home: list[Paper], criteria: CriteriaVersion
+) -> AsyncIterator[LLMScorer]:
+    """A scorer asking the replay model that rates by the criteria it is given, its own
+    criteria (the team's) set by a first rating of ``home``."""
+    with FakeLLM(judgements=labels, obey=obey, criteria_sensitive=True) as fake:
+        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
+        try:
+            await scorer.rate_together(home, criteria)
+            yield scorer
+        finally:
+            await scorer.close()
 
 
 def plant(paper: Paper, sentence: str, twice: bool = False) -> Paper:
@@ -141,14 +158,9 @@ async def test_a_paper_that_raises_the_controls_is_halved_out_and_the_round_goes
     asker = plant(next(p for p in papers if p.id not in labels and p.id != raiser.id), PLAIN)
     controls, suspects = sound[:3], [*sound[3:], raiser, asker]
     obey = {RAISER: "others10", PLAIN: "self10"}
-    with FakeLLM(judgements=labels, obey=obey, criteria_sensitive=True) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            await scorer.rate_together(controls, criteria)  # the team's criteria: the model's own
-            checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**7)
-            done = await rate_elsewhere(checks, suspects, controls, per_request=30)
-        finally:
-            await scorer.close()
+    async with sensitive_scorer(labels, obey, controls, criteria) as scorer:
+        checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**7)
+        done = await rate_elsewhere(checks, suspects, controls, per_request=30)
     assert done.told and not done.asks
     # the raiser's own sentence is found too: beside it the controls rise (it speaks to the rater)
     assert {parts_of(raiser)[i] for i in done.found[raiser.id]} == {RAISER}
@@ -166,15 +178,10 @@ async def test_an_ask_that_rests_on_a_premise_elsewhere_is_narrowed_down(store: 
     host = next(p for p in papers if p.id not in labels and p.abstract.count(". ") >= 5)
     head, _, rest = host.abstract.partition(". ")
     asker = host.model_copy(update={"abstract": f"{head}. {PREMISE} {rest} {ASK}"})
-    with FakeLLM(judgements=labels, obey={f"{PREMISE} {ASK}": "self10-whole"},
-                 criteria_sensitive=True) as fake:  # fmt: skip
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            await scorer.rate_together(sound, criteria)  # the team's criteria: the model's own
-            checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**7)
-            done = await rate_elsewhere(checks, [asker], sound, per_request=30)
-        finally:
-            await scorer.close()
+    async with sensitive_scorer(labels, {f"{PREMISE} {ASK}": "self10-whole"}, sound,
+                                criteria) as scorer:  # fmt: skip
+        checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**7)
+        done = await rate_elsewhere(checks, [asker], sound, per_request=30)
     parts = parts_of(asker)
     assert done.told and set(done.found) == {asker.id}
     named = {parts[i] for i in done.found[asker.id]}
@@ -212,18 +219,13 @@ async def test_a_budget_spent_inside_the_round_never_leaves_an_ask_its_score(
     scores[asker.id] = _claim(criteria, asker.id, 10, 10)
     prior = {pid: 0.9 for pid in shown} | {asker.id: 0.02}
     cut, kept = Cutoffs(7, 5), []
-    with FakeLLM(judgements=labels, obey={PLAIN: "self10"}, criteria_sensitive=True) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            await scorer.rate_together(sound[:3], criteria)  # the team's criteria: its own
-            for budget in range(4_000, 16_000, 400):
-                report = await corroborate(scorer, criteria, shown, scores, [list(shown)],
-                                           prior, cut, budget)  # fmt: skip
-                after = scores | apply_report(scores, report)
-                if cut.passes(after[asker.id].relevance, after[asker.id].novelty):
-                    kept.append((budget, asker.id in report.marked))
-        finally:
-            await scorer.close()
+    async with sensitive_scorer(labels, {PLAIN: "self10"}, sound[:3], criteria) as scorer:
+        for budget in range(4_000, 16_000, 400):
+            report = await corroborate(scorer, criteria, shown, scores, [list(shown)],
+                                       prior, cut, budget)  # fmt: skip
+            after = scores | apply_report(scores, report)
+            if cut.passes(after[asker.id].relevance, after[asker.id].novelty):
+                kept.append((budget, asker.id in report.marked))
     assert not kept
 
 
@@ -242,22 +244,17 @@ async def test_an_on_topic_paper_past_the_days_spot_share_is_still_looked_at(
     scores |= {p.id: _claim(criteria, p.id, 6, 4) for p in near}
     scores[asker.id] = _claim(criteria, asker.id, 9, 9)
     prior = {pid: 0.95 for pid in shown}  # every selection as its content predicts
-    with FakeLLM(judgements=labels, obey={PLAIN: "self10"}, criteria_sensitive=True) as fake:
-        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
-        try:
-            await scorer.rate_together(sound[:3], criteria)  # the team's criteria: its own
-            report = await corroborate(
-                scorer,
-                criteria,
-                shown,
-                scores,
-                [list(shown)],
-                prior,
-                Cutoffs(7, 5),
-                10**7,
-                day_tokens=1,
-            )  # no spot share
-        finally:
-            await scorer.close()
+    async with sensitive_scorer(labels, {PLAIN: "self10"}, sound[:3], criteria) as scorer:
+        report = await corroborate(
+            scorer,
+            criteria,
+            shown,
+            scores,
+            [list(shown)],
+            prior,
+            Cutoffs(7, 5),
+            10**7,
+            day_tokens=1,
+        )  # no spot share
     assert report.flagged == 0 and report.marked.keys() == {asker.id}
     assert report.marked[asker.id] == [PLAIN] and report.spot >= 1
