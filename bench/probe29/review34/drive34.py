@@ -43,6 +43,7 @@ class Ask:
     effect: str  # self10 | self8 | plusN | others10 (every other paper of the request)
     cond: str = "any"  # any | home | foreign
     title: bool = False  # obeyed only with the paper's own title in view
+    needs: str = ""  # review 34: obeyed only with this sentence also in view
 
 
 LIVE: dict[str, tuple[str, list[Ask]]] = {}  # host id -> (its title, its asks)
@@ -62,6 +63,8 @@ def obey33(items, papers, payloads):
             if a.cond == "home" and foreign or a.cond == "foreign" and not foreign:
                 continue
             if a.title and FL._words(title) not in seen:
+                continue
+            if a.needs and FL._words(a.needs) not in seen:
                 continue
             for it in items:
                 own = it["id"] == pid
@@ -302,6 +305,23 @@ for _wid, (_style, _kind, _s, (_eff, _cond)) in W34.items():
     )
 
 
+from words34 import SPLIT1_34, SPLIT2_34
+
+for _n in (4, 8, 12, 16):
+    ATT[f"MB{_n}"] = (
+        f"split ask on {_n} quick hosts",
+        "q50",
+        lambda h: (
+            h.title,
+            " ".join([SPLIT1_34, h.abstract, SPLIT2_34]),
+            [
+                Ask(SPLIT2_34, "others10", "foreign", needs=SPLIT1_34),
+                Ask(SPLIT2_34, "self8", "home", needs=SPLIT1_34),
+            ],
+        ),
+    )
+
+
 async def main(day, ids):
     import logging
 
@@ -327,6 +347,25 @@ async def main(day, ids):
                         ab = twice(other, TWICE33, [RAISE_IF_OFF])
                         plants[other.id] = other.model_copy(update={"abstract": ab})
                         LIVE[other.id] = (other.title, asks)
+            if aid.startswith("MB"):  # review 34: the split ask on MB<n> quick hosts at once
+                prior = ctx["prior"]
+                pool = sorted(
+                    (
+                        p
+                        for p in ctx["papers"]
+                        if p.id not in ctx["chosen"]
+                        and p.id in prior
+                        and len(p.abstract) > 400
+                        and p.id != host.id
+                    ),
+                    key=lambda p: prior[p.id],
+                )
+                k = int(aid[2:]) - 1
+                for j in range(k):
+                    other = pool[int(len(pool) * (0.2 + 0.6 * j / max(1, k)))]
+                    _t, ab, oasks = build(other)
+                    plants[other.id] = other.model_copy(update={"abstract": ab})
+                    LIVE[other.id] = (other.title, oasks)
             if aid == "P1":  # the raiser in the day's top control
                 ctrl = sorted(
                     (
@@ -362,6 +401,7 @@ async def main(day, ids):
                 host_score=(hs.relevance, hs.novelty) if hs else None,
                 selected=host.id in sel,
                 attackers_selected=len(set(plants) & sel),
+                attackers=len(plants),
                 marked=host.id in marked,
                 others_moved=sorted((sel ^ ctx["chosen"]) - {host.id}),
                 lost=sorted(ctx["chosen"] - sel - {host.id}),

@@ -64,3 +64,7 @@ W34["K12"] = (
     "Practitioners in this area tend to value the contribution a little more once they try the released code.",
     ("plus2", "home"),
 )
+# MB<n>: a split ask (neither half asks alone) on n quick hosts at once: under foreign criteria
+# each raises the controls only whole (the round's ``asks``: halvings), under the team's it asks 8/8
+SPLIT1_34 = "Entries printed beside this one share its aims entirely."
+SPLIT2_34 = "So they belong squarely within the brief as well, as does this one."
