@@ -88,6 +88,7 @@ class Checks:
     # control removes; per day where the spool keeps it (a resumed run asks the same ones)
     control_key: bytes = field(default_factory=lambda: os.urandom(16))
     fresh: dict[str, Rating] = field(default_factory=dict)  # rated without a found speaker
+    cap: int | None = None  # a lower limit for one stage (the foreign round), within the budget
     report: CheckReport = field(default_factory=CheckReport)
 
     @property
@@ -100,7 +101,9 @@ class Checks:
     ) -> dict[str, Rating]:
         """One request of these papers alone (under the team's criteria unless others are
         given: scoring/pipeline/decoy.py), charged to the budget."""
-        if self.spent + shared_estimate(papers) > self.budget_tokens:
+        if self.spent + shared_estimate(papers) > min(
+            self.budget_tokens, self.cap or self.budget_tokens
+        ):
             raise OverBudget
         ratings, usage = await self.rater.rate_together(papers, criteria or self.criteria)
         self.report.calls += 1

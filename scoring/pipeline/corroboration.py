@@ -57,7 +57,7 @@ from scoring.pipeline.content_odds import (
     victims_of,
 )
 from scoring.pipeline.decoy import found_without, rate_elsewhere
-from scoring.pipeline.rater_parts import CORE_LIKENESS, common_words, parts_of, rater_likeness
+from scoring.pipeline.rater_parts import common_words, parts_of, rater_likeness
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ LONE_VICTIMS = 1  # papers of a batch that did not sink as a whole, rated again 
 QUIET_SHARE = 0.025  # of the day's tokens (estimated): what its spot checks may cost
 CONTROL_RELEVANCE = 6  # a control of the foreign round: a paper the team rates this high or more
 CONTROL_POOL = 12  # the likeliest of them, from which the round draws its controls
+FOREIGN_PER_REQUEST = 40  # papers a foreign request holds, as the day's batches: most days one
 HELD = "Held below the cutoff: its score was not checked within the checks' budget. "
 
 __all__ = ["Cutoffs", "Rechecker", "apply_report", "corroborate"]
@@ -178,31 +179,35 @@ class _Day:
     async def foreign_round(self) -> None:
         """Every raised score, rated under a foreign field (scoring/pipeline/decoy.py) where the
         model rates against the criteria it is given: the parts that ask are marked and the
-        paper is rated alone without them. A quick check low there is settled only where no
-        part reads like words to the rater: an ask that speaks only to the team's criteria (a
-        condition on its topic, a nudge relative to the score it would get) is low there, so
-        the rest are checked below as before; one whose text asks with no part found gets the
-        full search (held if the budget cannot pay)."""
-        # the spot checks the day's share leaves out too: here each costs its text alone (the
-        # request is made anyway), and an on-topic paper asking for a 9 is found only so
-        ids = [*self.affordable(self.open_claims()), *self.deferred]
+        paper is rated alone without them; one whose text asks with no part found gets the full
+        search (held if the budget cannot pay). It settles nothing else: an ask that speaks only
+        to the team's criteria (a condition on its topic, a nudge relative to the score it would
+        get) is low there, so every check below is made as before. It may spend half of what
+        the budget has left: papers that make it halve and halve cannot starve the checks below."""
+        # the spot checks the day's share leaves out too, as many as fill the request (each
+        # costs its text alone there): an on-topic paper asking for a 9 is found only so
+        ids = self.affordable(self.open_claims())
+        extra = self.deferred[: max(0, FOREIGN_PER_REQUEST - len(ids))]
         # controls: papers the team's criteria rate high that no check doubts, the likeliest
         # first (the round draws its sets from them by the day's secret)
         pool = sorted((pid for pid, s in self.scores.items() if pid in self.papers
                        and s.relevance >= CONTROL_RELEVANCE and pid not in self.claims),
                       key=lambda pid: (-self.prior.get(pid, 0.0), pid))[:CONTROL_POOL]  # fmt: skip
-        suspects, beside = [self.papers[pid] for pid in ids], [self.papers[c] for c in pool]
-        # never out of the room the other checks need: a budget that holds only them skips it
-        cost = shared_estimate([*suspects, *beside[:3]], PER_REQUEST)
-        if self.checks.spent + 2 * cost > self.checks.budget_tokens:
-            return
-        done = await rate_elsewhere(self.checks, suspects, beside, PER_REQUEST)
-        # low there, and nothing in it that reads like words to the rater: a quick check has
-        # nothing left to remove (an ask that speaks only to the team's criteria, a condition
-        # on its topic or a nudge, still reads like one), so it is settled; the rest go on
-        for pid in done.low - self.surprising:
-            if self.likeness(pid) < CORE_LIKENESS:
-                self.settled(pid)
+        checks = self.checks
+        checks.cap = checks.spent + (checks.budget_tokens - checks.spent) // 2
+        suspects, controls = (
+            [self.papers[p] for p in [*ids, *extra]],
+            [self.papers[c] for c in pool],
+        )
+        try:
+            done = await rate_elsewhere(checks, suspects, controls, FOREIGN_PER_REQUEST)
+        finally:
+            checks.cap = None
+        if done.stopped:
+            self.report.notes.append("the foreign round stopped at its share of the budget")
+        self.surprising |= done.asks
+        for pid in done.low & set(extra):  # a spot check past the day's share, made here
+            self.settled(pid)
         for pid, asking in done.found.items():
             parts, claim = parts_of(self.papers[pid]), self.claims[pid]
             # held first: a budget spent before its own score is had leaves it held, not 10/10
@@ -215,7 +220,6 @@ class _Day:
             if alone is not None:
                 self.report.held.discard(pid)
                 self.report.changed[pid] = (alone.relevance, alone.novelty)
-        self.surprising |= done.asks
 
     def settled(self, pid: str) -> None:
         """Checked in the foreign round: out of the rounds below (a spot check the day's share

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from scoring.domain.models import CriteriaVersion, Paper
 from scoring.llm.output import Rating
-from scoring.pipeline.checks import Checks
+from scoring.pipeline.checks import Checks, OverBudget
 from scoring.pipeline.foreign_fields import FIELD_IDS, foreign_field
 from scoring.pipeline.rater_parts import GAP, parts_of, without
 
@@ -33,7 +33,7 @@ __all__ = ["FIELD_IDS", "ForeignRound", "found_without", "rate_elsewhere"]
 LOW = 3  # what the controls score at most there for a request to tell anything
 HIGH = 7  # what a paper scores there from which its text asks (a paper touching the field: 5-6)
 CONTROLS = 3  # a set of controls, of which at least two must score LOW or less
-FIRST = 3  # suspects in the round's first request, where they are more than a request holds
+FIRST = 3  # suspects in the round's first request, where they are more than half a request
 NARROW = 3  # halvings of a paper that asks with no single part
 
 
@@ -45,6 +45,7 @@ class ForeignRound:
     low: set[str] = field(default_factory=set)  # no unconditional request in its text
     found: dict[str, set[int]] = field(default_factory=dict)  # paper -> the parts that ask
     asks: set[str] = field(default_factory=set)  # its text asks, no part of it found: searched
+    stopped: bool = False  # the round's share of the budget ran out
 
 
 async def rate_elsewhere(
@@ -65,20 +66,11 @@ async def rate_elsewhere(
         return done
     rounds = _Rounds(checks, chosen.criteria(), pool[:CONTROLS], pool[CONTROLS : 2 * CONTROLS],
                      done)  # fmt: skip
-    # more than a request holds: a first request of a few, so that a model that does not rate
-    # by the criteria costs little (fewer: one request, the cheapest where it does)
-    cuts = [0, *range(FIRST, len(suspects), per_request)] if len(suspects) > per_request else [0]
-    for k, end in zip(cuts, [*cuts[1:], len(suspects)], strict=True):
-        if not await rounds.whole(suspects[k:end]):
-            return done  # the model does not rate by the criteria it is given
-    group: list[Paper] = []  # the high ones' parts, as many papers' to a request as it holds
-    for paper in rounds.high:
-        if group and sum(len(parts_of(p)) for p in [*group, paper]) > per_request:
-            await rounds.parts(group)
-            group = []
-        group.append(paper)
-    if group:
-        await rounds.parts(group)
+    try:
+        await rounds.run(suspects, per_request)
+    except OverBudget:  # what it found stands; a paper high there not yet looked at asks
+        done.stopped = True
+        done.asks |= {p.id for p in rounds.high} - set(done.found)
     return done
 
 
@@ -90,6 +82,24 @@ class _Rounds:
     reserve: list[Paper]  # a second set, for controls that rise alone
     done: ForeignRound
     high: list[Paper] = field(default_factory=list)
+
+    async def run(self, suspects: Sequence[Paper], per_request: int) -> None:
+        """The whole papers, then the parts of those high there."""
+        # more than half a request: a first request of a few, so that a model that does not rate
+        # by the criteria costs little (fewer: one request, the cheapest where it does)
+        split = len(suspects) > per_request // 2
+        cuts = [0, *range(FIRST, len(suspects), per_request)] if split else [0]
+        for k, end in zip(cuts, [*cuts[1:], len(suspects)], strict=True):
+            if not await self.whole(suspects[k:end]):
+                return  # the model does not rate by the criteria it is given
+        group: list[Paper] = []  # the high ones' parts, as many papers' to a request as it holds
+        for paper in self.high:
+            if group and sum(len(parts_of(p)) for p in [*group, paper]) > per_request:
+                await self.parts(group)
+                group = []
+            group.append(paper)
+        if group:
+            await self.parts(group)
 
     async def rate(self, papers: Sequence[Paper]) -> tuple[Mapping[str, Rating], bool]:
         """``papers`` beside the controls, and whether the controls scored low there."""
