@@ -19,7 +19,7 @@ nudge relative to what the rater would give, does not speak here), so nothing is
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scoring.domain.models import CriteriaVersion, Paper
@@ -123,23 +123,38 @@ class _Rounds:
             self.controls, self.reserve = self.reserve, []  # one of them may raise the others
         return False
 
-    async def whole(self, group: Sequence[Paper]) -> bool:
-        """``group`` rated whole beside the controls; False when the model turns out not to
-        rate by the criteria. A group beside which the controls rise is halved until the
-        paper that raises them is found: its parts are looked at (one of them asks)."""
-        got, low = await self.rate(group)
+    async def halved(
+        self, items: Sequence[Paper], rated: Callable[[list[Paper], list[Paper]], None]
+    ) -> bool:
+        """``items`` rated beside the controls: ``rated(high, low)`` for each request where the
+        controls stayed low; where they rose, the items are halved until the one beside which
+        they rise is alone, and it counts as high (its words raise the papers beside it).
+        False when the model turns out not to rate by the criteria."""
+        got, low = await self.rate(items)
         if low:
             self.done.told = True
-            self.done.low |= {p.id for p in group if (r := got.get(p.id)) and r.relevance < HIGH}
-            self.high += [p for p in group if (r := got.get(p.id)) and r.relevance >= HIGH]
+            answered = [(p, r) for p in items if (r := got.get(p.id)) is not None]
+            rated([p for p, r in answered if r.relevance >= HIGH],
+                  [p for p, r in answered if r.relevance < HIGH])  # fmt: skip
             return True
         if not await self.sensitive():
             return False
-        if len(group) == 1:
-            self.high.append(group[0])
+        if len(items) == 1:
+            rated(list(items), [])
             return True
-        half = len(group) // 2
-        return await self.whole(group[:half]) and await self.whole(group[half:])
+        half = len(items) // 2
+        return await self.halved(items[:half], rated) and await self.halved(items[half:], rated)
+
+    async def whole(self, group: Sequence[Paper]) -> bool:
+        """``group`` rated whole beside the controls (``halved``); False when the model turns
+        out not to rate by the criteria. A paper that raises the controls is high: its parts
+        are looked at (one of them asks)."""
+
+        def rated(high: list[Paper], low: list[Paper]) -> None:
+            self.high += high
+            self.done.low |= {p.id for p in low}
+
+        return await self.halved(group, rated)
 
     async def parts(self, group: Sequence[Paper]) -> None:
         """The parts of papers high here, each part shown as a paper of its own, beside the
@@ -154,7 +169,7 @@ class _Rounds:
                 asking = {i for i, m in enumerate(shown[paper.id])
                           if (r := got.get(m.id)) and r.relevance >= HIGH}  # fmt: skip
             else:
-                asking = await self.asking_parts(shown[paper.id], list(range(len(shown[paper.id]))))
+                asking = await self.asking_parts(shown[paper.id])
             if asking:
                 self.done.found[paper.id] = asking
             elif (high := await self.high_without(paper, set())) is None:
@@ -162,17 +177,12 @@ class _Rounds:
             elif high:
                 self.done.found[paper.id] = await self.narrowed(paper)
 
-    async def asking_parts(self, shown: Sequence[Paper], idx: list[int]) -> set[int]:
-        """Of the parts ``idx``, those high beside the controls, or beside which they rise."""
-        got, low = await self.rate([shown[i] for i in idx])
-        if low:
-            return {i for i in idx if (r := got.get(shown[i].id)) and r.relevance >= HIGH}
-        if len(idx) == 1:
-            return set(idx)  # it speaks to the rater about the papers beside it
-        half = len(idx) // 2
-        return await self.asking_parts(shown, idx[:half]) | await self.asking_parts(
-            shown, idx[half:]
-        )
+    async def asking_parts(self, shown: Sequence[Paper]) -> set[int]:
+        """Of the parts ``shown``, those high beside the controls, or beside which they rise."""
+        high: list[Paper] = []
+        await self.halved(shown, lambda h, _: high.extend(h))
+        ids = {p.id for p in high}
+        return {i for i, part in enumerate(shown) if part.id in ids}
 
     async def narrowed(self, paper: Paper) -> set[int]:
         """The parts whose removal brings ``paper`` low here, found by halving (``NARROW``
