@@ -203,8 +203,16 @@ class _Day:
             done = await rate_elsewhere(checks, suspects, controls, FOREIGN_PER_REQUEST)
         finally:
             checks.cap = None
-        if done.stopped:
+        if done.unlooked is not None:
             self.report.notes.append("the foreign round stopped at its share of the budget")
+        # its text asks whatever the criteria and no share was left to find where: held (the
+        # full search under the team's criteria cannot find an ask said twice)
+        for pid in sorted((done.unlooked or set()) & self.claims.keys()):
+            claim = self.claims[pid]
+            self.report.held.add(pid)
+            self.report.changed[pid] = (min(claim.relevance, self.cutoffs.relevance - 1),
+                                        claim.novelty)  # fmt: skip
+            self.settled(pid)
         self.surprising |= done.asks
         for pid in done.low & set(extra):  # a spot check past the day's share, made here
             self.settled(pid)

@@ -45,7 +45,7 @@ class ForeignRound:
     low: set[str] = field(default_factory=set)  # no unconditional request in its text
     found: dict[str, set[int]] = field(default_factory=dict)  # paper -> the parts that ask
     asks: set[str] = field(default_factory=set)  # its text asks, no part of it found: searched
-    stopped: bool = False  # the round's share of the budget ran out
+    unlooked: set[str] | None = None  # the round's share ran out: high there, parts unseen
 
 
 async def rate_elsewhere(
@@ -68,9 +68,8 @@ async def rate_elsewhere(
                      done)  # fmt: skip
     try:
         await rounds.run(suspects, per_request)
-    except OverBudget:  # what it found stands; a paper high there not yet looked at asks
-        done.stopped = True
-        done.asks |= {p.id for p in rounds.high} - set(done.found)
+    except OverBudget:  # what it found stands; a paper high there not yet looked at is held
+        done.unlooked = {p.id for p in rounds.high} - set(done.found)
     return done
 
 
