@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from scoring.domain.models import Paper, Score
 from scoring.pipeline.rater_parts import CORE_LIKENESS, parts_of, rater_likeness
 
 SHORT_EXPECTED = 2.5  # passes a batch's content predicts before none passing is odd
+LONE_VICTIMS = 1  # papers of a batch that did not sink as a whole, rated again away from it
 MIN_MOVED_BATCH = 8  # smaller requests sink together by chance too often to tell
 MAX_VICTIMS = 3  # papers of a sunken batch rated again away from it, in one request
 FLOOR = 2  # relevance and novelty at or below this: "a 1", as an attack on others asks
@@ -129,3 +131,45 @@ def below_cutoff(
     low = [p for p in batch if p.id in scores
            and not cutoffs.passes(scores[p.id].relevance, scores[p.id].novelty)]  # fmt: skip
     return sorted(low, key=lambda p: -prior.get(p.id, 0.0))
+
+
+def lone_victims(
+    batches: Sequence[Sequence[str]],
+    papers: Mapping[str, Paper],
+    scores: Mapping[str, Score],
+    prior: Mapping[str, float],
+    cutoffs: Cutoffs,
+    low_prior: float,
+    moved: set[int],
+) -> dict[int, list[Paper]]:
+    """Of every other batch, the papers that did not pass though their content predicts a
+    pass as often as the day's selections do (``LONE_VICTIMS`` at most): a speaker that
+    sinks the papers on one topic ("work elsewhere in this list on X belongs at the
+    bottom") leaves the rest of its batch as it was, and no batch-wide count sees it. A
+    paper held just under the cutoff looks like any sound near miss: only one its content
+    rates as high as the day's best selections is rated again."""
+    passing = sorted(prior.get(pid, 0.0) for pid, s in scores.items()
+                     if cutoffs.passes(s.relevance, s.novelty))  # fmt: skip
+    if not passing:
+        return {}
+    # at the floor: above a quarter of the selections' odds (and the day's median); held
+    # just under the line, as a sound near miss is: above three quarters of them (and the
+    # day's own 85th percentile, where the quick checks' low odds end)
+    floor = max(passing[len(passing) // 4], statistics.median(prior.values()))
+    under = max(passing[3 * len(passing) // 4], low_prior)
+    found = {}
+    for i, ids in enumerate(batches):
+        batch = [papers[pid] for pid in ids if pid in papers]
+        if i in moved or len(batch) < MIN_MOVED_BATCH:
+            continue
+        # (one that reads like words to the rater too, unlike ``victims_of``: among them it
+        # could only keep the others from rising, and a sound paper with unusual words is a
+        # paper to rescue)
+        low = below_cutoff(batch, scores, prior, cutoffs)
+        odds = {p.id: prior.get(p.id, 0.0) for p in low}
+        sunk = [p for p in low if at_floor(scores[p.id]) and odds[p.id] > floor]
+        held = [p for p in low if not at_floor(scores[p.id]) and odds[p.id] > under]
+        likely = [*sunk, *held][:LONE_VICTIMS]  # a paper at the floor first
+        if likely:
+            found[i] = likely
+    return found

@@ -29,7 +29,6 @@ the score of its own text, so the worst a false alarm does is cost tokens.
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -47,16 +46,20 @@ from scoring.pipeline.checks import (
     shared_estimate,
 )
 from scoring.pipeline.content_odds import (
-    MIN_MOVED_BATCH,
     Cutoffs,
-    at_floor,
-    below_cutoff,
+    lone_victims,
     moved_batches,
     raised_surprise,
     short_batches,
     victims_of,
 )
-from scoring.pipeline.decoy import found_without, rate_elsewhere
+from scoring.pipeline.decoy import (
+    asks_at_home,
+    found_without,
+    rate_elsewhere,
+    secret_order,
+    standing,
+)
 from scoring.pipeline.rater_parts import common_words, parts_of, rater_likeness
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,6 @@ RAISED_SURPRISE = 5.0  # and from which the full search: a 10 its content half p
 PER_REQUEST = 30  # papers a shared check request holds (the main batches hold 40): every clean day
 # of the 39 fits one
 QUICK_PRIOR_SHARE = 0.85  # selected papers below this share of the day's priors: a quick check
-LONE_VICTIMS = 1  # papers of a batch that did not sink as a whole, rated again away from it
 QUIET_SHARE = 0.025  # of the day's tokens (estimated): what its spot checks may cost
 CONTROL_RELEVANCE = 6  # a control of the foreign round: a paper the team rates this high or more
 CONTROL_POOL = 12  # the likeliest of them, from which the round draws its controls
@@ -111,6 +113,7 @@ async def corroborate(
         await day.full_searches()
     except OverBudget:
         day.hold(budget_tokens)
+    await day.parts_at_home()
     return checks.report
 
 
@@ -138,6 +141,7 @@ class _Day:
     spot: set[str] = field(default_factory=set)  # selections the content bears out: checked
     # only within a quiet day's share, never because something was found
     low_prior: float = 0.0
+    home_control: Paper | None = None  # the model rates by something else: ``parts_at_home``
 
     def __post_init__(self) -> None:
         # raised: passed against the odds of its content (or with a rare 10): the full search;
@@ -216,6 +220,8 @@ class _Day:
         self.surprising |= done.asks
         for pid in done.low & set(extra):  # a spot check past the day's share, made here
             self.settled(pid)
+        if done.blind:  # the parts still tell, at home (``parts_at_home``)
+            self.home_control = secret_order(checks.control_key, controls)[0]
         for pid, asking in done.found.items():
             parts, claim = parts_of(self.papers[pid]), self.claims[pid]
             # held first: a budget spent before its own score is had leaves it held, not 10/10
@@ -228,6 +234,18 @@ class _Day:
             if alone is not None:
                 self.report.held.discard(pid)
                 self.report.changed[pid] = (alone.relevance, alone.novelty)
+
+    async def parts_at_home(self) -> None:
+        """Where the model does not rate by the criteria it is given, every selection still
+        standing, its parts rated under the team's (scoring/pipeline/decoy.py), with what the
+        checks above left of the budget: it never starves them."""
+        if self.home_control is not None:
+            now = standing(self.claims, self.report, self.cutoffs)
+            found = await asks_at_home(self.checks, [self.papers[p] for p in now], now,
+                                       self.home_control)  # fmt: skip
+            for pid, confirmed in found.items():
+                self.report.marked[pid] = [parts_of(self.papers[pid])[i] for i in confirmed.parts]
+                self.report.changed[pid] = (confirmed.rating.relevance, confirmed.rating.novelty)
 
     def settled(self, pid: str) -> None:
         """Checked in the foreign round: out of the rounds below (a spot check the day's share
@@ -248,7 +266,8 @@ class _Day:
         victims = {i: victims_of([papers[pid] for pid in self.batches[i] if pid in papers],
                                  scores, self.prior, cutoffs, self.checks.common)
                    for i in moved}  # fmt: skip
-        victims |= self.lone_victims(set(moved))
+        victims |= lone_victims(self.batches, self.papers, self.scores, self.prior, cutoffs,
+                                self.low_prior, set(moved))  # fmt: skip
         likeliest = [v for vs in victims.values() for v in vs]
         if not likeliest:
             return
@@ -290,39 +309,6 @@ class _Day:
                                                      back[other.id].novelty)  # fmt: skip
             canary = (up[0], back[up[0].id])
             await self.checks.rescore(batch, scores, self.prior, cutoffs, canary)
-
-    def lone_victims(self, moved: set[int]) -> dict[int, list[Paper]]:
-        """Of every other batch, the papers that did not pass though their content predicts a
-        pass as often as the day's selections do (``LONE_VICTIMS`` at most): a speaker that
-        sinks the papers on one topic ("work elsewhere in this list on X belongs at the
-        bottom") leaves the rest of its batch as it was, and no batch-wide count sees it. A
-        paper held just under the cutoff looks like any sound near miss: only one its content
-        rates as high as the day's best selections is rated again."""
-        passing = sorted(self.prior.get(pid, 0.0) for pid, s in self.scores.items()
-                         if self.cutoffs.passes(s.relevance, s.novelty))  # fmt: skip
-        if not passing:
-            return {}
-        # at the floor: above a quarter of the selections' odds (and the day's median); held
-        # just under the line, as a sound near miss is: above three quarters of them (and the
-        # day's own 85th percentile, where the quick checks' low odds end)
-        floor = max(passing[len(passing) // 4], statistics.median(self.prior.values()))
-        under = max(passing[3 * len(passing) // 4], self.low_prior)
-        found = {}
-        for i, ids in enumerate(self.batches):
-            batch = [self.papers[pid] for pid in ids if pid in self.papers]
-            if i in moved or len(batch) < MIN_MOVED_BATCH:
-                continue
-            # (one that reads like words to the rater too, unlike ``victims_of``: among them it
-            # could only keep the others from rising, and a sound paper with unusual words is a
-            # paper to rescue)
-            low = below_cutoff(batch, self.scores, self.prior, self.cutoffs)
-            odds = {p.id: self.prior.get(p.id, 0.0) for p in low}
-            sunk = [p for p in low if at_floor(self.scores[p.id]) and odds[p.id] > floor]
-            held = [p for p in low if not at_floor(self.scores[p.id]) and odds[p.id] > under]
-            likely = [*sunk, *held][:LONE_VICTIMS]  # a paper at the floor first
-            if likely:
-                found[i] = likely
-        return found
 
     def given_again(self) -> None:
         """A score given again without the speaker is checked like any other: it joins the

@@ -14,6 +14,13 @@ beside them raised them, and it is halved out (down to the part that does it, wh
 high in both sets, the model rates by something else and the round stops. It only ever adds:
 a paper low here is checked as before (a request made conditional on the team's own topic, or a
 nudge relative to what the rater would give, does not speak here), so nothing is settled by it.
+
+A model that does not rate by the criteria (the controls high in both sets) leaves the whole
+papers telling nothing, but not their pieces: after the checks below, every selection still
+standing is rated in pieces under the team's criteria (``asks_at_home``), where a piece's
+content alone seldom scores high and a request still gets what it asks, each copy of one said
+twice included; a fall without the pieces that do, which the content does not explain, marks
+them.
 """
 
 from __future__ import annotations
@@ -22,19 +29,25 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from scoring.domain.models import CriteriaVersion, Paper
+from scoring.domain.models import CriteriaVersion, Paper, Score
 from scoring.llm.output import Rating
-from scoring.pipeline.checks import Checks, OverBudget
+from scoring.pipeline.checks import CheckReport, Checks, OverBudget
+from scoring.pipeline.content_odds import Cutoffs
 from scoring.pipeline.foreign_fields import FIELD_IDS, foreign_field
-from scoring.pipeline.rater_parts import GAP, parts_of, without
+from scoring.pipeline.rater_parts import GAP, parts_of, without, words_in
 
-__all__ = ["FIELD_IDS", "ForeignRound", "found_without", "rate_elsewhere"]
+__all__ = [
+    "FIELD_IDS", "Confirmed", "ForeignRound", "asks_at_home", "found_without", "rate_elsewhere",
+    "secret_order", "standing",
+]  # fmt: skip
 
 LOW = 3  # what the controls score at most there for a request to tell anything
 HIGH = 7  # what a paper scores there from which its text asks (a paper touching the field: 5-6)
 CONTROLS = 3  # a set of controls, of which at least two must score LOW or less
 FIRST = 3  # suspects in the round's first request, where they are more than half a request
 NARROW = 3  # halvings of a paper that asks with no single part
+PARTS_PER_REQUEST = 120  # pieces a request of ``asks_at_home`` holds (about 30 papers' text)
+PIECE_WORDS = 60  # words of the runs of sentences it rates together
 
 
 @dataclass
@@ -46,6 +59,7 @@ class ForeignRound:
     found: dict[str, set[int]] = field(default_factory=dict)  # paper -> the parts that ask
     asks: set[str] = field(default_factory=set)  # its text asks, no part of it found: searched
     unlooked: set[str] | None = None  # the round's share ran out: high there, parts unseen
+    blind: bool = False  # the controls stayed high: the model rates by something else
 
 
 async def rate_elsewhere(
@@ -57,17 +71,14 @@ async def rate_elsewhere(
     high alone are the ones that ask. Papers that touch the field are left out."""
     done = ForeignRound()
     chosen, touched = foreign_field([*suspects, *pool], checks.control_key)
-    pool = sorted(
-        (p for p in pool if p.id not in touched),
-        key=lambda p: hashlib.sha256(checks.control_key + p.id.encode()).digest(),
-    )
+    pool = secret_order(checks.control_key, [p for p in pool if p.id not in touched])
     suspects = [p for p in suspects if p.id not in touched]
     if len(pool) < 2 or not suspects:
         return done
     rounds = _Rounds(checks, chosen.criteria(), pool[:CONTROLS], pool[CONTROLS : 2 * CONTROLS],
                      done)  # fmt: skip
     try:
-        await rounds.run(suspects, per_request)
+        done.blind = not await rounds.run(suspects, per_request)
     except OverBudget:  # what it found stands; a paper high there not yet looked at is held
         done.unlooked = {p.id for p in rounds.high} - set(done.found)
     return done
@@ -82,15 +93,16 @@ class _Rounds:
     done: ForeignRound
     high: list[Paper] = field(default_factory=list)
 
-    async def run(self, suspects: Sequence[Paper], per_request: int) -> None:
-        """The whole papers, then the parts of those high there."""
+    async def run(self, suspects: Sequence[Paper], per_request: int) -> bool:
+        """The whole papers, then the parts of those high there; False when the model turns
+        out not to rate by the criteria it is given."""
         # more than half a request: a first request of a few, so that a model that does not rate
         # by the criteria costs little (fewer: one request, the cheapest where it does)
         split = len(suspects) > per_request // 2
         cuts = [0, *range(FIRST, len(suspects), per_request)] if split else [0]
         for k, end in zip(cuts, [*cuts[1:], len(suspects)], strict=True):
             if not await self.whole(suspects[k:end]):
-                return  # the model does not rate by the criteria it is given
+                return False
         group: list[Paper] = []  # the high ones' parts, as many papers' to a request as it holds
         for paper in self.high:
             if group and sum(len(parts_of(p)) for p in [*group, paper]) > per_request:
@@ -99,6 +111,7 @@ class _Rounds:
             group.append(paper)
         if group:
             await self.parts(group)
+        return True
 
     async def rate(self, papers: Sequence[Paper]) -> tuple[Mapping[str, Rating], bool]:
         """``papers`` beside the controls, and whether the controls scored low there."""
@@ -209,6 +222,11 @@ class _Rounds:
         return (r := got.get(paper.id)) is not None and r.relevance >= HIGH
 
 
+def secret_order(key: bytes, papers: Sequence[Paper]) -> list[Paper]:
+    """``papers`` in an order no paper can predict: the day's secret decides it."""
+    return sorted(papers, key=lambda p: hashlib.sha256(key + p.id.encode()).digest())
+
+
 def _low(got: Mapping[str, Rating], controls: Sequence[Paper]) -> bool:
     """At least two controls answered, LOW or less."""
     return sum(1 for c in controls if (r := got.get(c.id)) and r.relevance <= LOW) >= 2
@@ -227,3 +245,148 @@ def _as_papers(paper: Paper) -> list[Paper]:
 def found_without(paper: Paper, asking: set[int]) -> Paper:
     """``paper`` without the parts that ask."""
     return without(paper, parts_of(paper), asking)
+
+
+@dataclass
+class Confirmed:
+    """A part that asks, found under the team's criteria: the parts, and the paper's rating
+    without them."""
+
+    parts: list[int]
+    rating: Rating
+
+
+def standing(
+    claims: Mapping[str, Score], report: CheckReport, cutoffs: Cutoffs
+) -> dict[str, Score]:
+    """The checked selections as the checks left them, still passing, not marked nor held."""
+    now = {pid: s.model_copy(update={"relevance": report.changed[pid][0],
+                                     "novelty": report.changed[pid][1]})
+           if pid in report.changed else s for pid, s in claims.items()}  # fmt: skip
+    return {pid: s for pid, s in now.items() if pid not in report.marked
+            and pid not in report.held and cutoffs.passes(s.relevance, s.novelty)}  # fmt: skip
+
+
+async def asks_at_home(
+    checks: Checks,
+    suspects: Sequence[Paper],
+    claims: Mapping[str, Score],
+    control: Paper,
+    per_request: int = PARTS_PER_REQUEST,
+) -> dict[str, Confirmed]:
+    """Where the model rates by something other than the criteria it is given (the round's
+    controls stayed high under a foreign field), a whole paper tells nothing there, but a part
+    shown as a paper of its own still does: a few sentences' content alone seldom earns a high
+    score, while a request gets what it asks wherever it stands, and each copy of one said
+    twice does. So each suspect's text is rated under the team's criteria in pieces (the
+    title, then runs of sentences of ``PIECE_WORDS``), several papers' to a request, beside
+    the pieces of ``control`` (a paper the team rates high: where one of its pieces scores high
+    alone, the request tells nothing); a high piece's sentences are rated alone next, so only
+    the sentences that ask are taken (all of the piece where none does alone: an ask and its
+    premise). The paper is rated alone without them: a fall the content does not explain
+    (``Checks.fell``, ``Checks.addressed``) confirms them. What the budget leaves unlooked at
+    goes on as before."""
+    confirmed: dict[str, Confirmed] = {}
+    groups: list[list[Paper]] = [[]]
+    for paper in suspects:
+        if groups[-1] and sum(len(_pieces(p)) for p in [*groups[-1], paper]) > per_request:
+            groups.append([])
+        groups[-1].append(paper)
+    try:
+        for group in groups:
+            found = await _high_sentences(checks, group, control)
+            for paper in (p for p in group if p.id in found):
+                asking, claim = found[paper.id], claims[paper.id]
+                rating = await checks.alone(found_without(paper, asking))
+                if (rating is not None and checks.fell(claim, rating)
+                        and await checks.addressed(paper, asking, claim, rating)):  # fmt: skip
+                    confirmed[paper.id] = Confirmed(sorted(asking), rating)
+    except OverBudget:
+        pass
+    return confirmed
+
+
+async def _high_sentences(
+    checks: Checks, group: Sequence[Paper], control: Paper
+) -> dict[str, set[int]]:
+    """Of ``group``, the papers with a piece that scores high alone, and the parts it asks
+    with (``asks_at_home``); none where the control's pieces score high too."""
+    pieces = {p.id: _pieces(p) for p in group}
+    shown = {p.id: [_shown(p, ix, k) for k, ix in enumerate(pieces[p.id])] for p in group}
+    high = await _rate_high(checks, shown, control)
+    if high is None:
+        return {}
+    found = {pid: [pieces[pid][k] for k in ks] for pid, ks in high.items() if ks}
+    # the sentences of a high piece of several: which of them ask alone
+    papers = {p.id: p for p in group}
+    singles = {pid: [i for ix in ixs if len(ix) > 1 for i in ix] for pid, ixs in found.items()}
+    singles = {pid: ix for pid, ix in singles.items() if ix}
+    alone = (await _rate_high(checks, {pid: [_shown(papers[pid], [i], i) for i in ix]
+                                       for pid, ix in singles.items()}, control)
+             if singles else None) or {}  # fmt: skip
+    out = {}
+    for pid, ixs in found.items():
+        said = {singles[pid][k] for k in alone.get(pid, [])}
+        # where no sentence asks alone, the piece does as a whole (an ask and its premise)
+        asking = set().union(*((set(ix) & said) or set(ix) for ix in ixs))
+        if len(asking) < len(parts_of(papers[pid])):
+            out[pid] = asking
+    return out
+
+
+async def _rate_high(
+    checks: Checks, shown: Mapping[str, Sequence[Paper]], control: Paper
+) -> dict[str, list[int]] | None:
+    """``shown`` (per paper, its pieces as papers) rated beside the control's pieces: per
+    paper, the indexes of those high alone. Where a control piece rises, the control is rated
+    alone: high there too, content alone scores high with this model and nothing tells (None);
+    else a paper beside it raised it, and the papers are halved until it stands alone (its
+    own pieces tell nothing: whatever they ask, they say it of the others too)."""
+    controls = [_shown(control, ix, k) for k, ix in enumerate(_pieces(control))]
+    told = False
+
+    async def rated(group: Mapping[str, Sequence[Paper]]) -> dict[str, list[int]] | None:
+        nonlocal told
+        got = await checks.rate([*controls, *(m for ms in group.values() for m in ms)])
+        if not _rises(got, controls):
+            return {pid: _high(got, ms) for pid, ms in group.items()}
+        if not told and _rises(await checks.rate(controls), controls):
+            return None  # content alone scores high here: a high piece proves nothing
+        told = True
+        if len(group) == 1:
+            return {}
+        half = dict(list(group.items())[: len(group) // 2])
+        first = await rated(half)
+        rest = await rated({pid: ms for pid, ms in group.items() if pid not in half})
+        return None if first is None or rest is None else first | rest
+
+    return await rated(shown)
+
+
+def _high(got: Mapping[str, Rating], shown: Sequence[Paper]) -> list[int]:
+    """The indexes of ``shown`` rated ``HIGH`` or more."""
+    return [k for k, m in enumerate(shown) if (r := got.get(m.id)) and r.relevance >= HIGH]
+
+
+def _rises(got: Mapping[str, Rating], controls: Sequence[Paper]) -> bool:
+    return bool(_high(got, controls))
+
+
+def _pieces(paper: Paper) -> list[list[int]]:
+    """``paper``'s parts in pieces: the title alone, then runs of sentences of at most
+    ``PIECE_WORDS`` words (a longer sentence alone)."""
+    parts = parts_of(paper)
+    pieces = [[0]]
+    for i in range(1, len(parts)):
+        if len(pieces) > 1 and words_in(parts, [*pieces[-1], i]) <= PIECE_WORDS:
+            pieces[-1].append(i)
+        else:
+            pieces.append([i])
+    return pieces
+
+
+def _shown(paper: Paper, kept: Sequence[int], k: int) -> Paper:
+    """The parts ``kept`` of ``paper`` as a paper of its own (id ``PID.pK``)."""
+    parts = parts_of(paper)
+    shown = without(paper, parts, set(range(len(parts))) - set(kept))
+    return shown.model_copy(update={"id": f"{paper.id}.p{k}"})

@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator
 from fakes.llm import FakeLLM, Judgement, judgements_from_labels
 from scoring.domain.configs import LLMConfig
 from scoring.domain.injection import NOTE, screen
-from scoring.domain.models import CriteriaVersion, Day, Paper
+from scoring.domain.models import CriteriaVersion, Day, Paper, Score
 from scoring.llm.scorer import LLMScorer
 from scoring.pipeline.checks import Checks
 from scoring.pipeline.content_odds import Cutoffs
 from scoring.pipeline.corroboration import apply_report, corroborate
-from scoring.pipeline.decoy import FIELD_IDS, rate_elsewhere
+from scoring.pipeline.decoy import FIELD_IDS, asks_at_home, rate_elsewhere
 from scoring.pipeline.foreign_fields import FIELDS, foreign_field
 from scoring.pipeline.rater_parts import parts_of
 from scoring.storage.store import Store
@@ -288,3 +288,31 @@ async def test_a_quick_check_low_under_foreign_criteria_still_gets_its_shared_ro
                                    Cutoffs(7, 5), 10**7)  # fmt: skip
         asked = [r["messages"][1]["content"] for r in team(fake.requests)[1:]]
     assert report.flagged >= 1 and any(f"### {asker.id}\n" in text for text in asked)
+
+
+async def test_a_model_blind_to_the_criteria_is_asked_in_pieces_and_a_raiser_is_halved_out(
+    store: Store,
+) -> None:
+    # a model that rates by paper id whatever the criteria: the foreign round tells nothing,
+    # but each suspect's pieces rated under the team's criteria do. A plain request said at
+    # both ends is found in both places; a paper that raises everything beside it (the control
+    # included) is halved out of the request instead of silencing it for all
+    criteria, papers, labels, _ = await _shared_round_day(store)
+    sound = [p for p in papers if p.id in labels and labels[p.id].relevance >= 8][:6]
+    raiser = plant(next(p for p in papers if p.id not in labels), RAISER)
+    asker = plant(next(p for p in papers if p.id not in labels and p.id != raiser.id), PLAIN,
+                  twice=True)  # fmt: skip
+    suspects = [*sound[1:], raiser, asker]
+    claims = {p.id: Score(paper_id=p.id, relevance=9, novelty=9, comment="", model="m",
+                          criteria_hash="c", prompt_hash="p", scored_at=dt.datetime.now(dt.UTC))
+              for p in suspects}  # fmt: skip
+    with FakeLLM(judgements=labels, obey={RAISER: "others10", PLAIN: "self10"}) as fake:
+        scorer = LLMScorer(LLMConfig(model="gpt-4o", base_url=fake.base_url))
+        try:
+            checks = Checks(scorer, criteria, Cutoffs(7, 5), 10**7)
+            found = await asks_at_home(checks, suspects, claims, sound[0])
+        finally:
+            await scorer.close()
+    assert set(found) == {asker.id}
+    assert [parts_of(asker)[i] for i in found[asker.id].parts] == [PLAIN, PLAIN]
+    assert found[asker.id].rating.relevance < 7

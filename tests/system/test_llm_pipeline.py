@@ -102,7 +102,9 @@ def test_budget_cap_ranks_what_was_scored_and_resumes(
 
 
 def user_lines(request: dict) -> list[str]:
-    return [ln for ln in request["messages"][1]["content"].splitlines() if ln.startswith("### ")]
+    """The papers a request asked about (not the pieces of one the checks rate: .p1, .part2)."""
+    return [ln for ln in request["messages"][1]["content"].splitlines()
+            if ln.startswith("### ") and not re.search(r"\.p(?:art)?\d+$", ln)]  # fmt: skip
 
 
 def test_unknown_model_price_shows_unknown(
