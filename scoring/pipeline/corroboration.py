@@ -22,6 +22,11 @@ this step looks at the *effect* of a paper's text instead of its words:
    back higher, its batch held a paper that spoke to the rater about the others: that paper
    is found by scoring the victim beside each suspect, and the batch is scored again without it.
 
+Before all this, the foreign round (scoring/pipeline/decoy.py) rates every selection checked
+under a field no paper is about, where a request still gets what it asks; where the model turns
+out not to rate by the criteria at all, the selections still standing after the checks are
+rated in pieces under the team's criteria instead (``asks_at_home``).
+
 Removing a part only ever *lowers* what a check can grant: nothing here raises a paper above
 the score of its own text, so the worst a false alarm does is cost tokens.
 """
