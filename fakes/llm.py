@@ -107,8 +107,8 @@ class FakeLLM:
     json_schema: bool = True
     reject_temperature: bool = False
     obey_injections: bool = False
-    # payload -> "self10" | "self8" | "others1" | "others1:word" (the others whose text has
-    # the word) | "othersCap5" (the others held at relevance 5 at most) | "others10":
+    # payload -> "self10" | "self8" | "others1" | "others1:word" / "others10:word" (the others
+    # whose text has the word) | "othersCap5" (the others held at relevance 5 at most) | "others10":
     # a model that obeys any of these texts that reaches it (suffix "-whole": all its sentences;
     # "-home": only under the team's criteria, an ask conditional on the team's topic)
     obey: Mapping[str, str] = field(default_factory=dict)
@@ -446,11 +446,12 @@ def _obey_payloads(
                     it["relevance"] = min(it["relevance"], 5)
                 if effect == "others10" and it["id"] != pid:  # a word for everyone else
                     it["relevance"] = it["novelty"] = 10
-                # "others1:word": the other papers on one topic (whose text has the word) to 1
-                if effect.startswith("others1:") and it["id"] != pid:
-                    topic = effect.split(":", 1)[1]
+                # "others1:word" / "others10:word": the other papers on one topic (whose text
+                # has the word) to 1, or to 10
+                kind, _, topic = effect.partition(":")
+                if kind in ("others1", "others10") and topic and it["id"] != pid:
                     if topic in texts.get(it["id"], ""):
-                        it["relevance"] = it["novelty"] = 1
+                        it["relevance"] = it["novelty"] = 1 if kind == "others1" else 10
 
 
 def _schema_fields(response_format: Any) -> set[str]:

@@ -292,45 +292,56 @@ async def asks_at_home(
         if groups[-1] and sum(len(_pieces(p)) for p in [*groups[-1], paper]) > per_request:
             groups.append([])
         groups[-1].append(paper)
+    notes, looked = checks.report.notes, 0
     try:
-        for group in groups:
+        for group in groups if suspects else []:
             found = await _high_sentences(checks, group, control)
+            if found is None:
+                notes.append("the pieces told nothing: a sound paper's pieces score high alone")
+                break
             for paper in (p for p in group if p.id in found):
                 asking, claim = found[paper.id], claims[paper.id]
                 rating = await checks.alone(found_without(paper, asking))
                 if (rating is not None and checks.fell(claim, rating)
                         and await checks.addressed(paper, asking, claim, rating)):  # fmt: skip
                     confirmed[paper.id] = Confirmed(sorted(asking), rating)
+            looked += len(group)
     except OverBudget:
-        pass
+        left = len(suspects) - looked
+        notes.append(f"the pieces round stopped at the checks' budget; {left} selections unlooked")
     return confirmed
 
 
 async def _high_sentences(
     checks: Checks, group: Sequence[Paper], control: Paper
-) -> dict[str, set[int]]:
+) -> dict[str, set[int]] | None:
     """Of ``group``, the papers with a piece that scores high alone, and the parts it asks
-    with (``asks_at_home``); none where the control's pieces score high too."""
+    with (``asks_at_home``); None where the control's pieces score high alone too. A paper
+    found in the shared request is seen again with no other paper's text beside it (its
+    high pieces and their sentences, beside the control): a neighbour that raised it is
+    not there. Only the sentences that ask alone are taken (all of a piece where none
+    does: an ask and its premise), and never half the paper's words or more: a fall
+    without most of a paper says nothing of what asked."""
     pieces = {p.id: _pieces(p) for p in group}
     shown = {p.id: [_shown(p, ix, k) for k, ix in enumerate(pieces[p.id])] for p in group}
     high = await _rate_high(checks, shown, control)
     if high is None:
-        return {}
-    found = {pid: [pieces[pid][k] for k in ks] for pid, ks in high.items() if ks}
-    # the sentences of a high piece of several: which of them ask alone
-    papers = {p.id: p for p in group}
-    singles = {pid: [i for ix in ixs if len(ix) > 1 for i in ix] for pid, ixs in found.items()}
-    singles = {pid: ix for pid, ix in singles.items() if ix}
-    alone = (await _rate_high(checks, {pid: [_shown(papers[pid], [i], i) for i in ix]
-                                       for pid, ix in singles.items()}, control)
-             if singles else None) or {}  # fmt: skip
+        return None
     out = {}
-    for pid, ixs in found.items():
-        said = {singles[pid][k] for k in alone.get(pid, [])}
-        # where no sentence asks alone, the piece does as a whole (an ask and its premise)
-        asking = set().union(*((set(ix) & said) or set(ix) for ix in ixs))
-        if len(asking) < len(parts_of(papers[pid])):
-            out[pid] = asking
+    for paper in (p for p in group if high.get(p.id)):
+        ixs = [pieces[paper.id][k] for k in high[paper.id]]
+        singles = [i for ix in ixs if len(ix) > 1 for i in ix]
+        own = [*(_shown(paper, ix, k) for k, ix in enumerate(ixs)),
+               *(_shown(paper, [i], len(ixs) + n) for n, i in enumerate(singles))]  # fmt: skip
+        again = await _rate_high(checks, {paper.id: own}, control)
+        if not again:
+            continue
+        hit = set(again.get(paper.id, []))
+        said = {singles[k - len(ixs)] for k in hit if k >= len(ixs)}
+        asking = said.union(*((set(ix) & said) or set(ix) for k, ix in enumerate(ixs) if k in hit))
+        parts = parts_of(paper)
+        if asking and 2 * words_in(parts, asking) < words_in(parts, range(len(parts))):
+            out[paper.id] = asking
     return out
 
 
@@ -340,8 +351,9 @@ async def _rate_high(
     """``shown`` (per paper, its pieces as papers) rated beside the control's pieces: per
     paper, the indexes of those high alone. Where a control piece rises, the control is rated
     alone: high there too, content alone scores high with this model and nothing tells (None);
-    else a paper beside it raised it, and the papers are halved until it stands alone (its
-    own pieces tell nothing: whatever they ask, they say it of the others too)."""
+    else a paper beside it raised it, and the papers are halved until it stands alone, then
+    its pieces until the one beside which the control rises, which counts as high (its words
+    speak to the rater)."""
     controls = [_shown(control, ix, k) for k, ix in enumerate(_pieces(control))]
     told = False
 
@@ -353,8 +365,15 @@ async def _rate_high(
         if not told and _rises(await checks.rate(controls), controls):
             return None  # content alone scores high here: a high piece proves nothing
         told = True
-        if len(group) == 1:
-            return {}
+        if len(group) == 1:  # its pieces halved: the one beside which the control rises asks
+            [(pid, ms)] = group.items()
+            if len(ms) == 1:
+                return {pid: [0]}
+            cut = len(ms) // 2
+            first, rest = await rated({pid: ms[:cut]}), await rated({pid: ms[cut:]})
+            if first is None or rest is None:
+                return None
+            return {pid: [*first[pid], *(cut + k for k in rest[pid])]}
         half = dict(list(group.items())[: len(group) // 2])
         first = await rated(half)
         rest = await rated({pid: ms for pid, ms in group.items() if pid not in half})
