@@ -22,6 +22,7 @@ from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
 from scoring.pipeline.prefilters import (
     EXPLORE_BOOST,
+    NEAR_BAND,
     FilterSample,
     PrefilterConfig,
     apply_prefilters,
@@ -363,12 +364,12 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["scanned"] == 489 and report["reference"] == len(SELECTED)
-    # scored to measure recall: half of the dropped papers nearest the cut (twice the
+    # scored to measure recall: every dropped paper nearest the cut (NEAR_BAND times the
     # 5 % share times the boost of a first day), and 5 % of the rest
     explored = report["explored"]
     dropped = 489 - math.ceil(0.4 * 489)
-    near = 2 * math.ceil(0.05 * EXPLORE_BOOST * dropped)
-    assert explored == math.ceil(near / 2) + math.ceil(0.05 * (dropped - near))
+    near = math.ceil(NEAR_BAND * math.ceil(0.05 * EXPLORE_BOOST * dropped))
+    assert explored == near + math.ceil(0.05 * (dropped - near))
     assert report["filtered"]["learned filter"] == 489 - math.ceil(0.4 * 489) - explored
     assert report["sent_to_llm"] == math.ceil(0.4 * 489) + explored
     # replay: whatever reaches the LLM with a reference judgement is selected
