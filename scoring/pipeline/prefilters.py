@@ -44,6 +44,8 @@ SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
 # the relevant papers the filter drops sit there, and a random half of twice as many (the
 # sample before) let one in two of them through (issue 32: 3 days under 0.95, each miss there)
 NEAR_BAND = 3 / 2
+# relevant papers expected on a day below which a single miss takes its recall under 0.95
+SMALL_DAY = 20
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -264,6 +266,20 @@ def _explore_sample(
     return chosen
 
 
+def small_day_target(trained: TrainedFilter, candidates: int, target: float) -> float:
+    """``target``, or on a day expected to hold fewer than ``SMALL_DAY`` relevant papers
+    (its candidates times the relevant share of the held-out days, each paper counted for
+    the dropped ones it stands for), where one miss takes the day's recall below 0.95, a
+    cut for half the misses."""
+    stood = relevant = 0.0
+    for _, labels, weights in trained.folds:
+        stood += sum(weights)
+        relevant += sum(w for y, w in zip(labels, weights, strict=True) if y)
+    if not stood or relevant / stood * candidates >= SMALL_DAY:
+        return target
+    return 1 - (1 - target) / 2
+
+
 def _skip_score(p: Paper, scorer: Scorer, criteria: CriteriaVersion, by: str, why: str) -> Score:
     return Score(
         paper_id=p.id,
@@ -348,6 +364,13 @@ async def _learned_pass(
     trained = await day_filter(
         store.filter_models, profile, date, by_day, reactions, criteria.items
     )
+    small = small_day_target(trained, len(candidates), target)
+    if small > target:
+        target, widened = (
+            small,
+            (widened + "; " if widened else "")
+            + (f"fewer than {SMALL_DAY} relevant papers expected: the cut aims at {small:.4f}"),
+        )
     keep, probs, threshold = await asyncio.to_thread(
         _learned_choice, trained, candidates, config, target
     )

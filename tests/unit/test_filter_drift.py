@@ -7,6 +7,7 @@ import datetime as dt
 import random
 
 import numpy as np
+import pytest
 
 from scoring.domain.configs import PrefilterConfig
 from scoring.domain.models import Score
@@ -124,3 +125,19 @@ def test_a_miss_found_near_the_cut_stands_for_its_stratum_only() -> None:
     # a record written before the strata: its sample was uniform
     old = found.model_copy(update={"relevant_dropped": None})
     assert old.dropped_relevant == 1 / 2 * 100
+
+
+def test_a_day_where_one_miss_costs_the_recall_target_aims_at_half_the_misses() -> None:
+    """With fewer than 20 relevant papers expected, one miss takes a day under 0.95 (2025-05-15:
+    16 of 17, the miss at a chance of 22 % under a cut of 0.307): the cut aims at half the
+    misses there. The expected count is the day's papers times the held-out days' relevant
+    share, each paper counted for the dropped papers it stands for."""
+    labels = [True] * 5 + [False] * 95
+    weights = [1.0] * 90 + [2.0] * 10  # ten sampled negatives stand for two each
+    trained = filter_model.TrainedFilter(
+        model=None,  # type: ignore[arg-type]  # only the held-out days are read
+        folds=[(np.zeros(100), labels, weights)], history_days=5,
+    )  # fmt: skip
+    # 5 relevant of 110 papers stood for: 300 papers -> 13.6 expected, 500 -> 22.7
+    assert prefilters.small_day_target(trained, 300, 0.99) == pytest.approx(0.995)
+    assert prefilters.small_day_target(trained, 500, 0.99) == 0.99
