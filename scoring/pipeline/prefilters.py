@@ -366,11 +366,8 @@ async def _learned_pass(
     )
     small = small_day_target(trained, len(candidates), target)
     if small > target:
-        target, widened = (
-            small,
-            (widened + "; " if widened else "")
-            + (f"fewer than {SMALL_DAY} relevant papers expected: the cut aims at {small:.4f}"),
-        )
+        why = f"fewer than {SMALL_DAY} relevant papers expected: the cut aims at {small:.4f}"
+        target, widened = small, f"{widened}; {why}" if widened else why
     keep, probs, threshold = await asyncio.to_thread(
         _learned_choice, trained, candidates, config, target
     )
