@@ -117,7 +117,7 @@ async def main() -> None:
         spent = report.spent_usd(MODEL)
         if report.recall < 0.95:
             lost.extend(f"{report.date} {pid}: {why}" for pid, why in report.missed.items())
-        dumps.append(report.as_dict() | {"reference": ref, "spent": spent, "run_usage": usage})
+        dumps.append(report.as_dict() | {"reference_usd": ref, "spent": spent, "run_usage": usage})
     header = [
         "day", "history", "mode", "kept", "selected", "recall", "filter recall",
         "filter estimate (90 %)", "cached share", "checks' tokens", "cost", "x reference", "wall s",

@@ -241,9 +241,7 @@ class Settings(BaseSettings):
     def comment_from_for(self, profiles: Iterable[ProfileConfig]) -> int | None:
         """Comments are asked from one below the lowest relevance cutoff of these profiles
         (the configured ones with those set up from chat: Profiles.comment_from); None: always."""
-        if not self.llm.short_comments:
-            return None
-        return max(1, min(p.relevance_cutoff for p in profiles) - 1)
+        return self.llm.comment_from(p.relevance_cutoff for p in profiles)
 
     def chat(self, platform: Platform) -> ChatSettings:
         """One platform's settings; ValueError for a platform paperbot does not know."""

@@ -15,7 +15,7 @@ modules that act on them (the day's run, the pre-filters, the LLM scorer) import
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import (
@@ -181,6 +181,11 @@ class LLMConfig(BaseModel):
         validation_alias="prices",
         description="USD per 1M tokens; overrides the built-in table",
     )
+
+    def comment_from(self, cutoffs: Iterable[int]) -> int | None:
+        """The relevance comments are asked from, for profiles with these relevance cutoffs:
+        one below the lowest; None: always (``short_comments`` off)."""
+        return max(1, min(cutoffs) - 1) if self.short_comments else None
 
     @property
     def configured(self) -> bool:

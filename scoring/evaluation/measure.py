@@ -188,6 +188,12 @@ def _replay_module() -> ModuleType:
     return importlib.import_module("fakes.llm")
 
 
+def _scorer(llm: LLMConfig, rules: ProfileRules) -> LLMScorer:
+    """The scorer as the app makes it for this profile: comments asked only from its setting
+    (``llm_short_comments``), the rest answered in the compact form, as a deployment pays."""
+    return LLMScorer(llm, llm.comment_from([rules.relevance_cutoff]))
+
+
 @contextlib.asynccontextmanager
 async def _scratch_store() -> AsyncIterator[Store]:
     with tempfile.TemporaryDirectory(prefix="paperbot-eval-") as tmp:
@@ -234,7 +240,7 @@ async def evaluate(
         if not live:
             fake = stack.enter_context(_replay_server(labels, latency_s))
             llm = llm.model_copy(update={"base_url": fake.base_url, "api_key": None})
-        scorer = LLMScorer(llm)
+        scorer = _scorer(llm, rules)
         try:
             async with _scratch_store() as store:
                 await _store_history(store, rules, follow, history, target, scorer, progress)
@@ -273,7 +279,7 @@ async def evaluate_in_order(
     labels = [r for day in days for r in read_jsonl(day.labels)]
     with _replay_server(labels, latency_s) as fake:
         llm = llm.model_copy(update={"base_url": fake.base_url, "api_key": None})
-        scorer = LLMScorer(llm)
+        scorer = _scorer(llm, rules)
         try:
             async with _scratch_store() as store:
                 criteria = parse_criteria_markdown(read_prompt("criteria.md"))

@@ -40,7 +40,12 @@ MIN_PAPERS = 50  # fewer candidates are not worth filtering
 EXPLORE_MIN = 5  # dropped papers scored anyway, at least (a smaller sample measures nothing)
 EXPLORE_BOOST = 3.0  # the sample's multiple while the recall estimate is uncertain
 SETTLED_WIDTH = 0.2  # a recall interval this narrow needs no larger sample
-NEAR_RATE = 1 / 2  # the share sampled of the dropped papers nearest the cut
+# the dropped papers nearest the cut are all rated, this many times the sample's share of them:
+# the relevant papers the filter drops sit there, and a random half of twice as many (the
+# sample before) let one in two of them through (issue 32: 3 days under 0.95, each miss there)
+NEAR_BAND = 3 / 2
+# relevant papers expected on a day below which a single miss takes its recall under 0.95
+SMALL_DAY = 20
 FILTER_NAMES = {"learned": "learned filter", "titles": "titles pass"}
 
 
@@ -139,7 +144,7 @@ def stratified_recall(
     """Recall, its interval, and the relevant papers estimated among the dropped ones, from
     a sample of each stratum of them (sampled, relevant among those, the stratum's size):
     each stratum's relevant share with Clopper-Pearson bounds, times its size, summed (the
-    bounds summed too: a cautious interval)."""
+    bounds summed too: a cautious interval). A stratum rated whole is known exactly."""
     if not any(n for n, _, _ in strata):
         return float("nan"), 0.0, 1.0, 0.0
     from scipy.stats import beta  # heavy: only when a sample is measured
@@ -150,8 +155,11 @@ def stratified_recall(
         if not n:
             most += size  # not sampled at all: every one may be relevant
             continue
-        lo = 0.0 if r == 0 else float(beta.ppf(tail, r, n - r + 1))
-        hi = 1.0 if r == n else float(beta.ppf(1 - tail, r + 1, n - r))
+        if n >= size:
+            lo = hi = r / n
+        else:
+            lo = 0.0 if r == 0 else float(beta.ppf(tail, r, n - r + 1))
+            hi = 1.0 if r == n else float(beta.ppf(1 - tail, r + 1, n - r))
         missed, most, least = missed + r / n * size, most + hi * size, least + lo * size
 
     def recall(m: float) -> float:
@@ -237,26 +245,39 @@ def explore_share(config: PrefilterConfig, recent_recall: tuple[float, int, floa
 def _explore_sample(
     dropped: Sequence[int], probs: np.ndarray, share: float, far_share: float, date: dt.date
 ) -> dict[int, float]:
-    """A random sample of the dropped papers (the same for a re-run of the day), each with
-    how many dropped papers it stands for. The dropped papers nearest the cut (twice as many
-    as ``share`` of them), where the relevant papers the filter drops are, are sampled at
-    ``NEAR_RATE``: the sample rates them in full, and a miss found there moves the cut a
-    little (it stands for two), not for days; the far tail at ``far_share`` (at least
-    ``EXPLORE_MIN``)."""
+    """The dropped papers rated anyway, each with how many dropped papers it stands for: the
+    ones nearest the cut (``NEAR_BAND`` times ``share`` of them), where the relevant papers
+    the filter drops are, every one of them (it stands for itself: a miss there is caught the
+    same day and moves the next cuts a little, not for days); a random sample of the far tail
+    at ``far_share`` (at least ``EXPLORE_MIN``; the same for a re-run of the day), each
+    standing for the tail's size over the sample."""
     if not dropped or share <= 0:
         return {}
-    rng = np.random.default_rng(date.toordinal())
     n = min(len(dropped), max(EXPLORE_MIN, math.ceil(share * len(dropped))))
     by_chance = sorted(dropped, key=lambda i: -probs[i])
-    near, far = by_chance[: 2 * n], by_chance[2 * n :]
-    chosen: dict[int, float] = {}
-    far_n = max(EXPLORE_MIN, math.ceil(far_share * len(far)))
-    for stratum, size in ((near, math.ceil(len(near) * NEAR_RATE)), (far, far_n)):
-        size = min(len(stratum), size)
-        if size:
-            picked = rng.choice(np.asarray(stratum), size=size, replace=False).tolist()
-            chosen |= {i: len(stratum) / size for i in picked}
+    band = math.ceil(NEAR_BAND * n)
+    near, far = by_chance[:band], by_chance[band:]
+    chosen = dict.fromkeys(near, 1.0)
+    size = min(len(far), max(EXPLORE_MIN, math.ceil(far_share * len(far))))
+    if size:
+        rng = np.random.default_rng(date.toordinal())
+        picked = rng.choice(np.asarray(far), size=size, replace=False).tolist()
+        chosen |= {i: len(far) / size for i in picked}
     return chosen
+
+
+def small_day_target(trained: TrainedFilter, candidates: int, target: float) -> float:
+    """``target``, or on a day expected to hold fewer than ``SMALL_DAY`` relevant papers
+    (its candidates times the relevant share of the held-out days, each paper counted for
+    the dropped ones it stands for), where one miss takes the day's recall below 0.95, a
+    cut for half the misses."""
+    stood = relevant = 0.0
+    for _, labels, weights in trained.folds:
+        stood += sum(weights)
+        relevant += sum(w for y, w in zip(labels, weights, strict=True) if y)
+    if not stood or relevant / stood * candidates >= SMALL_DAY:
+        return target
+    return 1 - (1 - target) / 2
 
 
 def _skip_score(p: Paper, scorer: Scorer, criteria: CriteriaVersion, by: str, why: str) -> Score:
@@ -343,6 +364,10 @@ async def _learned_pass(
     trained = await day_filter(
         store.filter_models, profile, date, by_day, reactions, criteria.items
     )
+    small = small_day_target(trained, len(candidates), target)
+    if small > target:
+        why = f"fewer than {SMALL_DAY} relevant papers expected: the cut aims at {small:.4f}"
+        target, widened = small, f"{widened}; {why}" if widened else why
     keep, probs, threshold = await asyncio.to_thread(
         _learned_choice, trained, candidates, config, target
     )

@@ -9,17 +9,20 @@ import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.render.digest import render_markdown
 from fakes.llm import FakeLLM, judgements_from_labels
 from scoring.domain.models import CriteriaVersion, Paper
+from scoring.evaluation import measure
 from scoring.evaluation.listings import listing_batch, read_jsonl
 from scoring.llm.scorer import LLMConfig, LLMScorer
 from scoring.pipeline.day_run import Batch, ProfileRules, run_day
 from scoring.pipeline.prefilters import (
     EXPLORE_BOOST,
+    NEAR_BAND,
     FilterSample,
     PrefilterConfig,
     apply_prefilters,
@@ -363,12 +366,12 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["scanned"] == 489 and report["reference"] == len(SELECTED)
-    # scored to measure recall: half of the dropped papers nearest the cut (twice the
+    # scored to measure recall: every dropped paper nearest the cut (NEAR_BAND times the
     # 5 % share times the boost of a first day), and 5 % of the rest
     explored = report["explored"]
     dropped = 489 - math.ceil(0.4 * 489)
-    near = 2 * math.ceil(0.05 * EXPLORE_BOOST * dropped)
-    assert explored == math.ceil(near / 2) + math.ceil(0.05 * (dropped - near))
+    near = math.ceil(NEAR_BAND * math.ceil(0.05 * EXPLORE_BOOST * dropped))
+    assert explored == near + math.ceil(0.05 * (dropped - near))
     assert report["filtered"]["learned filter"] == 489 - math.ceil(0.4 * 489) - explored
     assert report["sent_to_llm"] == math.ceil(0.4 * 489) + explored
     # replay: whatever reaches the LLM with a reference judgement is selected
@@ -390,6 +393,30 @@ def test_eval_reports_tokens_cost_and_recall(cli: Cli) -> None:
     assert prompt["paper_tokens"] < usage["prompt_tokens"] and rating < 1.3 * prompt["paper_tokens"]
     assert 0 < prompt["prefix_share_of_overhead"] <= 1
     assert report["costs"]["gpt-4o"] > report["costs"]["gpt-4o-mini"] > 0
+
+
+async def test_eval_prices_the_scorer_the_app_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """papers eval and bench/days.py rate as the app does for the profile: comments only from
+    one below its relevance cutoff, the rest in the compact "low" list (llm_short_comments).
+    Before, their scorer asked every paper for a comment: a third more completion tokens
+    than a deployment pays, in every cost figure of docs/COSTS.md."""
+    made: list[FakeLLM] = []
+    replay = measure._replay_server
+
+    def recorded(*args: Any, **kwargs: Any) -> FakeLLM:
+        made.append(replay(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(measure, "_replay_server", recorded)
+    report = await measure.evaluate(
+        measure.LabelledDay.in_dir(DATA, dt.date(2025, 5, 28)), llm=LLMConfig(model="gpt-4o"),
+        prefilters=PrefilterConfig(keep=1.0, titles=False),
+    )  # fmt: skip
+    assert report.sent_to_llm == report.scanned
+    systems = [body["messages"][0]["content"] for body, _ in made[0].answered]
+    compact = "a paper with relevance below 6 is one string"  # the profile's cutoff is 7
+    rating = [s for s in systems if "relevance below 10 " not in s]  # not the checks'
+    assert rating and all(compact in s for s in rating)
 
 
 def test_llm_down_is_one_clear_error_and_the_day_resumes(

@@ -7,6 +7,7 @@ import datetime as dt
 import random
 
 import numpy as np
+import pytest
 
 from scoring.domain.configs import PrefilterConfig
 from scoring.domain.models import Score
@@ -80,19 +81,28 @@ def test_the_sample_grows_while_the_recall_estimate_is_uncertain() -> None:
         assert prefilters.explore_share(config, uncertain) > settled
 
 
-def test_the_sample_looks_hardest_near_the_cut() -> None:
-    """The relevant papers the filter drops sit just under its cut: half of the dropped
-    papers nearest it are sampled (rated in full, so a miss there is caught the same day),
-    the far tail at the configured share; each sampled paper stands for its stratum's share.
-    (Before, the sample was uniform: a miss near the cut was found as rarely as any other.)"""
+def test_every_dropped_paper_nearest_the_cut_is_rated() -> None:
+    """The relevant papers the filter drops sit just under its cut: the dropped papers
+    nearest it (half again as many as the sample's share) are all rated, so a miss there is
+    caught the same day; the far tail is sampled at the configured share, each sampled paper
+    standing for its share of the tail. (Before, a random half of twice the share was rated
+    there: on 2025-04-29, 06-23 and 07-03 the paper just under the cut was left out, and
+    each day fell below 0.95 recall.)"""
     dropped = list(range(200))
     probs = np.linspace(0.25, 0.01, 200)  # nearest the cut first
     sample = prefilters._explore_sample(dropped, probs, 0.15, 0.05, dt.date(2025, 5, 15))
-    near = [i for i in sample if i < 60]  # twice the 30 a 0.15 share samples
-    assert len(near) == 30 and all(sample[i] == 2 for i in near)
-    far = [i for i in sample if i >= 60]
-    assert len(far) == 7 and all(sample[i] == 20 for i in far)
+    assert all(sample.get(i) == 1 for i in range(45))  # 1.5 x the 30 a 0.15 share samples
+    far = [i for i in sample if i >= 45]
+    assert len(far) == 8 and all(sample[i] == 155 / 8 for i in far)
     assert sum(sample.values()) == len(dropped)  # together they stand for every dropped paper
+
+
+def test_a_stratum_rated_whole_is_known_exactly() -> None:
+    """No interval around papers every one of which was rated: only the sampled tail's."""
+    whole = prefilters.stratified_recall(30, [(45, 1, 45.0)])
+    assert whole[1] == whole[0] == whole[2] == 30 / 31
+    sampled = prefilters.stratified_recall(30, [(45, 1, 45.0), (8, 0, 155.0)])
+    assert sampled[0] == 30 / 31 and sampled[1] < sampled[0] <= sampled[2]
 
 
 def test_a_miss_found_near_the_cut_stands_for_its_stratum_only() -> None:
@@ -115,3 +125,19 @@ def test_a_miss_found_near_the_cut_stands_for_its_stratum_only() -> None:
     # a record written before the strata: its sample was uniform
     old = found.model_copy(update={"relevant_dropped": None})
     assert old.dropped_relevant == 1 / 2 * 100
+
+
+def test_a_day_where_one_miss_costs_the_recall_target_aims_at_half_the_misses() -> None:
+    """With fewer than 20 relevant papers expected, one miss takes a day under 0.95 (2025-05-15:
+    16 of 17, the miss at a chance of 22 % under a cut of 0.307): the cut aims at half the
+    misses there. The expected count is the day's papers times the held-out days' relevant
+    share, each paper counted for the dropped papers it stands for."""
+    labels = [True] * 5 + [False] * 95
+    weights = [1.0] * 90 + [2.0] * 10  # ten sampled negatives stand for two each
+    trained = filter_model.TrainedFilter(
+        model=None,  # type: ignore[arg-type]  # only the held-out days are read
+        folds=[(np.zeros(100), labels, weights)], history_days=5,
+    )  # fmt: skip
+    # 5 relevant of 110 papers stood for: 300 papers -> 13.6 expected, 500 -> 22.7
+    assert prefilters.small_day_target(trained, 300, 0.99) == pytest.approx(0.995)
+    assert prefilters.small_day_target(trained, 500, 0.99) == 0.99
