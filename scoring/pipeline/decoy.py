@@ -34,7 +34,7 @@ from scoring.llm.output import Rating
 from scoring.pipeline.checks import CheckReport, Checks, OverBudget
 from scoring.pipeline.content_odds import Cutoffs
 from scoring.pipeline.foreign_fields import FIELD_IDS, foreign_field
-from scoring.pipeline.rater_parts import GAP, parts_of, without, words_in
+from scoring.pipeline.rater_parts import parts_of, without, words_in
 
 __all__ = [
     "FIELD_IDS", "Confirmed", "ForeignRound", "asks_at_home", "found_without", "rate_elsewhere",
@@ -103,13 +103,8 @@ class _Rounds:
         for k, end in zip(cuts, [*cuts[1:], len(suspects)], strict=True):
             if not await self.whole(suspects[k:end]):
                 return False
-        group: list[Paper] = []  # the high ones' parts, as many papers' to a request as it holds
-        for paper in self.high:
-            if group and sum(len(parts_of(p)) for p in [*group, paper]) > per_request:
-                await self.parts(group)
-                group = []
-            group.append(paper)
-        if group:
+        # the high ones' parts, as many papers' to a request as it holds
+        for group in _requests(self.high, lambda p: len(parts_of(p)), per_request):
             await self.parts(group)
         return True
 
@@ -233,13 +228,27 @@ def _low(got: Mapping[str, Rating], controls: Sequence[Paper]) -> bool:
 
 
 def _as_papers(paper: Paper) -> list[Paper]:
-    """Each part of ``paper`` as a paper of its own: the title as a title, a sentence under a
-    gap for one."""
-    return [
-        paper.model_copy(update={"id": f"{paper.id}.part{i}", "title": text if i == 0 else GAP,
-                                 "abstract": "" if i == 0 else text})
-        for i, text in enumerate(parts_of(paper))
-    ]  # fmt: skip
+    """Each part of ``paper`` as a paper of its own (``PID.partN``): the title as a title, a
+    sentence under a gap for one."""
+    parts = parts_of(paper)
+    return [_shown(paper, parts, [i], f"part{i}") for i in range(len(parts))]
+
+
+def _requests(
+    papers: Sequence[Paper], size: Callable[[Paper], int], limit: int
+) -> list[list[Paper]]:
+    """``papers`` in order, as many to a request as ``limit`` holds of their ``size`` (one
+    larger than it alone)."""
+    groups: list[list[Paper]] = []
+    held = 0
+    for paper in papers:
+        n = size(paper)
+        if not groups or held + n > limit:
+            groups.append([])
+            held = 0
+        groups[-1].append(paper)
+        held += n
+    return groups
 
 
 def found_without(paper: Paper, asking: set[int]) -> Paper:
@@ -287,14 +296,9 @@ async def asks_at_home(
     (``Checks.fell``, ``Checks.addressed``) confirms them. What the budget leaves unlooked at
     goes on as before."""
     confirmed: dict[str, Confirmed] = {}
-    groups: list[list[Paper]] = [[]]
-    for paper in suspects:
-        if groups[-1] and sum(len(_pieces(p)) for p in [*groups[-1], paper]) > per_request:
-            groups.append([])
-        groups[-1].append(paper)
     notes, looked = checks.report.notes, 0
     try:
-        for group in groups if suspects else []:
+        for group in _requests(suspects, lambda p: len(_pieces(parts_of(p))), per_request):
             found = await _high_sentences(checks, group, control)
             if found is None:
                 notes.append("the pieces told nothing: a sound paper's pieces score high alone")
@@ -322,8 +326,10 @@ async def _high_sentences(
     not there. Only the sentences that ask alone are taken (all of a piece where none
     does: an ask and its premise), and never half the paper's words or more: a fall
     without most of a paper says nothing of what asked."""
-    pieces = {p.id: _pieces(p) for p in group}
-    shown = {p.id: [_shown(p, ix, k) for k, ix in enumerate(pieces[p.id])] for p in group}
+    parts = {p.id: parts_of(p) for p in group}
+    pieces = {p.id: _pieces(parts[p.id]) for p in group}
+    shown = {p.id: [_shown(p, parts[p.id], ix, f"p{k}") for k, ix in enumerate(pieces[p.id])]
+             for p in group}  # fmt: skip
     high = await _rate_high(checks, shown, control)
     if high is None:
         return None
@@ -331,16 +337,17 @@ async def _high_sentences(
     for paper in (p for p in group if high.get(p.id)):
         ixs = [pieces[paper.id][k] for k in high[paper.id]]
         singles = [i for ix in ixs if len(ix) > 1 for i in ix]
-        own = [*(_shown(paper, ix, k) for k, ix in enumerate(ixs)),
-               *(_shown(paper, [i], len(ixs) + n) for n, i in enumerate(singles))]  # fmt: skip
+        own = [*(_shown(paper, parts[paper.id], ix, f"p{k}") for k, ix in enumerate(ixs)),
+               *(_shown(paper, parts[paper.id], [i], f"p{len(ixs) + n}")
+                 for n, i in enumerate(singles))]  # fmt: skip
         again = await _rate_high(checks, {paper.id: own}, control)
         if not again:
             continue
         hit = set(again.get(paper.id, []))
         said = {singles[k - len(ixs)] for k in hit if k >= len(ixs)}
         asking = said.union(*((set(ix) & said) or set(ix) for k, ix in enumerate(ixs) if k in hit))
-        parts = parts_of(paper)
-        if asking and 2 * words_in(parts, asking) < words_in(parts, range(len(parts))):
+        words = parts[paper.id]
+        if asking and 2 * words_in(words, asking) < words_in(words, range(len(words))):
             out[paper.id] = asking
     return out
 
@@ -354,7 +361,8 @@ async def _rate_high(
     else a paper beside it raised it, and the papers are halved until it stands alone, then
     its pieces until the one beside which the control rises, which counts as high (its words
     speak to the rater)."""
-    controls = [_shown(control, ix, k) for k, ix in enumerate(_pieces(control))]
+    own = parts_of(control)
+    controls = [_shown(control, own, ix, f"p{k}") for k, ix in enumerate(_pieces(own))]
     told = False
 
     async def rated(group: Mapping[str, Sequence[Paper]]) -> dict[str, list[int]] | None:
@@ -391,10 +399,9 @@ def _rises(got: Mapping[str, Rating], controls: Sequence[Paper]) -> bool:
     return bool(_high(got, controls))
 
 
-def _pieces(paper: Paper) -> list[list[int]]:
-    """``paper``'s parts in pieces: the title alone, then runs of sentences of at most
+def _pieces(parts: Sequence[str]) -> list[list[int]]:
+    """A paper's ``parts`` in pieces: the title alone, then runs of sentences of at most
     ``PIECE_WORDS`` words (a longer sentence alone)."""
-    parts = parts_of(paper)
     pieces = [[0]]
     for i in range(1, len(parts)):
         if len(pieces) > 1 and words_in(parts, [*pieces[-1], i]) <= PIECE_WORDS:
@@ -404,8 +411,7 @@ def _pieces(paper: Paper) -> list[list[int]]:
     return pieces
 
 
-def _shown(paper: Paper, kept: Sequence[int], k: int) -> Paper:
-    """The parts ``kept`` of ``paper`` as a paper of its own (id ``PID.pK``)."""
-    parts = parts_of(paper)
+def _shown(paper: Paper, parts: Sequence[str], kept: Sequence[int], suffix: str) -> Paper:
+    """The ``parts`` of ``paper`` at ``kept`` as a paper of its own (id ``PID.{suffix}``)."""
     shown = without(paper, parts, set(range(len(parts))) - set(kept))
-    return shown.model_copy(update={"id": f"{paper.id}.p{k}"})
+    return shown.model_copy(update={"id": f"{paper.id}.{suffix}"})
